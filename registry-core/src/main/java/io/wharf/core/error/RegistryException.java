@@ -1,0 +1,38 @@
+package io.wharf.core.error;
+
+import java.util.Objects;
+
+/**
+ * The one exception type for errors a client caused or must be told about. It carries an
+ * {@link ErrorCode} (which decides the wire code and HTTP status), a human message and an
+ * optional detail object that is sent as the {@code detail} member of the error envelope.
+ *
+ * <p>Create them through {@link ErrorCode#exception(String)} and friends. Anything that is not a
+ * {@code RegistryException} reaching the server is an internal error ({@link ErrorCode#UNKNOWN}).
+ */
+public class RegistryException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final ErrorCode code;
+  private final transient Object detail;
+
+  public RegistryException(ErrorCode code, String message, Object detail) {
+    super(message == null ? code.defaultMessage() : message);
+    this.code = Objects.requireNonNull(code, "code");
+    this.detail = detail;
+  }
+
+  public RegistryException(ErrorCode code, String message, Object detail, Throwable cause) {
+    this(code, message, detail);
+    initCause(cause);
+  }
+
+  public ErrorCode code() {
+    return code;
+  }
+
+  /** Detail for the error envelope; {@code null} if none. Must be JSON-serialisable. */
+  public Object detail() {
+    return detail;
+  }
+}

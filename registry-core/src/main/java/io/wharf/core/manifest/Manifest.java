@@ -1,0 +1,60 @@
+package io.wharf.core.manifest;
+
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.MediaTypes;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A parsed manifest: the exact bytes as pushed (which are the bytes served, so digests never
+ * change) and what they reference. Build it with {@link ManifestParser}.
+ *
+ * @param mediaType the media type it was pushed with, without parameters
+ * @param digest the digest of {@code bytes}
+ * @param bytes the exact body; callers must not modify it
+ * @param config the config blob of an image manifest; empty for an index
+ * @param layers the layers of an image manifest; empty for an index
+ * @param children the child manifests of an index; empty for an image manifest
+ * @param subject the manifest this one refers to (OCI 1.1 referrers), if any
+ * @param artifactType the {@code artifactType} field, or {@code null}
+ * @param annotations the top-level annotations; never {@code null}
+ */
+public record Manifest(
+    String mediaType,
+    Digest digest,
+    byte[] bytes,
+    Optional<Descriptor> config,
+    List<Layer> layers,
+    List<Descriptor> children,
+    Optional<Descriptor> subject,
+    String artifactType,
+    Map<String, String> annotations) {
+
+  /** A layer descriptor; {@code urls} non-empty marks a foreign (non-distributable) layer. */
+  public record Layer(Descriptor descriptor, List<String> urls) {
+    public boolean isForeign() {
+      return !urls.isEmpty();
+    }
+  }
+
+  public boolean isIndex() {
+    return MediaTypes.INDEXES.contains(mediaType);
+  }
+
+  public Descriptor descriptor() {
+    return new Descriptor(mediaType, digest, bytes.length);
+  }
+
+  /**
+   * The type a referrers response reports: {@code artifactType}, else for an image manifest the
+   * config's media type, else {@code null} (an index without one).
+   */
+  public String effectiveArtifactType() {
+    if (artifactType != null) {
+      return artifactType;
+    }
+    return config.map(Descriptor::mediaType).orElse(null);
+  }
+}

@@ -1,0 +1,323 @@
+package io.wharf.core.repository;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.manifest.Manifest;
+import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Reference;
+import io.wharf.core.model.Tag;
+import io.wharf.core.storage.BlobStore;
+import io.wharf.core.storage.Catalog;
+import io.wharf.core.storage.CheckedStorageDriver;
+import io.wharf.core.storage.ManifestStore;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.storage.TagStore;
+import io.wharf.core.upload.Chunk;
+import io.wharf.core.upload.UploadSession;
+import io.wharf.core.upload.UploadStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A repository you push to, on any {@link StorageDriver}, in CNCF distribution's storage layout.
+ *
+ * <p>Pushes are validated before anything becomes visible: blobs by digest (see {@link
+ * UploadStore}), manifests by parsing them and checking that everything they reference is
+ * already in the image ({@code MANIFEST_BLOB_UNKNOWN} otherwise), tags by the {@link WritePolicy}.
+ */
+public final class HostedRepository implements Repository {
+  /** The one tag that {@link WritePolicy#ALLOW_ONCE} may let move (Nexus's "allow redeploy only on latest"). */
+  public static final String LATEST = "latest";
+
+  private final String name;
+  private final StorageDriver driver;
+  private final StorageLayout layout = new StorageLayout();
+  private final BlobStore blobs;
+  private final ManifestStore manifests;
+  private final TagStore tags;
+  private final UploadStore uploads;
+  private final Catalog catalog;
+  private final WritePolicy writePolicy;
+  private final boolean allowLatestRedeploy;
+
+  private HostedRepository(Builder b) {
+    this.name = b.name;
+    this.driver = CheckedStorageDriver.wrap(b.driver);
+    this.blobs = new BlobStore(driver, layout);
+    this.manifests = new ManifestStore(driver, layout, blobs, b.metadataCacheTtl);
+    this.tags = new TagStore(driver, layout, b.metadataCacheTtl);
+    this.uploads = new UploadStore(driver, layout, blobs);
+    this.catalog = new Catalog(driver, layout);
+    this.writePolicy = b.writePolicy;
+    this.allowLatestRedeploy = b.allowLatestRedeploy;
+  }
+
+  public static Builder builder(String name, StorageDriver driver) {
+    return new Builder(name, driver);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public RepositoryType type() {
+    return RepositoryType.HOSTED;
+  }
+
+  public WritePolicy writePolicy() {
+    return writePolicy;
+  }
+
+  /** The storage this repository writes to (already path-checked). */
+  public StorageDriver storage() {
+    return driver;
+  }
+
+  // ---- pull
+
+  @Override
+  public Optional<Manifest> getManifest(ImageName image, Reference reference) throws IOException {
+    Optional<Digest> digest = reference instanceof Tag t ? tags.resolve(image, t) : Optional.of((Digest) reference);
+    return digest.isEmpty() ? Optional.empty() : manifests.get(image, digest.get());
+  }
+
+  @Override
+  public Optional<Blob> getBlob(ImageName image, Digest digest) throws IOException {
+    return blobs.get(image, digest);
+  }
+
+  @Override
+  public Page listTags(ImageName image, int n, String last) throws IOException {
+    if (driver.stat(layout.imageRoot(image)).isEmpty()) {
+      throw ErrorCode.NAME_UNKNOWN.exception("image " + image + " is unknown to repository " + name,
+          Map.of("name", image.value()));
+    }
+    return Page.of(tags.list(image), n, last);
+  }
+
+  @Override
+  public Page catalog(int n, String last) throws IOException {
+    return Page.of(catalog.images(), n, last);
+  }
+
+  @Override
+  public List<Referrer> referrers(ImageName image, Digest subject, String artifactType) throws IOException {
+    List<Referrer> out = new ArrayList<>();
+    for (Digest d : manifests.referrers(image, subject)) {
+      Optional<Manifest> m = manifests.get(image, d);
+      if (m.isEmpty()) {
+        continue; // deleted meanwhile, or a dangling index entry
+      }
+      String type = m.get().effectiveArtifactType();
+      if (artifactType == null || artifactType.equals(type)) {
+        out.add(new Referrer(m.get().descriptor(), type, m.get().annotations()));
+      }
+    }
+    out.sort((a, b) -> a.descriptor().digest().compareTo(b.descriptor().digest()));
+    return out;
+  }
+
+  // ---- push
+
+  @Override
+  public PushedManifest putManifest(ImageName image, Reference reference, String contentType, byte[] body)
+      throws IOException {
+    requireWritable();
+    Manifest manifest = ManifestParser.parse(body, contentType);
+    if (reference instanceof Digest d && !d.equals(manifest.digest())) {
+      throw ErrorCode.DIGEST_INVALID.exception(
+          "manifest pushed as " + d + " but its content hashes to " + manifest.digest(),
+          Map.of("expected", d.value(), "actual", manifest.digest().value()));
+    }
+    requireReferencesPresent(image, manifest);
+    if (reference instanceof Tag tag) {
+      requireTagWritable(image, tag, manifest.digest());
+    }
+    manifests.put(image, manifest);
+    if (reference instanceof Tag tag) {
+      tags.tag(image, tag, manifest.digest());
+    }
+    return new PushedManifest(manifest.descriptor(), manifest.subject().map(Descriptor::digest));
+  }
+
+  @Override
+  public void deleteManifest(ImageName image, Reference reference) throws IOException {
+    requireDeletable();
+    if (reference instanceof Tag tag) {
+      if (!tags.untag(image, tag)) {
+        throw ErrorCode.MANIFEST_UNKNOWN.exception("tag " + tag + " is unknown in " + image);
+      }
+      return;
+    }
+    Digest digest = (Digest) reference;
+    if (!manifests.delete(image, digest)) {
+      throw ErrorCode.MANIFEST_UNKNOWN.exception("manifest " + digest + " is unknown in " + image);
+    }
+    // As distribution does: tags that pointed at the deleted manifest go with it.
+    for (String t : tags.list(image)) {
+      Tag tag = Tag.of(t);
+      if (tags.resolve(image, tag).filter(digest::equals).isPresent()) {
+        tags.untag(image, tag);
+      }
+    }
+  }
+
+  @Override
+  public void deleteBlob(ImageName image, Digest digest) throws IOException {
+    requireDeletable();
+    if (!blobs.isLinked(image, digest)) {
+      throw ErrorCode.BLOB_UNKNOWN.exception("blob " + digest + " is unknown in " + image);
+    }
+    blobs.unlink(image, digest);
+  }
+
+  @Override
+  public UploadSession startUpload(ImageName image) throws IOException {
+    requireWritable();
+    return uploads.start(image);
+  }
+
+  @Override
+  public UploadSession uploadStatus(ImageName image, String uploadId) throws IOException {
+    return uploads.status(image, uploadId);
+  }
+
+  @Override
+  public UploadSession appendUpload(ImageName image, String uploadId, InputStream body, Chunk chunk)
+      throws IOException {
+    requireWritable();
+    return uploads.append(image, uploadId, body, chunk);
+  }
+
+  @Override
+  public Descriptor finishUpload(ImageName image, String uploadId, InputStream body, Chunk chunk, Digest digest)
+      throws IOException {
+    requireWritable();
+    return uploads.finish(image, uploadId, body, chunk, digest);
+  }
+
+  @Override
+  public void cancelUpload(ImageName image, String uploadId) throws IOException {
+    uploads.cancel(image, uploadId);
+  }
+
+  @Override
+  public Optional<Descriptor> mountBlob(ImageName image, Digest digest, ImageName from) throws IOException {
+    requireWritable();
+    if (from == null) {
+      return Optional.empty();
+    }
+    Optional<Blob> source = blobs.get(from, digest);
+    if (source.isEmpty()) {
+      return Optional.empty();
+    }
+    blobs.link(image, digest);
+    return Optional.of(source.get().descriptor());
+  }
+
+  // ---- rules
+
+  private void requireWritable() {
+    if (writePolicy == WritePolicy.DENY) {
+      throw ErrorCode.DENIED.exception("repository " + name + " is read-only (write policy deny)");
+    }
+  }
+
+  private void requireDeletable() {
+    if (writePolicy != WritePolicy.ALLOW) {
+      throw ErrorCode.DENIED.exception(
+          "repository " + name + " does not allow deletes (write policy " + writePolicy.name().toLowerCase(java.util.Locale.ROOT) + ")");
+    }
+  }
+
+  private void requireTagWritable(ImageName image, Tag tag, Digest digest) throws IOException {
+    if (writePolicy != WritePolicy.ALLOW_ONCE || (allowLatestRedeploy && LATEST.equals(tag.value()))) {
+      return;
+    }
+    Optional<Digest> current = tags.resolve(image, tag);
+    if (current.isPresent() && !current.get().equals(digest)) {
+      throw ErrorCode.DENIED.exception("tag " + image + ":" + tag + " already exists and repository " + name
+          + " allows a tag to be written only once", Map.of("tag", tag.value(), "current", current.get().value()));
+    }
+  }
+
+  /** Every config, layer and child manifest must already be in the image (foreign layers excepted). */
+  private void requireReferencesPresent(ImageName image, Manifest manifest) throws IOException {
+    Set<Digest> missing = new LinkedHashSet<>();
+    if (manifest.config().isPresent() && !blobs.isLinked(image, manifest.config().get().digest())) {
+      missing.add(manifest.config().get().digest());
+    }
+    for (Manifest.Layer layer : manifest.layers()) {
+      if (!layer.isForeign() && !blobs.isLinked(image, layer.descriptor().digest())) {
+        missing.add(layer.descriptor().digest());
+      }
+    }
+    for (Descriptor child : manifest.children()) {
+      if (!manifests.exists(image, child.digest())) {
+        missing.add(child.digest());
+      }
+    }
+    if (!missing.isEmpty()) {
+      List<String> list = missing.stream().map(Digest::value).toList();
+      throw ErrorCode.MANIFEST_BLOB_UNKNOWN.exception(
+          "manifest references " + list.size() + " blob(s) or manifest(s) not pushed to " + image + " yet: " + list,
+          Map.of("missing", list));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "hosted(" + name + ", " + driver.name() + ")";
+  }
+
+  public static final class Builder {
+    private final String name;
+    private final StorageDriver driver;
+    private WritePolicy writePolicy = WritePolicy.ALLOW;
+    private boolean allowLatestRedeploy;
+    private Duration metadataCacheTtl = Duration.ofSeconds(5);
+
+    private Builder(String name, StorageDriver driver) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.driver = Objects.requireNonNull(driver, "driver");
+    }
+
+    public Builder writePolicy(WritePolicy writePolicy) {
+      this.writePolicy = Objects.requireNonNull(writePolicy);
+      return this;
+    }
+
+    /** With {@link WritePolicy#ALLOW_ONCE}: let the {@code latest} tag move anyway. */
+    public Builder allowLatestRedeploy(boolean allow) {
+      this.allowLatestRedeploy = allow;
+      return this;
+    }
+
+    /**
+     * How long manifests and tag lookups may be served from memory. This node's writes
+     * invalidate at once; another node's writes to shared storage show after at most this long.
+     * Zero disables the cache. Default 5 s.
+     */
+    public Builder metadataCacheTtl(Duration ttl) {
+      this.metadataCacheTtl = Objects.requireNonNull(ttl);
+      return this;
+    }
+
+    public HostedRepository build() {
+      return new HostedRepository(this);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.wharf.core.storage;
+
+import io.wharf.core.manifest.Manifest;
+import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Manifests of an image: bytes stored as blobs, membership by {@code _manifests/revisions}
+ * links, and Wharf's referrers index ({@code _referrers}) kept beside them. Reads are cached
+ * (manifests are immutable; only their membership changes, and local deletes invalidate).
+ */
+public final class ManifestStore {
+  private record Key(ImageName image, Digest digest) {}
+
+  private final StorageDriver driver;
+  private final StorageLayout layout;
+  private final BlobStore blobs;
+  private final MetadataCache<Key, Manifest> cache;
+
+  public ManifestStore(StorageDriver driver, StorageLayout layout, BlobStore blobs, Duration cacheTtl) {
+    this.driver = driver;
+    this.layout = layout;
+    this.blobs = blobs;
+    this.cache = new MetadataCache<>(cacheTtl, 10_000);
+  }
+
+  /** The manifest if it is part of {@code image}. */
+  public Optional<Manifest> get(ImageName image, Digest digest) throws IOException {
+    Key key = new Key(image, digest);
+    Optional<Manifest> cached = cache.get(key);
+    if (cached.isPresent()) {
+      return cached;
+    }
+    if (!exists(image, digest)) {
+      return Optional.empty();
+    }
+    Optional<Manifest> m = blobs.readSmall(digest).map(ManifestParser::parseStored);
+    m.ifPresent(v -> cache.put(key, v));
+    return m;
+  }
+
+  public boolean exists(ImageName image, Digest digest) throws IOException {
+    return cache.get(new Key(image, digest)).isPresent()
+        || driver.stat(layout.manifestRevisionLink(image, digest)).isPresent();
+  }
+
+  /** Stores the bytes (once) and links them into {@code image}, with its referrers entry. */
+  public void put(ImageName image, Manifest manifest) throws IOException {
+    Digest digest = manifest.digest();
+    blobs.putSmall(digest, manifest.bytes());
+    if (manifest.subject().isPresent()) {
+      driver.putContent(layout.referrerLink(image, manifest.subject().get().digest(), digest), link(digest));
+    }
+    driver.putContent(layout.manifestRevisionLink(image, digest), link(digest));
+    cache.put(new Key(image, digest), manifest);
+  }
+
+  /** Unlinks the manifest from {@code image}; returns false if it was not there. */
+  public boolean delete(ImageName image, Digest digest) throws IOException {
+    Optional<Manifest> m = get(image, digest);
+    if (m.isEmpty()) {
+      return false;
+    }
+    cache.invalidate(new Key(image, digest));
+    driver.delete(layout.manifestRevisionDir(image, digest));
+    if (m.get().subject().isPresent()) {
+      Digest subject = m.get().subject().get().digest();
+      driver.delete(StorageLayoutPaths.parent(layout.referrerLink(image, subject, digest)));
+    }
+    return true;
+  }
+
+  /** Digests of the manifests in {@code image} whose subject is {@code subject}. */
+  public List<Digest> referrers(ImageName image, Digest subject) throws IOException {
+    List<Digest> out = new ArrayList<>();
+    for (String algDir : driver.list(layout.referrersDir(image, subject))) {
+      String alg = StorageLayout.lastSegment(algDir);
+      for (String hexDir : driver.list(algDir)) {
+        if (Digest.isSupportedAlgorithm(alg)) {
+          out.add(new Digest(alg, StorageLayout.lastSegment(hexDir)));
+        }
+      }
+    }
+    return out;
+  }
+
+  static byte[] link(Digest digest) {
+    return digest.value().getBytes(StandardCharsets.US_ASCII);
+  }
+}

@@ -1,0 +1,104 @@
+package io.wharf.core.storage;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.channels.SeekableByteChannel;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The SPI a storage backend implements: paths and bytes, nothing about manifests or tags.
+ * Everything registry-shaped lives above it, in {@link StorageLayout} and the stores.
+ *
+ * <p><b>Paths</b> are absolute, {@code /}-separated, and match {@code ^(/[A-Za-z0-9._-]+)+$}
+ * ({@link CheckedStorageDriver} enforces this for every driver, so drivers may assume it). The
+ * driver maps them under its own root (a directory, a bucket prefix, a map).
+ *
+ * <p><b>Absence</b>: lookups of a single object return {@link Optional#empty()}; opening an
+ * absent object for reading or moving an absent source throws {@link PathNotFoundException};
+ * listing or deleting something absent is not an error.
+ *
+ * <p><b>Visibility</b>: {@link #putContent} and {@link #move} are atomic: a reader sees the old
+ * object or the new one, never a part. Bytes written through a {@link FileWriter} may be visible
+ * at its path before {@link FileWriter#commit()} (it is used for upload data, which only the
+ * upload sees); they become durable at {@code commit()}, and registry-visible only when moved.
+ *
+ * <p><b>Threads</b>: implementations are safe for concurrent use. Two writers of the same path
+ * race as the backend races (last rename wins); the registry only does that for content-addressed
+ * paths, where both writers hold the same bytes.
+ */
+public interface StorageDriver {
+
+  /** A short name for logs and metrics, e.g. {@code filesystem}. */
+  String name();
+
+  /** Size, modification time and kind of the object or directory at {@code path}, if it exists. */
+  Optional<FileInfo> stat(String path) throws IOException;
+
+  /** The whole content of a small object (links, manifests), or empty if absent. */
+  Optional<byte[]> getContent(String path) throws IOException;
+
+  /** Writes a small object atomically, replacing any previous content. Creates parents. */
+  void putContent(String path, byte[] content) throws IOException;
+
+  /**
+   * Opens an object for reading, positioned at 0. The caller positions and closes it. A
+   * filesystem driver returns a {@link java.nio.channels.FileChannel}, which the server maps
+   * or transfers without copying through the heap.
+   *
+   * @throws PathNotFoundException if there is no object at {@code path}
+   */
+  SeekableByteChannel reader(String path) throws IOException;
+
+  /**
+   * Opens a writer at {@code path}. With {@code append} the writer continues an existing object
+   * (this is how an upload resumes, possibly in another process); without it, any existing
+   * object is truncated. Creates parents.
+   */
+  FileWriter writer(String path, boolean append) throws IOException;
+
+  /**
+   * The direct children of directory {@code dir}, as full paths, sorted. Empty if {@code dir}
+   * does not exist.
+   */
+  List<String> list(String dir) throws IOException;
+
+  /**
+   * Moves an object, replacing {@code to} if it exists. Atomic where the backend allows (a rename
+   * on a filesystem). Creates the parents of {@code to}.
+   *
+   * @throws PathNotFoundException if there is no object at {@code from}
+   */
+  void move(String from, String to) throws IOException;
+
+  /** Deletes an object, or a directory and everything below it. Absent is not an error. */
+  void delete(String path) throws IOException;
+
+  /**
+   * A URL from which a client may fetch the object directly (a presigned S3 URL), if the backend
+   * offers one. The default is none: the registry serves the bytes itself.
+   */
+  default Optional<URI> redirectUrl(String path) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
+   * A writer for one object. {@link #close()} without {@link #commit()} keeps what was written
+   * so far (so an upload can continue later); {@link #cancel()} deletes it.
+   */
+  interface FileWriter extends Closeable {
+    /** The stream to write to. Not thread-safe; one writer per stream. */
+    OutputStream stream();
+
+    /** Bytes in the object so far, including what an appending writer found there. */
+    long size();
+
+    /** Makes the written bytes durable (flush and fsync). The writer may be closed after it. */
+    void commit() throws IOException;
+
+    /** Discards the object. */
+    void cancel() throws IOException;
+  }
+}

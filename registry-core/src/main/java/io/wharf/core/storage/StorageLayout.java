@@ -1,0 +1,127 @@
+package io.wharf.core.storage;
+
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Tag;
+
+/**
+ * The only place that knows storage paths. It follows CNCF distribution's layout exactly, so a
+ * data directory written by {@code registry:2} is served by Wharf as it is, and the other way
+ * round:
+ *
+ * <pre>
+ * /docker/registry/v2/
+ *   blobs/sha256/ab/abcd…/data                       content, stored once (layers, configs, manifests)
+ *   repositories/&lt;image name&gt;/
+ *     _layers/sha256/&lt;hex&gt;/link                     "sha256:&lt;hex&gt;": the blob is visible in this image
+ *     _manifests/revisions/sha256/&lt;hex&gt;/link        the manifest is part of this image
+ *     _manifests/tags/&lt;tag&gt;/current/link             the digest the tag points at
+ *     _manifests/tags/&lt;tag&gt;/index/sha256/&lt;hex&gt;/link  every digest the tag ever pointed at
+ *     _uploads/&lt;id&gt;/data                            bytes of an upload in progress
+ *     _uploads/&lt;id&gt;/startedat                       RFC 3339 start time
+ *     _uploads/&lt;id&gt;/hashstates/…                    (distribution's resumable hash state; unused)
+ *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
+ * </pre>
+ *
+ * <p>A blob is visible in an image only through a link; the bytes under {@code blobs/} are shared
+ * by every image and repository on the same storage. Garbage collection removes blobs no link
+ * reaches. {@code _referrers} is Wharf's own addition; distribution ignores directories it does
+ * not know, so the layout stays readable by it.
+ */
+public final class StorageLayout {
+  private static final String ROOT = "/docker/registry/v2";
+  private static final String BLOBS = ROOT + "/blobs";
+  private static final String REPOSITORIES = ROOT + "/repositories";
+
+  /** The directory that holds every image's metadata; the catalog walks it. */
+  public String repositoriesRoot() {
+    return REPOSITORIES;
+  }
+
+  public String blobsRoot() {
+    return BLOBS;
+  }
+
+  /** {@code blobs/<alg>/<first two hex>/<hex>/data}. */
+  public String blobData(Digest d) {
+    return blobDir(d) + "/data";
+  }
+
+  public String blobDir(Digest d) {
+    return BLOBS + "/" + d.algorithm() + "/" + d.hex().substring(0, 2) + "/" + d.hex();
+  }
+
+  public String imageRoot(ImageName image) {
+    return REPOSITORIES + "/" + image.value();
+  }
+
+  public String layerLink(ImageName image, Digest d) {
+    return layerDir(image, d) + "/link";
+  }
+
+  public String layerDir(ImageName image, Digest d) {
+    return imageRoot(image) + "/_layers/" + d.algorithm() + "/" + d.hex();
+  }
+
+  public String layersDir(ImageName image) {
+    return imageRoot(image) + "/_layers";
+  }
+
+  public String manifestRevisionLink(ImageName image, Digest d) {
+    return manifestRevisionsDir(image) + "/" + d.algorithm() + "/" + d.hex() + "/link";
+  }
+
+  public String manifestRevisionDir(ImageName image, Digest d) {
+    return manifestRevisionsDir(image) + "/" + d.algorithm() + "/" + d.hex();
+  }
+
+  public String manifestRevisionsDir(ImageName image) {
+    return imageRoot(image) + "/_manifests/revisions";
+  }
+
+  public String tagsDir(ImageName image) {
+    return imageRoot(image) + "/_manifests/tags";
+  }
+
+  public String tagDir(ImageName image, Tag tag) {
+    return tagsDir(image) + "/" + tag.value();
+  }
+
+  public String tagCurrentLink(ImageName image, Tag tag) {
+    return tagDir(image, tag) + "/current/link";
+  }
+
+  public String tagIndexLink(ImageName image, Tag tag, Digest d) {
+    return tagDir(image, tag) + "/index/" + d.algorithm() + "/" + d.hex() + "/link";
+  }
+
+  public String uploadsDir(ImageName image) {
+    return imageRoot(image) + "/_uploads";
+  }
+
+  public String uploadDir(ImageName image, String uploadId) {
+    return uploadsDir(image) + "/" + uploadId;
+  }
+
+  public String uploadData(ImageName image, String uploadId) {
+    return uploadDir(image, uploadId) + "/data";
+  }
+
+  public String uploadStartedAt(ImageName image, String uploadId) {
+    return uploadDir(image, uploadId) + "/startedat";
+  }
+
+  /** Directory of the referrers of {@code subject}: one {@code <alg>/<hex>/link} per referrer. */
+  public String referrersDir(ImageName image, Digest subject) {
+    return imageRoot(image) + "/_referrers/" + subject.algorithm() + "/" + subject.hex();
+  }
+
+  public String referrerLink(ImageName image, Digest subject, Digest referrer) {
+    return referrersDir(image, subject) + "/" + referrer.algorithm() + "/" + referrer.hex() + "/link";
+  }
+
+  /** The last segment of a path. */
+  public static String lastSegment(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+}

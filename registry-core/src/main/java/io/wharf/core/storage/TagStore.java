@@ -1,0 +1,76 @@
+package io.wharf.core.storage;
+
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Tag;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Tags of an image: {@code _manifests/tags/<tag>/current/link} holds the digest, and
+ * {@code index/} keeps every digest the tag pointed at (as distribution does). Lookups are cached.
+ */
+public final class TagStore {
+  private record Key(ImageName image, String tag) {}
+
+  private final StorageDriver driver;
+  private final StorageLayout layout;
+  private final MetadataCache<Key, Digest> cache;
+
+  public TagStore(StorageDriver driver, StorageLayout layout, Duration cacheTtl) {
+    this.driver = driver;
+    this.layout = layout;
+    this.cache = new MetadataCache<>(cacheTtl, 10_000);
+  }
+
+  public Optional<Digest> resolve(ImageName image, Tag tag) throws IOException {
+    Key key = new Key(image, tag.value());
+    Optional<Digest> cached = cache.get(key);
+    if (cached.isPresent()) {
+      return cached;
+    }
+    Optional<Digest> d = driver.getContent(layout.tagCurrentLink(image, tag)).map(TagStore::parseLink);
+    d.ifPresent(v -> cache.put(key, v));
+    return d;
+  }
+
+  /** Points {@code tag} at {@code digest}. The current link is replaced atomically. */
+  public void tag(ImageName image, Tag tag, Digest digest) throws IOException {
+    byte[] link = ManifestStore.link(digest);
+    driver.putContent(layout.tagIndexLink(image, tag, digest), link);
+    driver.putContent(layout.tagCurrentLink(image, tag), link);
+    cache.put(new Key(image, tag.value()), digest);
+  }
+
+  /** Removes the tag; false if it did not exist. */
+  public boolean untag(ImageName image, Tag tag) throws IOException {
+    cache.invalidate(new Key(image, tag.value()));
+    if (driver.stat(layout.tagCurrentLink(image, tag)).isEmpty()) {
+      return false;
+    }
+    driver.delete(layout.tagDir(image, tag));
+    return true;
+  }
+
+  /** Every tag of {@code image}, sorted; empty if none. */
+  public List<String> list(ImageName image) throws IOException {
+    List<String> tags = new ArrayList<>();
+    for (String dir : driver.list(layout.tagsDir(image))) {
+      String name = StorageLayout.lastSegment(dir);
+      if (Tag.isValid(name)) {
+        tags.add(name);
+      }
+    }
+    tags.sort(null);
+    return tags;
+  }
+
+  /** Reads a link file ("sha256:<hex>", possibly with trailing whitespace). */
+  static Digest parseLink(byte[] content) {
+    return Digest.parse(new String(content, StandardCharsets.US_ASCII).trim());
+  }
+}

@@ -1,0 +1,221 @@
+package io.wharf.core.upload;
+
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import com.google.common.util.concurrent.Striped;
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.storage.BlobStore;
+import io.wharf.core.storage.PathNotFoundException;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.Lock;
+import java.util.regex.Pattern;
+
+/**
+ * Blob uploads, kept in storage under {@code _uploads/<id>/} so that an upload survives a
+ * restart and can continue on another node that shares the storage.
+ *
+ * <p>Bytes are hashed while they are written. The running SHA-256 state is kept in this JVM as
+ * an optimisation only ({@link MessageDigest} state cannot be persisted): when the upload is
+ * finished on the node that received its bytes, the digest is ready; anywhere else (after a
+ * restart, on another node, for sha512) the data is read back once to compute it. Either way
+ * the blob becomes visible only by an atomic move after its digest was verified.
+ */
+public final class UploadStore {
+  private static final Pattern UPLOAD_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  private static final int COPY_BUFFER = 128 * 1024;
+
+  /** Running hash of an upload's bytes [0, offset). */
+  private record HashState(long offset, MessageDigest digest) {}
+
+  private final StorageDriver driver;
+  private final StorageLayout layout;
+  private final BlobStore blobs;
+  private final Cache<String, HashState> hashStates =
+      CacheBuilder.newBuilder().maximumSize(4096).expireAfterAccess(Duration.ofHours(2)).build();
+  private final Striped<Lock> locks = Striped.lock(64);
+
+  public UploadStore(StorageDriver driver, StorageLayout layout, BlobStore blobs) {
+    this.driver = driver;
+    this.layout = layout;
+    this.blobs = blobs;
+  }
+
+  public UploadSession start(ImageName image) throws IOException {
+    String id = UUID.randomUUID().toString();
+    Instant now = Instant.now();
+    driver.putContent(layout.uploadStartedAt(image, id), now.toString().getBytes(StandardCharsets.US_ASCII));
+    try (StorageDriver.FileWriter w = driver.writer(layout.uploadData(image, id), false)) {
+      // an empty data file: status and append find the upload from the first request on
+    }
+    hashStates.put(key(image, id), new HashState(0, Digest.newMessageDigest(Digest.SHA256)));
+    return new UploadSession(image, id, 0, now);
+  }
+
+  /** The upload's current state; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
+  public UploadSession status(ImageName image, String id) throws IOException {
+    if (id == null || !UPLOAD_ID.matcher(id).matches()) {
+      throw unknown(id);
+    }
+    byte[] startedAt = driver.getContent(layout.uploadStartedAt(image, id)).orElseThrow(() -> unknown(id));
+    long size = driver.stat(layout.uploadData(image, id)).map(f -> f.size()).orElse(0L);
+    return new UploadSession(image, id, size, parseTime(startedAt));
+  }
+
+  /**
+   * Appends a chunk. A chunk that does not start where the upload ends is refused with
+   * {@code RANGE_INVALID} (416) before anything is written.
+   */
+  public UploadSession append(ImageName image, String id, InputStream body, Chunk chunk) throws IOException {
+    Lock lock = locks.get(key(image, id));
+    lock.lock();
+    try {
+      UploadSession session = status(image, id);
+      try (StorageDriver.FileWriter w = write(session, body, chunk)) {
+        return new UploadSession(image, id, w.size(), session.startedAt());
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Appends the last chunk (may be empty), verifies the whole upload against {@code expected} and
+   * moves it into the blob store, linked into the image. On a digest mismatch the upload is
+   * discarded and nothing is stored.
+   */
+  public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected)
+      throws IOException {
+    String key = key(image, id);
+    Lock lock = locks.get(key);
+    lock.lock();
+    try {
+      UploadSession session = status(image, id);
+      long size;
+      try (StorageDriver.FileWriter w = write(session, body, chunk)) {
+        w.commit();
+        size = w.size();
+      }
+      Digest actual = digestOf(image, id, size, expected.algorithm());
+      if (!actual.equals(expected)) {
+        cancel(image, id);
+        throw ErrorCode.DIGEST_INVALID.exception(
+            "digest mismatch: the client said " + expected + " but the " + size + " bytes uploaded hash to " + actual,
+            Map.of("expected", expected.value(), "actual", actual.value(), "size", size));
+      }
+      blobs.commit(layout.uploadData(image, id), expected);
+      blobs.link(image, expected);
+      driver.delete(layout.uploadDir(image, id));
+      hashStates.invalidate(key);
+      return new Descriptor(null, expected, size);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Discards an upload; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
+  public void cancel(ImageName image, String id) throws IOException {
+    status(image, id);
+    hashStates.invalidate(key(image, id));
+    driver.delete(layout.uploadDir(image, id));
+  }
+
+  /** Appends {@code body} and returns the still-open writer, positioned at the new end. */
+  private StorageDriver.FileWriter write(UploadSession session, InputStream body, Chunk chunk) throws IOException {
+    if (chunk.start() != Chunk.UNKNOWN && chunk.start() != session.size()) {
+      throw ErrorCode.RANGE_INVALID.exception(
+          "chunk starts at " + chunk.start() + " but the upload holds " + session.size()
+              + " bytes; send the chunk that starts at " + session.size(),
+          Map.of("uploaded", session.size()));
+    }
+    String key = key(session.image(), session.id());
+    StorageDriver.FileWriter w = driver.writer(layout.uploadData(session.image(), session.id()), true);
+    HashState state = hashStates.getIfPresent(key);
+    hashStates.invalidate(key); // until the append completes, the state is not trustworthy
+    MessageDigest md = state != null && state.offset() == w.size() ? state.digest() : null;
+    try {
+      OutputStream out = md != null ? new DigestOutputStream(w.stream(), md) : w.stream();
+      long n = copy(body, out);
+      out.flush();
+      if (chunk.length() != Chunk.UNKNOWN && n != chunk.length()) {
+        throw ErrorCode.SIZE_INVALID.exception(
+            "the client declared " + chunk.length() + " bytes but sent " + n,
+            Map.of("declared", chunk.length(), "received", n));
+      }
+      if (md != null) {
+        hashStates.put(key, new HashState(w.size(), md));
+      }
+      return w;
+    } catch (IOException | RuntimeException e) {
+      w.close();
+      throw e;
+    }
+  }
+
+  /** The digest of the first {@code size} bytes of the upload: from the running state, or by reading. */
+  private Digest digestOf(ImageName image, String id, long size, String algorithm) throws IOException {
+    HashState state = hashStates.getIfPresent(key(image, id));
+    if (state != null && state.offset() == size && state.digest().getAlgorithm().equals(jcaName(algorithm))) {
+      return Digest.of(algorithm, state.digest().digest());
+    }
+    MessageDigest md = Digest.newMessageDigest(algorithm);
+    ByteBuffer buf = ByteBuffer.allocate(COPY_BUFFER);
+    try (SeekableByteChannel ch = driver.reader(layout.uploadData(image, id))) {
+      while (ch.read(buf) >= 0) {
+        buf.flip();
+        md.update(buf);
+        buf.clear();
+      }
+    } catch (PathNotFoundException e) {
+      throw unknown(id);
+    }
+    return Digest.of(algorithm, md.digest());
+  }
+
+  private static String jcaName(String algorithm) {
+    return Digest.SHA512.equals(algorithm) ? "SHA-512" : "SHA-256";
+  }
+
+  private static long copy(InputStream in, OutputStream out) throws IOException {
+    byte[] buf = new byte[COPY_BUFFER];
+    long total = 0;
+    int n;
+    while ((n = in.read(buf)) >= 0) {
+      out.write(buf, 0, n);
+      total += n;
+    }
+    return total;
+  }
+
+  private static Instant parseTime(byte[] content) {
+    try {
+      return Instant.parse(new String(content, StandardCharsets.US_ASCII).trim());
+    } catch (DateTimeParseException e) {
+      return Instant.EPOCH; // written by another tool in another format: the upload is still valid
+    }
+  }
+
+  private static String key(ImageName image, String id) {
+    return image.value() + "@" + id;
+  }
+
+  private static RuntimeException unknown(String id) {
+    return ErrorCode.BLOB_UPLOAD_UNKNOWN.exception("upload " + id + " is unknown or has expired");
+  }
+}

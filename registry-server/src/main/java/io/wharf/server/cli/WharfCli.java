@@ -1,0 +1,74 @@
+package io.wharf.server.cli;
+
+import io.wharf.server.WharfServer;
+import io.wharf.server.config.ConfigException;
+import io.wharf.server.config.ConfigLoader;
+import io.wharf.server.config.WharfConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar wharf.jar <command>}: the standalone server's command line. */
+@Command(name = "wharf", mixinStandardHelpOptions = true, versionProvider = WharfCli.Version.class,
+    description = "A container registry for the JVM (OCI Distribution API).",
+    subcommands = {WharfCli.Serve.class})
+public final class WharfCli implements Runnable {
+
+  public static void main(String[] args) {
+    // The runnable jar ships logback with its own configuration; an explicit -D wins.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "wharf-logback.xml");
+    }
+    System.exit(new CommandLine(new WharfCli()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "Run the registry. Without --config: one hosted repository on 127.0.0.1:5000, data in ./wharf-data.")
+  static final class Serve implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on (default 127.0.0.1).")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Main port (default 5000; 0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--data", paramLabel = "DIR",
+        description = "Data directory of the default blob store; a CNCF distribution rootdirectory works as is.")
+    Path data;
+
+    @Override
+    public Integer call() throws Exception {
+      WharfConfig config;
+      try {
+        config = (this.config == null ? WharfConfig.defaults() : ConfigLoader.load(this.config))
+            .override(bind, port, data == null ? null : data.toString());
+        ConfigLoader.validate(config, this.config == null ? "command line" : this.config.toString());
+      } catch (ConfigException e) {
+        System.err.println("wharf: configuration error: " + e.getMessage());
+        return 2;
+      }
+      WharfServer server = WharfServer.start(config);
+      System.out.println("Wharf listening on " + server.url());
+      System.out.flush();
+      server.join();
+      return 0;
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = WharfCli.class.getPackage().getImplementationVersion();
+      return new String[] {"wharf " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package io.wharf.server.config;
+
+import io.wharf.core.repository.WritePolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * Reads the YAML configuration and validates all of it at start, so that a bad file fails before
+ * anything listens, with a message that names the key ({@code repositories[1].writePolicy: …}).
+ */
+public final class ConfigLoader {
+  /** Nexus's repository name rule: letters, digits, dot, underscore, dash (so {@code docker-gcr.io} is fine). */
+  private static final Pattern REPOSITORY_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,199}");
+  private static final YAMLMapper YAML = YAMLMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .build();
+
+  private ConfigLoader() {}
+
+  public static WharfConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    return parse(text, file.toString());
+  }
+
+  /** Parses and validates {@code yaml}; {@code source} names it in messages. */
+  public static WharfConfig parse(String yaml, String source) {
+    WharfConfig raw;
+    try {
+      raw = yaml.isBlank() ? new WharfConfig(null, null, null) : YAML.readValue(yaml, WharfConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      String at = path(e);
+      Set<String> known = e.getKnownPropertyIds() == null ? Set.of()
+          : e.getKnownPropertyIds().stream().map(String::valueOf).collect(Collectors.toCollection(java.util.TreeSet::new));
+      throw new ConfigException(source + ": unknown key \"" + e.getPropertyName() + "\""
+          + (at.isEmpty() ? "" : " in " + at) + (known.isEmpty() ? "" : "; known keys here: " + known), e);
+    } catch (JacksonException e) {
+      String at = path(e);
+      throw new ConfigException(source + ": " + (at.isEmpty() ? "" : at + ": ") + e.getOriginalMessage(), e);
+    }
+    if (raw == null) {
+      raw = new WharfConfig(null, null, null);
+    }
+    WharfConfig config = raw.withDefaults();
+    validate(config, source);
+    return config;
+  }
+
+  /** Checks what the types alone cannot; also used for configurations built in code. */
+  public static void validate(WharfConfig c, String source) {
+    String p = source + ": ";
+    int port = c.server().port();
+    if (port < 0 || port > 65535) {
+      throw new ConfigException(p + "server.port: " + port + " is not a port number (0-65535)");
+    }
+    if (c.server().bind().isBlank()) {
+      throw new ConfigException(p + "server.bind: must not be empty");
+    }
+    Durations.parse(c.server().shutdownTimeout(), p + "server.shutdownTimeout");
+    for (Map.Entry<String, WharfConfig.BlobStore> e : c.blobStores().entrySet()) {
+      String key = p + "blobStores." + e.getKey();
+      switch (e.getValue().type()) {
+        case "file" -> {
+          if (e.getValue().path() == null || e.getValue().path().isBlank()) {
+            throw new ConfigException(key + ".path: a file blob store needs a path");
+          }
+        }
+        case "memory" -> { }
+        default -> throw new ConfigException(key + ".type: unknown blob store type \"" + e.getValue().type()
+            + "\"; known: file, memory");
+      }
+    }
+    Set<String> names = new HashSet<>();
+    List<WharfConfig.Repository> repos = c.repositories();
+    for (int i = 0; i < repos.size(); i++) {
+      WharfConfig.Repository r = repos.get(i);
+      String key = p + "repositories[" + i + "]";
+      if (r == null) {
+        throw new ConfigException(key + ": empty entry");
+      }
+      if (r.name() == null || !REPOSITORY_NAME.matcher(r.name()).matches()) {
+        throw new ConfigException(key + ".name: " + (r.name() == null ? "missing" : "\"" + r.name() + "\" is invalid")
+            + "; use letters, digits, '.', '_' and '-'");
+      }
+      key = p + "repositories[" + i + "] (" + r.name() + ")";
+      if (!names.add(r.name())) {
+        throw new ConfigException(key + ".name: duplicate repository name \"" + r.name() + "\"");
+      }
+      if (!r.type().equals("hosted")) {
+        throw new ConfigException(key + ".type: unknown repository type \"" + r.type() + "\"; known: hosted");
+      }
+      if (!c.blobStores().containsKey(r.blobStore())) {
+        throw new ConfigException(key + ".blobStore: no blob store named \"" + r.blobStore() + "\"; defined: "
+            + c.blobStores().keySet());
+      }
+      writePolicy(r.writePolicy(), key + ".writePolicy");
+      Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+    }
+  }
+
+  static WritePolicy writePolicy(String value, String key) {
+    try {
+      return WritePolicy.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": unknown write policy \"" + value + "\"; known: allow, allow_once, deny");
+    }
+  }
+
+  private static String path(JacksonException e) {
+    StringBuilder sb = new StringBuilder();
+    for (JacksonException.Reference ref : e.getPath()) {
+      if (ref.getPropertyName() != null) {
+        if (sb.length() > 0) {
+          sb.append('.');
+        }
+        sb.append(ref.getPropertyName());
+      } else if (ref.getIndex() >= 0) {
+        sb.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return sb.toString();
+  }
+}

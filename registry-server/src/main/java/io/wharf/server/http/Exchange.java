@@ -1,0 +1,117 @@
+package io.wharf.server.http;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.repository.Page;
+import io.wharf.core.repository.Repository;
+import io.wharf.server.routing.Route;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One API request on its way through the endpoints: the servlet request and response, the
+ * parsed route, the repository that serves it, and the base path under which {@code /v2/} was
+ * found (so that every {@code Location} and {@code Link} we send points back at the same place,
+ * whether the servlet is mounted at the root, at {@code /v2/*} or under a prefix).
+ */
+final class Exchange {
+  final HttpServletRequest req;
+  final HttpServletResponse resp;
+  final Route route;
+  final Repository repository;
+  private final String basePath;
+
+  Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath) {
+    this.req = req;
+    this.resp = resp;
+    this.route = route;
+    this.repository = repository;
+    this.basePath = basePath;
+  }
+
+  String method() {
+    return req.getMethod();
+  }
+
+  boolean isHead() {
+    return "HEAD".equals(req.getMethod());
+  }
+
+  /** The image name of the route, validated ({@code NAME_INVALID} otherwise). */
+  ImageName image() {
+    return ImageName.of(route.name());
+  }
+
+  /** A path under this API's {@code /v2/}, e.g. {@code v2Path("team/app/blobs/sha256:…")}. */
+  String v2Path(String rest) {
+    return basePath + "/v2/" + rest;
+  }
+
+  String query(String name) {
+    String v = req.getParameter(name);
+    return v == null || v.isEmpty() ? null : v;
+  }
+
+  /** The {@code n} parameter: absent is unlimited; anything but a non-negative integer is an error. */
+  int pageSize() {
+    String n = query("n");
+    if (n == null) {
+      return Page.UNLIMITED;
+    }
+    try {
+      int v = Integer.parseInt(n);
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw ErrorCode.PAGINATION_NUMBER_INVALID.exception("n must be a non-negative integer, got " + n);
+    }
+  }
+
+  /** Sends {@code Link: <…?n=&last=>; rel="next"} when a page is full and more follow. */
+  void linkNext(String listPath, Page page, int n) {
+    if (page.hasMore() && page.lastItem() != null) {
+      String last = URLEncoder.encode(page.lastItem(), StandardCharsets.UTF_8);
+      resp.setHeader("Link", "<" + v2Path(listPath) + "?n=" + n + "&last=" + last + ">; rel=\"next\"");
+    }
+  }
+
+  /** Long value of a request header, or -1 if absent; 400 if present and not a number. */
+  long longHeader(String name) {
+    String v = req.getHeader(name);
+    if (v == null || v.isBlank()) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw ErrorCode.SIZE_INVALID.exception(name + " is not a number: " + v);
+    }
+  }
+
+  /** Writes a small body with its length; HEAD gets the headers only. */
+  void send(int status, String contentType, byte[] body) throws IOException {
+    resp.setStatus(status);
+    if (contentType != null) {
+      resp.setContentType(contentType);
+    }
+    resp.setContentLength(body.length);
+    if (!isHead()) {
+      resp.getOutputStream().write(body);
+    }
+  }
+
+  void sendJson(Object value) throws IOException {
+    send(200, "application/json", Json.write(value));
+  }
+
+  /** An empty response with the given status (201, 202, 204). */
+  void sendEmpty(int status) {
+    resp.setStatus(status);
+    resp.setContentLength(0);
+  }
+}

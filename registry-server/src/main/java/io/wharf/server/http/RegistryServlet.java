@@ -1,0 +1,139 @@
+package io.wharf.server.http;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.Repository;
+import io.wharf.server.routing.Route;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OCI Distribution API (Docker Registry HTTP API V2) as a Jakarta Servlet 6, so it mounts in
+ * any servlet container: at {@code /*} or at {@code /v2/*} of a context.
+ *
+ * <pre>
+ * Registry registry = Registry.of(HostedRepository.builder("docker-hosted", new FilesystemDriver(dir)).build());
+ * ServletContextHandler context = new ServletContextHandler();
+ * context.addServlet(new ServletHolder(new RegistryServlet(registry)), "/v2/*");
+ * </pre>
+ *
+ * <p>Each endpoint lives in a small class ({@link ManifestEndpoints}, {@link BlobEndpoints},
+ * {@link UploadEndpoints}, {@link ListEndpoints}); this class only routes and turns exceptions
+ * into error responses through {@link ErrorResponses}.
+ */
+public class RegistryServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(RegistryServlet.class);
+  public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+  public static final String API_VERSION = "registry/2.0";
+  private static final byte[] EMPTY_JSON_OBJECT = {'{', '}'};
+
+  private final transient Registry registry;
+
+  public RegistryServlet(Registry registry) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    resp.setHeader(API_VERSION_HEADER, API_VERSION);
+    resp.setHeader("X-Content-Type-Options", "nosniff");
+    boolean head = "HEAD".equals(req.getMethod());
+    try {
+      String path = decodedPath(req);
+      if (!path.equals("/v2") && !path.startsWith("/v2/")) {
+        throw ErrorCode.ROUTE_UNKNOWN.exception("not an API path: " + path + " (the API lives under /v2/)");
+      }
+      Route route = Route.parse(path.length() <= 4 ? "" : path.substring(4));
+      Repository repository = registry.defaultRepository();
+      dispatch(new Exchange(req, resp, route, repository, req.getContextPath()));
+    } catch (RegistryException e) {
+      ErrorResponses.write(resp, e, head);
+    } catch (IOException e) {
+      // Almost always the client: a body cut off, a connection closed mid-download.
+      LOG.debug("{} {} failed: {}", req.getMethod(), req.getRequestURI(), e.toString());
+      ErrorResponses.write(resp, ErrorCode.BLOB_UPLOAD_INVALID.exception("request failed: " + e.getMessage()), head);
+    } catch (RuntimeException e) {
+      LOG.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
+      ErrorResponses.write(resp, ErrorCode.UNKNOWN.exception("internal error; the server log has the details"), head);
+    }
+  }
+
+  private static void dispatch(Exchange x) throws IOException {
+    String method = x.method();
+    switch (x.route.kind()) {
+      case BASE -> {
+        require(x, "GET", "HEAD");
+        x.send(200, "application/json", EMPTY_JSON_OBJECT);
+      }
+      case CATALOG -> {
+        require(x, "GET", "HEAD");
+        ListEndpoints.catalog(x);
+      }
+      case TAGS -> {
+        require(x, "GET", "HEAD");
+        ListEndpoints.tags(x);
+      }
+      case REFERRERS -> {
+        require(x, "GET", "HEAD");
+        ListEndpoints.referrers(x);
+      }
+      case MANIFEST -> {
+        switch (method) {
+          case "GET", "HEAD" -> ManifestEndpoints.get(x);
+          case "PUT" -> ManifestEndpoints.put(x);
+          case "DELETE" -> ManifestEndpoints.delete(x);
+          default -> throw notAllowed(x, "GET, HEAD, PUT, DELETE");
+        }
+      }
+      case BLOB -> {
+        switch (method) {
+          case "GET", "HEAD" -> BlobEndpoints.get(x);
+          case "DELETE" -> BlobEndpoints.delete(x);
+          default -> throw notAllowed(x, "GET, HEAD, DELETE");
+        }
+      }
+      case UPLOADS -> {
+        require(x, "POST");
+        UploadEndpoints.start(x);
+      }
+      case UPLOAD -> {
+        switch (method) {
+          case "GET", "HEAD" -> UploadEndpoints.status(x);
+          case "PATCH" -> UploadEndpoints.patch(x);
+          case "PUT" -> UploadEndpoints.finish(x);
+          case "DELETE" -> UploadEndpoints.cancel(x);
+          default -> throw notAllowed(x, "GET, PATCH, PUT, DELETE");
+        }
+      }
+      case UNKNOWN -> throw ErrorCode.ROUTE_UNKNOWN.exception("no API endpoint at " + x.req.getRequestURI());
+    }
+  }
+
+  private static void require(Exchange x, String... methods) {
+    for (String m : methods) {
+      if (m.equals(x.method())) {
+        return;
+      }
+    }
+    throw notAllowed(x, String.join(", ", methods));
+  }
+
+  private static RegistryException notAllowed(Exchange x, String allowed) {
+    x.resp.setHeader("Allow", allowed);
+    return ErrorCode.METHOD_NOT_ALLOWED.exception(x.method() + " is not allowed here; allowed: " + allowed);
+  }
+
+  /** The percent-decoded path relative to the context: servlet path + path info. */
+  private static String decodedPath(HttpServletRequest req) {
+    String servletPath = req.getServletPath() == null ? "" : req.getServletPath();
+    String pathInfo = req.getPathInfo() == null ? "" : req.getPathInfo();
+    return servletPath + pathInfo;
+  }
+}

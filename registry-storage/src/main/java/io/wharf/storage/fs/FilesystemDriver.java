@@ -1,0 +1,372 @@
+package io.wharf.storage.fs;
+
+import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+import io.wharf.core.storage.FileInfo;
+import io.wharf.core.storage.PathNotFoundException;
+import io.wharf.core.storage.StorageDriver;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The default driver: the SPI path {@code /a/b} is the file {@code <root>/a/b}. That is the layout
+ * of CNCF distribution's filesystem driver, so its {@code rootdirectory} works as {@code root} and
+ * an existing registry's data ({@code <root>/docker/registry/v2/...}) reads as-is.
+ *
+ * <p>Small objects are written to a temp file, fsynced and renamed over the target, so a reader or
+ * a crash sees the old object or the new one. Temp files are named {@code .tmp-<random>}, live next
+ * to their target (a rename is only atomic within one filesystem) and are never listed. A crash can
+ * leave one behind; it is garbage, safe to delete.
+ */
+public final class FilesystemDriver implements StorageDriver {
+  static final String TMP_PREFIX = ".tmp-";
+  private static final int BUFFER_SIZE = 64 * 1024;
+
+  private final Path root;
+
+  public FilesystemDriver(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  @Override
+  public String name() {
+    return "filesystem";
+  }
+
+  @Override
+  public Optional<FileInfo> stat(String path) throws IOException {
+    try {
+      BasicFileAttributes a = Files.readAttributes(resolve(path), BasicFileAttributes.class);
+      boolean dir = a.isDirectory();
+      return Optional.of(new FileInfo(path, dir ? 0 : a.size(), a.lastModifiedTime().toInstant(), dir));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public Optional<byte[]> getContent(String path) throws IOException {
+    Path file = resolve(path);
+    try {
+      return Optional.of(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      if (Files.isDirectory(file)) { // checked only on failure: this is the hot path for links
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void putContent(String path, byte[] content) throws IOException {
+    Path file = resolve(path);
+    Path tmp = file.resolveSibling(TMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    try {
+      try (FileChannel ch = openCreatingParents(tmp, CREATE_NEW, WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        // Data before the rename: otherwise a crash could leave the new name on empty content.
+        ch.force(true);
+      }
+      Files.move(tmp, file, ATOMIC_MOVE, REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+    syncDirectory(file.getParent());
+  }
+
+  @Override
+  public SeekableByteChannel reader(String path) throws IOException {
+    Path file = resolve(path);
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(file, READ);
+    } catch (NoSuchFileException e) {
+      throw new PathNotFoundException(path);
+    }
+    // Unix lets you open a directory for reading; only reads fail, with EISDIR.
+    if (Files.isDirectory(file)) {
+      ch.close();
+      throw new PathNotFoundException(path);
+    }
+    return ch;
+  }
+
+  @Override
+  public FileWriter writer(String path, boolean append) throws IOException {
+    Path file = resolve(path);
+    // Not APPEND: positioning once at the end is all a resuming upload needs.
+    FileChannel ch = append
+        ? openCreatingParents(file, CREATE, WRITE)
+        : openCreatingParents(file, CREATE, WRITE, TRUNCATE_EXISTING);
+    try {
+      long start = append ? ch.size() : 0;
+      ch.position(start);
+      return new ChannelWriter(file, ch, start);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  /** Creates the parents only when they are missing: saves two syscalls on every write. */
+  private static FileChannel openCreatingParents(Path file, OpenOption... options) throws IOException {
+    try {
+      return FileChannel.open(file, options);
+    } catch (NoSuchFileException e) {
+      Files.createDirectories(file.getParent());
+      return FileChannel.open(file, options);
+    }
+  }
+
+  @Override
+  public List<String> list(String dir) throws IOException {
+    String prefix = dir.endsWith("/") ? dir : dir + "/";
+    List<String> children = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(resolve(dir))) {
+      for (Path child : entries) {
+        String name = child.getFileName().toString();
+        if (!name.startsWith(TMP_PREFIX)) {
+          children.add(prefix + name);
+        }
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return List.of();
+    }
+    Collections.sort(children);
+    return children;
+  }
+
+  @Override
+  public void move(String from, String to) throws IOException {
+    Path source = resolve(from);
+    Path target = resolve(to);
+    try {
+      Files.move(source, target, ATOMIC_MOVE, REPLACE_EXISTING);
+    } catch (NoSuchFileException e) {
+      if (Files.notExists(source)) {
+        throw new PathNotFoundException(from);
+      }
+      // Parents are created only after the source is known to exist: a failed move leaves no trace.
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(source, target, ATOMIC_MOVE, REPLACE_EXISTING);
+      } catch (NoSuchFileException again) {
+        if (Files.notExists(source)) {
+          throw new PathNotFoundException(from);
+        }
+        throw again;
+      }
+    }
+    // rename(2) replaces the target in one step, so two uploads of the same blob moving to the same
+    // content-addressed path both succeed and the last one wins with identical bytes.
+    syncDirectory(target.getParent());
+  }
+
+  @Override
+  public void delete(String path) throws IOException {
+    // walkFileTree rather than Files.walk: it reports entries that vanish under it (a concurrent
+    // delete, an upload being cancelled) to the visitor instead of aborting the whole walk.
+    Files.walkFileTree(resolve(path), new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        if (e != null && !(e instanceof NoSuchFileException)) {
+          throw e;
+        }
+        Files.deleteIfExists(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  @Override
+  public String toString() {
+    return "filesystem(" + root + ")";
+  }
+
+  private Path resolve(String path) {
+    return root.resolve(path.substring(1));
+  }
+
+  /**
+   * Makes a rename durable: without it, a crash can forget the new directory entry although the
+   * client was told the write succeeded. Failure only loses that durability, never atomicity, and
+   * some platforms cannot open a directory at all, so errors are ignored.
+   */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, READ)) {
+      ch.force(true);
+    } catch (IOException | RuntimeException ignored) {
+      // best effort, see above
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // the caller's exception matters more; a leftover temp file is invisible and harmless
+    }
+  }
+
+  /**
+   * Writes through a 64 KiB buffer (uploads arrive in small network reads); large arrays bypass
+   * it and go straight to the channel. The buffer is drained on flush, commit and close, so bytes
+   * written before a close are in the file for the next (appending) writer.
+   */
+  private static final class ChannelWriter implements FileWriter {
+    private final Path file;
+    private final FileChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
+    private final OutputStream stream = new Stream();
+    private long size;
+    private boolean closed;
+
+    ChannelWriter(Path file, FileChannel channel, long size) {
+      this.file = file;
+      this.channel = channel;
+      this.size = size;
+    }
+
+    @Override
+    public OutputStream stream() {
+      return stream;
+    }
+
+    @Override
+    public long size() {
+      return size;
+    }
+
+    @Override
+    public void commit() throws IOException {
+      ensureOpen();
+      drain();
+      // Data only: the size is covered by fdatasync; the name becomes durable with the later move.
+      channel.force(false);
+    }
+
+    @Override
+    public void cancel() throws IOException {
+      closed = true;
+      buffer.clear();
+      try {
+        channel.close();
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (channel) {
+        drain();
+      }
+    }
+
+    private void ensureOpen() throws IOException {
+      if (closed) {
+        throw new IOException("writer closed: " + file);
+      }
+    }
+
+    private void drain() throws IOException {
+      buffer.flip();
+      writeFully(buffer);
+      buffer.clear();
+    }
+
+    private void writeFully(ByteBuffer src) throws IOException {
+      while (src.hasRemaining()) {
+        channel.write(src);
+      }
+    }
+
+    /** Closing the stream only flushes it: the writer owns the channel and closes it. */
+    private final class Stream extends OutputStream {
+      @Override
+      public void write(int b) throws IOException {
+        ensureOpen();
+        if (!buffer.hasRemaining()) {
+          drain();
+        }
+        buffer.put((byte) b);
+        size++;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        ensureOpen();
+        if (len > buffer.remaining()) {
+          drain();
+        }
+        if (len >= BUFFER_SIZE) {
+          writeFully(ByteBuffer.wrap(b, off, len));
+        } else {
+          buffer.put(b, off, len);
+        }
+        size += len;
+      }
+
+      @Override
+      public void flush() throws IOException {
+        if (!closed) {
+          drain();
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    }
+  }
+}
