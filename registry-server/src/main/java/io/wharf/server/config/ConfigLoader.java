@@ -50,6 +50,8 @@ public final class ConfigLoader {
       raw = yaml.isBlank() ? new WharfConfig(null, null, null) : YAML.readValue(yaml, WharfConfig.class);
     } catch (UnrecognizedPropertyException e) {
       String at = path(e);
+      String suffix = "." + e.getPropertyName();
+      at = at.endsWith(suffix) ? at.substring(0, at.length() - suffix.length()) : at.equals(e.getPropertyName()) ? "" : at;
       Set<String> known = e.getKnownPropertyIds() == null ? Set.of()
           : e.getKnownPropertyIds().stream().map(String::valueOf).collect(Collectors.toCollection(java.util.TreeSet::new));
       throw new ConfigException(source + ": unknown key \"" + e.getPropertyName() + "\""

@@ -1,0 +1,144 @@
+package io.wharf.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.WritePolicy;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void parse_emptyFile_givesDefaults() {
+    WharfConfig c = ConfigLoader.parse("", "test.yaml");
+    assertThat(c.server().bind()).isEqualTo("127.0.0.1");
+    assertThat(c.server().port()).isEqualTo(5000);
+    assertThat(c.blobStores()).containsOnlyKeys("default");
+    assertThat(c.blobStores().get("default").path()).isEqualTo("./wharf-data");
+    assertThat(c.repositories()).singleElement().satisfies(r -> {
+      assertThat(r.name()).isEqualTo("hosted");
+      assertThat(r.type()).isEqualTo("hosted");
+    });
+  }
+
+  @Test
+  void parse_fullFile_buildsRepositories() {
+    WharfConfig c = ConfigLoader.parse("""
+        server: {bind: 0.0.0.0, port: 8081, accessLog: false}
+        blobStores:
+          default: {type: memory}
+          disk: {type: file, path: /tmp/wharf-x}
+        repositories:
+          - {name: docker-hosted, type: hosted, writePolicy: allow_once, allowLatestRedeploy: true}
+          - {name: releases, blobStore: disk, writePolicy: deny, metadataCacheTtl: 0s}
+        """, "test.yaml");
+    assertThat(c.server().port()).isEqualTo(8081);
+    assertThat(c.server().accessLog()).isFalse();
+    Registry registry = RegistryFactory.build(c);
+    assertThat(registry.defaultRepository().name()).isEqualTo("docker-hosted");
+    assertThat(((HostedRepository) registry.repository("docker-hosted").orElseThrow()).writePolicy())
+        .isEqualTo(WritePolicy.ALLOW_ONCE);
+    assertThat(((HostedRepository) registry.repository("releases").orElseThrow()).writePolicy())
+        .isEqualTo(WritePolicy.DENY);
+  }
+
+  @Test
+  void parse_unknownTopLevelKey_namesIt() {
+    assertThatThrownBy(() -> ConfigLoader.parse("servre: {port: 1}\n", "wharf.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("wharf.yaml")
+        .hasMessageContaining("unknown key \"servre\"");
+  }
+
+  @Test
+  void parse_unknownNestedKey_namesItAndWhere() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories:\n  - {name: a, wirtePolicy: allow}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("unknown key \"wirtePolicy\"")
+        .hasMessageContaining("repositories[0]");
+  }
+
+  @Test
+  void parse_badPort_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {port: 70000}\n", "w.yaml"))
+        .hasMessageContaining("server.port");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {port: abc}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("server.port");
+  }
+
+  @Test
+  void parse_duplicateRepositoryName_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a}, {name: a}]\n", "w.yaml"))
+        .hasMessageContaining("repositories[1] (a).name: duplicate repository name");
+  }
+
+  @Test
+  void parse_badRepositoryName_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: 'a b'}]\n", "w.yaml"))
+        .hasMessageContaining("repositories[0].name");
+  }
+
+  @Test
+  void parse_nexusStyleName_isAccepted() {
+    WharfConfig c = ConfigLoader.parse("repositories: [{name: docker-gcr.io}]\n", "w.yaml");
+    assertThat(c.repositories().get(0).name()).isEqualTo("docker-gcr.io");
+  }
+
+  @Test
+  void parse_unknownBlobStore_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, blobStore: nope}]\n", "w.yaml"))
+        .hasMessageContaining("repositories[0] (a).blobStore: no blob store named \"nope\"");
+  }
+
+  @Test
+  void parse_unknownWritePolicy_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, writePolicy: sometimes}]\n", "w.yaml"))
+        .hasMessageContaining("writePolicy: unknown write policy \"sometimes\"");
+  }
+
+  @Test
+  void parse_badDuration_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, metadataCacheTtl: soon}]\n", "w.yaml"))
+        .hasMessageContaining("metadataCacheTtl: invalid duration \"soon\"");
+  }
+
+  @Test
+  void parse_unknownRepositoryType_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, type: mirror}]\n", "w.yaml"))
+        .hasMessageContaining("type: unknown repository type \"mirror\"");
+  }
+
+  @Test
+  void parse_fileStoreWithoutPath_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: file}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.path");
+  }
+
+  @Test
+  void parse_malformedYaml_isAConfigException() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: [unclosed\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("w.yaml");
+  }
+
+  @Test
+  void override_commandLineWinsOverFile() {
+    WharfConfig c = ConfigLoader.parse("server: {port: 8081}\n", "w.yaml").override("0.0.0.0", 0, "/data/x");
+    assertThat(c.server().bind()).isEqualTo("0.0.0.0");
+    assertThat(c.server().port()).isZero();
+    assertThat(c.blobStores().get("default").path()).isEqualTo("/data/x");
+  }
+
+  @Test
+  void durations_parseUnits() {
+    assertThat(Durations.parse("500ms", "k")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Durations.parse("30s", "k")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Durations.parse("6h", "k")).isEqualTo(Duration.ofHours(6));
+    assertThat(Durations.parse("7d", "k")).isEqualTo(Duration.ofDays(7));
+    assertThatThrownBy(() -> Durations.parse("7 weeks", "a.b")).hasMessageStartingWith("a.b: invalid duration");
+  }
+}
