@@ -6,6 +6,7 @@ import io.wharf.core.model.Tag;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +37,14 @@ public final class TagStore {
     Optional<Digest> d = driver.getContent(layout.tagCurrentLink(image, tag)).map(TagStore::parseLink);
     d.ifPresent(v -> cache.put(key, v));
     return d;
+  }
+
+  /**
+   * When the tag was last written (pushed, or revalidated by a proxy), from the link's
+   * modification time in storage, so every node sharing the storage sees the same answer.
+   */
+  public Optional<Instant> lastWritten(ImageName image, Tag tag) throws IOException {
+    return driver.stat(layout.tagCurrentLink(image, tag)).map(FileInfo::modified);
   }
 
   /** Points {@code tag} at {@code digest}. The current link is replaced atomically. */

@@ -47,7 +47,7 @@ public final class ConfigLoader {
   public static WharfConfig parse(String yaml, String source) {
     WharfConfig raw;
     try {
-      raw = yaml.isBlank() ? new WharfConfig(null, null, null) : YAML.readValue(yaml, WharfConfig.class);
+      raw = yaml.isBlank() ? new WharfConfig(null, null, null, null) : YAML.readValue(yaml, WharfConfig.class);
     } catch (UnrecognizedPropertyException e) {
       String at = path(e);
       String suffix = "." + e.getPropertyName();
@@ -61,7 +61,7 @@ public final class ConfigLoader {
       throw new ConfigException(source + ": " + (at.isEmpty() ? "" : at + ": ") + e.getOriginalMessage(), e);
     }
     if (raw == null) {
-      raw = new WharfConfig(null, null, null);
+      raw = new WharfConfig(null, null, null, null);
     }
     WharfConfig config = raw.withDefaults();
     validate(config, source);
@@ -108,16 +108,100 @@ public final class ConfigLoader {
       if (!names.add(r.name())) {
         throw new ConfigException(key + ".name: duplicate repository name \"" + r.name() + "\"");
       }
-      if (!r.type().equals("hosted")) {
-        throw new ConfigException(key + ".type: unknown repository type \"" + r.type() + "\"; known: hosted");
-      }
       if (!c.blobStores().containsKey(r.blobStore())) {
         throw new ConfigException(key + ".blobStore: no blob store named \"" + r.blobStore() + "\"; defined: "
             + c.blobStores().keySet());
       }
-      writePolicy(r.writePolicy(), key + ".writePolicy");
       Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+      switch (r.type()) {
+        case "hosted" -> validateHosted(r, key);
+        case "proxy" -> validateProxy(r, key);
+        default -> throw new ConfigException(key + ".type: unknown repository type \"" + r.type()
+            + "\"; known: hosted, proxy");
+      }
     }
+    validateOutbound(c.http(), p + "http");
+  }
+
+  private static void validateHosted(WharfConfig.Repository r, String key) {
+    writePolicy(r.writePolicy(), key + ".writePolicy");
+    onlyFor("proxy", key, r.remoteUrl(), "remoteUrl", r.index(), "index", r.username(), "username",
+        r.password(), "password", r.metadataMaxAge(), "metadataMaxAge", r.negativeCacheTtl(), "negativeCacheTtl",
+        r.outbound(), "outbound");
+  }
+
+  private static void validateProxy(WharfConfig.Repository r, String key) {
+    onlyFor("hosted", key, r.writePolicy(), "writePolicy", r.allowLatestRedeploy(), "allowLatestRedeploy");
+    if (r.remoteUrl() == null || r.remoteUrl().isBlank()) {
+      throw new ConfigException(key + ".remoteUrl: a proxy repository needs the URL of its upstream registry,"
+          + " e.g. https://registry-1.docker.io");
+    }
+    remoteUrl(r.remoteUrl(), key + ".remoteUrl");
+    indexMode(r.index(), key + ".index");
+    Durations.parse(r.metadataMaxAge(), key + ".metadataMaxAge");
+    Durations.parse(r.negativeCacheTtl(), key + ".negativeCacheTtl");
+    if (r.outbound() != null) {
+      validateOutbound(r.outbound(), key + ".outbound");
+    }
+  }
+
+  private static void validateOutbound(WharfConfig.Outbound o, String key) {
+    if (o == null) {
+      return;
+    }
+    proxyServer(o.proxy(), key + ".proxy");
+    proxyServer(o.httpsProxy(), key + ".httpsProxy");
+    if (o.connectTimeout() != null) {
+      Durations.parse(o.connectTimeout(), key + ".connectTimeout");
+    }
+    if (o.timeout() != null) {
+      Durations.parse(o.timeout(), key + ".timeout");
+    }
+    if (o.retries() != null && (o.retries() < 0 || o.retries() > 10)) {
+      throw new ConfigException(key + ".retries: " + o.retries() + " is not between 0 and 10");
+    }
+  }
+
+  private static void proxyServer(WharfConfig.ProxyServer p, String key) {
+    if (p == null) {
+      return;
+    }
+    if (p.host() == null || p.host().isBlank()) {
+      throw new ConfigException(key + ".host: missing");
+    }
+    if (p.port() == null || p.port() <= 0 || p.port() > 65535) {
+      throw new ConfigException(key + ".port: " + (p.port() == null ? "missing" : p.port() + " is not a port number"));
+    }
+  }
+
+  /** Refuses keys that belong to another repository type, so a misplaced key is not silently ignored. */
+  private static void onlyFor(String type, String key, Object... valuesAndNames) {
+    for (int i = 0; i < valuesAndNames.length; i += 2) {
+      if (valuesAndNames[i] != null) {
+        throw new ConfigException(key + "." + valuesAndNames[i + 1] + ": applies to " + type + " repositories only");
+      }
+    }
+  }
+
+  static java.net.URI remoteUrl(String value, String key) {
+    try {
+      java.net.URI u = new java.net.URI(value);
+      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+        throw new java.net.URISyntaxException(value, "expected http:// or https:// and a host");
+      }
+      return u;
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException(key + ": invalid URL \"" + value + "\": " + e.getReason());
+    }
+  }
+
+  static io.wharf.proxy.IndexMode indexMode(String value, String key) {
+    return switch (value) {
+      case "hub" -> io.wharf.proxy.IndexMode.HUB;
+      case "registry" -> io.wharf.proxy.IndexMode.REGISTRY;
+      default -> throw new ConfigException(key + ": unknown index \"" + value + "\"; known: hub (Docker Hub: "
+          + "single-segment names mean library/<name>), registry");
+    };
   }
 
   static WritePolicy writePolicy(String value, String key) {

@@ -2,7 +2,10 @@ package io.wharf.server.config;
 
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.proxy.OutboundProxy;
+import io.wharf.proxy.ProxyRepository;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.nio.file.Path;
@@ -18,14 +21,41 @@ public final class RegistryFactory {
     config.blobStores().forEach((name, store) -> drivers.put(name, driver(store)));
     Registry.Builder registry = Registry.builder();
     for (WharfConfig.Repository r : config.repositories()) {
-      String key = "repositories (" + r.name() + ")";
-      registry.add(HostedRepository.builder(r.name(), drivers.get(r.blobStore()))
-          .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
-          .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
-          .metadataCacheTtl(Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl"))
-          .build());
+      StorageDriver driver = drivers.get(r.blobStore());
+      registry.add(r.isProxy() ? proxy(r, driver, config.http()) : hosted(r, driver));
     }
     return registry.build();
+  }
+
+  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver) {
+    String key = "repositories (" + r.name() + ")";
+    return HostedRepository.builder(r.name(), driver)
+        .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
+        .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
+        .metadataCacheTtl(Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl"))
+        .build();
+  }
+
+  private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide) {
+    String key = "repositories (" + r.name() + ")";
+    WharfConfig.Outbound out = r.outbound() == null ? serverWide : r.outbound().over(serverWide);
+    ProxyRepository.Builder b = ProxyRepository.builder(r.name(), driver, ConfigLoader.remoteUrl(r.remoteUrl(), key + ".remoteUrl"))
+        .indexMode(ConfigLoader.indexMode(r.index(), key + ".index"))
+        .metadataMaxAge(Durations.parse(r.metadataMaxAge(), key + ".metadataMaxAge"))
+        .negativeCacheTtl(Durations.parse(r.negativeCacheTtl(), key + ".negativeCacheTtl"))
+        .connectTimeout(Durations.parse(out.connectTimeout(), key + ".outbound.connectTimeout"))
+        .readTimeout(Durations.parse(out.timeout(), key + ".outbound.timeout"))
+        .retries(out.retries())
+        .userAgent(out.userAgent())
+        .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()));
+    if (r.username() != null) {
+      b.credentials(r.username(), r.password());
+    }
+    return b.build();
+  }
+
+  private static OutboundProxy.Endpoint endpoint(WharfConfig.ProxyServer p) {
+    return p == null ? null : new OutboundProxy.Endpoint(p.host(), p.port(), p.username(), p.password());
   }
 
   static StorageDriver driver(WharfConfig.BlobStore store) {

@@ -10,14 +10,18 @@ import java.util.Map;
  * and validates it; absent values mean "the default" and are filled in by {@link #withDefaults()}.
  *
  * <pre>
- * server: {bind: 127.0.0.1, port: 5000, publicUrl: https://registry.example.com, accessLog: true}
+ * server: {bind: 127.0.0.1, port: 5000}
  * blobStores:
  *   default: {type: file, path: ./wharf-data}
+ * http:                     # outbound, for proxy repositories
+ *   proxy: {host: 10.0.0.5, port: 8118}
+ *   nonProxyHosts: ["*.lan"]
  * repositories:
- *   - {name: docker-hosted, type: hosted, blobStore: default, writePolicy: allow}
+ *   - {name: docker-hosted, type: hosted, writePolicy: allow}
+ *   - {name: docker-hub, type: proxy, remoteUrl: https://registry-1.docker.io, index: hub}
  * </pre>
  */
-public record WharfConfig(Server server, Map<String, BlobStore> blobStores, List<Repository> repositories) {
+public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 5000;
   public static final String DEFAULT_STORE = "default";
@@ -30,9 +34,43 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, List
   /** {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default) or {@code memory}. */
   public record BlobStore(String type, String path) {}
 
+  /** An HTTP proxy for outbound traffic. */
+  public record ProxyServer(String host, Integer port, String username, String password) {}
+
   /**
-   * {@code repositories[]:} one repository. {@code type}: {@code hosted}. {@code writePolicy}:
-   * {@code allow} (default), {@code allow_once}, {@code deny}.
+   * Outbound HTTP settings of proxy repositories: {@code http:} for all of them, {@code outbound:}
+   * on one repository to override single keys.
+   */
+  public record Outbound(
+      ProxyServer proxy,
+      ProxyServer httpsProxy,
+      List<String> nonProxyHosts,
+      String connectTimeout,
+      String timeout,
+      Integer retries,
+      String userAgent) {
+
+    static final Outbound DEFAULTS = new Outbound(null, null, List.of(), "10s", "60s", 2, "wharf");
+
+    /** {@code this} with absent keys taken from {@code base}. */
+    Outbound over(Outbound base) {
+      return new Outbound(
+          proxy != null ? proxy : base.proxy,
+          httpsProxy != null ? httpsProxy : base.httpsProxy,
+          nonProxyHosts != null ? nonProxyHosts : base.nonProxyHosts,
+          connectTimeout != null ? connectTimeout : base.connectTimeout,
+          timeout != null ? timeout : base.timeout,
+          retries != null ? retries : base.retries,
+          userAgent != null ? userAgent : base.userAgent);
+    }
+  }
+
+  /**
+   * {@code repositories[]:} one repository. {@code type}: {@code hosted} or {@code proxy}.
+   * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
+   * {@code allowLatestRedeploy}, {@code metadataCacheTtl}. Proxy keys: {@code remoteUrl},
+   * {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
+   * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}.
    */
   public record Repository(
       String name,
@@ -40,11 +78,47 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, List
       String blobStore,
       String writePolicy,
       Boolean allowLatestRedeploy,
-      String metadataCacheTtl) {}
+      String metadataCacheTtl,
+      String remoteUrl,
+      String index,
+      String username,
+      String password,
+      String metadataMaxAge,
+      String negativeCacheTtl,
+      Outbound outbound) {
+
+    public boolean isProxy() {
+      return "proxy".equals(type);
+    }
+
+    /** A hosted repository with default settings. */
+    public static Repository hosted(String name, String blobStore) {
+      return new Repository(name, "hosted", blobStore, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** A proxy repository of {@code remoteUrl} with default settings. */
+    public static Repository proxy(String name, String remoteUrl, String index) {
+      return new Repository(name, "proxy", null, null, null, null, remoteUrl, index, null, null, null, null, null);
+    }
+
+    Repository withDefaults(String defaultStore) {
+      boolean proxy = "proxy".equals(type);
+      return new Repository(name, type == null ? "hosted" : type, blobStore == null ? defaultStore : blobStore,
+          writePolicy == null && !proxy ? "allow" : writePolicy,
+          allowLatestRedeploy,
+          metadataCacheTtl == null ? "5s" : metadataCacheTtl,
+          remoteUrl,
+          index == null && proxy ? "registry" : index,
+          username, password,
+          metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
+          negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
+          outbound);
+    }
+  }
 
   /** The configuration used when no file is given: one hosted repository in ./wharf-data on 127.0.0.1:5000. */
   public static WharfConfig defaults() {
-    return new WharfConfig(null, null, null).withDefaults();
+    return new WharfConfig(null, null, null, null).withDefaults();
   }
 
   /** A copy with every absent value set to its default. */
@@ -63,17 +137,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, List
       blobStores.forEach((k, v) -> stores.put(k, v == null ? new BlobStore("file", DEFAULT_DATA)
           : new BlobStore(v.type() == null ? "file" : v.type(), v.path())));
     }
-    String firstStore = stores.keySet().iterator().next();
+    String defaultStore = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
     List<Repository> repos = repositories == null || repositories.isEmpty()
-        ? List.of(new Repository(DEFAULT_REPOSITORY, "hosted", firstStore, "allow", false, "5s"))
-        : repositories.stream().map(r -> r == null ? null : new Repository(
-            r.name(),
-            r.type() == null ? "hosted" : r.type(),
-            r.blobStore() == null ? (stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : firstStore) : r.blobStore(),
-            r.writePolicy() == null ? "allow" : r.writePolicy(),
-            r.allowLatestRedeploy() != null && r.allowLatestRedeploy(),
-            r.metadataCacheTtl() == null ? "5s" : r.metadataCacheTtl())).toList();
-    return new WharfConfig(s, stores, repos);
+        ? List.of(Repository.hosted(DEFAULT_REPOSITORY, defaultStore).withDefaults(defaultStore))
+        : repositories.stream().map(r -> r == null ? null : r.withDefaults(defaultStore)).toList();
+    Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
+    return new WharfConfig(s, stores, out, repos);
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
@@ -86,6 +155,11 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, List
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
       stores.put(target, new BlobStore("file", dataDir));
     }
-    return new WharfConfig(s, stores, c.repositories());
+    return new WharfConfig(s, stores, c.http(), c.repositories());
+  }
+
+  /** A copy with a different repository list (used by tests and embedders). */
+  public WharfConfig withRepositories(List<Repository> repositories) {
+    return new WharfConfig(server, blobStores, http, repositories).withDefaults();
   }
 }

@@ -21,6 +21,7 @@ final class BlobEndpoints {
     if (!x.isHead()) {
       Optional<URI> redirect = blob.redirectUrl();
       if (redirect.isPresent()) {
+        Exchange.applyWarnings(x.resp);
         x.resp.setStatus(307);
         x.resp.setHeader("Location", redirect.get().toString());
         x.resp.setHeader("Docker-Content-Digest", digest.value());
@@ -45,6 +46,7 @@ final class BlobEndpoints {
       x.resp.setStatus(200);
     }
     x.resp.setContentLengthLong(length);
+    Exchange.applyWarnings(x.resp);
     if (x.isHead() || length == 0) {
       return;
     }

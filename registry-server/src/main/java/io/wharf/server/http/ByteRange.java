@@ -38,14 +38,15 @@ record ByteRange(long start, long endInclusive) {
         return new ByteRange(Math.max(0, size - n), size - 1);
       }
       long start = Long.parseLong(m.group(1));
-      long end = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
-      if (end < start) {
+      Long last = m.group(2).isEmpty() ? null : Long.parseLong(m.group(2));
+      if (last != null && last < start) {
         return null; // syntactically invalid: ignore the header, as the RFC says
       }
+      // before deriving the end from the size: "bytes=<size>-" is unsatisfiable, not invalid
       if (start >= size) {
         throw unsatisfiable(header, size);
       }
-      return new ByteRange(start, Math.min(end, size - 1));
+      return new ByteRange(start, last == null ? size - 1 : Math.min(last, size - 1));
     } catch (NumberFormatException e) {
       throw unsatisfiable(header, size);
     }

@@ -42,6 +42,10 @@ public final class ErrorResponses {
     if (e.code() == ErrorCode.RANGE_INVALID && e.detail() instanceof Map<?, ?> m && m.get("size") instanceof Long size) {
       resp.setHeader("Content-Range", "bytes */" + size);
     }
+    if (e.code() == ErrorCode.TOOMANYREQUESTS && e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+      resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
+    }
+    Exchange.applyWarnings(resp);
     byte[] body = body(e);
     resp.setContentType("application/json");
     resp.setContentLength(body.length);

@@ -4,6 +4,7 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
+import io.wharf.core.repository.Warnings;
 import io.wharf.server.routing.Route;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -93,8 +94,19 @@ final class Exchange {
     }
   }
 
+  /**
+   * Adds a {@code Warning: 299 - "text"} header for each warning repositories raised so far
+   * (see {@link Warnings}). Called right before a response's headers are committed.
+   */
+  static void applyWarnings(HttpServletResponse resp) {
+    for (String w : Warnings.take()) {
+      resp.addHeader("Warning", "299 - \"" + w.replace('"', '\'') + "\"");
+    }
+  }
+
   /** Writes a small body with its length; HEAD gets the headers only. */
   void send(int status, String contentType, byte[] body) throws IOException {
+    applyWarnings(resp);
     resp.setStatus(status);
     if (contentType != null) {
       resp.setContentType(contentType);
@@ -111,6 +123,7 @@ final class Exchange {
 
   /** An empty response with the given status (201, 202, 204). */
   void sendEmpty(int status) {
+    applyWarnings(resp);
     resp.setStatus(status);
     resp.setContentLength(0);
   }

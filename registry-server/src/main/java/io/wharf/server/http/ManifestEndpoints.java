@@ -28,6 +28,7 @@ final class ManifestEndpoints {
     x.resp.setHeader("Docker-Content-Digest", m.digest().value());
     x.resp.setHeader("ETag", etag);
     if (etag.equals(x.req.getHeader("If-None-Match"))) {
+      Exchange.applyWarnings(x.resp);
       x.resp.setStatus(304);
       return;
     }

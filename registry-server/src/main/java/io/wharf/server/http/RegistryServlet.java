@@ -4,12 +4,14 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import io.wharf.core.repository.Warnings;
 import io.wharf.server.routing.Route;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +35,8 @@ public class RegistryServlet extends HttpServlet {
   public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
   public static final String API_VERSION = "registry/2.0";
   private static final byte[] EMPTY_JSON_OBJECT = {'{', '}'};
+  /** A {@code .} or {@code ..} segment, or a {@code ;} path parameter, in the raw request path. */
+  private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
   private final transient Registry registry;
 
@@ -45,6 +49,7 @@ public class RegistryServlet extends HttpServlet {
     resp.setHeader(API_VERSION_HEADER, API_VERSION);
     resp.setHeader("X-Content-Type-Options", "nosniff");
     boolean head = "HEAD".equals(req.getMethod());
+    Warnings.begin();
     try {
       String path = decodedPath(req);
       if (!path.equals("/v2") && !path.startsWith("/v2/")) {
@@ -54,15 +59,33 @@ public class RegistryServlet extends HttpServlet {
       Repository repository = registry.defaultRepository();
       dispatch(new Exchange(req, resp, route, repository, req.getContextPath()));
     } catch (RegistryException e) {
-      ErrorResponses.write(resp, e, head);
+      writeError(req, resp, e, head);
     } catch (IOException e) {
       // Almost always the client: a body cut off, a connection closed mid-download.
       LOG.debug("{} {} failed: {}", req.getMethod(), req.getRequestURI(), e.toString());
-      ErrorResponses.write(resp, ErrorCode.BLOB_UPLOAD_INVALID.exception("request failed: " + e.getMessage()), head);
+      writeError(req, resp, ErrorCode.BLOB_UPLOAD_INVALID.exception("request failed: " + e.getMessage()), head);
     } catch (RuntimeException e) {
       LOG.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
-      ErrorResponses.write(resp, ErrorCode.UNKNOWN.exception("internal error; the server log has the details"), head);
+      writeError(req, resp, ErrorCode.UNKNOWN.exception("internal error; the server log has the details"), head);
+    } finally {
+      Warnings.end();
     }
+  }
+
+  /**
+   * Writes an error response. An error often comes before the request body was read (a PATCH to
+   * an unknown upload, a Content-Range that contradicts Content-Length); Jetty then closes the
+   * connection after the response, and a client not told so sends its next request on a
+   * connection that is going away. So an error to a request with a body says
+   * {@code Connection: close}. (Asking the input stream whether it was read to the end is no
+   * option: that makes Jetty send {@code 100 Continue}, inviting the very body being refused.)
+   */
+  private static void writeError(HttpServletRequest req, HttpServletResponse resp, RegistryException e, boolean head)
+      throws IOException {
+    if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
+      resp.setHeader("Connection", "close");
+    }
+    ErrorResponses.write(resp, e, head);
   }
 
   private static void dispatch(Exchange x) throws IOException {
@@ -130,8 +153,18 @@ public class RegistryServlet extends HttpServlet {
     return ErrorCode.METHOD_NOT_ALLOWED.exception(x.method() + " is not allowed here; allowed: " + allowed);
   }
 
-  /** The percent-decoded path relative to the context: servlet path + path info. */
+  /**
+   * The percent-decoded path relative to the context: servlet path + path info. Jetty hands the
+   * servlet a normalised path, so {@code /v2/a/../b/manifests/x} would be served as image
+   * {@code b} and {@code /v2/a;p/...} as {@code a}; a request whose own path has dot segments or
+   * path parameters names no valid image, so it is refused instead of silently re-targeted.
+   */
   private static String decodedPath(HttpServletRequest req) {
+    String raw = req.getRequestURI();
+    if (raw != null && NON_CANONICAL.matcher(raw).find()) {
+      throw ErrorCode.NAME_INVALID.exception(
+          "invalid path " + raw + ": image names have no \".\" or \"..\" segments and no \";\" parameters");
+    }
     String servletPath = req.getServletPath() == null ? "" : req.getServletPath();
     String pathInfo = req.getPathInfo() == null ? "" : req.getPathInfo();
     return servletPath + pathInfo;

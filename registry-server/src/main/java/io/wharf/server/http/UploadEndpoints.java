@@ -38,12 +38,13 @@ final class UploadEndpoints {
       // not mountable: fall back to a normal upload session, as the spec says
     }
     String digestParam = x.query("digest");
+    // validated before the session exists, so a refused request leaves nothing behind
+    Digest digest = digestParam == null ? null : Digest.parse(digestParam);
     UploadSession session = x.repository.startUpload(image);
-    if (digestParam == null) {
+    if (digest == null) {
       sendSession(x, session, 202);
       return;
     }
-    Digest digest = Digest.parse(digestParam);
     try (InputStream body = x.req.getInputStream()) {
       x.repository.finishUpload(image, session.id(), body, Chunk.ofLength(x.req.getContentLengthLong()), digest);
     } catch (IOException | RuntimeException e) {

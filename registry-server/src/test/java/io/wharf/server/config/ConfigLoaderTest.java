@@ -109,7 +109,7 @@ class ConfigLoaderTest {
   @Test
   void parse_unknownRepositoryType_isRefused() {
     assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, type: mirror}]\n", "w.yaml"))
-        .hasMessageContaining("type: unknown repository type \"mirror\"");
+        .hasMessageContaining("type: unknown repository type \"mirror\"; known: hosted, proxy");
   }
 
   @Test
@@ -123,6 +123,64 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse("server: [unclosed\n", "w.yaml"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("w.yaml");
+  }
+
+  @Test
+  void parse_proxyRepositories_withOutboundProxyAndOverride() {
+    WharfConfig c = ConfigLoader.parse("""
+        http:
+          proxy: {host: 10.0.0.5, port: 8118}
+          httpsProxy: {host: 10.0.0.5, port: 8118, username: u, password: p}
+          nonProxyHosts: ["*.lan", localhost]
+          timeout: 30s
+          retries: 2
+        repositories:
+          - {name: docker-offical, type: proxy, remoteUrl: https://registry-1.docker.io, index: hub}
+          - name: docker-quay.io
+            type: proxy
+            remoteUrl: https://quay.io
+            metadataMaxAge: 6h
+            outbound: {retries: 0, userAgent: my-agent}
+        """, "w.yaml");
+    assertThat(c.repositories()).extracting(WharfConfig.Repository::index).containsExactly("hub", "registry");
+    assertThat(c.repositories().get(1).metadataMaxAge()).isEqualTo("6h");
+    assertThat(c.http().nonProxyHosts()).containsExactly("*.lan", "localhost");
+    assertThat(c.repositories().get(1).outbound().over(c.http()).timeout()).isEqualTo("30s");
+    assertThat(c.repositories().get(1).outbound().over(c.http()).retries()).isZero();
+    Registry registry = RegistryFactory.build(c);
+    assertThat(registry.repository("docker-offical").orElseThrow())
+        .isInstanceOfSatisfying(io.wharf.proxy.ProxyRepository.class,
+            p -> assertThat(p.remoteUrl().toString()).isEqualTo("https://registry-1.docker.io"));
+  }
+
+  @Test
+  void parse_proxyWithoutRemoteUrl_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: hub, type: proxy}]\n", "w.yaml"))
+        .hasMessageContaining("repositories[0] (hub).remoteUrl: a proxy repository needs the URL");
+  }
+
+  @Test
+  void parse_proxyWithBadUrlOrIndex_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: hub, type: proxy, remoteUrl: 'ftp://x'}]\n", "w.yaml"))
+        .hasMessageContaining("remoteUrl: invalid URL");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: hub, type: proxy, remoteUrl: 'https://x', index: dockerhub}]\n", "w.yaml"))
+        .hasMessageContaining("index: unknown index \"dockerhub\"");
+  }
+
+  @Test
+  void parse_keyOfTheWrongRepositoryType_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: hub, type: proxy, remoteUrl: 'https://x', writePolicy: deny}]\n", "w.yaml"))
+        .hasMessageContaining("writePolicy: applies to hosted repositories only");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: h, remoteUrl: 'https://x'}]\n", "w.yaml"))
+        .hasMessageContaining("remoteUrl: applies to proxy repositories only");
+  }
+
+  @Test
+  void parse_outboundProxyWithoutPort_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("http: {proxy: {host: squid}}\n", "w.yaml"))
+        .hasMessageContaining("http.proxy.port: missing");
   }
 
   @Test

@@ -53,6 +53,26 @@ public final class WharfProcess extends ServerProcess {
     return new WharfProcess(s, dataDir);
   }
 
+  /**
+   * Serves with a configuration file; the listener comes from the command line so the port is
+   * free. {@code dataDir} is the default blob store's directory (overrides the file's).
+   */
+  public static WharfProcess serveConfig(Path configFile, Path dataDir, String maxHeap) throws IOException {
+    Path jar = jar();
+    Files.createDirectories(dataDir);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Started s = launch("wharf", port -> {
+      List<String> cmd = new ArrayList<>(List.of(java));
+      if (maxHeap != null) {
+        cmd.add("-Xmx" + maxHeap);
+      }
+      cmd.addAll(List.of("-jar", jar.toString(), "serve", "--config", configFile.toString(),
+          "--bind", "127.0.0.1", "--port", Integer.toString(port), "--data", dataDir.toString()));
+      return cmd;
+    }, DEFAULT_START_TIMEOUT);
+    return new WharfProcess(s, dataDir);
+  }
+
   public Path dataDir() {
     return dataDir;
   }

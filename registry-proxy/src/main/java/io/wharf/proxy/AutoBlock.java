@@ -1,0 +1,57 @@
+package io.wharf.proxy;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Stops calling an upstream that keeps failing, as Nexus's "auto-block" does, but lifts itself:
+ * after {@code threshold} consecutive outages (unreachable, timeouts, 5xx, 429) the upstream is
+ * not called for a back-off period that doubles on each renewed failure up to a maximum; the
+ * first call after the period is a probe, and one success clears everything. Refusals (401/403)
+ * do not count: they are answers, and a credentials fix must take effect at once.
+ */
+final class AutoBlock {
+  private final Clock clock;
+  private final int threshold;
+  private final Duration initialBackoff;
+  private final Duration maxBackoff;
+  private int failures;
+  private Duration backoff;
+  private Instant blockedUntil;
+  private String lastError;
+
+  AutoBlock(Clock clock, int threshold, Duration initialBackoff, Duration maxBackoff) {
+    this.clock = clock;
+    this.threshold = threshold;
+    this.initialBackoff = initialBackoff;
+    this.maxBackoff = maxBackoff;
+    this.backoff = initialBackoff;
+  }
+
+  /** True if the upstream may be called now. */
+  synchronized boolean allows() {
+    return blockedUntil == null || !clock.instant().isBefore(blockedUntil);
+  }
+
+  synchronized void success() {
+    failures = 0;
+    backoff = initialBackoff;
+    blockedUntil = null;
+  }
+
+  synchronized void failure(String error) {
+    failures++;
+    lastError = error;
+    if (failures >= threshold) {
+      blockedUntil = clock.instant().plus(backoff);
+      Duration doubled = backoff.multipliedBy(2);
+      backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+    }
+  }
+
+  synchronized UpstreamStatus status() {
+    boolean blocked = blockedUntil != null && clock.instant().isBefore(blockedUntil);
+    return new UpstreamStatus(blocked, blocked ? blockedUntil : null, failures, lastError);
+  }
+}

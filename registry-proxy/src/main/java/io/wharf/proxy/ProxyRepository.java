@@ -1,0 +1,644 @@
+package io.wharf.proxy;
+
+import com.google.common.base.Ticker;
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.core.manifest.Manifest;
+import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Reference;
+import io.wharf.core.model.Tag;
+import io.wharf.core.repository.Blob;
+import io.wharf.core.repository.Page;
+import io.wharf.core.repository.Repository;
+import io.wharf.core.repository.RepositoryType;
+import io.wharf.core.repository.Warnings;
+import io.wharf.core.storage.BlobStore;
+import io.wharf.core.storage.Catalog;
+import io.wharf.core.storage.CheckedStorageDriver;
+import io.wharf.core.storage.ManifestStore;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.storage.TagStore;
+import io.wharf.core.upload.Chunk;
+import io.wharf.core.upload.UploadSession;
+import io.wharf.core.upload.UploadStore;
+import java.io.Closeable;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pull-through cache of one upstream registry (Docker Hub, gcr.io, quay.io, a private one).
+ *
+ * <ul>
+ *   <li><b>Manifests by digest and blobs</b> are content-addressed: once cached, served from
+ *       storage forever, without asking the upstream.
+ *   <li><b>Tags</b> are served from the cache while younger than {@code metadataMaxAge}; after
+ *       that a {@code HEAD} revalidates them, so an unchanged tag costs no GET against the
+ *       upstream's pull limit.
+ *   <li><b>Blob misses</b> stream to the client as the bytes arrive while they are written to
+ *       storage; concurrent requests for the same blob share one download ({@link BlobFetch});
+ *       the digest is verified before the blob is committed, so a corrupt or cut-off download
+ *       caches nothing. The download runs detached: a client that disconnects does not cancel it.
+ *   <li><b>Upstream failures</b> (unreachable, timeouts, 5xx, 429) serve what is cached, with a
+ *       {@code Warning} header; with nothing cached the client gets the real cause (rate limit
+ *       with {@code Retry-After}, refused credentials naming the upstream), not "manifest
+ *       unknown". Repeated outages auto-block the upstream for a back-off period ({@link AutoBlock}).
+ *   <li>Upstream {@code 404}s are remembered for {@code negativeCacheTtl}.
+ * </ul>
+ *
+ * <p>The cache uses the same storage layout as a hosted repository, so everything cached is
+ * ordinary content to a group or to garbage collection. Push and delete are {@code UNSUPPORTED}.
+ */
+public final class ProxyRepository implements Repository, Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyRepository.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final String name;
+  private final IndexMode indexMode;
+  private final Duration metadataMaxAge;
+  private final Clock clock;
+  private final UpstreamClient upstream;
+  private final AutoBlock autoBlock;
+  private final StorageDriver driver;
+  private final BlobStore blobs;
+  private final ManifestStore manifests;
+  private final TagStore tags;
+  private final UploadStore uploads;
+  private final Catalog catalog;
+  private final Path spoolDirectory;
+  private final Duration stallTimeout;
+  private final Cache<String, Boolean> notFound;
+  private final Cache<ImageName, List<String>> upstreamTags;
+  /** When this node last validated a tag, by its clock; falls back to the link's time in storage. */
+  private final Cache<String, Instant> validatedAt = CacheBuilder.newBuilder().maximumSize(100_000).build();
+  private final ConcurrentMap<Digest, CompletableFuture<BlobFetch>> blobFetches = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, CompletableFuture<Optional<Manifest>>> manifestFetches = new ConcurrentHashMap<>();
+  private final ExecutorService downloads;
+
+  private ProxyRepository(Builder b) {
+    this.name = b.name;
+    this.indexMode = b.indexMode;
+    this.metadataMaxAge = b.metadataMaxAge;
+    this.clock = b.clock;
+    this.upstream = new UpstreamClient(b.remoteUrl, b.username, b.password, b.connectTimeout, b.readTimeout,
+        b.retries, b.userAgent, b.outboundProxy, b.clock);
+    this.autoBlock = new AutoBlock(b.clock, b.autoBlockThreshold, b.autoBlockInitial, b.autoBlockMax);
+    this.driver = CheckedStorageDriver.wrap(b.driver);
+    StorageLayout layout = new StorageLayout();
+    this.blobs = new BlobStore(driver, layout);
+    // Local writes are the only writes to a proxy's cache, so the short memory cache is exact.
+    this.manifests = new ManifestStore(driver, layout, blobs, Duration.ofSeconds(5));
+    this.tags = new TagStore(driver, layout, Duration.ZERO);
+    this.uploads = new UploadStore(driver, layout, blobs);
+    this.catalog = new Catalog(driver, layout);
+    this.spoolDirectory = b.spoolDirectory;
+    this.stallTimeout = b.readTimeout;
+    Ticker ticker = new Ticker() {
+      @Override
+      public long read() {
+        Instant now = clock.instant();
+        return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
+      }
+    };
+    this.notFound = CacheBuilder.newBuilder().ticker(ticker).expireAfterWrite(b.negativeCacheTtl).maximumSize(100_000).build();
+    this.upstreamTags = CacheBuilder.newBuilder().ticker(ticker).expireAfterWrite(b.metadataMaxAge).maximumSize(10_000).build();
+    this.downloads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "wharf-proxy-" + b.name + "-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public static Builder builder(String name, StorageDriver driver, URI remoteUrl) {
+    return new Builder(name, driver, remoteUrl);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public RepositoryType type() {
+    return RepositoryType.PROXY;
+  }
+
+  /** The upstream this repository caches, e.g. {@code https://registry-1.docker.io}. */
+  public URI remoteUrl() {
+    return upstream.base();
+  }
+
+  /** Whether the upstream is auto-blocked, and why. */
+  public UpstreamStatus status() {
+    return autoBlock.status();
+  }
+
+  /**
+   * The name under which the upstream knows (and the cache stores) {@code image}: with {@link
+   * IndexMode#HUB}, {@code alpine} is {@code library/alpine}.
+   */
+  public ImageName upstreamName(ImageName image) {
+    if (indexMode == IndexMode.HUB && image.value().indexOf('/') < 0) {
+      return ImageName.of("library/" + image.value());
+    }
+    return image;
+  }
+
+  // ---- manifests
+
+  @Override
+  public Optional<Manifest> getManifest(ImageName requested, Reference reference) throws IOException {
+    ImageName image = upstreamName(requested);
+    if (reference instanceof Digest digest) {
+      Optional<Manifest> cached = manifests.get(image, digest);
+      return cached.isPresent() ? cached : fetchManifest(image, digest);
+    }
+    Tag tag = (Tag) reference;
+    Optional<Instant> validated = lastValidated(image, tag);
+    Optional<Digest> cachedDigest = validated.isPresent() ? tags.resolve(image, tag) : Optional.empty();
+    Optional<Manifest> cached = cachedDigest.isPresent() ? manifests.get(image, cachedDigest.get()) : Optional.empty();
+    if (cached.isPresent() && isFresh(validated.get())) {
+      return cached;
+    }
+    try {
+      return cached.isPresent() ? revalidate(image, tag, cached.get()) : fetchManifest(image, tag);
+    } catch (UpstreamException e) {
+      if (cached.isPresent()) {
+        Warnings.add("served from the cache of " + name + ": upstream " + upstream.host() + " failed ("
+            + e.getMessage() + "); tag last validated " + validated.get());
+        return cached;
+      }
+      throw e;
+    }
+  }
+
+  private Optional<Instant> lastValidated(ImageName image, Tag tag) throws IOException {
+    Optional<Instant> stored = tags.lastWritten(image, tag);
+    Instant here = validatedAt.getIfPresent(image + ":" + tag.value());
+    return here != null && stored.isPresent() ? Optional.of(here) : stored;
+  }
+
+  private void markValidated(ImageName image, Tag tag, Digest digest) throws IOException {
+    tags.tag(image, tag, digest); // the link's time tells other nodes (and this one after a restart)
+    validatedAt.put(image + ":" + tag.value(), clock.instant());
+  }
+
+  private boolean isFresh(Instant validated) {
+    return validated.plus(metadataMaxAge).isAfter(clock.instant());
+  }
+
+  /** A stale tag: one HEAD; refetch only if the upstream moved the tag. */
+  private Optional<Manifest> revalidate(ImageName image, Tag tag, Manifest cached) throws IOException {
+    Optional<UpstreamClient.ManifestHead> head = guarded(() -> upstream.headManifest(image.value(), tag.value()));
+    if (head.isEmpty()) {
+      // The upstream no longer has the tag, or its HEAD lacks a digest: ask with a GET.
+      return fetchManifest(image, tag);
+    }
+    if (head.get().digest().equals(cached.digest())) {
+      markValidated(image, tag, cached.digest());
+      return Optional.of(cached);
+    }
+    Optional<Manifest> moved = manifests.get(image, head.get().digest());
+    if (moved.isEmpty()) {
+      moved = fetchManifest(image, head.get().digest());
+    }
+    if (moved.isPresent()) {
+      markValidated(image, tag, moved.get().digest());
+    }
+    return moved;
+  }
+
+  /** GET from upstream, single-flight per image and reference; stores the manifest (and the tag). */
+  private Optional<Manifest> fetchManifest(ImageName image, Reference reference) throws IOException {
+    String key = image + "@" + reference.value();
+    if (notFound.getIfPresent(key) != null) {
+      return Optional.empty();
+    }
+    CompletableFuture<Optional<Manifest>> mine = new CompletableFuture<>();
+    CompletableFuture<Optional<Manifest>> running = manifestFetches.putIfAbsent(key, mine);
+    if (running != null) {
+      return join(running);
+    }
+    try {
+      Optional<Manifest> m = downloadManifest(image, reference);
+      if (m.isEmpty()) {
+        notFound.put(key, Boolean.TRUE);
+      }
+      mine.complete(m);
+      return m;
+    } catch (RuntimeException | IOException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      manifestFetches.remove(key, mine);
+    }
+  }
+
+  private Optional<Manifest> downloadManifest(ImageName image, Reference reference) throws IOException {
+    Optional<UpstreamClient.UpstreamManifest> fetched =
+        guarded(() -> upstream.getManifest(image.value(), reference.value()));
+    if (fetched.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] bytes = fetched.get().bytes();
+    Manifest manifest;
+    try {
+      manifest = ManifestParser.parse(bytes, fetched.get().mediaType());
+    } catch (RegistryException e) {
+      // Something we would not accept in a push (an old schema 1 image): still serve it as it is.
+      manifest = ManifestParser.parseStored(bytes);
+    }
+    if (reference instanceof Digest d && !d.equals(manifest.digest())) {
+      throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " sent a manifest for " + d
+          + " whose content hashes to " + manifest.digest(), null, true, null);
+    }
+    manifests.put(image, manifest);
+    if (reference instanceof Tag tag) {
+      markValidated(image, tag, manifest.digest());
+    }
+    return Optional.of(manifest);
+  }
+
+  // ---- blobs
+
+  @Override
+  public Optional<Blob> getBlob(ImageName requested, Digest digest) throws IOException {
+    ImageName image = upstreamName(requested);
+    Optional<Blob> cached = cachedBlob(image, digest);
+    if (cached.isPresent()) {
+      return cached;
+    }
+    String key = image + "@" + digest.value();
+    if (notFound.getIfPresent(key) != null) {
+      return Optional.empty();
+    }
+    BlobFetch fetch = startOrJoin(image, digest);
+    if (fetch == null) {
+      // the upstream does not have it, or another request just finished caching it
+      Optional<Blob> now = cachedBlob(image, digest);
+      if (now.isEmpty()) {
+        notFound.put(key, Boolean.TRUE);
+      }
+      return now;
+    }
+    if (fetch.size < 0) {
+      // No Content-Length from upstream, so no Content-Length for the client: serve once cached.
+      try {
+        fetch.awaitDone();
+      } catch (IOException e) {
+        throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " failed to deliver "
+            + digest + ": " + e.getMessage(), java.util.Map.of("upstream", upstream.host()), false, e);
+      }
+      return cachedBlob(image, digest);
+    }
+    return Optional.of(new FetchingBlob(image, fetch));
+  }
+
+  /** Cached here, or stored for another image of this cache (content-addressed: link it and serve). */
+  private Optional<Blob> cachedBlob(ImageName image, Digest digest) throws IOException {
+    Optional<Blob> linked = blobs.get(image, digest);
+    if (linked.isPresent() || blobs.stat(digest).isEmpty()) {
+      return linked;
+    }
+    blobs.link(image, digest);
+    return blobs.get(image, digest);
+  }
+
+  /** The running download of {@code digest}, a new one, or {@code null} if the upstream lacks it. */
+  private BlobFetch startOrJoin(ImageName image, Digest digest) throws IOException {
+    CompletableFuture<BlobFetch> mine = new CompletableFuture<>();
+    CompletableFuture<BlobFetch> running = blobFetches.putIfAbsent(digest, mine);
+    if (running != null) {
+      BlobFetch fetch = join(running);
+      if (fetch != null && !fetch.addImage(image) && fetch.failure() == null) {
+        blobs.link(image, digest); // finished meanwhile: the bytes are stored
+      }
+      return fetch;
+    }
+    UpstreamClient.BlobStream stream = null;
+    try {
+      if (blobs.stat(digest).isPresent()) { // cached by a download that just ended
+        mine.complete(null);
+        blobFetches.remove(digest, mine);
+        return null;
+      }
+      Optional<UpstreamClient.BlobStream> opened = guarded(() -> upstream.openBlob(image.value(), digest));
+      if (opened.isEmpty()) {
+        mine.complete(null);
+        blobFetches.remove(digest, mine);
+        return null;
+      }
+      stream = opened.get();
+      BlobFetch fetch = new BlobFetch(digest, stream.size(), spoolDirectory, stallTimeout, image);
+      UpstreamClient.BlobStream body = stream;
+      downloads.execute(() -> download(fetch, body, mine));
+      mine.complete(fetch);
+      return fetch;
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(stream);
+      mine.completeExceptionally(e);
+      blobFetches.remove(digest, mine);
+      throw e;
+    }
+  }
+
+  /**
+   * Runs detached from the request that started it: copies the upstream body into an upload of
+   * the cache (hashing it), through the spool that clients read, then verifies and commits.
+   */
+  private void download(BlobFetch fetch, UpstreamClient.BlobStream body, CompletableFuture<BlobFetch> entry) {
+    ImageName first = fetch.images().iterator().next();
+    UploadSession session = null;
+    try (body) {
+      session = uploads.start(first);
+      InputStream tee = new FilterInputStream(body.body()) {
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          if (n > 0) {
+            fetch.append(b, off, n);
+          }
+          return n;
+        }
+      };
+      Chunk chunk = fetch.size >= 0 ? Chunk.ofLength(fetch.size) : Chunk.STREAMED;
+      uploads.finish(first, session.id(), tee, chunk, fetch.digest);
+      for (ImageName other : fetch.images()) {
+        blobs.link(other, fetch.digest);
+      }
+      autoBlock.success();
+      fetch.succeeded();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("proxy {}: download of {} from {} failed: {}", name, fetch.digest, upstream.host(), e.getMessage());
+      if (session != null) {
+        try {
+          uploads.cancel(first, session.id());
+        } catch (IOException | RuntimeException ignored) {
+          // already cancelled by a digest mismatch
+        }
+      }
+      fetch.failed(e);
+    } finally {
+      blobFetches.remove(fetch.digest, entry);
+    }
+  }
+
+  /** A blob being downloaded: readers follow the spool; after the download they read the cache. */
+  private final class FetchingBlob implements Blob {
+    private final ImageName image;
+    private final BlobFetch fetch;
+
+    FetchingBlob(ImageName image, BlobFetch fetch) {
+      this.image = image;
+      this.fetch = fetch;
+    }
+
+    @Override
+    public Descriptor descriptor() {
+      return new Descriptor(null, fetch.digest, fetch.size);
+    }
+
+    @Override
+    public SeekableByteChannel open() throws IOException {
+      SeekableByteChannel spool = fetch.openReader();
+      if (spool != null) {
+        return spool;
+      }
+      if (fetch.failure() != null) {
+        throw new IOException("upstream download of " + fetch.digest + " failed", fetch.failure());
+      }
+      Blob stored = cachedBlob(image, fetch.digest)
+          .orElseThrow(() -> new IOException("blob " + fetch.digest + " vanished from the cache"));
+      return stored.open();
+    }
+  }
+
+  // ---- listings
+
+  @Override
+  public Page listTags(ImageName requested, int n, String last) throws IOException {
+    ImageName image = upstreamName(requested);
+    List<String> cached = upstreamTags.getIfPresent(image);
+    if (cached == null) {
+      try {
+        Optional<List<String>> fromUpstream = guarded(() -> upstream.listTags(image.value()));
+        if (fromUpstream.isEmpty()) {
+          throw ErrorCode.NAME_UNKNOWN.exception("image " + requested + " is unknown to upstream " + upstream.host(),
+              java.util.Map.of("name", requested.value()));
+        }
+        cached = new ArrayList<>(fromUpstream.get());
+        cached.sort(null);
+        cached = List.copyOf(cached);
+        upstreamTags.put(image, cached);
+      } catch (UpstreamException e) {
+        cached = tags.list(image);
+        if (cached.isEmpty()) {
+          throw e;
+        }
+        Warnings.add("tags of " + requested + " from the cache of " + name + ": upstream " + upstream.host()
+            + " failed (" + e.getMessage() + ")");
+      }
+    }
+    return Page.of(cached, n, last);
+  }
+
+  /** The images this cache holds (the upstream's catalog is not asked: Docker Hub has none). */
+  @Override
+  public Page catalog(int n, String last) throws IOException {
+    return Page.of(catalog.images(), n, last);
+  }
+
+  // ---- upstream calls
+
+  private interface UpstreamCall<T> {
+    T call() throws IOException;
+  }
+
+  /** Runs an upstream call through the auto-block: refused while blocked, outcomes recorded. */
+  private <T> T guarded(UpstreamCall<T> call) throws IOException {
+    if (!autoBlock.allows()) {
+      UpstreamStatus s = autoBlock.status();
+      throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " is auto-blocked until "
+          + s.blockedUntil() + " after " + s.consecutiveFailures() + " failures; last: " + s.lastError(),
+          java.util.Map.of("upstream", upstream.host()), false, null);
+    }
+    try {
+      T result = call.call();
+      autoBlock.success();
+      return result;
+    } catch (UpstreamException e) {
+      if (e.countsAsOutage()) {
+        autoBlock.failure(e.getMessage());
+        if (!autoBlock.allows()) {
+          LOG.warn("proxy {}: upstream {} auto-blocked until {}: {}", name, upstream.host(),
+              autoBlock.status().blockedUntil(), e.getMessage());
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> f) throws IOException {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(Closeable c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // nothing to do
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    downloads.shutdownNow();
+    upstream.close();
+  }
+
+  @Override
+  public String toString() {
+    return "proxy(" + name + " -> " + upstream.base() + ")";
+  }
+
+  public static final class Builder {
+    private final String name;
+    private final StorageDriver driver;
+    private final URI remoteUrl;
+    private IndexMode indexMode = IndexMode.REGISTRY;
+    private String username;
+    private String password;
+    private Duration metadataMaxAge = Duration.ofHours(24);
+    private Duration negativeCacheTtl = Duration.ofMinutes(5);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration readTimeout = Duration.ofSeconds(60);
+    private int retries = 2;
+    private String userAgent = "wharf-proxy";
+    private OutboundProxy outboundProxy = OutboundProxy.DIRECT;
+    private Path spoolDirectory = Path.of(System.getProperty("java.io.tmpdir"), "wharf-proxy-spool");
+    private Clock clock = Clock.systemUTC();
+    private int autoBlockThreshold = 3;
+    private Duration autoBlockInitial = Duration.ofSeconds(10);
+    private Duration autoBlockMax = Duration.ofMinutes(10);
+
+    private Builder(String name, StorageDriver driver, URI remoteUrl) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.driver = Objects.requireNonNull(driver, "driver");
+      this.remoteUrl = Objects.requireNonNull(remoteUrl, "remoteUrl");
+    }
+
+    public Builder indexMode(IndexMode mode) {
+      this.indexMode = Objects.requireNonNull(mode);
+      return this;
+    }
+
+    /** Credentials for the upstream (token endpoint or Basic); none means anonymous. */
+    public Builder credentials(String username, String password) {
+      this.username = username;
+      this.password = password;
+      return this;
+    }
+
+    /** How long a cached tag is served without asking the upstream (default 24 h). */
+    public Builder metadataMaxAge(Duration d) {
+      this.metadataMaxAge = Objects.requireNonNull(d);
+      return this;
+    }
+
+    /** How long an upstream 404 is remembered (default 5 min). */
+    public Builder negativeCacheTtl(Duration d) {
+      this.negativeCacheTtl = Objects.requireNonNull(d);
+      return this;
+    }
+
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = Objects.requireNonNull(d);
+      return this;
+    }
+
+    /** Socket read timeout; also how long a client waits on a stalled download (default 60 s). */
+    public Builder readTimeout(Duration d) {
+      this.readTimeout = Objects.requireNonNull(d);
+      return this;
+    }
+
+    /** Retries of a failed upstream call (connection errors, 5xx; never 429), default 2. */
+    public Builder retries(int n) {
+      this.retries = n;
+      return this;
+    }
+
+    public Builder userAgent(String ua) {
+      this.userAgent = Objects.requireNonNull(ua);
+      return this;
+    }
+
+    public Builder outboundProxy(OutboundProxy proxy) {
+      this.outboundProxy = Objects.requireNonNull(proxy);
+      return this;
+    }
+
+    /** Where downloads in progress are spooled for concurrent readers (default: the temp directory). */
+    public Builder spoolDirectory(Path dir) {
+      this.spoolDirectory = Objects.requireNonNull(dir);
+      return this;
+    }
+
+    /** The clock for max ages, negative caching, token expiry and auto-block (tests move it). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /** Auto-block after {@code threshold} consecutive outages, for {@code initial} doubling up to {@code max}. */
+    public Builder autoBlock(int threshold, Duration initial, Duration max) {
+      this.autoBlockThreshold = threshold;
+      this.autoBlockInitial = Objects.requireNonNull(initial);
+      this.autoBlockMax = Objects.requireNonNull(max);
+      return this;
+    }
+
+    public ProxyRepository build() {
+      return new ProxyRepository(this);
+    }
+  }
+}

@@ -1,0 +1,441 @@
+package io.wharf.proxy;
+
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.MediaTypes;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hc.client5.http.auth.AuthScope;
+import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpHead;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.DefaultSchemePortResolver;
+import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.impl.routing.DefaultRoutePlanner;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Talks to one upstream registry over Apache HttpClient 5: manifests, blobs and tags, with the
+ * registry token dance done once here for every call (as Jib's {@code RegistryEndpointCaller}):
+ * a 401 with a {@code Bearer} challenge fetches a token for the challenge's scope (anonymously or
+ * with the configured credentials), caches it until it expires and retries once; a {@code Basic}
+ * challenge is answered with the credentials. Redirects (blob downloads from a CDN) are followed
+ * by hand so credentials never go to another host. Transient failures are retried; what remains
+ * becomes an {@link UpstreamException} with the code the client should see.
+ *
+ * <p>Credentials and tokens are never logged.
+ */
+final class UpstreamClient implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  static final String MANIFEST_ACCEPT = String.join(", ", MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST,
+      MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
+  private static final int MAX_REDIRECTS = 5;
+  private static final int MAX_TAG_PAGES = 100;
+
+  /** A manifest as the upstream served it. */
+  record UpstreamManifest(byte[] bytes, String mediaType, String digestHeader) {}
+
+  /** What a {@code HEAD} of a manifest said. */
+  record ManifestHead(Digest digest, String mediaType) {}
+
+  /** An open blob download; the caller closes it. {@code size} is -1 if the upstream did not say. */
+  record BlobStream(InputStream body, long size, Closeable response) implements Closeable {
+    @Override
+    public void close() throws IOException {
+      response.close();
+    }
+  }
+
+  private record Token(String value, Instant expires) {}
+
+  private final URI base;
+  private final String host;
+  private final String basicCredentials;
+  private final int retries;
+  private final Clock clock;
+  private final CloseableHttpClient http;
+  private final Cache<String, Token> tokens = CacheBuilder.newBuilder().maximumSize(1000).build();
+
+  UpstreamClient(URI remoteUrl, String username, String password, Duration connectTimeout, Duration readTimeout,
+      int retries, String userAgent, OutboundProxy proxy, Clock clock) {
+    String s = remoteUrl.toString();
+    this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+    this.host = base.getHost() + (base.getPort() > 0 ? ":" + base.getPort() : "");
+    this.basicCredentials = username == null ? null
+        : "Basic " + Base64.getEncoder().encodeToString((username + ":" + (password == null ? "" : password))
+            .getBytes(StandardCharsets.UTF_8));
+    this.retries = Math.max(0, retries);
+    this.clock = clock;
+    this.http = buildClient(connectTimeout, readTimeout, userAgent, proxy == null ? OutboundProxy.DIRECT : proxy);
+  }
+
+  private static CloseableHttpClient buildClient(Duration connectTimeout, Duration readTimeout, String userAgent,
+      OutboundProxy proxy) {
+    ConnectionConfig connections = ConnectionConfig.custom()
+        .setConnectTimeout(Timeout.of(connectTimeout))
+        .setSocketTimeout(Timeout.of(readTimeout))
+        .build();
+    HttpClientBuilder b = HttpClientBuilder.create()
+        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+            .setDefaultConnectionConfig(connections)
+            .setMaxConnTotal(200)
+            .setMaxConnPerRoute(50)
+            .build())
+        .setDefaultRequestConfig(RequestConfig.custom()
+            .setResponseTimeout(Timeout.of(readTimeout))
+            .setConnectionRequestTimeout(Timeout.of(connectTimeout))
+            .build())
+        .setUserAgent(userAgent)
+        .disableContentCompression() // blobs must arrive byte for byte
+        .disableRedirectHandling() // followed by hand, without credentials to other hosts
+        .disableAutomaticRetries() // retried here, where we know what is safe to retry
+        .disableCookieManagement()
+        .setRoutePlanner(new DefaultRoutePlanner(DefaultSchemePortResolver.INSTANCE) {
+          @Override
+          protected HttpHost determineProxy(HttpHost target, HttpContext context) {
+            OutboundProxy.Endpoint p = proxy.proxyFor(target.getSchemeName(), target.getHostName());
+            return p == null ? null : new HttpHost(p.host(), p.port());
+          }
+        });
+    BasicCredentialsProvider proxyCredentials = new BasicCredentialsProvider();
+    for (OutboundProxy.Endpoint p : new OutboundProxy.Endpoint[] {proxy.http(), proxy.https()}) {
+      if (p != null && p.username() != null) {
+        proxyCredentials.setCredentials(new AuthScope(p.host(), p.port()),
+            new UsernamePasswordCredentials(p.username(), p.password() == null ? new char[0] : p.password().toCharArray()));
+      }
+    }
+    b.setDefaultCredentialsProvider(proxyCredentials);
+    return b.build();
+  }
+
+  /** {@code host[:port]} of the upstream, for messages. */
+  String host() {
+    return host;
+  }
+
+  URI base() {
+    return base;
+  }
+
+  /** GET a manifest by tag or digest; empty if the upstream does not have it. */
+  Optional<UpstreamManifest> getManifest(String name, String reference) {
+    return call("GET", name, "/v2/" + name + "/manifests/" + reference, MANIFEST_ACCEPT, r -> {
+      byte[] body = EntityUtils.toByteArray(r.getEntity(), 4 * 1024 * 1024 + 1);
+      return new UpstreamManifest(body, MediaTypes.base(header(r, "Content-Type")), header(r, "Docker-Content-Digest"));
+    });
+  }
+
+  /** HEAD a manifest: its digest, without spending a GET (Docker Hub counts GETs against the pull limit). */
+  Optional<ManifestHead> headManifest(String name, String reference) {
+    return call("HEAD", name, "/v2/" + name + "/manifests/" + reference, MANIFEST_ACCEPT, r -> {
+      String d = header(r, "Docker-Content-Digest");
+      return d == null ? null : new ManifestHead(Digest.parse(d), MediaTypes.base(header(r, "Content-Type")));
+    });
+  }
+
+  /** Starts a blob download; empty if the upstream does not have it. */
+  Optional<BlobStream> openBlob(String name, Digest digest) throws IOException {
+    ClassicHttpResponse r = open("GET", name, "/v2/" + name + "/blobs/" + digest, null);
+    if (r == null) {
+      return Optional.empty();
+    }
+    long size = r.getEntity() == null ? -1 : r.getEntity().getContentLength();
+    InputStream body = r.getEntity() == null ? InputStream.nullInputStream() : r.getEntity().getContent();
+    return Optional.of(new BlobStream(body, size, r));
+  }
+
+  /** Every tag of {@code name}, following {@code Link} pages; empty if the image is unknown upstream. */
+  Optional<List<String>> listTags(String name) {
+    List<String> all = new ArrayList<>();
+    String path = "/v2/" + name + "/tags/list";
+    for (int page = 0; page < MAX_TAG_PAGES && path != null; page++) {
+      String[] next = new String[1];
+      Optional<List<String>> tags = call("GET", name, path, "application/json", r -> {
+        JsonNode body = JSON.readTree(EntityUtils.toByteArray(r.getEntity(), 16 * 1024 * 1024));
+        List<String> out = new ArrayList<>();
+        JsonNode t = body.get("tags");
+        if (t != null && t.isArray()) {
+          t.forEach(n -> out.add(n.asString()));
+        }
+        next[0] = nextLink(header(r, "Link"));
+        return out;
+      });
+      if (tags.isEmpty()) {
+        return page == 0 ? Optional.empty() : Optional.of(all);
+      }
+      all.addAll(tags.get());
+      path = next[0];
+    }
+    return Optional.of(all);
+  }
+
+  @Override
+  public void close() throws IOException {
+    http.close();
+  }
+
+  // ---- the one caller
+
+  private interface Reader<T> {
+    T read(ClassicHttpResponse response) throws IOException, JacksonException;
+  }
+
+  private <T> Optional<T> call(String method, String name, String path, String accept, Reader<T> reader) {
+    try (ClassicHttpResponse r = open(method, name, path, accept)) {
+      return r == null ? Optional.empty() : Optional.ofNullable(reader.read(r));
+    } catch (IOException e) {
+      throw unavailable("reading " + path + " failed: " + e.getMessage(), e);
+    } catch (JacksonException e) {
+      throw unavailable("sent an unreadable answer for " + path + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * Sends the request with authentication, retries and redirects, and returns the open 2xx
+   * response, or {@code null} for a 404 (or another "not here" 4xx). Anything else throws.
+   */
+  private ClassicHttpResponse open(String method, String name, String path, String accept) {
+    URI uri = URI.create(base + path);
+    UpstreamException last = null;
+    for (int attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        sleepBeforeRetry(attempt);
+      }
+      try {
+        return openOnce(method, name, uri, accept);
+      } catch (UpstreamException e) {
+        if (!e.countsAsOutage() || e.code() == ErrorCode.TOOMANYREQUESTS) {
+          throw e; // retrying would not help (or would make a rate limit worse)
+        }
+        last = e;
+        LOG.debug("{} {} attempt {} failed: {}", method, uri, attempt + 1, e.getMessage());
+      }
+    }
+    throw last;
+  }
+
+  private ClassicHttpResponse openOnce(String method, String name, URI uri, String accept) {
+    String scope = "repository:" + name + ":pull";
+    Token cached = tokens.getIfPresent(scope);
+    String authorization = cached != null && cached.expires().isAfter(clock.instant())
+        ? "Bearer " + cached.value() : null;
+    ClassicHttpResponse r = send(method, uri, accept, authorization);
+    if (r.getCode() == 401) {
+      AuthChallenge challenge = AuthChallenge.parse(header(r, "WWW-Authenticate"));
+      String upstreamMessage = errorMessage(r);
+      closeQuietly(r);
+      if (challenge != null && challenge.isBearer() && challenge.realm() != null) {
+        authorization = "Bearer " + fetchToken(challenge, scope);
+      } else if (challenge != null && challenge.isBasic() && basicCredentials != null) {
+        authorization = basicCredentials;
+      } else {
+        throw refused(401, upstreamMessage, challenge);
+      }
+      r = send(method, uri, accept, authorization);
+      if (r.getCode() == 401) {
+        String message = errorMessage(r);
+        closeQuietly(r);
+        throw refused(401, message, challenge);
+      }
+    }
+    r = followRedirects(method, r, accept, uri, authorization);
+    int status = r.getCode();
+    if (status >= 200 && status < 300) {
+      return r;
+    }
+    String message = errorMessage(r);
+    closeQuietly(r);
+    if (status == 404 || status == 400) {
+      return null;
+    }
+    if (status == 403) {
+      throw refused(403, message, null);
+    }
+    if (status == 429) {
+      String retryAfter = header(r, "Retry-After");
+      Map<String, Object> detail = new LinkedHashMap<>();
+      detail.put("upstream", host);
+      if (retryAfter != null) {
+        detail.put("retryAfter", retryAfter);
+      }
+      throw new UpstreamException(ErrorCode.TOOMANYREQUESTS, "upstream " + host + " rate-limits this proxy"
+          + (retryAfter == null ? "" : " (retry after " + retryAfter + ")") + ": " + message, detail, true, null);
+    }
+    throw unavailable("answered " + status + " to " + method + " " + uri.getPath() + ": " + message, null);
+  }
+
+  private ClassicHttpResponse followRedirects(String method, ClassicHttpResponse r, String accept, URI uri,
+      String authorization) {
+    for (int i = 0; i < MAX_REDIRECTS && isRedirect(r.getCode()); i++) {
+      String location = header(r, "Location");
+      closeQuietly(r);
+      if (location == null) {
+        throw unavailable("redirected without a Location", null);
+      }
+      URI target = uri.resolve(location);
+      // Credentials stay with the registry: a CDN behind a redirect gets a presigned URL only.
+      boolean sameHost = target.getHost() != null && target.getHost().equalsIgnoreCase(uri.getHost())
+          && target.getPort() == uri.getPort();
+      r = send(method, target, accept, sameHost ? authorization : null);
+      uri = target;
+    }
+    return r;
+  }
+
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  private ClassicHttpResponse send(String method, URI uri, String accept, String authorization) {
+    HttpUriRequestBase req = "HEAD".equals(method) ? new HttpHead(uri) : new HttpGet(uri);
+    if (accept != null) {
+      req.setHeader("Accept", accept);
+    }
+    if (authorization != null) {
+      req.setHeader("Authorization", authorization);
+    }
+    try {
+      return http.executeOpen(null, req, null);
+    } catch (IOException e) {
+      throw unavailable("unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+    }
+  }
+
+  /** The token dance: GET realm?service=…&scope=… (Basic credentials if configured). */
+  private String fetchToken(AuthChallenge challenge, String defaultScope) {
+    String scope = challenge.scope() != null ? challenge.scope() : defaultScope;
+    StringBuilder url = new StringBuilder(challenge.realm());
+    url.append(challenge.realm().contains("?") ? '&' : '?');
+    url.append("service=").append(URLEncoder.encode(
+        challenge.service() != null ? challenge.service() : base.getHost(), StandardCharsets.UTF_8));
+    url.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+    HttpGet req = new HttpGet(URI.create(url.toString()));
+    if (basicCredentials != null) {
+      req.setHeader("Authorization", basicCredentials);
+    }
+    try (ClassicHttpResponse r = http.executeOpen(null, req, null)) {
+      if (r.getCode() != 200) {
+        String message = errorMessage(r);
+        if (r.getCode() == 401 || r.getCode() == 403) {
+          throw refused(r.getCode(), "token endpoint " + URI.create(challenge.realm()).getHost() + " said: " + message, challenge);
+        }
+        throw unavailable("token endpoint answered " + r.getCode() + ": " + message, null);
+      }
+      JsonNode body = JSON.readTree(EntityUtils.toByteArray(r.getEntity(), 1024 * 1024));
+      JsonNode token = body.hasNonNull("token") ? body.get("token") : body.get("access_token");
+      if (token == null || token.asString().isEmpty()) {
+        throw unavailable("token endpoint sent no token", null);
+      }
+      long expiresIn = body.hasNonNull("expires_in") ? body.get("expires_in").asLong(60) : 60;
+      // Renew a little early so a token does not expire between check and use.
+      Instant expires = clock.instant().plusSeconds(Math.max(1, expiresIn - Math.min(10, expiresIn / 10)));
+      tokens.put(defaultScope, new Token(token.asString(), expires));
+      return token.asString();
+    } catch (IOException e) {
+      throw unavailable("token endpoint unreachable: " + e.getMessage(), e);
+    } catch (JacksonException e) {
+      throw unavailable("token endpoint sent unreadable JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private UpstreamException refused(int status, String upstreamMessage, AuthChallenge challenge) {
+    boolean anonymous = basicCredentials == null;
+    String who = anonymous ? "anonymous access" : "the configured credentials";
+    return new UpstreamException(status == 403 ? ErrorCode.DENIED : ErrorCode.UNAUTHORIZED,
+        "upstream " + host + " refused " + who + " (" + status + "): " + upstreamMessage,
+        Map.of("upstream", host), false, null);
+  }
+
+  private UpstreamException unavailable(String what, Throwable cause) {
+    return new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + host + " " + what, Map.of("upstream", host),
+        true, cause);
+  }
+
+  /** The first error message of an upstream error body, or its status line. */
+  private static String errorMessage(ClassicHttpResponse r) {
+    try {
+      if (r.getEntity() != null) {
+        byte[] body = EntityUtils.toByteArray(r.getEntity(), 64 * 1024);
+        JsonNode root = JSON.readTree(body);
+        JsonNode errors = root == null ? null : root.get("errors");
+        if (errors != null && errors.isArray() && !errors.isEmpty()) {
+          JsonNode e = errors.get(0);
+          String code = e.hasNonNull("code") ? e.get("code").asString() : "";
+          String message = e.hasNonNull("message") ? e.get("message").asString() : "";
+          return (code + " " + message).trim();
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // not a registry error body
+    }
+    return r.getCode() + " " + (r.getReasonPhrase() == null ? "" : r.getReasonPhrase()).trim();
+  }
+
+  private static String header(ClassicHttpResponse r, String name) {
+    Header h = r.getFirstHeader(name);
+    return h == null ? null : h.getValue();
+  }
+
+  /** {@code </v2/x/tags/list?n=100&last=y>; rel="next"} -> the path and query. */
+  static String nextLink(String link) {
+    if (link == null) {
+      return null;
+    }
+    int lt = link.indexOf('<');
+    int gt = link.indexOf('>');
+    if (lt < 0 || gt < lt || !link.substring(gt).contains("next")) {
+      return null;
+    }
+    URI u = URI.create(link.substring(lt + 1, gt));
+    return u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+  }
+
+  private static void sleepBeforeRetry(int attempt) {
+    try {
+      Thread.sleep(Math.min(2000, 100L << (attempt - 1)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(ClassicHttpResponse r) {
+    try {
+      r.close();
+    } catch (IOException ignored) {
+      // the connection is discarded
+    }
+  }
+}
