@@ -110,7 +110,7 @@ public final class ProxyRepository implements Repository, Closeable {
         b.retries, b.userAgent, b.outboundProxy, b.clock);
     this.autoBlock = new AutoBlock(b.clock, b.autoBlockThreshold, b.autoBlockInitial, b.autoBlockMax);
     this.driver = CheckedStorageDriver.wrap(b.driver);
-    StorageLayout layout = new StorageLayout();
+    StorageLayout layout = new StorageLayout(b.namespace);
     this.blobs = new BlobStore(driver, layout);
     // Local writes are the only writes to a proxy's cache, so the short memory cache is exact.
     this.manifests = new ManifestStore(driver, layout, blobs, Duration.ofSeconds(5));
@@ -559,6 +559,7 @@ public final class ProxyRepository implements Repository, Closeable {
     private int autoBlockThreshold = 3;
     private Duration autoBlockInitial = Duration.ofSeconds(10);
     private Duration autoBlockMax = Duration.ofMinutes(10);
+    private String namespace;
 
     private Builder(String name, StorageDriver driver, URI remoteUrl) {
       this.name = Objects.requireNonNull(name, "name");
@@ -634,6 +635,12 @@ public final class ProxyRepository implements Repository, Closeable {
       this.autoBlockThreshold = threshold;
       this.autoBlockInitial = Objects.requireNonNull(initial);
       this.autoBlockMax = Objects.requireNonNull(max);
+      return this;
+    }
+
+    /** Keeps the cached images under {@code namespace} in storage (see {@code StorageLayout}); default none. */
+    public Builder namespace(String namespace) {
+      this.namespace = namespace;
       return this;
     }
 

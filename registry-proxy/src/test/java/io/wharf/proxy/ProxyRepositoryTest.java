@@ -469,6 +469,32 @@ class ProxyRepositoryTest {
   }
 
   @Test
+  void getBlob_rangeOfAnUncachedBlob_waitsForThoseBytes() throws Exception {
+    byte[] blob = randomBytes(2 * 1024 * 1024, 12);
+    Digest d = Digest.sha256(blob);
+    upstream.stubFor(get(urlEqualTo("/v2/team/app/blobs/" + d)).willReturn(aResponse().withBody(blob)
+        .withHeader("Content-Length", String.valueOf(blob.length)).withChunkedDribbleDelay(10, 500)));
+
+    Blob b = proxy.getBlob(IMAGE, d).orElseThrow();
+    byte[] range = new byte[1000];
+    try (SeekableByteChannel ch = b.open()) {
+      ch.position(1_500_000);
+      ByteBuffer buf = ByteBuffer.wrap(range);
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // read until the range is full
+      }
+    }
+    assertThat(range).isEqualTo(java.util.Arrays.copyOfRange(blob, 1_500_000, 1_501_000));
+    awaitCached(d);
+    try (SeekableByteChannel ch = proxy.getBlob(IMAGE, d).orElseThrow().open()) {
+      ch.position(10);
+      ByteBuffer buf = ByteBuffer.allocate(10);
+      ch.read(buf);
+      assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(blob, 10, 20));
+    }
+  }
+
+  @Test
   void getBlob_upstream404_isEmptyAndNegativelyCached() throws Exception {
     Digest d = Digest.sha256("missing".getBytes());
     upstream.stubFor(get(urlEqualTo("/v2/team/app/blobs/" + d)).willReturn(aResponse().withStatus(404)));

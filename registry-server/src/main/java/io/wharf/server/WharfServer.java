@@ -1,15 +1,23 @@
 package io.wharf.server;
 
 import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.Repository;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.http.RegistryServlet;
+import io.wharf.server.routing.RepositoryRouter;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.CustomRequestLog;
+import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -37,11 +45,14 @@ public final class WharfServer implements AutoCloseable {
 
   private final Server jetty;
   private final ServerConnector connector;
+  private final Map<String, ServerConnector> repositoryConnectors;
   private final Registry registry;
 
-  private WharfServer(Server jetty, ServerConnector connector, Registry registry) {
+  private WharfServer(Server jetty, ServerConnector connector, Map<String, ServerConnector> repositoryConnectors,
+      Registry registry) {
     this.jetty = jetty;
     this.connector = connector;
+    this.repositoryConnectors = repositoryConnectors;
     this.registry = registry;
   }
 
@@ -50,9 +61,14 @@ public final class WharfServer implements AutoCloseable {
     return start(config, RegistryFactory.build(config));
   }
 
-  /** Serves {@code registry} with the listener settings of {@code config}. */
+  /**
+   * Serves {@code registry} with the listener settings of {@code config}: the main port, plus a
+   * port for each repository of {@code config} that declares {@code http.port} and exists in
+   * {@code registry}, and host-name routing for those that declare {@code hosts}.
+   */
   public static WharfServer start(WharfConfig config, Registry registry) throws Exception {
-    WharfConfig.Server s = config.withDefaults().server();
+    config = config.withDefaults();
+    WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
     threads.setName("wharf");
     Server jetty = new Server(threads);
@@ -61,14 +77,30 @@ public final class WharfServer implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
     http.setRequestHeaderSize(16 * 1024);
-    ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
-    connector.setHost(s.bind());
-    connector.setPort(s.port());
-    connector.setIdleTimeout(Duration.ofMinutes(5).toMillis()); // slow clients pushing big layers
-    jetty.addConnector(connector);
+    // Behind a reverse proxy: X-Forwarded-Proto/Host/Port (and RFC 7239 Forwarded) become the
+    // request's scheme, host and port, so host routing and the URLs we send back are right.
+    http.addCustomizer(new ForwardedRequestCustomizer());
+    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main");
+    Map<String, ServerConnector> repositoryConnectors = new LinkedHashMap<>();
+    Map<String, Repository> byHost = new HashMap<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      Optional<Repository> repo = registry.repository(r.name());
+      if (repo.isEmpty()) {
+        continue;
+      }
+      if (r.http() != null && r.http().port() != null) {
+        repositoryConnectors.put(r.name(), connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name()));
+      }
+      for (String host : r.hosts()) {
+        byHost.put(host.toLowerCase(Locale.ROOT), repo.get());
+      }
+    }
+    Repository mainDefault = s.defaultRepository() == null ? registry.defaultRepository()
+        : registry.repository(s.defaultRepository()).orElse(registry.defaultRepository());
+    RepositoryRouter router = new RepositoryRouter(registry, mainDefault, byHost);
 
     ServletContextHandler context = new ServletContextHandler("/");
-    context.addServlet(new ServletHolder("registry", new RegistryServlet(registry)), "/*");
+    context.addServlet(new ServletHolder("registry", new RegistryServlet(router)), "/*");
     jetty.setHandler(new GracefulHandler(context));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {
@@ -80,9 +112,23 @@ public final class WharfServer implements AutoCloseable {
     jetty.setStopTimeout(Durations.parse(s.shutdownTimeout(), "server.shutdownTimeout").toMillis());
     jetty.setStopAtShutdown(true);
     jetty.start();
-    WharfServer server = new WharfServer(jetty, connector, registry);
-    LOG.info("Wharf listening on {} (repositories: {})", server.url(), registry.repositories());
+    repositoryConnectors.forEach((name, c) -> router.bindPort(c.getLocalPort(), registry.repository(name).orElseThrow()));
+    WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry);
+    LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
+        registry.repositories());
+    repositoryConnectors.forEach((name, c) ->
+        LOG.info("repository {} listening on {}", name, server.url(name)));
     return server;
+  }
+
+  private static ServerConnector connector(Server jetty, HttpConfiguration http, String bind, int port, String name) {
+    ServerConnector c = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    c.setHost(bind);
+    c.setPort(port);
+    c.setName(name);
+    c.setIdleTimeout(Duration.ofMinutes(5).toMillis()); // slow clients pushing big layers
+    jetty.addConnector(c);
+    return c;
   }
 
   /** The port actually bound (useful with port 0). */
@@ -92,11 +138,30 @@ public final class WharfServer implements AutoCloseable {
 
   /** {@code http://host:port} of the main listener. */
   public URI url() {
-    String host = connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "127.0.0.1" : connector.getHost();
+    return url(connector);
+  }
+
+  /** The port of a repository's own listener. */
+  public int port(String repository) {
+    ServerConnector c = repositoryConnectors.get(repository);
+    if (c == null) {
+      throw new IllegalArgumentException("repository " + repository + " has no listener of its own");
+    }
+    return c.getLocalPort();
+  }
+
+  /** {@code http://host:port} of a repository's own listener. */
+  public URI url(String repository) {
+    port(repository);
+    return url(repositoryConnectors.get(repository));
+  }
+
+  private static URI url(ServerConnector c) {
+    String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return URI.create("http://" + host + ":" + port());
+    return URI.create("http://" + host + ":" + c.getLocalPort());
   }
 
   public Registry registry() {

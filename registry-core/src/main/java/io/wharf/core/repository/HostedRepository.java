@@ -42,7 +42,7 @@ public final class HostedRepository implements Repository {
 
   private final String name;
   private final StorageDriver driver;
-  private final StorageLayout layout = new StorageLayout();
+  private final StorageLayout layout;
   private final BlobStore blobs;
   private final ManifestStore manifests;
   private final TagStore tags;
@@ -54,6 +54,7 @@ public final class HostedRepository implements Repository {
   private HostedRepository(Builder b) {
     this.name = b.name;
     this.driver = CheckedStorageDriver.wrap(b.driver);
+    this.layout = new StorageLayout(b.namespace);
     this.blobs = new BlobStore(driver, layout);
     this.manifests = new ManifestStore(driver, layout, blobs, b.metadataCacheTtl);
     this.tags = new TagStore(driver, layout, b.metadataCacheTtl);
@@ -228,6 +229,21 @@ public final class HostedRepository implements Repository {
     return Optional.of(source.get().descriptor());
   }
 
+  /**
+   * Links a blob into {@code image} if this repository's storage already holds its bytes (stored
+   * for another image or by another repository on the same blob store). Used by groups to adopt
+   * blobs a client skipped because another member had them; never exposes bytes that no member
+   * serves for that image.
+   */
+  public boolean linkIfStored(ImageName image, Digest digest) throws IOException {
+    requireWritable();
+    if (blobs.stat(digest).isEmpty()) {
+      return false;
+    }
+    blobs.link(image, digest);
+    return true;
+  }
+
   // ---- rules
 
   private void requireWritable() {
@@ -256,25 +272,29 @@ public final class HostedRepository implements Repository {
 
   /** Every config, layer and child manifest must already be in the image (foreign layers excepted). */
   private void requireReferencesPresent(ImageName image, Manifest manifest) throws IOException {
-    Set<Digest> missing = new LinkedHashSet<>();
+    Set<Digest> missingBlobs = new LinkedHashSet<>();
     if (manifest.config().isPresent() && !blobs.isLinked(image, manifest.config().get().digest())) {
-      missing.add(manifest.config().get().digest());
+      missingBlobs.add(manifest.config().get().digest());
     }
     for (Manifest.Layer layer : manifest.layers()) {
       if (!layer.isForeign() && !blobs.isLinked(image, layer.descriptor().digest())) {
-        missing.add(layer.descriptor().digest());
+        missingBlobs.add(layer.descriptor().digest());
       }
     }
+    Set<Digest> missingManifests = new LinkedHashSet<>();
     for (Descriptor child : manifest.children()) {
       if (!manifests.exists(image, child.digest())) {
-        missing.add(child.digest());
+        missingManifests.add(child.digest());
       }
     }
-    if (!missing.isEmpty()) {
-      List<String> list = missing.stream().map(Digest::value).toList();
+    if (!missingBlobs.isEmpty() || !missingManifests.isEmpty()) {
+      List<String> blobList = missingBlobs.stream().map(Digest::value).toList();
+      List<String> manifestList = missingManifests.stream().map(Digest::value).toList();
+      List<String> all = new ArrayList<>(blobList);
+      all.addAll(manifestList);
       throw ErrorCode.MANIFEST_BLOB_UNKNOWN.exception(
-          "manifest references " + list.size() + " blob(s) or manifest(s) not pushed to " + image + " yet: " + list,
-          Map.of("missing", list));
+          "manifest references " + all.size() + " blob(s) or manifest(s) not pushed to " + image + " yet: " + all,
+          Map.of("missing", all, "missingBlobs", blobList, "missingManifests", manifestList));
     }
   }
 
@@ -289,6 +309,7 @@ public final class HostedRepository implements Repository {
     private WritePolicy writePolicy = WritePolicy.ALLOW;
     private boolean allowLatestRedeploy;
     private Duration metadataCacheTtl = Duration.ofSeconds(5);
+    private String namespace;
 
     private Builder(String name, StorageDriver driver) {
       this.name = Objects.requireNonNull(name, "name");
@@ -313,6 +334,16 @@ public final class HostedRepository implements Repository {
      */
     public Builder metadataCacheTtl(Duration ttl) {
       this.metadataCacheTtl = Objects.requireNonNull(ttl);
+      return this;
+    }
+
+    /**
+     * Keeps this repository's images under {@code namespace} in storage, apart from other
+     * repositories on the same storage (see {@link StorageLayout}). Default: none, the plain
+     * distribution layout, for a repository alone on its storage.
+     */
+    public Builder namespace(String namespace) {
+      this.namespace = namespace;
       return this;
     }
 

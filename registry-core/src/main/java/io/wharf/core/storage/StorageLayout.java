@@ -27,15 +27,34 @@ import io.wharf.core.model.Tag;
  * by every image and repository on the same storage. Garbage collection removes blobs no link
  * reaches. {@code _referrers} is Wharf's own addition; distribution ignores directories it does
  * not know, so the layout stays readable by it.
+ *
+ * <p><b>Namespaces.</b> Several Wharf repositories may share one storage (a Nexus "blob store"),
+ * sharing the blob bytes but not their images. Each then has a namespace, its repository name,
+ * and keeps its images under {@code repositories/<namespace>/<image name>/}: exactly what
+ * distribution would store for the image {@code <namespace>/<image name>}, which is also how
+ * Wharf's path routing names it ({@code /v2/docker-hosted/team/app}). A repository alone on its
+ * storage has no namespace, so its directory is a plain distribution {@code rootdirectory}.
  */
 public final class StorageLayout {
   private static final String ROOT = "/docker/registry/v2";
   private static final String BLOBS = ROOT + "/blobs";
   private static final String REPOSITORIES = ROOT + "/repositories";
 
-  /** The directory that holds every image's metadata; the catalog walks it. */
+  private final String imagesRoot;
+
+  /** The layout of a repository alone on its storage: distribution's, unchanged. */
+  public StorageLayout() {
+    this(null);
+  }
+
+  /** The layout of a repository that keeps its images under {@code namespace} (null or empty: none). */
+  public StorageLayout(String namespace) {
+    this.imagesRoot = namespace == null || namespace.isEmpty() ? REPOSITORIES : REPOSITORIES + "/" + namespace;
+  }
+
+  /** The directory that holds the images of this layout's repository; the catalog walks it. */
   public String repositoriesRoot() {
-    return REPOSITORIES;
+    return imagesRoot;
   }
 
   public String blobsRoot() {
@@ -52,7 +71,7 @@ public final class StorageLayout {
   }
 
   public String imageRoot(ImageName image) {
-    return REPOSITORIES + "/" + image.value();
+    return imagesRoot + "/" + image.value();
   }
 
   public String layerLink(ImageName image, Digest d) {

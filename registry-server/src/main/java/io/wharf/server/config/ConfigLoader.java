@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -92,7 +91,7 @@ public final class ConfigLoader {
             + "\"; known: file, memory");
       }
     }
-    Set<String> names = new HashSet<>();
+    Map<String, WharfConfig.Repository> byName = new java.util.LinkedHashMap<>();
     List<WharfConfig.Repository> repos = c.repositories();
     for (int i = 0; i < repos.size(); i++) {
       WharfConfig.Repository r = repos.get(i);
@@ -105,33 +104,125 @@ public final class ConfigLoader {
             + "; use letters, digits, '.', '_' and '-'");
       }
       key = p + "repositories[" + i + "] (" + r.name() + ")";
-      if (!names.add(r.name())) {
+      if (byName.putIfAbsent(r.name(), r) != null) {
         throw new ConfigException(key + ".name: duplicate repository name \"" + r.name() + "\"");
       }
-      if (!c.blobStores().containsKey(r.blobStore())) {
+      if (r.blobStore() != null && !c.blobStores().containsKey(r.blobStore())) {
         throw new ConfigException(key + ".blobStore: no blob store named \"" + r.blobStore() + "\"; defined: "
             + c.blobStores().keySet());
       }
-      Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+      if (r.namespace() != null && !r.namespace().isEmpty() && !REPOSITORY_NAME.matcher(r.namespace()).matches()) {
+        throw new ConfigException(key + ".namespace: \"" + r.namespace() + "\" is invalid; use letters, digits, '.', '_' and '-'");
+      }
       switch (r.type()) {
         case "hosted" -> validateHosted(r, key);
         case "proxy" -> validateProxy(r, key);
+        case "group" -> validateGroup(r, key);
         default -> throw new ConfigException(key + ".type: unknown repository type \"" + r.type()
-            + "\"; known: hosted, proxy");
+            + "\"; known: hosted, proxy, group");
       }
     }
+    validateReferences(c, byName, p);
     validateOutbound(c.http(), p + "http");
+  }
+
+  /** Cross-repository rules: members exist, no cycles, ports and host names unique, default exists. */
+  private static void validateReferences(WharfConfig c, Map<String, WharfConfig.Repository> byName, String p) {
+    Map<Integer, String> ports = new java.util.HashMap<>();
+    if (c.server().port() != 0) {
+      ports.put(c.server().port(), "server.port");
+    }
+    Map<String, String> hosts = new java.util.HashMap<>();
+    for (WharfConfig.Repository r : byName.values()) {
+      String key = p + "repositories (" + r.name() + ")";
+      if (r.http() != null) {
+        Integer port = r.http().port();
+        if (port == null || port < 0 || port > 65535) {
+          throw new ConfigException(key + ".http.port: " + (port == null ? "missing" : port + " is not a port number"));
+        }
+        String clash = port == 0 ? null : ports.putIfAbsent(port, "repository " + r.name());
+        if (clash != null) {
+          throw new ConfigException(key + ".http.port: port " + port + " is already used by " + clash);
+        }
+      }
+      for (String h : r.hosts()) {
+        String other = hosts.putIfAbsent(h.toLowerCase(Locale.ROOT), r.name());
+        if (other != null) {
+          throw new ConfigException(key + ".hosts: host " + h + " is already claimed by repository " + other);
+        }
+      }
+      if (r.isGroup()) {
+        for (String m : r.members()) {
+          if (!byName.containsKey(m)) {
+            throw new ConfigException(key + ".members: unknown member \"" + m + "\"; repositories: " + byName.keySet());
+          }
+        }
+        if (r.writableMember() != null) {
+          WharfConfig.Repository w = byName.get(r.writableMember());
+          if (w == null || !r.members().contains(r.writableMember())) {
+            throw new ConfigException(key + ".writableMember: \"" + r.writableMember() + "\" is not a member of the group");
+          }
+          if (!"hosted".equals(w.type())) {
+            throw new ConfigException(key + ".writableMember: \"" + r.writableMember() + "\" is a " + w.type()
+                + " repository; only a hosted repository can take pushes");
+          }
+        }
+      }
+    }
+    for (WharfConfig.Repository r : byName.values()) {
+      if (r.isGroup()) {
+        findCycle(r.name(), byName, new java.util.ArrayList<>(), p);
+      }
+    }
+    String def = c.server().defaultRepository();
+    if (def != null && !byName.containsKey(def)) {
+      throw new ConfigException(p + "server.defaultRepository: no repository named \"" + def + "\"");
+    }
+  }
+
+  private static void findCycle(String name, Map<String, WharfConfig.Repository> byName, List<String> path, String p) {
+    if (path.contains(name)) {
+      List<String> cycle = new java.util.ArrayList<>(path.subList(path.indexOf(name), path.size()));
+      cycle.add(name);
+      throw new ConfigException(p + "repositories (" + path.get(0) + ").members: groups form a cycle: "
+          + String.join(" -> ", cycle));
+    }
+    WharfConfig.Repository r = byName.get(name);
+    if (r == null || !r.isGroup()) {
+      return;
+    }
+    path.add(name);
+    for (String m : r.members()) {
+      findCycle(m, byName, path, p);
+    }
+    path.remove(path.size() - 1);
+  }
+
+  private static void validateGroup(WharfConfig.Repository r, String key) {
+    onlyFor("hosted", key, r.writePolicy(), "writePolicy", r.allowLatestRedeploy(), "allowLatestRedeploy",
+        r.metadataCacheTtl(), "metadataCacheTtl");
+    onlyFor("proxy", key, r.remoteUrl(), "remoteUrl", r.index(), "index", r.username(), "username",
+        r.password(), "password", r.metadataMaxAge(), "metadataMaxAge", r.negativeCacheTtl(), "negativeCacheTtl",
+        r.outbound(), "outbound");
+    onlyFor("hosted and proxy", key, r.blobStore(), "blobStore", r.namespace(), "namespace");
+    if (r.members() == null || r.members().isEmpty()) {
+      throw new ConfigException(key + ".members: a group needs at least one member");
+    }
   }
 
   private static void validateHosted(WharfConfig.Repository r, String key) {
     writePolicy(r.writePolicy(), key + ".writePolicy");
+    Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+    onlyFor("group", key, r.members(), "members", r.writableMember(), "writableMember");
     onlyFor("proxy", key, r.remoteUrl(), "remoteUrl", r.index(), "index", r.username(), "username",
         r.password(), "password", r.metadataMaxAge(), "metadataMaxAge", r.negativeCacheTtl(), "negativeCacheTtl",
         r.outbound(), "outbound");
   }
 
   private static void validateProxy(WharfConfig.Repository r, String key) {
-    onlyFor("hosted", key, r.writePolicy(), "writePolicy", r.allowLatestRedeploy(), "allowLatestRedeploy");
+    onlyFor("hosted", key, r.writePolicy(), "writePolicy", r.allowLatestRedeploy(), "allowLatestRedeploy",
+        r.metadataCacheTtl(), "metadataCacheTtl");
+    onlyFor("group", key, r.members(), "members", r.writableMember(), "writableMember");
     if (r.remoteUrl() == null || r.remoteUrl().isBlank()) {
       throw new ConfigException(key + ".remoteUrl: a proxy repository needs the URL of its upstream registry,"
           + " e.g. https://registry-1.docker.io");

@@ -1,5 +1,6 @@
 package io.wharf.server.config;
 
+import io.wharf.core.repository.GroupRepository;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
@@ -9,7 +10,9 @@ import io.wharf.proxy.ProxyRepository;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Builds the {@link Registry} a validated {@link WharfConfig} describes. */
@@ -19,27 +22,75 @@ public final class RegistryFactory {
   public static Registry build(WharfConfig config) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     config.blobStores().forEach((name, store) -> drivers.put(name, driver(store)));
-    Registry.Builder registry = Registry.builder();
+    Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
+    config.repositories().forEach(r -> declared.put(r.name(), r));
+    Map<String, Repository> built = new LinkedHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
-      StorageDriver driver = drivers.get(r.blobStore());
-      registry.add(r.isProxy() ? proxy(r, driver, config.http()) : hosted(r, driver));
+      build(r, declared, built, drivers, config);
+    }
+    Registry.Builder registry = Registry.builder();
+    config.repositories().forEach(r -> registry.add(built.get(r.name())));
+    if (config.server().defaultRepository() != null) {
+      registry.defaultRepository(config.server().defaultRepository());
     }
     return registry.build();
   }
 
-  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver) {
+  /** Builds {@code r}, members first (the config was checked for cycles). */
+  private static Repository build(WharfConfig.Repository r, Map<String, WharfConfig.Repository> declared,
+      Map<String, Repository> built, Map<String, StorageDriver> drivers, WharfConfig config) {
+    Repository existing = built.get(r.name());
+    if (existing != null) {
+      return existing;
+    }
+    Repository repo;
+    if (r.isGroup()) {
+      List<Repository> members = new ArrayList<>();
+      for (String m : r.members()) {
+        members.add(build(declared.get(m), declared, built, drivers, config));
+      }
+      repo = new GroupRepository(r.name(), members, r.writableMember() == null ? null : built.get(r.writableMember()));
+    } else if (r.isProxy()) {
+      repo = proxy(r, drivers.get(r.blobStore()), config.http(), namespace(r, config));
+    } else {
+      repo = hosted(r, drivers.get(r.blobStore()), namespace(r, config));
+    }
+    built.put(r.name(), repo);
+    return repo;
+  }
+
+  /**
+   * Where a repository keeps its images in its blob store: an explicit {@code namespace} (empty
+   * means none); else none when it is the only repository on the store (a plain distribution
+   * {@code rootdirectory}), else its own name, so repositories sharing a store share blob bytes
+   * but not images.
+   */
+  static String namespace(WharfConfig.Repository r, WharfConfig config) {
+    if (r.namespace() != null) {
+      return r.namespace().isEmpty() ? null : r.namespace();
+    }
+    long sharing = config.repositories().stream()
+        .filter(o -> !o.isGroup() && r.blobStore().equals(o.blobStore()))
+        .count();
+    return sharing > 1 ? r.name() : null;
+  }
+
+  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace) {
     String key = "repositories (" + r.name() + ")";
     return HostedRepository.builder(r.name(), driver)
+        .namespace(namespace)
         .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
         .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
         .metadataCacheTtl(Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl"))
         .build();
   }
 
-  private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide) {
+  private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide,
+      String namespace) {
     String key = "repositories (" + r.name() + ")";
     WharfConfig.Outbound out = r.outbound() == null ? serverWide : r.outbound().over(serverWide);
     ProxyRepository.Builder b = ProxyRepository.builder(r.name(), driver, ConfigLoader.remoteUrl(r.remoteUrl(), key + ".remoteUrl"))
+        .namespace(namespace)
         .indexMode(ConfigLoader.indexMode(r.index(), key + ".index"))
         .metadataMaxAge(Durations.parse(r.metadataMaxAge(), key + ".metadataMaxAge"))
         .negativeCacheTtl(Durations.parse(r.negativeCacheTtl(), key + ".negativeCacheTtl"))

@@ -28,8 +28,15 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public static final String DEFAULT_DATA = "./wharf-data";
   public static final String DEFAULT_REPOSITORY = "hosted";
 
-  /** {@code server:} the main listener. */
-  public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout) {}
+  /**
+   * {@code server:} the main listener. {@code defaultRepository} answers main-port requests that
+   * no host name or path claims (default: the first repository).
+   */
+  public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
+      String defaultRepository) {}
+
+  /** {@code repositories[].http:} a repository's own listener, Nexus's "HTTP connector". */
+  public record Listener(Integer port) {}
 
   /** {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default) or {@code memory}. */
   public record BlobStore(String type, String path) {}
@@ -66,15 +73,22 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   }
 
   /**
-   * {@code repositories[]:} one repository. {@code type}: {@code hosted} or {@code proxy}.
+   * {@code repositories[]:} one repository. {@code type}: {@code hosted}, {@code proxy} or
+   * {@code group}. Every type: {@code http} (own port), {@code hosts}, {@code anonymousPull}.
    * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
    * {@code allowLatestRedeploy}, {@code metadataCacheTtl}. Proxy keys: {@code remoteUrl},
    * {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
-   * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}.
+   * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}. Group keys:
+   * {@code members}, {@code writableMember}.
    */
   public record Repository(
       String name,
       String type,
+      Listener http,
+      List<String> hosts,
+      Boolean anonymousPull,
+      List<String> members,
+      String writableMember,
       String blobStore,
       String writePolicy,
       Boolean allowLatestRedeploy,
@@ -85,34 +99,50 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String password,
       String metadataMaxAge,
       String negativeCacheTtl,
-      Outbound outbound) {
+      Outbound outbound,
+      String namespace) {
 
     public boolean isProxy() {
       return "proxy".equals(type);
     }
 
+    public boolean isGroup() {
+      return "group".equals(type);
+    }
+
     /** A hosted repository with default settings. */
     public static Repository hosted(String name, String blobStore) {
-      return new Repository(name, "hosted", blobStore, null, null, null, null, null, null, null, null, null, null);
+      return new Repository(name, "hosted", null, null, null, null, null, blobStore, null, null, null, null, null,
+          null, null, null, null, null, null);
     }
 
     /** A proxy repository of {@code remoteUrl} with default settings. */
     public static Repository proxy(String name, String remoteUrl, String index) {
-      return new Repository(name, "proxy", null, null, null, null, remoteUrl, index, null, null, null, null, null);
+      return new Repository(name, "proxy", null, null, null, null, null, null, null, null, null, remoteUrl, index,
+          null, null, null, null, null, null);
+    }
+
+    /** A group of {@code members}. */
+    public static Repository group(String name, List<String> members, String writableMember) {
+      return new Repository(name, "group", null, null, null, members, writableMember, null, null, null, null, null,
+          null, null, null, null, null, null, null);
     }
 
     Repository withDefaults(String defaultStore) {
       boolean proxy = "proxy".equals(type);
-      return new Repository(name, type == null ? "hosted" : type, blobStore == null ? defaultStore : blobStore,
-          writePolicy == null && !proxy ? "allow" : writePolicy,
+      boolean hosted = type == null || "hosted".equals(type);
+      return new Repository(name, type == null ? "hosted" : type, http, hosts == null ? List.of() : hosts,
+          anonymousPull, members, writableMember,
+          blobStore == null && !"group".equals(type) ? defaultStore : blobStore,
+          writePolicy == null && hosted ? "allow" : writePolicy,
           allowLatestRedeploy,
-          metadataCacheTtl == null ? "5s" : metadataCacheTtl,
+          metadataCacheTtl == null && hosted ? "5s" : metadataCacheTtl,
           remoteUrl,
           index == null && proxy ? "registry" : index,
           username, password,
           metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
           negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
-          outbound);
+          outbound, namespace);
     }
   }
 
@@ -123,13 +153,14 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
 
   /** A copy with every absent value set to its default. */
   public WharfConfig withDefaults() {
-    Server s = server == null ? new Server(null, null, null, null, null) : server;
+    Server s = server == null ? new Server(null, null, null, null, null, null) : server;
     s = new Server(
         s.bind() == null ? DEFAULT_BIND : s.bind(),
         s.port() == null ? DEFAULT_PORT : s.port(),
         s.publicUrl(),
         s.accessLog() == null ? Boolean.TRUE : s.accessLog(),
-        s.shutdownTimeout() == null ? "15s" : s.shutdownTimeout());
+        s.shutdownTimeout() == null ? "15s" : s.shutdownTimeout(),
+        s.defaultRepository());
     Map<String, BlobStore> stores = new LinkedHashMap<>();
     if (blobStores == null || blobStores.isEmpty()) {
       stores.put(DEFAULT_STORE, new BlobStore("file", DEFAULT_DATA));
@@ -149,7 +180,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public WharfConfig override(String bind, Integer port, String dataDir) {
     WharfConfig c = withDefaults();
     Server s = new Server(bind != null ? bind : c.server().bind(), port != null ? port : c.server().port(),
-        c.server().publicUrl(), c.server().accessLog(), c.server().shutdownTimeout());
+        c.server().publicUrl(), c.server().accessLog(), c.server().shutdownTimeout(), c.server().defaultRepository());
     Map<String, BlobStore> stores = new LinkedHashMap<>(c.blobStores());
     if (dataDir != null) {
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();

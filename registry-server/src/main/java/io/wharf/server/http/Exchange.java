@@ -24,13 +24,16 @@ final class Exchange {
   final Route route;
   final Repository repository;
   private final String basePath;
+  private final String namePrefix;
 
-  Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath) {
+  Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath,
+      String namePrefix) {
     this.req = req;
     this.resp = resp;
     this.route = route;
     this.repository = repository;
     this.basePath = basePath;
+    this.namePrefix = namePrefix;
   }
 
   String method() {
@@ -44,6 +47,14 @@ final class Exchange {
   /** The image name of the route, validated ({@code NAME_INVALID} otherwise). */
   ImageName image() {
     return ImageName.of(route.name());
+  }
+
+  /**
+   * The image name as the client wrote it: with path routing, {@code docker-hosted/team/app}
+   * for the repository's {@code team/app}.
+   */
+  String clientName(ImageName image) {
+    return namePrefix + image.value();
   }
 
   /** A path under this API's {@code /v2/}, e.g. {@code v2Path("team/app/blobs/sha256:…")}. */

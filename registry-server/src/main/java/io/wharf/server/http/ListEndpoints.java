@@ -19,9 +19,9 @@ final class ListEndpoints {
     ImageName image = x.image();
     int n = x.pageSize();
     Page page = x.repository.listTags(image, n, x.query("last"));
-    x.linkNext(image + "/tags/list", page, n);
+    x.linkNext(x.clientName(image) + "/tags/list", page, n);
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("name", image.value());
+    body.put("name", x.clientName(image));
     body.put("tags", page.items());
     x.sendJson(body);
   }

@@ -41,7 +41,7 @@ final class ManifestEndpoints {
     byte[] body = readCapped(x);
     PushedManifest pushed = x.repository.putManifest(image, ref, x.req.getContentType(), body);
     String digest = pushed.descriptor().digest().value();
-    x.resp.setHeader("Location", x.v2Path(image + "/manifests/" + digest));
+    x.resp.setHeader("Location", x.v2Path(x.clientName(image) + "/manifests/" + digest));
     x.resp.setHeader("Docker-Content-Digest", digest);
     pushed.subject().ifPresent(s -> x.resp.setHeader("OCI-Subject", s.value()));
     x.sendEmpty(201);

@@ -3,9 +3,8 @@ package io.wharf.server.http;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.repository.Registry;
-import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.Warnings;
-import io.wharf.server.routing.Route;
+import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -38,10 +37,16 @@ public class RegistryServlet extends HttpServlet {
   /** A {@code .} or {@code ..} segment, or a {@code ;} path parameter, in the raw request path. */
   private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
-  private final transient Registry registry;
+  private final transient RepositoryRouter router;
 
+  /** Serves the registry's default repository at {@code /v2/} (the embedding case). */
   public RegistryServlet(Registry registry) {
-    this.registry = Objects.requireNonNull(registry, "registry");
+    this(RepositoryRouter.defaultOnly(Objects.requireNonNull(registry, "registry")));
+  }
+
+  /** Routes requests to repositories by port, base path, host and name (the standalone server). */
+  public RegistryServlet(RepositoryRouter router) {
+    this.router = Objects.requireNonNull(router, "router");
   }
 
   @Override
@@ -52,12 +57,11 @@ public class RegistryServlet extends HttpServlet {
     Warnings.begin();
     try {
       String path = decodedPath(req);
-      if (!path.equals("/v2") && !path.startsWith("/v2/")) {
+      RepositoryRouter.Target target = router.route(req.getContextPath(), path, req.getLocalPort(), req.getServerName());
+      if (target == null) {
         throw ErrorCode.ROUTE_UNKNOWN.exception("not an API path: " + path + " (the API lives under /v2/)");
       }
-      Route route = Route.parse(path.length() <= 4 ? "" : path.substring(4));
-      Repository repository = registry.defaultRepository();
-      dispatch(new Exchange(req, resp, route, repository, req.getContextPath()));
+      dispatch(new Exchange(req, resp, target.route(), target.repository(), target.basePath(), target.namePrefix()));
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
     } catch (IOException e) {

@@ -112,7 +112,7 @@ final class UploadEndpoints {
   }
 
   private static void sendSession(Exchange x, UploadSession session, int status) {
-    x.resp.setHeader("Location", x.v2Path(session.image() + "/blobs/uploads/" + session.id()));
+    x.resp.setHeader("Location", x.v2Path(x.clientName(session.image()) + "/blobs/uploads/" + session.id()));
     x.resp.setHeader("Docker-Upload-UUID", session.id());
     // distribution sends 0-0 for an empty upload; Docker parses "%d-%d", so never send "0--1"
     x.resp.setHeader("Range", "0-" + Math.max(0, session.size() - 1));
@@ -120,7 +120,7 @@ final class UploadEndpoints {
   }
 
   private static void sendBlobCreated(Exchange x, ImageName image, Digest digest) {
-    x.resp.setHeader("Location", x.v2Path(image + "/blobs/" + digest.value()));
+    x.resp.setHeader("Location", x.v2Path(x.clientName(image) + "/blobs/" + digest.value()));
     x.resp.setHeader("Docker-Content-Digest", digest.value());
     x.sendEmpty(201);
   }

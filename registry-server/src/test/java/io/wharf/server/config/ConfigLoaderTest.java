@@ -183,6 +183,92 @@ class ConfigLoaderTest {
         .hasMessageContaining("http.proxy.port: missing");
   }
 
+  static final String HOSTED_AND_PROXY = """
+      repositories:
+        - {name: h, type: hosted}
+        - {name: p, type: proxy, remoteUrl: 'https://x'}
+      """;
+
+  @Test
+  void parse_group_buildsMembersInOrder() {
+    WharfConfig c = ConfigLoader.parse(HOSTED_AND_PROXY
+        + "  - {name: g, type: group, members: [h, p], writableMember: h, http: {port: 18888}, hosts: [docker.sc.lan]}\n"
+        + "server: {defaultRepository: g}\n", "w.yaml");
+    Registry registry = RegistryFactory.build(c);
+    assertThat(registry.defaultRepository().name()).isEqualTo("g");
+    assertThat(registry.repository("g").orElseThrow())
+        .isInstanceOfSatisfying(io.wharf.core.repository.GroupRepository.class, g -> {
+          assertThat(g.members()).extracting(io.wharf.core.repository.Repository::name).containsExactly("h", "p");
+          assertThat(g.writableMember().orElseThrow().name()).isEqualTo("h");
+        });
+  }
+
+  @Test
+  void parse_groupWithUnknownMember_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(HOSTED_AND_PROXY + "  - {name: g, type: group, members: [h, nope]}\n", "w.yaml"))
+        .hasMessageContaining("repositories (g).members: unknown member \"nope\"");
+  }
+
+  @Test
+  void parse_groupCycle_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(HOSTED_AND_PROXY
+        + "  - {name: g1, type: group, members: [h, g2]}\n  - {name: g2, type: group, members: [g1]}\n", "w.yaml"))
+        .hasMessageContaining("groups form a cycle: g1 -> g2 -> g1");
+  }
+
+  @Test
+  void parse_writableMemberThatIsAProxy_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(HOSTED_AND_PROXY
+        + "  - {name: g, type: group, members: [h, p], writableMember: p}\n", "w.yaml"))
+        .hasMessageContaining("writableMember: \"p\" is a proxy repository");
+  }
+
+  @Test
+  void parse_groupWithoutMembers_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: g, type: group}]\n", "w.yaml"))
+        .hasMessageContaining("members: a group needs at least one member");
+  }
+
+  @Test
+  void parse_portClash_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {port: 8081}\nrepositories: [{name: h, http: {port: 8081}}]\n", "w.yaml"))
+        .hasMessageContaining("http.port: port 8081 is already used by server.port");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: a, http: {port: 9000}}, {name: b, http: {port: 9000}}]\n", "w.yaml"))
+        .hasMessageContaining("port 9000 is already used by repository a");
+  }
+
+  @Test
+  void parse_hostClaimedTwice_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: a, hosts: [x.lan]}, {name: b, hosts: [X.lan]}]\n", "w.yaml"))
+        .hasMessageContaining("host X.lan is already claimed by repository a");
+  }
+
+  @Test
+  void parse_unknownDefaultRepository_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {defaultRepository: nope}\n", "w.yaml"))
+        .hasMessageContaining("server.defaultRepository: no repository named \"nope\"");
+  }
+
+  @Test
+  void namespace_isNoneWhenAloneOnTheStore_elseTheRepositoryName() {
+    WharfConfig alone = ConfigLoader.parse("repositories: [{name: h}]\n", "w.yaml");
+    assertThat(RegistryFactory.namespace(alone.repositories().get(0), alone)).isNull();
+    WharfConfig shared = ConfigLoader.parse(HOSTED_AND_PROXY, "w.yaml");
+    assertThat(RegistryFactory.namespace(shared.repositories().get(0), shared)).isEqualTo("h");
+    WharfConfig pinned = ConfigLoader.parse(HOSTED_AND_PROXY.replace("type: hosted}", "type: hosted, namespace: ''}"), "w.yaml");
+    assertThat(RegistryFactory.namespace(pinned.repositories().get(0), pinned)).isNull();
+  }
+
+  @Test
+  void parse_nexusLayoutExample_isValid() throws Exception {
+    WharfConfig c = ConfigLoader.load(java.nio.file.Path.of("../examples/nexus-layout.yaml"));
+    assertThat(c.repositories()).extracting(WharfConfig.Repository::name)
+        .containsExactly("docker-hosted", "docker-offical", "docker-gcr.io", "docker-quay.io", "docker-all");
+    assertThat(RegistryFactory.build(c).defaultRepository().name()).isEqualTo("docker-all");
+  }
+
   @Test
   void override_commandLineWinsOverFile() {
     WharfConfig c = ConfigLoader.parse("server: {port: 8081}\n", "w.yaml").override("0.0.0.0", 0, "/data/x");
