@@ -87,8 +87,9 @@ public final class ConfigLoader {
           }
         }
         case "memory" -> { }
+        case "s3" -> S3Stores.config(e.getValue(), key);
         default -> throw new ConfigException(key + ".type: unknown blob store type \"" + e.getValue().type()
-            + "\"; known: file, memory");
+            + "\"; known: file, memory, s3");
       }
     }
     Map<String, WharfConfig.Repository> byName = new java.util.LinkedHashMap<>();

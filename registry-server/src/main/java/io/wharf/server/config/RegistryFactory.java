@@ -112,6 +112,7 @@ public final class RegistryFactory {
   static StorageDriver driver(WharfConfig.BlobStore store) {
     return switch (store.type()) {
       case "memory" -> new InMemoryDriver();
+      case "s3" -> S3Stores.driver(store);
       default -> new FilesystemDriver(Path.of(store.path()).toAbsolutePath().normalize());
     };
   }

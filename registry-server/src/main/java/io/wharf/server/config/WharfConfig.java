@@ -38,8 +38,46 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   /** {@code repositories[].http:} a repository's own listener, Nexus's "HTTP connector". */
   public record Listener(Integer port) {}
 
-  /** {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default) or {@code memory}. */
-  public record BlobStore(String type, String path) {}
+  /**
+   * {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default, with
+   * {@code path}), {@code memory}, or {@code s3} (with {@code bucket} and the other S3 keys;
+   * without {@code accessKey} the AWS SDK's default credentials chain is used).
+   */
+  public record BlobStore(
+      String type,
+      String path,
+      String bucket,
+      String prefix,
+      String region,
+      String endpoint,
+      Boolean pathStyle,
+      String accessKey,
+      String secretKey,
+      String storageClass,
+      String encryption,
+      String kmsKeyId,
+      Boolean redirect,
+      String redirectExpiry,
+      String partSize) {
+
+    public static BlobStore file(String path) {
+      return new BlobStore("file", path, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    public static BlobStore memory() {
+      return new BlobStore("memory", null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    BlobStore withDefaults() {
+      return new BlobStore(type == null ? "file" : type, path, bucket, prefix, region, endpoint, pathStyle, accessKey,
+          secretKey, storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize);
+    }
+
+    @Override
+    public String toString() {
+      return "BlobStore[type=" + type + ", path=" + path + ", bucket=" + bucket + "]"; // never the secret key
+    }
+  }
 
   /** An HTTP proxy for outbound traffic. */
   public record ProxyServer(String host, Integer port, String username, String password) {}
@@ -163,10 +201,9 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         s.defaultRepository());
     Map<String, BlobStore> stores = new LinkedHashMap<>();
     if (blobStores == null || blobStores.isEmpty()) {
-      stores.put(DEFAULT_STORE, new BlobStore("file", DEFAULT_DATA));
+      stores.put(DEFAULT_STORE, BlobStore.file(DEFAULT_DATA));
     } else {
-      blobStores.forEach((k, v) -> stores.put(k, v == null ? new BlobStore("file", DEFAULT_DATA)
-          : new BlobStore(v.type() == null ? "file" : v.type(), v.path())));
+      blobStores.forEach((k, v) -> stores.put(k, v == null ? BlobStore.file(DEFAULT_DATA) : v.withDefaults()));
     }
     String defaultStore = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
     List<Repository> repos = repositories == null || repositories.isEmpty()
@@ -184,7 +221,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     Map<String, BlobStore> stores = new LinkedHashMap<>(c.blobStores());
     if (dataDir != null) {
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
-      stores.put(target, new BlobStore("file", dataDir));
+      stores.put(target, BlobStore.file(dataDir));
     }
     return new WharfConfig(s, stores, c.http(), c.repositories());
   }

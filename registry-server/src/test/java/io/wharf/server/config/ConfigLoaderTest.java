@@ -270,6 +270,46 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void parse_s3BlobStore_buildsTheS3Driver() throws Exception {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores:
+          shared: {type: s3, bucket: registry, prefix: wharf, region: us-east-1, endpoint: 'http://127.0.0.1:9000',
+                   pathStyle: true, accessKey: AKIA, secretKey: s3cret, partSize: 16MiB, redirect: true,
+                   redirectExpiry: 10m, encryption: aes256}
+        repositories: [{name: h, blobStore: shared}]
+        """, "w.yaml");
+    assertThat(c.blobStores().get("shared").toString()).doesNotContain("s3cret");
+    io.wharf.core.storage.StorageDriver driver = RegistryFactory.driver(c.blobStores().get("shared"));
+    try {
+      assertThat(driver).isInstanceOfSatisfying(io.wharf.storage.s3.S3Driver.class, d -> {
+        assertThat(d.config().bucket()).isEqualTo("registry");
+        assertThat(d.config().partSize()).isEqualTo(16 * 1024 * 1024);
+        assertThat(d.config().pathStyle()).isTrue();
+      });
+    } finally {
+      ((AutoCloseable) driver).close();
+    }
+  }
+
+  @Test
+  void parse_s3BlobStoreWithoutBucket_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {s: {type: s3}}\nrepositories: [{name: h, blobStore: s}]\n", "w.yaml"))
+        .hasMessageContaining("blobStores.s.bucket: an s3 blob store needs a bucket");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "blobStores: {s: {type: s3, bucket: b, accessKey: a}}\nrepositories: [{name: h, blobStore: s}]\n", "w.yaml"))
+        .hasMessageContaining("give both accessKey and secretKey");
+  }
+
+  @Test
+  void sizes_parseUnits() {
+    assertThat(Sizes.parse("512MiB", "k")).isEqualTo(512L << 20);
+    assertThat(Sizes.parse("2GiB", "k")).isEqualTo(2L << 30);
+    assertThat(Sizes.parse("64kb", "k")).isEqualTo(64L << 10);
+    assertThat(Sizes.parse("100", "k")).isEqualTo(100);
+    assertThatThrownBy(() -> Sizes.parse("lots", "a.b")).hasMessageStartingWith("a.b: invalid size");
+  }
+
+  @Test
   void override_commandLineWinsOverFile() {
     WharfConfig c = ConfigLoader.parse("server: {port: 8081}\n", "w.yaml").override("0.0.0.0", 0, "/data/x");
     assertThat(c.server().bind()).isEqualTo("0.0.0.0");
