@@ -2,6 +2,7 @@ package io.wharf.proxy;
 
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
+import io.wharf.core.repository.GrowingFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -139,14 +140,15 @@ final class BlobFetch {
    * Blocks until bytes beyond {@code position} may be read and returns how many bytes may be
    * read in all, or -1 at the end. Throws if the download failed or stalled.
    */
-  private synchronized long readable(long position) throws IOException {
+  private synchronized long readable(long position, long wanted) throws IOException {
     long deadline = System.nanoTime() + stallTimeout.toNanos();
     while (true) {
       if (failure != null) {
         throw new IOException("upstream download of " + digest + " failed: " + failure.getMessage(), failure);
       }
       long limit = done ? written : Math.min(written, size - 1);
-      if (position < limit) {
+      // Enough to be worth a write, or all there will be before the verdict on the digest.
+      if (position < limit && (done || limit - position >= wanted || limit >= size - 1)) {
         return limit;
       }
       if (done) {
@@ -170,7 +172,7 @@ final class BlobFetch {
   }
 
   /** Reads the spool up to what the download has written, waiting for more. */
-  private final class TailReader implements SeekableByteChannel {
+  private final class TailReader implements SeekableByteChannel, GrowingFile {
     private final FileChannel file;
     private long position;
 
@@ -179,8 +181,18 @@ final class BlobFetch {
     }
 
     @Override
+    public FileChannel file() {
+      return file;
+    }
+
+    @Override
+    public long awaitReadable(long from, long wanted) throws IOException {
+      return readable(from, wanted);
+    }
+
+    @Override
     public int read(ByteBuffer dst) throws IOException {
-      long limit = readable(position);
+      long limit = readable(position, 1);
       if (limit < 0) {
         return -1;
       }

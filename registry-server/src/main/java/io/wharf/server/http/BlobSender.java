@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import io.wharf.core.repository.GrowingFile;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,17 +25,42 @@ final class BlobSender {
   /** Below this a plain heap copy is cheaper than setting up a mapping. */
   private static final long MAP_THRESHOLD = 256 * 1024;
   /** Mapped per write: large enough to amortise the syscalls, small enough to bound RSS. */
-  private static final long MAP_WINDOW = 32L * 1024 * 1024;
+  private static final long MAP_WINDOW = 8L * 1024 * 1024;
   private static final int COPY_BUFFER = 128 * 1024;
   private static final Unmapper UNMAPPER = Unmapper.load();
 
   private BlobSender() {}
 
+  /** A download in progress is handed to the socket in pieces of at least this much (or what is left). */
+  private static final long GROWING_BATCH = 1024 * 1024;
+
   static void send(SeekableByteChannel channel, long start, long length, OutputStream out) throws IOException {
-    if (length >= MAP_THRESHOLD && channel instanceof FileChannel file && out instanceof HttpOutput jetty) {
+    if (length >= MAP_THRESHOLD && channel instanceof GrowingFile growing && out instanceof HttpOutput jetty) {
+      sendGrowing(growing, start, length, jetty);
+    } else if (length >= MAP_THRESHOLD && channel instanceof FileChannel file && out instanceof HttpOutput jetty) {
       sendMapped(file, start, length, jetty);
     } else {
       copy(channel, start, length, out);
+    }
+  }
+
+  /** A file still being written (a proxy download): map and send what is there, wait, repeat. */
+  private static void sendGrowing(GrowingFile growing, long start, long length, HttpOutput out) throws IOException {
+    long position = start;
+    long end = start + length;
+    while (position < end) {
+      long limit = growing.awaitReadable(position, Math.min(GROWING_BATCH, end - position));
+      if (limit < 0) {
+        throw new IOException("blob ended " + (end - position) + " bytes early");
+      }
+      long n = Math.min(Math.min(limit, end) - position, MAP_WINDOW);
+      MappedByteBuffer window = growing.file().map(FileChannel.MapMode.READ_ONLY, position, n);
+      try {
+        out.write(window);
+      } finally {
+        UNMAPPER.unmap(window);
+      }
+      position += n;
     }
   }
 
