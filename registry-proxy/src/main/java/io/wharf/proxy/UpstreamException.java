@@ -14,11 +14,8 @@ final class UpstreamException extends RegistryException {
   private final boolean outage;
 
   UpstreamException(ErrorCode code, String message, Object detail, boolean outage, Throwable cause) {
-    super(code, message, detail);
+    super(code, message, detail, cause);
     this.outage = outage;
-    if (cause != null) {
-      initCause(cause);
-    }
   }
 
   boolean countsAsOutage() {

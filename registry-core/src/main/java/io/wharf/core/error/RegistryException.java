@@ -17,14 +17,16 @@ public class RegistryException extends RuntimeException {
   private final transient Object detail;
 
   public RegistryException(ErrorCode code, String message, Object detail) {
-    super(message == null ? code.defaultMessage() : message);
-    this.code = Objects.requireNonNull(code, "code");
-    this.detail = detail;
+    this(code, message, detail, null);
   }
 
   public RegistryException(ErrorCode code, String message, Object detail, Throwable cause) {
-    this(code, message, detail);
-    initCause(cause);
+    // No stack trace: these are answers to clients (a 404 for every HEAD of a blob not pushed
+    // yet), not bugs, and filling in a deep servlet stack for each costs more than the answer.
+    // The cause, if any, keeps its own.
+    super(message == null ? code.defaultMessage() : message, cause, true, false);
+    this.code = Objects.requireNonNull(code, "code");
+    this.detail = detail;
   }
 
   public ErrorCode code() {

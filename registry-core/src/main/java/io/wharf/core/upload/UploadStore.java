@@ -60,9 +60,10 @@ public final class UploadStore {
   public UploadSession start(ImageName image) throws IOException {
     String id = UUID.randomUUID().toString();
     Instant now = Instant.now();
-    driver.putContent(layout.uploadStartedAt(image, id), now.toString().getBytes(StandardCharsets.US_ASCII));
-    try (StorageDriver.FileWriter w = driver.writer(layout.uploadData(image, id), false)) {
-      // an empty data file: status and append find the upload from the first request on
+    // startedat is bookkeeping, not content: written without fsync and rename (a torn one reads
+    // as "started long ago"). The data file appears with the first bytes; until then its size is 0.
+    try (StorageDriver.FileWriter w = driver.writer(layout.uploadStartedAt(image, id), false)) {
+      w.stream().write(now.toString().getBytes(StandardCharsets.US_ASCII));
     }
     hashStates.put(key(image, id), new HashState(0, Digest.newMessageDigest(Digest.SHA256)));
     return new UploadSession(image, id, 0, now);
