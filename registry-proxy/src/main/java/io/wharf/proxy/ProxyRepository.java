@@ -333,9 +333,13 @@ public final class ProxyRepository implements Repository, Closeable {
   /** The running download of {@code digest}, a new one, or {@code null} if the upstream lacks it. */
   private BlobFetch startOrJoin(ImageName image, Digest digest) throws IOException {
     CompletableFuture<BlobFetch> mine = new CompletableFuture<>();
-    CompletableFuture<BlobFetch> running = blobFetches.putIfAbsent(digest, mine);
-    if (running != null) {
+    CompletableFuture<BlobFetch> running;
+    while ((running = blobFetches.putIfAbsent(digest, mine)) != null) {
       BlobFetch fetch = join(running);
+      if (fetch != null && fetch.isDone() && fetch.failure() != null) {
+        blobFetches.remove(digest, running); // a failed download on its way out: start afresh
+        continue;
+      }
       if (fetch != null && !fetch.addImage(image) && fetch.failure() == null) {
         blobs.link(image, digest); // finished meanwhile: the bytes are stored
       }
@@ -396,6 +400,8 @@ public final class ProxyRepository implements Repository, Closeable {
       fetch.succeeded();
     } catch (IOException | RuntimeException e) {
       LOG.warn("proxy {}: download of {} from {} failed: {}", name, fetch.digest, upstream.host(), e.getMessage());
+      // Out of the map before anyone hears of the failure, so a retry starts a new download.
+      blobFetches.remove(fetch.digest, entry);
       if (session != null) {
         try {
           uploads.cancel(first, session.id());

@@ -2,12 +2,18 @@ package io.wharf.server;
 
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import io.wharf.server.auth.AccessControl;
+import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.auth.TlsKeys;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.RegistryFactory;
+import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.http.RegistryServlet;
 import io.wharf.server.routing.RepositoryRouter;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,10 +26,13 @@ import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +89,7 @@ public final class WharfServer implements AutoCloseable {
     // Behind a reverse proxy: X-Forwarded-Proto/Host/Port (and RFC 7239 Forwarded) become the
     // request's scheme, host and port, so host routing and the URLs we send back are right.
     http.addCustomizer(new ForwardedRequestCustomizer());
-    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main");
+    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main", tls(s.tls(), "server.tls"));
     Map<String, ServerConnector> repositoryConnectors = new LinkedHashMap<>();
     Map<String, Repository> byHost = new HashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
@@ -89,7 +98,10 @@ public final class WharfServer implements AutoCloseable {
         continue;
       }
       if (r.http() != null && r.http().port() != null) {
-        repositoryConnectors.put(r.name(), connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name()));
+        // a repository's own TLS, else the main port's
+        SslContextFactory.Server ssl = r.http().tls() != null
+            ? tls(r.http().tls(), "repositories (" + r.name() + ").http.tls") : tls(s.tls(), "server.tls");
+        repositoryConnectors.put(r.name(), connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name(), ssl));
       }
       for (String host : r.hosts()) {
         byHost.put(host.toLowerCase(Locale.ROOT), repo.get());
@@ -98,9 +110,18 @@ public final class WharfServer implements AutoCloseable {
     Repository mainDefault = s.defaultRepository() == null ? registry.defaultRepository()
         : registry.repository(s.defaultRepository()).orElse(registry.defaultRepository());
     RepositoryRouter router = new RepositoryRouter(registry, mainDefault, byHost);
+    RegistrySecurity security = SecurityFactory.build(config, registry);
+    if (security == null && !isLoopback(s.bind())) {
+      LOG.warn("no security section in the configuration: anyone who reaches {} can push and delete", s.bind());
+    }
+    if (security != null && s.tls() == null && s.publicUrl() == null && !isLoopback(s.bind())) {
+      LOG.warn("security is on but the main port speaks plain HTTP on {}: passwords and tokens cross the network"
+          + " readable; set server.tls, or put a TLS proxy in front and set server.publicUrl", s.bind());
+    }
+    AccessControl access = security == null ? AccessControl.ALLOW_ALL : security;
 
     ServletContextHandler context = new ServletContextHandler("/");
-    context.addServlet(new ServletHolder("registry", new RegistryServlet(router)), "/*");
+    context.addServlet(new ServletHolder("registry", new RegistryServlet(router, access)), "/*");
     jetty.setHandler(new GracefulHandler(context));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {
@@ -112,6 +133,9 @@ public final class WharfServer implements AutoCloseable {
     jetty.setStopTimeout(Durations.parse(s.shutdownTimeout(), "server.shutdownTimeout").toMillis());
     jetty.setStopAtShutdown(true);
     jetty.start();
+    if (security != null) {
+      security.mainPort(connector.getLocalPort());
+    }
     repositoryConnectors.forEach((name, c) -> router.bindPort(c.getLocalPort(), registry.repository(name).orElseThrow()));
     WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry);
     LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
@@ -121,8 +145,17 @@ public final class WharfServer implements AutoCloseable {
     return server;
   }
 
-  private static ServerConnector connector(Server jetty, HttpConfiguration http, String bind, int port, String name) {
-    ServerConnector c = new ServerConnector(jetty, new HttpConnectionFactory(http));
+  private static ServerConnector connector(Server jetty, HttpConfiguration http, String bind, int port, String name,
+      SslContextFactory.Server ssl) {
+    ServerConnector c;
+    if (ssl == null) {
+      c = new ServerConnector(jetty, new HttpConnectionFactory(http));
+    } else {
+      HttpConfiguration https = new HttpConfiguration(http);
+      // clients check the certificate against the host they asked for; the server need not
+      https.addCustomizer(new SecureRequestCustomizer(false));
+      c = new ServerConnector(jetty, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
+    }
     c.setHost(bind);
     c.setPort(port);
     c.setName(name);
@@ -131,12 +164,32 @@ public final class WharfServer implements AutoCloseable {
     return c;
   }
 
+  /** HTTPS settings for a listener from {@code tls} (null: plain HTTP). */
+  private static SslContextFactory.Server tls(WharfConfig.Tls tls, String key) {
+    if (tls == null) {
+      return null;
+    }
+    TlsKeys keys = SecurityFactory.tls(tls, key);
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStore(keys.keyStore());
+    ssl.setKeyStorePassword(new String(keys.password()));
+    return ssl;
+  }
+
+  private static boolean isLoopback(String bind) {
+    try {
+      return InetAddress.getByName(bind).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
   /** The port actually bound (useful with port 0). */
   public int port() {
     return connector.getLocalPort();
   }
 
-  /** {@code http://host:port} of the main listener. */
+  /** {@code http://host:port} (or {@code https://}) of the main listener. */
   public URI url() {
     return url(connector);
   }
@@ -161,7 +214,8 @@ public final class WharfServer implements AutoCloseable {
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return URI.create("http://" + host + ":" + c.getLocalPort());
+    String scheme = c.getConnectionFactory(SslConnectionFactory.class) != null ? "https" : "http";
+    return URI.create(scheme + "://" + host + ":" + c.getLocalPort());
   }
 
   public Registry registry() {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar wharf.jar <command>}: the standalone server's command line. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, versionProvider = WharfCli.Version.class,
     description = "A container registry for the JVM (OCI Distribution API).",
-    subcommands = {WharfCli.Serve.class})
+    subcommands = {WharfCli.Serve.class, HashPassword.class})
 public final class WharfCli implements Runnable {
 
   public static void main(String[] args) {
@@ -45,12 +45,23 @@ public final class WharfCli implements Runnable {
         description = "Data directory of the default blob store; a CNCF distribution rootdirectory works as is.")
     Path data;
 
+    @Option(names = "--ephemeral",
+        description = "Keep every blob store in memory: nothing is written to disk and everything is gone when the"
+            + " server stops (for CI pipelines; with --port 0 the URL it got is printed).")
+    boolean ephemeral;
+
     @Override
     public Integer call() throws Exception {
       WharfConfig config;
       try {
         config = (this.config == null ? WharfConfig.defaults() : ConfigLoader.load(this.config))
             .override(bind, port, data == null ? null : data.toString());
+        if (ephemeral) {
+          if (data != null) {
+            throw new ConfigException("--ephemeral keeps everything in memory; it cannot be combined with --data");
+          }
+          config = inMemory(config);
+        }
         ConfigLoader.validate(config, this.config == null ? "command line" : this.config.toString());
       } catch (ConfigException e) {
         System.err.println("wharf: configuration error: " + e.getMessage());
@@ -61,6 +72,13 @@ public final class WharfCli implements Runnable {
       System.out.flush();
       server.join();
       return 0;
+    }
+
+    /** The same configuration with every blob store replaced by {@code {type: memory}}. */
+    private static WharfConfig inMemory(WharfConfig c) {
+      java.util.Map<String, WharfConfig.BlobStore> stores = new java.util.LinkedHashMap<>();
+      c.blobStores().keySet().forEach(name -> stores.put(name, WharfConfig.BlobStore.memory()));
+      return new WharfConfig(c.server(), stores, c.http(), c.repositories(), c.security());
     }
   }
 

@@ -125,6 +125,7 @@ public final class ConfigLoader {
     }
     validateReferences(c, byName, p);
     validateOutbound(c.http(), p + "http");
+    SecurityFactory.validate(c, byName, p);
   }
 
   /** Cross-repository rules: members exist, no cycles, ports and host names unique, default exists. */
@@ -213,7 +214,9 @@ public final class ConfigLoader {
 
   private static void validateHosted(WharfConfig.Repository r, String key) {
     writePolicy(r.writePolicy(), key + ".writePolicy");
-    Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+    if (r.metadataCacheTtl() != null) {
+      Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl");
+    }
     onlyFor("group", key, r.members(), "members", r.writableMember(), "writableMember");
     onlyFor("proxy", key, r.remoteUrl(), "remoteUrl", r.index(), "index", r.username(), "username",
         r.password(), "password", r.metadataMaxAge(), "metadataMaxAge", r.negativeCacheTtl(), "negativeCacheTtl",

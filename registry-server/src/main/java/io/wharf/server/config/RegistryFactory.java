@@ -10,6 +10,7 @@ import io.wharf.proxy.ProxyRepository;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,10 +54,22 @@ public final class RegistryFactory {
     } else if (r.isProxy()) {
       repo = proxy(r, drivers.get(r.blobStore()), config.http(), namespace(r, config));
     } else {
-      repo = hosted(r, drivers.get(r.blobStore()), namespace(r, config));
+      repo = hosted(r, drivers.get(r.blobStore()), namespace(r, config), metadataCacheTtl(r, config));
     }
     built.put(r.name(), repo);
     return repo;
+  }
+
+  /**
+   * How long a hosted repository may serve manifests and tags from memory: as configured, else
+   * 5 s on a file or memory store (one node: its own writes invalidate at once) and 0 on S3,
+   * where several nodes share the bucket and a tag moved on one must show on the others at once.
+   */
+  static Duration metadataCacheTtl(WharfConfig.Repository r, WharfConfig config) {
+    if (r.metadataCacheTtl() != null) {
+      return Durations.parse(r.metadataCacheTtl(), "repositories (" + r.name() + ").metadataCacheTtl");
+    }
+    return "s3".equals(config.blobStores().get(r.blobStore()).type()) ? Duration.ZERO : Duration.ofSeconds(5);
   }
 
   /**
@@ -75,13 +88,13 @@ public final class RegistryFactory {
     return sharing > 1 ? r.name() : null;
   }
 
-  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace) {
+  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace, Duration cacheTtl) {
     String key = "repositories (" + r.name() + ")";
     return HostedRepository.builder(r.name(), driver)
         .namespace(namespace)
         .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
         .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
-        .metadataCacheTtl(Durations.parse(r.metadataCacheTtl(), key + ".metadataCacheTtl"))
+        .metadataCacheTtl(cacheTtl)
         .build();
   }
 

@@ -1,5 +1,6 @@
 package io.wharf.server.config;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,22 +22,116 @@ import java.util.Map;
  *   - {name: docker-hub, type: proxy, remoteUrl: https://registry-1.docker.io, index: hub}
  * </pre>
  */
-public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories) {
+public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
+    Security security) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 5000;
   public static final String DEFAULT_STORE = "default";
   public static final String DEFAULT_DATA = "./wharf-data";
   public static final String DEFAULT_REPOSITORY = "hosted";
 
+  /** A configuration without a {@code security:} section: anonymous pull and push, as the quick start. */
+  public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories) {
+    this(server, blobStores, http, repositories, null);
+  }
+
   /**
    * {@code server:} the main listener. {@code defaultRepository} answers main-port requests that
    * no host name or path claims (default: the first repository).
    */
   public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
-      String defaultRepository) {}
+      String defaultRepository, Tls tls) {
 
-  /** {@code repositories[].http:} a repository's own listener, Nexus's "HTTP connector". */
-  public record Listener(Integer port) {}
+    public Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
+        String defaultRepository) {
+      this(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, null);
+    }
+  }
+
+  /**
+   * {@code repositories[].http:} a repository's own listener, Nexus's "HTTP connector". Its
+   * {@code tls} overrides {@code server.tls}, which applies to every listener.
+   */
+  public record Listener(Integer port, Tls tls) {
+    public Listener(Integer port) {
+      this(port, null);
+    }
+  }
+
+  /**
+   * {@code server.tls:} or {@code repositories[].http.tls:} HTTPS, from a PEM {@code certificate}
+   * chain and an unencrypted PEM {@code key}, or from a {@code pkcs12} file and its {@code password}.
+   */
+  public record Tls(String certificate, String key, String pkcs12, String password) {
+    @Override
+    public String toString() {
+      return "Tls[certificate=" + certificate + ", key=" + key + ", pkcs12=" + pkcs12 + "]"; // never the password
+    }
+  }
+
+  /**
+   * {@code security:} users, roles and login. Without this section the server is open (anonymous
+   * pull and push, the loopback quick start); with it, every request is checked.
+   *
+   * @param realms {@code docker-token} (bearer tokens from {@code /v2/token}) and/or {@code basic}
+   *     (Basic credentials on every request); the first decides the challenge
+   * @param anonymous the global switch for anonymous pull; a repository still needs {@code anonymousPull}
+   * @param htpasswd bcrypt htpasswd files (as CNCF distribution reads them), re-read when they change
+   * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
+   */
+  public record Security(
+      List<String> realms,
+      Boolean anonymous,
+      List<User> users,
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> htpasswd,
+      List<String> htpasswdRoles,
+      List<Role> roles,
+      Token token,
+      Throttle throttle) {
+    public static final String DOCKER_TOKEN = "docker-token";
+    public static final String BASIC = "basic";
+
+    Security withDefaults() {
+      Token t = token == null ? new Token(null, null, null, null, null) : token;
+      Throttle th = throttle == null ? new Throttle(null, null, null) : throttle;
+      return new Security(
+          realms == null ? List.of(DOCKER_TOKEN, BASIC) : realms,
+          anonymous == null ? Boolean.TRUE : anonymous,
+          users == null ? List.of() : users,
+          htpasswd == null ? List.of() : htpasswd,
+          htpasswdRoles == null ? List.of() : htpasswdRoles,
+          roles == null ? List.of() : roles,
+          new Token(t.issuer() == null ? "wharf" : t.issuer(), t.service() == null ? "wharf" : t.service(),
+              t.expiry() == null ? "5m" : t.expiry(), t.refreshExpiry() == null ? "7d" : t.refreshExpiry(),
+              t.signingKey()),
+          new Throttle(th.maxFailures() == null ? 10 : th.maxFailures(), th.window() == null ? "5m" : th.window(),
+              th.lockout() == null ? "5m" : th.lockout()));
+    }
+  }
+
+  /**
+   * {@code security.users[]:} a user. Without {@code passwordHash} the password comes from the
+   * {@code htpasswd} files (the entry then only gives an htpasswd user its roles).
+   */
+  public record User(String name, String passwordHash, List<String> roles) {
+    @Override
+    public String toString() {
+      return "User[name=" + name + ", roles=" + roles + "]";
+    }
+  }
+
+  /** {@code security.roles[]:} privileges such as {@code docker-hosted:write} or {@code *:read}. */
+  public record Role(String name, List<String> privileges) {}
+
+  /**
+   * {@code security.token:} the bearer tokens of the {@code docker-token} realm. Without
+   * {@code signingKey} (a PEM file: EC P-256 for ES256, or RSA for RS256) a key is generated on
+   * first start and kept in the default file blob store's directory.
+   */
+  public record Token(String issuer, String service, String expiry, String refreshExpiry, String signingKey) {}
+
+  /** {@code security.throttle:} after {@code maxFailures} failed logins within {@code window}, 429 for {@code lockout}. */
+  public record Throttle(Integer maxFailures, String window, String lockout) {}
 
   /**
    * {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default, with
@@ -112,7 +207,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
 
   /**
    * {@code repositories[]:} one repository. {@code type}: {@code hosted}, {@code proxy} or
-   * {@code group}. Every type: {@code http} (own port), {@code hosts}, {@code anonymousPull}.
+   * {@code group}. Every type: {@code http} (own port), {@code hosts}, {@code anonymousPull}, {@code realms}
+   * (overrides {@code security.realms} for this repository).
    * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
    * {@code allowLatestRedeploy}, {@code metadataCacheTtl}. Proxy keys: {@code remoteUrl},
    * {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
@@ -138,7 +234,17 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String metadataMaxAge,
       String negativeCacheTtl,
       Outbound outbound,
-      String namespace) {
+      String namespace,
+      List<String> realms) {
+
+    public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
+        List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
+        String metadataCacheTtl, String remoteUrl, String index, String username, String password,
+        String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace) {
+      this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
+          metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
+          null);
+    }
 
     public boolean isProxy() {
       return "proxy".equals(type);
@@ -174,13 +280,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           blobStore == null && !"group".equals(type) ? defaultStore : blobStore,
           writePolicy == null && hosted ? "allow" : writePolicy,
           allowLatestRedeploy,
-          metadataCacheTtl == null && hosted ? "5s" : metadataCacheTtl,
+          metadataCacheTtl, // default by store type: RegistryFactory.metadataCacheTtl
           remoteUrl,
           index == null && proxy ? "registry" : index,
           username, password,
           metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
           negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
-          outbound, namespace);
+          outbound, namespace, realms);
     }
   }
 
@@ -198,7 +304,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         s.publicUrl(),
         s.accessLog() == null ? Boolean.TRUE : s.accessLog(),
         s.shutdownTimeout() == null ? "15s" : s.shutdownTimeout(),
-        s.defaultRepository());
+        s.defaultRepository(),
+        s.tls());
     Map<String, BlobStore> stores = new LinkedHashMap<>();
     if (blobStores == null || blobStores.isEmpty()) {
       stores.put(DEFAULT_STORE, BlobStore.file(DEFAULT_DATA));
@@ -210,24 +317,30 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         ? List.of(Repository.hosted(DEFAULT_REPOSITORY, defaultStore).withDefaults(defaultStore))
         : repositories.stream().map(r -> r == null ? null : r.withDefaults(defaultStore)).toList();
     Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
-    return new WharfConfig(s, stores, out, repos);
+    return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults());
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
   public WharfConfig override(String bind, Integer port, String dataDir) {
     WharfConfig c = withDefaults();
     Server s = new Server(bind != null ? bind : c.server().bind(), port != null ? port : c.server().port(),
-        c.server().publicUrl(), c.server().accessLog(), c.server().shutdownTimeout(), c.server().defaultRepository());
+        c.server().publicUrl(), c.server().accessLog(), c.server().shutdownTimeout(), c.server().defaultRepository(),
+        c.server().tls());
     Map<String, BlobStore> stores = new LinkedHashMap<>(c.blobStores());
     if (dataDir != null) {
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
       stores.put(target, BlobStore.file(dataDir));
     }
-    return new WharfConfig(s, stores, c.http(), c.repositories());
+    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security());
   }
 
   /** A copy with a different repository list (used by tests and embedders). */
   public WharfConfig withRepositories(List<Repository> repositories) {
-    return new WharfConfig(server, blobStores, http, repositories).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security).withDefaults();
+  }
+
+  /** A copy with a different {@code security:} section ({@code null}: none, the server is open). */
+  public WharfConfig withSecurity(Security security) {
+    return new WharfConfig(server, blobStores, http, repositories, security).withDefaults();
   }
 }

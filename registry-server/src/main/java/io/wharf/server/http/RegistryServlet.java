@@ -4,9 +4,13 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
+import io.wharf.server.auth.AccessControl;
+import io.wharf.server.auth.ApiCall;
+import io.wharf.server.auth.UnauthorizedException;
 import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Objects;
@@ -27,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>Each endpoint lives in a small class ({@link ManifestEndpoints}, {@link BlobEndpoints},
  * {@link UploadEndpoints}, {@link ListEndpoints}); this class only routes and turns exceptions
  * into error responses through {@link ErrorResponses}.
+ *
+ * <p>Security is an {@link AccessControl}, asked after routing and before any endpoint runs;
+ * without one, everything is allowed (anonymous pull and push).
  */
 public class RegistryServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -38,15 +45,27 @@ public class RegistryServlet extends HttpServlet {
   private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
   private final transient RepositoryRouter router;
+  private final transient AccessControl access;
 
   /** Serves the registry's default repository at {@code /v2/} (the embedding case). */
   public RegistryServlet(Registry registry) {
-    this(RepositoryRouter.defaultOnly(Objects.requireNonNull(registry, "registry")));
+    this(registry, AccessControl.ALLOW_ALL);
+  }
+
+  /** Serves the registry's default repository at {@code /v2/}, secured by {@code access}. */
+  public RegistryServlet(Registry registry, AccessControl access) {
+    this(RepositoryRouter.defaultOnly(Objects.requireNonNull(registry, "registry")), access);
   }
 
   /** Routes requests to repositories by port, base path, host and name (the standalone server). */
   public RegistryServlet(RepositoryRouter router) {
+    this(router, AccessControl.ALLOW_ALL);
+  }
+
+  /** Routes requests as {@link #RegistryServlet(RepositoryRouter)} and lets {@code access} decide who may. */
+  public RegistryServlet(RepositoryRouter router, AccessControl access) {
     this.router = Objects.requireNonNull(router, "router");
+    this.access = Objects.requireNonNull(access, "access");
   }
 
   @Override
@@ -61,7 +80,14 @@ public class RegistryServlet extends HttpServlet {
       if (target == null) {
         throw ErrorCode.ROUTE_UNKNOWN.exception("not an API path: " + path + " (the API lives under /v2/)");
       }
-      dispatch(new Exchange(req, resp, target.route(), target.repository(), target.basePath(), target.namePrefix()));
+      ApiCall call = new ApiCall(req, resp, path, router, target);
+      if (access.serve(call)) {
+        return;
+      }
+      HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
+          ? withoutMount(req) : req;
+      dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix()));
+      access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
     } catch (IOException e) {
@@ -89,7 +115,36 @@ public class RegistryServlet extends HttpServlet {
     if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
       resp.setHeader("Connection", "close");
     }
+    if (e instanceof UnauthorizedException u && !resp.isCommitted()) {
+      resp.setHeader("WWW-Authenticate", u.challenge());
+    }
     ErrorResponses.write(resp, e, head);
+  }
+
+  /** The request without its {@code mount} and {@code from} parameters: a plain upload. */
+  private static HttpServletRequest withoutMount(HttpServletRequest req) {
+    return new HttpServletRequestWrapper(req) {
+      @Override
+      public String getQueryString() {
+        String qs = super.getQueryString();
+        if (qs == null) {
+          return null;
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String pair : qs.split("&")) {
+          String key = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+          try {
+            key = java.net.URLDecoder.decode(key, java.nio.charset.StandardCharsets.UTF_8);
+          } catch (IllegalArgumentException e) {
+            // kept as it is; Exchange.query does the same
+          }
+          if (!key.equals("mount") && !key.equals("from")) {
+            kept.append(kept.length() == 0 ? "" : "&").append(pair);
+          }
+        }
+        return kept.length() == 0 ? null : kept.toString();
+      }
+    };
   }
 
   private static void dispatch(Exchange x) throws IOException {

@@ -325,4 +325,156 @@ class ConfigLoaderTest {
     assertThat(Durations.parse("7d", "k")).isEqualTo(Duration.ofDays(7));
     assertThatThrownBy(() -> Durations.parse("7 weeks", "a.b")).hasMessageStartingWith("a.b: invalid duration");
   }
+
+  // ---------------------------------------------------------------- security and TLS
+
+  static final String HASH = io.wharf.server.auth.PasswordHashes.hash("pw".toCharArray(), 4);
+
+  static String secured(String security) {
+    return "repositories: [{name: docker-hosted, anonymousPull: true}, {name: other}]\nsecurity:\n" + security;
+  }
+
+  @Test
+  void parse_noSecuritySection_meansOpen() {
+    assertThat(ConfigLoader.parse("repositories: [{name: a}]\n", "w.yaml").security()).isNull();
+    assertThat(WharfConfig.defaults().security()).isNull();
+  }
+
+  @Test
+  void parse_security_readsUsersAndRoles_withDefaults() {
+    WharfConfig c = ConfigLoader.parse(secured("""
+          users: [{name: ci, passwordHash: "HASH", roles: [pusher]}]
+          roles: [{name: pusher, privileges: ["docker-hosted:write", "*:read"]}]
+        """.replace("HASH", HASH)), "w.yaml");
+    WharfConfig.Security s = c.security();
+    assertThat(s.realms()).containsExactly("docker-token", "basic");
+    assertThat(s.anonymous()).isTrue();
+    assertThat(s.users()).singleElement().satisfies(u -> assertThat(u.roles()).containsExactly("pusher"));
+    assertThat(s.token()).isEqualTo(new WharfConfig.Token("wharf", "wharf", "5m", "7d", null));
+    assertThat(s.throttle()).isEqualTo(new WharfConfig.Throttle(10, "5m", "5m"));
+    assertThat(c.repositories().get(0).anonymousPull()).isTrue();
+    assertThat(s.users().get(0).toString()).doesNotContain(HASH);
+  }
+
+  @Test
+  void parse_emptySecuritySection_turnsSecurityOn() {
+    assertThat(ConfigLoader.parse("security: {}\n", "w.yaml").security()).isNotNull();
+  }
+
+  @Test
+  void parse_securityUnknownKey_namesIt() {
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  anonymus: true\n"), "w.yaml"))
+        .hasMessageContaining("unknown key \"anonymus\"").hasMessageContaining("security");
+  }
+
+  @Test
+  void parse_unknownRealm_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  realms: [docker-token, ldap]\n"), "w.yaml"))
+        .hasMessageContaining("security.realms: unknown realm \"ldap\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  realms: []\n"), "w.yaml"))
+        .hasMessageContaining("security.realms: at least one realm");
+  }
+
+  @Test
+  void parse_privilegeOfAnUnknownRepositoryOrAction_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  roles: [{name: r, privileges: [\"docker-hostd:read\"]}]\n"),
+        "w.yaml")).hasMessageContaining("security.roles[0] (r).privileges: \"docker-hostd:read\" names no repository");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  roles: [{name: r, privileges: [\"docker-hosted:pull\"]}]\n"),
+        "w.yaml")).hasMessageContaining("security.roles[0] (r).privileges").hasMessageContaining("unknown action");
+  }
+
+  @Test
+  void parse_userWithUnknownRoleOrBadHash_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  users: [{name: ci, passwordHash: \"" + HASH
+        + "\", roles: [pushr]}]\n"), "w.yaml")).hasMessageContaining("security.users[0] (ci).roles: unknown role \"pushr\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  users: [{name: ci, passwordHash: secret}]\n"), "w.yaml"))
+        .hasMessageContaining("security.users[0] (ci).passwordHash: not a bcrypt hash")
+        .hasMessageContaining("hash-password");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  users: [{name: ci}]\n"), "w.yaml"))
+        .hasMessageContaining("security.users[0] (ci).passwordHash: missing");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  users: [{name: \"a:b\", passwordHash: \"" + HASH + "\"}]\n"),
+        "w.yaml")).hasMessageContaining("security.users[0].name");
+  }
+
+  @Test
+  void parse_htpasswd_aSingleFileOrAList_andItsUsersNeedNoHash(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve("users.htpasswd");
+    java.nio.file.Files.writeString(file, "ci:" + HASH + "\n");
+    WharfConfig c = ConfigLoader.parse(secured("""
+          htpasswd: FILE
+          htpasswdRoles: [reader]
+          users: [{name: ci, roles: [reader]}]
+          roles: [{name: reader, privileges: ["docker-hosted:read"]}]
+        """.replace("FILE", file.toString())), "w.yaml");
+    assertThat(c.security().htpasswd()).containsExactly(file.toString());
+
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  htpasswd: [" + dir.resolve("nope") + "]\n"), "w.yaml"))
+        .hasMessageContaining("security.htpasswd[0]: no such file");
+    java.nio.file.Files.writeString(file, "old:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\n");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  htpasswd: " + file + "\n"), "w.yaml"))
+        .hasMessageContaining("security.htpasswd[0]").hasMessageContaining("line 1").hasMessageContaining("bcrypt");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  htpasswdRoles: [nope]\n"), "w.yaml"))
+        .hasMessageContaining("security.htpasswdRoles: unknown role \"nope\"");
+  }
+
+  @Test
+  void parse_tokenAndThrottleSettings_areChecked() {
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  token: {expiry: 5 minutes}\n"), "w.yaml"))
+        .hasMessageContaining("security.token.expiry: invalid duration");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  token: {expiry: 30d}\n"), "w.yaml"))
+        .hasMessageContaining("security.token.expiry: 30d is not between 1s and 1d");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  token: {signingKey: /nonexistent/key.pem}\n"), "w.yaml"))
+        .hasMessageContaining("security.token.signingKey: no such file");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  throttle: {maxFailures: -1}\n"), "w.yaml"))
+        .hasMessageContaining("security.throttle.maxFailures");
+  }
+
+  @Test
+  void parse_repositoryRealms_needSecurity_andKnownRealms() {
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, realms: [basic]}]\n", "w.yaml"))
+        .hasMessageContaining("repositories (a).realms: applies only with a security section");
+    assertThatThrownBy(() -> ConfigLoader.parse("security: {}\nrepositories: [{name: a, realms: [bsic]}]\n", "w.yaml"))
+        .hasMessageContaining("repositories (a).realms: unknown realm \"bsic\"");
+    assertThat(ConfigLoader.parse("security: {}\nrepositories: [{name: a, realms: [basic]}]\n", "w.yaml")
+        .repositories().get(0).realms()).containsExactly("basic");
+  }
+
+  @Test
+  void parse_tls_needsOneCompleteForm() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {certificate: a.pem}}\n", "w.yaml"))
+        .hasMessageContaining("server.tls.key: missing");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {certificate: a.pem, key: k.pem, pkcs12: x.p12}}\n",
+        "w.yaml")).hasMessageContaining("server.tls: give either certificate and key");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {pkcs12: /nonexistent.p12, password: x}}\n", "w.yaml"))
+        .hasMessageContaining("server.tls.pkcs12: no such file");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: a, http: {port: 0, tls: {certificate: /nonexistent.pem, key: /k.pem}}}]\n", "w.yaml"))
+        .hasMessageContaining("repositories (a).http.tls.certificate: no such file");
+  }
+
+  @Test
+  void parse_tls_fromPemAndPkcs12(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(io.wharf.server.auth.TestCa.available());
+    io.wharf.server.auth.TestCa ca = io.wharf.server.auth.TestCa.create(dir);
+    WharfConfig c = ConfigLoader.parse("""
+        server: {tls: {certificate: CERT, key: KEY}}
+        repositories: [{name: a, http: {port: 0, tls: {pkcs12: P12, password: PW}}}]
+        """.replace("CERT", ca.serverCertificate().toString()).replace("KEY", ca.serverKey().toString())
+        .replace("P12", ca.serverPkcs12().toString()).replace("PW", io.wharf.server.auth.TestCa.P12_PASSWORD), "w.yaml");
+    assertThat(c.server().tls().certificate()).isEqualTo(ca.serverCertificate().toString());
+    assertThat(c.repositories().get(0).http().tls().toString()).doesNotContain(io.wharf.server.auth.TestCa.P12_PASSWORD);
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {certificate: CERT, key: CERT}}\n"
+        .replace("CERT", ca.serverCertificate().toString()), "w.yaml"))
+        .hasMessageContaining("server.tls").hasMessageContaining("no private key");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {tls: {pkcs12: P12, password: nope}}\n"
+        .replace("P12", ca.serverPkcs12().toString()), "w.yaml"))
+        .hasMessageContaining("server.tls").hasMessageContaining("wrong password");
+  }
+
+  @Test
+  void parse_badPublicUrl_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {publicUrl: registry.example.com}\n", "w.yaml"))
+        .hasMessageContaining("server.publicUrl: invalid URL");
+  }
 }

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Subclasses say how to build the command line; this class picks the port, redirects
  * stdout+stderr to a log file under {@code target/it-logs/} (kept after the test for diagnosis),
- * and waits until {@code GET /v2/} answers 200. {@link #close()} stops the process, so use it in
- * try-with-resources or an {@code @AfterEach}.
+ * and waits until {@code GET /v2/} answers 200 (or 401, when it wants a login). {@link #close()}
+ * stops the process, so use it in try-with-resources or an {@code @AfterEach}.
  */
 abstract class ServerProcess implements AutoCloseable {
   static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(40);
@@ -164,7 +164,8 @@ abstract class ServerProcess implements AutoCloseable {
         HttpResponse<Void> r = PROBE.send(
             HttpRequest.newBuilder(v2).timeout(Duration.ofSeconds(2)).GET().build(),
             HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200 && process.isAlive()) {
+        // 401: a registry with security on asks for a login at /v2/, which also means it is up
+        if ((r.statusCode() == 200 || r.statusCode() == 401) && process.isAlive()) {
           return;          // (alive: not someone else who took the port after we probed it)
         }
         lastSeen = "HTTP " + r.statusCode();

@@ -36,10 +36,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * system property {@code s3proxy.jar}. A separate process keeps s3proxy's own Jetty 11, jclouds
  * and Guice off the test classpath. Its output goes to {@code target/s3proxy/s3proxy-<port>.log}.
  */
-final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback {
-  static final String IDENTITY = "wharf-test";
-  static final String CREDENTIAL = "wharf-test-secret";
-  static final String BUCKET = "wharf";
+public final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback {
+  public static final String IDENTITY = "wharf-test";
+  public static final String CREDENTIAL = "wharf-test-secret";
+  public static final String BUCKET = "wharf";
   private static final Duration STARTUP = Duration.ofSeconds(60);
 
   private final boolean strictHeaders;
@@ -48,7 +48,7 @@ final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback {
   private URI endpoint;
 
   /** s3proxy as most tests want it: tolerant of the checksum headers it does not know. */
-  S3ProxyProcess() {
+  public S3ProxyProcess() {
     this(false);
   }
 
@@ -138,12 +138,12 @@ final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return endpoint;
   }
 
   /** A configuration for the test bucket under {@code prefix}, with static credentials and path-style URLs. */
-  S3DriverConfig.Builder config(String prefix) {
+  public S3DriverConfig.Builder config(String prefix) {
     return S3DriverConfig.builder(BUCKET)
         .prefix(prefix)
         .region("us-east-1")
@@ -154,7 +154,7 @@ final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** A fresh prefix, so tests sharing the bucket never see each other's keys. */
-  static String uniquePrefix() {
+  public static String uniquePrefix() {
     return "t-" + UUID.randomUUID();
   }
 

@@ -1,0 +1,70 @@
+package io.wharf.server.auth;
+
+import io.wharf.server.routing.RepositoryRouter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A routed request as {@link AccessControl} sees it.
+ *
+ * @param path the percent-decoded path relative to the servlet context
+ * @param router the router that produced {@code target}, to resolve other image names the same way
+ * @param target where the request goes
+ */
+public record ApiCall(HttpServletRequest request, HttpServletResponse response, String path,
+    RepositoryRouter router, RepositoryRouter.Target target) {
+
+  /** The image name as the client wrote it ({@code docker-hosted/team/app} with path routing), or null. */
+  public String clientName() {
+    return target.route().name() == null ? null : target.namePrefix() + target.route().name();
+  }
+
+  /**
+   * Where an image name the client writes (in a token scope, say) goes when it arrives the way
+   * this request did: same port, same host, same base path. {@code null} if nowhere.
+   */
+  public RepositoryRouter.Target resolve(String clientName) {
+    String context = request.getContextPath() == null ? "" : request.getContextPath();
+    String base = target.basePath().startsWith(context) ? target.basePath().substring(context.length()) : "";
+    return router.route(context, base + "/v2/" + clientName + "/tags/list", request.getLocalPort(),
+        request.getServerName());
+  }
+
+  /** Whether this is a request for {@code <base path>/v2/<rest>} (e.g. {@code rest = "token"}). */
+  public boolean isApiPath(String rest) {
+    String context = request.getContextPath() == null ? "" : request.getContextPath();
+    String base = target.basePath().startsWith(context) ? target.basePath().substring(context.length()) : "";
+    return path.equals(base + "/v2/" + rest);
+  }
+
+  /** A query-string parameter (never the body), or {@code null} if absent or empty. */
+  public String query(String name) {
+    String qs = request.getQueryString();
+    if (qs == null) {
+      return null;
+    }
+    for (String pair : qs.split("&")) {
+      int eq = pair.indexOf('=');
+      if (decode(eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+        String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
+        return v.isEmpty() ? null : v;
+      }
+    }
+    return null;
+  }
+
+  /** The client's address (behind a reverse proxy: from {@code X-Forwarded-For}, as Jetty applies it). */
+  public String clientAddress() {
+    return request.getRemoteAddr();
+  }
+
+  private static String decode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+}

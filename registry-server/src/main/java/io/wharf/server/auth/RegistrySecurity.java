@@ -1,0 +1,692 @@
+package io.wharf.server.auth;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.repository.GroupRepository;
+import io.wharf.core.repository.Repository;
+import io.wharf.server.routing.RepositoryRouter;
+import io.wharf.server.routing.Route;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The configured {@link AccessControl}: users and roles, anonymous pull, Basic credentials and
+ * the Docker token protocol, login throttling and the audit log.
+ *
+ * <p><b>Who the caller is.</b> No {@code Authorization} header: anonymous. {@code Basic}: a user,
+ * if the password is right (realm {@code basic}). {@code Bearer}: whatever the token grants, if it
+ * is ours, unexpired and for this service (realm {@code docker-token}).
+ *
+ * <p><b>What a user may do</b> on a repository: what the privileges of its roles allow
+ * ({@link Privilege}), plus what anonymous callers may (pull from repositories with
+ * {@code anonymousPull}, while the global {@code anonymous} switch is on). Reading through a group
+ * needs read on the group; writing or deleting through a group needs the privilege on the group
+ * and on its writable member, where the content lands.
+ *
+ * <p><b>Refusals.</b> Anonymous, or a token that lacks a scope its user would get: 401
+ * {@code UNAUTHORIZED} with a challenge naming the scope, so the client logs in or fetches a
+ * better token. A known user without the privilege: 403 {@code DENIED}. Wrong credentials: 401.
+ * Too many failed logins: 429 {@code TOOMANYREQUESTS} with {@code Retry-After}.
+ *
+ * <p><b>The token endpoint</b> {@code <base>/v2/token} (base: the request's scheme, host, port and
+ * Nexus base path, or {@code server.publicUrl}): {@code GET} with Basic credentials or none
+ * (docker, podman, skopeo), {@code POST} with the OAuth2 {@code password} or
+ * {@code refresh_token} grant (containerd, buildkit). The token grants
+ * the intersection of the scopes asked for and the caller's rights.
+ */
+public final class RegistrySecurity implements AccessControl {
+  /** Request attribute holding the authenticated caller. */
+  private static final String PRINCIPAL = RegistrySecurity.class.getName() + ".principal";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  /** Who is calling. {@code user} null: anonymous; {@code token} non-null: a bearer token. */
+  private record Principal(String user, TokenService.Verified token, String via) {
+    static final Principal ANONYMOUS = new Principal(null, null, "anonymous");
+  }
+
+  private record Credentials(String user, char[] password) {}
+
+  private final List<Realm> realms;
+  private final Map<String, List<Realm>> repositoryRealms;
+  private final boolean anonymous;
+  private final Set<String> anonymousPull;
+  private final UserDirectory users;
+  private final TokenService tokens;
+  private final String service;
+  private final LoginThrottle throttle;
+  private final URI publicUrl;
+  private final Set<String> claimedHosts;
+  private volatile int mainPort = -1;
+
+  private RegistrySecurity(Builder b) {
+    this.realms = List.copyOf(b.realms);
+    this.repositoryRealms = Map.copyOf(b.repositoryRealms);
+    this.anonymous = b.anonymous;
+    this.anonymousPull = Set.copyOf(b.anonymousPull);
+    this.users = b.users;
+    this.tokens = b.tokens;
+    this.service = b.tokens != null ? b.tokens.service() : b.service;
+    this.throttle = b.throttle;
+    this.publicUrl = b.publicUrl;
+    this.claimedHosts = Set.copyOf(b.claimedHosts);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The local port that {@code publicUrl} stands for (the standalone server's main port);
+   * requests to other ports (a repository's own) get token realms built from the request.
+   */
+  public void mainPort(int port) {
+    this.mainPort = port;
+  }
+
+  // ---------------------------------------------------------------- AccessControl
+
+  @Override
+  public Verdict authorize(ApiCall call) {
+    RequiredAccess required = RequiredAccess.of(call);
+    if (required.isNothing()) {
+      return Verdict.ALLOW;
+    }
+    Principal p = authenticate(call, required);
+    call.request().setAttribute(PRINCIPAL, p);
+    if (required.login()) {
+      if (p.user() == null && p.token() == null) {
+        throw challenge(call, List.of(), null, "authentication required: log in");
+      }
+      if (p.token() == null) {
+        Audit.login(p.user(), call.clientAddress(), p.via(), null);
+      }
+      return Verdict.ALLOW;
+    }
+    boolean skipMount = false;
+    List<RequiredAccess.Need> missing = new ArrayList<>();
+    for (RequiredAccess.Need n : required.needs()) {
+      if (allowed(p, n)) {
+        continue;
+      }
+      if (n.optional()) {
+        skipMount = true;
+      } else {
+        missing.add(n);
+      }
+    }
+    if (missing.isEmpty()) {
+      return skipMount ? Verdict.ALLOW_WITHOUT_MOUNT : Verdict.ALLOW;
+    }
+    throw refuse(call, p, missing);
+  }
+
+  @Override
+  public boolean serve(ApiCall call) throws IOException {
+    if (tokens == null || call.target().route().kind() != Route.Kind.UNKNOWN || !call.isApiPath("token")
+        || !realms(call.target().repository()).contains(Realm.DOCKER_TOKEN)) {
+      return false;
+    }
+    switch (call.request().getMethod()) {
+      case "GET" -> tokenGet(call);
+      case "POST" -> tokenPost(call);
+      default -> {
+        call.response().setHeader("Allow", "GET, POST");
+        throw ErrorCode.METHOD_NOT_ALLOWED.exception("the token endpoint takes GET and POST");
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void completed(ApiCall call, int status) {
+    Route route = call.target().route();
+    String method = call.request().getMethod();
+    Principal p = call.request().getAttribute(PRINCIPAL) instanceof Principal pr ? pr : Principal.ANONYMOUS;
+    String repository = call.target().repository().name();
+    if (route.kind() == Route.Kind.MANIFEST && method.equals("PUT") && status == 201) {
+      Audit.push(p.user(), call.clientAddress(), repository, route.name(), route.argument());
+    } else if (method.equals("DELETE") && status == 202
+        && (route.kind() == Route.Kind.MANIFEST || route.kind() == Route.Kind.BLOB)) {
+      Audit.delete(p.user(), call.clientAddress(), repository,
+          (route.kind() == Route.Kind.MANIFEST ? "manifest=" : "blob=") + route.name() + "@" + route.argument());
+    }
+  }
+
+  // ---------------------------------------------------------------- who
+
+  private Principal authenticate(ApiCall call, RequiredAccess required) {
+    String header = call.request().getHeader("Authorization");
+    if (header == null || header.isBlank()) {
+      return Principal.ANONYMOUS;
+    }
+    header = header.strip();
+    int space = header.indexOf(' ');
+    String scheme = space < 0 ? header : header.substring(0, space);
+    String value = space < 0 ? "" : header.substring(space + 1).strip();
+    List<Realm> here = realms(call.target().repository());
+    if (scheme.equalsIgnoreCase("Basic")) {
+      if (!here.contains(Realm.BASIC)) {
+        throw challenge(call, required.needs(), null,
+            "Basic credentials are not accepted here; get a token from " + tokenRealm(call));
+      }
+      Credentials c = parseBasic(value);
+      if (c == null) {
+        throw challenge(call, required.needs(), null, "malformed Basic credentials");
+      }
+      if (!login(call, c, "basic")) {
+        throw challenge(call, required.needs(), null, "invalid username or password");
+      }
+      return new Principal(c.user(), null, "basic");
+    }
+    if (scheme.equalsIgnoreCase("Bearer") && tokens != null && here.contains(Realm.DOCKER_TOKEN)) {
+      try {
+        TokenService.Verified v = tokens.verify(value);
+        return new Principal(v.subject(), v, "token");
+      } catch (TokenService.InvalidTokenException e) {
+        Audit.denied(null, call.clientAddress(), call.request().getMethod(), call.target().repository().name(),
+            scopes(required.needs()), 401, "invalid token: " + e.getMessage());
+        throw challenge(call, required.needs(), "invalid_token", "invalid token: " + e.getMessage());
+      }
+    }
+    if (scheme.equalsIgnoreCase("Bearer")) {
+      throw challenge(call, required.needs(), null, "bearer tokens are not accepted here; use Basic credentials");
+    }
+    throw challenge(call, required.needs(), null, "unsupported authorization scheme \"" + Audit.clean(scheme) + "\"");
+  }
+
+  /**
+   * Checks a user's password, throttled. Returns whether it is right; throws 429 while the
+   * address or the user is locked out.
+   */
+  private boolean login(ApiCall call, Credentials c, String via) {
+    String from = call.clientAddress();
+    Optional<Duration> locked = throttle.lockedFor(from, c.user());
+    if (locked.isPresent()) {
+      long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
+      Audit.lockedOut(c.user(), from, via, seconds);
+      throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; try again in " + seconds + " s",
+          Map.of("retryAfter", seconds));
+    }
+    try {
+      if (users.authenticate(c.user(), c.password())) {
+        throttle.success(c.user());
+        return true;
+      }
+    } finally {
+      Arrays.fill(c.password(), '\0');
+    }
+    throttle.failure(from, c.user());
+    Audit.loginFailed(c.user(), from, via, "invalid username or password");
+    return false;
+  }
+
+  /** {@code user:password} in base64 (UTF-8); null if malformed. */
+  private static Credentials parseBasic(String value) {
+    byte[] raw;
+    try {
+      raw = Base64.getDecoder().decode(value);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    CharBuffer chars;
+    try {
+      chars = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(raw));
+    } catch (CharacterCodingException e) {
+      return null;
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+    char[] all = new char[chars.remaining()];
+    chars.get(all);
+    int colon = -1;
+    for (int i = 0; i < all.length; i++) {
+      if (all[i] == ':') {
+        colon = i;
+        break;
+      }
+    }
+    if (colon <= 0) {
+      Arrays.fill(all, '\0');
+      return null;
+    }
+    Credentials c = new Credentials(new String(all, 0, colon), Arrays.copyOfRange(all, colon + 1, all.length));
+    Arrays.fill(all, '\0');
+    return c;
+  }
+
+  // ---------------------------------------------------------------- what
+
+  private boolean allowed(Principal p, RequiredAccess.Need n) {
+    if (p.token() != null) {
+      String action = n.type().equals("registry") ? "*" : n.action().dockerName();
+      return p.token().covers(n.repository().name(), n.type(), n.name(), action);
+    }
+    return may(p.user(), n.repository(), n.action());
+  }
+
+  /** Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}. */
+  boolean may(String user, Repository repository, Action action) {
+    if (action == Action.READ && anonymous && anonymousPull.contains(repository.name())) {
+      return true;
+    }
+    if (user == null) {
+      return false;
+    }
+    boolean granted = false;
+    for (Privilege p : users.privileges(user)) {
+      if (p.grants(repository.name(), action)) {
+        granted = true;
+        break;
+      }
+    }
+    if (granted && (action == Action.WRITE || action == Action.DELETE)
+        && repository instanceof GroupRepository group && group.writableMember().isPresent()) {
+      return may(user, group.writableMember().get(), action); // where the content lands
+    }
+    return granted;
+  }
+
+  private RuntimeException refuse(ApiCall call, Principal p, List<RequiredAccess.Need> missing) {
+    String need = scopes(missing);
+    String method = call.request().getMethod();
+    String repository = call.target().repository().name();
+    String what = describe(missing);
+    if (p.user() == null) {
+      Audit.denied(null, call.clientAddress(), method, repository, need, 401, null);
+      return challenge(call, missing, p.token() != null ? "insufficient_scope" : null,
+          "authentication required to " + what);
+    }
+    if (p.token() != null && missing.stream().allMatch(n -> may(p.user(), n.repository(), n.action()))) {
+      // the user may, the token just does not say so: let the client fetch one that does
+      Audit.denied(p.user(), call.clientAddress(), method, repository, need, 401, Audit.TOKEN_LACKS_SCOPE);
+      return challenge(call, missing, "insufficient_scope", "the token does not grant " + need);
+    }
+    Audit.denied(p.user(), call.clientAddress(), method, repository, need, 403, null);
+    return ErrorCode.DENIED.exception("user " + Audit.clean(p.user()) + " may not " + what, detail(missing));
+  }
+
+  private static String describe(List<RequiredAccess.Need> needs) {
+    RequiredAccess.Need n = needs.get(0);
+    String verb = switch (n.action()) {
+      case READ -> "pull";
+      case WRITE -> "push to";
+      case DELETE -> "delete from";
+      case ADMIN -> "administer";
+    };
+    String object = n.type().equals("registry") ? "the catalog" : n.name();
+    return verb + " " + object + " in repository " + n.repository().name();
+  }
+
+  private static List<Map<String, String>> detail(List<RequiredAccess.Need> needs) {
+    List<Map<String, String>> out = new ArrayList<>();
+    for (RequiredAccess.Need n : needs) {
+      Map<String, String> d = new LinkedHashMap<>();
+      d.put("Type", n.type());
+      d.put("Name", n.name());
+      d.put("Action", n.type().equals("registry") ? "*" : n.action().dockerName());
+      out.add(d);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- challenges
+
+  private List<Realm> realms(Repository repository) {
+    return repositoryRealms.getOrDefault(repository.name(), realms);
+  }
+
+  /** A 401 with the challenge of the routed repository's first realm. */
+  private UnauthorizedException challenge(ApiCall call, List<RequiredAccess.Need> needs, String error,
+      String message) {
+    List<Realm> here = realms(call.target().repository());
+    if (here.get(0) == Realm.DOCKER_TOKEN && tokens != null) {
+      StringBuilder sb = new StringBuilder("Bearer realm=\"").append(tokenRealm(call))
+          .append("\",service=\"").append(service).append('"');
+      String scope = scopes(needs);
+      if (!scope.isEmpty()) {
+        sb.append(",scope=\"").append(scope).append('"');
+      }
+      if (error != null) {
+        sb.append(",error=\"").append(error).append('"');
+      }
+      return new UnauthorizedException(message, sb.toString(), needs.isEmpty() ? null : detail(needs));
+    }
+    return basicChallenge(message, needs.isEmpty() ? null : detail(needs));
+  }
+
+  private UnauthorizedException basicChallenge(String message, Object detail) {
+    return new UnauthorizedException(message, "Basic realm=\"" + service + "\"", detail);
+  }
+
+  /** The scopes of {@code needs}, merged per name: {@code repository:a:pull,push repository:b:pull}. */
+  static String scopes(List<RequiredAccess.Need> needs) {
+    Map<String, Set<String>> byName = new LinkedHashMap<>();
+    for (RequiredAccess.Need n : needs) {
+      String s = n.scope();
+      int last = s.lastIndexOf(':');
+      byName.computeIfAbsent(s.substring(0, last), k -> new java.util.LinkedHashSet<>())
+          .addAll(List.of(s.substring(last + 1).split(",")));
+    }
+    List<String> out = new ArrayList<>();
+    byName.forEach((k, actions) -> out.add(k + ":" + String.join(",", actions)));
+    return String.join(" ", out);
+  }
+
+  /** {@code <public base>/v2/token} for a request that arrived the way {@code call} did. */
+  String tokenRealm(ApiCall call) {
+    return publicBase(call) + "/v2/token";
+  }
+
+  /**
+   * What clients put before {@code /v2/} to reach what {@code call} reached. With
+   * {@code publicUrl} (and a request to the main port): that URL plus the Nexus base path, with
+   * the request's host name if the host is one a repository claims. Else built from the request,
+   * whose scheme, host and port Jetty already took from {@code X-Forwarded-*}.
+   */
+  String publicBase(ApiCall call) {
+    HttpServletRequest req = call.request();
+    String context = req.getContextPath() == null ? "" : req.getContextPath();
+    String basePath = call.target().basePath();
+    String relative = basePath.startsWith(context) ? basePath.substring(context.length()) : basePath;
+    int main = mainPort;
+    if (publicUrl != null && (main <= 0 || req.getLocalPort() == main)) {
+      String root = stripSlash(publicUrl.toString());
+      String host = req.getServerName();
+      if (host != null && claimedHosts.contains(host.toLowerCase(Locale.ROOT))) {
+        root = publicUrl.getScheme() + "://" + hostPort(host, publicUrl.getPort(), publicUrl.getScheme())
+            + stripSlash(publicUrl.getRawPath() == null ? "" : publicUrl.getRawPath());
+      }
+      return root + relative;
+    }
+    return req.getScheme() + "://" + hostPort(req.getServerName(), req.getServerPort(), req.getScheme()) + basePath;
+  }
+
+  private static String hostPort(String host, int port, String scheme) {
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    boolean defaultPort = port <= 0 || (port == 80 && "http".equals(scheme)) || (port == 443 && "https".equals(scheme));
+    return defaultPort ? host : host + ":" + port;
+  }
+
+  private static String stripSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  // ---------------------------------------------------------------- the token endpoint
+
+  private void tokenGet(ApiCall call) throws IOException {
+    HttpServletRequest req = call.request();
+    String header = req.getHeader("Authorization");
+    String user = null;
+    if (header != null && !header.isBlank()) {
+      header = header.strip();
+      Credentials c = header.regionMatches(true, 0, "Basic ", 0, 6) ? parseBasic(header.substring(6).strip()) : null;
+      if (c == null) {
+        throw basicChallenge("the token endpoint takes Basic credentials", null);
+      }
+      if (!login(call, c, "token")) {
+        throw basicChallenge("invalid username or password", null);
+      }
+      user = c.user();
+    } else if (!anonymous) {
+      throw basicChallenge("authentication required: log in", null);
+    }
+    List<TokenService.Access> granted = grant(call, user, scopes(req.getParameterValues("scope")));
+    if (user != null) {
+      Audit.login(user, call.clientAddress(), "token", scopeString(granted));
+    }
+    // No refresh token here, even with offline_token=true (as Nexus and Harbor): docker then keeps
+    // the password and logs in anew each time, so password changes and removed users take effect
+    // at once, and a login never expires under a client that saved an identity token.
+    sendToken(call.response(), tokens.issue(user, granted), null, null);
+  }
+
+  private void tokenPost(ApiCall call) throws IOException {
+    HttpServletRequest req = call.request();
+    String grantType = req.getParameter("grant_type");
+    String user;
+    String refresh = null;
+    if ("password".equals(grantType)) {
+      String username = req.getParameter("username");
+      String password = req.getParameter("password");
+      if (username == null || username.isEmpty() || password == null) {
+        throw basicChallenge("the password grant needs username and password", null);
+      }
+      if (!login(call, new Credentials(username, password.toCharArray()), "token")) {
+        throw basicChallenge("invalid username or password", null);
+      }
+      user = username;
+      if ("offline".equals(req.getParameter("access_type"))) {
+        refresh = tokens.issueRefresh(user);
+      }
+    } else if ("refresh_token".equals(grantType)) {
+      String token = req.getParameter("refresh_token");
+      try {
+        user = tokens.verifyRefresh(token == null ? "" : token);
+      } catch (TokenService.InvalidTokenException e) {
+        Audit.loginFailed(null, call.clientAddress(), "refresh-token", "invalid refresh token: " + e.getMessage());
+        throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
+      }
+      if (!users.exists(user)) {
+        Audit.loginFailed(user, call.clientAddress(), "refresh-token", "no such user");
+        throw basicChallenge("the user of this refresh token no longer exists", null);
+      }
+      refresh = token;
+    } else {
+      throw ErrorCode.UNSUPPORTED.exception("grant_type \"" + Audit.clean(grantType)
+          + "\" is not supported; use password or refresh_token (or GET with Basic credentials)");
+    }
+    List<TokenService.Access> granted = grant(call, user, scopes(req.getParameterValues("scope")));
+    Audit.login(user, call.clientAddress(), "token", scopeString(granted));
+    sendToken(call.response(), tokens.issue(user, granted), refresh, scopeString(granted));
+  }
+
+  /** Every scope of the {@code scope} parameters (repeated, or space-separated as OAuth2 has it). */
+  private static List<String> scopes(String[] values) {
+    List<String> out = new ArrayList<>();
+    if (values != null) {
+      for (String v : values) {
+        for (String s : v.split(" ")) {
+          if (!s.isBlank()) {
+            out.add(s.strip());
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** What of {@code scopes} the caller gets: the intersection of what was asked and what it may. */
+  private List<TokenService.Access> grant(ApiCall call, String user, List<String> scopes) {
+    Map<String, TokenService.Access> granted = new LinkedHashMap<>();
+    for (String scope : scopes) {
+      int first = scope.indexOf(':');
+      int last = scope.lastIndexOf(':');
+      if (first <= 0 || last == first) {
+        continue;
+      }
+      String type = scope.substring(0, first);
+      int paren = type.indexOf('(');
+      type = paren < 0 ? type : type.substring(0, paren); // repository(plugin) is a repository
+      String name = scope.substring(first + 1, last);
+      List<String> actions = List.of(scope.substring(last + 1).split(","));
+      if (type.equals("repository")) {
+        RepositoryRouter.Target t = call.resolve(name);
+        if (t == null || t.route().kind() != Route.Kind.TAGS || !name.equals(t.namePrefix() + t.route().name())) {
+          continue;
+        }
+        Set<Action> allowed = EnumSet.noneOf(Action.class);
+        for (String a : actions) {
+          for (Action wanted : Action.fromDocker(a)) {
+            if (may(user, t.repository(), wanted)) {
+              allowed.add(wanted);
+            }
+          }
+        }
+        String key = type + ":" + name + "@" + t.repository().name();
+        TokenService.Access before = granted.get(key);
+        if (before != null) {
+          before.actions().forEach(a -> allowed.addAll(Action.fromDocker(a)));
+        }
+        if (!allowed.isEmpty()) {
+          List<String> names = new ArrayList<>();
+          allowed.forEach(a -> names.add(a.dockerName()));
+          granted.put(key, new TokenService.Access(type, name, names, t.repository().name()));
+        }
+      } else if (type.equals("registry") && name.equals("catalog")) {
+        Repository r = call.target().repository();
+        if (may(user, r, Action.READ)) {
+          granted.put("registry:catalog@" + r.name(), new TokenService.Access("registry", "catalog", List.of("*"), r.name()));
+        }
+      }
+    }
+    return List.copyOf(granted.values());
+  }
+
+  private static String scopeString(List<TokenService.Access> granted) {
+    List<String> out = new ArrayList<>();
+    granted.forEach(a -> out.add(a.scope()));
+    return String.join(" ", out);
+  }
+
+  private static void sendToken(HttpServletResponse resp, TokenService.Issued t, String refresh, String scope)
+      throws IOException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("token", t.token());
+    body.put("access_token", t.token());
+    body.put("expires_in", t.expiresIn().toSeconds());
+    body.put("issued_at", t.issuedAt().toString());
+    if (refresh != null) {
+      body.put("refresh_token", refresh);
+    }
+    if (scope != null) {
+      body.put("scope", scope);
+    }
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    resp.setStatus(200);
+    resp.setHeader("Cache-Control", "no-store");
+    resp.setHeader("Pragma", "no-cache");
+    resp.setContentType("application/json");
+    resp.setContentLength(bytes.length);
+    resp.getOutputStream().write(bytes);
+  }
+
+  // ---------------------------------------------------------------- building
+
+  /** Builds a {@link RegistrySecurity}; every setting has a default but {@code tokens}. */
+  public static final class Builder {
+    private List<Realm> realms = List.of(Realm.DOCKER_TOKEN, Realm.BASIC);
+    private final Map<String, List<Realm>> repositoryRealms = new HashMap<>();
+    private boolean anonymous = true;
+    private final Set<String> anonymousPull = new HashSet<>();
+    private UserDirectory users = new UserDirectory(List.of(), Map.of(), List.of(), List.of());
+    private TokenService tokens;
+    private String service = "wharf";
+    private LoginThrottle throttle = new LoginThrottle(10, Duration.ofMinutes(5), Duration.ofMinutes(5),
+        Clock.systemUTC());
+    private URI publicUrl;
+    private final Set<String> claimedHosts = new HashSet<>();
+
+    private Builder() {}
+
+    /** The realms, in order: the first decides the challenge. Default: docker-token, basic. */
+    public Builder realms(List<Realm> realms) {
+      if (realms.isEmpty()) {
+        throw new IllegalArgumentException("at least one realm is needed");
+      }
+      this.realms = List.copyOf(realms);
+      return this;
+    }
+
+    /** Other realms for one repository (e.g. Basic only). */
+    public Builder realms(String repository, List<Realm> realms) {
+      if (realms.isEmpty()) {
+        throw new IllegalArgumentException("at least one realm is needed");
+      }
+      repositoryRealms.put(repository, List.copyOf(realms));
+      return this;
+    }
+
+    /** The global switch for anonymous pull (default on; repositories opt in with {@link #anonymousPull}). */
+    public Builder anonymous(boolean anonymous) {
+      this.anonymous = anonymous;
+      return this;
+    }
+
+    /** Lets anonymous callers pull from {@code repository}. */
+    public Builder anonymousPull(String repository) {
+      anonymousPull.add(Objects.requireNonNull(repository));
+      return this;
+    }
+
+    public Builder users(UserDirectory users) {
+      this.users = Objects.requireNonNull(users);
+      return this;
+    }
+
+    /** The token service; needed for the docker-token realm. */
+    public Builder tokens(TokenService tokens) {
+      this.tokens = tokens;
+      return this;
+    }
+
+    /** The service name of Basic challenges when there is no token service. */
+    public Builder service(String service) {
+      this.service = Objects.requireNonNull(service);
+      return this;
+    }
+
+    public Builder throttle(LoginThrottle throttle) {
+      this.throttle = Objects.requireNonNull(throttle);
+      return this;
+    }
+
+    /** The URL clients reach the main port by ({@code server.publicUrl}); null: built from each request. */
+    public Builder publicUrl(URI publicUrl) {
+      this.publicUrl = publicUrl;
+      return this;
+    }
+
+    /** Host names that repositories claim; with {@code publicUrl}, their requests keep their host name. */
+    public Builder claimedHosts(Collection<String> hosts) {
+      hosts.forEach(h -> claimedHosts.add(h.toLowerCase(Locale.ROOT)));
+      return this;
+    }
+
+    public RegistrySecurity build() {
+      boolean tokenRealm = realms.contains(Realm.DOCKER_TOKEN)
+          || repositoryRealms.values().stream().anyMatch(r -> r.contains(Realm.DOCKER_TOKEN));
+      if (tokenRealm && tokens == null) {
+        throw new IllegalStateException("the docker-token realm needs a token service");
+      }
+      return new RegistrySecurity(this);
+    }
+  }
+}

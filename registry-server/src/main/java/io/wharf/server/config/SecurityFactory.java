@@ -1,0 +1,310 @@
+package io.wharf.server.config;
+
+import io.wharf.core.repository.Registry;
+import io.wharf.server.auth.Htpasswd;
+import io.wharf.server.auth.LoginThrottle;
+import io.wharf.server.auth.PasswordHashes;
+import io.wharf.server.auth.Privilege;
+import io.wharf.server.auth.Realm;
+import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.auth.SigningKey;
+import io.wharf.server.auth.TlsKeys;
+import io.wharf.server.auth.TokenService;
+import io.wharf.server.auth.UserDirectory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the {@link RegistrySecurity} and the TLS key stores a validated {@link WharfConfig}
+ * describes, and checks the {@code security:} and {@code tls:} keys for {@link ConfigLoader}.
+ */
+public final class SecurityFactory {
+  private static final Logger LOG = LoggerFactory.getLogger(SecurityFactory.class);
+
+  private SecurityFactory() {}
+
+  /**
+   * The access control of {@code config}'s {@code security:} section, or {@code null} when there
+   * is none (the server is then open). Reads htpasswd files and the token signing key (generating
+   * one on first start).
+   */
+  public static RegistrySecurity build(WharfConfig config, Registry registry) throws IOException {
+    WharfConfig.Security s = config.security();
+    if (s == null) {
+      return null;
+    }
+    Map<String, Set<Privilege>> roles = new LinkedHashMap<>();
+    for (WharfConfig.Role r : s.roles()) {
+      Set<Privilege> privileges = new LinkedHashSet<>();
+      for (String p : r.privileges() == null ? List.<String>of() : r.privileges()) {
+        privileges.add(Privilege.parse(p));
+      }
+      roles.put(r.name(), privileges);
+    }
+    List<Htpasswd> files = new ArrayList<>();
+    for (String f : s.htpasswd()) {
+      files.add(Htpasswd.read(Path.of(f)));
+    }
+    List<UserDirectory.Entry> entries = new ArrayList<>();
+    s.users().forEach(u -> entries.add(new UserDirectory.Entry(u.name(), u.passwordHash(), u.roles())));
+    UserDirectory users = new UserDirectory(entries, roles, files, s.htpasswdRoles());
+
+    RegistrySecurity.Builder b = RegistrySecurity.builder()
+        .realms(realms(s.realms(), "security.realms"))
+        .anonymous(s.anonymous())
+        .users(users)
+        .service(s.token().service())
+        .throttle(new LoginThrottle(s.throttle().maxFailures(),
+            Durations.parse(s.throttle().window(), "security.throttle.window"),
+            Durations.parse(s.throttle().lockout(), "security.throttle.lockout"), Clock.systemUTC()));
+    boolean tokenRealm = s.realms().contains(WharfConfig.Security.DOCKER_TOKEN);
+    Set<String> hosts = new HashSet<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (registry.repository(r.name()).isEmpty()) {
+        continue;
+      }
+      if (Boolean.TRUE.equals(r.anonymousPull())) {
+        b.anonymousPull(r.name());
+      }
+      if (r.realms() != null) {
+        b.realms(r.name(), realms(r.realms(), "repositories (" + r.name() + ").realms"));
+        tokenRealm |= r.realms().contains(WharfConfig.Security.DOCKER_TOKEN);
+      }
+      hosts.addAll(r.hosts());
+    }
+    b.claimedHosts(hosts);
+    if (config.server().publicUrl() != null) {
+      b.publicUrl(URI.create(config.server().publicUrl()));
+    }
+    if (tokenRealm) {
+      b.tokens(new TokenService(signingKey(config), s.token().issuer(), s.token().service(),
+          Durations.parse(s.token().expiry(), "security.token.expiry"),
+          Durations.parse(s.token().refreshExpiry(), "security.token.refreshExpiry"), Clock.systemUTC()));
+    }
+    if (s.users().isEmpty() && s.htpasswd().isEmpty()) {
+      LOG.warn("security: no users are defined; nobody can push");
+    }
+    return b.build();
+  }
+
+  /**
+   * {@code security.token.signingKey}, else the key kept in the default file blob store's directory
+   * (generated on first start), else (no file store) a key that lives as long as this process.
+   */
+  static SigningKey signingKey(WharfConfig config) throws IOException {
+    String configured = config.security().token().signingKey();
+    if (configured != null) {
+      return SigningKey.load(Path.of(configured));
+    }
+    Path file = defaultKeyFile(config);
+    if (file != null) {
+      return SigningKey.loadOrCreate(file);
+    }
+    LOG.warn("security: no file blob store to keep the token signing key in; tokens will not survive a restart "
+        + "and other nodes will not accept them. Set security.token.signingKey to a PEM file to fix that.");
+    return SigningKey.generate();
+  }
+
+  /** {@code <path of the default file blob store>/wharf/token-signing-key.pem}, or null. */
+  static Path defaultKeyFile(WharfConfig config) {
+    Map<String, WharfConfig.BlobStore> stores = config.blobStores();
+    WharfConfig.BlobStore store = stores.containsKey(WharfConfig.DEFAULT_STORE)
+        ? stores.get(WharfConfig.DEFAULT_STORE) : stores.values().iterator().next();
+    if (!"file".equals(store.type()) || store.path() == null) {
+      return null;
+    }
+    return Path.of(store.path()).resolve(SigningKey.DEFAULT_FILE);
+  }
+
+  /** The key store of {@code tls}, checked; {@code key} names it in errors. */
+  public static TlsKeys tls(WharfConfig.Tls tls, String key) {
+    boolean pem = tls.certificate() != null || tls.key() != null;
+    boolean p12 = tls.pkcs12() != null;
+    if (pem == p12) {
+      throw new ConfigException(key + ": give either certificate and key (PEM files) or pkcs12 (and password)");
+    }
+    try {
+      if (p12) {
+        return TlsKeys.pkcs12(existing(tls.pkcs12(), key + ".pkcs12"), tls.password());
+      }
+      if (tls.certificate() == null) {
+        throw new ConfigException(key + ".certificate: missing (the PEM certificate chain that goes with key)");
+      }
+      if (tls.key() == null) {
+        throw new ConfigException(key + ".key: missing (the PEM private key of certificate)");
+      }
+      if (tls.password() != null) {
+        throw new ConfigException(key + ".password: applies to pkcs12 only; PEM keys must be unencrypted");
+      }
+      return TlsKeys.pem(existing(tls.certificate(), key + ".certificate"), existing(tls.key(), key + ".key"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ConfigException(key + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path existing(String file, String key) {
+    Path p = Path.of(file);
+    if (!Files.isRegularFile(p)) {
+      throw new ConfigException(key + ": no such file: " + file);
+    }
+    return p;
+  }
+
+  static List<Realm> realms(List<String> names, String key) {
+    if (names == null || names.isEmpty()) {
+      throw new ConfigException(key + ": at least one realm is needed: docker-token, basic");
+    }
+    List<Realm> out = new ArrayList<>();
+    for (String n : names) {
+      try {
+        Realm r = Realm.parse(n);
+        if (out.contains(r)) {
+          throw new ConfigException(key + ": " + n + " is listed twice");
+        }
+        out.add(r);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ": " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** Checks the {@code security:} section and every {@code tls:}; {@code p} is the file's prefix for messages. */
+  static void validate(WharfConfig c, Map<String, WharfConfig.Repository> byName, String p) {
+    if (c.server().publicUrl() != null) {
+      ConfigLoader.remoteUrl(c.server().publicUrl(), p + "server.publicUrl");
+    }
+    if (c.server().tls() != null) {
+      tls(c.server().tls(), p + "server.tls");
+    }
+    for (WharfConfig.Repository r : byName.values()) {
+      String key = p + "repositories (" + r.name() + ")";
+      if (r.http() != null && r.http().tls() != null) {
+        tls(r.http().tls(), key + ".http.tls");
+      }
+      if (r.realms() != null) {
+        if (c.security() == null) {
+          throw new ConfigException(key + ".realms: applies only with a security section");
+        }
+        realms(r.realms(), key + ".realms");
+      }
+    }
+    WharfConfig.Security s = c.security();
+    if (s == null) {
+      return;
+    }
+    realms(s.realms(), p + "security.realms");
+    Map<String, WharfConfig.Role> roles = new LinkedHashMap<>();
+    for (int i = 0; i < s.roles().size(); i++) {
+      WharfConfig.Role r = s.roles().get(i);
+      String key = p + "security.roles[" + i + "]";
+      if (r == null || r.name() == null || r.name().isBlank()) {
+        throw new ConfigException(key + ".name: missing");
+      }
+      key = key + " (" + r.name() + ")";
+      if (roles.putIfAbsent(r.name(), r) != null) {
+        throw new ConfigException(key + ".name: duplicate role name \"" + r.name() + "\"");
+      }
+      List<String> privileges = r.privileges() == null ? List.of() : r.privileges();
+      for (String text : privileges) {
+        Privilege privilege;
+        try {
+          privilege = Privilege.parse(text);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(key + ".privileges: " + e.getMessage());
+        }
+        if (!privilege.repository().equals(Privilege.ANY) && !byName.containsKey(privilege.repository())) {
+          throw new ConfigException(key + ".privileges: \"" + text + "\" names no repository; repositories: "
+              + byName.keySet() + " (or * for any)");
+        }
+      }
+    }
+    Set<String> htpasswdUsers = new HashSet<>();
+    for (int i = 0; i < s.htpasswd().size(); i++) {
+      String key = p + "security.htpasswd[" + i + "]";
+      try {
+        htpasswdUsers.addAll(Htpasswd.read(existing(s.htpasswd().get(i), key)).users().keySet());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ": " + e.getMessage());
+      } catch (IOException e) {
+        throw new ConfigException(key + ": cannot read " + s.htpasswd().get(i) + ": " + e.getMessage(), e);
+      }
+    }
+    for (String role : s.htpasswdRoles()) {
+      if (!roles.containsKey(role)) {
+        throw new ConfigException(p + "security.htpasswdRoles: unknown role \"" + role + "\"; roles: " + roles.keySet());
+      }
+    }
+    Set<String> userNames = new HashSet<>();
+    for (int i = 0; i < s.users().size(); i++) {
+      WharfConfig.User u = s.users().get(i);
+      String key = p + "security.users[" + i + "]";
+      if (u == null || u.name() == null || u.name().isBlank() || u.name().contains(":")) {
+        throw new ConfigException(key + ".name: " + (u == null || u.name() == null ? "missing" : "\"" + u.name()
+            + "\" is invalid; a user name is not empty and has no ':'"));
+      }
+      key = key + " (" + u.name() + ")";
+      if (!userNames.add(u.name())) {
+        throw new ConfigException(key + ".name: duplicate user name \"" + u.name() + "\"");
+      }
+      if (u.passwordHash() == null) {
+        if (!htpasswdUsers.contains(u.name())) {
+          throw new ConfigException(key + ".passwordHash: missing, and no htpasswd file has the user; make one with"
+              + " java -jar wharf.jar hash-password");
+        }
+      } else if (!PasswordHashes.isBcrypt(u.passwordHash())) {
+        throw new ConfigException(key + ".passwordHash: not a bcrypt hash ($2y$..., $2a$..., $2b$...); make one with"
+            + " java -jar wharf.jar hash-password");
+      }
+      for (String role : u.roles() == null ? List.<String>of() : u.roles()) {
+        if (!roles.containsKey(role)) {
+          throw new ConfigException(key + ".roles: unknown role \"" + role + "\"; roles: " + roles.keySet());
+        }
+      }
+    }
+    Duration expiry = Durations.parse(s.token().expiry(), p + "security.token.expiry");
+    if (expiry.isZero() || expiry.compareTo(Duration.ofDays(1)) > 0) {
+      throw new ConfigException(p + "security.token.expiry: " + s.token().expiry() + " is not between 1s and 1d");
+    }
+    if (Durations.parse(s.token().refreshExpiry(), p + "security.token.refreshExpiry").isZero()) {
+      throw new ConfigException(p + "security.token.refreshExpiry: must be longer than 0");
+    }
+    if (s.token().service().isBlank() || s.token().service().contains("\"")) {
+      throw new ConfigException(p + "security.token.service: must not be empty or contain '\"'");
+    }
+    if (s.token().issuer().isBlank()) {
+      throw new ConfigException(p + "security.token.issuer: must not be empty");
+    }
+    if (s.token().signingKey() != null) {
+      try {
+        SigningKey.load(existing(s.token().signingKey(), p + "security.token.signingKey"));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(p + "security.token.signingKey: " + s.token().signingKey() + ": " + e.getMessage());
+      } catch (IOException e) {
+        throw new ConfigException(p + "security.token.signingKey: cannot read " + s.token().signingKey() + ": "
+            + e.getMessage(), e);
+      }
+    }
+    if (s.throttle().maxFailures() < 0) {
+      throw new ConfigException(p + "security.throttle.maxFailures: " + s.throttle().maxFailures()
+          + " is negative (0 turns throttling off)");
+    }
+    Durations.parse(s.throttle().window(), p + "security.throttle.window");
+    Durations.parse(s.throttle().lockout(), p + "security.throttle.lockout");
+  }
+}
