@@ -1,0 +1,203 @@
+package io.wharf.testkit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What a test registry does wrong on purpose, so that it can play a misbehaving upstream (Docker
+ * Hub at its pull limit, a flaky mirror, a proxy that cuts connections). Every {@link
+ * TestRegistry} has one ({@link TestRegistry#faults()}); it starts with no faults, and changes
+ * apply to the next request. Thread-safe.
+ *
+ * <pre>
+ * TestRegistry hub = registry.upstream();
+ * hub.faults().rateLimitPulls(2);                 // the 3rd manifest GET gets 429 TOOMANYREQUESTS
+ * hub.faults().failNext(1, 500);                  // one 500, then normal service
+ * hub.faults().latency(Duration.ofMillis(300));   // every request waits 300 ms
+ * hub.faults().cutOffBlobs(1024);                 // blob bodies stop after 1 KiB, the connection drops
+ * hub.faults().corruptBlobs();                    // blob bodies do not match their digest
+ * </pre>
+ *
+ * Faults are served by a servlet filter in front of the registry's servlet, so the registry
+ * itself stays correct: a fault changes only what goes over the wire. The journal records each
+ * injected fault ({@link RecordedRequest#fault()}).
+ */
+public final class Faults {
+  /** A pull, as Docker Hub counts them: a {@code GET} of a manifest (a {@code HEAD} is free). */
+  private final AtomicInteger pulls = new AtomicInteger();
+  private final List<Failure> failures = new ArrayList<>();
+  private final List<Latency> latencies = new ArrayList<>();
+  private Integer pullLimit;
+  private Duration retryAfter = Duration.ofSeconds(60);
+  private long cutOffAfter = -1;
+  private boolean corruptBlobs;
+  private boolean corruptManifests;
+
+  Faults() {}
+
+  record Failure(Endpoint endpoint, int status, int[] remaining) {}
+
+  record Latency(Endpoint endpoint, Duration delay) {}
+
+  /**
+   * After {@code pulls} successful manifest {@code GET}s, further manifest {@code GET}s answer
+   * {@code 429 TOOMANYREQUESTS} with {@code Retry-After} (60 s unless given), as Docker Hub does.
+   * {@code HEAD}s and blobs are not limited (also as on Docker Hub). Responses to manifest
+   * requests carry {@code ratelimit-limit} and {@code ratelimit-remaining}.
+   */
+  public synchronized Faults rateLimitPulls(int pulls) {
+    if (pulls < 0) {
+      throw new IllegalArgumentException("pulls < 0");
+    }
+    this.pullLimit = pulls;
+    return this;
+  }
+
+  /** As {@link #rateLimitPulls(int)}, with this {@code Retry-After}. */
+  public synchronized Faults rateLimitPulls(int pulls, Duration retryAfter) {
+    this.retryAfter = Objects.requireNonNull(retryAfter);
+    return rateLimitPulls(pulls);
+  }
+
+  /** The successful manifest {@code GET}s so far (counted with or without a limit). */
+  public int pulls() {
+    return pulls.get();
+  }
+
+  /** Starts counting pulls from zero again (the limit stays). */
+  public Faults resetPulls() {
+    pulls.set(0);
+    return this;
+  }
+
+  /** The next {@code times} requests answer {@code status} (with an OCI error body). */
+  public Faults failNext(int times, int status) {
+    return failNext(times, status, Endpoint.ANY);
+  }
+
+  /** The next {@code times} requests to {@code endpoint} answer {@code status}. */
+  public synchronized Faults failNext(int times, int status, Endpoint endpoint) {
+    if (times <= 0) {
+      throw new IllegalArgumentException("times must be positive");
+    }
+    failures.add(new Failure(Objects.requireNonNull(endpoint), status, new int[] {times}));
+    return this;
+  }
+
+  /** Every request to {@code endpoint} answers {@code status}, until {@link #clear()}. */
+  public synchronized Faults fail(int status, Endpoint endpoint) {
+    failures.add(new Failure(Objects.requireNonNull(endpoint), status, new int[] {-1}));
+    return this;
+  }
+
+  /** Every request waits {@code delay} before it is served (really: this one sleeps). */
+  public Faults latency(Duration delay) {
+    return latency(Endpoint.ANY, delay);
+  }
+
+  public synchronized Faults latency(Endpoint endpoint, Duration delay) {
+    latencies.add(new Latency(Objects.requireNonNull(endpoint), Objects.requireNonNull(delay)));
+    return this;
+  }
+
+  /**
+   * Blob bodies ({@code GET}) end after {@code bytes} bytes although {@code Content-Length}
+   * promised more, and the connection is dropped: a download cut off mid-way.
+   */
+  public synchronized Faults cutOffBlobs(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes < 0");
+    }
+    this.cutOffAfter = bytes;
+    return this;
+  }
+
+  /** Blob bodies have their first byte flipped: same length, wrong digest. */
+  public synchronized Faults corruptBlobs() {
+    this.corruptBlobs = true;
+    return this;
+  }
+
+  /**
+   * Manifest bodies ({@code GET}) have one hex digit of their first digest changed: still valid
+   * JSON of the same length, but not the content their digest names.
+   */
+  public synchronized Faults corruptManifests() {
+    this.corruptManifests = true;
+    return this;
+  }
+
+  /** No faults any more; the pull count starts from zero. */
+  public synchronized Faults clear() {
+    failures.clear();
+    latencies.clear();
+    pullLimit = null;
+    retryAfter = Duration.ofSeconds(60);
+    cutOffAfter = -1;
+    corruptBlobs = false;
+    corruptManifests = false;
+    pulls.set(0);
+    return this;
+  }
+
+  // ---- used by FaultFilter
+
+  synchronized Duration delay(Endpoint e) {
+    Duration total = Duration.ZERO;
+    for (Latency l : latencies) {
+      if (l.endpoint().covers(e)) {
+        total = total.plus(l.delay());
+      }
+    }
+    return total;
+  }
+
+  /** The status to fail this request with, or 0; consumes one of a {@code failNext}. */
+  synchronized int takeFailure(Endpoint e) {
+    for (Iterator<Failure> it = failures.iterator(); it.hasNext(); ) {
+      Failure f = it.next();
+      if (!f.endpoint().covers(e)) {
+        continue;
+      }
+      int[] left = f.remaining();
+      if (left[0] > 0 && --left[0] == 0) {
+        it.remove();
+      }
+      return f.status();
+    }
+    return 0;
+  }
+
+  synchronized Integer pullLimit() {
+    return pullLimit;
+  }
+
+  synchronized Duration retryAfter() {
+    return retryAfter;
+  }
+
+  /** True if the pull limit is set and used up. */
+  synchronized boolean pullLimitReached() {
+    return pullLimit != null && pulls.get() >= pullLimit;
+  }
+
+  void countPull() {
+    pulls.incrementAndGet();
+  }
+
+  synchronized long cutOffAfter() {
+    return cutOffAfter;
+  }
+
+  synchronized boolean corruptBlobsOn() {
+    return corruptBlobs;
+  }
+
+  synchronized boolean corruptManifestsOn() {
+    return corruptManifests;
+  }
+}

@@ -1,0 +1,59 @@
+package io.wharf.testkit;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * One request a {@link TestRegistry} served, as the client saw it.
+ *
+ * @param time when it arrived (wall clock, not the {@link TestClock})
+ * @param repository the repository whose port it came to ({@value TestRegistry#HOSTED},
+ *     {@value TestRegistry#PROXY}, {@value TestRegistry#GROUP})
+ * @param method the HTTP method
+ * @param path the request path as sent, e.g. {@code /v2/team/app/manifests/1.0}
+ * @param query the query string, or {@code null}
+ * @param status the status code of the response
+ * @param user who the client said it was: the user of {@code Basic} credentials or the subject of
+ *     its bearer token, else {@code null} (anonymous). With authentication on, a request that
+ *     was not refused with 401 was made by that user; with it off, nobody checked
+ * @param endpoint the API endpoint (or {@link Endpoint#TOKEN}, the token endpoint)
+ * @param image the image name, or {@code null} for {@code /v2/} and the catalog
+ * @param reference the tag, digest or upload id in the path, or {@code null}
+ * @param duration how long the registry took to answer (including injected latency)
+ * @param fault the fault injected into this request ({@link Faults}), or {@code null}
+ */
+public record RecordedRequest(
+    Instant time,
+    String repository,
+    String method,
+    String path,
+    String query,
+    int status,
+    String user,
+    Endpoint endpoint,
+    String image,
+    String reference,
+    Duration duration,
+    String fault) {
+
+  /** {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with AssertJ's {@code containsSubsequence}. */
+  public String line() {
+    return method + " " + path;
+  }
+
+  public boolean isSuccessful() {
+    return status >= 200 && status < 300;
+  }
+
+  /** A successful {@code PUT} of a manifest by tag. */
+  public boolean isTagPush() {
+    return endpoint == Endpoint.MANIFEST && "PUT".equals(method) && isSuccessful()
+        && reference != null && reference.indexOf(':') < 0;
+  }
+
+  @Override
+  public String toString() {
+    return line() + (query == null ? "" : "?" + query) + " -> " + status
+        + (user == null ? "" : " (" + user + ")") + (fault == null ? "" : " [fault: " + fault + "]");
+  }
+}

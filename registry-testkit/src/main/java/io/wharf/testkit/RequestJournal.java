@@ -1,0 +1,126 @@
+package io.wharf.testkit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Every request a {@link TestRegistry} served, in the order the responses were finished, on all
+ * of its ports. Seeding through {@link TestRegistry#push} and inspection through {@link
+ * TestRegistry#tags} and friends are not requests and do not show here.
+ *
+ * <pre>
+ * assertThat(registry.journal().pushedTags("team/app")).containsExactly("1.0", "latest");
+ * assertThat(registry.journal().lines()).containsSubsequence(
+ *     "HEAD /v2/team/app/manifests/1.0", "GET /v2/team/app/manifests/1.0");
+ * </pre>
+ *
+ * <p>A client has its response before the registry has finished its bookkeeping, so every read
+ * first waits (up to {@value #SETTLE_MILLIS} ms) until no request is in flight: what the test's
+ * client has seen is always in the journal. Thread-safe.
+ */
+public final class RequestJournal {
+  static final long SETTLE_MILLIS = 5_000;
+
+  private final List<RecordedRequest> entries = new ArrayList<>();
+  private int inFlight;
+
+  RequestJournal() {}
+
+  synchronized void begin() {
+    inFlight++;
+  }
+
+  synchronized void end(RecordedRequest entry) {
+    if (entry != null) {
+      entries.add(entry);
+    }
+    inFlight--;
+    notifyAll();
+  }
+
+  /** Every request so far. */
+  public List<RecordedRequest> requests() {
+    synchronized (this) {
+      settle();
+      return List.copyOf(entries);
+    }
+  }
+
+  /** The requests that match {@code filter}. */
+  public List<RecordedRequest> requests(Predicate<RecordedRequest> filter) {
+    return requests().stream().filter(filter).toList();
+  }
+
+  /** The requests to one repository ({@value TestRegistry#HOSTED}, {@value TestRegistry#PROXY}, ...). */
+  public List<RecordedRequest> requestsTo(String repository) {
+    return requests(r -> repository.equals(r.repository()));
+  }
+
+  /** {@link RecordedRequest#line()} of every request: {@code "PUT /v2/team/app/manifests/1.0"}. */
+  public List<String> lines() {
+    return requests().stream().map(RecordedRequest::line).toList();
+  }
+
+  /** The tags pushed to {@code image} (successful manifest {@code PUT}s by tag), in push order. */
+  public List<String> pushedTags(String image) {
+    return requests(r -> r.isTagPush() && image.equals(r.image())).stream().map(RecordedRequest::reference).toList();
+  }
+
+  /** Every image that got a tag pushed, with its tags: {@code "team/app:1.0"}, in push order. */
+  public List<String> pushedRefs() {
+    return requests(RecordedRequest::isTagPush).stream().map(r -> r.image() + ":" + r.reference()).toList();
+  }
+
+  /** The references of the manifests pulled ({@code GET}, successful) from {@code image}, in order. */
+  public List<String> pulledManifests(String image) {
+    return requests(r -> r.endpoint() == Endpoint.MANIFEST && "GET".equals(r.method()) && r.isSuccessful()
+        && image.equals(r.image())).stream().map(RecordedRequest::reference).toList();
+  }
+
+  /** How many requests used {@code method} on {@code endpoint}. */
+  public long count(String method, Endpoint endpoint) {
+    return requests(r -> r.method().equals(method) && endpoint.covers(r.endpoint())).size();
+  }
+
+  /** The number of requests so far. */
+  public int size() {
+    return requests().size();
+  }
+
+  /**
+   * Forgets everything recorded so far. Like the reads, it first waits for requests in flight,
+   * so a response the test has already seen is not recorded after the clear.
+   */
+  public synchronized void clear() {
+    settle();
+    entries.clear();
+  }
+
+  private void settle() {
+    long deadline = System.nanoTime() + Duration.ofMillis(SETTLE_MILLIS).toNanos();
+    while (inFlight > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return; // a long request (a slow download in another thread): report what has ended
+      }
+      try {
+        wait(Math.max(1, left / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    List<RecordedRequest> all = requests();
+    StringBuilder sb = new StringBuilder("RequestJournal[");
+    for (RecordedRequest r : all) {
+      sb.append("\n  ").append(r);
+    }
+    return sb.append(all.isEmpty() ? "]" : "\n]").toString();
+  }
+}

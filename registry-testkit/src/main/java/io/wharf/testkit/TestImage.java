@@ -1,0 +1,271 @@
+package io.wharf.testkit;
+
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.MediaTypes;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * An image built by {@link TestImages}: its layers, configs, manifests and (for several
+ * platforms) index, with their digests. Immutable; the byte arrays it hands out are its own,
+ * so do not modify them.
+ */
+public final class TestImage {
+  /** OCI's annotation naming a tag in an image layout's {@code index.json}. */
+  public static final String REF_NAME = "org.opencontainers.image.ref.name";
+
+  /** A piece of content-addressed content: a layer, a config or a manifest. */
+  public record Content(String mediaType, Digest digest, byte[] bytes) {
+    public long size() {
+      return bytes.length;
+    }
+
+    public Descriptor descriptor() {
+      return new Descriptor(mediaType, digest, bytes.length);
+    }
+
+    @Override
+    public String toString() {
+      return mediaType + " " + digest + " (" + bytes.length + " bytes)";
+    }
+  }
+
+  /**
+   * One layer: the blob as pushed (a gzipped tar), its {@code diff_id} (the digest of the tar)
+   * and the tar itself.
+   */
+  public record Layer(Content blob, Digest diffId, byte[] tar) {
+    public Digest digest() {
+      return blob.digest();
+    }
+  }
+
+  /** {@code os/architecture[/variant]}. */
+  public record Platform(String os, String architecture, String variant) {
+    public Platform {
+      Objects.requireNonNull(os, "os");
+      Objects.requireNonNull(architecture, "architecture");
+    }
+
+    /** Parses {@code linux/amd64} or {@code linux/arm64/v8}. */
+    public static Platform parse(String s) {
+      String[] parts = s.split("/");
+      if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+        throw new IllegalArgumentException("platform must be os/architecture[/variant]: " + s);
+      }
+      return new Platform(parts[0], parts[1], parts.length == 3 ? parts[2] : null);
+    }
+
+    String slug() {
+      return os + "-" + architecture + (variant == null ? "" : "-" + variant);
+    }
+
+    @Override
+    public String toString() {
+      return os + "/" + architecture + (variant == null ? "" : "/" + variant);
+    }
+  }
+
+  /** The image of one platform: its manifest, config and layers. */
+  public record Image(Platform platform, Content manifest, Content config, List<Layer> layers) {
+    public Digest digest() {
+      return manifest.digest();
+    }
+  }
+
+  private final long seed;
+  private final Content index;
+  private final List<Image> images;
+
+  TestImage(long seed, Content index, List<Image> images) {
+    this.seed = seed;
+    this.index = index;
+    this.images = List.copyOf(images);
+  }
+
+  /** The seed it was built from: {@code TestImages.seeded(seed)} with the same calls rebuilds it. */
+  public long seed() {
+    return seed;
+  }
+
+  /** The index, if the image has several platforms (or was built with {@code index()}). */
+  public Optional<Content> index() {
+    return Optional.ofNullable(index);
+  }
+
+  /** True if the top-level manifest is an index. */
+  public boolean isIndex() {
+    return index != null;
+  }
+
+  /** The image of each platform, in the order the platforms were given. */
+  public List<Image> images() {
+    return images;
+  }
+
+  /** The only platform's image; fails for an index of several. */
+  public Image image() {
+    if (images.size() != 1) {
+      throw new IllegalStateException("this image has " + images.size() + " platforms; use image(platform)");
+    }
+    return images.get(0);
+  }
+
+  /** The image of {@code platform} ({@code linux/arm64}), which must exist. */
+  public Image image(String platform) {
+    Platform p = Platform.parse(platform);
+    return images.stream()
+        .filter(i -> i.platform().equals(p)
+            || (p.variant() == null && i.platform().os().equals(p.os()) && i.platform().architecture().equals(p.architecture())))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no image for " + platform + " in " + this));
+  }
+
+  /** What a tag points at: the index, or the only manifest. */
+  public Content manifest() {
+    return index != null ? index : images.get(0).manifest();
+  }
+
+  /** The digest a tag resolves to (the index's, or the only manifest's). */
+  public Digest digest() {
+    return manifest().digest();
+  }
+
+  public String mediaType() {
+    return manifest().mediaType();
+  }
+
+  /** Every config and layer blob, without duplicates, in push order. */
+  public List<Content> blobs() {
+    Map<Digest, Content> out = new LinkedHashMap<>();
+    for (Image i : images) {
+      for (Layer l : i.layers()) {
+        out.putIfAbsent(l.digest(), l.blob());
+      }
+      out.putIfAbsent(i.config().digest(), i.config());
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** Every manifest in push order: the platforms' manifests, then the index if any. */
+  public List<Content> manifests() {
+    List<Content> out = new ArrayList<>();
+    images.forEach(i -> out.add(i.manifest()));
+    if (index != null) {
+      out.add(index);
+    }
+    return out;
+  }
+
+  /** The digest of every blob and manifest. */
+  public List<Digest> digests() {
+    List<Digest> out = new ArrayList<>();
+    blobs().forEach(c -> out.add(c.digest()));
+    manifests().forEach(c -> out.add(c.digest()));
+    return out;
+  }
+
+  /**
+   * Writes this image into an OCI image layout at {@code dir} (created if absent, added to if it
+   * already holds a layout), tagged {@code tag} in {@code index.json}. {@code skopeo copy
+   * oci:DIR:TAG ...} reads it, as does {@link TestRegistry#pushOciLayout}.
+   */
+  public Path writeOciLayout(Path dir, String tag) {
+    try {
+      Files.createDirectories(dir.resolve("blobs/sha256"));
+      Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+      for (Content c : blobs()) {
+        writeBlob(dir, c);
+      }
+      for (Content c : manifests()) {
+        writeBlob(dir, c);
+      }
+      Path indexFile = dir.resolve("index.json");
+      ObjectNode index;
+      if (Files.exists(indexFile)) {
+        index = (ObjectNode) TestImages.JSON.readTree(Files.readAllBytes(indexFile));
+      } else {
+        index = TestImages.JSON.createObjectNode();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", MediaTypes.OCI_INDEX);
+        index.putArray("manifests");
+      }
+      ArrayNode manifests = (ArrayNode) index.get("manifests");
+      for (int i = manifests.size() - 1; i >= 0; i--) {
+        JsonNode old = manifests.get(i);
+        if (tag.equals(old.path("annotations").path(REF_NAME).asString(null))) {
+          manifests.remove(i); // the tag moves, as with skopeo
+        }
+      }
+      ObjectNode entry = TestImages.descriptor(manifest());
+      entry.putObject("annotations").put(REF_NAME, tag);
+      manifests.add(entry);
+      Path tmp = dir.resolve("index.json.tmp");
+      Files.write(tmp, TestImages.JSON.writeValueAsBytes(index));
+      Files.move(tmp, indexFile, StandardCopyOption.REPLACE_EXISTING);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeBlob(Path dir, Content c) throws IOException {
+    Path p = dir.resolve("blobs").resolve(c.digest().algorithm()).resolve(c.digest().hex());
+    if (!Files.exists(p)) {
+      Files.write(p, c.bytes());
+    }
+  }
+
+  /**
+   * Writes this image as {@code docker save} does (the classic layout: {@code manifest.json},
+   * {@code <config>.json}, {@code <layer>/layer.tar} with uncompressed layers), tagged
+   * {@code repoTag} ({@code team/app:1.0}). A docker archive holds one platform: this must be a
+   * single-platform image. {@link TestRegistry#pushDockerArchive} reads it back.
+   */
+  public Path writeDockerArchive(Path file, String repoTag) {
+    Image image = image();
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+      String configName = image.config().digest().hex() + ".json";
+      Tar.writeEntry(out, configName, image.config().bytes());
+      ArrayNode layerNames = TestImages.JSON.createArrayNode();
+      for (Layer l : image.layers()) {
+        String name = l.diffId().hex() + "/layer.tar";
+        Tar.writeEntry(out, l.diffId().hex() + "/VERSION", "1.0".getBytes(StandardCharsets.UTF_8));
+        Tar.writeEntry(out, name, l.tar());
+        layerNames.add(name);
+      }
+      ArrayNode manifest = TestImages.JSON.createArrayNode();
+      ObjectNode entry = manifest.addObject();
+      entry.put("Config", configName);
+      entry.putArray("RepoTags").add(repoTag);
+      entry.set("Layers", layerNames);
+      Tar.writeEntry(out, "manifest.json", TestImages.JSON.writeValueAsBytes(manifest));
+      Tar.writeEnd(out);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TestImage[" + digest() + ", seed " + seed + ", platforms "
+        + images.stream().map(i -> i.platform().toString()).toList() + "]";
+  }
+}

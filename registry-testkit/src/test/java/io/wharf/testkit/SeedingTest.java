@@ -1,0 +1,96 @@
+package io.wharf.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wharf.core.manifest.Manifest;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.MediaTypes;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Seeding a registry from fixtures, OCI image layouts and {@code docker save} archives. */
+@WharfRegistry
+class SeedingTest {
+  @TempDir Path work;
+
+  @Test
+  void pushOciLayout_pushesEveryTag_byteForByte(TestRegistry registry) {
+    TestImage multi = TestImages.seeded(1).layers(2, 1024).platforms("linux/amd64", "linux/arm64").build();
+    TestImage single = TestImages.seeded(2).dockerFormat().build();
+    Path layout = work.resolve("layout");
+    multi.writeOciLayout(layout, "1.0");
+    single.writeOciLayout(layout, "2.0");
+
+    Map<String, Digest> pushed = registry.pushOciLayout(layout, "team/app");
+
+    assertThat(pushed).containsExactly(Map.entry("1.0", multi.digest()), Map.entry("2.0", single.digest()));
+    assertThat(registry.tags("team/app")).containsExactly("1.0", "2.0");
+    assertThat(registry.manifest("team/app:1.0").orElseThrow().bytes()).isEqualTo(multi.manifest().bytes());
+    assertThat(registry.manifest("team/app:2.0").orElseThrow().mediaType()).isEqualTo(MediaTypes.DOCKER_MANIFEST);
+    assertThat(registry.blobs()).containsAll(multi.digests()).containsAll(single.digests());
+  }
+
+  @Test
+  void pushOciLayout_notALayout_saysSo(TestRegistry registry) {
+    assertThatThrownBy(() -> registry.pushOciLayout(work, "team/app"))
+        .isInstanceOf(UncheckedIOException.class).hasMessageContaining("not an OCI image layout");
+  }
+
+  @Test
+  void pushDockerArchive_usesTheArchivesNamesAndTags_layersUncompressed(TestRegistry registry) {
+    TestImage image = TestImages.seeded(3).layers(2, 3000).build();
+    Path archive = image.writeDockerArchive(work.resolve("app.tar"), "docker.io/team/app:1.0");
+
+    Map<String, Digest> pushed = registry.pushDockerArchive(archive);
+
+    assertThat(pushed).containsOnlyKeys("team/app:1.0");
+    Manifest m = registry.manifest("team/app:1.0").orElseThrow();
+    assertThat(m.digest()).isEqualTo(pushed.get("team/app:1.0"));
+    assertThat(m.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+    assertThat(m.config().orElseThrow().digest()).isEqualTo(image.image().config().digest());
+    assertThat(m.layers()).extracting(l -> l.descriptor().digest())
+        .containsExactlyElementsOf(image.image().layers().stream().map(TestImage.Layer::diffId).toList());
+    assertThat(m.layers()).extracting(l -> l.descriptor().mediaType()).containsOnly("application/vnd.oci.image.layer.v1.tar");
+  }
+
+  @Test
+  void pushDockerArchive_gzipped_underAnotherName(TestRegistry registry) throws IOException {
+    TestImage image = TestImages.seeded(4).build();
+    Path tar = image.writeDockerArchive(work.resolve("app.tar"), "app:7");
+    Path gz = work.resolve("app.tar.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      Files.copy(tar, out);
+    }
+
+    Map<String, Digest> pushed = registry.pushDockerArchive(gz, "mirror/app");
+
+    assertThat(pushed).containsOnlyKeys("mirror/app:7");
+    assertThat(registry.catalog()).containsExactly("mirror/app");
+  }
+
+  @Test
+  void pushDockerArchive_entryOutsideTheArchive_isRefused(TestRegistry registry) throws IOException {
+    Path evil = work.resolve("evil.tar");
+    try (OutputStream out = Files.newOutputStream(evil)) {
+      Tar.writeEntry(out, "../escaped.txt", "boo".getBytes());
+      Tar.writeEnd(out);
+    }
+    assertThatThrownBy(() -> registry.pushDockerArchive(evil)).hasMessageContaining("outside the archive");
+  }
+
+  @Test
+  void splitRepoTag_dropsTheRegistryHost() {
+    assertThat(Seeder.splitRepoTag("alpine:3.20")).containsExactly("alpine", "3.20");
+    assertThat(Seeder.splitRepoTag("docker.io/library/alpine")).containsExactly("library/alpine", "latest");
+    assertThat(Seeder.splitRepoTag("localhost:5000/team/app:1")).containsExactly("team/app", "1");
+    assertThat(Seeder.splitRepoTag("team/app:1")).containsExactly("team/app", "1");
+  }
+}
