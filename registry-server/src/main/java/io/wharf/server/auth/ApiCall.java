@@ -1,10 +1,9 @@
 package io.wharf.server.auth;
 
+import io.wharf.server.http.QueryParameters;
 import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A routed request as {@link AccessControl} sees it.
@@ -41,30 +40,11 @@ public record ApiCall(HttpServletRequest request, HttpServletResponse response, 
 
   /** A query-string parameter (never the body), or {@code null} if absent or empty. */
   public String query(String name) {
-    String qs = request.getQueryString();
-    if (qs == null) {
-      return null;
-    }
-    for (String pair : qs.split("&")) {
-      int eq = pair.indexOf('=');
-      if (decode(eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
-        String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
-        return v.isEmpty() ? null : v;
-      }
-    }
-    return null;
+    return QueryParameters.get(request, name);
   }
 
   /** The client's address (behind a reverse proxy: from {@code X-Forwarded-For}, as Jetty applies it). */
   public String clientAddress() {
     return request.getRemoteAddr();
-  }
-
-  private static String decode(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
   }
 }

@@ -9,7 +9,6 @@ import io.wharf.server.routing.Route;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
@@ -63,33 +62,9 @@ final class Exchange {
     return basePath + "/v2/" + rest;
   }
 
-  /**
-   * A query-string parameter, or {@code null} if absent or empty. Only the query string counts:
-   * {@code getParameter} would also parse a body sent as {@code application/x-www-form-urlencoded}
-   * (what {@code curl --data-binary} sends), consuming the blob being uploaded.
-   */
+  /** A query-string parameter (never the body), or {@code null} if absent or empty. */
   String query(String name) {
-    String qs = req.getQueryString();
-    if (qs == null) {
-      return null;
-    }
-    for (String pair : qs.split("&")) {
-      int eq = pair.indexOf('=');
-      if (decode(eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
-        String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
-        return v.isEmpty() ? null : v;
-      }
-    }
-    return null;
-  }
-
-  /** Percent-decodes; a malformed escape is kept as it is, for the value's own validation to refuse. */
-  private static String decode(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
+    return QueryParameters.get(req, name);
   }
 
   /** The {@code n} parameter: absent is unlimited; anything but a non-negative integer is an error. */
