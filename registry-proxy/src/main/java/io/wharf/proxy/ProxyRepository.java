@@ -392,7 +392,7 @@ public final class ProxyRepository implements Repository, Closeable {
         }
       };
       Chunk chunk = fetch.size >= 0 ? Chunk.ofLength(fetch.size) : Chunk.STREAMED;
-      uploads.finish(first, session.id(), tee, chunk, fetch.digest);
+      uploads.finish(first, session.id(), tee, chunk, fetch.digest, fetch::verified);
       for (ImageName other : fetch.images()) {
         blobs.link(other, fetch.digest);
       }

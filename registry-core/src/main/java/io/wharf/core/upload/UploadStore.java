@@ -103,22 +103,41 @@ public final class UploadStore {
    */
   public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected)
       throws IOException {
+    return finish(image, id, body, chunk, expected, () -> {});
+  }
+
+  /**
+   * As {@link #finish(ImageName, String, InputStream, Chunk, Digest)}, calling {@code onVerified}
+   * as soon as the bytes are known to match {@code expected}: before the fsync and the move when
+   * this node hashed the upload as it arrived, after them otherwise. A proxy uses it to let its
+   * clients complete their downloads without waiting for the cache's own durability.
+   */
+  public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected,
+      Runnable onVerified) throws IOException {
     String key = key(image, id);
     Lock lock = locks.get(key);
     lock.lock();
     try {
       UploadSession session = status(image, id);
       long size;
+      boolean verified = false;
       try (StorageDriver.FileWriter w = write(session, body, chunk)) {
-        w.commit();
         size = w.size();
+        if (hasHashState(key, size, expected.algorithm())) {
+          Digest actual = digestOf(image, id, size, expected.algorithm());
+          if (!actual.equals(expected)) {
+            w.cancel(); // before the writer closes: closing must not persist what is refused
+          }
+          verify(image, id, size, expected, actual);
+          verified = true;
+          onVerified.run();
+        }
+        w.commit();
       }
-      Digest actual = digestOf(image, id, size, expected.algorithm());
-      if (!actual.equals(expected)) {
-        cancel(image, id);
-        throw ErrorCode.DIGEST_INVALID.exception(
-            "digest mismatch: the client said " + expected + " but the " + size + " bytes uploaded hash to " + actual,
-            Map.of("expected", expected.value(), "actual", actual.value(), "size", size));
+      if (!verified) {
+        // hashed elsewhere (another node, before a restart): read the committed bytes back
+        verify(image, id, size, expected, digestOf(image, id, size, expected.algorithm()));
+        onVerified.run();
       }
       blobs.commit(layout.uploadData(image, id), expected);
       blobs.link(image, expected);
@@ -129,6 +148,25 @@ public final class UploadStore {
       lock.unlock();
     }
   }
+
+  private boolean hasHashState(String key, long size, String algorithm) {
+    HashState state = hashStates.getIfPresent(key);
+    return state != null && state.offset() == size && state.digest().getAlgorithm().equals(jcaName(algorithm));
+  }
+
+  /**
+   * On a mismatch of the upload's {@code actual} digest with {@code expected}, discards the upload
+   * and throws. ({@link #digestOf} finishes the running hash: call it once per upload.)
+   */
+  private void verify(ImageName image, String id, long size, Digest expected, Digest actual) throws IOException {
+    if (!actual.equals(expected)) {
+      cancel(image, id);
+      throw ErrorCode.DIGEST_INVALID.exception(
+          "digest mismatch: the client said " + expected + " but the " + size + " bytes uploaded hash to " + actual,
+          Map.of("expected", expected.value(), "actual", actual.value(), "size", size));
+    }
+  }
+
 
   /** Discards an upload; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
   public void cancel(ImageName image, String id) throws IOException {
