@@ -5,6 +5,7 @@ import static io.wharf.server.it.OciLayouts.Platform.LINUX_AMD64;
 import static io.wharf.server.it.OciLayouts.Platform.LINUX_ARM64;
 import static io.wharf.server.it.OciLayouts.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.server.it.OciLayouts.Image;
 import io.wharf.server.it.OciLayouts.Index;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("interop")
 class NexusLayoutIT {
+  /** The example user of examples/nexus-layout.yaml. */
+  static final String CREDS = "ci:change-me";
   @TempDir Path tmp;
   final HttpClient http = HttpClient.newHttpClient();
 
@@ -70,18 +73,21 @@ class NexusLayoutIT {
       assertThat(OciLayouts.resolve(tmp.resolve("p-kp"), "v1.18.6").digest()).isEqualTo(kubeProxy.descriptor().digest());
       assertThat(OciLayouts.corruptBlobs(tmp.resolve("p-kp"))).isEmpty();
 
-      // docker push to the hosted port, then pull it back through the group
-      skopeo.copy(src.ref("alpine"), hosted + "/alpine:test");
+      // docker login + docker push to the hosted port (anonymous push is refused), then pull it
+      // back through the group without logging in
+      assertThatThrownBy(() -> skopeo.copy(src.ref("alpine"), hosted + "/alpine:anonymous"))
+          .hasMessageContaining("authentication required");
+      skopeo.copy(src.ref("alpine"), hosted + "/alpine:test", "--dest-creds", CREDS);
       skopeo.copy(group + "/alpine:test", "oci:" + tmp.resolve("p-test") + ":test");
       assertThat(OciLayouts.resolve(tmp.resolve("p-test"), "test").digest()).isEqualTo(alpine.manifest().digest());
 
       // push through the group: lands in its writable member, docker-hosted
-      skopeo.copy(src.ref("mine"), group + "/team/mine:1.0");
+      skopeo.copy(src.ref("mine"), group + "/team/mine:1.0", "--dest-creds", CREDS);
       assertThat(sha256(skopeo.inspectRaw(hosted + "/team/mine:1.0"))).isEqualTo(mine.manifest().digest());
 
       // tags through the group, merged (hosted "alpine" + Docker Hub's "alpine" = library/alpine)
       // and paginated with a Link header
-      skopeo.copy(src.ref("alpine"), hosted + "/alpine:zzz");
+      skopeo.copy(src.ref("alpine"), hosted + "/alpine:zzz", "--dest-creds", CREDS);
       HttpResponse<String> page1 = http.send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + groupPort + "/v2/alpine/tags/list?n=2")).build(),
           HttpResponse.BodyHandlers.ofString());
