@@ -68,6 +68,15 @@ final class BlobFetch {
     notifyAll();
   }
 
+  /**
+   * Makes the spool durable and hands it over to be moved into storage: it is the blob now.
+   * Readers that have it open keep reading it (a rename keeps the file); new ones read the cache.
+   */
+  Path commitSpool() throws IOException {
+    spoolOut.force(false);
+    return spool;
+  }
+
   /** The download is verified and stored: readers may see the last byte, late readers use the cache. */
   void succeeded() {
     finish(null);
@@ -86,7 +95,7 @@ final class BlobFetch {
     }
     try {
       spoolOut.close();
-      Files.deleteIfExists(spool);
+      Files.deleteIfExists(spool); // nothing there once it was moved into storage
     } catch (IOException ignored) {
       // a leftover spool file in a temp directory is harmless
     }
@@ -140,7 +149,11 @@ final class BlobFetch {
     if (spoolDeleted) {
       return null;
     }
-    return new TailReader(FileChannel.open(spool, StandardOpenOption.READ));
+    try {
+      return new TailReader(FileChannel.open(spool, StandardOpenOption.READ));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null; // just moved into storage: read it there
+    }
   }
 
   /**

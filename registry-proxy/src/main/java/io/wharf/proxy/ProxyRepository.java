@@ -24,16 +24,13 @@ import io.wharf.core.storage.ManifestStore;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
 import io.wharf.core.storage.TagStore;
-import io.wharf.core.upload.Chunk;
-import io.wharf.core.upload.UploadSession;
-import io.wharf.core.upload.UploadStore;
 import java.io.Closeable;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,6 +75,7 @@ import org.slf4j.LoggerFactory;
 public final class ProxyRepository implements Repository, Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyRepository.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final int DOWNLOAD_BUFFER = 128 * 1024;
 
   private final String name;
   private final IndexMode indexMode;
@@ -89,7 +87,7 @@ public final class ProxyRepository implements Repository, Closeable {
   private final BlobStore blobs;
   private final ManifestStore manifests;
   private final TagStore tags;
-  private final UploadStore uploads;
+  private final StorageLayout layout;
   private final Catalog catalog;
   private final Path spoolDirectory;
   private final Duration stallTimeout;
@@ -110,12 +108,11 @@ public final class ProxyRepository implements Repository, Closeable {
         b.retries, b.userAgent, b.outboundProxy, b.clock);
     this.autoBlock = new AutoBlock(b.clock, b.autoBlockThreshold, b.autoBlockInitial, b.autoBlockMax);
     this.driver = CheckedStorageDriver.wrap(b.driver);
-    StorageLayout layout = new StorageLayout(b.namespace);
+    this.layout = new StorageLayout(b.namespace);
     this.blobs = new BlobStore(driver, layout);
     // Local writes are the only writes to a proxy's cache, so the short memory cache is exact.
     this.manifests = new ManifestStore(driver, layout, blobs, Duration.ofSeconds(5));
     this.tags = new TagStore(driver, layout, Duration.ZERO);
-    this.uploads = new UploadStore(driver, layout, blobs);
     this.catalog = new Catalog(driver, layout);
     this.spoolDirectory = b.spoolDirectory;
     this.stallTimeout = b.readTimeout;
@@ -373,28 +370,34 @@ public final class ProxyRepository implements Repository, Closeable {
   }
 
   /**
-   * Runs detached from the request that started it: copies the upstream body into an upload of
-   * the cache (hashing it), through the spool that clients read, then verifies and commits.
+   * Runs detached from the request that started it: copies the upstream body into the spool that
+   * clients read, hashing it on the way, verifies the digest (and only then lets clients have the
+   * last byte), and takes the spool into storage as the blob: a rename on a filesystem store, so
+   * every byte is written once.
    */
   private void download(BlobFetch fetch, UpstreamClient.BlobStream body, CompletableFuture<BlobFetch> entry) {
-    ImageName first = fetch.images().iterator().next();
-    UploadSession session = null;
     try (body) {
-      session = uploads.start(first);
-      InputStream tee = new FilterInputStream(body.body()) {
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
-          if (n > 0) {
-            fetch.append(b, off, n);
-          }
-          return n;
-        }
-      };
-      Chunk chunk = fetch.size >= 0 ? Chunk.ofLength(fetch.size) : Chunk.STREAMED;
-      uploads.finish(first, session.id(), tee, chunk, fetch.digest, fetch::verified);
-      for (ImageName other : fetch.images()) {
-        blobs.link(other, fetch.digest);
+      MessageDigest md = fetch.digest.newMessageDigest();
+      InputStream in = body.body();
+      byte[] buf = new byte[DOWNLOAD_BUFFER];
+      long received = 0;
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        md.update(buf, 0, n);
+        fetch.append(buf, 0, n);
+        received += n;
+      }
+      if (fetch.size >= 0 && received != fetch.size) {
+        throw new IOException("upstream sent " + received + " of the " + fetch.size + " bytes it announced");
+      }
+      Digest actual = Digest.of(fetch.digest.algorithm(), md.digest());
+      if (!actual.equals(fetch.digest)) {
+        throw new IOException("upstream sent " + received + " bytes hashing to " + actual + " for " + fetch.digest);
+      }
+      fetch.verified();
+      driver.importFile(fetch.commitSpool(), layout.blobData(fetch.digest));
+      for (ImageName image : fetch.images()) {
+        blobs.link(image, fetch.digest);
       }
       autoBlock.success();
       fetch.succeeded();
@@ -402,13 +405,6 @@ public final class ProxyRepository implements Repository, Closeable {
       LOG.warn("proxy {}: download of {} from {} failed: {}", name, fetch.digest, upstream.host(), e.getMessage());
       // Out of the map before anyone hears of the failure, so a retry starts a new download.
       blobFetches.remove(fetch.digest, entry);
-      if (session != null) {
-        try {
-          uploads.cancel(first, session.id());
-        } catch (IOException | RuntimeException ignored) {
-          // already cancelled by a digest mismatch
-        }
-      }
       fetch.failed(e);
     } finally {
       blobFetches.remove(fetch.digest, entry);

@@ -79,6 +79,11 @@ public final class CheckedStorageDriver implements StorageDriver {
   }
 
   @Override
+  public void importFile(java.nio.file.Path local, String to) throws IOException {
+    delegate.importFile(local, check(to));
+  }
+
+  @Override
   public void delete(String path) throws IOException {
     delegate.delete(check(path));
   }

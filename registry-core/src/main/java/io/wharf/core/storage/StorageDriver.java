@@ -85,6 +85,26 @@ public interface StorageDriver {
   }
 
   /**
+   * Takes a complete local file (already fsynced by the caller) into storage at {@code to}, which
+   * appears whole or not at all, replacing any object there; the local file is gone afterwards.
+   * The default copies it through a writer beside {@code to} and moves that into place; a
+   * filesystem driver renames the file instead when it is on the same filesystem, so a proxy's
+   * download is written once.
+   */
+  default void importFile(java.nio.file.Path local, String to) throws IOException {
+    String staging = to + ".import-" + java.util.UUID.randomUUID();
+    try (FileWriter w = writer(staging, false)) {
+      java.nio.file.Files.copy(local, w.stream());
+      w.commit();
+    } catch (IOException | RuntimeException e) {
+      delete(staging);
+      throw e;
+    }
+    move(staging, to);
+    java.nio.file.Files.deleteIfExists(local);
+  }
+
+  /**
    * A writer for one object. {@link #close()} without {@link #commit()} keeps what was written
    * so far (so an upload can continue later); {@link #cancel()} deletes it.
    */

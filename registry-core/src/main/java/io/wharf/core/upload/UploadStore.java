@@ -103,17 +103,6 @@ public final class UploadStore {
    */
   public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected)
       throws IOException {
-    return finish(image, id, body, chunk, expected, () -> {});
-  }
-
-  /**
-   * As {@link #finish(ImageName, String, InputStream, Chunk, Digest)}, calling {@code onVerified}
-   * as soon as the bytes are known to match {@code expected}: before the fsync and the move when
-   * this node hashed the upload as it arrived, after them otherwise. A proxy uses it to let its
-   * clients complete their downloads without waiting for the cache's own durability.
-   */
-  public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected,
-      Runnable onVerified) throws IOException {
     String key = key(image, id);
     Lock lock = locks.get(key);
     lock.lock();
@@ -128,16 +117,15 @@ public final class UploadStore {
           if (!actual.equals(expected)) {
             w.cancel(); // before the writer closes: closing must not persist what is refused
           }
+          // checked before the fsync: a refused upload costs no disk flush
           verify(image, id, size, expected, actual);
           verified = true;
-          onVerified.run();
         }
         w.commit();
       }
       if (!verified) {
         // hashed elsewhere (another node, before a restart): read the committed bytes back
         verify(image, id, size, expected, digestOf(image, id, size, expected.algorithm()));
-        onVerified.run();
       }
       blobs.commit(layout.uploadData(image, id), expected);
       blobs.link(image, expected);

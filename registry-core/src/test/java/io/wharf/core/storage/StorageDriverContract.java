@@ -498,6 +498,33 @@ public abstract class StorageDriverContract {
     }
   }
 
+  // --- importFile -------------------------------------------------------------------------
+
+  @Test
+  void importFile_localFile_appearsWholeAndLocalIsGone() throws Exception {
+    byte[] content = new byte[300_000];
+    new Random(11).nextBytes(content);
+    java.nio.file.Path local = java.nio.file.Files.createTempFile("import-", ".bin");
+    java.nio.file.Files.write(local, content);
+
+    driver.importFile(local, "/blobs/sha256/ab/abc/data");
+
+    assertThat(driver.getContent("/blobs/sha256/ab/abc/data")).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertThat(local).doesNotExist();
+    assertThat(driver.list("/blobs/sha256/ab/abc")).containsExactly("/blobs/sha256/ab/abc/data");
+  }
+
+  @Test
+  void importFile_existingTarget_isReplaced() throws Exception {
+    driver.putContent("/x/data", HELLO);
+    java.nio.file.Path local = java.nio.file.Files.createTempFile("import-", ".bin");
+    java.nio.file.Files.write(local, "world".getBytes(UTF_8));
+
+    driver.importFile(local, "/x/data");
+
+    assertThat(driver.getContent("/x/data")).hasValueSatisfying(b -> assertThat(new String(b, UTF_8)).isEqualTo("world"));
+  }
+
   // --- redirectUrl and the checking wrapper --------------------------------------------------
 
   @Test

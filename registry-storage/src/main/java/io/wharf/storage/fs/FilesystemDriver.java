@@ -192,6 +192,23 @@ public final class FilesystemDriver implements StorageDriver {
     syncDirectory(target.getParent());
   }
 
+  /** A rename when {@code local} is on the same filesystem (no second write), else a copy. */
+  @Override
+  public void importFile(Path local, String to) throws IOException {
+    Path target = resolve(to);
+    Files.createDirectories(target.getParent());
+    try {
+      Files.move(local, target, ATOMIC_MOVE, REPLACE_EXISTING);
+    } catch (java.nio.file.FileSystemException e) { // AtomicMoveNotSupportedException: another filesystem
+      if (!Files.exists(local)) {
+        throw e;
+      }
+      StorageDriver.super.importFile(local, to); // another filesystem: copy, fsync, rename
+      return;
+    }
+    syncDirectory(target.getParent());
+  }
+
   @Override
   public void delete(String path) throws IOException {
     // walkFileTree rather than Files.walk: it reports entries that vanish under it (a concurrent
