@@ -35,7 +35,6 @@ final class BlobFetch {
   private final Set<ImageName> images = new LinkedHashSet<>();
   private long written;
   private boolean done;
-  private boolean verified;
   private boolean spoolDeleted;
   private IOException failure;
 
@@ -60,12 +59,6 @@ final class BlobFetch {
       written += len;
       notifyAll();
     }
-  }
-
-  /** The bytes match the digest: readers may have the last byte while the cache makes them durable. */
-  synchronized void verified() {
-    verified = true;
-    notifyAll();
   }
 
   /**
@@ -166,12 +159,12 @@ final class BlobFetch {
       if (failure != null) {
         throw new IOException("upstream download of " + digest + " failed: " + failure.getMessage(), failure);
       }
-      long limit = done || verified ? written : Math.min(written, size - 1);
+      long limit = done ? written : Math.min(written, size - 1);
       // Enough to be worth a write, or all there will be before the verdict on the digest.
-      if (position < limit && (done || verified || limit - position >= wanted || limit >= size - 1)) {
+      if (position < limit && (done || limit - position >= wanted || limit >= size - 1)) {
         return limit;
       }
-      if (done || (verified && position >= written)) {
+      if (done) {
         return -1;
       }
       long left = deadline - System.nanoTime();

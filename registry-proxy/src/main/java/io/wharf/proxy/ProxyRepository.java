@@ -371,9 +371,9 @@ public final class ProxyRepository implements Repository, Closeable {
 
   /**
    * Runs detached from the request that started it: copies the upstream body into the spool that
-   * clients read, hashing it on the way, verifies the digest (and only then lets clients have the
-   * last byte), and takes the spool into storage as the blob: a rename on a filesystem store, so
-   * every byte is written once.
+   * clients read, hashing it on the way, verifies the digest, takes the spool into storage as the
+   * blob (a rename on a filesystem store, so every byte is written once) and only then lets
+   * clients have the last byte.
    */
   private void download(BlobFetch fetch, UpstreamClient.BlobStream body, CompletableFuture<BlobFetch> entry) {
     try (body) {
@@ -394,7 +394,8 @@ public final class ProxyRepository implements Repository, Closeable {
       if (!actual.equals(fetch.digest)) {
         throw new IOException("upstream sent " + received + " bytes hashing to " + actual + " for " + fetch.digest);
       }
-      fetch.verified();
+      // Stored and linked before any client gets the last byte: a client that has the whole
+      // blob finds it in the cache from then on.
       driver.importFile(fetch.commitSpool(), layout.blobData(fetch.digest));
       for (ImageName image : fetch.images()) {
         blobs.link(image, fetch.digest);
