@@ -273,17 +273,19 @@ public final class HostedRepository implements Repository {
   /** Every config, layer and child manifest must already be in the image (foreign layers excepted). */
   private void requireReferencesPresent(ImageName image, Manifest manifest) throws IOException {
     Set<Digest> missingBlobs = new LinkedHashSet<>();
-    if (manifest.config().isPresent() && !blobs.isLinked(image, manifest.config().get().digest())) {
+    // refreshLink/refresh, not isLinked/exists: they also tell a concurrent garbage collection
+    // that these blobs are referenced again (see GarbageCollector), and check the bytes are there.
+    if (manifest.config().isPresent() && !blobs.refreshLink(image, manifest.config().get().digest())) {
       missingBlobs.add(manifest.config().get().digest());
     }
     for (Manifest.Layer layer : manifest.layers()) {
-      if (!layer.isForeign() && !blobs.isLinked(image, layer.descriptor().digest())) {
+      if (!layer.isForeign() && !blobs.refreshLink(image, layer.descriptor().digest())) {
         missingBlobs.add(layer.descriptor().digest());
       }
     }
     Set<Digest> missingManifests = new LinkedHashSet<>();
     for (Descriptor child : manifest.children()) {
-      if (!manifests.exists(image, child.digest())) {
+      if (!manifests.refresh(image, child.digest())) {
         missingManifests.add(child.digest());
       }
     }

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -16,6 +18,13 @@ import java.util.Optional;
  * image even if its bytes exist: that is what keeps one team's layers out of another's image.
  */
 public final class BlobStore {
+  /**
+   * A link older than this is rewritten when a manifest push references its blob (see {@link
+   * #refreshLink}); online garbage collection treats a blob whose link is younger than its own,
+   * larger window as referenced.
+   */
+  public static final Duration LINK_REFRESH_AFTER = Duration.ofSeconds(1);
+
   private final StorageDriver driver;
   private final StorageLayout layout;
 
@@ -31,6 +40,25 @@ public final class BlobStore {
 
   public boolean isLinked(ImageName image, Digest digest) throws IOException {
     return driver.stat(layout.layerLink(image, digest)).isPresent();
+  }
+
+  /**
+   * For a manifest push that references {@code digest}: true if the blob is linked into {@code
+   * image} and its bytes are stored. A link older than {@link #LINK_REFRESH_AFTER} is rewritten
+   * first (same content, new modification time): a garbage collection running meanwhile then sees
+   * that the blob is referenced again and does not delete it, although its mark phase missed the
+   * new manifest (see {@code io.wharf.core.gc.GarbageCollector}). Only links that exist are
+   * rewritten, so this never makes a blob visible in an image.
+   */
+  public boolean refreshLink(ImageName image, Digest digest) throws IOException {
+    Optional<FileInfo> link = driver.stat(layout.layerLink(image, digest));
+    if (link.isEmpty()) {
+      return false;
+    }
+    if (link.get().modified().isBefore(Instant.now().minus(LINK_REFRESH_AFTER))) {
+      link(image, digest);
+    }
+    return stat(digest).isPresent();
   }
 
   /** The blob as {@code image} sees it: linked there and present in storage. */
@@ -53,13 +81,10 @@ public final class BlobStore {
 
   /**
    * Moves verified bytes at {@code from} into their content-addressed place. If the blob is
-   * already stored, {@code from} is simply deleted: same digest, same bytes.
+   * already stored, it is replaced all the same (same digest, same bytes, one atomic move): the
+   * fresh modification time tells a garbage collection running now that the blob is wanted again.
    */
   public void commit(String from, Digest digest) throws IOException {
-    if (stat(digest).isPresent()) {
-      driver.delete(from);
-      return;
-    }
     driver.move(from, layout.blobData(digest));
   }
 
@@ -68,11 +93,13 @@ public final class BlobStore {
     return driver.getContent(layout.blobData(digest));
   }
 
-  /** Stores a small blob (a manifest) atomically, unless it is already there. */
+  /**
+   * Stores a small blob (a manifest) atomically. An existing copy is rewritten (same bytes) for
+   * the same reason as in {@link #commit}: a manifest pushed again must look new to a garbage
+   * collection in progress.
+   */
   public void putSmall(Digest digest, byte[] content) throws IOException {
-    if (stat(digest).isEmpty()) {
-      driver.putContent(layout.blobData(digest), content);
-    }
+    driver.putContent(layout.blobData(digest), content);
   }
 
   private final class StoredBlob implements Blob {

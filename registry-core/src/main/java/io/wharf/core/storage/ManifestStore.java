@@ -7,6 +7,7 @@ import io.wharf.core.model.ImageName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +50,24 @@ public final class ManifestStore {
   public boolean exists(ImageName image, Digest digest) throws IOException {
     return cache.get(new Key(image, digest)).isPresent()
         || driver.stat(layout.manifestRevisionLink(image, digest)).isPresent();
+  }
+
+  /**
+   * For the push of an index that lists {@code digest}: true if the manifest is part of {@code
+   * image} and its bytes are stored. As {@link BlobStore#refreshLink}, an old revision link is
+   * rewritten first, so a concurrent garbage collection keeps the child (and does not remove it
+   * as untagged).
+   */
+  public boolean refresh(ImageName image, Digest digest) throws IOException {
+    String path = layout.manifestRevisionLink(image, digest);
+    Optional<FileInfo> revision = driver.stat(path);
+    if (revision.isEmpty()) {
+      return false;
+    }
+    if (revision.get().modified().isBefore(Instant.now().minus(BlobStore.LINK_REFRESH_AFTER))) {
+      driver.putContent(path, link(digest));
+    }
+    return blobs.stat(digest).isPresent();
   }
 
   /** Stores the bytes (once) and links them into {@code image}, with its referrers entry. */

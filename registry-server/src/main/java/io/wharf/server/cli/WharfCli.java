@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar wharf.jar <command>}: the standalone server's command line. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, versionProvider = WharfCli.Version.class,
     description = "A container registry for the JVM (OCI Distribution API).",
-    subcommands = {WharfCli.Serve.class, HashPassword.class})
+    subcommands = {WharfCli.Serve.class, HashPassword.class, Gc.class})
 public final class WharfCli implements Runnable {
 
   public static void main(String[] args) {

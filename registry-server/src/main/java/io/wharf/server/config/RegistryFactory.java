@@ -122,7 +122,8 @@ public final class RegistryFactory {
     return p == null ? null : new OutboundProxy.Endpoint(p.host(), p.port(), p.username(), p.password());
   }
 
-  static StorageDriver driver(WharfConfig.BlobStore store) {
+  /** The driver of one configured blob store (also used by {@code wharf gc}). */
+  public static StorageDriver driver(WharfConfig.BlobStore store) {
     return switch (store.type()) {
       case "memory" -> new InMemoryDriver();
       case "s3" -> S3Stores.driver(store);

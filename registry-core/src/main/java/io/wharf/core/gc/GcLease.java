@@ -1,0 +1,185 @@
+package io.wharf.core.gc;
+
+import io.wharf.core.storage.StorageDriver;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The "one garbage collection at a time per blob store" lease, kept in the storage itself so that
+ * every node sharing the storage sees it: {@value #PATH}, two lines {@code owner=<id>} and
+ * {@code expires=<instant>}. distribution ignores the directory.
+ *
+ * <p>Taking it: read; if another owner holds an unexpired lease, give up ({@link HeldException});
+ * else write ours with {@link StorageDriver#putContent}, wait a settle delay and read it back. The
+ * SPI has no compare-and-set, so two nodes that both found it free both write it; the last write
+ * wins, and the settle delay (longer than the gap between one node's read and its write) lets
+ * the loser see that it lost. The holder renews it while running ({@link #renew}); a holder that
+ * stalls past the expiry may find it taken and then must stop ({@link #lost()}). {@link #close()}
+ * deletes it if it is still ours.
+ *
+ * <p>Times are the nodes' clocks: nodes sharing a store need clocks in sync to well within the
+ * lease's time to live.
+ */
+public final class GcLease implements AutoCloseable {
+  /** Where the lease lives, beside distribution's {@code blobs} and {@code repositories}. */
+  public static final String PATH = "/docker/registry/v2/_wharf/gc.lease";
+
+  /** Who holds a lease, until when. */
+  public record Holder(String owner, Instant expires) {
+    byte[] encode() {
+      return ("owner=" + owner + "\nexpires=" + expires + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Optional<Holder> decode(byte[] content) {
+      String owner = null;
+      Instant expires = null;
+      for (String line : new String(content, StandardCharsets.UTF_8).split("\n")) {
+        int eq = line.indexOf('=');
+        if (eq < 0) {
+          continue;
+        }
+        String key = line.substring(0, eq).trim();
+        String value = line.substring(eq + 1).trim();
+        try {
+          if (key.equals("owner")) {
+            owner = value;
+          } else if (key.equals("expires")) {
+            expires = Instant.parse(value);
+          }
+        } catch (DateTimeParseException e) {
+          return Optional.empty();
+        }
+      }
+      // A torn or foreign file is treated as no lease: it cannot name anyone to wait for.
+      return owner == null || expires == null ? Optional.empty() : Optional.of(new Holder(owner, expires));
+    }
+  }
+
+  /** Another owner holds the lease. */
+  public static final class HeldException extends IllegalStateException {
+    private final transient Holder holder;
+
+    HeldException(Holder holder) {
+      super(holder == null
+          ? "another garbage collection took the lease at the same time"
+          : "another garbage collection holds the lease: " + holder.owner() + " until " + holder.expires());
+      this.holder = holder;
+    }
+
+    /** The holder, if known. */
+    public Optional<Holder> holder() {
+      return Optional.ofNullable(holder);
+    }
+  }
+
+  private final StorageDriver driver;
+  private final String owner;
+  private final Duration ttl;
+  private final Clock clock;
+  private volatile boolean lost;
+  private volatile boolean closed;
+
+  private GcLease(StorageDriver driver, String owner, Duration ttl, Clock clock) {
+    this.driver = driver;
+    this.owner = owner;
+    this.ttl = ttl;
+    this.clock = clock;
+  }
+
+  /**
+   * Takes the lease for {@code ttl}, or throws {@link HeldException}. A lease of the same owner
+   * (a previous run of this collector that did not release it) is taken over.
+   */
+  public static GcLease acquire(StorageDriver driver, String owner, Duration ttl, Duration settle, Clock clock)
+      throws IOException {
+    Objects.requireNonNull(owner, "owner");
+    Optional<Holder> current = read(driver);
+    if (current.isPresent() && !current.get().owner().equals(owner)
+        && current.get().expires().isAfter(clock.instant())) {
+      throw new HeldException(current.get());
+    }
+    GcLease lease = new GcLease(driver, owner, ttl, clock);
+    lease.write();
+    sleep(settle);
+    Optional<Holder> after = read(driver);
+    if (after.isEmpty() || !after.get().owner().equals(owner)) {
+      throw new HeldException(after.orElse(null));
+    }
+    return lease;
+  }
+
+  /** The current holder, if any (expired or not). */
+  public static Optional<Holder> read(StorageDriver driver) throws IOException {
+    return driver.getContent(PATH).flatMap(Holder::decode);
+  }
+
+  /** A default owner id: process id, host and a random part (one per collector instance). */
+  public static String newOwnerId() {
+    return ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public String owner() {
+    return owner;
+  }
+
+  /**
+   * Extends the lease by its time to live, if it is still ours; otherwise marks it {@link #lost()}
+   * and returns false. Synchronised with {@link #close()}, so a renewal never brings a released
+   * lease back.
+   */
+  public synchronized boolean renew() throws IOException {
+    if (lost || closed) {
+      return false;
+    }
+    Optional<Holder> current = read(driver);
+    if (current.isEmpty() || !current.get().owner().equals(owner)) {
+      lost = true;
+      return false;
+    }
+    write();
+    return true;
+  }
+
+  /** True once another owner was seen holding the lease: the job must stop deleting. */
+  public boolean lost() {
+    return lost;
+  }
+
+  /** Releases the lease if it is still ours. */
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Optional<Holder> current = read(driver);
+    if (current.isPresent() && current.get().owner().equals(owner)) {
+      driver.delete(PATH);
+    }
+  }
+
+  private void write() throws IOException {
+    driver.putContent(PATH, new Holder(owner, clock.instant().plus(ttl)).encode());
+  }
+
+  private static void sleep(Duration d) throws InterruptedIOException {
+    if (d.isZero() || d.isNegative()) {
+      return;
+    }
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while taking the garbage collection lease");
+    }
+  }
+}

@@ -1,0 +1,510 @@
+package io.wharf.storage.gc;
+
+import static io.wharf.storage.gc.Images.assertPullsIntact;
+import static io.wharf.storage.gc.Images.blobPath;
+import static io.wharf.storage.gc.Images.pushImage;
+import static io.wharf.storage.gc.Images.random;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.core.gc.GarbageCollector;
+import io.wharf.core.gc.GcLease;
+import io.wharf.core.gc.GcReport;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Tag;
+import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.repository.Referrer;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.upload.Chunk;
+import io.wharf.core.upload.UploadSession;
+import io.wharf.storage.gc.Images.Pushed;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The garbage collector's behaviour, run by every driver's subclass. Ages are controlled with the
+ * collector's clock ({@link #later()}: everything in storage looks two hours old) or with short
+ * real sleeps where the test is about time itself.
+ */
+abstract class GarbageCollectorContract {
+  static final ImageName APP = ImageName.of("team/app");
+  static final ImageName OTHER = ImageName.of("library/base");
+
+  protected StorageDriver driver;
+  final Random rnd = new Random(42);
+
+  protected abstract StorageDriver newDriver() throws IOException;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    driver = newDriver();
+  }
+
+  HostedRepository repo(String namespace) {
+    return HostedRepository.builder(namespace == null ? "hosted" : namespace, driver)
+        .namespace(namespace)
+        .metadataCacheTtl(Duration.ZERO)
+        .build();
+  }
+
+  GarbageCollector.Builder gc() {
+    return GarbageCollector.builder(driver).leaseSettle(Duration.ZERO);
+  }
+
+  /** A clock two hours ahead: every blob, link and upload in storage is older than the default grace. */
+  static Clock later() {
+    return Clock.offset(Clock.systemUTC(), Duration.ofHours(2));
+  }
+
+  List<byte[]> layers(int n, int size) {
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(random(rnd, size));
+    }
+    return out;
+  }
+
+  // ---- what is kept
+
+  @Test
+  void run_taggedImagesInEveryNamespace_surviveWithEveryBlob_orphanGoes() throws Exception {
+    HostedRepository a = repo("hosted-a");
+    HostedRepository b = repo("hosted-b");
+    HostedRepository plain = repo(null);
+    Pushed pa = pushImage(a, APP, "1.0", layers(2, 1000), rnd);
+    Pushed pb = pushImage(b, OTHER, "latest", layers(3, 500), rnd);
+    Pushed pc = pushImage(plain, ImageName.of("nested/deep/name"), "v1", layers(1, 100), rnd);
+    byte[] orphan = random(rnd, 777);
+    Digest o = Images.upload(a, APP, orphan); // uploaded, linked, never referenced
+
+    GcReport report = gc().clock(later()).build().run();
+
+    assertThat(report.blobsDeleted()).isEqualTo(1);
+    assertThat(report.bytesDeleted()).isEqualTo(777);
+    assertThat(report.deletedSample()).containsExactly(o.value());
+    assertThat(report.blobsMarked()).isEqualTo(pa.blobs().size() + pb.blobs().size() + pc.blobs().size());
+    assertThat(assertPullsIntact(a, APP, Tag.of("1.0"))).containsExactlyInAnyOrderElementsOf(pa.blobs());
+    assertThat(assertPullsIntact(b, OTHER, Tag.of("latest"))).containsExactlyInAnyOrderElementsOf(pb.blobs());
+    assertPullsIntact(plain, ImageName.of("nested/deep/name"), Tag.of("v1"));
+    assertThat(a.getBlob(APP, o)).isEmpty();
+    assertThat(driver.stat(blobPath(o))).isEmpty();
+    assertThat(Images.storedBlobs(driver)).doesNotContain(o);
+  }
+
+  @Test
+  void run_sharedLayers_stayWhileOneImageStillUsesThem() throws Exception {
+    HostedRepository repo = repo(null);
+    List<byte[]> shared = layers(2, 400);
+    Pushed one = pushImage(repo, APP, "1", shared, rnd);
+    Pushed two = pushImage(repo, OTHER, "2", shared, rnd);
+    repo.deleteManifest(APP, one.manifest());
+
+    GcReport report = gc().clock(later()).build().run();
+
+    assertPullsIntact(repo, OTHER, Tag.of("2"));
+    // Only APP's manifest and its own config went; the shared layers are still OTHER's.
+    assertThat(report.blobsDeleted()).isEqualTo(2);
+    assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(two.blobs());
+  }
+
+  @Test
+  void run_untaggedManifests_surviveUnlessDeleteUntagged() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed tagged = pushImage(repo, APP, "stable", layers(1, 300), rnd);
+    Pushed untagged = pushImage(repo, APP, null, layers(2, 300), rnd);
+
+    GcReport keep = gc().clock(later()).build().run();
+
+    assertThat(keep.blobsDeleted()).isZero();
+    assertThat(keep.manifestsUntagged()).isZero();
+    assertPullsIntact(repo, APP, untagged.manifest());
+
+    GcReport drop = gc().clock(later()).deleteUntagged(true).build().run();
+
+    assertThat(drop.manifestsUntagged()).isEqualTo(1);
+    assertThat(repo.getManifest(APP, untagged.manifest())).isEmpty();
+    assertThat(drop.blobsDeleted()).isEqualTo(untagged.blobs().size()); // manifest, config, 2 layers
+    assertPullsIntact(repo, APP, Tag.of("stable"));
+    assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(tagged.blobs());
+  }
+
+  @Test
+  void run_deleteUntagged_keepsYoungUntaggedManifests() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed untagged = pushImage(repo, APP, null, layers(1, 300), rnd); // a multi-arch push half done
+
+    GcReport report = gc().deleteUntagged(true).build().run(); // real clock: it is seconds old
+
+    assertThat(report.manifestsUntagged()).isZero();
+    assertThat(report.blobsDeleted()).isZero();
+    assertPullsIntact(repo, APP, untagged.manifest());
+  }
+
+  @Test
+  void run_index_keepsItsChildrenAndTheirBlobs_evenWhenUntaggedAreDeleted() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed amd64 = pushImage(repo, APP, null, layers(2, 200), rnd);
+    Pushed arm64 = pushImage(repo, APP, null, layers(2, 200), rnd);
+    Pushed index = Images.pushIndex(repo, APP, "multi", List.of(amd64, arm64));
+    Pushed stray = pushImage(repo, APP, null, layers(1, 200), rnd);
+
+    GcReport report = gc().clock(later()).deleteUntagged(true).build().run();
+
+    assertThat(assertPullsIntact(repo, APP, Tag.of("multi"))).containsExactlyInAnyOrderElementsOf(index.blobs());
+    assertPullsIntact(repo, APP, amd64.manifest());
+    assertThat(report.manifestsUntagged()).isEqualTo(1);
+    assertThat(repo.getManifest(APP, stray.manifest())).isEmpty();
+    assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(index.blobs());
+  }
+
+  @Test
+  void run_referrersOfKeptManifests_survive_referrersOfDroppedOnesGo() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed image = pushImage(repo, APP, "1.0", layers(1, 200), rnd);
+    Pushed signature = Images.pushReferrer(repo, APP, image.descriptor(), rnd);
+    Pushed sbomOfSignature = Images.pushReferrer(repo, APP, signature.descriptor(), rnd);
+    Pushed untagged = pushImage(repo, APP, null, layers(1, 200), rnd);
+    Pushed orphanSignature = Images.pushReferrer(repo, APP, untagged.descriptor(), rnd);
+
+    GcReport report = gc().clock(later()).deleteUntagged(true).build().run();
+
+    assertPullsIntact(repo, APP, signature.manifest());
+    assertPullsIntact(repo, APP, sbomOfSignature.manifest());
+    assertThat(repo.referrers(APP, image.manifest(), null)).extracting(r -> r.descriptor().digest())
+        .containsExactly(signature.manifest());
+    assertThat(report.manifestsUntagged()).isEqualTo(2);
+    assertThat(repo.getManifest(APP, untagged.manifest())).isEmpty();
+    assertThat(repo.getManifest(APP, orphanSignature.manifest())).isEmpty();
+    List<Referrer> gone = repo.referrers(APP, untagged.manifest(), null);
+    assertThat(gone).isEmpty();
+    Set<Digest> kept = new HashSet<>(image.blobs());
+    kept.addAll(signature.blobs());
+    kept.addAll(sbomOfSignature.blobs());
+    assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(kept);
+  }
+
+  // ---- grace period, dry run, uploads
+
+  @Test
+  void run_orphanOlderThanGrace_goes_youngerOneStays() throws Exception {
+    HostedRepository repo = repo(null);
+    Digest old = Images.upload(repo, APP, random(rnd, 100));
+    Thread.sleep(1300); // past the grace period and the (minimum) link window
+    Digest young = Images.upload(repo, APP, random(rnd, 100));
+
+    GcReport report = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build().run();
+
+    assertThat(report.deletedSample()).containsExactly(old.value());
+    assertThat(driver.stat(blobPath(old))).isEmpty();
+    assertThat(repo.getBlob(APP, young)).isPresent();
+  }
+
+  @Test
+  void run_defaultGrace_keepsBlobsOfAPushInProgress() throws Exception {
+    HostedRepository repo = repo(null);
+    Digest layer = Images.upload(repo, APP, random(rnd, 100)); // its manifest is not pushed yet
+
+    GcReport report = gc().build().run();
+
+    assertThat(report.blobsDeleted()).isZero();
+    assertThat(repo.getBlob(APP, layer)).isPresent();
+  }
+
+  @Test
+  void run_dryRun_deletesNothing_reportsWhatWouldGo() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed kept = pushImage(repo, APP, "1", layers(1, 100), rnd);
+    Pushed untagged = pushImage(repo, APP, null, layers(1, 1000), rnd);
+    Digest orphan = Images.upload(repo, APP, random(rnd, 5000));
+    UploadSession stale = repo.startUpload(APP);
+    Set<Digest> before = Images.storedBlobs(driver);
+
+    GcReport report = gc().clock(later()).dryRun(true).deleteUntagged(true)
+        .purgeUploadsAfter(Duration.ofHours(1)).build().run();
+
+    assertThat(report.dryRun()).isTrue();
+    assertThat(report.manifestsUntagged()).isEqualTo(1);
+    assertThat(report.uploadsPurged()).isEqualTo(1);
+    assertThat(report.blobsDeleted()).isEqualTo(untagged.blobs().size() + 1);
+    long untaggedBytes = 0;
+    for (Digest d : untagged.blobs()) {
+      untaggedBytes += driver.stat(blobPath(d)).orElseThrow().size();
+    }
+    assertThat(report.bytesDeleted()).isEqualTo(untaggedBytes + 5000);
+    assertThat(report.deletedSample()).contains(orphan.value());
+    assertThat(Images.storedBlobs(driver)).isEqualTo(before);
+    assertPullsIntact(repo, APP, untagged.manifest());
+    assertPullsIntact(repo, APP, kept.manifest());
+    assertThat(repo.uploadStatus(APP, stale.id())).isNotNull();
+    assertThat(report.toString()).contains("dry run").contains("(" + report.bytesDeleted() + " bytes)");
+  }
+
+  @Test
+  void run_purgeUploads_removesOnlyStaleUploads() throws Exception {
+    HostedRepository repo = repo(null);
+    UploadSession stale = repo.startUpload(APP);
+    repo.appendUpload(APP, stale.id(), new ByteArrayInputStream(random(rnd, 50)), Chunk.STREAMED);
+    UploadSession onlyUpload = repo.startUpload(ImageName.of("fresh/image")); // an image with nothing else yet
+    Thread.sleep(400);
+    UploadSession active = repo.startUpload(APP);
+
+    GcReport report = gc().purgeUploadsAfter(Duration.ofMillis(250)).build().run();
+
+    assertThat(report.uploadsPurged()).isEqualTo(2);
+    assertThatThrownBy(() -> repo.uploadStatus(APP, stale.id()))
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
+    assertThatThrownBy(() -> repo.uploadStatus(ImageName.of("fresh/image"), onlyUpload.id()))
+        .isInstanceOf(RegistryException.class);
+    assertThat(repo.uploadStatus(APP, active.id()).id()).isEqualTo(active.id());
+
+    GcReport withoutOption = gc().clock(later()).build().run();
+    assertThat(withoutOption.uploadsPurged()).isZero();
+    assertThat(repo.uploadStatus(APP, active.id()).id()).isEqualTo(active.id());
+  }
+
+  // ---- safety while serving
+
+  /**
+   * The race the class comment describes: a manifest pushed after the mark that references an old,
+   * unreferenced blob its image still links. The push happens exactly between mark and sweep
+   * (when the collector starts listing blobs); the blob must survive and the image pull intact.
+   */
+  @Test
+  void run_manifestPushedAfterTheMark_referencingAnOldUnreferencedBlob_keepsIt() throws Exception {
+    HostedRepository repo = repo(null);
+    List<byte[]> base = layers(2, 300);
+    Pushed first = pushImage(repo, APP, null, base, rnd);
+    repo.deleteManifest(APP, first.manifest()); // the base layers are unreferenced but still linked
+    Thread.sleep(1300); // older than BlobStore.LINK_REFRESH_AFTER and the link window below
+
+    AtomicBoolean pushed = new AtomicBoolean();
+    List<Pushed> second = new ArrayList<>();
+    StorageDriver hooked = new HookedDriver(driver, path -> {
+      if (path.equals("/docker/registry/v2/blobs") && pushed.compareAndSet(false, true)) {
+        second.add(pushImage(repo, APP, "2.0", base, rnd)); // HEAD finds the layers: no upload
+      }
+    });
+    GcReport report = GarbageCollector.builder(hooked).leaseSettle(Duration.ZERO).grace(Duration.ZERO)
+        .linkWindow(Duration.ofSeconds(1)).build().run();
+
+    assertThat(pushed).isTrue();
+    assertPullsIntact(repo, APP, Tag.of("2.0"));
+    // 2: the base layers. S3's one-second timestamps can make the second push's own new blobs
+    // (written after the mark, with grace 0) look old too; their fresh links keep them the same way.
+    assertThat(report.blobsKeptRelinked()).isBetween(2L, 4L);
+    assertThat(report.blobsDeleted()).isEqualTo(2); // the first manifest and its config
+  }
+
+  @Test
+  void run_crashedRunsTrash_isRestoredFirst() throws Exception {
+    HostedRepository repo = repo(null);
+    Pushed image = pushImage(repo, APP, "1", layers(1, 100), rnd);
+    Digest layer = image.blobs().get(2);
+    driver.move(blobPath(layer), "/docker/registry/v2/_wharf/gc-trash/sha256-" + layer.hex());
+
+    gc().clock(later()).build().run();
+
+    assertPullsIntact(repo, APP, Tag.of("1"));
+  }
+
+  // ---- the lease
+
+  @Test
+  void lease_keepsASecondCollectorOut_untilItExpires() throws Exception {
+    GcLease held = GcLease.acquire(driver, "node-a", Duration.ofMillis(500), Duration.ZERO, Clock.systemUTC());
+
+    assertThatThrownBy(() -> gc().owner("node-b").build().run())
+        .isInstanceOf(GcLease.HeldException.class).hasMessageContaining("node-a");
+
+    Thread.sleep(600); // node-a stalled: never renewed
+    GcReport report = gc().owner("node-b").build().run();
+    assertThat(report).isNotNull();
+    assertThat(held.renew()).isFalse();
+    assertThat(held.lost()).isTrue();
+    assertThat(GcLease.read(driver)).isEmpty(); // node-b released it at the end
+  }
+
+  @Test
+  void lease_twoNodesStartingTogether_onlyOneRuns() throws Exception {
+    pushImage(repo(null), APP, "1", layers(1, 100), rnd);
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<GcReport>> runs = new ArrayList<>();
+      for (String node : List.of("node-a", "node-b")) {
+        GarbageCollector c = GarbageCollector.builder(driver).owner(node).leaseSettle(Duration.ofMillis(300)).build();
+        runs.add(pool.submit(() -> {
+          go.await();
+          return c.run();
+        }));
+      }
+      go.countDown();
+      int ran = 0;
+      int refused = 0;
+      for (Future<GcReport> f : runs) {
+        try {
+          f.get(10, TimeUnit.SECONDS);
+          ran++;
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertThat(e.getCause()).isInstanceOf(GcLease.HeldException.class);
+          refused++;
+        }
+      }
+      assertThat(ran).isEqualTo(1);
+      assertThat(refused).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void lease_isRenewedWhileRunning() throws Exception {
+    GcLease lease = GcLease.acquire(driver, "node-a", Duration.ofMillis(300), Duration.ZERO, Clock.systemUTC());
+    Thread.sleep(150);
+    assertThat(lease.renew()).isTrue();
+    Thread.sleep(200); // past the first expiry, within the renewed one
+    assertThatThrownBy(() -> gc().owner("node-b").build().run()).isInstanceOf(GcLease.HeldException.class);
+    lease.close();
+    assertThat(gc().owner("node-b").build().run()).isNotNull();
+  }
+
+  // ---- stress
+
+  /**
+   * Pushes, pulls, deletes and orphan uploads from three threads while the collector runs again and
+   * again with a one-second grace period; then every tag pulls intact and no unreachable blob
+   * older than that remains.
+   */
+  @Test
+  @Timeout(60)
+  void stress_pushPullDeleteAndGcInterleaved_tagsPullIntact_noGarbageLeft() throws Exception {
+    HostedRepository repo = repo(null);
+    List<byte[]> base = layers(4, 1024);
+    int workers = 3;
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+    List<Map<String, Digest>> expected = new ArrayList<>();
+    AtomicInteger retries = new AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      ImageName image = ImageName.of("stress/w" + w);
+      Map<String, Digest> tags = new ConcurrentHashMap<>();
+      expected.add(tags);
+      Random r = new Random(w);
+      threads.add(new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            int op = r.nextInt(10);
+            if (op < 6) {
+              String tag = "t" + r.nextInt(4);
+              List<byte[]> layers = new ArrayList<>();
+              layers.add(base.get(r.nextInt(base.size())));
+              layers.add(random(r, 200 + r.nextInt(800)));
+              Pushed p = pushWithRetry(repo, image, tag, layers, r, retries);
+              tags.put(tag, p.manifest());
+              assertPullsIntact(repo, image, Tag.of(tag));
+            } else if (op < 8 && !tags.isEmpty()) {
+              String tag = new ArrayList<>(tags.keySet()).get(r.nextInt(tags.size()));
+              Digest d = tags.get(tag);
+              repo.deleteManifest(image, d); // its tags go with it
+              tags.values().removeIf(d::equals);
+            } else if (op < 9) {
+              Images.upload(repo, image, random(r, 300)); // never referenced
+            } else if (!tags.isEmpty()) {
+              String tag = new ArrayList<>(tags.keySet()).get(r.nextInt(tags.size()));
+              assertPullsIntact(repo, image, Tag.of(tag));
+            }
+          }
+        } catch (Throwable t) {
+          errors.add(t);
+        }
+      }, "stress-" + w));
+    }
+    AtomicInteger runs = new AtomicInteger();
+    AtomicLong deleted = new AtomicLong();
+    Thread collector = new Thread(() -> {
+      // A grace period as short as the link window: it only has to cover a manifest's bytes being
+      // written just before a run starts and its revision link just after the run's link walk.
+      GarbageCollector gc = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build();
+      try {
+        while (!stop.get()) {
+          deleted.addAndGet(gc.run().blobsDeleted());
+          runs.incrementAndGet();
+        }
+      } catch (Throwable t) {
+        errors.add(t);
+      }
+    }, "stress-gc");
+    threads.forEach(Thread::start);
+    collector.start();
+    Thread.sleep(3500);
+    stop.set(true);
+    for (Thread t : threads) {
+      t.join(20_000);
+    }
+    collector.join(20_000);
+    assertThat(errors).isEmpty();
+    assertThat(runs.get()).isGreaterThan(1);
+
+    Thread.sleep(1100); // every blob and link older than the grace period and the link window
+    GcReport last = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build().run();
+    deleted.addAndGet(last.blobsDeleted());
+    assertThat(deleted.get()).isPositive();
+
+    Set<Digest> reachable = new HashSet<>();
+    for (int w = 0; w < workers; w++) {
+      ImageName image = ImageName.of("stress/w" + w);
+      for (Map.Entry<String, Digest> tag : expected.get(w).entrySet()) {
+        assertThat(repo.getManifest(image, Tag.of(tag.getKey())).orElseThrow().digest()).isEqualTo(tag.getValue());
+        reachable.addAll(assertPullsIntact(repo, image, Tag.of(tag.getKey())));
+      }
+      // Untagged manifests that were not deleted are kept (deleteUntagged is off): reachable too.
+      for (String alg : driver.list("/docker/registry/v2/repositories/stress/w" + w + "/_manifests/revisions")) {
+        for (String hex : driver.list(alg)) {
+          reachable.addAll(assertPullsIntact(repo, image, new Digest(Images.last(alg), Images.last(hex))));
+        }
+      }
+    }
+    assertThat(Images.storedBlobs(driver)).as("blobs left after the last run (%d runs, %d retries)", runs.get(),
+        retries.get()).isEqualTo(reachable);
+  }
+
+  /** As a client: upload what the image lacks, push the manifest, start over on MANIFEST_BLOB_UNKNOWN. */
+  static Pushed pushWithRetry(HostedRepository repo, ImageName image, String tag, List<byte[]> layers, Random r,
+      AtomicInteger retries) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return pushImage(repo, image, tag, layers, r);
+      } catch (RegistryException e) {
+        if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt == 5) {
+          throw e;
+        }
+        retries.incrementAndGet();
+      }
+    }
+  }
+}
