@@ -213,10 +213,12 @@ abstract class GarbageCollectorContract {
   void run_orphanOlderThanGrace_goes_youngerOneStays() throws Exception {
     HostedRepository repo = repo(null);
     Digest old = Images.upload(repo, APP, random(rnd, 100));
-    Thread.sleep(1300); // past the grace period and the (minimum) link window
+    // past the grace period and the link window; the grace is 2 s because S3 keeps modification
+    // times in whole seconds, which can make the young blob look up to a second older
+    Thread.sleep(3200);
     Digest young = Images.upload(repo, APP, random(rnd, 100));
 
-    GcReport report = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build().run();
+    GcReport report = gc().grace(Duration.ofSeconds(2)).linkWindow(Duration.ofSeconds(1)).build().run();
 
     assertThat(report.deletedSample()).containsExactly(old.value());
     assertThat(driver.stat(blobPath(old))).isEmpty();
@@ -447,9 +449,10 @@ abstract class GarbageCollectorContract {
     AtomicInteger runs = new AtomicInteger();
     AtomicLong deleted = new AtomicLong();
     Thread collector = new Thread(() -> {
-      // A grace period as short as the link window: it only has to cover a manifest's bytes being
-      // written just before a run starts and its revision link just after the run's link walk.
-      GarbageCollector gc = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build();
+      // A short grace period: it only has to cover a manifest's bytes being written just before a
+      // run starts and its revision link just after the run's link walk; 2 s rather than 1 because
+      // S3 keeps modification times in whole seconds.
+      GarbageCollector gc = gc().grace(Duration.ofSeconds(2)).linkWindow(Duration.ofSeconds(1)).build();
       try {
         while (!stop.get()) {
           deleted.addAndGet(gc.run().blobsDeleted());
