@@ -36,6 +36,9 @@ final class BlobFetch {
   private long written;
   private boolean done;
   private boolean spoolDeleted;
+  /** Bytes appended since the last fsync; touched by the download thread only. */
+  private long unsynced;
+  private static final long SYNC_EVERY = 32L * 1024 * 1024;
   private IOException failure;
 
   BlobFetch(Digest digest, long size, Path spoolDir, Duration stallTimeout, ImageName image) throws IOException {
@@ -54,6 +57,13 @@ final class BlobFetch {
     ByteBuffer buf = ByteBuffer.wrap(b, off, len);
     while (buf.hasRemaining()) {
       spoolOut.write(buf);
+    }
+    // Flush to disk as the download goes, so that the fsync before the blob is committed (and
+    // before clients get the last byte) has little left to do.
+    unsynced += len;
+    if (unsynced >= SYNC_EVERY) {
+      spoolOut.force(false);
+      unsynced = 0;
     }
     synchronized (this) {
       written += len;
