@@ -128,22 +128,24 @@ final class BlobFetch {
 
   /** Waits for the end of the download (for clients that cannot stream, e.g. unknown size). */
   synchronized void awaitDone() throws IOException {
-    long deadline = System.nanoTime() + stallTimeout.toNanos();
-    long seen = written;
+    long seen = -1;
+    long deadline = 0;
     while (!done) {
-      long left = deadline - System.nanoTime();
-      if (written != seen) {
+      if (written != seen) { // progress restarts the stall clock
         seen = written;
         deadline = System.nanoTime() + stallTimeout.toNanos();
-      } else if (left <= 0) {
-        throw new IOException("upstream download of " + digest + " stalled");
       }
-      waitNanos(Math.max(left, 1_000_000));
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new IOException("upstream download of " + digest + " stalled for " + stallTimeout);
+      }
+      waitNanos(left);
     }
     if (failure != null) {
       throw failure;
     }
   }
+
 
   // ---- the clients' side
 

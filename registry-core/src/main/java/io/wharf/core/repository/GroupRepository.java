@@ -229,7 +229,7 @@ public final class GroupRepository implements Repository {
 
   /** A blob another member has: linked if the writable member's storage holds it, else copied. */
   private void adoptBlob(ImageName image, Digest digest) throws IOException {
-    if (writable instanceof HostedRepository hosted && hosted.linkIfStored(image, digest)) {
+    if (linkIfStored(image, digest)) {
       return;
     }
     for (Repository member : members) {
@@ -306,7 +306,9 @@ public final class GroupRepository implements Repository {
       if (member != target) {
         Optional<Blob> blob = member.getBlob(from, digest);
         if (blob.isPresent()) {
-          adoptFrom(image, blob.get());
+          if (!linkIfStored(image, digest)) {
+            copyBlob(image, blob.get());
+          }
           return target.getBlob(image, digest).map(Blob::descriptor);
         }
       }
@@ -314,11 +316,9 @@ public final class GroupRepository implements Repository {
     return Optional.empty();
   }
 
-  private void adoptFrom(ImageName image, Blob blob) throws IOException {
-    if (writable instanceof HostedRepository hosted && hosted.linkIfStored(image, blob.descriptor().digest())) {
-      return;
-    }
-    copyBlob(image, blob);
+  /** Links the blob into the writable member without copying, if its storage holds the bytes. */
+  private boolean linkIfStored(ImageName image, Digest digest) throws IOException {
+    return writable instanceof HostedRepository hosted && hosted.linkIfStored(image, digest);
   }
 
   @Override

@@ -91,7 +91,7 @@ public final class ManifestStore {
     driver.delete(layout.manifestRevisionDir(image, digest));
     if (m.get().subject().isPresent()) {
       Digest subject = m.get().subject().get().digest();
-      driver.delete(StorageLayoutPaths.parent(layout.referrerLink(image, subject, digest)));
+      driver.delete(layout.referrerDir(image, subject, digest));
     }
     return true;
   }

@@ -82,10 +82,6 @@ public final class StorageLayout {
     return imageRoot(image) + "/_layers/" + d.algorithm() + "/" + d.hex();
   }
 
-  public String layersDir(ImageName image) {
-    return imageRoot(image) + "/_layers";
-  }
-
   public String manifestRevisionLink(ImageName image, Digest d) {
     return manifestRevisionsDir(image) + "/" + d.algorithm() + "/" + d.hex() + "/link";
   }
@@ -135,8 +131,12 @@ public final class StorageLayout {
     return imageRoot(image) + "/_referrers/" + subject.algorithm() + "/" + subject.hex();
   }
 
+  public String referrerDir(ImageName image, Digest subject, Digest referrer) {
+    return referrersDir(image, subject) + "/" + referrer.algorithm() + "/" + referrer.hex();
+  }
+
   public String referrerLink(ImageName image, Digest subject, Digest referrer) {
-    return referrersDir(image, subject) + "/" + referrer.algorithm() + "/" + referrer.hex() + "/link";
+    return referrerDir(image, subject, referrer) + "/link";
   }
 
   /** The last segment of a path. */

@@ -92,19 +92,6 @@ final class Exchange {
     }
   }
 
-  /** Long value of a request header, or -1 if absent; 400 if present and not a number. */
-  long longHeader(String name) {
-    String v = req.getHeader(name);
-    if (v == null || v.isBlank()) {
-      return -1;
-    }
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw ErrorCode.SIZE_INVALID.exception(name + " is not a number: " + v);
-    }
-  }
-
   /**
    * Adds a {@code Warning: 299 - "text"} header for each warning repositories raised so far
    * (see {@link Warnings}). Called right before a response's headers are committed.
