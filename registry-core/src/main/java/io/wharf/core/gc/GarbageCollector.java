@@ -515,18 +515,9 @@ public final class GarbageCollector {
 
   /** The digests named by {@code <dir>/<alg>/<hex>} entries. */
   private List<Digest> digestsUnder(String dir) throws IOException {
-    List<Digest> out = new ArrayList<>();
-    for (String algDir : driver.list(dir)) {
-      String alg = StorageLayout.lastSegment(algDir);
-      for (String hexDir : driver.list(algDir)) {
-        Digest d = digest(alg, StorageLayout.lastSegment(hexDir));
-        if (d != null) {
-          out.add(d);
-        }
-      }
-    }
-    return out;
+    return StorageLayout.digestsUnder(driver, dir);
   }
+
 
   private Optional<Digest> readLink(String path) throws IOException {
     Optional<byte[]> content = driver.getContent(path);
@@ -542,16 +533,9 @@ public final class GarbageCollector {
   }
 
   private static Digest digest(String alg, String hex) {
-    if (!Digest.isSupportedAlgorithm(alg)) {
-      return null;
-    }
-    try {
-      // The constant, not the listed segment: one algorithm string for all marked digests.
-      return new Digest(Digest.SHA256.equals(alg) ? Digest.SHA256 : Digest.SHA512, hex);
-    } catch (RegistryException | IllegalArgumentException e) {
-      return null; // not a blob directory (a stray file, a temp name)
-    }
+    return StorageLayout.digest(alg, hex).orElse(null);
   }
+
 
   /**
    * Deletes a directory that a client may be writing into right now (a link rewritten by a push,

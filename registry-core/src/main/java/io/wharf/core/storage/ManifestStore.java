@@ -98,17 +98,9 @@ public final class ManifestStore {
 
   /** Digests of the manifests in {@code image} whose subject is {@code subject}. */
   public List<Digest> referrers(ImageName image, Digest subject) throws IOException {
-    List<Digest> out = new ArrayList<>();
-    for (String algDir : driver.list(layout.referrersDir(image, subject))) {
-      String alg = StorageLayout.lastSegment(algDir);
-      for (String hexDir : driver.list(algDir)) {
-        if (Digest.isSupportedAlgorithm(alg)) {
-          out.add(new Digest(alg, StorageLayout.lastSegment(hexDir)));
-        }
-      }
-    }
-    return out;
+    return StorageLayout.digestsUnder(driver, layout.referrersDir(image, subject));
   }
+
 
   static byte[] link(Digest digest) {
     return digest.value().getBytes(StandardCharsets.US_ASCII);

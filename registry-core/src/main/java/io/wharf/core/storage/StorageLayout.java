@@ -139,6 +139,34 @@ public final class StorageLayout {
     return referrerDir(image, subject, referrer) + "/link";
   }
 
+  /**
+   * The digests named by the {@code <dir>/<alg>/<hex>} directories under {@code dir} (revisions,
+   * referrers), skipping entries that are no digest of a supported algorithm (stray files).
+   */
+  public static java.util.List<Digest> digestsUnder(StorageDriver driver, String dir) throws java.io.IOException {
+    java.util.List<Digest> out = new java.util.ArrayList<>();
+    for (String algDir : driver.list(dir)) {
+      String alg = lastSegment(algDir);
+      for (String hexDir : driver.list(algDir)) {
+        digest(alg, lastSegment(hexDir)).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** The digest a storage directory names, if it is one of a supported algorithm. */
+  public static java.util.Optional<Digest> digest(String algorithm, String hex) {
+    if (!Digest.isSupportedAlgorithm(algorithm)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      // The constant, not the listed segment: one algorithm string for every digest read back.
+      return java.util.Optional.of(new Digest(Digest.SHA256.equals(algorithm) ? Digest.SHA256 : Digest.SHA512, hex));
+    } catch (RuntimeException e) {
+      return java.util.Optional.empty(); // not a digest directory (a stray file, a temp name)
+    }
+  }
+
   /** The last segment of a path. */
   public static String lastSegment(String path) {
     return path.substring(path.lastIndexOf('/') + 1);
