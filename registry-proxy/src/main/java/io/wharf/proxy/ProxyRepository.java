@@ -5,6 +5,7 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
+import io.wharf.core.lifecycle.AccessLog;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.model.Descriptor;
@@ -98,6 +99,8 @@ public final class ProxyRepository implements Repository, Closeable {
   private final ConcurrentMap<Digest, CompletableFuture<BlobFetch>> blobFetches = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, CompletableFuture<Optional<Manifest>>> manifestFetches = new ConcurrentHashMap<>();
   private final ExecutorService downloads;
+  /** Null unless pulls are recorded (for cache eviction by last use). */
+  private final AccessLog accessLog;
 
   private ProxyRepository(Builder b) {
     this.name = b.name;
@@ -115,6 +118,7 @@ public final class ProxyRepository implements Repository, Closeable {
     this.tags = new TagStore(driver, layout, Duration.ZERO);
     this.catalog = new Catalog(driver, layout);
     this.spoolDirectory = b.spoolDirectory;
+    this.accessLog = b.accessLog;
     this.stallTimeout = b.readTimeout;
     Ticker ticker = new Ticker() {
       @Override
@@ -172,6 +176,14 @@ public final class ProxyRepository implements Repository, Closeable {
   @Override
   public Optional<Manifest> getManifest(ImageName requested, Reference reference) throws IOException {
     ImageName image = upstreamName(requested);
+    Optional<Manifest> manifest = lookUpManifest(image, reference);
+    if (accessLog != null && manifest.isPresent()) {
+      accessLog.recordPull(image, reference); // under the cached name, as the evictor sees it
+    }
+    return manifest;
+  }
+
+  private Optional<Manifest> lookUpManifest(ImageName image, Reference reference) throws IOException {
     if (reference instanceof Digest digest) {
       Optional<Manifest> cached = manifests.get(image, digest);
       return cached.isPresent() ? cached : fetchManifest(image, digest);
@@ -563,6 +575,7 @@ public final class ProxyRepository implements Repository, Closeable {
     private Duration autoBlockInitial = Duration.ofSeconds(10);
     private Duration autoBlockMax = Duration.ofMinutes(10);
     private String namespace;
+    private AccessLog accessLog;
 
     private Builder(String name, StorageDriver driver, URI remoteUrl) {
       this.name = Objects.requireNonNull(name, "name");
@@ -647,7 +660,21 @@ public final class ProxyRepository implements Repository, Closeable {
       return this;
     }
 
+    /**
+     * Records manifest pulls in {@code accessLog}, for cache eviction by last use ({@code
+     * CacheEvictor}); the log must be built with this repository's namespace, and its owner
+     * flushes it. Default: none.
+     */
+    public Builder accessLog(AccessLog accessLog) {
+      this.accessLog = accessLog;
+      return this;
+    }
+
     public ProxyRepository build() {
+      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
+        throw new IllegalArgumentException("proxy repository " + name + " has namespace '"
+            + (namespace == null ? "" : namespace) + "' but its access log '" + accessLog.namespace() + "'");
+      }
       return new ProxyRepository(this);
     }
   }

@@ -1,5 +1,6 @@
 package io.wharf.proxy;
 
+import io.wharf.core.testing.MutableClock;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;

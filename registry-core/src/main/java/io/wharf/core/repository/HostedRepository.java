@@ -1,6 +1,10 @@
 package io.wharf.core.repository;
 
 import io.wharf.core.error.ErrorCode;
+import io.wharf.core.lifecycle.AccessLog;
+import io.wharf.core.lifecycle.Quota;
+import io.wharf.core.lifecycle.RepositoryQuota;
+import io.wharf.core.lifecycle.RepositoryUsage;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.model.Descriptor;
@@ -11,6 +15,7 @@ import io.wharf.core.model.Tag;
 import io.wharf.core.storage.BlobStore;
 import io.wharf.core.storage.Catalog;
 import io.wharf.core.storage.CheckedStorageDriver;
+import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.ManifestStore;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
@@ -50,6 +55,10 @@ public final class HostedRepository implements Repository {
   private final Catalog catalog;
   private final WritePolicy writePolicy;
   private final boolean allowLatestRedeploy;
+  /** Null unless pulls are recorded (for cleanup by last pull): then pulls pay nothing for it. */
+  private final AccessLog accessLog;
+  /** Null without a quota: then pushes take no detour at all. */
+  private final RepositoryQuota quota;
 
   private HostedRepository(Builder b) {
     this.name = b.name;
@@ -62,6 +71,9 @@ public final class HostedRepository implements Repository {
     this.catalog = new Catalog(driver, layout);
     this.writePolicy = b.writePolicy;
     this.allowLatestRedeploy = b.allowLatestRedeploy;
+    this.accessLog = b.accessLog;
+    this.quota = b.quota == null ? null
+        : new RepositoryQuota(name, b.quota, new RepositoryUsage(driver, layout, b.quota.rescanAfter()));
   }
 
   public static Builder builder(String name, StorageDriver driver) {
@@ -87,12 +99,24 @@ public final class HostedRepository implements Repository {
     return driver;
   }
 
+  /**
+   * The quota and its usage accounting, if {@link Builder#quota} set one: {@code
+   * quota().ifPresent(RepositoryQuota::refresh)} after garbage collection or cleanup.
+   */
+  public Optional<RepositoryQuota> quota() {
+    return Optional.ofNullable(quota);
+  }
+
   // ---- pull
 
   @Override
   public Optional<Manifest> getManifest(ImageName image, Reference reference) throws IOException {
     Optional<Digest> digest = reference instanceof Tag t ? tags.resolve(image, t) : Optional.of((Digest) reference);
-    return digest.isEmpty() ? Optional.empty() : manifests.get(image, digest.get());
+    Optional<Manifest> manifest = digest.isEmpty() ? Optional.empty() : manifests.get(image, digest.get());
+    if (accessLog != null && manifest.isPresent()) {
+      accessLog.recordPull(image, reference); // only hits: misses must not grow the log
+    }
+    return manifest;
   }
 
   @Override
@@ -147,7 +171,12 @@ public final class HostedRepository implements Repository {
     if (reference instanceof Tag tag) {
       requireTagWritable(image, tag, manifest.digest());
     }
-    manifests.put(image, manifest);
+    if (quota == null) {
+      manifests.put(image, manifest);
+    } else {
+      quota.store(manifests.exists(image, manifest.digest()) ? 0 : manifest.bytes().length,
+          () -> manifests.put(image, manifest));
+    }
     if (reference instanceof Tag tag) {
       tags.tag(image, tag, manifest.digest());
     }
@@ -167,6 +196,9 @@ public final class HostedRepository implements Repository {
     if (!manifests.delete(image, digest)) {
       throw ErrorCode.MANIFEST_UNKNOWN.exception("manifest " + digest + " is unknown in " + image);
     }
+    if (quota != null) {
+      quota.deleted();
+    }
     // As distribution does: tags that pointed at the deleted manifest go with it.
     for (String t : tags.list(image)) {
       Tag tag = Tag.of(t);
@@ -183,6 +215,9 @@ public final class HostedRepository implements Repository {
       throw ErrorCode.BLOB_UNKNOWN.exception("blob " + digest + " is unknown in " + image);
     }
     blobs.unlink(image, digest);
+    if (quota != null) {
+      quota.deleted();
+    }
   }
 
   @Override
@@ -200,14 +235,16 @@ public final class HostedRepository implements Repository {
   public UploadSession appendUpload(ImageName image, String uploadId, InputStream body, Chunk chunk)
       throws IOException {
     requireWritable();
-    return uploads.append(image, uploadId, body, chunk);
+    return quota == null ? uploads.append(image, uploadId, body, chunk)
+        : quota.append(uploads, image, uploadId, body, chunk);
   }
 
   @Override
   public Descriptor finishUpload(ImageName image, String uploadId, InputStream body, Chunk chunk, Digest digest)
       throws IOException {
     requireWritable();
-    return uploads.finish(image, uploadId, body, chunk, digest);
+    return quota == null ? uploads.finish(image, uploadId, body, chunk, digest)
+        : quota.finish(uploads, blobs, image, uploadId, body, chunk, digest);
   }
 
   @Override
@@ -225,6 +262,7 @@ public final class HostedRepository implements Repository {
     if (source.isEmpty()) {
       return Optional.empty();
     }
+    // No quota check: the source is an image of this repository, so its quota counts the blob already.
     blobs.link(image, digest);
     return Optional.of(source.get().descriptor());
   }
@@ -237,10 +275,15 @@ public final class HostedRepository implements Repository {
    */
   public boolean linkIfStored(ImageName image, Digest digest) throws IOException {
     requireWritable();
-    if (blobs.stat(digest).isEmpty()) {
+    Optional<FileInfo> stored = blobs.stat(digest);
+    if (stored.isEmpty()) {
       return false;
     }
-    blobs.link(image, digest);
+    if (quota == null) {
+      blobs.link(image, digest);
+    } else {
+      quota.store(blobs.isLinked(image, digest) ? 0 : stored.get().size(), () -> blobs.link(image, digest));
+    }
     return true;
   }
 
@@ -312,6 +355,8 @@ public final class HostedRepository implements Repository {
     private boolean allowLatestRedeploy;
     private Duration metadataCacheTtl = Duration.ofSeconds(5);
     private String namespace;
+    private Quota quota;
+    private AccessLog accessLog;
 
     private Builder(String name, StorageDriver driver) {
       this.name = Objects.requireNonNull(name, "name");
@@ -349,7 +394,31 @@ public final class HostedRepository implements Repository {
       return this;
     }
 
+    /**
+     * Limits what this repository stores (see {@link RepositoryQuota}): pushes over the hard
+     * limit are refused with {@code DENIED}, pushes over the soft limit get a warning. Default:
+     * none (null), and pushes pay nothing for the feature.
+     */
+    public Builder quota(Quota quota) {
+      this.quota = quota;
+      return this;
+    }
+
+    /**
+     * Records manifest pulls (by tag and by digest) in {@code accessLog}, for cleanup policies
+     * with {@code notPulledFor}; the log must be built with this repository's namespace, and its
+     * owner flushes it. Default: none (null), and pulls pay nothing for the feature.
+     */
+    public Builder accessLog(AccessLog accessLog) {
+      this.accessLog = accessLog;
+      return this;
+    }
+
     public HostedRepository build() {
+      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
+        throw new IllegalArgumentException("repository " + name + " has namespace '" + (namespace == null ? "" : namespace)
+            + "' but its access log '" + accessLog.namespace() + "'");
+      }
       return new HostedRepository(this);
     }
   }

@@ -21,6 +21,10 @@ import io.wharf.core.model.Tag;
  *     _uploads/&lt;id&gt;/startedat                       RFC 3339 start time
  *     _uploads/&lt;id&gt;/hashstates/…                    (distribution's resumable hash state; unused)
  *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
+ *   _wharf/                                          Wharf only; distribution never looks here
+ *     access/[&lt;namespace&gt;/]&lt;image name&gt;/
+ *       _tags/&lt;tag&gt;                                 when the tag was last pulled (RFC 3339)
+ *       _digests/&lt;alg&gt;/&lt;hex&gt;                        when the manifest was last pulled by digest
  * </pre>
  *
  * <p>A blob is visible in an image only through a link; the bytes under {@code blobs/} are shared
@@ -39,8 +43,10 @@ public final class StorageLayout {
   private static final String ROOT = "/docker/registry/v2";
   private static final String BLOBS = ROOT + "/blobs";
   private static final String REPOSITORIES = ROOT + "/repositories";
+  private static final String ACCESS = ROOT + "/_wharf/access";
 
   private final String imagesRoot;
+  private final String accessRoot;
 
   /** The layout of a repository alone on its storage: distribution's, unchanged. */
   public StorageLayout() {
@@ -49,7 +55,9 @@ public final class StorageLayout {
 
   /** The layout of a repository that keeps its images under {@code namespace} (null or empty: none). */
   public StorageLayout(String namespace) {
-    this.imagesRoot = namespace == null || namespace.isEmpty() ? REPOSITORIES : REPOSITORIES + "/" + namespace;
+    boolean none = namespace == null || namespace.isEmpty();
+    this.imagesRoot = none ? REPOSITORIES : REPOSITORIES + "/" + namespace;
+    this.accessRoot = none ? ACCESS : ACCESS + "/" + namespace;
   }
 
   /** The directory that holds the images of this layout's repository; the catalog walks it. */
@@ -79,7 +87,12 @@ public final class StorageLayout {
   }
 
   public String layerDir(ImageName image, Digest d) {
-    return imageRoot(image) + "/_layers/" + d.algorithm() + "/" + d.hex();
+    return layersDir(image) + "/" + d.algorithm() + "/" + d.hex();
+  }
+
+  /** {@code <image>/_layers}: one {@code <alg>/<hex>/link} per blob visible in the image. */
+  public String layersDir(ImageName image) {
+    return imageRoot(image) + "/_layers";
   }
 
   public String manifestRevisionLink(ImageName image, Digest d) {
@@ -137,6 +150,20 @@ public final class StorageLayout {
 
   public String referrerLink(ImageName image, Digest subject, Digest referrer) {
     return referrerDir(image, subject, referrer) + "/link";
+  }
+
+  /**
+   * Where {@code io.wharf.core.lifecycle.AccessLog} keeps when {@code image:tag} was last pulled.
+   * {@code _tags} and {@code _digests} start with {@code _}, which no image name component does, so
+   * nested image names ({@code team/app}, {@code team/app/tools}) never collide.
+   */
+  public String accessTagRecord(ImageName image, Tag tag) {
+    return accessRoot + "/" + image.value() + "/_tags/" + tag.value();
+  }
+
+  /** Where {@code io.wharf.core.lifecycle.AccessLog} keeps when {@code image@digest} was last pulled. */
+  public String accessDigestRecord(ImageName image, Digest d) {
+    return accessRoot + "/" + image.value() + "/_digests/" + d.algorithm() + "/" + d.hex();
   }
 
   /**

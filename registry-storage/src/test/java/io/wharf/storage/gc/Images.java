@@ -27,25 +27,25 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
-/** Pushes and pulls images through a {@link HostedRepository}, as a client would, for the GC tests. */
-final class Images {
+/** Pushes and pulls images through a {@link HostedRepository}, as a client would, for the GC and lifecycle tests. */
+public final class Images {
   private Images() {}
 
   /** A pushed manifest and every blob digest it needs (itself included). */
-  record Pushed(Digest manifest, long size, String mediaType, List<Digest> blobs) {
-    Descriptor descriptor() {
+  public record Pushed(Digest manifest, long size, String mediaType, List<Digest> blobs) {
+    public Descriptor descriptor() {
       return new Descriptor(mediaType, manifest, size);
     }
   }
 
-  static byte[] random(Random rnd, int size) {
+  public static byte[] random(Random rnd, int size) {
     byte[] b = new byte[size];
     rnd.nextBytes(b);
     return b;
   }
 
   /** Uploads {@code bytes} into {@code image} (always, even if it is there). */
-  static Digest upload(HostedRepository repo, ImageName image, byte[] bytes) throws IOException {
+  public static Digest upload(HostedRepository repo, ImageName image, byte[] bytes) throws IOException {
     UploadSession s = repo.startUpload(image);
     Digest d = Digest.sha256(bytes);
     repo.finishUpload(image, s.id(), new ByteArrayInputStream(bytes), Chunk.STREAMED, d);
@@ -53,7 +53,7 @@ final class Images {
   }
 
   /** Uploads {@code bytes} unless the image already serves them (the client's HEAD). */
-  static Digest ensure(HostedRepository repo, ImageName image, byte[] bytes) throws IOException {
+  public static Digest ensure(HostedRepository repo, ImageName image, byte[] bytes) throws IOException {
     Digest d = Digest.sha256(bytes);
     if (repo.getBlob(image, d).isEmpty()) {
       upload(repo, image, bytes);
@@ -62,7 +62,7 @@ final class Images {
   }
 
   /** An OCI image manifest with a config and {@code layers}, pushed as {@code ref} (a tag or null: by digest). */
-  static Pushed pushImage(HostedRepository repo, ImageName image, String tag, List<byte[]> layers, Random rnd)
+  public static Pushed pushImage(HostedRepository repo, ImageName image, String tag, List<byte[]> layers, Random rnd)
       throws IOException {
     byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"n\":" + rnd.nextLong() + "}")
         .getBytes(StandardCharsets.UTF_8);
@@ -81,7 +81,7 @@ final class Images {
   }
 
   /** An image manifest with a {@code subject} (a signature, an SBOM): a referrer. */
-  static Pushed pushReferrer(HostedRepository repo, ImageName image, Descriptor subject, Random rnd)
+  public static Pushed pushReferrer(HostedRepository repo, ImageName image, Descriptor subject, Random rnd)
       throws IOException {
     byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
     byte[] layer = random(rnd, 300);
@@ -96,7 +96,7 @@ final class Images {
   }
 
   /** An OCI index of {@code children}, pushed as {@code tag}. */
-  static Pushed pushIndex(HostedRepository repo, ImageName image, String tag, List<Pushed> children)
+  public static Pushed pushIndex(HostedRepository repo, ImageName image, String tag, List<Pushed> children)
       throws IOException {
     StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
         + "\",\"manifests\":[");
@@ -128,7 +128,7 @@ final class Images {
    * Pulls {@code ref} with everything it references (index children recursively), verifying
    * every digest; returns the digests pulled (manifests included).
    */
-  static Set<Digest> assertPullsIntact(HostedRepository repo, ImageName image, Reference ref) throws IOException {
+  public static Set<Digest> assertPullsIntact(HostedRepository repo, ImageName image, Reference ref) throws IOException {
     Set<Digest> seen = new HashSet<>();
     pull(repo, image, ref, seen);
     return seen;
@@ -155,7 +155,7 @@ final class Images {
     assertThat(repo.storage().stat(blobPath(m.get().digest()))).as("blob of manifest %s", m.get().digest()).isPresent();
   }
 
-  static void assertBlobIntact(HostedRepository repo, ImageName image, Digest d) throws IOException {
+  public static void assertBlobIntact(HostedRepository repo, ImageName image, Digest d) throws IOException {
     Optional<Blob> blob = repo.getBlob(image, d);
     assertThat(blob).as("blob %s of %s", d, image).isPresent();
     MessageDigest md = d.newMessageDigest();
@@ -170,12 +170,12 @@ final class Images {
     assertThat(Digest.of(d.algorithm(), md.digest())).as("content of blob %s", d).isEqualTo(d);
   }
 
-  static String blobPath(Digest d) {
+  public static String blobPath(Digest d) {
     return "/docker/registry/v2/blobs/" + d.algorithm() + "/" + d.hex().substring(0, 2) + "/" + d.hex() + "/data";
   }
 
   /** Every blob with data in storage. */
-  static Set<Digest> storedBlobs(StorageDriver driver) throws IOException {
+  public static Set<Digest> storedBlobs(StorageDriver driver) throws IOException {
     Set<Digest> out = new HashSet<>();
     for (String alg : driver.list("/docker/registry/v2/blobs")) {
       for (String prefix : driver.list(alg)) {
@@ -189,7 +189,7 @@ final class Images {
     return out;
   }
 
-  static String last(String path) {
+  public static String last(String path) {
     return path.substring(path.lastIndexOf('/') + 1);
   }
 }

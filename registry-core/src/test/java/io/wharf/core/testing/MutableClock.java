@@ -1,0 +1,44 @@
+package io.wharf.core.testing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+/** A clock tests move by hand, so ages, max ages and expiries are tested without sleeping. */
+public final class MutableClock extends Clock {
+  private volatile Instant now;
+
+  /** Starts at the real current time. */
+  public MutableClock() {
+    this(Instant.now());
+  }
+
+  public MutableClock(Instant start) {
+    this.now = start;
+  }
+
+  public void advance(Duration d) {
+    now = now.plus(d);
+  }
+
+  public void set(Instant instant) {
+    now = instant;
+  }
+
+  @Override
+  public Instant instant() {
+    return now;
+  }
+
+  @Override
+  public ZoneId getZone() {
+    return ZoneOffset.UTC;
+  }
+
+  @Override
+  public Clock withZone(ZoneId zone) {
+    return this;
+  }
+}
