@@ -1,0 +1,280 @@
+package io.wharf.core.lifecycle;
+
+import io.wharf.core.gc.GarbageCollector;
+import io.wharf.core.gc.GcLease;
+import io.wharf.core.gc.GcReport;
+import io.wharf.core.storage.StorageDriver;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The maintenance of one blob store, as one job: first its steps (the {@link CleanupJob}s of the
+ * hosted repositories on the store, the {@link CacheEvictor}s of its proxies), then an online
+ * {@link GarbageCollector} run that deletes what they left unreferenced and purges stale uploads,
+ * then the after-run hooks (quotas re-read their usage).
+ *
+ * <p>The whole job holds the store's {@link GcLease}, so across all nodes sharing the store one
+ * job runs at a time; a node that finds the lease held skips its run ({@link
+ * MaintenanceReport#skipped()}). The lease is renewed while the steps run and handed to the
+ * collector (same owner), which releases it at the end. Everything is safe while clients push
+ * and pull: the steps only remove tags and links, and the collector's grace period protects
+ * pushes in progress.
+ *
+ * <p>A dry run changes nothing: each step and the collector report what they would remove. The
+ * collector's dry run cannot see what the steps would have untagged, so its numbers are those of
+ * a collection right now.
+ */
+public final class MaintenanceJob {
+  private static final Logger LOG = LoggerFactory.getLogger(MaintenanceJob.class);
+  private static final ScheduledExecutorService RENEWER = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "wharf-maintenance-lease");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** One step before the collection; returns its report (its {@code toString} is the summary). */
+  public interface Step {
+    /** What the step does, for reports: {@code cleanup of docker-hosted}. */
+    String name();
+
+    Object run(boolean dryRun) throws IOException;
+  }
+
+  /** What a step does, given whether this is a dry run; returns its report. */
+  @FunctionalInterface
+  public interface Work {
+    Object run(boolean dryRun) throws IOException;
+  }
+
+  /** A step named {@code name} that does {@code work}. */
+  public static Step step(String name, Work work) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(work, "work");
+    return new Step() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public Object run(boolean dryRun) throws IOException {
+        return work.run(dryRun);
+      }
+    };
+  }
+
+  private final String store;
+  private final StorageDriver driver;
+  private final List<Step> steps;
+  private final boolean gc;
+  private final Duration grace;
+  private final boolean deleteUntagged;
+  private final Duration purgeUploadsAfter;
+  private final List<Runnable> afterRun;
+  private final Duration leaseTtl;
+  private final Duration leaseSettle;
+  private final Clock clock;
+
+  private MaintenanceJob(Builder b) {
+    this.store = b.store;
+    this.driver = b.driver;
+    this.steps = List.copyOf(b.steps);
+    this.gc = b.gc;
+    this.grace = b.grace;
+    this.deleteUntagged = b.deleteUntagged;
+    this.purgeUploadsAfter = b.purgeUploadsAfter;
+    this.afterRun = List.copyOf(b.afterRun);
+    this.leaseTtl = b.leaseTtl;
+    this.leaseSettle = b.leaseSettle;
+    this.clock = b.clock;
+  }
+
+  /** A job for the blob store named {@code store}, with the collector's defaults (grace 1 h). */
+  public static Builder builder(String store, StorageDriver driver) {
+    return new Builder(store, driver);
+  }
+
+  public String store() {
+    return store;
+  }
+
+  /** The names of the steps, in the order they run. */
+  public List<String> stepNames() {
+    return steps.stream().map(Step::name).toList();
+  }
+
+  /**
+   * Runs the job once. Never throws for a failed step: the report says which step failed and
+   * the job stops there (a cleanup that failed halfway leaves nothing inconsistent, and the next
+   * run continues).
+   */
+  public MaintenanceReport run(boolean dryRun) {
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    String owner = GcLease.newOwnerId();
+    List<MaintenanceReport.StepReport> done = new ArrayList<>();
+    GcReport gcReport = null;
+    String error = null;
+    GcLease lease;
+    try {
+      lease = GcLease.acquire(driver, owner, leaseTtl, leaseSettle, clock);
+    } catch (GcLease.HeldException e) {
+      LOG.info("maintenance of blob store {} skipped: {}", store, e.getMessage());
+      return new MaintenanceReport(store, dryRun, started, elapsed(t0), List.of(), null, null, e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      return new MaintenanceReport(store, dryRun, started, elapsed(t0), List.of(), null,
+          "could not take the lease: " + e, null);
+    }
+    long period = Math.max(10, leaseTtl.toMillis() / 3);
+    ScheduledFuture<?> renewal = RENEWER.scheduleAtFixedRate(() -> renew(lease), period, period, TimeUnit.MILLISECONDS);
+    try {
+      for (Step step : steps) {
+        if (lease.lost()) {
+          throw new IllegalStateException("the lease was taken by another node; stopping before " + step.name());
+        }
+        long s0 = System.nanoTime();
+        Object report = step.run(dryRun);
+        done.add(new MaintenanceReport.StepReport(step.name(), String.valueOf(report), sample(report), elapsed(s0)));
+        LOG.info("maintenance of blob store {}: {}: {}", store, step.name(), report);
+      }
+      if (gc) {
+        // Same owner: the collector takes the lease over and releases it when it is done.
+        gcReport = GarbageCollector.builder(driver)
+            .grace(grace)
+            .deleteUntagged(deleteUntagged)
+            .purgeUploadsAfter(purgeUploadsAfter)
+            .dryRun(dryRun)
+            .owner(owner)
+            .leaseTtl(leaseTtl)
+            .leaseSettle(Duration.ZERO)
+            .clock(clock)
+            .build()
+            .run();
+      }
+    } catch (IOException | RuntimeException e) {
+      error = (done.size() < steps.size() ? steps.get(done.size()).name() : "garbage collection") + " failed: " + e;
+      LOG.warn("maintenance of blob store {}: {}", store, error, e);
+    } finally {
+      renewal.cancel(false);
+      try {
+        lease.close();
+      } catch (IOException e) {
+        LOG.warn("could not release the maintenance lease of {}: {}", store, e.toString());
+      }
+    }
+    if (!dryRun) {
+      for (Runnable hook : afterRun) {
+        hook.run();
+      }
+    }
+    return new MaintenanceReport(store, dryRun, started, elapsed(t0), done, gcReport, error, null);
+  }
+
+  /** The tags or images a step's report names, for previews. */
+  private static List<String> sample(Object report) {
+    if (report instanceof CleanupReport c) {
+      return c.deletedSample();
+    }
+    if (report instanceof EvictionReport e) {
+      return e.evictedSample();
+    }
+    return List.of();
+  }
+
+  private void renew(GcLease lease) {
+    try {
+      lease.renew();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("could not renew the maintenance lease of {}: {}", store, e.toString());
+    }
+  }
+
+  private static Duration elapsed(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  public static final class Builder {
+    private final String store;
+    private final StorageDriver driver;
+    private final List<Step> steps = new ArrayList<>();
+    private boolean gc = true;
+    private Duration grace = Duration.ofHours(1);
+    private boolean deleteUntagged;
+    private Duration purgeUploadsAfter;
+    private final List<Runnable> afterRun = new ArrayList<>();
+    private Duration leaseTtl = Duration.ofMinutes(2);
+    private Duration leaseSettle = Duration.ofSeconds(2);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(String store, StorageDriver driver) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.driver = Objects.requireNonNull(driver, "driver");
+    }
+
+    /** Adds a step; steps run in the order they were added, before the collection. */
+    public Builder step(Step step) {
+      steps.add(Objects.requireNonNull(step));
+      return this;
+    }
+
+    /** Whether the job ends with a garbage collection (default true). */
+    public Builder gc(boolean gc) {
+      this.gc = gc;
+      return this;
+    }
+
+    /** See {@link GarbageCollector.Builder#grace}. */
+    public Builder grace(Duration grace) {
+      this.grace = Objects.requireNonNull(grace);
+      return this;
+    }
+
+    /** See {@link GarbageCollector.Builder#deleteUntagged}. */
+    public Builder deleteUntagged(boolean deleteUntagged) {
+      this.deleteUntagged = deleteUntagged;
+      return this;
+    }
+
+    /** See {@link GarbageCollector.Builder#purgeUploadsAfter}; null keeps stale uploads. */
+    public Builder purgeUploadsAfter(Duration age) {
+      this.purgeUploadsAfter = age;
+      return this;
+    }
+
+    /** Runs after every run that was not a dry run, even a failed one (e.g. quotas re-read usage). */
+    public Builder afterRun(Runnable hook) {
+      afterRun.add(Objects.requireNonNull(hook));
+      return this;
+    }
+
+    /**
+     * How long the lease lasts without renewal, and how long to wait after writing it before
+     * checking that it is still ours (see {@link GcLease#acquire}); for tests.
+     */
+    public Builder lease(Duration ttl, Duration settle) {
+      this.leaseTtl = Objects.requireNonNull(ttl);
+      this.leaseSettle = Objects.requireNonNull(settle);
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    public MaintenanceJob build() {
+      return new MaintenanceJob(this);
+    }
+  }
+}

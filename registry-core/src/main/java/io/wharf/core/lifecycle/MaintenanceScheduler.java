@@ -1,0 +1,207 @@
+package io.wharf.core.lifecycle;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link MaintenanceJob}s on their {@link Schedule}s and on demand, at most one run per job
+ * at a time in this process (the job's lease keeps other nodes out), and keeps the last report of
+ * each. Every node of a cluster may run the same schedules: the node that takes a store's lease
+ * runs the job and the others skip it. Periodic hooks ({@link #every}) serve small chores such as
+ * flushing access logs.
+ */
+public final class MaintenanceScheduler implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MaintenanceScheduler.class);
+
+  /** A job and its schedule ({@code null}: on demand only); {@code dryRun} applies to scheduled runs. */
+  public record Entry(MaintenanceJob job, Schedule schedule, boolean dryRun) {
+    public Entry {
+      Objects.requireNonNull(job, "job");
+    }
+  }
+
+  /** What a caller can see of a job: its schedule, whether it runs now, its next and last run. */
+  public record Status(String store, String schedule, boolean running, Instant next, MaintenanceReport last,
+      List<String> steps) {}
+
+  private final Map<String, Slot> slots = new LinkedHashMap<>();
+  private final Clock clock;
+  private final ScheduledExecutorService timer;
+  private final ExecutorService runner;
+  private final List<Runnable> closeHooks = new ArrayList<>();
+  private volatile boolean closed;
+
+  private static final class Slot {
+    final Entry entry;
+    CompletableFuture<MaintenanceReport> running;
+    Instant next;
+    MaintenanceReport last;
+
+    Slot(Entry entry) {
+      this.entry = entry;
+    }
+  }
+
+  public MaintenanceScheduler(List<Entry> entries, Clock clock) {
+    this.clock = Objects.requireNonNull(clock);
+    for (Entry e : entries) {
+      if (slots.putIfAbsent(e.job().store(), new Slot(e)) != null) {
+        throw new IllegalArgumentException("two maintenance jobs for blob store " + e.job().store());
+      }
+    }
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("wharf-maintenance-timer"));
+    this.runner = Executors.newCachedThreadPool(daemon("wharf-maintenance"));
+  }
+
+  public MaintenanceScheduler(List<Entry> entries) {
+    this(entries, Clock.systemUTC());
+  }
+
+  /** Arms every scheduled job. */
+  public synchronized MaintenanceScheduler start() {
+    for (Slot slot : slots.values()) {
+      if (slot.entry.schedule() != null) {
+        arm(slot, clock.instant());
+      }
+    }
+    return this;
+  }
+
+  /** Runs {@code chore} every {@code period} until closed; failures are logged, not fatal. */
+  public void every(Duration period, String name, Chore chore) {
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        chore.run();
+      } catch (Exception | Error e) {
+        LOG.warn("{} failed: {}", name, e.toString());
+      }
+    }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs {@code hook} when the scheduler is closed (e.g. a last flush). */
+  public synchronized void atClose(Runnable hook) {
+    closeHooks.add(Objects.requireNonNull(hook));
+  }
+
+  /** A periodic chore. */
+  @FunctionalInterface
+  public interface Chore {
+    void run() throws Exception;
+  }
+
+  /** The stores that have a job. */
+  public synchronized List<String> stores() {
+    return List.copyOf(slots.keySet());
+  }
+
+  /**
+   * Starts a run of {@code store}'s job now, or returns the run already in progress on this
+   * node. Empty if the store has no job.
+   */
+  public synchronized Optional<CompletableFuture<MaintenanceReport>> runNow(String store, boolean dryRun) {
+    Slot slot = slots.get(store);
+    if (slot == null) {
+      return Optional.empty();
+    }
+    return Optional.of(launch(slot, dryRun));
+  }
+
+  /** True if {@code store}'s job is running on this node. */
+  public synchronized boolean running(String store) {
+    Slot slot = slots.get(store);
+    return slot != null && slot.running != null && !slot.running.isDone();
+  }
+
+  public synchronized List<Status> status() {
+    List<Status> out = new ArrayList<>();
+    slots.forEach((store, s) -> out.add(new Status(store,
+        s.entry.schedule() == null ? null : s.entry.schedule().toString(),
+        s.running != null && !s.running.isDone(), s.next, s.last, s.entry.job().stepNames())));
+    return out;
+  }
+
+  private CompletableFuture<MaintenanceReport> launch(Slot slot, boolean dryRun) {
+    if (slot.running != null && !slot.running.isDone()) {
+      return slot.running;
+    }
+    CompletableFuture<MaintenanceReport> f = CompletableFuture.supplyAsync(() -> slot.entry.job().run(dryRun), runner);
+    slot.running = f;
+    f.whenComplete((report, failure) -> {
+      synchronized (MaintenanceScheduler.this) {
+        if (report != null) {
+          slot.last = report;
+          LOG.info("{}", report);
+        } else {
+          LOG.warn("maintenance of blob store {} failed: {}", slot.entry.job().store(), String.valueOf(failure));
+        }
+      }
+    });
+    return f;
+  }
+
+  private void arm(Slot slot, Instant after) {
+    if (closed) {
+      return;
+    }
+    Instant next = slot.entry.schedule().next(after);
+    slot.next = next;
+    long delay = Math.max(0, Duration.between(clock.instant(), next).toMillis());
+    timer.schedule(() -> fire(slot), delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void fire(Slot slot) {
+    CompletableFuture<MaintenanceReport> f;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      f = launch(slot, slot.entry.dryRun());
+    }
+    // The next run is counted from the end of this one, so a run longer than the period never
+    // overlaps the next, and a periodic schedule keeps its rhythm from the previous end.
+    f.whenComplete((r, e) -> {
+      synchronized (MaintenanceScheduler.this) {
+        arm(slot, clock.instant());
+      }
+    });
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    timer.shutdownNow();
+    runner.shutdownNow();
+    for (Runnable hook : closeHooks) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the maintenance scheduler: {}", e.toString());
+      }
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

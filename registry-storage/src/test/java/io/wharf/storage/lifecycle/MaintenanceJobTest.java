@@ -1,0 +1,240 @@
+package io.wharf.storage.lifecycle;
+
+import static io.wharf.core.lifecycle.MaintenanceJob.step;
+import static io.wharf.storage.gc.Images.pushImage;
+import static io.wharf.storage.gc.Images.random;
+import static io.wharf.storage.gc.Images.upload;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wharf.core.gc.GcLease;
+import io.wharf.core.lifecycle.CleanupJob;
+import io.wharf.core.lifecycle.CleanupPolicy;
+import io.wharf.core.lifecycle.MaintenanceJob;
+import io.wharf.core.lifecycle.MaintenanceReport;
+import io.wharf.core.lifecycle.MaintenanceScheduler;
+import io.wharf.core.lifecycle.Schedule;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Tag;
+import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.storage.fs.FilesystemDriver;
+import io.wharf.storage.gc.Images.Pushed;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A blob store's maintenance job (policies, then GC, under one lease) and its scheduler, on the filesystem. */
+@Timeout(60)
+class MaintenanceJobTest {
+  static final ImageName APP = ImageName.of("team/app");
+  /** Two hours on: everything written now is past the default grace period and link window. */
+  static final Clock LATER = Clock.offset(Clock.systemUTC(), Duration.ofHours(2));
+
+  @TempDir
+  Path dir;
+
+  StorageDriver driver;
+  HostedRepository repo;
+  final Random rnd = new Random(11);
+
+  @BeforeEach
+  void setUp() {
+    driver = new FilesystemDriver(dir);
+    repo = HostedRepository.builder("hosted", driver).metadataCacheTtl(Duration.ZERO).build();
+  }
+
+  MaintenanceJob.Builder job() {
+    return MaintenanceJob.builder("default", driver).clock(LATER).lease(Duration.ofSeconds(10), Duration.ofMillis(50));
+  }
+
+  MaintenanceJob.Step keepLatest(int n) {
+    return step("cleanup of hosted", dryRun -> CleanupJob.builder(driver, new CleanupPolicy(n, null, null, null, null))
+        .dryRun(dryRun).clock(LATER).build().run());
+  }
+
+  Pushed push(String tag) throws Exception {
+    Pushed p = pushImage(repo, APP, tag, List.of(random(rnd, 700)), rnd);
+    Thread.sleep(20); // distinct push times for keepLatest
+    return p;
+  }
+
+  @Test
+  void run_cleanupThenGc_reclaimsTheDeletedTagsBlobs_andReleasesTheLease() throws Exception {
+    Pushed old = push("1.0");
+    push("2.0");
+    Digest orphan = upload(repo, APP, random(rnd, 1234));
+    AtomicInteger afterRuns = new AtomicInteger();
+
+    MaintenanceReport report = job().step(keepLatest(1)).afterRun(afterRuns::incrementAndGet).build().run(false);
+
+    assertThat(report.succeeded()).as(report.toString()).isTrue();
+    assertThat(report.steps()).extracting(MaintenanceReport.StepReport::name).containsExactly("cleanup of hosted");
+    assertThat(report.steps().get(0).summary()).contains("tags deleted 1");
+    assertThat(report.steps().get(0).sample()).containsExactly("team/app:1.0");
+    assertThat(report.gc()).isNotNull();
+    assertThat(report.gc().blobsDeleted()).isEqualTo(1 + old.blobs().size()); // the orphan, the old tag's manifest, config, layer
+    assertThat(repo.listTags(APP, 100, null).items()).containsExactly("2.0");
+    assertThat(repo.getBlob(APP, orphan)).isEmpty();
+    for (Digest d : old.blobs()) {
+      assertThat(repo.getBlob(APP, d)).as("blob of the deleted tag %s", d).isEmpty();
+    }
+    io.wharf.storage.gc.Images.assertPullsIntact(repo, APP, Tag.of("2.0"));
+    assertThat(GcLease.read(driver)).as("lease released").isEmpty();
+    assertThat(afterRuns).hasValue(1);
+  }
+
+  @Test
+  void dryRun_changesNothing_andSkipsTheAfterRunHooks() throws Exception {
+    push("1.0");
+    push("2.0");
+    Digest orphan = upload(repo, APP, random(rnd, 99));
+    AtomicInteger afterRuns = new AtomicInteger();
+
+    MaintenanceReport report = job().step(keepLatest(1)).afterRun(afterRuns::incrementAndGet).build().run(true);
+
+    assertThat(report.dryRun()).isTrue();
+    assertThat(report.steps().get(0).sample()).containsExactly("team/app:1.0");
+    assertThat(report.toString()).contains("would remove team/app:1.0");
+    assertThat(report.gc().dryRun()).isTrue();
+    assertThat(report.gc().deletedSample()).contains(orphan.value());
+    assertThat(repo.listTags(APP, 100, null).items()).containsExactly("1.0", "2.0");
+    assertThat(repo.getBlob(APP, orphan)).isPresent();
+    assertThat(afterRuns).hasValue(0);
+  }
+
+  @Test
+  void aFailingStep_stopsTheRun_beforeTheCollection_andSaysWhich() throws Exception {
+    Digest orphan = upload(repo, APP, random(rnd, 99));
+    MaintenanceReport report = job()
+        .step(step("broken step", dryRun -> {
+          throw new IOException("disk on fire");
+        }))
+        .build().run(false);
+
+    assertThat(report.succeeded()).isFalse();
+    assertThat(report.error()).contains("broken step").contains("disk on fire");
+    assertThat(report.gc()).isNull();
+    assertThat(repo.getBlob(APP, orphan)).isPresent();
+    assertThat(GcLease.read(driver)).isEmpty();
+  }
+
+  @Test
+  void twoNodes_startingTogether_onlyOneRuns_theOtherReportsSkipped() throws Exception {
+    CountDownLatch inStep = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger stepRuns = new AtomicInteger();
+    MaintenanceJob.Step slow = step("slow step", dryRun -> {
+      stepRuns.incrementAndGet();
+      inStep.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "done";
+    });
+    // two nodes: two jobs (each its own owner) on the same storage
+    MaintenanceJob nodeA = job().step(slow).gc(false).build();
+    MaintenanceJob nodeB = job().step(slow).gc(false).build();
+
+    CompletableFuture<MaintenanceReport> a = CompletableFuture.supplyAsync(() -> nodeA.run(false));
+    assertThat(inStep.await(10, TimeUnit.SECONDS)).isTrue();
+    MaintenanceReport b = nodeB.run(false);
+    release.countDown();
+
+    assertThat(b.skipped()).as(b.toString()).isNotNull().contains("holds the lease");
+    assertThat(b.steps()).isEmpty();
+    assertThat(a.get(20, TimeUnit.SECONDS).succeeded()).isTrue();
+    assertThat(stepRuns).hasValue(1);
+    // once A is done, B's next run goes ahead
+    assertThat(nodeB.run(false).succeeded()).isTrue();
+    assertThat(stepRuns).hasValue(2);
+  }
+
+  @Test
+  void twoNodes_racingForTheLease_neverBothRun() throws Exception {
+    AtomicInteger concurrent = new AtomicInteger();
+    AtomicInteger maxConcurrent = new AtomicInteger();
+    MaintenanceJob.Step probe = step("probe", dryRun -> {
+      maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+      try {
+        Thread.sleep(150);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      concurrent.decrementAndGet();
+      return "ok";
+    });
+    MaintenanceJob nodeA = job().step(probe).gc(false).build();
+    MaintenanceJob nodeB = job().step(probe).gc(false).build();
+    for (int round = 0; round < 5; round++) {
+      CountDownLatch go = new CountDownLatch(1);
+      CompletableFuture<MaintenanceReport> a = CompletableFuture.supplyAsync(() -> await(go, nodeA));
+      CompletableFuture<MaintenanceReport> b = CompletableFuture.supplyAsync(() -> await(go, nodeB));
+      go.countDown();
+      List<MaintenanceReport> both = List.of(a.get(20, TimeUnit.SECONDS), b.get(20, TimeUnit.SECONDS));
+      assertThat(both.stream().filter(MaintenanceReport::succeeded).count()).as("round %d: %s", round, both)
+          .isLessThanOrEqualTo(1);
+    }
+    assertThat(maxConcurrent).hasValue(1);
+  }
+
+  private static MaintenanceReport await(CountDownLatch go, MaintenanceJob job) {
+    try {
+      go.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return job.run(false);
+  }
+
+  @Test
+  void scheduler_runsTheJobOnItsSchedule_andOnDemand_joiningARunInProgress() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    MaintenanceJob scheduled = job().gc(false).step(step("count", dryRun -> runs.incrementAndGet())).build();
+    MaintenanceJob onDemand = MaintenanceJob.builder("other", new FilesystemDriver(dir.resolve("other")))
+        .lease(Duration.ofSeconds(10), Duration.ZERO).gc(false)
+        .step(step("wait", dryRun -> {
+          try {
+            release.await(20, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return "released";
+        })).build();
+    try (MaintenanceScheduler scheduler = new MaintenanceScheduler(List.of(
+        new MaintenanceScheduler.Entry(scheduled, Schedule.every(Duration.ofMillis(100)), false),
+        new MaintenanceScheduler.Entry(onDemand, null, false))).start()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (runs.get() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(runs.get()).as("scheduled runs").isGreaterThanOrEqualTo(3);
+
+      CompletableFuture<MaintenanceReport> first = scheduler.runNow("other", false).orElseThrow();
+      CompletableFuture<MaintenanceReport> second = scheduler.runNow("other", true).orElseThrow();
+      assertThat(second).isSameAs(first);
+      assertThat(scheduler.running("other")).isTrue();
+      release.countDown();
+      assertThat(first.get(20, TimeUnit.SECONDS).steps().get(0).summary()).isEqualTo("released");
+      MaintenanceScheduler.Status status = scheduler.status().stream().filter(s -> s.store().equals("other"))
+          .findFirst().orElseThrow();
+      assertThat(status.last()).isNotNull();
+      assertThat(status.schedule()).isNull();
+      assertThat(scheduler.runNow("nope", false)).isEmpty();
+    }
+  }
+}
