@@ -1,5 +1,6 @@
 package io.wharf.server;
 
+import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
 import io.wharf.server.auth.AccessControl;
@@ -9,6 +10,7 @@ import io.wharf.server.config.Durations;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
+import io.wharf.server.http.MaintenanceServlet;
 import io.wharf.server.http.RegistryServlet;
 import io.wharf.server.routing.RepositoryRouter;
 import java.net.InetAddress;
@@ -56,26 +58,39 @@ public final class WharfServer implements AutoCloseable {
   private final ServerConnector connector;
   private final Map<String, ServerConnector> repositoryConnectors;
   private final Registry registry;
+  private final MaintenanceScheduler maintenance;
 
   private WharfServer(Server jetty, ServerConnector connector, Map<String, ServerConnector> repositoryConnectors,
-      Registry registry) {
+      Registry registry, MaintenanceScheduler maintenance) {
     this.jetty = jetty;
     this.connector = connector;
     this.repositoryConnectors = repositoryConnectors;
     this.registry = registry;
+    this.maintenance = maintenance;
   }
 
-  /** Builds the registry the config describes and starts serving it. */
+  /**
+   * Builds the registry the config describes and starts serving it, with the maintenance jobs
+   * of its blob stores on their schedules and the maintenance API at {@value MaintenanceServlet#PATH}.
+   */
   public static WharfServer start(WharfConfig config) throws Exception {
-    return start(config, RegistryFactory.build(config));
+    config = config.withDefaults();
+    RegistryFactory.Assembly assembly = RegistryFactory.assemble(config);
+    return start(config, assembly.registry(), assembly);
   }
 
   /**
    * Serves {@code registry} with the listener settings of {@code config}: the main port, plus a
    * port for each repository of {@code config} that declares {@code http.port} and exists in
-   * {@code registry}, and host-name routing for those that declare {@code hosts}.
+   * {@code registry}, and host-name routing for those that declare {@code hosts}. No maintenance
+   * jobs: the caller owns {@code registry}'s storage.
    */
   public static WharfServer start(WharfConfig config, Registry registry) throws Exception {
+    return start(config, registry, null);
+  }
+
+  private static WharfServer start(WharfConfig config, Registry registry, RegistryFactory.Assembly assembly)
+      throws Exception {
     config = config.withDefaults();
     WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
@@ -122,6 +137,12 @@ public final class WharfServer implements AutoCloseable {
 
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder("registry", new RegistryServlet(router, access)), "/*");
+    MaintenanceScheduler maintenance = null;
+    if (assembly != null) {
+      maintenance = assembly.startMaintenance();
+      context.addServlet(new ServletHolder("maintenance",
+          new MaintenanceServlet(maintenance, assembly.repositoriesByStore(), security)), MaintenanceServlet.PATH + "/*");
+    }
     jetty.setHandler(new GracefulHandler(context));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {
@@ -132,12 +153,19 @@ public final class WharfServer implements AutoCloseable {
     }
     jetty.setStopTimeout(Durations.parse(s.shutdownTimeout(), "server.shutdownTimeout").toMillis());
     jetty.setStopAtShutdown(true);
-    jetty.start();
+    try {
+      jetty.start();
+    } catch (Exception e) {
+      if (maintenance != null) {
+        maintenance.close();
+      }
+      throw e;
+    }
     if (security != null) {
       security.mainPort(connector.getLocalPort());
     }
     repositoryConnectors.forEach((name, c) -> router.bindPort(c.getLocalPort(), registry.repository(name).orElseThrow()));
-    WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry);
+    WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry, maintenance);
     LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
         registry.repositories());
     repositoryConnectors.forEach((name, c) ->
@@ -222,6 +250,11 @@ public final class WharfServer implements AutoCloseable {
     return registry;
   }
 
+  /** The maintenance jobs of the blob stores; empty for a server of a caller's registry. */
+  public Optional<MaintenanceScheduler> maintenance() {
+    return Optional.ofNullable(maintenance);
+  }
+
   /** Blocks until the server stops. */
   public void join() throws InterruptedException {
     jetty.join();
@@ -229,6 +262,12 @@ public final class WharfServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    jetty.stop();
+    try {
+      jetty.stop();
+    } finally {
+      if (maintenance != null) {
+        maintenance.close(); // after the last request: its pulls are in the final flush
+      }
+    }
   }
 }

@@ -175,6 +175,36 @@ public final class RegistrySecurity implements AccessControl {
     }
   }
 
+  /**
+   * The user a request to Wharf's own API (maintenance) comes from, checked to hold {@code admin}
+   * on every one of {@code repositories}. That API takes Basic credentials only, as Nexus's REST
+   * API does; failed logins count against the same throttle as registry logins.
+   *
+   * @throws UnauthorizedException (401, Basic challenge) without credentials or with wrong ones
+   * @throws io.wharf.core.error.RegistryException {@code DENIED} (403) when the user lacks the privilege
+   */
+  public String requireAdmin(HttpServletRequest req, Collection<? extends Repository> repositories) {
+    String header = req.getHeader("Authorization");
+    String from = req.getRemoteAddr();
+    if (header == null || !header.strip().regionMatches(true, 0, "Basic ", 0, 6)) {
+      throw basicChallenge("authentication required: Basic credentials of an administrator", null);
+    }
+    Credentials c = parseBasic(header.strip().substring(6).strip());
+    if (c == null) {
+      throw basicChallenge("malformed Basic credentials", null);
+    }
+    if (!login(from, c, "basic")) {
+      throw basicChallenge("invalid username or password", null);
+    }
+    for (Repository r : repositories) {
+      if (!may(c.user(), r, Action.ADMIN)) {
+        Audit.denied(c.user(), from, req.getMethod(), r.name(), "admin", 403, null);
+        throw ErrorCode.DENIED.exception("user " + c.user() + " needs the admin privilege on repository " + r.name());
+      }
+    }
+    return c.user();
+  }
+
   // ---------------------------------------------------------------- who
 
   private Principal authenticate(ApiCall call, RequiredAccess required) {
@@ -196,7 +226,7 @@ public final class RegistrySecurity implements AccessControl {
       if (c == null) {
         throw challenge(call, required.needs(), null, "malformed Basic credentials");
       }
-      if (!login(call, c, "basic")) {
+      if (!login(call.clientAddress(), c, "basic")) {
         throw challenge(call, required.needs(), null, "invalid username or password");
       }
       return new Principal(c.user(), null, "basic");
@@ -221,8 +251,7 @@ public final class RegistrySecurity implements AccessControl {
    * Checks a user's password, throttled. Returns whether it is right; throws 429 while the
    * address or the user is locked out.
    */
-  private boolean login(ApiCall call, Credentials c, String via) {
-    String from = call.clientAddress();
+  private boolean login(String from, Credentials c, String via) {
     Optional<Duration> locked = throttle.lockedFor(from, c.user());
     if (locked.isPresent()) {
       long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
@@ -451,7 +480,7 @@ public final class RegistrySecurity implements AccessControl {
       if (c == null) {
         throw basicChallenge("the token endpoint takes Basic credentials", null);
       }
-      if (!login(call, c, "token")) {
+      if (!login(call.clientAddress(), c, "token")) {
         throw basicChallenge("invalid username or password", null);
       }
       user = c.user();
@@ -479,7 +508,7 @@ public final class RegistrySecurity implements AccessControl {
       if (username == null || username.isEmpty() || password == null) {
         throw basicChallenge("the password grant needs username and password", null);
       }
-      if (!login(call, new Credentials(username, password.toCharArray()), "token")) {
+      if (!login(call.clientAddress(), new Credentials(username, password.toCharArray()), "token")) {
         throw basicChallenge("invalid username or password", null);
       }
       user = username;

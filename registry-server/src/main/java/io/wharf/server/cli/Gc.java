@@ -1,17 +1,18 @@
 package io.wharf.server.cli;
 
-import io.wharf.core.gc.GarbageCollector;
-import io.wharf.core.gc.GcLease;
 import io.wharf.core.gc.GcReport;
-import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.lifecycle.MaintenanceReport;
+import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.ConfigLoader;
 import io.wharf.server.config.Durations;
+import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,9 +21,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code java -jar wharf.jar gc}: one online garbage collection of every blob store of the
- * configuration ({@code file} and {@code s3}; {@code memory} stores have nothing to collect
- * outside a running server). Safe while servers use the stores; one run at a time per store.
+ * {@code java -jar wharf.jar gc}: one run of the maintenance job of every blob store of the
+ * configuration ({@code file} and {@code s3}; {@code memory} stores live only inside a server):
+ * the stores' cleanup policies and proxy cache limits, then online garbage collection. Safe while
+ * servers use the stores; one run at a time per store across all nodes and this command.
+ * Options override the store's {@code maintenance:} settings.
  *
  * <pre>
  * $ java -jar wharf.jar gc --config wharf.yaml --dry-run
@@ -30,27 +33,34 @@ import picocli.CommandLine.Spec;
  * </pre>
  */
 @Command(name = "gc", mixinStandardHelpOptions = true,
-    description = {"Delete blobs no kept manifest references (online: servers may keep running).",
-        "Runs over every file and s3 blob store of the configuration and prints a report per store."})
+    description = {"Apply cleanup policies and proxy cache limits, then delete blobs no kept manifest references",
+        "(online: servers may keep running). Runs over every file and s3 blob store of the configuration",
+        "and prints a report per store."})
 public final class Gc implements Callable<Integer> {
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (its blobStores).")
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (its blobStores and repositories).")
   Path config;
 
   @Option(names = "--data", paramLabel = "DIR", description = "Data directory of the default blob store.")
   Path data;
 
-  @Option(names = "--dry-run", description = "Report what would be deleted and how many bytes; delete nothing.")
+  @Option(names = "--store", paramLabel = "NAME", description = "Only this blob store.")
+  String store;
+
+  @Option(names = "--dry-run", description = "Report what would be deleted and how many bytes; change nothing.")
   boolean dryRun;
 
-  @Option(names = "--delete-untagged", description = "Also unlink manifests no tag reaches (older than the grace period).")
-  boolean deleteUntagged;
+  @Option(names = "--gc-only", description = "Skip cleanup policies and cache limits; only collect garbage.")
+  boolean gcOnly;
 
-  @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "1h",
-      description = "Unreferenced blobs younger than this are kept (pushes in progress); default ${DEFAULT-VALUE}.")
+  @Option(names = "--delete-untagged", description = "Also unlink manifests no tag reaches (older than the grace period).")
+  Boolean deleteUntagged;
+
+  @Option(names = "--grace", paramLabel = "DURATION",
+      description = "Unreferenced blobs younger than this are kept (pushes in progress); default: the store's, else 1h.")
   String grace;
 
   @Option(names = "--purge-uploads", paramLabel = "DURATION",
-      description = "Also purge incomplete uploads idle for this long (e.g. 24h); default: keep them.")
+      description = "Purge incomplete uploads idle this long, or 'off'; default: the store's, else 24h.")
   String purgeUploads;
 
   @Spec
@@ -61,51 +71,79 @@ public final class Gc implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     WharfConfig c;
-    Duration graceAge;
-    Duration purgeAge;
+    RegistryFactory.Assembly assembly;
     try {
       c = (config == null ? WharfConfig.defaults() : ConfigLoader.load(config))
           .override(null, null, data == null ? null : data.toString());
+      if (grace != null) {
+        Durations.parse(grace, "--grace");
+      }
+      LifecycleConfig.purgeUploads(purgeUploads, "--purge-uploads");
+      if (store != null && !c.blobStores().containsKey(store)) {
+        throw new ConfigException("--store: no blob store named \"" + store + "\"; stores: " + c.blobStores().keySet());
+      }
+      c = withOverrides(c);
       ConfigLoader.validate(c, config == null ? "command line" : config.toString());
-      graceAge = Durations.parse(grace, "--grace");
-      purgeAge = purgeUploads == null ? null : Durations.parse(purgeUploads, "--purge-uploads");
+      assembly = RegistryFactory.assemble(c);
     } catch (ConfigException e) {
       err.println("wharf: configuration error: " + e.getMessage());
       return 2;
     }
     int status = 0;
-    for (Map.Entry<String, WharfConfig.BlobStore> store : c.blobStores().entrySet()) {
-      String name = store.getKey();
-      String type = store.getValue().type();
+    for (MaintenanceScheduler.Entry entry : assembly.maintenance()) {
+      String name = entry.job().store();
+      String type = c.blobStores().get(name).type();
+      if (store != null && !store.equals(name)) {
+        continue;
+      }
       if ("memory".equals(type)) {
         out.println("blob store " + name + " (memory): skipped, it lives only inside a running server");
         continue;
       }
-      try {
-        StorageDriver driver = RegistryFactory.driver(store.getValue());
-        GcReport report = GarbageCollector.builder(driver)
-            .grace(graceAge)
-            .deleteUntagged(deleteUntagged)
-            .dryRun(dryRun)
-            .purgeUploadsAfter(purgeAge)
-            .build()
-            .run();
-        out.println("blob store " + name + " (" + type + "): " + report);
-        if (dryRun) {
-          report.deletedSample().forEach(d -> out.println("  would delete " + d));
-          if (report.blobsDeleted() > report.deletedSample().size()) {
-            out.println("  ... and " + (report.blobsDeleted() - report.deletedSample().size()) + " more");
-          }
-        }
-      } catch (GcLease.HeldException e) {
-        err.println("wharf: blob store " + name + ": " + e.getMessage() + "; try again later");
+      MaintenanceReport report = entry.job().run(dryRun);
+      out.println("blob store " + name + " (" + type + "): " + (report.dryRun() ? "dry run: " : ""));
+      report.steps().forEach(s -> out.println("  " + s.name() + ": " + s.summary()));
+      if (report.gc() != null) {
+        out.println("  garbage collection: " + report.gc());
+        printSample(out, report.gc());
+      }
+      if (report.skipped() != null) {
+        err.println("wharf: blob store " + name + ": " + report.skipped() + "; try again later");
         status = 1;
-      } catch (Exception e) {
-        err.println("wharf: blob store " + name + ": garbage collection failed: " + e);
+      } else if (report.error() != null) {
+        err.println("wharf: blob store " + name + ": " + report.error());
         status = 1;
       }
     }
     out.flush();
     return status;
+  }
+
+  private void printSample(PrintWriter out, GcReport gc) {
+    if (!gc.dryRun()) {
+      return;
+    }
+    gc.deletedSample().forEach(d -> out.println("    would delete " + d));
+    if (gc.blobsDeleted() > gc.deletedSample().size()) {
+      out.println("    ... and " + (gc.blobsDeleted() - gc.deletedSample().size()) + " more");
+    }
+  }
+
+  /** The configuration with the command line's maintenance overrides (and without policies for --gc-only). */
+  private WharfConfig withOverrides(WharfConfig c) {
+    Map<String, WharfConfig.BlobStore> stores = new LinkedHashMap<>();
+    c.blobStores().forEach((name, bs) -> {
+      WharfConfig.Maintenance m = bs.maintenance() != null ? bs.maintenance()
+          : new WharfConfig.Maintenance(null, null, null, null, null, null);
+      stores.put(name, bs.withMaintenance(new WharfConfig.Maintenance(null, Boolean.TRUE,
+          grace != null ? grace : m.grace(),
+          deleteUntagged != null ? deleteUntagged : m.deleteUntagged(),
+          purgeUploads != null ? purgeUploads : m.purgeUploads(),
+          null)));
+    });
+    List<WharfConfig.Repository> repos = gcOnly
+        ? c.repositories().stream().map(r -> r.withLifecycle(null, r.quota(), null)).toList()
+        : c.repositories();
+    return new WharfConfig(c.server(), stores, c.http(), repos, c.security()).withDefaults();
   }
 }

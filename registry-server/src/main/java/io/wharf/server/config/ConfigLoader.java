@@ -126,6 +126,7 @@ public final class ConfigLoader {
     validateReferences(c, byName, p);
     validateOutbound(c.http(), p + "http");
     SecurityFactory.validate(c, byName, p);
+    LifecycleConfig.validate(c, p);
   }
 
   /** Cross-repository rules: members exist, no cycles, ports and host names unique, default exists. */

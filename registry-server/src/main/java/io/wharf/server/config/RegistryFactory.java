@@ -1,5 +1,12 @@
 package io.wharf.server.config;
 
+import io.wharf.core.lifecycle.AccessLog;
+import io.wharf.core.lifecycle.CacheEvictor;
+import io.wharf.core.lifecycle.CacheLimits;
+import io.wharf.core.lifecycle.CleanupJob;
+import io.wharf.core.lifecycle.CleanupPolicy;
+import io.wharf.core.lifecycle.MaintenanceJob;
+import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.GroupRepository;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
@@ -9,37 +16,130 @@ import io.wharf.proxy.OutboundProxy;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
-/** Builds the {@link Registry} a validated {@link WharfConfig} describes. */
+/**
+ * Builds the {@link Registry} a validated {@link WharfConfig} describes, and the maintenance
+ * jobs of its blob stores.
+ */
 public final class RegistryFactory {
+  /** How often repositories' pull times are written to storage (see {@link AccessLog}). */
+  static final Duration ACCESS_LOG_FLUSH = Duration.ofMinutes(1);
+
   private RegistryFactory() {}
 
+  /**
+   * What a configuration builds: the registry, a maintenance job per blob store (armed by
+   * {@link #startMaintenance()}), which repositories each store holds, and the access logs
+   * that record pulls for cleanup policies and proxy cache limits.
+   */
+  public record Assembly(Registry registry, List<MaintenanceScheduler.Entry> maintenance,
+      Map<String, List<Repository>> repositoriesByStore, List<AccessLog> accessLogs) {
+
+    /**
+     * Starts the schedules and a chore that flushes the access logs every minute; close the
+     * returned scheduler to stop both (it flushes once more).
+     */
+    public MaintenanceScheduler startMaintenance() {
+      MaintenanceScheduler scheduler = new MaintenanceScheduler(maintenance);
+      if (!accessLogs.isEmpty()) {
+        scheduler.every(ACCESS_LOG_FLUSH, "flushing pull times", this::flushAccessLogs);
+        scheduler.atClose(this::flushAccessLogs);
+      }
+      return scheduler.start();
+    }
+
+    void flushAccessLogs() {
+      for (AccessLog log : accessLogs) {
+        try {
+          log.flush();
+        } catch (IOException | RuntimeException e) {
+          LoggerFactory.getLogger(RegistryFactory.class).warn("could not write pull times of {}: {}", log, e.toString());
+        }
+      }
+    }
+  }
+
   public static Registry build(WharfConfig config) {
+    return assemble(config).registry();
+  }
+
+  public static Assembly assemble(WharfConfig config) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     config.blobStores().forEach((name, store) -> drivers.put(name, driver(store)));
     Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
     config.repositories().forEach(r -> declared.put(r.name(), r));
     Map<String, Repository> built = new LinkedHashMap<>();
+    Map<String, AccessLog> accessLogs = new LinkedHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
-      build(r, declared, built, drivers, config);
+      build(r, declared, built, drivers, accessLogs, config);
     }
     Registry.Builder registry = Registry.builder();
     config.repositories().forEach(r -> registry.add(built.get(r.name())));
     if (config.server().defaultRepository() != null) {
       registry.defaultRepository(config.server().defaultRepository());
     }
-    return registry.build();
+    Map<String, List<Repository>> byStore = new LinkedHashMap<>();
+    config.blobStores().keySet().forEach(store -> byStore.put(store, new ArrayList<>()));
+    config.repositories().stream().filter(r -> !r.isGroup())
+        .forEach(r -> byStore.get(r.blobStore()).add(built.get(r.name())));
+    List<MaintenanceScheduler.Entry> jobs = new ArrayList<>();
+    config.blobStores().forEach((store, bs) -> jobs.add(maintenance(store, bs, drivers.get(store), config, built,
+        accessLogs)));
+    return new Assembly(registry.build(), jobs, byStore, List.copyOf(accessLogs.values()));
+  }
+
+  /**
+   * The job of one blob store: the cleanup policy of each hosted repository on it, the cache
+   * limits of each proxy on it, then garbage collection as {@code maintenance:} says (defaults
+   * without that section; the job then runs on demand only).
+   */
+  static MaintenanceScheduler.Entry maintenance(String store, WharfConfig.BlobStore bs, StorageDriver driver,
+      WharfConfig config, Map<String, Repository> built, Map<String, AccessLog> accessLogs) {
+    String key = "blobStores." + store + ".maintenance";
+    WharfConfig.Maintenance m = bs.maintenance() != null ? bs.maintenance()
+        : new WharfConfig.Maintenance(null, null, null, null, null, null).withDefaults();
+    MaintenanceJob.Builder job = MaintenanceJob.builder(store, driver)
+        .gc(m.gc())
+        .grace(Durations.parse(m.grace(), key + ".grace"))
+        .deleteUntagged(m.deleteUntagged())
+        .purgeUploadsAfter(LifecycleConfig.purgeUploads(m.purgeUploads(), key + ".purgeUploads"));
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (r.isGroup() || !r.blobStore().equals(store)) {
+        continue;
+      }
+      String rkey = "repositories (" + r.name() + ")";
+      String namespace = namespace(r, config);
+      AccessLog log = accessLogs.get(r.name());
+      CleanupPolicy policy = LifecycleConfig.cleanup(r.cleanup(), rkey + ".cleanup");
+      if (policy != null) {
+        job.step(MaintenanceJob.step("cleanup of " + r.name(), dryRun -> CleanupJob.builder(driver, policy)
+            .namespace(namespace).accessLog(log).dryRun(dryRun).build().run()));
+      }
+      CacheLimits limits = LifecycleConfig.cache(r.cache(), rkey + ".cache");
+      if (limits != null) {
+        job.step(MaintenanceJob.step("cache limits of " + r.name(), dryRun -> CacheEvictor.builder(driver, limits)
+            .namespace(namespace).accessLog(log).dryRun(dryRun).build().run()));
+      }
+      if (built.get(r.name()) instanceof HostedRepository hosted && hosted.quota().isPresent()) {
+        job.afterRun(hosted.quota().get()::refresh);
+      }
+    }
+    return new MaintenanceScheduler.Entry(job.build(), LifecycleConfig.schedule(m.schedule(), key + ".schedule"),
+        m.dryRun());
   }
 
   /** Builds {@code r}, members first (the config was checked for cycles). */
   private static Repository build(WharfConfig.Repository r, Map<String, WharfConfig.Repository> declared,
-      Map<String, Repository> built, Map<String, StorageDriver> drivers, WharfConfig config) {
+      Map<String, Repository> built, Map<String, StorageDriver> drivers, Map<String, AccessLog> accessLogs,
+      WharfConfig config) {
     Repository existing = built.get(r.name());
     if (existing != null) {
       return existing;
@@ -48,13 +148,20 @@ public final class RegistryFactory {
     if (r.isGroup()) {
       List<Repository> members = new ArrayList<>();
       for (String m : r.members()) {
-        members.add(build(declared.get(m), declared, built, drivers, config));
+        members.add(build(declared.get(m), declared, built, drivers, accessLogs, config));
       }
       repo = new GroupRepository(r.name(), members, r.writableMember() == null ? null : built.get(r.writableMember()));
-    } else if (r.isProxy()) {
-      repo = proxy(r, drivers.get(r.blobStore()), config.http(), namespace(r, config));
     } else {
-      repo = hosted(r, drivers.get(r.blobStore()), namespace(r, config), metadataCacheTtl(r, config));
+      StorageDriver driver = drivers.get(r.blobStore());
+      String namespace = namespace(r, config);
+      // Pull times are recorded only where a policy reads them: zero cost otherwise.
+      AccessLog log = r.cleanup() == null && r.cache() == null ? null
+          : AccessLog.builder(driver).namespace(namespace).build();
+      if (log != null) {
+        accessLogs.put(r.name(), log);
+      }
+      repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log)
+          : hosted(r, driver, namespace, metadataCacheTtl(r, config), log);
     }
     built.put(r.name(), repo);
     return repo;
@@ -88,18 +195,21 @@ public final class RegistryFactory {
     return sharing > 1 ? r.name() : null;
   }
 
-  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace, Duration cacheTtl) {
+  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace, Duration cacheTtl,
+      AccessLog accessLog) {
     String key = "repositories (" + r.name() + ")";
     return HostedRepository.builder(r.name(), driver)
         .namespace(namespace)
         .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
         .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
         .metadataCacheTtl(cacheTtl)
+        .quota(LifecycleConfig.quota(r.quota(), key + ".quota"))
+        .accessLog(accessLog)
         .build();
   }
 
   private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide,
-      String namespace) {
+      String namespace, AccessLog accessLog) {
     String key = "repositories (" + r.name() + ")";
     WharfConfig.Outbound out = r.outbound() == null ? serverWide : r.outbound().over(serverWide);
     ProxyRepository.Builder b = ProxyRepository.builder(r.name(), driver, ConfigLoader.remoteUrl(r.remoteUrl(), key + ".remoteUrl"))
@@ -111,7 +221,8 @@ public final class RegistryFactory {
         .readTimeout(Durations.parse(out.timeout(), key + ".outbound.timeout"))
         .retries(out.retries())
         .userAgent(out.userAgent())
-        .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()));
+        .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()))
+        .accessLog(accessLog);
     if (r.username() != null) {
       b.credentials(r.username(), r.password());
     }

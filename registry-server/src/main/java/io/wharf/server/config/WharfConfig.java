@@ -153,7 +153,15 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String kmsKeyId,
       Boolean redirect,
       String redirectExpiry,
-      String partSize) {
+      String partSize,
+      Maintenance maintenance) {
+
+    public BlobStore(String type, String path, String bucket, String prefix, String region, String endpoint,
+        Boolean pathStyle, String accessKey, String secretKey, String storageClass, String encryption,
+        String kmsKeyId, Boolean redirect, String redirectExpiry, String partSize) {
+      this(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey, storageClass, encryption,
+          kmsKeyId, redirect, redirectExpiry, partSize, null);
+    }
 
     public static BlobStore file(String path) {
       return new BlobStore("file", path, null, null, null, null, null, null, null, null, null, null, null, null, null);
@@ -163,9 +171,16 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       return new BlobStore("memory", null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
+    /** A copy with a {@code maintenance:} section. */
+    public BlobStore withMaintenance(Maintenance m) {
+      return new BlobStore(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey,
+          storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, m);
+    }
+
     BlobStore withDefaults() {
       return new BlobStore(type == null ? "file" : type, path, bucket, prefix, region, endpoint, pathStyle, accessKey,
-          secretKey, storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize);
+          secretKey, storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize,
+          maintenance == null ? null : maintenance.withDefaults());
     }
 
     @Override
@@ -173,6 +188,50 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       return "BlobStore[type=" + type + ", path=" + path + ", bucket=" + bucket + "]"; // never the secret key
     }
   }
+
+  /**
+   * {@code blobStores.<name>.maintenance:} the store's maintenance job: the cleanup policies of
+   * its hosted repositories, the cache limits of its proxies, then garbage collection and the
+   * purge of stale uploads, one run at a time across all nodes. Without {@code schedule} the job
+   * only runs on demand ({@code wharf gc}, {@code POST /wharf/api/v1/maintenance/<store>}).
+   *
+   * @param schedule cron in UTC ({@code "0 3 * * *"}), {@code @daily}, or {@code "every 6h"}
+   * @param gc run garbage collection after the policies (default true)
+   * @param grace unreferenced blobs younger than this are kept (default 1h)
+   * @param deleteUntagged also remove manifests no tag reaches (default false)
+   * @param purgeUploads incomplete uploads idle this long are removed (default 24h; {@code off} keeps them)
+   * @param dryRun scheduled runs only report (default false)
+   */
+  public record Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
+      Boolean dryRun) {
+    Maintenance withDefaults() {
+      return new Maintenance(schedule, gc == null ? Boolean.TRUE : gc, grace == null ? "1h" : grace,
+          deleteUntagged == null ? Boolean.FALSE : deleteUntagged, purgeUploads == null ? "24h" : purgeUploads,
+          dryRun == null ? Boolean.FALSE : dryRun);
+    }
+  }
+
+  /**
+   * {@code repositories[].cleanup:} which tags of a hosted repository its store's maintenance
+   * deletes. A tag goes when it matches {@code include} (default: every tag) and not
+   * {@code exclude}, is not among the {@code keepLatest} newest of its image, and every age set
+   * holds: last pushed more than {@code olderThan} ago, not pulled for {@code notPulledFor}.
+   */
+  public record Cleanup(Integer keepLatest, String olderThan, String notPulledFor, String include, String exclude) {}
+
+  /**
+   * {@code repositories[].quota:} a hosted repository's storage limit ({@code 10GiB}): a push
+   * past {@code hard} is refused with {@code DENIED}; past {@code soft} it is accepted with a
+   * warning.
+   */
+  public record Quota(String hard, String soft) {}
+
+  /**
+   * {@code repositories[].cache:} a proxy repository's cache limits: at most {@code maxSize}
+   * (least recently used images are evicted first) and nothing unused for longer than
+   * {@code maxUnusedAge}. Applied by the blob store's maintenance job.
+   */
+  public record Cache(String maxSize, String maxUnusedAge) {}
 
   /** An HTTP proxy for outbound traffic. */
   public record ProxyServer(String host, Integer port, String username, String password) {}
@@ -210,9 +269,9 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code group}. Every type: {@code http} (own port), {@code hosts}, {@code anonymousPull}, {@code realms}
    * (overrides {@code security.realms} for this repository).
    * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
-   * {@code allowLatestRedeploy}, {@code metadataCacheTtl}. Proxy keys: {@code remoteUrl},
-   * {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
-   * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}. Group keys:
+   * {@code allowLatestRedeploy}, {@code metadataCacheTtl}, {@code cleanup}, {@code quota}. Proxy keys:
+   * {@code remoteUrl}, {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
+   * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}, {@code cache}. Group keys:
    * {@code members}, {@code writableMember}.
    */
   public record Repository(
@@ -235,7 +294,10 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String negativeCacheTtl,
       Outbound outbound,
       String namespace,
-      List<String> realms) {
+      List<String> realms,
+      Cleanup cleanup,
+      Quota quota,
+      Cache cache) {
 
     public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
         List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
@@ -243,7 +305,14 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          null);
+          null, null, null, null);
+    }
+
+    /** A copy with the lifecycle keys set ({@code null} for none). */
+    public Repository withLifecycle(Cleanup cleanup, Quota quota, Cache cache) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache);
     }
 
     public boolean isProxy() {
@@ -286,7 +355,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           username, password,
           metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
           negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
-          outbound, namespace, realms);
+          outbound, namespace, realms, cleanup, quota, cache);
     }
   }
 

@@ -477,4 +477,45 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse("server: {publicUrl: registry.example.com}\n", "w.yaml"))
         .hasMessageContaining("server.publicUrl: invalid URL");
   }
+
+  @Test
+  void parse_lifecycleKeys_areRead() {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores:
+          default: {type: memory, maintenance: {schedule: "every 6h", deleteUntagged: true}}
+        repositories:
+          - {name: a, cleanup: {keepLatest: 10, olderThan: 90d, exclude: "latest|v.*"}, quota: {hard: 10GiB, soft: 8GiB}}
+          - {name: hub, type: proxy, remoteUrl: "https://registry-1.docker.io", cache: {maxSize: 50GiB}}
+        """, "w.yaml");
+    WharfConfig.Maintenance m = c.blobStores().get("default").maintenance();
+    assertThat(m.schedule()).isEqualTo("every 6h");
+    assertThat(m.grace()).isEqualTo("1h");
+    assertThat(m.purgeUploads()).isEqualTo("24h");
+    assertThat(m.deleteUntagged()).isTrue();
+    assertThat(m.gc()).isTrue();
+    assertThat(c.repositories().get(0).cleanup().keepLatest()).isEqualTo(10);
+    assertThat(LifecycleConfig.quota(c.repositories().get(0).quota(), "q").hardBytes()).isEqualTo(10L << 30);
+    assertThat(LifecycleConfig.cache(c.repositories().get(1).cache(), "c").maxSize()).isEqualTo(50L << 30);
+  }
+
+  @Test
+  void parse_badLifecycleValues_nameTheKey() {
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: memory, maintenance: {schedule: \"0 25 * * *\"}}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.maintenance.schedule").hasMessageContaining("bad hour");
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: memory, maintenance: {grace: soon}}}\n", "w.yaml"))
+        .hasMessageContaining("maintenance.grace: invalid duration");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, cleanup: {exclude: latest}}]\n", "w.yaml"))
+        .hasMessageContaining("repositories (a).cleanup").hasMessageContaining("keepLatest, olderThan or notPulledFor");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, cleanup: {keepLatest: 1, include: \"[\"}}]\n", "w.yaml"))
+        .hasMessageContaining("repositories (a).cleanup").hasMessageContaining("include");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, quota: {hard: 1GiB, soft: 2GiB}}]\n", "w.yaml"))
+        .hasMessageContaining("quota.soft").hasMessageContaining("above the hard limit");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, quota: {hard: lots}}]\n", "w.yaml"))
+        .hasMessageContaining("quota.hard: invalid size");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "repositories: [{name: p, type: proxy, remoteUrl: \"http://x\", cleanup: {keepLatest: 1}}]\n", "w.yaml"))
+        .hasMessageContaining("cleanup: applies to hosted repositories only").hasMessageContaining("cache:");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, cache: {maxSize: 1GiB}}]\n", "w.yaml"))
+        .hasMessageContaining("cache: applies to proxy repositories only");
+  }
 }
