@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -41,6 +42,11 @@ public class RegistryServlet extends HttpServlet {
   public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
   public static final String API_VERSION = "registry/2.0";
   private static final byte[] EMPTY_JSON_OBJECT = {'{', '}'};
+  /**
+   * Request bodies up to this size are read and dropped before an error answer (see writeError):
+   * small enough that refusing a large upload does not mean receiving it.
+   */
+  private static final long DRAIN_LIMIT = 1L << 20;
   /** A {@code .} or {@code ..} segment, or a {@code ;} path parameter, in the raw request path. */
   private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
@@ -104,21 +110,44 @@ public class RegistryServlet extends HttpServlet {
 
   /**
    * Writes an error response. An error often comes before the request body was read (a PATCH to
-   * an unknown upload, a Content-Range that contradicts Content-Length); Jetty then closes the
-   * connection after the response, and a client not told so sends its next request on a
-   * connection that is going away. So an error to a request with a body says
-   * {@code Connection: close}. (Asking the input stream whether it was read to the end is no
-   * option: that makes Jetty send {@code 100 Continue}, inviting the very body being refused.)
+   * an unknown upload, a chunk over the quota, a Content-Range that contradicts Content-Length).
+   * A client still sending that body reads no response if the server closes the connection
+   * under it: it sees a reset instead of the error. So a body of up to {@link #DRAIN_LIMIT} is
+   * read and dropped first (nothing is stored), and the connection stays usable; a larger one,
+   * or one the client is waiting to send ({@code Expect: 100-continue}: reading it would invite
+   * the very body being refused), gets {@code Connection: close}, so the client does not send
+   * its next request on a connection that is going away.
    */
   private static void writeError(HttpServletRequest req, HttpServletResponse resp, RegistryException e, boolean head)
       throws IOException {
-    if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
+    if ((req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) && !drain(req)) {
       resp.setHeader("Connection", "close");
     }
     if (e instanceof UnauthorizedException u && !resp.isCommitted()) {
       resp.setHeader("WWW-Authenticate", u.challenge());
     }
     ErrorResponses.write(resp, e, head);
+  }
+
+  /** Reads and drops what is left of the request body; false if it is too large or does not arrive. */
+  private static boolean drain(HttpServletRequest req) {
+    if (req.getHeader("Expect") != null || req.getContentLengthLong() > DRAIN_LIMIT) {
+      return false;
+    }
+    try {
+      InputStream in = req.getInputStream();
+      byte[] buf = new byte[16 * 1024];
+      long total = 0;
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        total += n;
+        if (total > DRAIN_LIMIT) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false; // cut off, or already taken as a reader: close the connection
+    }
   }
 
   /** The request without its {@code mount} and {@code from} parameters: a plain upload. */
