@@ -1,7 +1,9 @@
 package io.wharf.storage.gc;
 
 import io.wharf.core.gc.GarbageCollector;
-import io.wharf.core.gc.GcReport;
+import io.wharf.core.lifecycle.CleanupJob;
+import io.wharf.core.lifecycle.CleanupPolicy;
+import io.wharf.core.lifecycle.MaintenanceJob;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import io.wharf.storage.fs.FilesystemDriver;
@@ -18,9 +20,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.Callable;
 
 /**
- * Not a test: measures one garbage collection of a generated filesystem store (10,000 manifests,
+ * Not a test: measures garbage collection (and a maintenance job with a keep-5-newest cleanup
+ * policy) of a generated filesystem store (10,000 manifests,
  * 50,000 blobs by default: 1,000 images of 10 tagged manifests, each with a config and 2-3 layers,
  * plus 5,000 linked but unreferenced blobs), written straight to disk in distribution's layout.
  *
@@ -53,21 +57,28 @@ public final class GcBenchmark {
 
     FilesystemDriver driver = new FilesystemDriver(dir);
     Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(2)); // everything is past the grace period
-    run("dry run", GarbageCollector.builder(driver).clock(later).dryRun(true).leaseSettle(Duration.ZERO).build());
-    run("collect", GarbageCollector.builder(driver).clock(later).leaseSettle(Duration.ZERO).build());
-    run("again (nothing left)", GarbageCollector.builder(driver).clock(later).leaseSettle(Duration.ZERO).build());
+    run("dry run", GarbageCollector.builder(driver).clock(later).dryRun(true).leaseSettle(Duration.ZERO).build()::run);
+    run("collect", GarbageCollector.builder(driver).clock(later).leaseSettle(Duration.ZERO).build()::run);
+    run("again (nothing left)", GarbageCollector.builder(driver).clock(later).leaseSettle(Duration.ZERO).build()::run);
+    // The whole maintenance job with a cleanup policy: keep the 5 newest tags of each image.
+    MaintenanceJob job = MaintenanceJob.builder("default", driver).clock(later).lease(Duration.ofMinutes(2), Duration.ZERO)
+        .step(MaintenanceJob.step("cleanup", dryRun -> CleanupJob.builder(driver, new CleanupPolicy(5, null, null, null, null))
+            .clock(later).dryRun(dryRun).build().run()))
+        .build();
+    run("maintenance dry run", () -> job.run(true));
+    run("maintenance", () -> job.run(false));
     System.out.printf("max heap %d MiB, JVM %s%n", Runtime.getRuntime().maxMemory() >> 20,
         System.getProperty("java.version"));
   }
 
-  private static void run(String what, GarbageCollector gc) throws IOException {
+  private static void run(String what, Callable<Object> work) throws Exception {
     System.gc();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       pool.resetPeakUsage();
     }
     long before = heapUsed();
     long t = System.nanoTime();
-    GcReport report = gc.run();
+    Object report = work.call();
     double seconds = (System.nanoTime() - t) / 1e9;
     long peak = 0;
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
