@@ -14,11 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * One upstream blob download in progress, shared by every client that asks for the blob while it
@@ -41,21 +36,9 @@ final class BlobFetch {
   private long written;
   private boolean done;
   private boolean spoolDeleted;
-  /** Bytes appended since the last background fsync started; touched by the download thread only. */
+  /** Bytes appended since the last fsync; touched by the download thread only. */
   private long unsynced;
   private static final long SYNC_EVERY = 32L * 1024 * 1024;
-  /**
-   * Flushes spools to disk beside the downloads. An fsync in the download loop itself stalls the
-   * upstream socket and, behind it, every client reading the spool (about 14 ms per 32 MiB here,
-   * a tenth of a cold pull); done aside, it overlaps with the transfer.
-   */
-  private static final ExecutorService SYNCER = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "wharf-spool-sync");
-    t.setDaemon(true);
-    return t;
-  });
-  /** The background fsync in flight, if any; touched by the download thread only. */
-  private Future<?> syncing = CompletableFuture.completedFuture(null);
   private IOException failure;
 
   BlobFetch(Digest digest, long size, Path spoolDir, Duration stallTimeout, ImageName image) throws IOException {
@@ -76,14 +59,10 @@ final class BlobFetch {
       spoolOut.write(buf);
     }
     // Flush to disk as the download goes, so that the fsync before the blob is committed (and
-    // before clients get the last byte) has little left to do. One flush at a time: if the disk
-    // is slower than the network, the next one starts when the last one is done.
+    // before clients get the last byte) has little left to do.
     unsynced += len;
-    if (unsynced >= SYNC_EVERY && syncing.isDone()) {
-      syncing = SYNCER.submit(() -> {
-        spoolOut.force(false);
-        return null;
-      });
+    if (unsynced >= SYNC_EVERY) {
+      spoolOut.force(false);
       unsynced = 0;
     }
     synchronized (this) {
@@ -97,21 +76,8 @@ final class BlobFetch {
    * Readers that have it open keep reading it (a rename keeps the file); new ones read the cache.
    */
   Path commitSpool() throws IOException {
-    awaitSync();
     spoolOut.force(false);
     return spool;
-  }
-
-  /** Waits for the background fsync in flight; its failure is the download's. */
-  private void awaitSync() throws IOException {
-    try {
-      syncing.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while flushing the spool of " + digest);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-    }
   }
 
   /** The download is verified and stored: readers may see the last byte, late readers use the cache. */
@@ -124,7 +90,6 @@ final class BlobFetch {
   }
 
   private void finish(IOException cause) {
-    syncing.cancel(false); // a failed download's spool need not reach the disk
     synchronized (this) {
       failure = cause;
       done = true;
