@@ -79,6 +79,7 @@ public final class MaintenanceJob {
   private final List<Step> steps;
   private final boolean gc;
   private final Duration grace;
+  private final Duration linkWindow;
   private final boolean deleteUntagged;
   private final Duration purgeUploadsAfter;
   private final List<Runnable> afterRun;
@@ -92,6 +93,7 @@ public final class MaintenanceJob {
     this.steps = List.copyOf(b.steps);
     this.gc = b.gc;
     this.grace = b.grace;
+    this.linkWindow = b.linkWindow;
     this.deleteUntagged = b.deleteUntagged;
     this.purgeUploadsAfter = b.purgeUploadsAfter;
     this.afterRun = List.copyOf(b.afterRun);
@@ -152,6 +154,7 @@ public final class MaintenanceJob {
         // Same owner: the collector takes the lease over and releases it when it is done.
         gcReport = GarbageCollector.builder(driver)
             .grace(grace)
+            .linkWindow(linkWindow)
             .deleteUntagged(deleteUntagged)
             .purgeUploadsAfter(purgeUploadsAfter)
             .dryRun(dryRun)
@@ -210,6 +213,7 @@ public final class MaintenanceJob {
     private final List<Step> steps = new ArrayList<>();
     private boolean gc = true;
     private Duration grace = Duration.ofHours(1);
+    private Duration linkWindow = Duration.ofMinutes(1);
     private boolean deleteUntagged;
     private Duration purgeUploadsAfter;
     private final List<Runnable> afterRun = new ArrayList<>();
@@ -237,6 +241,12 @@ public final class MaintenanceJob {
     /** See {@link GarbageCollector.Builder#grace}. */
     public Builder grace(Duration grace) {
       this.grace = Objects.requireNonNull(grace);
+      return this;
+    }
+
+    /** See {@link GarbageCollector.Builder#linkWindow}; for tests that run jobs seconds apart. */
+    public Builder linkWindow(Duration window) {
+      this.linkWindow = Objects.requireNonNull(window);
       return this;
     }
 

@@ -3,6 +3,7 @@ package io.wharf.storage.gc;
 import static io.wharf.storage.gc.Images.assertPullsIntact;
 import static io.wharf.storage.gc.Images.blobPath;
 import static io.wharf.storage.gc.Images.pushImage;
+import static io.wharf.storage.gc.Images.pushWithRetry;
 import static io.wharf.storage.gc.Images.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -494,20 +495,5 @@ abstract class GarbageCollectorContract {
     }
     assertThat(Images.storedBlobs(driver)).as("blobs left after the last run (%d runs, %d retries)", runs.get(),
         retries.get()).isEqualTo(reachable);
-  }
-
-  /** As a client: upload what the image lacks, push the manifest, start over on MANIFEST_BLOB_UNKNOWN. */
-  static Pushed pushWithRetry(HostedRepository repo, ImageName image, String tag, List<byte[]> layers, Random r,
-      AtomicInteger retries) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        return pushImage(repo, image, tag, layers, r);
-      } catch (RegistryException e) {
-        if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt == 5) {
-          throw e;
-        }
-        retries.incrementAndGet();
-      }
-    }
   }
 }

@@ -2,6 +2,8 @@ package io.wharf.storage.gc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Pushes and pulls images through a {@link HostedRepository}, as a client would, for the GC and lifecycle tests. */
 public final class Images {
@@ -191,5 +194,20 @@ public final class Images {
 
   public static String last(String path) {
     return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  /** As a client: upload what the image lacks, push the manifest, start over on MANIFEST_BLOB_UNKNOWN. */
+  public static Pushed pushWithRetry(HostedRepository repo, ImageName image, String tag, List<byte[]> layers, Random r,
+      AtomicInteger retries) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return pushImage(repo, image, tag, layers, r);
+      } catch (RegistryException e) {
+        if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt == 5) {
+          throw e;
+        }
+        retries.incrementAndGet();
+      }
+    }
   }
 }
