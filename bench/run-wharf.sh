@@ -4,7 +4,8 @@
 #
 #   bench/run-wharf.sh [OUT_DIR]         # default OUT_DIR: target/bench
 #
-# 1. W1-W6 against a Wharf hosted repository (java -Xmx128m -jar wharf.jar serve, empty data dir).
+# 1. W1-W6 against a Wharf hosted repository (java <jvm.options> -Xmx128m -jar wharf.jar serve,
+#    empty data dir).
 # 2. W7 against a Wharf proxy repository (-Xmx128m, empty cache) of a Debian docker-registry
 #    upstream whose access log counts the upstream GETs, as run-anchor.sh does for distribution.
 # Then prints the comparison with the anchor numbers. Needs: install-tools.sh from the harness,
@@ -15,6 +16,7 @@ harness=${HARNESS:-$here/../shared/bench}
 out=$(mkdir -p "${1:-$here/target/bench}" && cd "${1:-$here/target/bench}" && pwd)
 jar=$here/registry-server/target/wharf.jar
 heap=${WHARF_HEAP:--Xmx128m}
+jvm_options=$(grep -v '^#' "$here/jvm.options") # the launcher's options, as ./wharf uses them
 port=${WHARF_PORT:-5000} up_port=${UP_PORT:-15000} px_port=${PX_PORT:-15001}
 export BENCH_DATA=${BENCH_DATA:-${TMPDIR:-/tmp}/wharf-bench}
 [ -f "$jar" ] || { echo "no $jar: run mvn -B -DskipTests package" >&2; exit 2; }
@@ -27,7 +29,7 @@ wait_up() { for _ in $(seq 1 60); do [ "$(curl -s -o /dev/null -w '%{http_code}'
 # --- W1-W6: hosted (PARTS=proxy skips it; PARTS=hosted skips W7)
 parts=${PARTS:-hosted,proxy}
 if [[ ",$parts," == *,hosted,* ]]; then
-java $heap -jar "$jar" serve --bind 127.0.0.1 --port "$port" --data "$work/hosted" >"$work/hosted.out" 2>"$work/hosted.log" &
+java $jvm_options $heap -jar "$jar" serve --bind 127.0.0.1 --port "$port" --data "$work/hosted" >"$work/hosted.out" 2>"$work/hosted.log" &
 hosted_pid=$!; pids+=("$hosted_pid"); wait_up "$port"
 "$harness/bench.sh" --url "http://127.0.0.1:$port" --pid "$hosted_pid" --label wharf-hosted --out "$out/wharf.json" || true
 kill "$hosted_pid"; wait "$hosted_pid" 2>/dev/null || true
@@ -52,7 +54,7 @@ blobStores: {default: {type: file, path: $work/proxy-cache}}
 repositories:
   - {name: upstream-cache, type: proxy, remoteUrl: "http://127.0.0.1:$up_port"}
 YML
-java $heap -jar "$jar" serve --config "$work/proxy.yaml" >"$work/proxy.out" 2>"$work/proxy.log" &
+java $jvm_options $heap -jar "$jar" serve --config "$work/proxy.yaml" >"$work/proxy.out" 2>"$work/proxy.log" &
 px_pid=$!; pids+=("$px_pid"); wait_up "$px_port"
 "$harness/bench.sh" --url "http://127.0.0.1:$up_port" --pid "$up_pid" --proxy-url "http://127.0.0.1:$px_port" \
   --proxy-pid "$px_pid" --upstream-log "$work/upstream.access.log" --only W7 --label wharf-proxy \
