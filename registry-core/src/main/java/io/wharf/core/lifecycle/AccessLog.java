@@ -115,24 +115,22 @@ public final class AccessLog {
   public synchronized int flush() throws IOException {
     int written = 0;
     for (Key key : pending.keySet()) {
-      Instant time = pending.remove(key);
+      Instant time = pending.get(key);
       if (time == null) {
         continue;
       }
-      try {
-        if (write(key, time)) {
-          written++;
-        }
-      } catch (IOException | RuntimeException e) {
-        pending.merge(key, time, AccessLog::later);
-        throw e; // storage is likely down: the rest waits for the next flush as well
+      // Stays pending until written, so lastPulled never misses it in between; a newer pull
+      // recorded meanwhile replaces it and stays for the next flush.
+      if (write(key, time)) { // a storage error leaves everything pending for the next flush
+        written++;
       }
+      pending.remove(key, time);
     }
     return written;
   }
 
   /** Drops what is known about {@code image:tag} or {@code image@digest} (its tag or manifest was removed). */
-  public void forget(ImageName image, Reference reference) throws IOException {
+  public synchronized void forget(ImageName image, Reference reference) throws IOException {
     Key key = new Key(image, reference);
     pending.remove(key);
     stored.invalidate(key);

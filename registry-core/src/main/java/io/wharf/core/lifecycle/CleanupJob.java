@@ -142,7 +142,7 @@ public final class CleanupJob {
         if (policy.olderThan() != null && !t.written().isBefore(now.minus(policy.olderThan()))) {
           continue;
         }
-        if (policy.notPulledFor() != null && !lastUse(image.name(), t).isBefore(now.minus(policy.notPulledFor()))) {
+        if (policy.notPulledFor() != null && !lastUse(image, t).isBefore(now.minus(policy.notPulledFor()))) {
           continue;
         }
         out.add(t);
@@ -150,9 +150,20 @@ public final class CleanupJob {
       return out;
     }
 
-    private Instant lastUse(ImageName image, TagLink t) throws IOException {
+    /**
+     * A tag's last use: its last push, its last pull by tag, and the last pull by digest of its
+     * manifest or, for an index, of any child (a platform's pull names the child).
+     */
+    private Instant lastUse(StoredImage image, TagLink t) throws IOException {
       Instant last = t.written();
-      for (Optional<Instant> pulled : List.of(accessLog.lastPulled(image, t.tag()), accessLog.lastPulled(image, t.target()))) {
+      List<Optional<Instant>> pulls = new ArrayList<>();
+      pulls.add(accessLog.lastPulled(image.name(), t.tag()));
+      Set<Digest> manifests = new LinkedHashSet<>(List.of(t.target()));
+      manifests.addAll(image.reachable(List.of(t.target())));
+      for (Digest d : manifests) {
+        pulls.add(accessLog.lastPulled(image.name(), d));
+      }
+      for (Optional<Instant> pulled : pulls) {
         if (pulled.isPresent() && pulled.get().isAfter(last)) {
           last = pulled.get();
         }

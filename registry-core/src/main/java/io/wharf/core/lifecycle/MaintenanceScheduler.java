@@ -48,6 +48,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
   private static final class Slot {
     final Entry entry;
     CompletableFuture<MaintenanceReport> running;
+    boolean runningDryRun;
     Instant next;
     MaintenanceReport last;
 
@@ -109,8 +110,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   /**
-   * Starts a run of {@code store}'s job now, or returns the run already in progress on this
-   * node. Empty if the store has no job.
+   * Starts a run of {@code store}'s job now, or returns the run of the same kind (dry or not)
+   * already in progress on this node; a run of the other kind starts when that one ends. Empty if
+   * the store has no job.
    */
   public synchronized Optional<CompletableFuture<MaintenanceReport>> runNow(String store, boolean dryRun) {
     Slot slot = slots.get(store);
@@ -135,11 +137,19 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   private CompletableFuture<MaintenanceReport> launch(Slot slot, boolean dryRun) {
+    CompletableFuture<MaintenanceReport> f;
     if (slot.running != null && !slot.running.isDone()) {
-      return slot.running;
+      if (slot.runningDryRun == dryRun) {
+        return slot.running; // the same run is already under way: join it
+      }
+      // A dry run asked for during a real one (or the reverse) runs right after it.
+      f = slot.running.handle((r, e) -> null)
+          .thenApplyAsync(ignored -> slot.entry.job().run(dryRun), runner);
+    } else {
+      f = CompletableFuture.supplyAsync(() -> slot.entry.job().run(dryRun), runner);
     }
-    CompletableFuture<MaintenanceReport> f = CompletableFuture.supplyAsync(() -> slot.entry.job().run(dryRun), runner);
     slot.running = f;
+    slot.runningDryRun = dryRun;
     f.whenComplete((report, failure) -> {
       synchronized (MaintenanceScheduler.this) {
         if (report != null) {
@@ -175,7 +185,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
     // overlaps the next, and a periodic schedule keeps its rhythm from the previous end.
     f.whenComplete((r, e) -> {
       synchronized (MaintenanceScheduler.this) {
-        arm(slot, clock.instant());
+        // Never before the slot that just fired, even if the wall clock stepped back meanwhile.
+        Instant now = clock.instant();
+        arm(slot, slot.next != null && slot.next.isAfter(now) ? slot.next : now);
       }
     });
   }

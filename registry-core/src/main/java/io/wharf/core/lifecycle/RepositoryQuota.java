@@ -105,7 +105,7 @@ public final class RepositoryQuota {
       Chunk chunk, Digest digest) throws IOException {
     boolean newLink = !blobs.isLinked(image, digest);
     Descriptor stored;
-    if (!quota.hasHard()) {
+    if (!quota.hasHard() || !newLink) { // a blob the image already links adds nothing: never refused
       stored = uploads.finish(image, id, body, chunk, digest);
       usage.add(newLink ? stored.size() : 0);
     } else {
@@ -163,11 +163,21 @@ public final class RepositoryQuota {
     return r;
   }
 
-  private void warnIfOverSoft() throws IOException {
+  /**
+   * Adds the soft-limit warning. Runs after the write succeeded, so it never fails the push: if
+   * usage cannot be read now (a rescan hitting a storage error), the warning waits for a later push.
+   */
+  private void warnIfOverSoft() {
     if (!quota.hasSoft()) {
       return;
     }
-    long used = usage.bytes();
+    long used;
+    try {
+      used = usage.bytes();
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("quota of {}: usage not readable for the soft-limit check: {}", repository, e.toString());
+      return;
+    }
     if (used <= quota.softBytes()) {
       return;
     }

@@ -77,8 +77,10 @@ public final class Schedule {
     if (fields[DAY_OF_WEEK].get(7)) {
       fields[DAY_OF_WEEK].set(0); // 7 is Sunday too
     }
-    return new Schedule(expression.trim(), null, fields, !parts[DAY_OF_MONTH].equals("*"),
-        !parts[DAY_OF_WEEK].equals("*"));
+    // As in Vixie cron: a day field that starts with '*' (also '*/2') does not restrict the day,
+    // so only two restricted fields are joined with OR.
+    return new Schedule(expression.trim(), null, fields, !parts[DAY_OF_MONTH].startsWith("*"),
+        !parts[DAY_OF_WEEK].startsWith("*"));
   }
 
   /**

@@ -41,6 +41,13 @@ class ScheduleTest {
   }
 
   @Test
+  void aStarStepDayField_doesNotRestrict_soTheOtherDayFieldDecides() {
+    // as in Vixie cron: "*/2" in day-of-month joined with Monday is AND, not OR.
+    // 2026-11-28 is a Saturday; the next Monday on an odd day of the month is 7 December
+    assertThat(Schedule.cron("0 3 */2 * 1").next(at("2026-11-28T12:00:00Z"))).isEqualTo(at("2026-12-07T03:00:00Z"));
+  }
+
+  @Test
   void monthsAndLeapDays() {
     assertThat(Schedule.cron("@monthly").next(at("2026-11-28T00:00:00Z"))).isEqualTo(at("2026-12-01T00:00:00Z"));
     assertThat(Schedule.cron("0 0 29 2 *").next(at("2026-11-28T00:00:00Z"))).isEqualTo(at("2028-02-29T00:00:00Z"));

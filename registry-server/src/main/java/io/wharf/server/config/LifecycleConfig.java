@@ -5,6 +5,7 @@ import io.wharf.core.lifecycle.CleanupPolicy;
 import io.wharf.core.lifecycle.Quota;
 import io.wharf.core.lifecycle.Schedule;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,8 +29,10 @@ public final class LifecycleConfig {
       if (v.toLowerCase(Locale.ROOT).startsWith("every ")) {
         return Schedule.every(Durations.parse(v.substring("every ".length()).trim(), key));
       }
-      return Schedule.cron(v);
-    } catch (IllegalArgumentException e) {
+      Schedule cron = Schedule.cron(v);
+      cron.next(java.time.Instant.now()); // "0 0 30 2 *" parses but never fires: say so now
+      return cron;
+    } catch (IllegalArgumentException | IllegalStateException e) {
       throw new ConfigException(key + ": " + e.getMessage()
           + "; write cron in UTC (\"0 3 * * *\"), @daily, @hourly, @weekly, @monthly, or \"every 6h\"");
     }
@@ -116,6 +119,19 @@ public final class LifecycleConfig {
       cleanup(r.cleanup(), key + ".cleanup");
       quota(r.quota(), key + ".quota");
       cache(r.cache(), key + ".cache");
+      if ((r.cleanup() != null || r.quota() != null || r.cache() != null) && !r.isGroup()
+          && RegistryFactory.namespace(r, c) == null) {
+        List<String> sharing = c.repositories().stream()
+            .filter(o -> !o.isGroup() && o != r && r.blobStore().equals(o.blobStore())).map(WharfConfig.Repository::name)
+            .toList();
+        if (!sharing.isEmpty()) {
+          // Its images sit at the root of the store, where the other repositories' namespaces
+          // are too: a policy, a cache limit or a usage scan would take theirs for its own.
+          throw new ConfigException(key + ": cleanup, cache and quota need the repository's images in a namespace of"
+              + " their own, but it has namespace \"\" on blob store " + r.blobStore() + ", which " + sharing
+              + " share; give it a namespace or a blob store of its own");
+        }
+      }
     }
   }
 }

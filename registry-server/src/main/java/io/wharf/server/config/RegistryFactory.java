@@ -155,8 +155,8 @@ public final class RegistryFactory {
       StorageDriver driver = drivers.get(r.blobStore());
       String namespace = namespace(r, config);
       // Pull times are recorded only where a policy reads them: zero cost otherwise.
-      AccessLog log = r.cleanup() == null && r.cache() == null ? null
-          : AccessLog.builder(driver).namespace(namespace).build();
+      boolean readsPulls = r.cache() != null || r.cleanup() != null && r.cleanup().notPulledFor() != null;
+      AccessLog log = readsPulls ? AccessLog.builder(driver).namespace(namespace).build() : null;
       if (log != null) {
         accessLogs.put(r.name(), log);
       }

@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wharf's maintenance API, beside the registry API:
@@ -28,10 +30,12 @@ import java.util.concurrent.ExecutionException;
  *       started twice; a run on another node makes this one report {@code skipped}.
  * </ul>
  * With security configured, both need Basic credentials of a user with {@code admin} on every
- * repository of the store ({@code *:admin} for the listing).
+ * repository of the store (on every repository for the listing and for an unknown store, e.g.
+ * {@code *:admin}); credentials are checked before anything about the stores is said.
  */
 public final class MaintenanceServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(MaintenanceServlet.class);
   public static final String PATH = "/wharf/api/v1/maintenance";
 
   private final transient MaintenanceScheduler scheduler;
@@ -55,22 +59,25 @@ public final class MaintenanceServlet extends HttpServlet {
     boolean head = "HEAD".equals(req.getMethod());
     try {
       String rest = req.getPathInfo() == null ? "/" : req.getPathInfo();
+      List<Repository> all = repositoriesByStore.values().stream().flatMap(List::stream).distinct().toList();
       if (rest.equals("/")) {
         if (!head && !"GET".equals(req.getMethod())) {
           throw notAllowed(resp, "GET");
         }
-        authorize(req, repositoriesByStore.values().stream().flatMap(List::stream).distinct().toList());
+        authorize(req, all);
         send(resp, 200, Map.of("stores", scheduler.status()), head);
         return;
       }
       String store = rest.substring(1);
       if (!scheduler.stores().contains(store)) {
+        authorize(req, all); // the list of stores is for administrators too
         throw ErrorCode.NAME_UNKNOWN.exception("no blob store named \"" + store + "\"; stores: " + scheduler.stores());
       }
+      List<Repository> here = repositoriesByStore.getOrDefault(store, List.of());
+      authorize(req, here.isEmpty() ? all : here);
       if (!"POST".equals(req.getMethod())) {
         throw notAllowed(resp, "POST");
       }
-      authorize(req, repositoriesByStore.getOrDefault(store, List.of()));
       boolean dryRun = "true".equals(req.getParameter("dryRun"));
       CompletableFuture<MaintenanceReport> run = scheduler.runNow(store, dryRun).orElseThrow();
       if (!"true".equals(req.getParameter("wait"))) {
@@ -87,8 +94,10 @@ public final class MaintenanceServlet extends HttpServlet {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       ErrorResponses.write(resp, ErrorCode.UNAVAILABLE.exception("interrupted while waiting for the run"), head);
-    } catch (ExecutionException e) {
-      ErrorResponses.write(resp, ErrorCode.UNKNOWN.exception("the run failed: " + e.getCause()), head);
+    } catch (ExecutionException | RuntimeException e) {
+      LOG.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
+      ErrorResponses.write(resp, ErrorCode.UNKNOWN.exception("the maintenance run failed; the server log has the details"),
+          head);
     }
   }
 

@@ -518,4 +518,23 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, cache: {maxSize: 1GiB}}]\n", "w.yaml"))
         .hasMessageContaining("cache: applies to proxy repositories only");
   }
+
+  @Test
+  void parse_lifecycleOnANamespacelessRepositorySharingItsStore_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        repositories:
+          - {name: old, namespace: "", cleanup: {keepLatest: 3}}
+          - {name: team}
+        """, "w.yaml"))
+        .hasMessageContaining("repositories (old)").hasMessageContaining("namespace").hasMessageContaining("[team]");
+    // alone on its store it is fine
+    ConfigLoader.parse("repositories: [{name: old, namespace: \"\", quota: {hard: 1GiB}}]\n", "w.yaml");
+  }
+
+  @Test
+  void parse_aScheduleThatNeverFires_isRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "blobStores: {default: {type: memory, maintenance: {schedule: \"0 0 30 2 *\"}}}\n", "w.yaml"))
+        .hasMessageContaining("maintenance.schedule").hasMessageContaining("never fires");
+  }
 }

@@ -162,6 +162,20 @@ class QuotaTest {
   }
 
   @Test
+  void uploadingAgainABlobTheImageAlreadyHas_atTheLimit_isAccepted() throws Exception {
+    byte[] blob = RegistryHttp.randomBlob(600 * 1024);
+    start(Quota.hard(MIB));
+    http.pushBlob(NAME, blob);
+
+    // a client that did not HEAD first: the bytes add nothing, so the quota does not refuse them
+    Resp again = http.post("/v2/" + NAME + "/blobs/uploads/?digest=" + RegistryHttp.digest(blob), blob,
+        "Content-Type", OCTET);
+
+    assertThat(again.status()).as("%s", again).isEqualTo(201);
+    assertThat(quota().usedBytes()).isEqualTo(blob.length);
+  }
+
+  @Test
   void pushUnderLimit_succeeds_usageCountsBlobsAndManifest() throws Exception {
     start(Quota.hard(MIB));
 

@@ -137,6 +137,10 @@ class MaintenanceApiTest {
     try (WharfServer server = WharfServer.start(ConfigLoader.parse(yaml, "maintenance-security-test.yaml"))) {
       String url = server.url() + "/wharf/api/v1/maintenance/default?dryRun=true&wait=true";
 
+      HttpResponse<String> unknown = send("POST", server.url() + "/wharf/api/v1/maintenance/nope", null, null, null);
+      assertThat(unknown.statusCode()).as("nothing about the stores before a login").isEqualTo(401);
+      assertThat(unknown.body()).doesNotContain("default");
+
       HttpResponse<String> anonymous = send("POST", url, null, null, null);
       assertThat(anonymous.statusCode()).isEqualTo(401);
       assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));

@@ -242,6 +242,30 @@ abstract class LifecycleContract {
   }
 
   @Test
+  void cleanup_notPulledFor_countsPullsOfAnIndexsChildren() throws Exception {
+    Instant t0 = Instant.now();
+    MutableClock pulls = new MutableClock(t0);
+    AccessLog log = log(NS, pulls);
+    HostedRepository repo = repo(NS, log);
+    Pushed amd64 = pushImage(repo, APP, null, List.of(random(rnd, 300)), rnd);
+    Pushed arm64 = pushImage(repo, APP, null, List.of(random(rnd, 300)), rnd);
+    Images.pushIndex(repo, APP, "multi", List.of(amd64, arm64));
+    Pushed single = push(repo, APP, "single");
+    // A daemon pulls by tag once, then its platform's manifest by digest every day.
+    pulls.set(t0.plus(Duration.ofDays(20)));
+    repo.getManifest(APP, amd64.manifest());
+    log.flush();
+
+    Clock runAt = Clock.fixed(t0.plus(Duration.ofDays(25)), ZoneOffset.UTC);
+    CleanupJob.builder(driver, new CleanupPolicy(0, null, Duration.ofDays(10), null, null))
+        .namespace(NS).accessLog(log).clock(runAt).build().run();
+
+    assertThat(tags(repo, APP)).containsExactly("multi");
+    assertThat(repo.getManifest(APP, single.manifest())).isEmpty();
+    Images.assertPullsIntact(repo, APP, Tag.of("multi"));
+  }
+
+  @Test
   void cleanup_notPulledFor_withoutAnAccessLog_isRefused() {
     CleanupPolicy policy = new CleanupPolicy(0, null, Duration.ofDays(1), null, null);
     assertThatThrownBy(() -> CleanupJob.builder(driver, policy).build())

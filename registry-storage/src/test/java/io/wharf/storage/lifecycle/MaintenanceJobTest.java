@@ -232,11 +232,15 @@ class MaintenanceJobTest {
       assertThat(runs.get()).as("scheduled runs").isGreaterThanOrEqualTo(3);
 
       CompletableFuture<MaintenanceReport> first = scheduler.runNow("other", false).orElseThrow();
-      CompletableFuture<MaintenanceReport> second = scheduler.runNow("other", true).orElseThrow();
-      assertThat(second).isSameAs(first);
+      CompletableFuture<MaintenanceReport> same = scheduler.runNow("other", false).orElseThrow();
+      assertThat(same).as("the same kind of run joins the one in progress").isSameAs(first);
+      CompletableFuture<MaintenanceReport> dry = scheduler.runNow("other", true).orElseThrow();
+      assertThat(dry).as("a dry run asked for meanwhile comes after it").isNotSameAs(first);
       assertThat(scheduler.running("other")).isTrue();
       release.countDown();
-      assertThat(first.get(20, TimeUnit.SECONDS).steps().get(0).summary()).isEqualTo("released");
+      assertThat(first.get(20, TimeUnit.SECONDS).dryRun()).isFalse();
+      assertThat(first.get().steps().get(0).summary()).isEqualTo("released");
+      assertThat(dry.get(20, TimeUnit.SECONDS).dryRun()).isTrue();
       MaintenanceScheduler.Status status = scheduler.status().stream().filter(s -> s.store().equals("other"))
           .findFirst().orElseThrow();
       assertThat(status.last()).isNotNull();
