@@ -198,9 +198,17 @@ final class StoredImage {
     return true;
   }
 
-  /** Puts back the revision link of a manifest unlinked by mistake (a push raced with the job). */
+  /**
+   * Puts back what {@link #unlinkManifest} removed from a manifest unlinked by mistake (a push
+   * raced with the job): its revision link and its entry in its subject's referrers.
+   */
   void relinkManifest(Digest d) throws IOException {
-    driver.putContent(layout.manifestRevisionLink(image, d), d.value().getBytes(StandardCharsets.US_ASCII));
+    byte[] link = d.value().getBytes(StandardCharsets.US_ASCII);
+    driver.putContent(layout.manifestRevisionLink(image, d), link);
+    Optional<Digest> subject = refs(d).subject();
+    if (subject.isPresent()) {
+      driver.putContent(layout.referrerLink(image, subject.get(), d), link);
+    }
   }
 
   /** Unlinks a blob from the image unless its link was written at or after {@code cutoff}. */

@@ -19,10 +19,13 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.testing.ForwardingDriver;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.gc.Images;
 import io.wharf.storage.gc.Images.Pushed;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -340,5 +343,37 @@ class MaintenanceJobTest {
     }
     assertThat(Images.storedBlobs(driver)).as("blobs left after %d runs (%d push retries)", runs.get(), retries.get())
         .isEqualTo(reachable);
+  }
+
+  /**
+   * A tag pushed again while the cleanup unlinks its manifest gets the manifest back, and a
+   * referrer gets its place in its subject's referrers back too.
+   */
+  @Test
+  void cleanup_aTagPushedAgainDuringTheRun_getsItsReferrerBack() throws Exception {
+    Pushed subject = push("app");
+    Pushed signature = Images.pushReferrer(repo, APP, subject.descriptor(), rnd);
+    byte[] sigBytes = repo.getManifest(APP, signature.manifest()).orElseThrow().bytes();
+    repo.putManifest(APP, Tag.of("sig"), signature.mediaType(), sigBytes);
+    StorageLayout layout = new StorageLayout();
+    String revisionDir = layout.manifestRevisionDir(APP, signature.manifest());
+    // the storage as the job sees it: right after it unlinks the signature, a client tags it again
+    StorageDriver racing = new ForwardingDriver(driver) {
+      @Override
+      public void delete(String path) throws IOException {
+        delegate.delete(path);
+        if (path.equals(revisionDir)) {
+          delegate.putContent(layout.tagCurrentLink(APP, Tag.of("sig")),
+              signature.manifest().value().getBytes(StandardCharsets.US_ASCII));
+        }
+      }
+    };
+
+    CleanupJob.builder(racing, new CleanupPolicy(0, Duration.ofHours(1), null, "sig", null)).clock(LATER).build().run();
+
+    assertThat(repo.listTags(APP, 10, null).items()).contains("sig");
+    assertPullsIntact(repo, APP, Tag.of("sig"));
+    assertThat(repo.referrers(APP, subject.manifest(), null))
+        .extracting(r -> r.descriptor().digest()).containsExactly(signature.manifest());
   }
 }
