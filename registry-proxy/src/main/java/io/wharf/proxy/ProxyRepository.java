@@ -671,9 +671,8 @@ public final class ProxyRepository implements Repository, Closeable {
     }
 
     public ProxyRepository build() {
-      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
-        throw new IllegalArgumentException("proxy repository " + name + " has namespace '"
-            + (namespace == null ? "" : namespace) + "' but its access log '" + accessLog.namespace() + "'");
+      if (accessLog != null) {
+        accessLog.requireNamespace(namespace, "proxy repository " + name);
       }
       return new ProxyRepository(this);
     }

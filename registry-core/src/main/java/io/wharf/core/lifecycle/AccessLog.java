@@ -90,6 +90,17 @@ public final class AccessLog {
     return namespace;
   }
 
+  /**
+   * Throws unless this log is for {@code namespace} (null or empty: none): {@code user} (a
+   * repository, a job) would otherwise read and write another repository's pull times.
+   */
+  public void requireNamespace(String namespace, String user) {
+    String ns = namespace == null ? "" : namespace;
+    if (!this.namespace.equals(ns)) {
+      throw new IllegalArgumentException(user + " has namespace '" + ns + "' but its access log '" + this.namespace + "'");
+    }
+  }
+
   /** Notes that {@code image:tag} or {@code image@digest} was pulled now. Memory only; never blocks on storage. */
   public void recordPull(ImageName image, Reference reference) {
     pending.merge(new Key(image, reference), clock.instant(), AccessLog::later);

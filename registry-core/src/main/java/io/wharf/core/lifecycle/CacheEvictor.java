@@ -313,9 +313,8 @@ public final class CacheEvictor {
     }
 
     public CacheEvictor build() {
-      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
-        throw new IllegalArgumentException("the access log is for namespace '" + accessLog.namespace()
-            + "', the evictor for '" + (namespace == null ? "" : namespace) + "'");
+      if (accessLog != null) {
+        accessLog.requireNamespace(namespace, "the cache evictor");
       }
       return new CacheEvictor(this);
     }

@@ -282,9 +282,8 @@ public final class CleanupJob {
       if (policy.notPulledFor() != null && accessLog == null) {
         throw new IllegalArgumentException("a cleanup policy with notPulledFor needs the repository's access log");
       }
-      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
-        throw new IllegalArgumentException("the access log is for namespace '" + accessLog.namespace()
-            + "', the cleanup for '" + (namespace == null ? "" : namespace) + "'");
+      if (accessLog != null) {
+        accessLog.requireNamespace(namespace, "the cleanup");
       }
       return new CleanupJob(this);
     }

@@ -415,9 +415,8 @@ public final class HostedRepository implements Repository {
     }
 
     public HostedRepository build() {
-      if (accessLog != null && !accessLog.namespace().equals(namespace == null ? "" : namespace)) {
-        throw new IllegalArgumentException("repository " + name + " has namespace '" + (namespace == null ? "" : namespace)
-            + "' but its access log '" + accessLog.namespace() + "'");
+      if (accessLog != null) {
+        accessLog.requireNamespace(namespace, "repository " + name);
       }
       return new HostedRepository(this);
     }
