@@ -59,6 +59,7 @@ public final class WharfServer implements AutoCloseable {
   private final Map<String, ServerConnector> repositoryConnectors;
   private final Registry registry;
   private final MaintenanceScheduler maintenance;
+  private final Thread shutdownHook = new Thread(this::closeQuietly, "wharf-shutdown");
 
   private WharfServer(Server jetty, ServerConnector connector, Map<String, ServerConnector> repositoryConnectors,
       Registry registry, MaintenanceScheduler maintenance) {
@@ -152,7 +153,6 @@ public final class WharfServer implements AutoCloseable {
       }, CustomRequestLog.EXTENDED_NCSA_FORMAT));
     }
     jetty.setStopTimeout(Durations.parse(s.shutdownTimeout(), "server.shutdownTimeout").toMillis());
-    jetty.setStopAtShutdown(true);
     try {
       jetty.start();
     } catch (Exception e) {
@@ -166,6 +166,9 @@ public final class WharfServer implements AutoCloseable {
     }
     repositoryConnectors.forEach((name, c) -> router.bindPort(c.getLocalPort(), registry.repository(name).orElseThrow()));
     WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry, maintenance);
+    // On SIGTERM: the same graceful close as close(), maintenance included (its last flush of
+    // pull times). One hook for both, not Jetty's own beside it: two stoppers race.
+    Runtime.getRuntime().addShutdownHook(server.shutdownHook);
     LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
         registry.repositories());
     repositoryConnectors.forEach((name, c) ->
@@ -263,11 +266,24 @@ public final class WharfServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: this is the hook running, or it runs next and finds us stopped
+    }
+    try {
       jetty.stop();
     } finally {
       if (maintenance != null) {
         maintenance.close(); // after the last request: its pulls are in the final flush
       }
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      close();
+    } catch (Exception e) {
+      LOG.warn("stopping: {}", e.toString());
     }
   }
 }

@@ -68,15 +68,6 @@ public final class WharfCli implements Runnable {
         return 2;
       }
       WharfServer server = WharfServer.start(config);
-      // Jetty's own hook only stops Jetty; this one also ends the maintenance scheduler, which
-      // writes the pull times recorded since its last flush.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          server.close();
-        } catch (Exception e) {
-          System.err.println("wharf: stopping: " + e);
-        }
-      }, "wharf-shutdown"));
       System.out.println("Wharf listening on " + server.url());
       System.out.flush();
       server.join();
