@@ -259,12 +259,7 @@ public final class GarbageCollector {
           continue; // a dangling link: nothing to keep
         }
         Manifest m = ManifestParser.parseStored(bytes.get());
-        m.config().map(Descriptor::digest).ifPresent(marked::add);
-        for (Manifest.Layer layer : m.layers()) {
-          if (!layer.isForeign()) {
-            marked.add(layer.descriptor().digest());
-          }
-        }
+        marked.addAll(m.storedBlobs());
         for (Descriptor child : m.children()) {
           todo.push(child.digest());
         }

@@ -107,13 +107,7 @@ final class StoredImage {
       Optional<byte[]> bytes = driver.getContent(layout.blobData(d));
       if (bytes.isPresent()) {
         Manifest m = ManifestParser.parseStored(bytes.get());
-        Set<Digest> blobs = new LinkedHashSet<>();
-        m.config().map(Descriptor::digest).ifPresent(blobs::add);
-        for (Manifest.Layer layer : m.layers()) {
-          if (!layer.isForeign()) {
-            blobs.add(layer.descriptor().digest());
-          }
-        }
+        Set<Digest> blobs = new LinkedHashSet<>(m.storedBlobs());
         List<Digest> children = m.children().stream().map(Descriptor::digest).toList();
         r = new Refs(bytes.get().length, children, blobs, m.subject().map(Descriptor::digest));
       }

@@ -3,6 +3,7 @@ package io.wharf.core.manifest;
 import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +38,22 @@ public record Manifest(
     public boolean isForeign() {
       return !urls.isEmpty();
     }
+  }
+
+  /**
+   * The blobs this manifest needs the registry to hold: its config and its layers, except foreign
+   * layers (their bytes live at their {@code urls}). Pushes check them, garbage collection and
+   * cleanup keep them.
+   */
+  public List<Digest> storedBlobs() {
+    List<Digest> out = new ArrayList<>(layers.size() + 1);
+    config.ifPresent(c -> out.add(c.digest()));
+    for (Layer layer : layers) {
+      if (!layer.isForeign()) {
+        out.add(layer.descriptor().digest());
+      }
+    }
+    return out;
   }
 
   public boolean isIndex() {

@@ -318,12 +318,9 @@ public final class HostedRepository implements Repository {
     Set<Digest> missingBlobs = new LinkedHashSet<>();
     // refreshLink/refresh, not isLinked/exists: they also tell a concurrent garbage collection
     // that these blobs are referenced again (see GarbageCollector), and check the bytes are there.
-    if (manifest.config().isPresent() && !blobs.refreshLink(image, manifest.config().get().digest())) {
-      missingBlobs.add(manifest.config().get().digest());
-    }
-    for (Manifest.Layer layer : manifest.layers()) {
-      if (!layer.isForeign() && !blobs.refreshLink(image, layer.descriptor().digest())) {
-        missingBlobs.add(layer.descriptor().digest());
+    for (Digest blob : manifest.storedBlobs()) {
+      if (!blobs.refreshLink(image, blob)) {
+        missingBlobs.add(blob);
       }
     }
     Set<Digest> missingManifests = new LinkedHashSet<>();
