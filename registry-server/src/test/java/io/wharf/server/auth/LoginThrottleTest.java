@@ -2,35 +2,13 @@ package io.wharf.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.wharf.core.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class LoginThrottleTest {
-  /** A clock the test moves. */
-  static final class MovingClock extends Clock {
-    Instant now = Instant.parse("2026-11-28T10:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  final MovingClock clock = new MovingClock();
+  final MutableClock clock = new MutableClock(Instant.parse("2026-11-28T10:00:00Z"));
   final LoginThrottle throttle = new LoginThrottle(3, Duration.ofMinutes(1), Duration.ofMinutes(5), clock);
 
   @Test
@@ -42,7 +20,7 @@ class LoginThrottleTest {
 
     assertThat(throttle.lockedFor("10.0.0.1", "d")).hasValue(Duration.ofMinutes(5));
     assertThat(throttle.lockedFor("10.0.0.2", "d")).isEmpty();
-    clock.now = clock.now.plus(Duration.ofMinutes(5)).plusSeconds(1);
+    clock.advance(Duration.ofMinutes(5).plusSeconds(1));
     assertThat(throttle.lockedFor("10.0.0.1", "d")).isEmpty();
   }
 
@@ -60,7 +38,7 @@ class LoginThrottleTest {
   void failuresOutsideTheWindow_doNotAddUp_andASuccessClearsTheUser() {
     throttle.failure("10.0.0.1", "ci");
     throttle.failure("10.0.0.1", "ci");
-    clock.now = clock.now.plus(Duration.ofMinutes(2));
+    clock.advance(Duration.ofMinutes(2));
     throttle.failure("10.0.0.1", "ci");
     assertThat(throttle.lockedFor("10.0.0.1", "ci")).isEmpty();
 
