@@ -2,8 +2,8 @@ package io.wharf.server.config;
 
 import io.wharf.core.lifecycle.CacheLimits;
 import io.wharf.core.lifecycle.CleanupPolicy;
-import io.wharf.core.lifecycle.Quota;
 import io.wharf.core.lifecycle.Schedule;
+import io.wharf.core.quota.Quota;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

@@ -4,11 +4,11 @@ import static io.wharf.server.http.RegistryHttp.assertError;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wharf.core.lifecycle.Quota;
-import io.wharf.core.lifecycle.RepositoryQuota;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.MediaTypes;
+import io.wharf.core.quota.Quota;
+import io.wharf.core.quota.RepositoryQuota;
 import io.wharf.core.repository.GroupRepository;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.upload.Chunk;

@@ -7,7 +7,7 @@ import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.RegistryImage;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
-import io.wharf.core.lifecycle.Quota;
+import io.wharf.core.quota.Quota;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.server.WharfServer;

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
-import io.wharf.core.lifecycle.Quota;
-import io.wharf.core.lifecycle.QuotaExceededException;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
+import io.wharf.core.quota.Quota;
+import io.wharf.core.quota.QuotaExceededException;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;

@@ -4,13 +4,13 @@ import io.wharf.core.testing.MutableClock;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wharf.core.lifecycle.Quota;
-import io.wharf.core.lifecycle.RepositoryQuota;
-import io.wharf.core.lifecycle.RepositoryUsage;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.MediaTypes;
 import io.wharf.core.model.Tag;
+import io.wharf.core.quota.Quota;
+import io.wharf.core.quota.RepositoryQuota;
+import io.wharf.core.quota.RepositoryUsage;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;

@@ -1,4 +1,4 @@
-package io.wharf.core.lifecycle;
+package io.wharf.core.quota;
 
 import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;

@@ -1,4 +1,4 @@
-package io.wharf.core.lifecycle;
+package io.wharf.core.quota;
 
 import java.time.Duration;
 import java.util.Locale;

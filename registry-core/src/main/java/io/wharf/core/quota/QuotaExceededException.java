@@ -1,4 +1,4 @@
-package io.wharf.core.lifecycle;
+package io.wharf.core.quota;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
