@@ -88,6 +88,11 @@ final class RegistryHttp implements AutoCloseable {
     return new RegistryHttp(server, dir);
   }
 
+  /** A client of {@code server}, a server the test built (from a config file, say); closing stops it. */
+  static RegistryHttp of(WharfServer server) {
+    return new RegistryHttp(server, null);
+  }
+
   /** A server whose default repository is {@code repository}. */
   static RegistryHttp start(Repository repository) throws Exception {
     return new RegistryHttp(WharfServer.start(config(), Registry.of(repository)), null);
