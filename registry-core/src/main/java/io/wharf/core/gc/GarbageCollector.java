@@ -11,6 +11,7 @@ import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.upload.UploadIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -299,11 +300,13 @@ public final class GarbageCollector {
 
     private void purgeUploads(String image) throws IOException {
       for (String upload : driver.list(image + "/_uploads")) {
-        Instant last = startedAt(upload);
-        Optional<FileInfo> data = driver.stat(upload + "/data");
-        if (data.isPresent() && data.get().modified().isAfter(last)) {
-          last = data.get().modified(); // still receiving chunks: not abandoned
+        Optional<FileInfo> info = driver.stat(upload);
+        if (info.isEmpty()) {
+          continue; // finished or cancelled meanwhile
         }
+        // Wharf's uploads are one file, written at the start and by every chunk; distribution's
+        // (and older Wharf's) are a directory with startedat and data files.
+        Instant last = info.get().directory() ? lastActivityOfDirectory(upload) : lastActivityOfFile(upload, info.get());
         if (last.isBefore(uploadCutoff)) {
           uploads++;
           if (!dryRun) {
@@ -312,6 +315,21 @@ public final class GarbageCollector {
           }
         }
       }
+    }
+
+    /** Its last write, or its start where that is later: some stores keep times to the second. */
+    private Instant lastActivityOfFile(String upload, FileInfo info) {
+      Instant modified = info.modified();
+      return UploadIds.startedAt(StorageLayout.lastSegment(upload)).filter(modified::isBefore).orElse(modified);
+    }
+
+    private Instant lastActivityOfDirectory(String upload) throws IOException {
+      Instant last = startedAt(upload);
+      Optional<FileInfo> data = driver.stat(upload + "/data");
+      if (data.isPresent() && data.get().modified().isAfter(last)) {
+        last = data.get().modified(); // still receiving chunks: not abandoned
+      }
+      return last;
     }
 
     private Instant startedAt(String upload) throws IOException {

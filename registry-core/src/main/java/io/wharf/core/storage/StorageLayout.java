@@ -17,9 +17,8 @@ import io.wharf.core.model.Tag;
  *     _manifests/revisions/sha256/&lt;hex&gt;/link        the manifest is part of this image
  *     _manifests/tags/&lt;tag&gt;/current/link             the digest the tag points at
  *     _manifests/tags/&lt;tag&gt;/index/sha256/&lt;hex&gt;/link  every digest the tag ever pointed at
- *     _uploads/&lt;id&gt;/data                            bytes of an upload in progress
- *     _uploads/&lt;id&gt;/startedat                       RFC 3339 start time
- *     _uploads/&lt;id&gt;/hashstates/…                    (distribution's resumable hash state; unused)
+ *     _uploads/&lt;id&gt;                                 Wharf: bytes of an upload in progress, one file
+ *     _uploads/&lt;id&gt;/{data,startedat,hashstates/…}    distribution's uploads (not resumed by Wharf)
  *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
  *   _wharf/                                          Wharf only; distribution never looks here
  *     access/[&lt;namespace&gt;/]&lt;image name&gt;/
@@ -127,16 +126,9 @@ public final class StorageLayout {
     return imageRoot(image) + "/_uploads";
   }
 
-  public String uploadDir(ImageName image, String uploadId) {
-    return uploadsDir(image) + "/" + uploadId;
-  }
-
+  /** The bytes of an upload in progress: a single file, moved into {@code blobs/} when it finishes. */
   public String uploadData(ImageName image, String uploadId) {
-    return uploadDir(image, uploadId) + "/data";
-  }
-
-  public String uploadStartedAt(ImageName image, String uploadId) {
-    return uploadDir(image, uploadId) + "/startedat";
+    return uploadsDir(image) + "/" + uploadId;
   }
 
   /** Directory of the referrers of {@code subject}: one {@code <alg>/<hex>/link} per referrer. */

@@ -8,6 +8,7 @@ import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.storage.BlobStore;
+import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
@@ -16,20 +17,23 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.locks.Lock;
 import java.util.regex.Pattern;
 
 /**
- * Blob uploads, kept in storage under {@code _uploads/<id>/} so that an upload survives a
- * restart and can continue on another node that shares the storage.
+ * Blob uploads, kept in storage as {@code _uploads/<id>} so that an upload survives a restart and
+ * can continue on another node that shares the storage.
+ *
+ * <p>An upload is one file from start to finish: created empty by {@link #start}, appended to by
+ * each chunk, and moved into the blob store when its digest checks out. Its size is the upload's
+ * offset and its id says when it started ({@link UploadIds}), so there is no other bookkeeping to
+ * write or delete. That matters for pushes of many small blobs, where creating and deleting files
+ * (inodes) is most of the storage work.
  *
  * <p>Bytes are hashed while they are written. The running SHA-256 state is kept in this JVM as
  * an optimisation only ({@link MessageDigest} state cannot be persisted): when the upload is
@@ -58,13 +62,10 @@ public final class UploadStore {
   }
 
   public UploadSession start(ImageName image) throws IOException {
-    String id = UUID.randomUUID().toString();
     Instant now = Instant.now();
-    // startedat is bookkeeping, not content: written without fsync and rename (a torn one reads
-    // as "started long ago"). The data file appears with the first bytes; until then its size is 0.
-    try (StorageDriver.FileWriter w = driver.writer(layout.uploadStartedAt(image, id), false)) {
-      w.stream().write(now.toString().getBytes(StandardCharsets.US_ASCII));
-    }
+    String id = UploadIds.next(now);
+    // Empty and not fsynced: an upload lost to a power cut is restarted by its client.
+    driver.writer(layout.uploadData(image, id), false).close();
     hashStates.put(key(image, id), new HashState(0, Digest.newMessageDigest(Digest.SHA256)));
     return new UploadSession(image, id, 0, now);
   }
@@ -74,9 +75,9 @@ public final class UploadStore {
     if (id == null || !UPLOAD_ID.matcher(id).matches()) {
       throw unknown(id);
     }
-    byte[] startedAt = driver.getContent(layout.uploadStartedAt(image, id)).orElseThrow(() -> unknown(id));
-    long size = driver.stat(layout.uploadData(image, id)).map(f -> f.size()).orElse(0L);
-    return new UploadSession(image, id, size, parseTime(startedAt));
+    // A directory there is an upload of distribution's layout (or an older Wharf's): not resumable.
+    FileInfo data = driver.stat(layout.uploadData(image, id)).filter(f -> !f.directory()).orElseThrow(() -> unknown(id));
+    return new UploadSession(image, id, data.size(), UploadIds.startedAt(id).orElse(data.modified()));
   }
 
   /**
@@ -127,9 +128,8 @@ public final class UploadStore {
         // hashed elsewhere (another node, before a restart): read the committed bytes back
         verify(image, id, size, expected, digestOf(image, id, size, expected.algorithm()));
       }
-      blobs.commit(layout.uploadData(image, id), expected);
+      blobs.commit(layout.uploadData(image, id), expected); // a move: nothing of the upload is left
       blobs.link(image, expected);
-      driver.delete(layout.uploadDir(image, id));
       hashStates.invalidate(key);
       return new Descriptor(null, expected, size);
     } finally {
@@ -148,7 +148,7 @@ public final class UploadStore {
    */
   private void verify(ImageName image, String id, long size, Digest expected, Digest actual) throws IOException {
     if (!actual.equals(expected)) {
-      cancel(image, id);
+      discard(image, id);
       throw ErrorCode.DIGEST_INVALID.exception(
           "digest mismatch: the client said " + expected + " but the " + size + " bytes uploaded hash to " + actual,
           Map.of("expected", expected.value(), "actual", actual.value(), "size", size));
@@ -159,8 +159,12 @@ public final class UploadStore {
   /** Discards an upload; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
   public void cancel(ImageName image, String id) throws IOException {
     status(image, id);
+    discard(image, id);
+  }
+
+  private void discard(ImageName image, String id) throws IOException {
     hashStates.invalidate(key(image, id));
-    driver.delete(layout.uploadDir(image, id));
+    driver.delete(layout.uploadData(image, id)); // quiet if a refusing writer already deleted it
   }
 
   /** Appends {@code body} and returns the still-open writer, positioned at the new end. */
@@ -228,14 +232,6 @@ public final class UploadStore {
       total += n;
     }
     return total;
-  }
-
-  private static Instant parseTime(byte[] content) {
-    try {
-      return Instant.parse(new String(content, StandardCharsets.US_ASCII).trim());
-    } catch (DateTimeParseException e) {
-      return Instant.EPOCH; // written by another tool in another format: the upload is still valid
-    }
   }
 
   private static String key(ImageName image, String id) {

@@ -24,6 +24,7 @@ import io.wharf.core.upload.UploadSession;
 import io.wharf.storage.gc.Images.Pushed;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -287,6 +288,31 @@ abstract class GarbageCollectorContract {
     GcReport withoutOption = gc().clock(later()).build().run();
     assertThat(withoutOption.uploadsPurged()).isZero();
     assertThat(repo.uploadStatus(APP, active.id()).id()).isEqualTo(active.id());
+  }
+
+  /**
+   * Uploads in distribution's layout ({@code _uploads/<uuid>/{startedat,data}}, as a data
+   * directory taken over from {@code registry:2} holds them) are purged by their start time and
+   * last chunk, beside Wharf's one-file uploads.
+   */
+  @Test
+  void run_purgeUploads_distributionLayoutDirectories_purgedByTheirStartAndLastChunk() throws Exception {
+    HostedRepository repo = repo(null);
+    pushImage(repo, APP, "1", layers(1, 100), rnd);
+    String uploads = "/docker/registry/v2/repositories/" + APP.value() + "/_uploads/";
+    String old = uploads + "0d7c8c5e-1d6a-4b8e-9d3e-6a1f4f1c2b3a"; // started long ago, never got a chunk
+    driver.putContent(old + "/startedat", "2020-01-01T00:00:00Z".getBytes(StandardCharsets.US_ASCII));
+    String resumed = uploads + "5e2f9a41-8f1b-4c2d-a6e7-3b9c0d1e2f3a"; // old start, chunk just now
+    driver.putContent(resumed + "/startedat", "2020-01-01T00:00:00Z".getBytes(StandardCharsets.US_ASCII));
+    driver.putContent(resumed + "/data", random(rnd, 10));
+    UploadSession wharfUpload = repo.startUpload(APP);
+
+    GcReport report = gc().purgeUploadsAfter(Duration.ofHours(1)).build().run();
+
+    assertThat(report.uploadsPurged()).isEqualTo(1);
+    assertThat(driver.list(old)).isEmpty();
+    assertThat(driver.stat(resumed + "/data")).isPresent();
+    assertThat(repo.uploadStatus(APP, wharfUpload.id()).size()).isZero();
   }
 
   // ---- safety while serving
