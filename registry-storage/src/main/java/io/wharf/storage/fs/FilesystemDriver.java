@@ -30,6 +30,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -45,6 +49,14 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class FilesystemDriver implements StorageDriver {
   static final String TMP_PREFIX = ".tmp-";
   private static final int BUFFER_SIZE = 64 * 1024;
+  /** A writer that has written this much since its last flush starts flushing it in the background. */
+  private static final long EARLY_FLUSH_BYTES = 64L * 1024 * 1024;
+  /** Runs the early flushes; at most one per writer at a time, so as many threads as big uploads. */
+  private static final Executor EARLY_FLUSHES = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "wharf-fs-flush");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final Path root;
 
@@ -273,6 +285,11 @@ public final class FilesystemDriver implements StorageDriver {
    * Writes through a 64 KiB buffer (uploads arrive in small network reads); large arrays bypass
    * it and go straight to the channel. The buffer is drained on flush, commit and close, so bytes
    * written before a close are in the file for the next (appending) writer.
+   *
+   * <p>Every {@link #EARLY_FLUSH_BYTES} a flush to disk starts in the background, so a big blob
+   * reaches the disk while it is still arriving and {@link #commit()} has only the tail left to
+   * flush: a 1 GiB push otherwise waited about 0.4 s for its final fdatasync on the benchmark
+   * machine, a tenth of the whole push.
    */
   private static final class ChannelWriter implements FileWriter {
     private final Path file;
@@ -281,6 +298,8 @@ public final class FilesystemDriver implements StorageDriver {
     private final OutputStream stream = new Stream();
     private long size;
     private boolean closed;
+    private long unflushed;
+    private CompletableFuture<Void> earlyFlush = CompletableFuture.completedFuture(null);
 
     ChannelWriter(Path file, FileChannel channel, long size) {
       this.file = file;
@@ -302,8 +321,17 @@ public final class FilesystemDriver implements StorageDriver {
     public void commit() throws IOException {
       ensureOpen();
       drain();
+      awaitEarlyFlush();
       // Data only: the size is covered by fdatasync; the name becomes durable with the later move.
       channel.force(false);
+    }
+
+    private void awaitEarlyFlush() throws IOException {
+      try {
+        earlyFlush.join();
+      } catch (CompletionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException("flush of " + file + " failed", e.getCause());
+      }
     }
 
     @Override
@@ -341,8 +369,21 @@ public final class FilesystemDriver implements StorageDriver {
     }
 
     private void writeFully(ByteBuffer src) throws IOException {
+      unflushed += src.remaining();
       while (src.hasRemaining()) {
         channel.write(src);
+      }
+      // A failed flush stays in place for commit() to report: a later fsync may not repeat the error.
+      if (unflushed >= EARLY_FLUSH_BYTES && earlyFlush.isDone() && !earlyFlush.isCompletedExceptionally()) {
+        unflushed = 0;
+        // A failure is reported by commit(); after close() nobody asks, and nothing was promised.
+        earlyFlush = CompletableFuture.runAsync(() -> {
+          try {
+            channel.force(false);
+          } catch (IOException e) {
+            throw new CompletionException(e);
+          }
+        }, EARLY_FLUSHES);
       }
     }
 

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageDriverContract;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +60,43 @@ class FilesystemDriverTest extends StorageDriverContract {
     try (SeekableByteChannel ch = driver.reader("/a/b")) {
       assertThat(ch).isInstanceOf(FileChannel.class); // the server maps it
     }
+  }
+
+  /**
+   * Past 64 MiB a writer flushes to disk in the background while it goes on writing: the bytes,
+   * written as small and large arrays and as an append by a second writer, must come out whole.
+   */
+  @Test
+  void writer_overTheEarlyFlushSize_commitsEveryByteInOrder() throws Exception {
+    byte[] chunk = new byte[3 * 1024 * 1024 + 17];
+    new Random(5).nextBytes(chunk);
+    MessageDigest expected = MessageDigest.getInstance("SHA-256");
+    long size = 0;
+    try (StorageDriver.FileWriter w = driver.writer("/big", false)) {
+      for (int i = 0; i < 30; i++) { // ~90 MiB in large arrays
+        w.stream().write(chunk);
+        expected.update(chunk);
+        size += chunk.length;
+      }
+      w.commit();
+    }
+    try (StorageDriver.FileWriter w = driver.writer("/big", true)) {
+      for (int i = 0; i < 25; i++) { // ~75 MiB more in 4 KiB network-sized reads
+        for (int off = 0; off < chunk.length; off += 4096) {
+          int n = Math.min(4096, chunk.length - off);
+          w.stream().write(chunk, off, n);
+        }
+        expected.update(chunk);
+        size += chunk.length;
+      }
+      w.commit();
+    }
+
+    assertThat(Files.size(root.resolve("big"))).isEqualTo(size);
+    MessageDigest actual = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = Files.newInputStream(root.resolve("big"))) {
+      in.transferTo(new DigestOutputStream(OutputStream.nullOutputStream(), actual));
+    }
+    assertThat(actual.digest()).isEqualTo(expected.digest());
   }
 }
