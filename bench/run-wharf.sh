@@ -4,6 +4,7 @@
 #
 #   bench/run-wharf.sh [OUT_DIR]         # default OUT_DIR: target/bench
 #
+# 0. sync and a minute's pause (see below).
 # 1. W1-W6 against a Wharf hosted repository (java <jvm.options> -Xmx128m -jar wharf.jar serve,
 #    empty data dir).
 # 2. W7 against a Wharf proxy repository (-Xmx128m, empty cache) of a Debian docker-registry
@@ -25,6 +26,11 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 wait_up() { for _ in $(seq 1 60); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/")" = 200 ] && return 0; sleep 0.5; done; echo "nothing answers on :$1" >&2; return 1; }
+
+# On ext4 without a journal, files deleted in the last minute (a previous run's cleanup, a
+# build) slow every file creation in their block group; W4 creates thousands. Write them out
+# and let that minute pass first (QUIET_START=0 skips the wait).
+sync; sleep "${QUIET_START:-60}"
 
 # --- W1-W6: hosted (PARTS=proxy skips it; PARTS=hosted skips W7)
 parts=${PARTS:-hosted,proxy}
