@@ -1,14 +1,11 @@
 package io.wharf.server.it;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs Debian's podman 4.3 (as root) configured only through environment variables, as
@@ -18,7 +15,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class Podman {
   static final Path BINARY = Path.of("/usr/bin/podman");
-  private static final Duration CALL_TIMEOUT = Duration.ofMinutes(3);
 
   private final Path dir;
   private final Map<String, String> env;
@@ -48,37 +44,6 @@ final class Podman {
   String run(String... args) {
     List<String> cmd = new ArrayList<>(List.of(BINARY.toString()));
     cmd.addAll(List.of(args));
-    try {
-      Path out = Files.createTempFile(dir, "podman-", ".out");
-      Path err = Files.createTempFile(dir, "podman-", ".err");
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().putAll(env);
-      Process p = pb.start();
-      if (!p.waitFor(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new PodmanException(String.join(" ", cmd) + " timed out after " + CALL_TIMEOUT);
-      }
-      String stdout = Files.readString(out, StandardCharsets.UTF_8).trim();
-      String stderr = Files.readString(err, StandardCharsets.UTF_8);
-      Files.delete(out);
-      Files.delete(err);
-      if (p.exitValue() != 0) {
-        throw new PodmanException(String.join(" ", cmd) + " -> exit " + p.exitValue() + ":\n" + stderr);
-      }
-      return stdout;
-    } catch (IOException e) {
-      throw new PodmanException(String.join(" ", cmd) + " -> " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PodmanException(String.join(" ", cmd) + " -> interrupted");
-    }
-  }
-
-  static final class PodmanException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    PodmanException(String message) {
-      super(message);
-    }
+    return Command.run(cmd, env, dir).trim();
   }
 }
