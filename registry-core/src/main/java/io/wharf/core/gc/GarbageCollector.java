@@ -1,6 +1,5 @@
 package io.wharf.core.gc;
 
-import io.wharf.core.error.RegistryException;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.model.Descriptor;
@@ -533,16 +532,11 @@ public final class GarbageCollector {
 
 
   private Optional<Digest> readLink(String path) throws IOException {
-    Optional<byte[]> content = driver.getContent(path);
-    if (content.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(Digest.parse(new String(content.get(), StandardCharsets.US_ASCII).trim()));
-    } catch (RegistryException | IllegalArgumentException e) {
+    Optional<Digest> target = StorageLayout.readLink(driver, path);
+    if (target.isEmpty() && driver.stat(path).isPresent()) {
       LOG.warn("ignoring unreadable link {}", path);
-      return Optional.empty();
     }
+    return target;
   }
 
   private static Digest digest(String alg, String hex) {

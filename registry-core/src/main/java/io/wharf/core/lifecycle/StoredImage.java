@@ -76,7 +76,7 @@ final class StoredImage {
   private static Optional<TagLink> readTag(StorageDriver driver, StorageLayout layout, ImageName image, Tag tag)
       throws IOException {
     String path = layout.tagCurrentLink(image, tag);
-    Optional<Digest> target = readLink(driver, path);
+    Optional<Digest> target = StorageLayout.readLink(driver, path); // torn or foreign: no link
     Optional<FileInfo> info = driver.stat(path);
     if (target.isEmpty() || info.isEmpty()) {
       return Optional.empty(); // a tag directory without a readable current link: nothing points anywhere
@@ -213,17 +213,5 @@ final class StoredImage {
     }
     driver.delete(layout.layerDir(image, d));
     return true;
-  }
-
-  private static Optional<Digest> readLink(StorageDriver driver, String path) throws IOException {
-    Optional<byte[]> content = driver.getContent(path);
-    if (content.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(Digest.parse(new String(content.get(), StandardCharsets.US_ASCII).trim()));
-    } catch (RuntimeException e) {
-      return Optional.empty(); // torn or foreign: treated as no link
-    }
   }
 }

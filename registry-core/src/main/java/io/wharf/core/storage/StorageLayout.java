@@ -173,6 +173,22 @@ public final class StorageLayout {
     return out;
   }
 
+  /**
+   * The digest a link file names ({@code "sha256:<hex>"}, trailing whitespace allowed); empty if
+   * there is no such file or it holds no digest (torn, or written by another tool).
+   */
+  public static java.util.Optional<Digest> readLink(StorageDriver driver, String path) throws java.io.IOException {
+    java.util.Optional<byte[]> content = driver.getContent(path);
+    if (content.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(Digest.parse(new String(content.get(), java.nio.charset.StandardCharsets.US_ASCII).trim()));
+    } catch (RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** The digest a storage directory names, if it is one of a supported algorithm. */
   public static java.util.Optional<Digest> digest(String algorithm, String hex) {
     if (!Digest.isSupportedAlgorithm(algorithm)) {
