@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one command of a client under test (docker, ctr, podman) to its end: bounded by a
+ * Runs one command of a client under test (skopeo, docker, ctr, podman) to its end: bounded by a
  * timeout, stdout returned, stderr in the exception when it exits non-zero. Output goes through
  * files in {@code workDir}, so a chatty client never blocks on a full pipe.
  */
@@ -20,6 +20,11 @@ final class Command {
   private Command() {}
 
   static String run(List<String> command, Map<String, String> env, Path workDir) {
+    return new String(runForBytes(command, env, workDir, DEFAULT_TIMEOUT), StandardCharsets.UTF_8);
+  }
+
+  /** Runs {@code command} and returns its stdout as bytes (skopeo's raw manifests are bytes). */
+  static byte[] runForBytes(List<String> command, Map<String, String> env, Path workDir, Duration timeout) {
     try {
       Files.createDirectories(workDir);
       Path out = Files.createTempFile(workDir, "cmd-", ".out");
@@ -27,23 +32,24 @@ final class Command {
       ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
       pb.environment().putAll(env);
       Process p = pb.start();
-      if (!p.waitFor(DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new CommandException(command, "timed out after " + DEFAULT_TIMEOUT);
+        throw new CommandException(command, -1, "timed out after " + timeout + "; stderr:\n"
+            + Files.readString(err, StandardCharsets.UTF_8));
       }
-      String stdout = Files.readString(out, StandardCharsets.UTF_8);
+      byte[] stdout = Files.readAllBytes(out);
       String stderr = Files.readString(err, StandardCharsets.UTF_8);
       Files.delete(out);
       Files.delete(err);
       if (p.exitValue() != 0) {
-        throw new CommandException(command, "exit " + p.exitValue() + ":\n" + stderr + stdout);
+        throw new CommandException(command, p.exitValue(), stderr);
       }
       return stdout;
     } catch (IOException e) {
-      throw new CommandException(command, e.toString());
+      throw new CommandException(command, -1, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CommandException(command, "interrupted");
+      throw new CommandException(command, -1, "interrupted");
     }
   }
 
@@ -97,11 +103,24 @@ final class Command {
     }
   }
 
+  /** The command failed: the message holds the command, the exit code (-1: it did not exit) and stderr. */
   static final class CommandException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private final int exitCode;
+    private final String stderr;
 
-    CommandException(List<String> command, String what) {
-      super(String.join(" ", command) + " -> " + what);
+    CommandException(List<String> command, int exitCode, String stderr) {
+      super(String.join(" ", command) + " -> exit " + exitCode + ":\n" + stderr);
+      this.exitCode = exitCode;
+      this.stderr = stderr;
+    }
+
+    int exitCode() {
+      return exitCode;
+    }
+
+    String stderr() {
+      return stderr;
     }
   }
 }

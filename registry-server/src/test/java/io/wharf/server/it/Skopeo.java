@@ -1,6 +1,5 @@
 package io.wharf.server.it;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * Runs {@code /usr/bin/skopeo} against registries on 127.0.0.1 over plain HTTP.
@@ -91,35 +90,14 @@ public final class Skopeo {
   public byte[] run(List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(BINARY.toString(), "--insecure-policy"));
     cmd.addAll(args);
+    Map<String, String> env = Map.of(
+        "_CONTAINERS_ROOTLESS_UID", "65534",
+        "XDG_DATA_HOME", "/dev/null/no-blob-info-cache",
+        "TMPDIR", workDir.toString());
     try {
-      Files.createDirectories(workDir);
-      Path out = Files.createTempFile(workDir, "skopeo-", ".out");
-      Path err = Files.createTempFile(workDir, "skopeo-", ".err");
-      ProcessBuilder pb = new ProcessBuilder(cmd)
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile());
-      pb.environment().put("_CONTAINERS_ROOTLESS_UID", "65534");
-      pb.environment().put("XDG_DATA_HOME", "/dev/null/no-blob-info-cache");
-      pb.environment().put("TMPDIR", workDir.toString());
-      Process p = pb.start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new SkopeoException(cmd, -1, "timed out after " + timeout + "; stderr:\n"
-            + Files.readString(err, StandardCharsets.UTF_8));
-      }
-      byte[] stdout = Files.readAllBytes(out);
-      String stderr = Files.readString(err, StandardCharsets.UTF_8);
-      Files.delete(out);
-      Files.delete(err);
-      if (p.exitValue() != 0) {
-        throw new SkopeoException(cmd, p.exitValue(), stderr);
-      }
-      return stdout;
-    } catch (IOException e) {
-      throw new SkopeoException(cmd, -1, e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SkopeoException(cmd, -1, "interrupted");
+      return Command.runForBytes(cmd, env, workDir, timeout);
+    } catch (Command.CommandException e) {
+      throw new SkopeoException(cmd, e.exitCode(), e.stderr());
     }
   }
 
