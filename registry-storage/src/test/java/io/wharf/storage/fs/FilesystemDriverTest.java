@@ -2,9 +2,11 @@ package io.wharf.storage.fs;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageDriverContract;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
@@ -13,7 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +60,43 @@ class FilesystemDriverTest extends StorageDriverContract {
     try (Stream<Path> files = Files.walk(root)) {
       assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(FilesystemDriver.TMP_PREFIX));
     }
+  }
+
+  @Test
+  void putContent_writersRacingToCreateOneNewDirectoryTree_allLand() throws Exception {
+    int writers = 8;
+    CyclicBarrier start = new CyclicBarrier(writers);
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        String path = "/tags/t/index/sha256/d" + (i % 2) + "/link" + i; // two leaves, one new tree
+        byte[] content = ("w" + i).getBytes(UTF_8);
+        done.add(pool.submit(() -> {
+          start.await();
+          driver.putContent(path, content);
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (int i = 0; i < writers; i++) {
+      assertThat(driver.getContent("/tags/t/index/sha256/d" + (i % 2) + "/link" + i)).contains(("w" + i).getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void putContent_parentIsAFile_failsAndLeavesTheFile() throws Exception {
+    driver.putContent("/a/file", "x".getBytes(UTF_8));
+
+    assertThatThrownBy(() -> driver.putContent("/a/file/below/link", "y".getBytes(UTF_8)))
+        .isInstanceOf(IOException.class);
+    assertThat(driver.getContent("/a/file")).contains("x".getBytes(UTF_8));
+    assertThat(driver.stat("/a/file/below")).isEmpty();
   }
 
   @Test
