@@ -4,7 +4,7 @@
 #
 #   bench/run-wharf.sh [OUT_DIR]         # default OUT_DIR: target/bench
 #
-# 0. sync and a minute's pause (see below).
+# 0. sync and a minute's pause (see below; QUIET_START), and another between the halves (QUIET_BETWEEN).
 # 1. W1-W6 against a Wharf hosted repository (java <jvm.options> -Xmx128m -jar wharf.jar serve,
 #    empty data dir).
 # 2. W7 against a Wharf proxy repository (-Xmx128m, empty cache) of a Debian docker-registry
@@ -48,7 +48,9 @@ fi
 # machine's free memory used up and pays for page reclaim on every write (a full run measured
 # cold pulls of 160-178 MB/s and 14.9 s of proxy CPU, against 279 MB/s and 9.6 s in a proxy-only
 # run). The anchor's W7 ran against the same registry that served W1-W6, holding the data once.
-if [[ ",$parts," == *,hosted,* ]]; then rm -rf "$work/hosted"; sync; sleep 10; fi
+# Then a minute's quiet (QUIET_BETWEEN seconds): the disk is mounted with discard, and with 10 s
+# the third cold pull of two full runs ran at 168-179 MB/s, which no proxy-only run ever did.
+if [[ ",$parts," == *,hosted,* ]]; then rm -rf "$work/hosted"; sync; sleep "${QUIET_BETWEEN:-60}"; fi
 
 # --- W7: proxy of a distribution upstream
 mkdir -p "$work/upstream"
