@@ -11,6 +11,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -179,7 +180,7 @@ public final class FilesystemDriver implements StorageDriver {
    * blobs, links and tags each start in a directory of their own.
    */
   private static void createDirectories(Path dir) throws IOException {
-    java.io.File d = dir.toFile();
+    File d = dir.toFile();
     if (d.isDirectory() || d.mkdir() || d.isDirectory()) { // the last: a concurrent creator won
       return;
     }
