@@ -177,11 +177,12 @@ public final class FilesystemDriver implements StorageDriver {
   /**
    * Creates {@code dir} and its missing parents, through {@code java.io.File}: NIO's
    * {@code Files.createDirectories} throws and catches an exception for every missing level, and
-   * blobs, links and tags each start in a directory of their own.
+   * blobs, links and tags each start in a directory of their own. So {@code mkdir} comes first:
+   * every caller expects the directory to be new.
    */
   private static void createDirectories(Path dir) throws IOException {
     File d = dir.toFile();
-    if (d.isDirectory() || d.mkdir() || d.isDirectory()) { // the last: a concurrent creator won
+    if (d.mkdir() || d.isDirectory()) { // created, or there already (maybe by a concurrent writer)
       return;
     }
     // Not File.mkdirs: it canonicalizes the path, a stat for every component, at every level.
