@@ -3,6 +3,11 @@ package io.wharf.core.storage;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The only place that knows storage paths. It follows CNCF distribution's layout exactly, so a
@@ -162,8 +167,8 @@ public final class StorageLayout {
    * The digests named by the {@code <dir>/<alg>/<hex>} directories under {@code dir} (revisions,
    * referrers), skipping entries that are no digest of a supported algorithm (stray files).
    */
-  public static java.util.List<Digest> digestsUnder(StorageDriver driver, String dir) throws java.io.IOException {
-    java.util.List<Digest> out = new java.util.ArrayList<>();
+  public static List<Digest> digestsUnder(StorageDriver driver, String dir) throws IOException {
+    List<Digest> out = new ArrayList<>();
     for (String algDir : driver.list(dir)) {
       String alg = lastSegment(algDir);
       for (String hexDir : driver.list(algDir)) {
@@ -177,28 +182,28 @@ public final class StorageLayout {
    * The digest a link file names ({@code "sha256:<hex>"}, trailing whitespace allowed); empty if
    * there is no such file or it holds no digest (torn, or written by another tool).
    */
-  public static java.util.Optional<Digest> readLink(StorageDriver driver, String path) throws java.io.IOException {
-    java.util.Optional<byte[]> content = driver.getContent(path);
+  public static Optional<Digest> readLink(StorageDriver driver, String path) throws IOException {
+    Optional<byte[]> content = driver.getContent(path);
     if (content.isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     try {
-      return java.util.Optional.of(Digest.parse(new String(content.get(), java.nio.charset.StandardCharsets.US_ASCII).trim()));
+      return Optional.of(Digest.parse(new String(content.get(), StandardCharsets.US_ASCII).trim()));
     } catch (RuntimeException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 
   /** The digest a storage directory names, if it is one of a supported algorithm. */
-  public static java.util.Optional<Digest> digest(String algorithm, String hex) {
+  public static Optional<Digest> digest(String algorithm, String hex) {
     if (!Digest.isSupportedAlgorithm(algorithm)) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     try {
       // The constant, not the listed segment: one algorithm string for every digest read back.
-      return java.util.Optional.of(new Digest(Digest.SHA256.equals(algorithm) ? Digest.SHA256 : Digest.SHA512, hex));
+      return Optional.of(new Digest(Digest.SHA256.equals(algorithm) ? Digest.SHA256 : Digest.SHA512, hex));
     } catch (RuntimeException e) {
-      return java.util.Optional.empty(); // not a digest directory (a stray file, a temp name)
+      return Optional.empty(); // not a digest directory (a stray file, a temp name)
     }
   }
 
