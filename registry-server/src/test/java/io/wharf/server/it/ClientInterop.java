@@ -10,8 +10,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -58,8 +60,9 @@ final class ClientInterop implements AutoCloseable {
 
   /**
    * Asserts that {@code repository:tag} in Wharf is {@code original} as a client pushed it: its
-   * config unchanged, as many layers, each served and hashing to its digest. Layers may have been
-   * re-compressed by the client, so their digests are not compared with the original's.
+   * config unchanged, as many layers, each served and hashing to its digest, and no upload of the
+   * push left in storage. Layers may have been re-compressed by the client, so their digests are
+   * not compared with the original's.
    */
   JsonNode assertPushedWhole(String repository, String tag, Image original) throws Exception {
     HttpResponse<byte[]> manifest = get("/v2/" + repository + "/manifests/" + tag,
@@ -73,6 +76,12 @@ final class ClientInterop implements AutoCloseable {
       HttpResponse<byte[]> blob = get("/v2/" + repository + "/blobs/" + digest, "*/*");
       assertThat(blob.statusCode()).isEqualTo(200);
       assertThat(OciLayouts.sha256(blob.body())).isEqualTo(digest);
+    }
+    Path uploads = wharf.dataDir().resolve("docker/registry/v2/repositories/" + repository + "/_uploads");
+    if (Files.exists(uploads)) {
+      try (Stream<Path> left = Files.list(uploads)) {
+        assertThat(left).isEmpty();
+      }
     }
     return json;
   }

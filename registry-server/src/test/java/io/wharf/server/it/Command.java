@@ -104,7 +104,7 @@ final class Command {
   }
 
   /** The command failed: the message holds the command, the exit code (-1: it did not exit) and stderr. */
-  static final class CommandException extends RuntimeException {
+  static class CommandException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int exitCode;
     private final String stderr;
@@ -113,6 +113,13 @@ final class Command {
       super(String.join(" ", command) + " -> exit " + exitCode + ":\n" + stderr);
       this.exitCode = exitCode;
       this.stderr = stderr;
+    }
+
+    /** The same failure, under a client's own name (see {@link Skopeo.SkopeoException}). */
+    CommandException(CommandException failed) {
+      super(failed.getMessage(), failed);
+      this.exitCode = failed.exitCode;
+      this.stderr = failed.stderr;
     }
 
     int exitCode() {

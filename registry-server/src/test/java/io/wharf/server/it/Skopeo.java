@@ -97,28 +97,16 @@ public final class Skopeo {
     try {
       return Command.runForBytes(cmd, env, workDir, timeout);
     } catch (Command.CommandException e) {
-      throw new SkopeoException(cmd, e.exitCode(), e.stderr());
+      throw new SkopeoException(e);
     }
   }
 
   /** skopeo failed: the message holds the command, the exit code and stderr. */
-  public static final class SkopeoException extends RuntimeException {
+  public static final class SkopeoException extends Command.CommandException {
     private static final long serialVersionUID = 1L;
-    private final int exitCode;
-    private final String stderr;
 
-    SkopeoException(List<String> cmd, int exitCode, String stderr) {
-      super(String.join(" ", cmd) + " -> exit " + exitCode + ":\n" + stderr);
-      this.exitCode = exitCode;
-      this.stderr = stderr;
-    }
-
-    public int exitCode() {
-      return exitCode;
-    }
-
-    public String stderr() {
-      return stderr;
+    SkopeoException(Command.CommandException failed) {
+      super(failed);
     }
   }
 }
