@@ -427,28 +427,28 @@ public final class GarbageCollector {
       if (candidates.isEmpty()) {
         return;
       }
-      for (Digest d : candidates.keySet()) {
-        links.put(d, new ArrayList<>(1));
-      }
+      noteAllLinks(candidates.keySet(), links);
+    }
+
+    /** Walks every image and notes, into {@code links}, the link paths that name one of {@code digests}. */
+    private void noteAllLinks(Set<Digest> digests, Map<Digest, List<String>> links) throws IOException {
       walkImages(REPOSITORIES, (image, kinds) -> {
         if (kinds.contains("_layers")) {
-          noteLinks(image + "/_layers", links);
+          noteLinks(image + "/_layers", digests, links);
         }
         if (kinds.contains("_manifests")) {
-          noteLinks(image + "/_manifests/revisions", links);
+          noteLinks(image + "/_manifests/revisions", digests, links);
         }
       });
     }
 
-    /** Adds the link paths under {@code dir} to the digests {@code into} has a list for. */
-    private void noteLinks(String dir, Map<Digest, List<String>> into) throws IOException {
+    private void noteLinks(String dir, Set<Digest> digests, Map<Digest, List<String>> links) throws IOException {
       for (String algDir : driver.list(dir)) {
         String alg = StorageLayout.lastSegment(algDir);
         for (String hexDir : driver.list(algDir)) {
           Digest d = digest(alg, StorageLayout.lastSegment(hexDir));
-          List<String> its = d == null ? null : into.get(d);
-          if (its != null) {
-            its.add(hexDir + "/link");
+          if (d != null && digests.contains(d)) {
+            links.computeIfAbsent(d, k -> new ArrayList<>(1)).add(hexDir + "/link");
           }
         }
       }
@@ -501,20 +501,12 @@ public final class GarbageCollector {
       if (batch.isEmpty()) {
         return;
       }
+      Set<Digest> trashed = new HashSet<>();
+      batch.forEach(t -> trashed.add(t.digest()));
       Map<Digest, List<String>> trashedLinks = new HashMap<>();
+      noteAllLinks(trashed, trashedLinks);
       for (Trashed t : batch) {
-        trashedLinks.put(t.digest(), new ArrayList<>(1));
-      }
-      walkImages(REPOSITORIES, (image, kinds) -> {
-        if (kinds.contains("_layers")) {
-          noteLinks(image + "/_layers", trashedLinks);
-        }
-        if (kinds.contains("_manifests")) {
-          noteLinks(image + "/_manifests/revisions", trashedLinks);
-        }
-      });
-      for (Trashed t : batch) {
-        List<String> its = trashedLinks.get(t.digest());
+        List<String> its = trashedLinks.getOrDefault(t.digest(), List.of());
         if (anyNewerThan(its, linkCutoff)) {
           restore(t.digest(), t.path());
           relinked++;
