@@ -19,7 +19,9 @@ import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Referrer;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
 import io.wharf.core.testing.AgingDriver;
+import io.wharf.core.testing.ForwardingDriver;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
 import io.wharf.storage.gc.Images.Pushed;
@@ -521,7 +523,7 @@ abstract class GarbageCollectorContract {
     Pushed untagged = pushImage(repo, APP, null, layers(2, 300), rnd);
     byte[] bytes = repo.getManifest(APP, untagged.manifest()).orElseThrow().bytes();
     aging.ageAll(ROOT, OLD);
-    String revisionDir = new io.wharf.core.storage.StorageLayout().manifestRevisionDir(APP, untagged.manifest());
+    String revisionDir = new StorageLayout().manifestRevisionDir(APP, untagged.manifest());
     AtomicBoolean pushed = new AtomicBoolean();
 
     GcReport report = GarbageCollector.builder(new HookedDriver(aging, new HookedDriver.Events() {
@@ -542,13 +544,13 @@ abstract class GarbageCollectorContract {
   /** The push's half of that handshake: the revision link deleted while the tag is written. */
   @Test
   void putManifest_revisionLinkDeletedWhileTagging_isLinkedAgain() throws Exception {
-    io.wharf.core.storage.StorageLayout layout = new io.wharf.core.storage.StorageLayout();
+    StorageLayout layout = new StorageLayout();
     List<byte[]> base = layers(1, 200);
     HostedRepository plain = repo(null);
     Pushed first = pushImage(plain, APP, null, base, rnd);
     byte[] bytes = plain.getManifest(APP, first.manifest()).orElseThrow().bytes();
     String tagLink = layout.tagCurrentLink(APP, Tag.of("v1"));
-    HostedRepository repo = repoOn(new io.wharf.core.testing.ForwardingDriver(driver) {
+    HostedRepository repo = repoOn(new ForwardingDriver(driver) {
       @Override
       public void putContent(String path, byte[] content) throws IOException {
         if (path.equals(tagLink)) { // as a collector unlinking the "untagged" manifest would, now
