@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -335,8 +336,8 @@ public final class ProxyRepository implements Repository, Closeable {
     if (linked.isPresent() || blobs.stat(digest).isEmpty()) {
       return linked;
     }
-    blobs.link(image, digest);
-    return blobs.get(image, digest);
+    // link first, then look (strictly): safe against a garbage collection deleting the blob now
+    return blobs.linkIfStored(image, digest).isPresent() ? blobs.get(image, digest) : Optional.empty();
   }
 
   /** The running download of {@code digest}, a new one, or {@code null} if the upstream lacks it. */
@@ -350,7 +351,7 @@ public final class ProxyRepository implements Repository, Closeable {
         continue;
       }
       if (fetch != null && !fetch.addImage(image) && fetch.failure() == null) {
-        blobs.link(image, digest); // finished meanwhile: the bytes are stored
+        blobs.linkIfStored(image, digest); // finished meanwhile: the bytes are stored
       }
       return fetch;
     }
@@ -406,11 +407,18 @@ public final class ProxyRepository implements Repository, Closeable {
       if (!actual.equals(fetch.digest)) {
         throw new IOException("upstream sent " + received + " bytes hashing to " + actual + " for " + fetch.digest);
       }
-      // Stored and linked before any client gets the last byte: a client that has the whole
-      // blob finds it in the cache from then on.
+      // Linked and stored before any client gets the last byte: a client that has the whole
+      // blob finds it in the cache from then on. Links first, as every write that references a
+      // blob (see BlobStore): these bytes end in place whatever a garbage collection does now.
+      Set<ImageName> linked = fetch.images();
+      for (ImageName image : linked) {
+        blobs.link(image, fetch.digest);
+      }
       driver.importFile(fetch.commitSpool(), layout.blobData(fetch.digest));
       for (ImageName image : fetch.images()) {
-        blobs.link(image, fetch.digest);
+        if (!linked.contains(image)) { // asked for it while the bytes were being stored
+          blobs.linkIfStored(image, fetch.digest);
+        }
       }
       autoBlock.success();
       fetch.succeeded();

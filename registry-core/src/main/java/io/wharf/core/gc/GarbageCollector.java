@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Online garbage collection of one storage (a blob store): deletes the blobs that no kept manifest
  * of any image references, while clients keep pushing and pulling. distribution's collector
- * needs the registry stopped or read-only; this one does not.
+ * needs the registry stopped or read-only; this one does not, and all it coordinates through is
+ * the storage itself, so it is as safe with several nodes on one S3 bucket as with one node.
  *
  * <p><b>What is kept.</b> Every image under {@code /docker/registry/v2/repositories}, namespaced
  * ones included (a directory with {@code _manifests} is an image, as for {@link
@@ -49,61 +50,104 @@ import org.slf4j.LoggerFactory;
  * children of an index (recursively) are marked. With {@code deleteUntagged}, a manifest is kept
  * when a tag reaches it, directly or as an index child or as a referrer of a kept manifest
  * (OCI: a referrer lives as long as its subject); the other revisions that are older than the
- * grace period are unlinked first. Untagged revisions younger than that are kept with all they
+ * window are unlinked first. Untagged revisions younger than that are kept with all they
  * reference (a multi-arch push uploads its children before the index).
+ *
+ * <p><b>One window: {@code grace}.</b> What was written or linked in the last {@code grace}
+ * before the run started stays: blobs whose bytes are younger, and blobs with a link (or, for
+ * untagged manifests, a revision link) younger. The link side never goes below {@link
+ * #LINK_WINDOW_FLOOR} (10 s), whatever {@code grace} says, because the handshake below needs it;
+ * so {@code grace: 0s} right after a delete reclaims everything nothing references except what
+ * was linked in the last ten seconds.
  *
  * <p><b>The phases.</b>
  * <ol>
  *   <li>Take the {@link GcLease} (one collection per storage across all nodes; renewed while
  *       running). The start time {@code T} fixes the cutoffs: {@code T - grace} for blobs and
- *       uploads' age, {@code T - linkWindow} for links.
+ *       uploads, {@code T - max(grace, LINK_WINDOW_FLOOR)} for links. Put back what a crashed
+ *       run left in the trash ({@code _wharf/gc-trash}): that was never confirmed unreferenced.
  *   <li>Mark: walk every image (one {@code list} per directory, nothing loaded whole), unlinking
  *       old untagged manifests first when asked and purging old uploads on the way.
  *   <li>Candidates: walk {@code blobs/<alg>/<xx>/<hex>/data}; an unmarked blob whose modification
  *       time is before {@code T - grace} is a candidate.
  *   <li>Links: walk the images once more and note, for each candidate, the {@code _layers} and
- *       {@code _manifests/revisions} links that name it.
- *   <li>Sweep, one candidate at a time: skip it if one of its links was written after
- *       {@code T - linkWindow}; re-check the blob's own modification time; move its data into
- *       {@code _wharf/gc-trash}; look at its links once more (put it back if one is new now); then
- *       delete it (and its old links). A lease found lost stops the sweep. A run restores what a
- *       crashed run left in the trash before it starts.
+ *       {@code _manifests/revisions} links that name it (a cheap first filter).
+ *   <li>Sweep, in batches ({@link #SWEEP_BATCH_MIN}): a candidate with a noted link newer than the
+ *       link cutoff is kept; the others, after one more look at their own time, are moved into
+ *       the trash. Then <em>every</em> image is walked again, images created since the run
+ *       started included, for links to the trashed blobs: a blob with a link newer than the
+ *       cutoff goes back, the others are deleted from the trash (with their old links). A lease
+ *       found lost stops the sweep; what is in the trash then is put back by the next run.
  * </ol>
  *
- * <p><b>Why it is safe while serving.</b> The mark runs before the sweep, and a blob written after
- * the mark started is newer than the cutoff, so it is never a candidate; the grace period covers
- * pushes in progress whose blobs were uploaded before it (their manifest comes later). The race
- * that remains is a manifest pushed <em>after</em> the mark that references an <em>old</em>,
- * unreferenced blob its image still links (a layer of a deleted tag, pushed again: the client's
- * {@code HEAD} finds the blob, so it is not uploaded again). The mark missed that manifest. It is
- * closed in two halves:
+ * <p><b>Why no push that was answered success loses a blob.</b> The mark runs before the sweep,
+ * and bytes written after the mark started are newer than the cutoff, so they are never
+ * candidates. What the mark cannot see is a manifest pushed <em>after</em> it passed the image
+ * that references an old, unreferenced blob: a layer of a deleted manifest pushed again (the
+ * client's {@code HEAD} finds it), or mounted into any image, even a new one ({@code POST
+ * ?mount=&from=}, which skopeo and docker do on their own), or uploaded again. Every write that
+ * makes a blob referenced follows one rule ({@link BlobStore}): write or refresh the link first,
+ * then look at the bytes in {@code blobs/} (strictly: the trash does not count) or write them.
+ * The sweep follows the mirror rule: bytes out of {@code blobs/} first, then look at the links.
+ * That is Dekker's handshake, through the storage:
  * <ul>
- *   <li>{@link io.wharf.core.repository.HostedRepository#putManifest} rewrites the links of the
- *       blobs and child manifests it references when they are older than {@link
- *       BlobStore#LINK_REFRESH_AFTER}, <em>before</em> it checks that their bytes are stored;
- *   <li>the sweep keeps a candidate with a link newer than {@code T - linkWindow} (at least that
- *       refresh age), and checks the links again <em>after</em> moving the bytes out of sight.
+ *   <li>a writer that found the bytes in {@code blobs/} looked before the sweep moved them, so
+ *       its link was written before the move, so the walk after the move lists it, with a time
+ *       newer than the cutoff, and the bytes go back;
+ *   <li>a writer that looks after the move finds them gone: a manifest push fails with {@code
+ *       MANIFEST_BLOB_UNKNOWN}, a mount answers {@code 202} (and removes the link it wrote), and
+ *       the client uploads the blob; an upload, a manifest's own bytes and a proxy's download
+ *       are written after their link, so they end in place whatever the sweep does with its
+ *       copy (it only ever deletes the trash, never {@code blobs/}).
  * </ul>
- * A push whose link rewrite comes before that second check gets the blob put back; one whose
- * rewrite comes after it finds the bytes gone and fails with {@code MANIFEST_BLOB_UNKNOWN}, and
- * the client uploads the blob again. Bytes stored again (an upload of a blob the store already
- * holds, a manifest pushed again) replace the old copy and so get a new modification time, which
- * the sweep's re-check sees. What is left: a pull of that blob in the instant it sits in the
- * trash gets a 404; and a blob linked for the first time into an image that the link walk had
- * already passed (a cross-repository mount, or bytes stored again between the sweep's time check
- * and its move, of exactly that garbage blob) is not re-checked, so a manifest pushed in that
- * instant can still lose it. On S3 the move to the trash is a server-side copy, and modification
- * times have one-second resolution: keep the grace period well above that (the default is 1 h).
- * Clocks of the nodes must agree to well within {@code linkWindow} (default 1 min).
+ * "Newer than the cutoff" needs the writer's link to be younger than the window when the sweep
+ * looks. The manifest landed after {@code T} (the mark missed it); its references were checked
+ * at most {@link BlobStore#REFERENCE_CHECK_VALID_FOR} (3 s) before (a push that took longer
+ * checks again); the check left each link younger than {@link BlobStore#LINK_REFRESH_AFTER}
+ * (1 s); S3 keeps times in whole seconds (1 s). That is 5 s; the floor of 10 s leaves 5 s for
+ * the clocks of the nodes and of the storage to disagree: keep them in sync (NTP).
+ *
+ * <p>Why not a per-blob deletion state that writers must respect (Harbor's blob status)? It
+ * needs a compare-and-set the storage SPI does not have (nor every S3-compatible store), and a
+ * state write per blob on every push. The handshake costs a push nothing for fresh layers, one
+ * link rewrite per layer older than a second, and one stat; the collector pays instead, one walk
+ * of every image's links per batch.
+ *
+ * <p><b>Pulls</b> of a blob in the trash (between its move and the walk's verdict) read it from
+ * there ({@link BlobStore#get}), so an image that stays never blinks.
+ *
+ * <p><b>Untagged manifests</b> ({@code deleteUntagged}) use the same handshake on revision
+ * links: the collector deletes an old untagged revision link, then looks at the manifest's bytes
+ * and links it again (and keeps it) if they were written within the window, which a push of that
+ * manifest does; a push writes the revision link and the bytes, and after its tag checks that
+ * the revision link is still there, rewriting it if not.
  *
  * <p><b>Memory</b> is the set of marked digests (bounded by the number of blobs, not their
  * bytes), the candidates and their links, and one directory listing at a time.
  */
 public final class GarbageCollector {
   private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
+  /**
+   * The shortest link window, whatever {@code grace} says: the sum of what a link's time may lag
+   * behind the moment its writer relied on it (see the class comment: 3 s from a push's check
+   * to its manifest landing, 1 s link refresh age, 1 s of S3's whole-second times) and 5 s of
+   * clock skew between the nodes and the storage.
+   */
+  public static final Duration LINK_WINDOW_FLOOR = Duration.ofSeconds(10);
+
+  /**
+   * The fewest candidates moved to the trash before the links are walked again. Each batch
+   * costs one walk of every image's links, so batches are large; they grow with the number of
+   * candidates ({@link #MAX_SWEEP_WALKS}) so that a big collection walks a bounded number of
+   * times. Being in the trash costs a blob little: pulls read it there, and a crashed run's
+   * trash is put back by the next run.
+   */
+  static final int SWEEP_BATCH_MIN = 1000;
+
+  /** At most about this many walks of the links per sweep (see {@link #SWEEP_BATCH_MIN}). */
+  static final int MAX_SWEEP_WALKS = 10;
+
   private static final String REPOSITORIES = new StorageLayout().repositoriesRoot();
-  /** Where the sweep moves a blob for its last check before deleting it. */
-  private static final String TRASH = "/docker/registry/v2/_wharf/gc-trash";
   private static final ScheduledExecutorService RENEWER = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "wharf-gc-lease");
     t.setDaemon(true);
@@ -113,7 +157,6 @@ public final class GarbageCollector {
   private final StorageDriver driver;
   private final StorageLayout layout = new StorageLayout();
   private final Duration grace;
-  private final Duration linkWindow;
   private final boolean deleteUntagged;
   private final boolean dryRun;
   private final Duration purgeUploadsAfter;
@@ -125,7 +168,6 @@ public final class GarbageCollector {
   private GarbageCollector(Builder b) {
     this.driver = CheckedStorageDriver.wrap(b.driver);
     this.grace = b.grace;
-    this.linkWindow = b.linkWindow;
     this.deleteUntagged = b.deleteUntagged;
     this.dryRun = b.dryRun;
     this.purgeUploadsAfter = b.purgeUploadsAfter;
@@ -181,8 +223,8 @@ public final class GarbageCollector {
   private final class Run {
     private final GcLease lease;
     private final Instant blobCutoff;
+    /** Links (layers and revisions) written since then keep their blob, or their untagged manifest. */
     private final Instant linkCutoff;
-    private final Instant untaggedCutoff;
     private final Instant uploadCutoff;
     private final Set<Digest> marked = new HashSet<>();
     private final Map<Digest, Long> candidates = new HashMap<>();
@@ -198,8 +240,7 @@ public final class GarbageCollector {
     Run(GcLease lease, Instant start) {
       this.lease = lease;
       this.blobCutoff = start.minus(grace);
-      this.linkCutoff = start.minus(linkWindow);
-      this.untaggedCutoff = blobCutoff.isBefore(linkCutoff) ? blobCutoff : linkCutoff;
+      this.linkCutoff = start.minus(grace.compareTo(LINK_WINDOW_FLOOR) > 0 ? grace : LINK_WINDOW_FLOOR);
       this.uploadCutoff = purgeUploadsAfter == null ? null : start.minus(purgeUploadsAfter);
     }
 
@@ -284,17 +325,31 @@ public final class GarbageCollector {
       }
       Optional<byte[]> bytes = driver.getContent(layout.blobData(d));
       Optional<Descriptor> subject = bytes.flatMap(b -> ManifestParser.parseStored(b).subject());
-      if (subject.isPresent()) {
-        Digest s = subject.get().digest();
-        driver.delete(image + "/_referrers/" + s.algorithm() + "/" + s.hex() + "/" + d.algorithm() + "/" + d.hex());
+      String referrer = subject.map(s -> image + "/_referrers/" + s.digest().algorithm() + "/" + s.digest().hex()
+          + "/" + d.algorithm() + "/" + d.hex()).orElse(null);
+      if (referrer != null) {
+        driver.delete(referrer);
       }
       deleteRacing(parent(link));
+      // The other half of the handshake with a push of this manifest (which writes its revision
+      // link, then its bytes, then checks the link): bytes written within the window mean a push
+      // rewrote them around the delete; link it again and keep it (ManifestStore#ensureLinked).
+      if (isYoung(layout.blobData(d))) {
+        byte[] target = d.value().getBytes(StandardCharsets.US_ASCII);
+        if (referrer != null) {
+          driver.putContent(referrer + "/link", target);
+        }
+        driver.putContent(link, target);
+        untagged--;
+        keep(image, List.of(d), kept);
+        return;
+      }
       LOG.debug("unlinked untagged manifest {} from {}", d, image);
     }
 
     private boolean isYoung(String path) throws IOException {
       Optional<FileInfo> info = driver.stat(path);
-      return info.isPresent() && !info.get().modified().isBefore(untaggedCutoff);
+      return info.isPresent() && !info.get().modified().isBefore(linkCutoff);
     }
 
     private void purgeUploads(String image) throws IOException {
@@ -372,22 +427,27 @@ public final class GarbageCollector {
       if (candidates.isEmpty()) {
         return;
       }
+      noteAllLinks(candidates.keySet(), links);
+    }
+
+    /** Walks every image and notes, into {@code links}, the link paths that name one of {@code digests}. */
+    private void noteAllLinks(Set<Digest> digests, Map<Digest, List<String>> links) throws IOException {
       walkImages(REPOSITORIES, (image, kinds) -> {
         if (kinds.contains("_layers")) {
-          noteLinks(image + "/_layers");
+          noteLinks(image + "/_layers", digests, links);
         }
         if (kinds.contains("_manifests")) {
-          noteLinks(image + "/_manifests/revisions");
+          noteLinks(image + "/_manifests/revisions", digests, links);
         }
       });
     }
 
-    private void noteLinks(String dir) throws IOException {
+    private void noteLinks(String dir, Set<Digest> digests, Map<Digest, List<String>> links) throws IOException {
       for (String algDir : driver.list(dir)) {
         String alg = StorageLayout.lastSegment(algDir);
         for (String hexDir : driver.list(algDir)) {
           Digest d = digest(alg, StorageLayout.lastSegment(hexDir));
-          if (d != null && candidates.containsKey(d)) {
+          if (d != null && digests.contains(d)) {
             links.computeIfAbsent(d, k -> new ArrayList<>(1)).add(hexDir + "/link");
           }
         }
@@ -396,12 +456,16 @@ public final class GarbageCollector {
 
     // ---- phase 4: sweep
 
+    /** A candidate moved into the trash, waiting for the walk that decides its fate. */
+    private record Trashed(Digest digest, long size, String path) {}
+
     void sweep() throws IOException {
+      int batchSize = Math.max(SWEEP_BATCH_MIN, (candidates.size() + MAX_SWEEP_WALKS - 1) / MAX_SWEEP_WALKS);
+      List<Trashed> batch = new ArrayList<>();
       for (Map.Entry<Digest, Long> c : candidates.entrySet()) {
         Digest d = c.getKey();
-        List<String> its = links.getOrDefault(d, List.of());
-        if (anyNewerThan(its, linkCutoff)) {
-          relinked++;
+        if (anyNewerThan(links.getOrDefault(d, List.of()), linkCutoff)) {
+          relinked++; // linked again since the run started: kept without a trip to the trash
           continue;
         }
         requireLease();
@@ -413,22 +477,44 @@ public final class GarbageCollector {
           count(d, data.get().size());
           continue;
         }
-        // Out of sight first, then one more look at its links: a push that rewrote a link before
-        // the move gets its blob back; one that rewrites it after finds the blob gone and fails
-        // with MANIFEST_BLOB_UNKNOWN (the client uploads it again). Nothing is lost silently.
-        String trashed = trashPath(d);
+        // Out of blobs/ first, links looked at after (see the class comment).
+        String trashed = layout.gcTrash(d);
         try {
           driver.move(layout.blobData(d), trashed);
         } catch (PathNotFoundException e) {
           continue;
         }
+        batch.add(new Trashed(d, data.get().size(), trashed));
+        if (batch.size() >= batchSize) {
+          settle(batch);
+        }
+      }
+      settle(batch);
+    }
+
+    /**
+     * Walks every image (those created since the run started too) for links to the trashed
+     * blobs: a blob with a link newer than the cutoff goes back, the others are deleted, with
+     * their old links.
+     */
+    private void settle(List<Trashed> batch) throws IOException {
+      if (batch.isEmpty()) {
+        return;
+      }
+      Set<Digest> trashed = new HashSet<>();
+      batch.forEach(t -> trashed.add(t.digest()));
+      Map<Digest, List<String>> trashedLinks = new HashMap<>();
+      noteAllLinks(trashed, trashedLinks);
+      for (Trashed t : batch) {
+        List<String> its = trashedLinks.getOrDefault(t.digest(), List.of());
         if (anyNewerThan(its, linkCutoff)) {
-          restore(d, trashed);
+          restore(t.digest(), t.path());
           relinked++;
           continue;
         }
-        driver.delete(trashed);
-        count(d, data.get().size());
+        requireLease();
+        driver.delete(t.path());
+        count(t.digest(), t.size());
         // The emptied blobs/<alg>/<xx>/<hex>/ directory stays (on a filesystem): deleting it could
         // race with an upload of the same bytes moving its data in; nothing reads a directory
         // without data as a blob.
@@ -439,8 +525,9 @@ public final class GarbageCollector {
             deleteRacing(parent(link));
           }
         }
-        LOG.debug("deleted unreferenced blob {} ({} bytes)", d, data.get().size());
+        LOG.debug("deleted unreferenced blob {} ({} bytes)", t.digest(), t.size());
       }
+      batch.clear();
     }
 
     private void count(Digest d, long size) {
@@ -464,14 +551,12 @@ public final class GarbageCollector {
     }
 
     void restoreTrash() throws IOException {
-      for (String entry : driver.list(TRASH)) {
-        String name = StorageLayout.lastSegment(entry);
-        int dash = name.indexOf('-');
-        Digest d = dash < 0 ? null : digest(name.substring(0, dash), name.substring(dash + 1));
-        if (d == null) {
+      for (String entry : driver.list(layout.gcTrashDir())) {
+        Optional<Digest> d = StorageLayout.trashedDigest(entry);
+        if (d.isEmpty()) {
           driver.delete(entry);
         } else if (!dryRun) {
-          restore(d, entry);
+          restore(d.get(), entry);
         }
       }
     }
@@ -557,10 +642,6 @@ public final class GarbageCollector {
     }
   }
 
-  private static String trashPath(Digest d) {
-    return TRASH + "/" + d.algorithm() + "-" + d.hex();
-  }
-
   private static String revisionLink(String image, Digest d) {
     return image + "/_manifests/revisions/" + d.algorithm() + "/" + d.hex() + "/link";
   }
@@ -572,7 +653,6 @@ public final class GarbageCollector {
   public static final class Builder {
     private final StorageDriver driver;
     private Duration grace = Duration.ofHours(1);
-    private Duration linkWindow = Duration.ofMinutes(1);
     private boolean deleteUntagged;
     private boolean dryRun;
     private Duration purgeUploadsAfter;
@@ -585,23 +665,13 @@ public final class GarbageCollector {
       this.driver = Objects.requireNonNull(driver, "driver");
     }
 
-    /** Unreferenced blobs younger than this survive (pushes upload blobs before their manifest). Default 1 h. */
+    /**
+     * Unreferenced blobs younger than this survive (pushes upload blobs before their manifest),
+     * and so do blobs linked, and untagged manifests linked, more recently than this or than
+     * {@link #LINK_WINDOW_FLOOR}, whichever is longer. Default 1 h.
+     */
     public Builder grace(Duration grace) {
       this.grace = requireNonNegative(grace, "grace");
-      return this;
-    }
-
-    /**
-     * A blob with a link younger than this is treated as referenced (see the class comment); at
-     * least {@link BlobStore#LINK_REFRESH_AFTER}, plus the clock skew between nodes. Default 1 min.
-     */
-    public Builder linkWindow(Duration window) {
-      Objects.requireNonNull(window, "linkWindow");
-      if (window.compareTo(BlobStore.LINK_REFRESH_AFTER) < 0) {
-        throw new IllegalArgumentException("linkWindow must be at least " + BlobStore.LINK_REFRESH_AFTER
-            + " (the age at which pushes refresh links), got " + window);
-      }
-      this.linkWindow = window;
       return this;
     }
 

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * job runs at a time; a node that finds the lease held skips its run ({@link
  * MaintenanceReport#skipped()}). The lease is renewed while the steps run and handed to the
  * collector (same owner), which releases it at the end. Everything is safe while clients push
- * and pull: the steps only remove tags and links, and the collector's grace period protects
- * pushes in progress.
+ * and pull: the steps only remove tags and links, and the collector protects pushes in
+ * progress (its grace period) and pushes that reuse what it is deleting (see {@link GarbageCollector}).
  *
  * <p>A dry run changes nothing: each step and the collector report what they would remove. The
  * collector's dry run cannot see what the steps would have untagged, so its numbers are those of
@@ -79,7 +79,6 @@ public final class MaintenanceJob {
   private final List<Step> steps;
   private final boolean gc;
   private final Duration grace;
-  private final Duration linkWindow;
   private final boolean deleteUntagged;
   private final Duration purgeUploadsAfter;
   private final List<Runnable> afterRun;
@@ -93,7 +92,6 @@ public final class MaintenanceJob {
     this.steps = List.copyOf(b.steps);
     this.gc = b.gc;
     this.grace = b.grace;
-    this.linkWindow = b.linkWindow;
     this.deleteUntagged = b.deleteUntagged;
     this.purgeUploadsAfter = b.purgeUploadsAfter;
     this.afterRun = List.copyOf(b.afterRun);
@@ -154,7 +152,6 @@ public final class MaintenanceJob {
         // Same owner: the collector takes the lease over and releases it when it is done.
         gcReport = GarbageCollector.builder(driver)
             .grace(grace)
-            .linkWindow(linkWindow)
             .deleteUntagged(deleteUntagged)
             .purgeUploadsAfter(purgeUploadsAfter)
             .dryRun(dryRun)
@@ -213,7 +210,6 @@ public final class MaintenanceJob {
     private final List<Step> steps = new ArrayList<>();
     private boolean gc = true;
     private Duration grace = Duration.ofHours(1);
-    private Duration linkWindow = Duration.ofMinutes(1);
     private boolean deleteUntagged;
     private Duration purgeUploadsAfter;
     private final List<Runnable> afterRun = new ArrayList<>();
@@ -241,12 +237,6 @@ public final class MaintenanceJob {
     /** See {@link GarbageCollector.Builder#grace}. */
     public Builder grace(Duration grace) {
       this.grace = Objects.requireNonNull(grace);
-      return this;
-    }
-
-    /** See {@link GarbageCollector.Builder#linkWindow}; for tests that run jobs seconds apart. */
-    public Builder linkWindow(Duration window) {
-      this.linkWindow = Objects.requireNonNull(window);
       return this;
     }
 

@@ -167,6 +167,7 @@ public final class HostedRepository implements Repository {
           "manifest pushed as " + d + " but its content hashes to " + manifest.digest(),
           Map.of("expected", d.value(), "actual", manifest.digest().value()));
     }
+    long checked = System.nanoTime();
     requireReferencesPresent(image, manifest);
     if (reference instanceof Tag tag) {
       requireTagWritable(image, tag, manifest.digest());
@@ -177,9 +178,15 @@ public final class HostedRepository implements Repository {
       quota.store(manifests.exists(image, manifest.digest()) ? 0 : manifest.bytes().length,
           () -> manifests.put(image, manifest));
     }
+    if (System.nanoTime() - checked > BlobStore.REFERENCE_CHECK_VALID_FOR.toNanos()) {
+      // A stalled push: the links the check refreshed may have aged out of a concurrent garbage
+      // collection's window by now. Check again (refreshing them), before any tag points here.
+      requireReferencesPresent(image, manifest);
+    }
     if (reference instanceof Tag tag) {
       tags.tag(image, tag, manifest.digest());
     }
+    manifests.ensureLinked(image, manifest);
     return new PushedManifest(manifest.descriptor(), manifest.subject().map(Descriptor::digest));
   }
 
@@ -252,39 +259,41 @@ public final class HostedRepository implements Repository {
     uploads.cancel(image, uploadId);
   }
 
+  /**
+   * A cross-repository mount: links the blob of {@code from} into {@code image}. The link is
+   * written before the bytes are looked at (see {@link BlobStore#linkIfStored}), so a mount of a
+   * blob that garbage collection is deleting right now either keeps it or answers empty (the
+   * client then uploads it: a 202, as the spec allows).
+   */
   @Override
   public Optional<Descriptor> mountBlob(ImageName image, Digest digest, ImageName from) throws IOException {
     requireWritable();
-    if (from == null) {
-      return Optional.empty();
-    }
-    Optional<Blob> source = blobs.get(from, digest);
-    if (source.isEmpty()) {
+    if (from == null || !blobs.isLinked(from, digest)) {
       return Optional.empty();
     }
     // No quota check: the source is an image of this repository, so its quota counts the blob already.
-    blobs.link(image, digest);
-    return Optional.of(source.get().descriptor());
+    return blobs.linkIfStored(image, digest).map(stored -> new Descriptor(null, digest, stored.size()));
   }
 
   /**
    * Links a blob into {@code image} if this repository's storage already holds its bytes (stored
    * for another image or by another repository on the same blob store). Used by groups to adopt
    * blobs a client skipped because another member had them; never exposes bytes that no member
-   * serves for that image.
+   * serves for that image. Safe against a concurrent garbage collection as {@link #mountBlob} is.
    */
   public boolean linkIfStored(ImageName image, Digest digest) throws IOException {
     requireWritable();
-    Optional<FileInfo> stored = blobs.stat(digest);
+    Optional<FileInfo> stored = blobs.stat(digest); // a first look, for the quota's size
     if (stored.isEmpty()) {
       return false;
     }
     if (quota == null) {
-      blobs.link(image, digest);
-    } else {
-      quota.store(blobs.isLinked(image, digest) ? 0 : stored.get().size(), () -> blobs.link(image, digest));
+      return blobs.linkIfStored(image, digest).isPresent();
     }
-    return true;
+    boolean[] linked = new boolean[1];
+    quota.store(blobs.isLinked(image, digest) ? 0 : stored.get().size(),
+        () -> linked[0] = blobs.linkIfStored(image, digest).isPresent());
+    return linked[0];
   }
 
   // ---- rules

@@ -55,8 +55,8 @@ public final class ManifestStore {
   /**
    * For the push of an index that lists {@code digest}: true if the manifest is part of {@code
    * image} and its bytes are stored. As {@link BlobStore#refreshLink}, an old revision link is
-   * rewritten first, so a concurrent garbage collection keeps the child (and does not remove it
-   * as untagged).
+   * rewritten first and only then are the bytes looked at (strictly), so a concurrent garbage
+   * collection keeps the child (and does not remove it as untagged), or this answers false.
    */
   public boolean refresh(ImageName image, Digest digest) throws IOException {
     String path = layout.manifestRevisionLink(image, digest);
@@ -70,15 +70,32 @@ public final class ManifestStore {
     return blobs.stat(digest).isPresent();
   }
 
-  /** Stores the bytes (once) and links them into {@code image}, with its referrers entry. */
+  /**
+   * Links the manifest into {@code image} (revision link, and its referrers entry), then stores
+   * its bytes: in that order, as every write that references a blob (see {@link BlobStore}), so a
+   * garbage collection that moved an old copy of the same manifest aside either finds the fresh
+   * link or is overtaken by the fresh bytes.
+   */
   public void put(ImageName image, Manifest manifest) throws IOException {
     Digest digest = manifest.digest();
-    blobs.putSmall(digest, manifest.bytes());
     if (manifest.subject().isPresent()) {
       driver.putContent(layout.referrerLink(image, manifest.subject().get().digest(), digest), link(digest));
     }
     driver.putContent(layout.manifestRevisionLink(image, digest), link(digest));
+    blobs.putSmall(digest, manifest.bytes());
     cache.put(new Key(image, digest), manifest);
+  }
+
+  /**
+   * After a push of {@code manifest} stored it: if its revision link is gone (a garbage
+   * collection with {@code deleteUntagged} removed it as old and untagged just as this push
+   * rewrote it), links it again. One stat on every push; the collector checks the other side
+   * (the manifest's bytes are fresh) after its delete, so one of the two always sees the other.
+   */
+  public void ensureLinked(ImageName image, Manifest manifest) throws IOException {
+    if (driver.stat(layout.manifestRevisionLink(image, manifest.digest())).isEmpty()) {
+      put(image, manifest);
+    }
   }
 
   /** Unlinks the manifest from {@code image}; returns false if it was not there. */

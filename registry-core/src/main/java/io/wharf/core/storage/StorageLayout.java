@@ -26,6 +26,7 @@ import java.util.Optional;
  *     _uploads/&lt;id&gt;/{data,startedat,hashstates/…}    distribution's uploads (not resumed by Wharf)
  *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
  *   _wharf/                                          Wharf only; distribution never looks here
+ *     gc-trash/&lt;alg&gt;-&lt;hex&gt;                           a blob the garbage collector moved aside before deleting it
  *     access/[&lt;namespace&gt;/]&lt;image name&gt;/
  *       _tags/&lt;tag&gt;                                 when the tag was last pulled (RFC 3339)
  *       _digests/&lt;alg&gt;/&lt;hex&gt;                        when the manifest was last pulled by digest
@@ -48,6 +49,7 @@ public final class StorageLayout {
   private static final String BLOBS = ROOT + "/blobs";
   private static final String REPOSITORIES = ROOT + "/repositories";
   private static final String ACCESS = ROOT + "/_wharf/access";
+  private static final String GC_TRASH = ROOT + "/_wharf/gc-trash";
 
   private final String imagesRoot;
   private final String accessRoot;
@@ -76,6 +78,27 @@ public final class StorageLayout {
   /** {@code blobs/<alg>/<first two hex>/<hex>/data}. */
   public String blobData(Digest d) {
     return blobDir(d) + "/data";
+  }
+
+  /**
+   * Where garbage collection keeps {@code d}'s bytes between moving them out of {@code blobs/}
+   * and deleting them (or putting them back): {@code _wharf/gc-trash/<alg>-<hex>}. One directory
+   * for the whole storage, whatever the namespace, as {@code blobs/} is.
+   */
+  public String gcTrash(Digest d) {
+    return GC_TRASH + "/" + d.algorithm() + "-" + d.hex();
+  }
+
+  /** The directory of every {@link #gcTrash} entry. */
+  public String gcTrashDir() {
+    return GC_TRASH;
+  }
+
+  /** The digest a {@link #gcTrash} entry holds, if {@code path} is one. */
+  public static Optional<Digest> trashedDigest(String path) {
+    String name = lastSegment(path);
+    int dash = name.indexOf('-');
+    return dash < 0 ? Optional.empty() : digest(name.substring(0, dash), name.substring(dash + 1));
   }
 
   public String blobDir(Digest d) {

@@ -98,8 +98,8 @@ public final class UploadStore {
   }
 
   /**
-   * Appends the last chunk (may be empty), verifies the whole upload against {@code expected} and
-   * moves it into the blob store, linked into the image. On a digest mismatch the upload is
+   * Appends the last chunk (may be empty), verifies the whole upload against {@code expected},
+   * links it into the image and moves it into the blob store. On a digest mismatch the upload is
    * discarded and nothing is stored.
    */
   public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected)
@@ -128,8 +128,10 @@ public final class UploadStore {
         // hashed elsewhere (another node, before a restart): read the committed bytes back
         verify(image, id, size, expected, digestOf(image, id, size, expected.algorithm()));
       }
-      blobs.commit(layout.uploadData(image, id), expected); // a move: nothing of the upload is left
+      // Link first, then move the bytes in (replacing any copy): a garbage collection that is
+      // deleting an old copy of the same blob either sees this link or finds these bytes in place.
       blobs.link(image, expected);
+      blobs.commit(layout.uploadData(image, id), expected); // a move: nothing of the upload is left
       hashStates.invalidate(key);
       return new Descriptor(null, expected, size);
     } finally {

@@ -56,7 +56,8 @@ public final class Gc implements Callable<Integer> {
   Boolean deleteUntagged;
 
   @Option(names = "--grace", paramLabel = "DURATION",
-      description = "Unreferenced blobs younger than this are kept (pushes in progress); default: the store's, else 1h.")
+      description = "Blobs written or linked more recently than this are kept (pushes in progress; links: at least the"
+          + " last 10s); default: the store's, else 1h.")
   String grace;
 
   @Option(names = "--purge-uploads", paramLabel = "DURATION",

@@ -197,7 +197,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    *
    * @param schedule cron in UTC ({@code "0 3 * * *"}), {@code @daily}, or {@code "every 6h"}
    * @param gc run garbage collection after the policies (default true)
-   * @param grace unreferenced blobs younger than this are kept (default 1h)
+   * @param grace blobs written or linked more recently than this are kept (links: at least the last
+   *     10 s, see {@code GarbageCollector}) (default 1h)
    * @param deleteUntagged also remove manifests no tag reaches (default false)
    * @param purgeUploads incomplete uploads idle this long are removed (default 24h; {@code off} keeps them)
    * @param dryRun scheduled runs only report (default false)

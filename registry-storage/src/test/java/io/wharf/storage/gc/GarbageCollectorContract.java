@@ -19,6 +19,9 @@ import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Referrer;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.testing.AgingDriver;
+import io.wharf.core.testing.ForwardingDriver;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
 import io.wharf.storage.gc.Images.Pushed;
@@ -56,7 +59,13 @@ abstract class GarbageCollectorContract {
   static final ImageName APP = ImageName.of("team/app");
   static final ImageName OTHER = ImageName.of("library/base");
 
+  static final String ROOT = "/docker/registry/v2";
+  /** Older than any grace period and link window the tests use. */
+  static final Duration OLD = Duration.ofHours(1);
+
   protected StorageDriver driver;
+  /** {@link #driver} with ages the tests set ({@link AgingDriver}): for tests about time, without sleeping. */
+  AgingDriver aging;
   final Random rnd = new Random(42);
 
   protected abstract StorageDriver newDriver() throws IOException;
@@ -64,10 +73,20 @@ abstract class GarbageCollectorContract {
   @BeforeEach
   void setUp() throws IOException {
     driver = newDriver();
+    aging = new AgingDriver(driver);
   }
 
   HostedRepository repo(String namespace) {
-    return HostedRepository.builder(namespace == null ? "hosted" : namespace, driver)
+    return repoOn(driver, namespace);
+  }
+
+  /** A repository on {@link #aging}: what it stores can be made to look old. */
+  HostedRepository agedRepo() {
+    return repoOn(aging, null);
+  }
+
+  static HostedRepository repoOn(StorageDriver storage, String namespace) {
+    return HostedRepository.builder(namespace == null ? "hosted" : namespace, storage)
         .namespace(namespace)
         .metadataCacheTtl(Duration.ZERO)
         .build();
@@ -213,14 +232,15 @@ abstract class GarbageCollectorContract {
 
   @Test
   void run_orphanOlderThanGrace_goes_youngerOneStays() throws Exception {
-    HostedRepository repo = repo(null);
+    HostedRepository repo = agedRepo();
     Digest old = Images.upload(repo, APP, random(rnd, 100));
-    // past the grace period and the link window; the grace is 2 s because S3 keeps modification
-    // times in whole seconds, which can make the young blob look up to a second older
-    Thread.sleep(3200);
+    aging.ageAll(ROOT, OLD); // past the grace period and the link window
     Digest young = Images.upload(repo, APP, random(rnd, 100));
 
-    GcReport report = gc().grace(Duration.ofSeconds(2)).linkWindow(Duration.ofSeconds(1)).build().run();
+    // the grace is 2 s because S3 keeps modification times in whole seconds, which can make the
+    // young blob look up to a second older
+    GcReport report = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ofSeconds(2))
+        .build().run();
 
     assertThat(report.deletedSample()).containsExactly(old.value());
     assertThat(driver.stat(blobPath(old))).isEmpty();
@@ -324,21 +344,21 @@ abstract class GarbageCollectorContract {
    */
   @Test
   void run_manifestPushedAfterTheMark_referencingAnOldUnreferencedBlob_keepsIt() throws Exception {
-    HostedRepository repo = repo(null);
+    HostedRepository repo = agedRepo();
     List<byte[]> base = layers(2, 300);
     Pushed first = pushImage(repo, APP, null, base, rnd);
     repo.deleteManifest(APP, first.manifest()); // the base layers are unreferenced but still linked
-    Thread.sleep(1300); // older than BlobStore.LINK_REFRESH_AFTER and the link window below
+    aging.ageAll(ROOT, OLD); // older than BlobStore.LINK_REFRESH_AFTER and the link window
 
     AtomicBoolean pushed = new AtomicBoolean();
     List<Pushed> second = new ArrayList<>();
-    StorageDriver hooked = new HookedDriver(driver, path -> {
+    StorageDriver hooked = new HookedDriver(aging, path -> {
       if (path.equals("/docker/registry/v2/blobs") && pushed.compareAndSet(false, true)) {
         second.add(pushImage(repo, APP, "2.0", base, rnd)); // HEAD finds the layers: no upload
       }
     });
     GcReport report = GarbageCollector.builder(hooked).leaseSettle(Duration.ZERO).grace(Duration.ZERO)
-        .linkWindow(Duration.ofSeconds(1)).build().run();
+        .build().run();
 
     assertThat(pushed).isTrue();
     assertPullsIntact(repo, APP, Tag.of("2.0"));
@@ -358,6 +378,220 @@ abstract class GarbageCollectorContract {
     gc().clock(later()).build().run();
 
     assertPullsIntact(repo, APP, Tag.of("1"));
+  }
+
+  // ---- the handshake: a blob re-referenced while the sweep deletes it (issue 14, item 0)
+
+  /**
+   * Garbage the sweep will take: an image pushed, its manifest deleted (its config and layers
+   * still linked in {@link #APP}, unreferenced), everything made older than any window.
+   */
+  private Garbage garbage(HostedRepository repo) throws IOException {
+    List<byte[]> layers = layers(2, 300);
+    Pushed old = pushImage(repo, APP, "v1", layers, rnd);
+    byte[] manifest = repo.getManifest(APP, old.manifest()).orElseThrow().bytes();
+    repo.deleteManifest(APP, old.manifest());
+    aging.ageAll(ROOT, OLD);
+    return new Garbage(old, manifest, layers);
+  }
+
+  private record Garbage(Pushed image, byte[] manifest, List<byte[]> layers) {
+    Digest layer() {
+      return image.blobs().get(2); // manifest, config, layer 0, layer 1
+    }
+  }
+
+  /** A collector with grace 0 on {@link #aging}, with {@code events} around its storage calls. */
+  GarbageCollector racedCollector(HookedDriver.Events events) {
+    return GarbageCollector.builder(new HookedDriver(aging, events)).leaseSettle(Duration.ZERO)
+        .grace(Duration.ZERO).build();
+  }
+
+  /** Runs {@code action} once, just before the sweep moves {@code digest}'s bytes to the trash. */
+  static HookedDriver.Events beforeTrashing(Digest digest, ThrowingAction action) {
+    AtomicBoolean done = new AtomicBoolean();
+    return new HookedDriver.Events() {
+      @Override
+      public void beforeMove(String from, String to) throws IOException {
+        if (from.equals(blobPath(digest)) && to.contains("/gc-trash/") && done.compareAndSet(false, true)) {
+          action.run();
+        }
+      }
+    };
+  }
+
+  interface ThrowingAction {
+    void run() throws IOException;
+  }
+
+  @Test
+  void sweep_candidateMountedIntoANewImageAndPushedBeforeItsMove_staysWhole() throws Exception {
+    HostedRepository repo = agedRepo();
+    Garbage g = garbage(repo);
+    ImageName fresh = ImageName.of("team/new");
+    List<Pushed> accepted = new ArrayList<>();
+
+    GcReport report = racedCollector(beforeTrashing(g.layer(), () -> {
+      // the mark and the link walk are done: neither saw team/new
+      assertThat(repo.mountBlob(fresh, g.layer(), APP)).isPresent();
+      accepted.add(pushImage(repo, fresh, "v1", List.of(g.layers().get(0)), rnd)); // HEAD finds it: no upload
+    })).run();
+
+    assertThat(accepted).hasSize(1);
+    assertThat(assertPullsIntact(repo, fresh, Tag.of("v1"))).contains(g.layer());
+    assertThat(report.blobsDeleted()).isEqualTo(3); // the old manifest, its config, its other layer
+  }
+
+  @Test
+  void sweep_candidateUploadedAgainIntoANewImageAndPushedBeforeItsMove_staysWhole() throws Exception {
+    HostedRepository repo = agedRepo();
+    Garbage g = garbage(repo);
+    ImageName fresh = ImageName.of("team/new");
+    List<Pushed> accepted = new ArrayList<>();
+
+    racedCollector(beforeTrashing(g.layer(), () -> {
+      Images.upload(repo, fresh, g.layers().get(0)); // the same bytes: replaces the stored copy
+      accepted.add(pushImage(repo, fresh, "v1", List.of(g.layers().get(0)), rnd));
+    })).run();
+
+    assertThat(accepted).hasSize(1);
+    assertThat(assertPullsIntact(repo, fresh, Tag.of("v1"))).contains(g.layer());
+  }
+
+  @Test
+  void sweep_deletedManifestPushedAgainIntoANewImageBeforeItsMove_staysWhole() throws Exception {
+    HostedRepository repo = agedRepo();
+    Garbage g = garbage(repo);
+    ImageName fresh = ImageName.of("team/new");
+
+    racedCollector(beforeTrashing(g.image().manifest(), () -> {
+      for (Digest blob : g.image().blobs().subList(1, g.image().blobs().size())) {
+        assertThat(repo.mountBlob(fresh, blob, APP)).isPresent();
+      }
+      repo.putManifest(fresh, Tag.of("again"), g.image().mediaType(), g.manifest());
+    })).run();
+
+    assertThat(assertPullsIntact(repo, fresh, Tag.of("again")))
+        .containsExactlyInAnyOrderElementsOf(g.image().blobs());
+  }
+
+  @Test
+  void sweep_candidatePushedAgainInItsOwnImageBeforeItsMove_staysWhole() throws Exception {
+    HostedRepository repo = agedRepo();
+    Garbage g = garbage(repo);
+
+    racedCollector(beforeTrashing(g.layer(), () -> pushImage(repo, APP, "v2", List.of(g.layers().get(0)), rnd)))
+        .run();
+
+    assertThat(assertPullsIntact(repo, APP, Tag.of("v2"))).contains(g.layer());
+  }
+
+  /**
+   * Right after the move: a pull of an image that still links the blob reads it from the trash;
+   * a mount finds it gone (the client uploads it: 202) and leaves no link; the blob, garbage, goes.
+   */
+  @Test
+  void sweep_blobInTheTrash_isPulledFromThere_mountFindsItGone_thenItGoes() throws Exception {
+    HostedRepository repo = agedRepo();
+    Garbage g = garbage(repo);
+    ImageName fresh = ImageName.of("team/new");
+    AtomicBoolean checked = new AtomicBoolean();
+
+    GcReport report = racedCollector(new HookedDriver.Events() {
+      @Override
+      public void afterMove(String from, String to) throws IOException {
+        if (from.equals(blobPath(g.layer())) && checked.compareAndSet(false, true)) {
+          assertThat(driver.stat(blobPath(g.layer()))).isEmpty();
+          Images.assertBlobIntact(repo, APP, g.layer()); // APP still links it
+          assertThat(repo.mountBlob(fresh, g.layer(), APP)).isEmpty();
+          assertThat(repo.getBlob(fresh, g.layer())).isEmpty();
+        }
+      }
+    }).run();
+
+    assertThat(checked).isTrue();
+    assertThat(report.blobsDeleted()).isEqualTo(4);
+    assertThat(Images.storedBlobs(driver)).doesNotContain(g.layer());
+    assertThat(driver.list(ROOT + "/_wharf/gc-trash")).isEmpty();
+    assertThat(repo.getBlob(fresh, g.layer())).isEmpty();
+  }
+
+  /** deleteUntagged's side race: the manifest is tagged (pushed again) just before its revision link is deleted. */
+  @Test
+  void deleteUntagged_manifestTaggedJustBeforeItsRevisionLinkIsDeleted_isLinkedAgainAndKept() throws Exception {
+    HostedRepository repo = agedRepo();
+    Pushed untagged = pushImage(repo, APP, null, layers(2, 300), rnd);
+    byte[] bytes = repo.getManifest(APP, untagged.manifest()).orElseThrow().bytes();
+    aging.ageAll(ROOT, OLD);
+    String revisionDir = new StorageLayout().manifestRevisionDir(APP, untagged.manifest());
+    AtomicBoolean pushed = new AtomicBoolean();
+
+    GcReport report = GarbageCollector.builder(new HookedDriver(aging, new HookedDriver.Events() {
+      @Override
+      public void beforeDelete(String path) throws IOException {
+        if (path.equals(revisionDir) && pushed.compareAndSet(false, true)) {
+          repo.putManifest(APP, Tag.of("now-tagged"), untagged.mediaType(), bytes);
+        }
+      }
+    })).leaseSettle(Duration.ZERO).grace(Duration.ZERO).deleteUntagged(true).build().run();
+
+    assertThat(pushed).isTrue();
+    assertThat(assertPullsIntact(repo, APP, Tag.of("now-tagged")))
+        .containsExactlyInAnyOrderElementsOf(untagged.blobs());
+    assertThat(report.manifestsUntagged()).isZero();
+  }
+
+  /** The push's half of that handshake: the revision link deleted while the tag is written. */
+  @Test
+  void putManifest_revisionLinkDeletedWhileTagging_isLinkedAgain() throws Exception {
+    StorageLayout layout = new StorageLayout();
+    List<byte[]> base = layers(1, 200);
+    HostedRepository plain = repo(null);
+    Pushed first = pushImage(plain, APP, null, base, rnd);
+    byte[] bytes = plain.getManifest(APP, first.manifest()).orElseThrow().bytes();
+    String tagLink = layout.tagCurrentLink(APP, Tag.of("v1"));
+    HostedRepository repo = repoOn(new ForwardingDriver(driver) {
+      @Override
+      public void putContent(String path, byte[] content) throws IOException {
+        if (path.equals(tagLink)) { // as a collector unlinking the "untagged" manifest would, now
+          delegate.delete(layout.manifestRevisionDir(APP, first.manifest()));
+        }
+        delegate.putContent(path, content);
+      }
+    }, null);
+
+    repo.putManifest(APP, Tag.of("v1"), first.mediaType(), bytes);
+
+    assertPullsIntact(plain, APP, Tag.of("v1"));
+  }
+
+  /** Issue 14: one setting. With grace 0, links older than the floor no longer keep a deleted image's layers. */
+  @Test
+  void run_graceZeroRightAfterADelete_reclaimsTheLayersToo() throws Exception {
+    HostedRepository repo = agedRepo();
+    Pushed kept = pushImage(repo, OTHER, "1", layers(1, 100), rnd);
+    Pushed deleted = pushImage(repo, APP, "1", layers(2, 100), rnd);
+    repo.deleteManifest(APP, deleted.manifest());
+    aging.ageAll(ROOT, GarbageCollector.LINK_WINDOW_FLOOR.plusSeconds(5));
+
+    GcReport report = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ZERO).build().run();
+
+    assertThat(report.blobsDeleted()).isEqualTo(4); // manifest, config and both layers
+    assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(kept.blobs());
+  }
+
+  /** ...while blobs linked within the floor stay, whatever grace says: the handshake needs that much. */
+  @Test
+  void run_graceZero_keepsBlobsLinkedWithinTheFloor() throws Exception {
+    HostedRepository repo = agedRepo();
+    Pushed deleted = pushImage(repo, APP, "1", layers(2, 100), rnd);
+    repo.deleteManifest(APP, deleted.manifest());
+    aging.ageAll(ROOT, Duration.ofSeconds(5));
+
+    GcReport report = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ZERO).build().run();
+
+    assertThat(report.blobsDeleted()).isEqualTo(1); // only the manifest: its revision link went with the delete
+    assertThat(report.deletedSample()).containsExactly(deleted.manifest().value());
   }
 
   // ---- the lease
@@ -431,7 +665,7 @@ abstract class GarbageCollectorContract {
   @Test
   @Timeout(60)
   void stress_pushPullDeleteAndGcInterleaved_tagsPullIntact_noGarbageLeft() throws Exception {
-    HostedRepository repo = repo(null);
+    HostedRepository repo = agedRepo();
     List<byte[]> base = layers(4, 1024);
     int workers = 3;
     AtomicBoolean stop = new AtomicBoolean();
@@ -479,7 +713,8 @@ abstract class GarbageCollectorContract {
       // A short grace period: it only has to cover a manifest's bytes being written just before a
       // run starts and its revision link just after the run's link walk; 2 s rather than 1 because
       // S3 keeps modification times in whole seconds.
-      GarbageCollector gc = gc().grace(Duration.ofSeconds(2)).linkWindow(Duration.ofSeconds(1)).build();
+      GarbageCollector gc = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ofSeconds(2))
+          .build();
       try {
         while (!stop.get()) {
           deleted.addAndGet(gc.run().blobsDeleted());
@@ -500,8 +735,9 @@ abstract class GarbageCollectorContract {
     assertThat(errors).isEmpty();
     assertThat(runs.get()).isGreaterThan(1);
 
-    Thread.sleep(1100); // every blob and link older than the grace period and the link window
-    GcReport last = gc().grace(Duration.ofSeconds(1)).linkWindow(Duration.ofSeconds(1)).build().run();
+    aging.ageAll(ROOT, OLD); // every blob and link older than the grace period and the link window
+    GcReport last = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ofSeconds(1))
+        .build().run();
     deleted.addAndGet(last.blobsDeleted());
     assertThat(deleted.get()).isPositive();
 
