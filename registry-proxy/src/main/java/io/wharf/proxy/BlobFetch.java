@@ -210,8 +210,11 @@ final class BlobFetch {
         throw failureForReader();
       }
       long limit = done ? written : Math.min(written, size - 1);
-      // Enough to be worth a write, or all there will be before the verdict on the digest.
-      if (position < limit && (done || limit - position >= wanted || limit >= size - 1)) {
+      // Enough to be worth a write, or all there will be before the verdict on the digest. A
+      // reader that wants everything up to the end waits for the verdict: its one write then
+      // carries a verified blob, and any failure before is still an error response.
+      boolean wantsTheRest = wanted >= size - position;
+      if (position < limit && (done || limit - position >= wanted || (limit >= size - 1 && !wantsTheRest))) {
         return limit;
       }
       if (done) {
@@ -254,8 +257,7 @@ final class BlobFetch {
       if (!dst.hasRemaining()) {
         return 0;
       }
-      // Waits to fill the buffer (or for all but the last byte): a small blob reaches the
-      // client in one write, so an upstream failure before its end is still an error response.
+      // Waits to fill the buffer: a small blob reaches the client in one write, once verified.
       long limit = readable(position, dst.remaining());
       if (limit < 0) {
         return -1;

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
@@ -358,19 +359,27 @@ final class UpstreamClient implements Closeable {
 
   private ClassicHttpResponse send(String method, URI uri, String accept, String authorization) {
     try {
-      try {
-        return http.executeOpen(null, request(method, uri, accept, authorization), null);
-      } catch (IOException e) {
-        if (!isStaleConnection(e)) {
-          throw e;
-        }
-        // The pooled connection was closed under the request (no answer, or a reset before
-        // one): the request is idempotent, so send it again, on a new connection.
-        LOG.debug("{} {}: connection closed before an answer ({}), sending once more", method, uri, e.toString());
-        return http.executeOpen(null, request(method, uri, accept, authorization), null);
-      }
+      return execute(() -> request(method, uri, accept, authorization));
     } catch (IOException e) {
       throw failure(method + " " + uri.getPath(), e);
+    }
+  }
+
+  /**
+   * Executes a GET or HEAD; if the pooled connection it went out on was closed under it (no
+   * answer, or a reset before one), sends it once more, on a new connection.
+   */
+  private ClassicHttpResponse execute(Supplier<HttpUriRequestBase> request) throws IOException {
+    try {
+      return http.executeOpen(null, request.get(), null);
+    } catch (IOException e) {
+      if (!isStaleConnection(e)) {
+        throw e;
+      }
+      HttpUriRequestBase again = request.get();
+      LOG.debug("{} {}: connection closed before an answer ({}), sending once more", again.getMethod(),
+          again.getRequestUri(), e.toString());
+      return http.executeOpen(null, again, null);
     }
   }
 
@@ -402,11 +411,14 @@ final class UpstreamClient implements Closeable {
     url.append("service=").append(URLEncoder.encode(
         challenge.service() != null ? challenge.service() : base.getHost(), StandardCharsets.UTF_8));
     url.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-    HttpGet req = new HttpGet(URI.create(url.toString()));
-    if (basicCredentials != null) {
-      req.setHeader("Authorization", basicCredentials);
-    }
-    try (ClassicHttpResponse r = http.executeOpen(null, req, null)) {
+    URI tokenUri = URI.create(url.toString());
+    try (ClassicHttpResponse r = execute(() -> {
+      HttpGet req = new HttpGet(tokenUri);
+      if (basicCredentials != null) {
+        req.setHeader("Authorization", basicCredentials);
+      }
+      return req;
+    })) {
       if (r.getCode() != 200) {
         String message = errorMessage(r);
         if (r.getCode() == 401 || r.getCode() == 403) {

@@ -171,6 +171,25 @@ class ProxyUpstreamFaultsTest {
   }
 
   @Test
+  void blob_wrongBytesOfTheRightLength_is502AndTheRetryAfterHealingGetsTheBlob() throws Exception {
+    byte[] blob = random(500_000, 7); // streamed as a download in progress, sent only once verified
+    byte[] wrong = blob.clone();
+    wrong[1000] ^= 1;
+    upstream.on(blobPath(blob), answer(200, Map.of(), wrong));
+
+    HttpResponse<String> r = get(blobPath(blob));
+
+    assertThat(r.statusCode()).isEqualTo(502);
+    assertThat(r.body()).contains(upstream.host()).contains("hashing to " + Digest.sha256(wrong)).contains("not cached");
+
+    upstream.on(blobPath(blob), answer(200, Map.of(), blob));
+    HttpResponse<byte[]> healed = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + blobPath(blob))).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(healed.statusCode()).isEqualTo(200);
+    assertThat(healed.body()).isEqualTo(blob);
+  }
+
+  @Test
   void blob_stallMidBody_is504() throws Exception {
     byte[] blob = random(20_000, 3);
     upstream.on(blobPath(blob), upstream.stallAfter(blob, 10_000));
