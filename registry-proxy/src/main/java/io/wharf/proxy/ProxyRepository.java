@@ -705,7 +705,10 @@ public final class ProxyRepository implements Repository, Closeable {
       return this;
     }
 
-    /** Auto-block after {@code threshold} consecutive outages, for {@code initial} doubling up to {@code max}. */
+    /**
+     * Auto-block after {@code threshold} consecutive outages (0: never), for {@code initial}
+     * doubling up to {@code max}; default 3, 10 s, 10 min.
+     */
     public Builder autoBlock(int threshold, Duration initial, Duration max) {
       this.autoBlockThreshold = threshold;
       this.autoBlockInitial = Objects.requireNonNull(initial);
