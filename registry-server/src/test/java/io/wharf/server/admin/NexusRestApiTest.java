@@ -178,6 +178,31 @@ class NexusRestApiTest {
     assertThat(after.get(failures) - before.getOrDefault(failures, 0.0)).isEqualTo(1.0);
   }
 
+  @Test
+  void tooManyFailedLogins_is429WithRetryAfter_andCounted(@TempDir Path other) throws Exception {
+    String yaml = """
+        server: {bind: 127.0.0.1, port: 0, accessLog: false}
+        blobStores: {default: {type: file, path: DATA}}
+        security:
+          realms: [basic]
+          throttle: {maxFailures: 2, window: 5m, lockout: 5m}
+          users: [{name: admin, passwordHash: "ADMIN", roles: [admins]}]
+          roles: [{name: admins, privileges: ["*:*"]}]
+        """.replace("DATA", other.toString()).replace("ADMIN", PasswordHashes.hash("admin-pw".toCharArray(), 4));
+    try (WharfServer locked = WharfServer.start(ConfigLoader.parse(yaml, "throttle.yaml"))) {
+      URI url = locked.url();
+      for (int i = 0; i < 2; i++) {
+        assertNexusError(get(url, REST + "/v1/repositories", basic("admin", "guess" + i)), 401, "UNAUTHORIZED");
+      }
+      HttpResponse<byte[]> r = get(url, REST + "/v1/repositories", ADMIN); // even the right password
+      assertNexusError(r, 429, "TOO_MANY_REQUESTS");
+      assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      Map<String, Double> metrics = parseMetrics(text(get(url, "/metrics")));
+      assertThat(metrics.get(key("registry_auth_login_failures_total", "via", "basic"))).isEqualTo(2.0);
+      assertThat(metrics.get(key("registry_auth_lockouts_total", "via", "basic"))).isEqualTo(1.0);
+    }
+  }
+
   // ---------------------------------------------------------------- settings
 
   @Test
