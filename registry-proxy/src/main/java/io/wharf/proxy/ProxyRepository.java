@@ -107,6 +107,7 @@ public final class ProxyRepository implements Repository, Closeable {
   private final ExecutorService downloads;
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
+  private final ProxyMetrics metrics;
 
   private ProxyRepository(Builder b) {
     this.name = b.name;
@@ -125,6 +126,7 @@ public final class ProxyRepository implements Repository, Closeable {
     this.catalog = new Catalog(driver, layout);
     this.spoolDirectory = b.spoolDirectory;
     this.accessLog = b.accessLog;
+    this.metrics = b.metrics;
     this.stallTimeout = b.readTimeout;
     this.ticker = new Ticker() {
       @Override
@@ -182,6 +184,7 @@ public final class ProxyRepository implements Repository, Closeable {
   @Override
   public Optional<Manifest> getManifest(ImageName requested, Reference reference) throws IOException {
     ImageName image = upstreamName(requested);
+    metrics.request(ProxyMetrics.Kind.MANIFEST);
     Optional<Manifest> manifest = lookUpManifest(image, reference);
     if (accessLog != null && manifest.isPresent()) {
       accessLog.recordPull(image, reference); // under the cached name, as the evictor sees it
@@ -192,13 +195,18 @@ public final class ProxyRepository implements Repository, Closeable {
   private Optional<Manifest> lookUpManifest(ImageName image, Reference reference) throws IOException {
     if (reference instanceof Digest digest) {
       Optional<Manifest> cached = manifests.get(image, digest);
-      return cached.isPresent() ? cached : fetchManifest(image, digest);
+      if (cached.isPresent()) {
+        metrics.hit(ProxyMetrics.Kind.MANIFEST);
+        return cached;
+      }
+      return fetchManifest(image, digest);
     }
     Tag tag = (Tag) reference;
     Optional<Instant> validated = lastValidated(image, tag);
     Optional<Digest> cachedDigest = validated.isPresent() ? tags.resolve(image, tag) : Optional.empty();
     Optional<Manifest> cached = cachedDigest.isPresent() ? manifests.get(image, cachedDigest.get()) : Optional.empty();
     if (cached.isPresent() && isFresh(validated.get())) {
+      metrics.hit(ProxyMetrics.Kind.MANIFEST);
       return cached;
     }
     try {
@@ -207,6 +215,7 @@ public final class ProxyRepository implements Repository, Closeable {
       if (cached.isPresent()) {
         Warnings.add("served from the cache of " + name + ": upstream " + upstream.host() + " failed ("
             + e.getMessage() + "); tag last validated " + validated.get());
+        metrics.hit(ProxyMetrics.Kind.MANIFEST);
         return cached;
       }
       throw e;
@@ -237,11 +246,14 @@ public final class ProxyRepository implements Repository, Closeable {
     }
     if (head.get().digest().equals(cached.digest())) {
       markValidated(image, tag, cached.digest());
+      metrics.hit(ProxyMetrics.Kind.MANIFEST);
       return Optional.of(cached);
     }
     Optional<Manifest> moved = manifests.get(image, head.get().digest());
     if (moved.isEmpty()) {
       moved = fetchManifest(image, head.get().digest());
+    } else {
+      metrics.hit(ProxyMetrics.Kind.MANIFEST); // the tag moved to content already cached
     }
     if (moved.isPresent()) {
       markValidated(image, tag, moved.get().digest());
@@ -255,6 +267,7 @@ public final class ProxyRepository implements Repository, Closeable {
     if (notFound.getIfPresent(key) != null) {
       return Optional.empty();
     }
+    metrics.miss(ProxyMetrics.Kind.MANIFEST);
     CompletableFuture<Optional<Manifest>> mine = new CompletableFuture<>();
     CompletableFuture<Optional<Manifest>> running = manifestFetches.putIfAbsent(key, mine);
     if (running != null) {
@@ -282,6 +295,7 @@ public final class ProxyRepository implements Repository, Closeable {
       return Optional.empty();
     }
     byte[] bytes = fetched.get().bytes();
+    metrics.pulled(ProxyMetrics.Kind.MANIFEST, bytes.length);
     verify(image, reference, fetched.get());
     Manifest manifest;
     try {
@@ -330,14 +344,17 @@ public final class ProxyRepository implements Repository, Closeable {
   @Override
   public Optional<Blob> getBlob(ImageName requested, Digest digest) throws IOException {
     ImageName image = upstreamName(requested);
+    metrics.request(ProxyMetrics.Kind.BLOB);
     Optional<Blob> cached = cachedBlob(image, digest);
     if (cached.isPresent()) {
+      metrics.hit(ProxyMetrics.Kind.BLOB);
       return cached;
     }
     String key = image + "@" + digest.value();
     if (notFound.getIfPresent(key) != null) {
       return Optional.empty();
     }
+    metrics.miss(ProxyMetrics.Kind.BLOB);
     BlobFetch fetch = startOrJoin(image, digest);
     if (fetch == null) {
       // the upstream does not have it, or another request just finished caching it
@@ -468,6 +485,7 @@ public final class ProxyRepository implements Repository, Closeable {
       md.update(buf, 0, n);
       fetch.append(buf, 0, n);
       received += n;
+      metrics.pulled(ProxyMetrics.Kind.BLOB, n);
     }
     if (fetch.size >= 0 && received != fetch.size) {
       throw new UpstreamIOException(upstream.invalid("sent " + received + " of the " + fetch.size + " bytes it announced for "
@@ -643,6 +661,7 @@ public final class ProxyRepository implements Repository, Closeable {
     private Duration autoBlockMax = Duration.ofMinutes(10);
     private String namespace;
     private AccessLog accessLog;
+    private ProxyMetrics metrics = ProxyMetrics.NONE;
 
     private Builder(String name, StorageDriver driver, URI remoteUrl) {
       this.name = Objects.requireNonNull(name, "name");
@@ -737,6 +756,12 @@ public final class ProxyRepository implements Repository, Closeable {
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
+      return this;
+    }
+
+    /** Tells {@code metrics} about requests, cache hits and misses and upstream bytes; default none. */
+    public Builder metrics(ProxyMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics);
       return this;
     }
 

@@ -3,6 +3,7 @@ package io.wharf.server;
 import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import io.wharf.server.admin.ManagementPlane;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.TlsKeys;
@@ -12,6 +13,7 @@ import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.http.MaintenanceServlet;
 import io.wharf.server.http.RegistryServlet;
+import io.wharf.server.metrics.WharfMetrics;
 import io.wharf.server.routing.RepositoryRouter;
 import java.net.InetAddress;
 import java.net.URI;
@@ -83,8 +85,10 @@ public final class WharfServer implements AutoCloseable {
    */
   public static WharfServer start(WharfConfig config) throws Exception {
     config = config.withDefaults();
-    RegistryFactory.Assembly assembly = RegistryFactory.assemble(config);
-    return start(config, assembly.registry(), assembly);
+    WharfMetrics metrics = ManagementPlane.metrics(config); // first: the proxies report to it
+    RegistryFactory.Assembly assembly = metrics == null ? RegistryFactory.assemble(config)
+        : RegistryFactory.assemble(config, metrics::proxy);
+    return start(config, assembly.registry(), assembly, metrics);
   }
 
   /**
@@ -94,11 +98,11 @@ public final class WharfServer implements AutoCloseable {
    * jobs: the caller owns {@code registry}'s storage.
    */
   public static WharfServer start(WharfConfig config, Registry registry) throws Exception {
-    return start(config, registry, null);
+    return start(config, registry, null, ManagementPlane.metrics(config));
   }
 
-  private static WharfServer start(WharfConfig config, Registry registry, RegistryFactory.Assembly assembly)
-      throws Exception {
+  private static WharfServer start(WharfConfig config, Registry registry, RegistryFactory.Assembly assembly,
+      WharfMetrics metrics) throws Exception {
     config = config.withDefaults();
     WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
@@ -151,7 +155,10 @@ public final class WharfServer implements AutoCloseable {
       context.addServlet(new ServletHolder("maintenance",
           new MaintenanceServlet(maintenance, assembly.repositoriesByStore(), security)), MaintenanceServlet.PATH + "/*");
     }
-    jetty.setHandler(new GracefulHandler(context));
+    // The management plane (REST API, health, metrics): mounted and measured in one place.
+    ManagementPlane management = ManagementPlane.install(jetty, context, config, registry, security,
+        assembly == null ? Map.of() : assembly.drivers(), repositoryConnectors, maintenance, metrics);
+    jetty.setHandler(new GracefulHandler(management.measure(context)));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {
         {

@@ -43,6 +43,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ExecutorService runner;
   private final List<Runnable> closeHooks = new ArrayList<>();
+  private final List<java.util.function.Consumer<MaintenanceReport>> reportListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   private static final class Slot {
@@ -96,6 +98,14 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /** Runs {@code hook} when the scheduler is closed (e.g. a last flush). */
   public synchronized void atClose(Runnable hook) {
     closeHooks.add(Objects.requireNonNull(hook));
+  }
+
+  /**
+   * Hands every finished run's report to {@code listener} (metrics, audit), on the thread that
+   * ran it; a listener that throws is logged and does not affect the run.
+   */
+  public void onReport(java.util.function.Consumer<MaintenanceReport> listener) {
+    reportListeners.add(Objects.requireNonNull(listener));
   }
 
   /** A periodic chore. */
@@ -155,6 +165,13 @@ public final class MaintenanceScheduler implements AutoCloseable {
         if (report != null) {
           slot.last = report;
           LOG.info("{}", report);
+          for (java.util.function.Consumer<MaintenanceReport> l : reportListeners) {
+            try {
+              l.accept(report);
+            } catch (RuntimeException e) {
+              LOG.warn("a maintenance report listener failed: {}", e.toString());
+            }
+          }
         } else {
           LOG.warn("maintenance of blob store {} failed: {}", slot.entry.job().store(), String.valueOf(failure));
         }

@@ -80,6 +80,18 @@ public final class RegistrySecurity implements AccessControl {
   private final URI publicUrl;
   private final Set<String> claimedHosts;
   private volatile int mainPort = -1;
+  private volatile LoginObserver loginObserver = LoginObserver.NONE;
+
+  /** Hears of failed logins and lockouts (for metrics); called on request threads, must be cheap. */
+  public interface LoginObserver {
+    LoginObserver NONE = new LoginObserver() {};
+
+    /** A login with a wrong password or an unknown user ({@code via}: basic, token, refresh-token). */
+    default void failed(String via) {}
+
+    /** A login refused because its address or user is locked out. */
+    default void lockedOut(String via) {}
+  }
 
   private RegistrySecurity(Builder b) {
     this.realms = List.copyOf(b.realms);
@@ -104,6 +116,11 @@ public final class RegistrySecurity implements AccessControl {
    */
   public void mainPort(int port) {
     this.mainPort = port;
+  }
+
+  /** Tells {@code observer} of every failed login and lockout from now on. */
+  public void observeLogins(LoginObserver observer) {
+    this.loginObserver = Objects.requireNonNull(observer);
   }
 
   // ---------------------------------------------------------------- AccessControl
@@ -184,25 +201,62 @@ public final class RegistrySecurity implements AccessControl {
    * @throws io.wharf.core.error.RegistryException {@code DENIED} (403) when the user lacks the privilege
    */
   public String requireAdmin(HttpServletRequest req, Collection<? extends Repository> repositories) {
-    String header = req.getHeader("Authorization");
-    String from = req.getRemoteAddr();
-    if (header == null || !header.strip().regionMatches(true, 0, "Basic ", 0, 6)) {
+    String user = basicUser(req);
+    if (user == null) {
       throw basicChallenge("authentication required: Basic credentials of an administrator", null);
+    }
+    for (Repository r : repositories) {
+      if (!may(user, r, Action.ADMIN)) {
+        Audit.denied(user, req.getRemoteAddr(), req.getMethod(), r.name(), "admin", 403, null);
+        throw ErrorCode.DENIED.exception("user " + user + " needs the admin privilege on repository " + r.name());
+      }
+    }
+    return user;
+  }
+
+  /**
+   * The user a request to a management API comes from: {@code null} without an
+   * {@code Authorization} header (anonymous), else the user of its Basic credentials, checked
+   * and throttled as registry logins are. Management APIs take Basic credentials only, as
+   * Nexus's REST API does.
+   *
+   * @throws UnauthorizedException (401, Basic challenge) for wrong, malformed or non-Basic credentials
+   * @throws io.wharf.core.error.RegistryException {@code TOOMANYREQUESTS} (429) while logins are throttled
+   */
+  public String basicUser(HttpServletRequest req) {
+    String header = req.getHeader("Authorization");
+    if (header == null || header.isBlank()) {
+      return null;
+    }
+    if (!header.strip().regionMatches(true, 0, "Basic ", 0, 6)) {
+      throw basicChallenge("this API takes Basic credentials", null);
     }
     Credentials c = parseBasic(header.strip().substring(6).strip());
     if (c == null) {
       throw basicChallenge("malformed Basic credentials", null);
     }
-    if (!login(from, c, "basic")) {
+    if (!login(req.getRemoteAddr(), c, "basic")) {
       throw basicChallenge("invalid username or password", null);
     }
-    for (Repository r : repositories) {
-      if (!may(c.user(), r, Action.ADMIN)) {
-        Audit.denied(c.user(), from, req.getMethod(), r.name(), "admin", 403, null);
-        throw ErrorCode.DENIED.exception("user " + c.user() + " needs the admin privilege on repository " + r.name());
-      }
-    }
     return c.user();
+  }
+
+  /**
+   * Checks that bearer tokens can be issued and verified now: signs an empty token and verifies
+   * it. Returns a description of the key; empty when no realm uses tokens.
+   *
+   * @throws IllegalStateException when signing or verifying fails
+   */
+  public Optional<String> checkSigningKey() {
+    if (tokens == null) {
+      return Optional.empty();
+    }
+    try {
+      tokens.verify(tokens.issue(null, List.of()).token());
+      return Optional.of(tokens.keyDescription());
+    } catch (TokenService.InvalidTokenException | RuntimeException e) {
+      throw new IllegalStateException("the token signing key cannot sign and verify: " + e.getMessage(), e);
+    }
   }
 
   // ---------------------------------------------------------------- who
@@ -256,6 +310,7 @@ public final class RegistrySecurity implements AccessControl {
     if (locked.isPresent()) {
       long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
       Audit.lockedOut(c.user(), from, via, seconds);
+      loginObserver.lockedOut(via);
       throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; try again in " + seconds + " s",
           Map.of("retryAfter", seconds));
     }
@@ -269,6 +324,7 @@ public final class RegistrySecurity implements AccessControl {
     }
     throttle.failure(from, c.user());
     Audit.loginFailed(c.user(), from, via, "invalid username or password");
+    loginObserver.failed(via);
     return false;
   }
 
@@ -320,7 +376,7 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   /** Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}. */
-  boolean may(String user, Repository repository, Action action) {
+  public boolean may(String user, Repository repository, Action action) {
     if (action == Action.READ && anonymous && anonymousPull.contains(repository.name())) {
       return true;
     }
@@ -521,6 +577,7 @@ public final class RegistrySecurity implements AccessControl {
         user = tokens.verifyRefresh(token == null ? "" : token);
       } catch (TokenService.InvalidTokenException e) {
         Audit.loginFailed(null, call.clientAddress(), "refresh-token", "invalid refresh token: " + e.getMessage());
+        loginObserver.failed("refresh-token");
         throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
       }
       if (!users.exists(user)) {

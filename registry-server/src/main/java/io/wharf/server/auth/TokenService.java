@@ -155,6 +155,11 @@ public final class TokenService {
     return expiry;
   }
 
+  /** The signing key's algorithm and id, for status checks (never the key). */
+  public String keyDescription() {
+    return key.algorithm() + " key " + key.keyId();
+  }
+
   /** A signed access token for {@code subject} (null: anonymous) granting {@code access}. */
   public Issued issue(String subject, List<Access> access) {
     Instant now = clock.instant();

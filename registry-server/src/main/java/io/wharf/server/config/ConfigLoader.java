@@ -128,6 +128,27 @@ public final class ConfigLoader {
     validateOutbound(c.http(), p + "http");
     SecurityFactory.validate(c, byName, p);
     LifecycleConfig.validate(c, p);
+    validateManagement(c.management(), p + "management");
+  }
+
+  /** Paths the registry and the management APIs own; metrics may not hide one of them. */
+  private static final List<String> RESERVED_PATHS = List.of("/v2", "/repository", "/service", "/wharf", "/health");
+
+  private static void validateManagement(WharfConfig.Management m, String key) {
+    if (m == null || m.metrics() == null || m.metrics().path() == null) {
+      return;
+    }
+    String path = m.metrics().path();
+    if (!path.matches("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")) {
+      throw new ConfigException(key + ".metrics.path: \"" + path + "\" is not a path such as /metrics"
+          + " (a leading '/', then letters, digits, '.', '_', '~', '-' and '/', no trailing '/')");
+    }
+    for (String reserved : RESERVED_PATHS) {
+      if (path.equals(reserved) || path.startsWith(reserved + "/")) {
+        throw new ConfigException(key + ".metrics.path: " + path + " is under " + reserved
+            + ", which the registry or the management API serves; reserved: " + RESERVED_PATHS);
+      }
+    }
   }
 
   /** Cross-repository rules: members exist, no cycles, ports and host names unique, default exists. */

@@ -13,6 +13,7 @@ import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.proxy.OutboundProxy;
+import io.wharf.proxy.ProxyMetrics;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -38,10 +40,12 @@ public final class RegistryFactory {
   /**
    * What a configuration builds: the registry, a maintenance job per blob store (armed by
    * {@link #startMaintenance()}), which repositories each store holds, and the access logs
-   * that record pulls for cleanup policies and proxy cache limits.
+   * that record pulls for cleanup policies and proxy cache limits, and the storage driver of each
+   * blob store (for health checks).
    */
   public record Assembly(Registry registry, List<MaintenanceScheduler.Entry> maintenance,
-      Map<String, List<Repository>> repositoriesByStore, List<AccessLog> accessLogs) {
+      Map<String, List<Repository>> repositoriesByStore, List<AccessLog> accessLogs,
+      Map<String, StorageDriver> drivers) {
 
     /**
      * Starts the schedules and a chore that flushes the access logs every minute; close the
@@ -72,6 +76,11 @@ public final class RegistryFactory {
   }
 
   public static Assembly assemble(WharfConfig config) {
+    return assemble(config, name -> ProxyMetrics.NONE);
+  }
+
+  /** As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}. */
+  public static Assembly assemble(WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     config.blobStores().forEach((name, store) -> drivers.put(name, driver(store)));
     Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
@@ -79,7 +88,7 @@ public final class RegistryFactory {
     Map<String, Repository> built = new LinkedHashMap<>();
     Map<String, AccessLog> accessLogs = new LinkedHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
-      build(r, declared, built, drivers, accessLogs, config);
+      build(r, declared, built, drivers, accessLogs, config, proxyMetrics);
     }
     Registry.Builder registry = Registry.builder();
     config.repositories().forEach(r -> registry.add(built.get(r.name())));
@@ -93,7 +102,8 @@ public final class RegistryFactory {
     List<MaintenanceScheduler.Entry> jobs = new ArrayList<>();
     config.blobStores().forEach((store, bs) -> jobs.add(maintenance(store, bs, drivers.get(store), config, built,
         accessLogs)));
-    return new Assembly(registry.build(), jobs, byStore, List.copyOf(accessLogs.values()));
+    return new Assembly(registry.build(), jobs, byStore, List.copyOf(accessLogs.values()),
+        java.util.Collections.unmodifiableMap(drivers));
   }
 
   /**
@@ -139,7 +149,7 @@ public final class RegistryFactory {
   /** Builds {@code r}, members first (the config was checked for cycles). */
   private static Repository build(WharfConfig.Repository r, Map<String, WharfConfig.Repository> declared,
       Map<String, Repository> built, Map<String, StorageDriver> drivers, Map<String, AccessLog> accessLogs,
-      WharfConfig config) {
+      WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
     Repository existing = built.get(r.name());
     if (existing != null) {
       return existing;
@@ -148,7 +158,7 @@ public final class RegistryFactory {
     if (r.isGroup()) {
       List<Repository> members = new ArrayList<>();
       for (String m : r.members()) {
-        members.add(build(declared.get(m), declared, built, drivers, accessLogs, config));
+        members.add(build(declared.get(m), declared, built, drivers, accessLogs, config, proxyMetrics));
       }
       repo = new GroupRepository(r.name(), members, r.writableMember() == null ? null : built.get(r.writableMember()));
     } else {
@@ -160,7 +170,7 @@ public final class RegistryFactory {
       if (log != null) {
         accessLogs.put(r.name(), log);
       }
-      repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log)
+      repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log, proxyMetrics.apply(r.name()))
           : hosted(r, driver, namespace, metadataCacheTtl(r, config), log);
     }
     built.put(r.name(), repo);
@@ -209,7 +219,7 @@ public final class RegistryFactory {
   }
 
   private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide,
-      String namespace, AccessLog accessLog) {
+      String namespace, AccessLog accessLog, ProxyMetrics metrics) {
     String key = "repositories (" + r.name() + ")";
     WharfConfig.Outbound out = r.outbound() == null ? serverWide : r.outbound().over(serverWide);
     ProxyRepository.Builder b = ProxyRepository.builder(r.name(), driver, ConfigLoader.remoteUrl(r.remoteUrl(), key + ".remoteUrl"))
@@ -224,7 +234,8 @@ public final class RegistryFactory {
             Durations.parse(out.autoBlock().max(), key + ".outbound.autoBlock.max"))
         .userAgent(out.userAgent())
         .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()))
-        .accessLog(accessLog);
+        .accessLog(accessLog)
+        .metrics(metrics);
     if (r.username() != null) {
       b.credentials(r.username(), r.password());
     }

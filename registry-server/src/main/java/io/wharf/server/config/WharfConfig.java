@@ -23,7 +23,7 @@ import java.util.Map;
  * </pre>
  */
 public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
-    Security security) {
+    Security security, Management management) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 5000;
   public static final String DEFAULT_STORE = "default";
@@ -33,6 +33,32 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   /** A configuration without a {@code security:} section: anonymous pull and push, as the quick start. */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories) {
     this(server, blobStores, http, repositories, null);
+  }
+
+  /** A configuration without a {@code management:} section: its defaults. */
+  public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
+      Security security) {
+    this(server, blobStores, http, repositories, security, null);
+  }
+
+  /**
+   * {@code management:} the management plane's own endpoints on the main port (the REST API under
+   * {@code /service/rest} and the health probes under {@code /health} are always there).
+   */
+  public record Management(Metrics metrics) {
+    Management withDefaults() {
+      Metrics m = metrics == null ? new Metrics(null, null) : metrics;
+      return new Management(new Metrics(m.enabled() == null ? Boolean.TRUE : m.enabled(),
+          m.path() == null ? Metrics.DEFAULT_PATH : m.path()));
+    }
+  }
+
+  /**
+   * {@code management.metrics:} Prometheus metrics: on ({@code enabled}, default true) at
+   * {@code path} (default {@value #DEFAULT_PATH}), without authentication, as Prometheus scrapes.
+   */
+  public record Metrics(Boolean enabled, String path) {
+    public static final String DEFAULT_PATH = "/metrics";
   }
 
   /**
@@ -255,7 +281,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         new AutoBlock(3, "10s", "10m"));
 
     /** {@code this} with absent keys taken from {@code base}. */
-    Outbound over(Outbound base) {
+    public Outbound over(Outbound base) {
       return new Outbound(
           proxy != null ? proxy : base.proxy,
           httpsProxy != null ? httpsProxy : base.httpsProxy,
@@ -402,7 +428,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         ? List.of(Repository.hosted(DEFAULT_REPOSITORY, defaultStore).withDefaults(defaultStore))
         : repositories.stream().map(r -> r == null ? null : r.withDefaults(defaultStore)).toList();
     Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
-    return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults());
+    return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults(),
+        (management == null ? new Management(null) : management).withDefaults());
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
@@ -416,16 +443,21 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
       stores.put(target, BlobStore.file(dataDir));
     }
-    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security());
+    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security(), c.management());
   }
 
   /** A copy with a different repository list (used by tests and embedders). */
   public WharfConfig withRepositories(List<Repository> repositories) {
-    return new WharfConfig(server, blobStores, http, repositories, security).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
   }
 
   /** A copy with a different {@code security:} section ({@code null}: none, the server is open). */
   public WharfConfig withSecurity(Security security) {
-    return new WharfConfig(server, blobStores, http, repositories, security).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
+  }
+
+  /** A copy with a different {@code management:} section ({@code null}: the defaults). */
+  public WharfConfig withManagement(Management management) {
+    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
   }
 }

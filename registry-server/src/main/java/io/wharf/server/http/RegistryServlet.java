@@ -8,6 +8,7 @@ import io.wharf.core.repository.Warnings;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.ApiCall;
 import io.wharf.server.auth.UnauthorizedException;
+import io.wharf.server.metrics.RequestMetrics;
 import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -87,6 +88,7 @@ public class RegistryServlet extends HttpServlet {
       if (target == null) {
         throw ErrorCode.ROUTE_UNKNOWN.exception("not an API path: " + path + " (the API lives under /v2/)");
       }
+      RequestMetrics.routed(req, target.route().kind());
       ApiCall call = new ApiCall(req, resp, path, router, target);
       if (access.serve(call)) {
         return;

@@ -1,0 +1,40 @@
+package io.wharf.server.admin;
+
+import io.wharf.core.repository.Repository;
+import io.wharf.server.auth.Action;
+import io.wharf.server.auth.RegistrySecurity;
+
+/**
+ * What a caller may do to a repository, as the management services ask it: the same rights the
+ * registry API enforces (users, roles, anonymous pull), so the two never disagree.
+ */
+public interface Permissions {
+
+  /** A server without a {@code security:} section: everyone may everything, as on the registry API. */
+  Permissions OPEN = new Permissions() {
+    @Override
+    public boolean may(Caller caller, Repository repository, Action action) {
+      return true;
+    }
+
+    @Override
+    public boolean secured() {
+      return false;
+    }
+  };
+
+  boolean may(Caller caller, Repository repository, Action action);
+
+  /** Whether anyone can be refused anything (false for {@link #OPEN}). */
+  default boolean secured() {
+    return true;
+  }
+
+  /** The permissions of {@code security}; {@link #OPEN} when it is null. */
+  static Permissions of(RegistrySecurity security) {
+    if (security == null) {
+      return OPEN;
+    }
+    return (caller, repository, action) -> security.may(caller.user(), repository, action);
+  }
+}

@@ -1,0 +1,155 @@
+package io.wharf.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wharf.core.lifecycle.MaintenanceReport;
+import io.wharf.proxy.ProxyMetrics;
+import io.wharf.server.auth.RegistrySecurity;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.eclipse.jetty.server.Server;
+
+/**
+ * The server's metrics, in the names of CNCF distribution's {@code registry_*} where it has one
+ * (requests, proxy), Wharf's own under the same prefix where it has none (uploads, GC, logins),
+ * plus the JVM's ({@code jvm_*}, {@code process_*}, {@code system_*}) and Jetty's
+ * ({@code jetty_threads_*}, {@code jetty_connections_*}) from Micrometer's binders. One registry
+ * per server, never Micrometer's global one, so two servers in one JVM (tests, embedders) keep
+ * their counts apart.
+ *
+ * <p>The parts of the server report through small interfaces of their own modules
+ * ({@link ProxyMetrics}, {@link RegistrySecurity.LoginObserver}, a maintenance report listener),
+ * so none of them depends on Micrometer.
+ */
+public final class WharfMetrics implements AutoCloseable {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final RequestMetrics requests = new RequestMetrics(registry);
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+
+  public WharfMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+  }
+
+  /** Jetty's thread pool and, per connector, its connections and bytes; call before the server starts. */
+  public void bind(Server jetty) {
+    new JettyServerThreadPoolMetrics(jetty.getThreadPool(), Tags.empty()).bindTo(registry);
+    JettyConnectionMetrics.addToAllConnectors(jetty, registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public RequestMetrics requests() {
+    return requests;
+  }
+
+  /** The text exposition Prometheus scrapes. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /**
+   * The counters of one proxy repository: {@code registry_proxy_{requests,hits,misses}_total} and
+   * {@code registry_proxy_pulled_bytes_total}, each by {@code repository} and {@code type}
+   * (manifest or blob), created at once so that every proxy shows from the first scrape.
+   */
+  public ProxyMetrics proxy(String repository) {
+    Counter[][] c = new Counter[4][ProxyMetrics.Kind.values().length];
+    String[] names = {"registry.proxy.requests", "registry.proxy.hits", "registry.proxy.misses",
+        "registry.proxy.pulled.bytes"};
+    String[] help = {"Manifest and blob requests to a proxy repository", "Requests answered from the cache",
+        "Requests that needed content from upstream", "Bytes pulled from upstream"};
+    for (int i = 0; i < names.length; i++) {
+      for (ProxyMetrics.Kind k : ProxyMetrics.Kind.values()) {
+        c[i][k.ordinal()] = Counter.builder(names[i]).description(help[i]).tag("repository", repository)
+            .tag("type", k.name().toLowerCase(Locale.ROOT)).register(registry);
+      }
+    }
+    return new ProxyMetrics() {
+      @Override
+      public void request(Kind kind) {
+        c[0][kind.ordinal()].increment();
+      }
+
+      @Override
+      public void hit(Kind kind) {
+        c[1][kind.ordinal()].increment();
+      }
+
+      @Override
+      public void miss(Kind kind) {
+        c[2][kind.ordinal()].increment();
+      }
+
+      @Override
+      public void pulled(Kind kind, long bytes) {
+        c[3][kind.ordinal()].increment(bytes);
+      }
+    };
+  }
+
+  /** {@code registry_auth_login_failures_total{via}} and {@code registry_auth_lockouts_total{via}}. */
+  public RegistrySecurity.LoginObserver logins() {
+    return new RegistrySecurity.LoginObserver() {
+      @Override
+      public void failed(String via) {
+        registry.counter("registry.auth.login.failures", "via", via).increment();
+      }
+
+      @Override
+      public void lockedOut(String via) {
+        registry.counter("registry.auth.lockouts", "via", via).increment();
+      }
+    };
+  }
+
+  /**
+   * Counts maintenance runs by store and outcome ({@code registry_maintenance_runs_total}), and
+   * for runs that changed storage, the garbage collection's work: {@code registry_gc_runs_total},
+   * {@code registry_gc_deleted_blobs_total} and {@code registry_gc_reclaimed_bytes_total} by store.
+   */
+  public Consumer<MaintenanceReport> maintenance() {
+    return report -> {
+      String outcome = report.skipped() != null ? "skipped" : report.error() != null ? "failed" : "succeeded";
+      registry.counter("registry.maintenance.runs", "store", report.store(), "outcome", outcome,
+          "dry_run", String.valueOf(report.dryRun())).increment();
+      if (report.gc() != null && !report.dryRun()) {
+        registry.counter("registry.gc.runs", "store", report.store()).increment();
+        registry.counter("registry.gc.deleted.blobs", "store", report.store()).increment(report.gc().blobsDeleted());
+        registry.counter("registry.gc.reclaimed.bytes", "store", report.store()).increment(report.gc().bytesDeleted());
+      }
+    };
+  }
+
+  /** Pre-creates the store's GC counters, so a dashboard shows zero rather than nothing before the first run. */
+  public void store(String store) {
+    registry.counter("registry.gc.runs", "store", store);
+    registry.counter("registry.gc.deleted.blobs", "store", store);
+    registry.counter("registry.gc.reclaimed.bytes", "store", store);
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+}
