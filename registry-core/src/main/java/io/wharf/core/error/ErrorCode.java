@@ -36,6 +36,12 @@ public enum ErrorCode {
   /** A path under {@code /v2/} that is no endpoint of the API. */
   ROUTE_UNKNOWN("NOT_FOUND", 404, "unknown API endpoint"),
   UNAVAILABLE(503, "service unavailable"),
+  /**
+   * The blob store is full, or an upload would eat into its reserve of free space ({@code
+   * io.wharf.core.storage.StorageFullException}): 507 Insufficient Storage, sent as distribution's
+   * {@code UNAVAILABLE}, which clients know, with a message that names the store and its free space.
+   */
+  STORAGE_FULL("UNAVAILABLE", 507, "insufficient storage"),
   UNKNOWN(500, "unknown error");
 
   private final String wireCode;
