@@ -29,12 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * and 5 % of the store ({@link #defaultMinFree}); 0 turns the reserve off. Stores whose driver
  * cannot tell how full it is (S3, see {@link StorageDriver#space()}) have no reserve.
  *
- * <p><b>How fresh the numbers are.</b> Free space is read from the driver at most once a second
- * (a {@code statfs} on a filesystem: cheap, but an upload's bytes arrive in thousands of reads a
- * second), and the bytes that uploads on this node took since then are subtracted from that
- * reading, so a fast upload cannot run past the reserve between two readings. A refusal is only
- * ever made on a fresh reading: space that a delete and a garbage collection (or anyone else) just
- * freed is seen by the very next push, with no restart and no wait.
+ * <p><b>How fresh the numbers are.</b> Free space is read from the driver at most once a second:
+ * on a filesystem that is a pair of {@code statvfs} calls, 10-20 µs on the (loaded) build machine,
+ * where an upload's bytes arrive in thousands of reads a second. Every byte written through
+ * {@link #driver()} since the last reading (upload data, manifests, links, proxy cache fills) is
+ * subtracted from it, so nothing this node writes can run past the reserve between two readings;
+ * what other processes or nodes write shows within a second. A refusal is only ever made on a
+ * fresh reading: space that a delete and a garbage collection (or anyone else) just freed is seen
+ * by the very next push, with no restart and no wait.
  *
  * <p><b>Naming.</b> {@link #driver()} is the store's driver, whose {@link StorageFullException}s
  * are rethrown naming this store and its free space, whichever write hit them (an upload's
@@ -57,7 +59,7 @@ public final class StoreSpace {
   private final Long minFree;
   private final Clock clock;
   private volatile Reading reading;
-  /** Upload bytes taken on this node since {@link #reading} was made. */
+  /** Bytes written through {@link #driver()} since {@link #reading} was made. */
   private final AtomicLong takenSinceReading = new AtomicLong();
 
   private StoreSpace(Builder b) {
@@ -101,6 +103,10 @@ public final class StoreSpace {
    * @throws StorageFullException naming the store, its free space and the reserve
    */
   public void requireRoom(long bytes) throws IOException {
+    require(bytes, true);
+  }
+
+  private void require(long bytes, boolean declared) throws IOException {
     if (minFree != null && minFree == 0) {
       return;
     }
@@ -110,14 +116,14 @@ public final class StoreSpace {
     }
     r = read(true); // never refuse on an old reading: the space may have been freed since
     if (r != null && !fits(r, bytes)) {
-      throw refused(r, bytes);
+      throw refused(r, declared ? bytes : 0);
     }
   }
 
   /**
-   * {@code body}, counted as it is read: the bytes count against the free space at once, and the
-   * read that would take the store below its reserve fails (before its bytes are written) with
-   * {@link StorageFullException}.
+   * {@code body}, watched as it is read: the read whose bytes would take the store below its
+   * reserve fails with {@link StorageFullException}, before those bytes are written. (They count
+   * against the free space when they are written, through {@link #driver()}.)
    */
   public InputStream meter(InputStream body) {
     if (minFree != null && minFree == 0) {
@@ -128,7 +134,7 @@ public final class StoreSpace {
       public int read() throws IOException {
         int b = in.read();
         if (b >= 0) {
-          take(1);
+          require(1, false);
         }
         return b;
       }
@@ -137,7 +143,7 @@ public final class StoreSpace {
       public int read(byte[] buf, int off, int len) throws IOException {
         int n = in.read(buf, off, len);
         if (n > 0) {
-          take(n);
+          require(n, false);
         }
         return n;
       }
@@ -149,9 +155,9 @@ public final class StoreSpace {
     reading = null;
   }
 
-  private void take(long n) throws IOException {
+  /** Counts bytes written through {@link #driver()}. */
+  private void took(long n) {
     takenSinceReading.addAndGet(n);
-    requireRoom(0);
   }
 
   private boolean fits(Reading r, long bytes) {
@@ -171,7 +177,7 @@ public final class StoreSpace {
     }
     long total = space.get().totalBytes();
     r = new Reading(space.get().freeBytes(), total, minFree != null ? minFree : defaultMinFree(total), now);
-    // The reading includes what uploads wrote so far; what they take from now on counts anew.
+    // The reading includes what was written so far; what is written from now on counts anew.
     takenSinceReading.set(0);
     reading = r;
     return r;
@@ -240,6 +246,7 @@ public final class StoreSpace {
         raw.putContent(path, content);
         return null;
       });
+      took(content.length);
     }
 
     @Override
@@ -277,10 +284,12 @@ public final class StoreSpace {
 
     @Override
     public void importFile(Path local, String to) throws IOException {
+      long size = java.nio.file.Files.size(local);
       naming(() -> {
         raw.importFile(local, to);
         return null;
       });
+      took(size); // a rename on a filesystem: the bytes were written to the spool before, uncounted
     }
 
     @Override
@@ -308,6 +317,7 @@ public final class StoreSpace {
             out.write(b);
             return null;
           });
+          took(1);
         }
 
         @Override
@@ -316,6 +326,7 @@ public final class StoreSpace {
             out.write(b, off, len);
             return null;
           });
+          took(len);
         }
 
         @Override
