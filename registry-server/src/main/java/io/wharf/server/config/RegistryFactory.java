@@ -241,8 +241,8 @@ public final class RegistryFactory {
   /**
    * The free space of one configured blob store: its reserve ({@code minFree}) and the driver that
    * repositories, proxies and maintenance write through, whose out-of-space errors name the store.
-   * Proxy cache fills go through that driver but are never refused for the reserve: to the client
-   * they are pulls, and pulls never fail for lack of space while there is room to write.
+   * Proxy cache fills go through that driver but are not held to the reserve: to their client they
+   * are pulls, which must not fail while the disk still has room; {@code cache.maxSize} bounds them.
    */
   static StoreSpace space(String name, WharfConfig.BlobStore store, StorageDriver driver) {
     StoreSpace.Builder b = StoreSpace.builder(name, driver);
