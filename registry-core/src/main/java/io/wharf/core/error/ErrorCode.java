@@ -43,6 +43,12 @@ public enum ErrorCode {
   UPSTREAM_INVALID("UNAVAILABLE", 502, "upstream sent an invalid response"),
   /** A proxy's upstream sent no byte for the read timeout (no answer, or a stalled body). */
   UPSTREAM_TIMEOUT("UNAVAILABLE", 504, "upstream timed out"),
+  /**
+   * The blob store is full, or an upload would eat into its reserve of free space ({@code
+   * io.wharf.core.storage.StorageFullException}): 507 Insufficient Storage, sent as distribution's
+   * {@code UNAVAILABLE}, which clients know, with a message that names the store and its free space.
+   */
+  STORAGE_FULL("UNAVAILABLE", 507, "insufficient storage"),
   UNKNOWN(500, "unknown error");
 
   private final String wireCode;

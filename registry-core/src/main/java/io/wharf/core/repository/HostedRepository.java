@@ -18,7 +18,9 @@ import io.wharf.core.storage.CheckedStorageDriver;
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.ManifestStore;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageFullException;
 import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.storage.StoreSpace;
 import io.wharf.core.storage.TagStore;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
@@ -33,6 +35,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A repository you push to, on any {@link StorageDriver}, in CNCF distribution's storage layout.
@@ -42,6 +46,7 @@ import java.util.Set;
  * already in the image ({@code MANIFEST_BLOB_UNKNOWN} otherwise), tags by the {@link WritePolicy}.
  */
 public final class HostedRepository implements Repository {
+  private static final Logger LOG = LoggerFactory.getLogger(HostedRepository.class);
   /** The one tag that {@link WritePolicy#ALLOW_ONCE} may let move (Nexus's "allow redeploy only on latest"). */
   public static final String LATEST = "latest";
 
@@ -59,6 +64,8 @@ public final class HostedRepository implements Repository {
   private final AccessLog accessLog;
   /** Null without a quota: then pushes take no detour at all. */
   private final RepositoryQuota quota;
+  /** Null without a reserve: then uploads are refused only when the storage itself is full. */
+  private final StoreSpace space;
 
   private HostedRepository(Builder b) {
     this.name = b.name;
@@ -74,6 +81,7 @@ public final class HostedRepository implements Repository {
     this.accessLog = b.accessLog;
     this.quota = b.quota == null ? null
         : new RepositoryQuota(name, b.quota, new RepositoryUsage(driver, layout, b.quota.rescanAfter()));
+    this.space = b.space;
   }
 
   public static Builder builder(String name, StorageDriver driver) {
@@ -230,6 +238,9 @@ public final class HostedRepository implements Repository {
   @Override
   public UploadSession startUpload(ImageName image) throws IOException {
     requireWritable();
+    if (space != null) {
+      space.requireRoom(0);
+    }
     return uploads.start(image);
   }
 
@@ -242,16 +253,16 @@ public final class HostedRepository implements Repository {
   public UploadSession appendUpload(ImageName image, String uploadId, InputStream body, Chunk chunk)
       throws IOException {
     requireWritable();
-    return quota == null ? uploads.append(image, uploadId, body, chunk)
-        : quota.append(uploads, image, uploadId, body, chunk);
+    return withinSpace(image, uploadId, body, chunk, in -> quota == null ? uploads.append(image, uploadId, in, chunk)
+        : quota.append(uploads, image, uploadId, in, chunk));
   }
 
   @Override
   public Descriptor finishUpload(ImageName image, String uploadId, InputStream body, Chunk chunk, Digest digest)
       throws IOException {
     requireWritable();
-    return quota == null ? uploads.finish(image, uploadId, body, chunk, digest)
-        : quota.finish(uploads, blobs, image, uploadId, body, chunk, digest);
+    return withinSpace(image, uploadId, body, chunk, in -> quota == null ? uploads.finish(image, uploadId, in, chunk, digest)
+        : quota.finish(uploads, blobs, image, uploadId, in, chunk, digest));
   }
 
   @Override
@@ -294,6 +305,40 @@ public final class HostedRepository implements Repository {
     quota.store(blobs.isLinked(image, digest) ? 0 : stored.get().size(),
         () -> linked[0] = blobs.linkIfStored(image, digest).isPresent());
     return linked[0];
+  }
+
+  /** One upload request's work on its (possibly metered) body. */
+  @FunctionalInterface
+  private interface UploadStep<T> {
+    T run(InputStream body) throws IOException;
+  }
+
+  /**
+   * Runs an upload request within the store's space: with a {@link StoreSpace}, refused before its
+   * body is read when the store is below its reserve or the declared length would take it there,
+   * and followed as its bytes stream. However it runs out of space (that reserve, or the storage
+   * itself full), the upload is discarded: a client does not resume after a 507, and bytes left in
+   * {@code _uploads} would hold the space until the purge, failing every push meanwhile.
+   */
+  private <T> T withinSpace(ImageName image, String id, InputStream body, Chunk chunk, UploadStep<T> step)
+      throws IOException {
+    try {
+      if (space == null) {
+        return step.run(body);
+      }
+      space.requireRoom(Math.max(0, chunk.length()));
+      return step.run(space.meter(body));
+    } catch (StorageFullException e) {
+      try {
+        uploads.cancel(image, id);
+      } catch (IOException | RuntimeException gone) {
+        LOG.debug("discarding upload {} of {} after it ran out of space: {}", id, image, gone.toString());
+      }
+      if (space != null) {
+        space.refresh(); // the discarded bytes are free again
+      }
+      throw e;
+    }
   }
 
   // ---- rules
@@ -363,6 +408,7 @@ public final class HostedRepository implements Repository {
     private String namespace;
     private Quota quota;
     private AccessLog accessLog;
+    private StoreSpace space;
 
     private Builder(String name, StorageDriver driver) {
       this.name = Objects.requireNonNull(name, "name");
@@ -407,6 +453,17 @@ public final class HostedRepository implements Repository {
      */
     public Builder quota(Quota quota) {
       this.quota = quota;
+      return this;
+    }
+
+    /**
+     * Keeps the reserve of free space of the blob store this repository writes to (see {@link
+     * StoreSpace}): uploads that would eat into it are refused with 507. Pass the repository the
+     * store's {@link StoreSpace#driver()} as its driver, so out-of-space errors name the store.
+     * Default: none; an upload is then refused only when the storage itself is full.
+     */
+    public Builder space(StoreSpace space) {
+      this.space = space;
       return this;
     }
 

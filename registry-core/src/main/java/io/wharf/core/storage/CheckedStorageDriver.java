@@ -94,6 +94,11 @@ public final class CheckedStorageDriver implements StorageDriver {
   }
 
   @Override
+  public Optional<Space> space() throws IOException {
+    return delegate.space();
+  }
+
+  @Override
   public String toString() {
     return "checked(" + delegate + ")";
   }

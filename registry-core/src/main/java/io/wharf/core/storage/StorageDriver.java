@@ -28,6 +28,13 @@ import java.util.Optional;
  * <p><b>Threads</b>: implementations are safe for concurrent use. Two writers of the same path
  * race as the backend races (last rename wins); the registry only does that for content-addressed
  * paths, where both writers hold the same bytes.
+ *
+ * <p><b>Out of space</b>: a write that the backend refuses for lack of space (ENOSPC or a disk
+ * quota, a size limit, an S3-compatible server that reports itself full) throws {@link
+ * StorageFullException}, from whichever method or writer stream hit it, and never any other
+ * exception for that cause: the registry answers it with {@code 507 Insufficient Storage} and
+ * discards the upload that ran into it. A driver that can tell how full it is says so in {@link
+ * #space()}; {@link StoreSpace} uses that to keep a reserve free for small writes.
  */
 public interface StorageDriver {
 
@@ -83,6 +90,18 @@ public interface StorageDriver {
   default Optional<URI> redirectUrl(String path) throws IOException {
     return Optional.empty();
   }
+
+  /**
+   * The free and total space of the storage, if the backend can tell (a filesystem, a memory
+   * driver with a size limit); empty otherwise (S3). Called at most about once a second per
+   * store ({@link StoreSpace} caches it), so it may cost a system call.
+   */
+  default Optional<Space> space() throws IOException {
+    return Optional.empty();
+  }
+
+  /** What {@link #space()} reports: bytes free for new data, and the size of the storage. */
+  record Space(long freeBytes, long totalBytes) {}
 
   /**
    * Takes a complete local file (already fsynced by the caller) into storage at {@code to}, which

@@ -59,4 +59,9 @@ public abstract class ForwardingDriver implements StorageDriver {
   public void delete(String path) throws IOException {
     delegate.delete(path);
   }
+
+  @Override
+  public Optional<Space> space() throws IOException {
+    return delegate.space();
+  }
 }

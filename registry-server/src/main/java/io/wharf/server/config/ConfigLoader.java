@@ -92,6 +92,23 @@ public final class ConfigLoader {
         default -> throw new ConfigException(key + ".type: unknown blob store type \"" + e.getValue().type()
             + "\"; known: file, memory, s3");
       }
+      WharfConfig.BlobStore bs = e.getValue();
+      if (bs.minFree() != null) {
+        if ("s3".equals(bs.type())) {
+          throw new ConfigException(key + ".minFree: an s3 store has no reserve of free space (S3 does not say how"
+              + " full it is); remove the key");
+        }
+        Sizes.parse(bs.minFree(), key + ".minFree");
+      }
+      if (bs.maxSize() != null) {
+        if (!"memory".equals(bs.type())) {
+          throw new ConfigException(key + ".maxSize: only a memory store has a size limit; a " + bs.type()
+              + " store is as large as its " + ("s3".equals(bs.type()) ? "bucket" : "disk"));
+        }
+        if (Sizes.parse(bs.maxSize(), key + ".maxSize") <= 0) {
+          throw new ConfigException(key + ".maxSize: must be more than 0");
+        }
+      }
     }
     Map<String, WharfConfig.Repository> byName = new java.util.LinkedHashMap<>();
     List<WharfConfig.Repository> repos = c.repositories();

@@ -12,6 +12,7 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.OutboundProxy;
 import io.wharf.proxy.ProxyMetrics;
 import io.wharf.proxy.ProxyRepository;
@@ -81,14 +82,16 @@ public final class RegistryFactory {
 
   /** As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}. */
   public static Assembly assemble(WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
+    Map<String, StoreSpace> spaces = new LinkedHashMap<>();
+    config.blobStores().forEach((name, store) -> spaces.put(name, space(name, store, driver(store))));
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
-    config.blobStores().forEach((name, store) -> drivers.put(name, driver(store)));
+    spaces.forEach((name, space) -> drivers.put(name, space.driver()));
     Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
     config.repositories().forEach(r -> declared.put(r.name(), r));
     Map<String, Repository> built = new LinkedHashMap<>();
     Map<String, AccessLog> accessLogs = new LinkedHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
-      build(r, declared, built, drivers, accessLogs, config, proxyMetrics);
+      build(r, declared, built, spaces, accessLogs, config, proxyMetrics);
     }
     Registry.Builder registry = Registry.builder();
     config.repositories().forEach(r -> registry.add(built.get(r.name())));
@@ -148,7 +151,7 @@ public final class RegistryFactory {
 
   /** Builds {@code r}, members first (the config was checked for cycles). */
   private static Repository build(WharfConfig.Repository r, Map<String, WharfConfig.Repository> declared,
-      Map<String, Repository> built, Map<String, StorageDriver> drivers, Map<String, AccessLog> accessLogs,
+      Map<String, Repository> built, Map<String, StoreSpace> spaces, Map<String, AccessLog> accessLogs,
       WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
     Repository existing = built.get(r.name());
     if (existing != null) {
@@ -158,11 +161,12 @@ public final class RegistryFactory {
     if (r.isGroup()) {
       List<Repository> members = new ArrayList<>();
       for (String m : r.members()) {
-        members.add(build(declared.get(m), declared, built, drivers, accessLogs, config, proxyMetrics));
+        members.add(build(declared.get(m), declared, built, spaces, accessLogs, config, proxyMetrics));
       }
       repo = new GroupRepository(r.name(), members, r.writableMember() == null ? null : built.get(r.writableMember()));
     } else {
-      StorageDriver driver = drivers.get(r.blobStore());
+      StoreSpace space = spaces.get(r.blobStore());
+      StorageDriver driver = space.driver();
       String namespace = namespace(r, config);
       // Pull times are recorded only where a policy reads them: zero cost otherwise.
       boolean readsPulls = r.cache() != null || r.cleanup() != null && r.cleanup().notPulledFor() != null;
@@ -171,7 +175,7 @@ public final class RegistryFactory {
         accessLogs.put(r.name(), log);
       }
       repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log, proxyMetrics.apply(r.name()))
-          : hosted(r, driver, namespace, metadataCacheTtl(r, config), log);
+          : hosted(r, space, namespace, metadataCacheTtl(r, config), log);
     }
     built.put(r.name(), repo);
     return repo;
@@ -205,10 +209,11 @@ public final class RegistryFactory {
     return sharing > 1 ? r.name() : null;
   }
 
-  private static Repository hosted(WharfConfig.Repository r, StorageDriver driver, String namespace, Duration cacheTtl,
+  private static Repository hosted(WharfConfig.Repository r, StoreSpace space, String namespace, Duration cacheTtl,
       AccessLog accessLog) {
     String key = "repositories (" + r.name() + ")";
-    return HostedRepository.builder(r.name(), driver)
+    return HostedRepository.builder(r.name(), space.driver())
+        .space(space)
         .namespace(namespace)
         .writePolicy(ConfigLoader.writePolicy(r.writePolicy(), key + ".writePolicy"))
         .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
@@ -246,10 +251,25 @@ public final class RegistryFactory {
     return p == null ? null : new OutboundProxy.Endpoint(p.host(), p.port(), p.username(), p.password());
   }
 
+  /**
+   * The free space of one configured blob store: its reserve ({@code minFree}) and the driver that
+   * repositories, proxies and maintenance write through, whose out-of-space errors name the store.
+   * Proxy cache fills go through that driver but are not held to the reserve: to their client they
+   * are pulls, which must not fail while the disk still has room; {@code cache.maxSize} bounds them.
+   */
+  static StoreSpace space(String name, WharfConfig.BlobStore store, StorageDriver driver) {
+    StoreSpace.Builder b = StoreSpace.builder(name, driver);
+    if (store.minFree() != null) {
+      b.minFree(Sizes.parse(store.minFree(), "blobStores." + name + ".minFree"));
+    }
+    return b.build();
+  }
+
   /** The driver of one configured blob store (also used by {@code wharf gc}). */
   public static StorageDriver driver(WharfConfig.BlobStore store) {
     return switch (store.type()) {
-      case "memory" -> new InMemoryDriver();
+      case "memory" -> store.maxSize() == null ? new InMemoryDriver()
+          : new InMemoryDriver(Sizes.parse(store.maxSize(), "blobStores.<memory>.maxSize"));
       case "s3" -> S3Stores.driver(store);
       default -> new FilesystemDriver(Path.of(store.path()).toAbsolutePath().normalize());
     };

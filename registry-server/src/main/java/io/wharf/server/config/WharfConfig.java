@@ -163,6 +163,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code blobStores.<name>:} where bytes live. {@code type}: {@code file} (default, with
    * {@code path}), {@code memory}, or {@code s3} (with {@code bucket} and the other S3 keys;
    * without {@code accessKey} the AWS SDK's default credentials chain is used).
+   *
+   * @param minFree free space that uploads must leave on a {@code file} store (or a {@code memory}
+   *     store with {@code maxSize}), so that manifests, tags, deletes and garbage collection still
+   *     work when it is nearly full: a size, {@code 0} for none; default the smaller of 1 GiB and
+   *     5 % of the disk (see {@code io.wharf.core.storage.StoreSpace})
+   * @param maxSize a {@code memory} store's size limit (default none): it fills up like a disk
    */
   public record BlobStore(
       String type,
@@ -180,13 +186,22 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Boolean redirect,
       String redirectExpiry,
       String partSize,
-      Maintenance maintenance) {
+      Maintenance maintenance,
+      String minFree,
+      String maxSize) {
 
     public BlobStore(String type, String path, String bucket, String prefix, String region, String endpoint,
         Boolean pathStyle, String accessKey, String secretKey, String storageClass, String encryption,
         String kmsKeyId, Boolean redirect, String redirectExpiry, String partSize) {
       this(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey, storageClass, encryption,
           kmsKeyId, redirect, redirectExpiry, partSize, null);
+    }
+
+    public BlobStore(String type, String path, String bucket, String prefix, String region, String endpoint,
+        Boolean pathStyle, String accessKey, String secretKey, String storageClass, String encryption,
+        String kmsKeyId, Boolean redirect, String redirectExpiry, String partSize, Maintenance maintenance) {
+      this(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey, storageClass, encryption,
+          kmsKeyId, redirect, redirectExpiry, partSize, maintenance, null, null);
     }
 
     public static BlobStore file(String path) {
@@ -200,13 +215,19 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     /** A copy with a {@code maintenance:} section. */
     public BlobStore withMaintenance(Maintenance m) {
       return new BlobStore(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey,
-          storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, m);
+          storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, m, minFree, maxSize);
+    }
+
+    /** A copy with a reserve of free space ({@code minFree}) and, for a memory store, a size limit. */
+    public BlobStore withSpace(String minFree, String maxSize) {
+      return new BlobStore(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey,
+          storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, maintenance, minFree, maxSize);
     }
 
     BlobStore withDefaults() {
       return new BlobStore(type == null ? "file" : type, path, bucket, prefix, region, endpoint, pathStyle, accessKey,
           secretKey, storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize,
-          maintenance == null ? null : maintenance.withDefaults());
+          maintenance == null ? null : maintenance.withDefaults(), minFree, maxSize);
     }
 
     @Override

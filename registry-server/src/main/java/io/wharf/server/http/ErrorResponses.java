@@ -2,6 +2,7 @@ package io.wharf.server.http;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
+import io.wharf.core.storage.StorageFullException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -24,6 +25,15 @@ public final class ErrorResponses {
       error.put("detail", e.detail());
     }
     return Json.write(Map.of("errors", List.of(error)));
+  }
+
+  /**
+   * The answer to a store out of space, from whichever write hit it: {@code 507 Insufficient
+   * Storage} ({@link ErrorCode#STORAGE_FULL}) with the store's message (its name, its free space,
+   * what to do) and its numbers as detail.
+   */
+  public static RegistryException storageFull(StorageFullException e) {
+    return new RegistryException(ErrorCode.STORAGE_FULL, e.getMessage(), e.detail(), e);
   }
 
   /**

@@ -5,6 +5,7 @@ import io.wharf.core.error.RegistryException;
 import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
+import io.wharf.core.storage.StorageFullException;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.ApiCall;
 import io.wharf.server.auth.UnauthorizedException;
@@ -106,6 +107,9 @@ public class RegistryServlet extends HttpServlet {
       // a truncated body, never a complete one.
       LOG.debug("{} {} failed upstream: {}", req.getMethod(), req.getRequestURI(), e.getMessage());
       writeError(req, resp, e.error(), head);
+    } catch (StorageFullException e) {
+      LOG.warn("{} {} refused: {}", req.getMethod(), req.getRequestURI(), e.getMessage());
+      writeError(req, resp, ErrorResponses.storageFull(e), head);
     } catch (IOException e) {
       // Almost always the client: a body cut off, a connection closed mid-download.
       LOG.debug("{} {} failed: {}", req.getMethod(), req.getRequestURI(), e.toString());

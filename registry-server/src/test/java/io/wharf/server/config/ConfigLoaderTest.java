@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.WritePolicy;
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StoreSpace;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -116,6 +118,39 @@ class ConfigLoaderTest {
   void parse_fileStoreWithoutPath_isRefused() {
     assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: file}}\n", "w.yaml"))
         .hasMessageContaining("blobStores.default.path");
+  }
+
+  @Test
+  void parse_minFree_aSizeOrZero_setsTheStoresReserve() throws Exception {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores:
+          big: {type: file, path: /tmp/wharf-minfree-test, minFree: 2GiB}
+          none: {type: file, path: /tmp/wharf-minfree-test, minFree: 0}
+          small: {type: memory, maxSize: 20MiB}
+        """, "w.yaml");
+
+    assertThat(space(c, "big").minFreeBytes()).isEqualTo(2L << 30);
+    assertThat(space(c, "none").minFreeBytes()).isZero();
+    assertThat(RegistryFactory.driver(c.blobStores().get("small")).space())
+        .contains(new StorageDriver.Space(20 << 20, 20 << 20));
+    assertThat(space(c, "small").minFreeBytes()).as("default: 5 %% of 20 MiB").isEqualTo(1 << 20);
+  }
+
+  private static StoreSpace space(WharfConfig c, String store) {
+    return RegistryFactory.space(store, c.blobStores().get(store), RegistryFactory.driver(c.blobStores().get(store)));
+  }
+
+  @Test
+  void parse_badMinFreeOrMaxSize_isRefusedNamingTheKey() {
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: file, path: /x, minFree: lots}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.minFree: invalid size \"lots\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+        "blobStores: {default: {type: s3, bucket: b, region: us-east-1, minFree: 1GiB}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.minFree: an s3 store has no reserve");
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: file, path: /x, maxSize: 1GiB}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.maxSize: only a memory store has a size limit");
+    assertThatThrownBy(() -> ConfigLoader.parse("blobStores: {default: {type: memory, maxSize: 0}}\n", "w.yaml"))
+        .hasMessageContaining("blobStores.default.maxSize: must be more than 0");
   }
 
   @Test

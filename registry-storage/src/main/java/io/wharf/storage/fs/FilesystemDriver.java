@@ -11,6 +11,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageFullException;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +20,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -51,6 +53,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * mkdir}): one stat call. NIO reports a missing file with two exceptions, each filling in a
  * stack trace that is 80 frames deep under Jetty; clients check for blobs they are about to push
  * all the time (skopeo twice per layer), and each such miss cost about 60 µs of CPU.
+ *
+ * <p>A write that fails for lack of space ({@code ENOSPC}, or {@code EDQUOT} under a disk quota)
+ * throws {@link StorageFullException} with the free and total space of the filesystem under the
+ * root ({@link #space()}).
  */
 public final class FilesystemDriver implements StorageDriver {
   static final String TMP_PREFIX = ".tmp-";
@@ -112,7 +118,11 @@ public final class FilesystemDriver implements StorageDriver {
   public void putContent(String path, byte[] content) throws IOException {
     Path file = resolve(path);
     Path tmp = file.resolveSibling(TMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    createDirectories(file.getParent()); // usually new: a link, a manifest, a tag
+    try {
+      createDirectories(file.getParent()); // usually new: a link, a manifest, a tag
+    } catch (IOException e) {
+      throw whenFull(e);
+    }
     try {
       try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(content);
@@ -123,7 +133,10 @@ public final class FilesystemDriver implements StorageDriver {
         ch.force(true);
       }
       Files.move(tmp, file, ATOMIC_MOVE, REPLACE_EXISTING);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw whenFull(e);
+    } catch (RuntimeException e) {
       deleteQuietly(tmp);
       throw e;
     }
@@ -150,10 +163,15 @@ public final class FilesystemDriver implements StorageDriver {
   @Override
   public FileWriter writer(String path, boolean append) throws IOException {
     Path file = resolve(path);
-    // Not APPEND: positioning once at the end is all a resuming upload needs.
-    FileChannel ch = append
-        ? openCreatingParents(file, CREATE, WRITE)
-        : openCreatingParents(file, CREATE, WRITE, TRUNCATE_EXISTING);
+    FileChannel ch;
+    try {
+      // Not APPEND: positioning once at the end is all a resuming upload needs.
+      ch = append
+          ? openCreatingParents(file, CREATE, WRITE)
+          : openCreatingParents(file, CREATE, WRITE, TRUNCATE_EXISTING);
+    } catch (IOException e) {
+      throw whenFull(e);
+    }
     try {
       long start = append ? ch.size() : 0;
       ch.position(start);
@@ -215,6 +233,14 @@ public final class FilesystemDriver implements StorageDriver {
 
   @Override
   public void move(String from, String to) throws IOException {
+    try {
+      doMove(from, to);
+    } catch (IOException e) {
+      throw whenFull(e);
+    }
+  }
+
+  private void doMove(String from, String to) throws IOException {
     Path source = resolve(from);
     Path target = resolve(to);
     if (!target.getParent().toFile().isDirectory()) { // the rule for a new blob
@@ -240,6 +266,14 @@ public final class FilesystemDriver implements StorageDriver {
   /** A rename when {@code local} is on the same filesystem (no second write), else a copy. */
   @Override
   public void importFile(Path local, String to) throws IOException {
+    try {
+      doImportFile(local, to);
+    } catch (IOException e) {
+      throw whenFull(e);
+    }
+  }
+
+  private void doImportFile(Path local, String to) throws IOException {
     Path target = resolve(to);
     createDirectories(target.getParent());
     try {
@@ -284,6 +318,40 @@ public final class FilesystemDriver implements StorageDriver {
     });
   }
 
+  /**
+   * The filesystem that holds the root (or would: the nearest existing parent), as {@code statvfs}
+   * reports it to this process: bytes it may still write, and the filesystem's size.
+   */
+  @Override
+  public Optional<Space> space() {
+    File dir = root.toFile();
+    while (dir != null && !dir.exists()) {
+      dir = dir.getParentFile();
+    }
+    return dir == null ? Optional.empty() : Optional.of(new Space(dir.getUsableSpace(), dir.getTotalSpace()));
+  }
+
+  /**
+   * {@code e} as a {@link StorageFullException} if it reports ENOSPC or EDQUOT, else {@code e}.
+   * The JDK gives the C library's message, which is localised with the process's locale; so a
+   * plain I/O error in other words also counts as "full" when the filesystem has no space left.
+   */
+  IOException whenFull(IOException e) {
+    if (e instanceof StorageFullException) {
+      return e;
+    }
+    String message = String.valueOf(e.getMessage());
+    boolean full = message.contains("No space left on device") || message.contains("Disk quota exceeded");
+    if (!full && (e.getClass() == IOException.class || e.getClass() == FileSystemException.class)) {
+      full = space().map(s -> s.freeBytes() == 0).orElse(false);
+    }
+    if (!full) {
+      return e;
+    }
+    Space space = space().orElse(new Space(-1, -1));
+    return new StorageFullException(root.toString(), space.freeBytes(), space.totalBytes(), e);
+  }
+
   @Override
   public String toString() {
     return "filesystem(" + root + ")";
@@ -324,7 +392,7 @@ public final class FilesystemDriver implements StorageDriver {
    * flush: a 1 GiB push otherwise waited about 0.4 s for its final fdatasync on the benchmark
    * machine, a tenth of the whole push.
    */
-  private static final class ChannelWriter implements FileWriter {
+  private final class ChannelWriter implements FileWriter {
     private final Path file;
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
@@ -353,10 +421,14 @@ public final class FilesystemDriver implements StorageDriver {
     @Override
     public void commit() throws IOException {
       ensureOpen();
-      drain();
-      awaitEarlyFlush();
-      // Data only: the size is covered by fdatasync; the name becomes durable with the later move.
-      channel.force(false);
+      try {
+        drain();
+        awaitEarlyFlush();
+        // Data only: the size is covered by fdatasync; the name becomes durable with the later move.
+        channel.force(false);
+      } catch (IOException e) {
+        throw whenFull(e);
+      }
     }
 
     private void awaitEarlyFlush() throws IOException {
@@ -386,6 +458,8 @@ public final class FilesystemDriver implements StorageDriver {
       closed = true;
       try (channel) {
         drain();
+      } catch (IOException e) {
+        throw whenFull(e);
       }
     }
 
@@ -397,8 +471,11 @@ public final class FilesystemDriver implements StorageDriver {
 
     private void drain() throws IOException {
       buffer.flip();
-      writeFully(buffer);
-      buffer.clear();
+      try {
+        writeFully(buffer);
+      } finally {
+        buffer.clear(); // written or refused (out of space): never written twice
+      }
     }
 
     private void writeFully(ByteBuffer src) throws IOException {
@@ -426,7 +503,7 @@ public final class FilesystemDriver implements StorageDriver {
       public void write(int b) throws IOException {
         ensureOpen();
         if (!buffer.hasRemaining()) {
-          drain();
+          flush();
         }
         buffer.put((byte) b);
         size++;
@@ -436,13 +513,17 @@ public final class FilesystemDriver implements StorageDriver {
       public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         ensureOpen();
-        if (len > buffer.remaining()) {
-          drain();
-        }
-        if (len >= BUFFER_SIZE) {
-          writeFully(ByteBuffer.wrap(b, off, len));
-        } else {
-          buffer.put(b, off, len);
+        try {
+          if (len > buffer.remaining()) {
+            drain();
+          }
+          if (len >= BUFFER_SIZE) {
+            writeFully(ByteBuffer.wrap(b, off, len));
+          } else {
+            buffer.put(b, off, len);
+          }
+        } catch (IOException e) {
+          throw whenFull(e);
         }
         size += len;
       }
@@ -450,7 +531,11 @@ public final class FilesystemDriver implements StorageDriver {
       @Override
       public void flush() throws IOException {
         if (!closed) {
-          drain();
+          try {
+            drain();
+          } catch (IOException e) {
+            throw whenFull(e);
+          }
         }
       }
 

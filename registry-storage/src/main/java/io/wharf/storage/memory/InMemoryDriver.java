@@ -3,6 +3,7 @@ package io.wharf.storage.memory;
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StorageFullException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -17,11 +18,16 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A driver that keeps every object on the heap: for tests, the test kit and small embedded
  * registries, not for data that must survive the JVM. Directories are implied by the paths of
  * the objects below them, as in an object store, so an empty directory does not exist.
+ *
+ * <p>With a size limit ({@link #InMemoryDriver(long)}) it behaves as a small disk: a write that
+ * would take the bytes of all objects past it throws {@link StorageFullException}, and {@link
+ * #space()} reports what is left, so a full store can be tested without a filesystem to fill.
  */
 public final class InMemoryDriver implements StorageDriver {
   private static final byte[] EMPTY = new byte[0];
@@ -29,8 +35,23 @@ public final class InMemoryDriver implements StorageDriver {
 
   // Sorted, so everything below a directory "/a" is the key range ["/a/", "/a0"): '0' follows '/'.
   private final ConcurrentNavigableMap<String, Entry> objects = new ConcurrentSkipListMap<>();
+  /** The size limit in bytes; {@code Long.MAX_VALUE} for none. */
+  private final long limit;
+  /** Bytes of all objects. Against the limit, concurrent writers may overshoot by a write each. */
+  private final AtomicLong used = new AtomicLong();
 
-  public InMemoryDriver() {}
+  /** No size limit: as much as the heap holds. */
+  public InMemoryDriver() {
+    this(Long.MAX_VALUE);
+  }
+
+  /** At most {@code limitBytes} of object data (directories cost nothing). */
+  public InMemoryDriver(long limitBytes) {
+    if (limitBytes <= 0) {
+      throw new IllegalArgumentException("the size limit must be positive, got " + limitBytes);
+    }
+    this.limit = limitBytes;
+  }
 
   @Override
   public String name() {
@@ -59,8 +80,11 @@ public final class InMemoryDriver implements StorageDriver {
   }
 
   @Override
-  public void putContent(String path, byte[] content) {
-    objects.put(path, new Entry(content.clone(), content.length));
+  public void putContent(String path, byte[] content) throws IOException {
+    Entry old = objects.get(path);
+    reserve(path, content.length - length(old));
+    old = objects.put(path, new Entry(content.clone(), content.length));
+    used.addAndGet(content.length - length(old));
   }
 
   @Override
@@ -98,14 +122,46 @@ public final class InMemoryDriver implements StorageDriver {
       return;
     }
     // Entries are immutable, so the target is replaced in one step; readers see old or new.
-    objects.put(to, e);
-    objects.remove(from, e);
+    Entry replaced = objects.put(to, e);
+    used.addAndGet(e.length - length(replaced));
+    if (objects.remove(from, e)) {
+      used.addAndGet(-e.length);
+    }
   }
 
   @Override
   public void delete(String path) {
-    objects.remove(path);
-    below(path).clear();
+    Entry e = objects.remove(path);
+    used.addAndGet(-length(e));
+    for (var below : below(path).entrySet()) {
+      if (objects.remove(below.getKey(), below.getValue())) {
+        used.addAndGet(-below.getValue().length);
+      }
+    }
+  }
+
+  /** With a limit: what is left of it, and the limit. */
+  @Override
+  public Optional<Space> space() {
+    return limit == Long.MAX_VALUE ? Optional.empty() : Optional.of(new Space(Math.max(0, limit - used.get()), limit));
+  }
+
+  /** Bytes of all objects (what {@link #space()} counts against the limit). */
+  public long usedBytes() {
+    return used.get();
+  }
+
+  /** Refuses a write of {@code more} bytes that does not fit under the limit. */
+  private void reserve(String path, long more) throws StorageFullException {
+    if (more > 0 && limit != Long.MAX_VALUE && used.get() + more > limit) {
+      long free = Math.max(0, limit - used.get());
+      throw new StorageFullException("inmemory", free, limit,
+          new IOException("no room for " + more + " more bytes at " + path));
+    }
+  }
+
+  private static long length(Entry e) {
+    return e == null ? 0 : e.length;
   }
 
   @Override
@@ -160,7 +216,7 @@ public final class InMemoryDriver implements StorageDriver {
         length = published.length;
       } else {
         published = new Entry(EMPTY, 0);
-        objects.put(path, published);
+        used.addAndGet(-length(objects.put(path, published)));
         buf = new byte[8192];
       }
     }
@@ -184,7 +240,9 @@ public final class InMemoryDriver implements StorageDriver {
     public void cancel() {
       closed = true;
       if (published != null) {
-        objects.remove(path, published);
+        if (objects.remove(path, published)) {
+          used.addAndGet(-published.length);
+        }
         published = null;
       }
     }
@@ -205,6 +263,9 @@ public final class InMemoryDriver implements StorageDriver {
       if (len > MAX_SIZE - length) {
         throw new IOException("object too large for the in-memory driver: " + path);
       }
+      if (published != null) {
+        reserve(path, len);
+      }
       if (length + len > buf.length) {
         buf = Arrays.copyOf(buf, (int) Math.min(MAX_SIZE, Math.max(length + len, 2L * buf.length)));
       }
@@ -212,7 +273,12 @@ public final class InMemoryDriver implements StorageDriver {
       length += len;
       if (published != null) {
         Entry next = new Entry(buf, length);
-        published = objects.replace(path, published, next) ? next : null;
+        if (objects.replace(path, published, next)) {
+          used.addAndGet(len);
+          published = next;
+        } else {
+          published = null;
+        }
       }
     }
 

@@ -2,6 +2,7 @@ package io.wharf.storage.s3;
 
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
+import io.wharf.core.storage.StorageFullException;
 import io.wharf.core.storage.StorageDriver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -565,8 +566,24 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     try {
       return call.call();
     } catch (SdkException e) {
+      if (isStorageFull(e)) {
+        throw new StorageFullException("s3://" + bucket, -1, -1, e);
+      }
       throw new IOException("s3: " + what + " s3://" + bucket + "/" + key + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * AWS S3 itself is never full, and the S3 API has no error for it; S3-compatible servers do
+   * refuse writes for lack of space: MinIO with {@code XMinioStorageFull} (507), Ceph RGW over a
+   * bucket or user quota with {@code QuotaExceeded}, and others with a bare 507 Insufficient Storage.
+   */
+  static boolean isStorageFull(SdkException e) {
+    if (!(e instanceof S3Exception s)) {
+      return false;
+    }
+    String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
+    return s.statusCode() == 507 || "XMinioStorageFull".equals(code) || "QuotaExceeded".equals(code);
   }
 
   // --- the marker of a large object in progress ------------------------------------------------

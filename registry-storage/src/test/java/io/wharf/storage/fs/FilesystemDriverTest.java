@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageDriverContract;
+import io.wharf.core.storage.StorageFullException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
@@ -144,5 +147,30 @@ class FilesystemDriverTest extends StorageDriverContract {
       in.transferTo(new DigestOutputStream(OutputStream.nullOutputStream(), actual));
     }
     assertThat(actual.digest()).isEqualTo(expected.digest());
+  }
+
+  @Test
+  void whenFull_enospcOrEdquot_becomesStorageFullWithTheFilesystemsNumbers() {
+    FilesystemDriver fs = new FilesystemDriver(root);
+
+    IOException full = fs.whenFull(new IOException("No space left on device"));
+
+    assertThat(full).isInstanceOf(StorageFullException.class).hasMessageStartingWith("storage " + root + " is full: ")
+        .hasMessageContaining(" free of ");
+    assertThat(((StorageFullException) full).totalBytes()).isEqualTo(root.toFile().getTotalSpace());
+    assertThat(fs.whenFull(new FileSystemException(root + "/x", null, "Disk quota exceeded")))
+        .isInstanceOf(StorageFullException.class);
+    IOException denied = new AccessDeniedException(root + "/x");
+    assertThat(fs.whenFull(denied)).isSameAs(denied);
+    IOException other = new IOException("Input/output error");
+    assertThat(fs.whenFull(other)).as("another error, with space left").isSameAs(other);
+  }
+
+  @Test
+  void space_isTheFilesystemOfTheRoot_evenBeforeTheRootExists() {
+    StorageDriver.Space space = new FilesystemDriver(root.resolve("not/yet")).space().orElseThrow();
+
+    assertThat(space.totalBytes()).isEqualTo(root.toFile().getTotalSpace()).isPositive();
+    assertThat(space.freeBytes()).isBetween(0L, space.totalBytes());
   }
 }
