@@ -43,8 +43,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    *     proxies whose {@code Forwarded} and {@code X-Forwarded-*} headers are believed; from any
    *     other peer they are ignored (default: none)
    * @param idleTimeout a connection on which no byte moves either way for this long is closed
-   * @param headerTimeout a request's line and headers must arrive within this long of their first
-   *     byte (a new connection's: of the connection), however slowly they trickle
+   * @param headerTimeout how long a request's line and headers may take, however slowly they
+   *     trickle (a new connection's from its opening); never cut before this, always by twice it
    * @param maxConnections open connections per listener; more wait in the accept queue
    */
   public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
