@@ -49,7 +49,7 @@ public class RegistryServlet extends HttpServlet {
    * {@link ManifestParser#MAX_MANIFEST_BYTES}), so a client that sends such a body in full before
    * it reads learns why; small enough that refusing a large upload does not mean receiving it.
    */
-  static final long DRAIN_LIMIT = 2L * ManifestParser.MAX_MANIFEST_BYTES;
+  private static final long DRAIN_LIMIT = 2L * ManifestParser.MAX_MANIFEST_BYTES;
   /** A {@code .} or {@code ..} segment, or a {@code ;} path parameter, in the raw request path. */
   private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
