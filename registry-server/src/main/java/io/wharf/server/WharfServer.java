@@ -7,11 +7,13 @@ import io.wharf.server.admin.ManagementPlane;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.TlsKeys;
+import io.wharf.server.config.AddressRanges;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.http.MaintenanceServlet;
+import io.wharf.server.http.OciErrorHandler;
 import io.wharf.server.http.RegistryServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import io.wharf.server.routing.RepositoryRouter;
@@ -27,9 +29,9 @@ import java.util.Optional;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.CustomRequestLog;
-import org.eclipse.jetty.server.ForwardedRequestCustomizer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -56,12 +58,19 @@ public final class WharfServer implements AutoCloseable {
   /** Logger name of the access log, one line per request (NCSA extended format). */
   public static final String ACCESS_LOG = "io.wharf.access";
   /**
-   * No acceptor threads: the selector accepts. Registry clients open a connection per request
-   * (skopeo, containerd), and an acceptor thread handing each one to the selector is a wake-up
-   * and a context switch more per request. (Dropping Jetty's reserved threads as well saved a
-   * little more on small pushes but doubled the p99 of keep-alive GETs, so they stay.)
+   * One acceptor thread per listener. Without one the selector accepts, which saved a wake-up per
+   * connection (small-image pushes 48.2 -> 51.4 img/s, docs/benchmarks.md); but it accepts all
+   * that is queued at once, and a listener at its {@code maxConnections} then resets the
+   * connections over the cap, requests and all, instead of leaving them queued: under a
+   * slowloris, normal pulls were reset. An acceptor thread stops accepting at the cap. (Jetty's
+   * reserved threads stay: without them the p99 of keep-alive GETs doubled.)
    */
-  private static final int ACCEPTORS = 0;
+  private static final int ACCEPTORS = 1;
+  /**
+   * Connections the kernel queues for a listener at its cap (capped in turn by
+   * {@code net.core.somaxconn}); Java's default of 50 would drop new clients' SYNs at once.
+   */
+  private static final int ACCEPT_QUEUE = 1024;
 
   private final Server jetty;
   private final ServerConnector connector;
@@ -113,10 +122,19 @@ public final class WharfServer implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
     http.setRequestHeaderSize(16 * 1024);
-    // Behind a reverse proxy: X-Forwarded-Proto/Host/Port (and RFC 7239 Forwarded) become the
-    // request's scheme, host and port, so host routing and the URLs we send back are right.
-    http.addCustomizer(new ForwardedRequestCustomizer());
-    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main", tls(s.tls(), "server.tls"));
+    // Behind a reverse proxy (server.trustedProxies): Forwarded / X-Forwarded-* become the
+    // request's client address, scheme, host and port, so lockouts, logs, host routing and the
+    // URLs we send back are right. From anyone else those headers are ignored.
+    TrustedProxies proxies = new TrustedProxies(AddressRanges.parse(s.trustedProxies(), "server.trustedProxies"));
+    if (!proxies.isEmpty()) {
+      http.addCustomizer(proxies);
+    }
+    // Every refusal, Jetty's own included, in the OCI error envelope.
+    OciErrorHandler errors = new OciErrorHandler();
+    jetty.setErrorHandler(errors);
+    Limits limits = new Limits(Durations.parse(s.idleTimeout(), "server.idleTimeout"),
+        Durations.parse(s.headerTimeout(), "server.headerTimeout"), s.maxConnections());
+    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main", tls(s.tls(), "server.tls"), limits);
     Map<String, ServerConnector> repositoryConnectors = new LinkedHashMap<>();
     Map<String, Repository> byHost = new HashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
@@ -128,7 +146,9 @@ public final class WharfServer implements AutoCloseable {
         // a repository's own TLS, else the main port's
         SslContextFactory.Server ssl = r.http().tls() != null
             ? tls(r.http().tls(), "repositories (" + r.name() + ").http.tls") : tls(s.tls(), "server.tls");
-        repositoryConnectors.put(r.name(), connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name(), ssl));
+        Limits own = r.http().maxConnections() == null ? limits : limits.withMaxConnections(r.http().maxConnections());
+        repositoryConnectors.put(r.name(),
+            connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name(), ssl, own));
       }
       for (String host : r.hosts()) {
         byHost.put(host.toLowerCase(Locale.ROOT), repo.get());
@@ -148,6 +168,7 @@ public final class WharfServer implements AutoCloseable {
     AccessControl access = security == null ? AccessControl.ALLOW_ALL : security;
 
     ServletContextHandler context = new ServletContextHandler("/");
+    context.setErrorHandler(errors);
     context.addServlet(new ServletHolder("registry", new RegistryServlet(router, access)), "/*");
     MaintenanceScheduler maintenance = null;
     if (assembly != null) {
@@ -190,8 +211,15 @@ public final class WharfServer implements AutoCloseable {
     return server;
   }
 
+  /** What one listener allows a client: see {@link WharfConfig.Server}. */
+  private record Limits(Duration idleTimeout, Duration headerTimeout, int maxConnections) {
+    Limits withMaxConnections(int max) {
+      return new Limits(idleTimeout, headerTimeout, max);
+    }
+  }
+
   private static ServerConnector connector(Server jetty, HttpConfiguration http, String bind, int port, String name,
-      SslContextFactory.Server ssl) {
+      SslContextFactory.Server ssl, Limits limits) {
     ServerConnector c;
     if (ssl == null) {
       c = new ServerConnector(jetty, ACCEPTORS, -1, new HttpConnectionFactory(http));
@@ -204,7 +232,11 @@ public final class WharfServer implements AutoCloseable {
     c.setHost(bind);
     c.setPort(port);
     c.setName(name);
-    c.setIdleTimeout(Duration.ofMinutes(5).toMillis()); // slow clients pushing big layers
+    c.setAcceptQueueSize(ACCEPT_QUEUE);
+    c.setIdleTimeout(limits.idleTimeout().toMillis());
+    c.addEventListener(new HeaderTimeout(limits.headerTimeout(), c.getScheduler()));
+    // At the cap the listener stops accepting; further clients wait in the accept queue.
+    jetty.addBean(new NetworkConnectionLimit(limits.maxConnections(), c));
     jetty.addConnector(c);
     return c;
   }

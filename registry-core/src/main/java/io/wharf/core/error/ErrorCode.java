@@ -35,6 +35,17 @@ public enum ErrorCode {
   PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
   /** A path under {@code /v2/} that is no endpoint of the API. */
   ROUTE_UNKNOWN("NOT_FOUND", 404, "unknown API endpoint"),
+  /**
+   * A request the HTTP layer refuses before any endpoint sees it: a malformed request line,
+   * header or body framing.
+   */
+  REQUEST_INVALID("UNSUPPORTED", 400, "malformed request"),
+  /** A request body over a limit of the HTTP layer (a chunk size beyond any body, too many trailers). */
+  REQUEST_TOO_LARGE("SIZE_INVALID", 413, "request too large"),
+  /** A request URI longer than the server reads; no image name is that long. */
+  URI_TOO_LONG("NAME_INVALID", 414, "request URI too long"),
+  /** Request headers larger than the server reads. */
+  HEADERS_TOO_LARGE("UNSUPPORTED", 431, "request header fields too large"),
   UNAVAILABLE(503, "service unavailable"),
   /**
    * A proxy's upstream sent something unusable: a body cut off or reset, content that does not

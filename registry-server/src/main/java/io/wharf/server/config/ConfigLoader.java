@@ -79,6 +79,10 @@ public final class ConfigLoader {
       throw new ConfigException(p + "server.bind: must not be empty");
     }
     Durations.parse(c.server().shutdownTimeout(), p + "server.shutdownTimeout");
+    positive(Durations.parse(c.server().idleTimeout(), p + "server.idleTimeout"), p + "server.idleTimeout");
+    positive(Durations.parse(c.server().headerTimeout(), p + "server.headerTimeout"), p + "server.headerTimeout");
+    maxConnections(c.server().maxConnections(), p + "server.maxConnections");
+    AddressRanges.parse(c.server().trustedProxies(), p + "server.trustedProxies");
     for (Map.Entry<String, WharfConfig.BlobStore> e : c.blobStores().entrySet()) {
       String key = p + "blobStores." + e.getKey();
       switch (e.getValue().type()) {
@@ -181,6 +185,9 @@ public final class ConfigLoader {
         Integer port = r.http().port();
         if (port == null || port < 0 || port > 65535) {
           throw new ConfigException(key + ".http.port: " + (port == null ? "missing" : port + " is not a port number"));
+        }
+        if (r.http().maxConnections() != null) {
+          maxConnections(r.http().maxConnections(), key + ".http.maxConnections");
         }
         String clash = port == 0 ? null : ports.putIfAbsent(port, "repository " + r.name());
         if (clash != null) {
@@ -317,6 +324,18 @@ public final class ConfigLoader {
     }
     if (p.port() == null || p.port() <= 0 || p.port() > 65535) {
       throw new ConfigException(key + ".port: " + (p.port() == null ? "missing" : p.port() + " is not a port number"));
+    }
+  }
+
+  private static void positive(java.time.Duration d, String key) {
+    if (d.isZero()) {
+      throw new ConfigException(key + ": must be longer than 0");
+    }
+  }
+
+  private static void maxConnections(int max, String key) {
+    if (max < 1) {
+      throw new ConfigException(key + ": " + max + " is not a number of connections (1 or more)");
     }
   }
 

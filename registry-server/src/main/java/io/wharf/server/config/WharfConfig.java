@@ -64,23 +64,51 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   /**
    * {@code server:} the main listener. {@code defaultRepository} answers main-port requests that
    * no host name or path claims (default: the first repository).
+   *
+   * @param trustedProxies addresses and CIDR ranges ({@code 10.0.0.0/8}, {@code ::1}) of the reverse
+   *     proxies whose {@code Forwarded} and {@code X-Forwarded-*} headers are believed; from any
+   *     other peer they are ignored (default: none)
+   * @param idleTimeout a connection on which no byte moves either way for this long is closed
+   * @param headerTimeout how long a request's line and headers may take, however slowly they
+   *     trickle (a new connection's from its opening); never cut before this, always by twice it
+   * @param maxConnections open connections per listener; more wait in the accept queue
    */
   public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
-      String defaultRepository, Tls tls) {
+      String defaultRepository, Tls tls, List<String> trustedProxies, String idleTimeout, String headerTimeout,
+      Integer maxConnections) {
+    public static final String DEFAULT_IDLE_TIMEOUT = "5m";
+    public static final String DEFAULT_HEADER_TIMEOUT = "30s";
+    public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+
+    public Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
+        String defaultRepository, Tls tls) {
+      this(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, tls, null, null, null, null);
+    }
 
     public Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
         String defaultRepository) {
       this(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, null);
     }
+
+    /** A copy listening on {@code bind} and {@code port}. */
+    Server at(String bind, Integer port) {
+      return new Server(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, tls, trustedProxies,
+          idleTimeout, headerTimeout, maxConnections);
+    }
   }
 
   /**
    * {@code repositories[].http:} a repository's own listener, Nexus's "HTTP connector". Its
-   * {@code tls} overrides {@code server.tls}, which applies to every listener.
+   * {@code tls} overrides {@code server.tls}, which applies to every listener; its
+   * {@code maxConnections} overrides {@code server.maxConnections}.
    */
-  public record Listener(Integer port, Tls tls) {
+  public record Listener(Integer port, Tls tls, Integer maxConnections) {
     public Listener(Integer port) {
-      this(port, null);
+      this(port, null, null);
+    }
+
+    public Listener(Integer port, Tls tls) {
+      this(port, tls, null);
     }
   }
 
@@ -437,7 +465,11 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         s.accessLog() == null ? Boolean.TRUE : s.accessLog(),
         s.shutdownTimeout() == null ? "15s" : s.shutdownTimeout(),
         s.defaultRepository(),
-        s.tls());
+        s.tls(),
+        s.trustedProxies() == null ? List.of() : s.trustedProxies(),
+        s.idleTimeout() == null ? Server.DEFAULT_IDLE_TIMEOUT : s.idleTimeout(),
+        s.headerTimeout() == null ? Server.DEFAULT_HEADER_TIMEOUT : s.headerTimeout(),
+        s.maxConnections() == null ? Server.DEFAULT_MAX_CONNECTIONS : s.maxConnections());
     Map<String, BlobStore> stores = new LinkedHashMap<>();
     if (blobStores == null || blobStores.isEmpty()) {
       stores.put(DEFAULT_STORE, BlobStore.file(DEFAULT_DATA));
@@ -456,9 +488,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
   public WharfConfig override(String bind, Integer port, String dataDir) {
     WharfConfig c = withDefaults();
-    Server s = new Server(bind != null ? bind : c.server().bind(), port != null ? port : c.server().port(),
-        c.server().publicUrl(), c.server().accessLog(), c.server().shutdownTimeout(), c.server().defaultRepository(),
-        c.server().tls());
+    Server s = c.server().at(bind != null ? bind : c.server().bind(), port != null ? port : c.server().port());
     Map<String, BlobStore> stores = new LinkedHashMap<>(c.blobStores());
     if (dataDir != null) {
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();

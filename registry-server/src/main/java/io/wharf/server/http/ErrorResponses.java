@@ -5,13 +5,19 @@ import io.wharf.core.error.RegistryException;
 import io.wharf.core.storage.StorageFullException;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * The one place that turns an error into an HTTP response:
- * {@code {"errors":[{"code","message","detail"}]}} with the status of its {@link ErrorCode}.
+ * {@code {"errors":[{"code","message","detail"}]}} with the status of its {@link ErrorCode}. Two
+ * doors: the servlet's response for errors of the API, and Jetty's own for requests Jetty
+ * refuses before any servlet runs ({@link OciErrorHandler}).
  */
 public final class ErrorResponses {
   private ErrorResponses() {}
@@ -63,5 +69,18 @@ public final class ErrorResponses {
     if (!head) {
       resp.getOutputStream().write(body);
     }
+  }
+
+  /**
+   * Writes {@code e} as Jetty's core response (no servlet involved) and completes {@code callback}.
+   * HEAD responses get headers only.
+   */
+  static void write(Response response, RegistryException e, boolean head, Callback callback) {
+    byte[] body = body(e);
+    response.setStatus(e.code().httpStatus());
+    response.getHeaders().put(RegistryServlet.API_VERSION_HEADER, RegistryServlet.API_VERSION);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, head ? null : ByteBuffer.wrap(body), callback);
   }
 }

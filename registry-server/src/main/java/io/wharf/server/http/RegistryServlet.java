@@ -3,6 +3,7 @@ package io.wharf.server.http;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.error.UpstreamIOException;
+import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
 import io.wharf.core.storage.StorageFullException;
@@ -46,10 +47,12 @@ public class RegistryServlet extends HttpServlet {
   public static final String API_VERSION = "registry/2.0";
   private static final byte[] EMPTY_JSON_OBJECT = {'{', '}'};
   /**
-   * Request bodies up to this size are read and dropped before an error answer (see writeError):
-   * small enough that refusing a large upload does not mean receiving it.
+   * Request bodies up to this size are read and dropped after an error answer (see writeError):
+   * twice the largest body refused for its size alone (a manifest over
+   * {@link ManifestParser#MAX_MANIFEST_BYTES}), so a client that sends such a body in full before
+   * it reads learns why; small enough that refusing a large upload does not mean receiving it.
    */
-  private static final long DRAIN_LIMIT = 1L << 20;
+  private static final long DRAIN_LIMIT = 2L * ManifestParser.MAX_MANIFEST_BYTES;
   /** A {@code .} or {@code ..} segment, or a {@code ;} path parameter, in the raw request path. */
   private static final Pattern NON_CANONICAL = Pattern.compile("(?:^|/)\\.{1,2}(?:/|$)|;");
 
@@ -124,43 +127,46 @@ public class RegistryServlet extends HttpServlet {
 
   /**
    * Writes an error response. An error often comes before the request body was read (a PATCH to
-   * an unknown upload, a chunk over the quota, a Content-Range that contradicts Content-Length).
-   * A client still sending that body reads no response if the server closes the connection
-   * under it: it sees a reset instead of the error. So a body of up to {@link #DRAIN_LIMIT} is
-   * read and dropped first (nothing is stored), and the connection stays usable; a larger one,
-   * or one the client is waiting to send ({@code Expect: 100-continue}: reading it would invite
-   * the very body being refused), gets {@code Connection: close}, so the client does not send
-   * its next request on a connection that is going away.
+   * an unknown upload, a chunk over the quota, a manifest declared over the size cap). A client
+   * still sending that body reads no response if the server closes the connection under it: it
+   * sees a reset or a broken pipe instead of the error (Python's http.client, for one, sends the
+   * whole body before it reads). So the answer goes out at once (a client that waits for it gets
+   * it), and then a body of up to {@link #DRAIN_LIMIT} is read and dropped (nothing is stored);
+   * the connection stays usable. A larger one, or one the client is waiting to send
+   * ({@code Expect: 100-continue}: reading it would invite the very body being refused), gets
+   * {@code Connection: close} and is not read.
    */
   private static void writeError(HttpServletRequest req, HttpServletResponse resp, RegistryException e, boolean head)
       throws IOException {
-    if ((req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) && !drain(req)) {
+    boolean body = req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null;
+    boolean drain = body && req.getHeader("Expect") == null && req.getContentLengthLong() <= DRAIN_LIMIT;
+    if (body && !drain) {
       resp.setHeader("Connection", "close");
     }
     if (e instanceof UnauthorizedException u && !resp.isCommitted()) {
       resp.setHeader("WWW-Authenticate", u.challenge());
     }
     ErrorResponses.write(resp, e, head);
+    if (drain) {
+      resp.flushBuffer();
+      drain(req);
+    }
   }
 
-  /** Reads and drops what is left of the request body; false if it is too large or does not arrive. */
-  private static boolean drain(HttpServletRequest req) {
-    if (req.getHeader("Expect") != null || req.getContentLengthLong() > DRAIN_LIMIT) {
-      return false;
-    }
+  /**
+   * Reads and drops what is left of the request body, up to {@link #DRAIN_LIMIT}. A body beyond
+   * that, or one cut off, stays unread, and Jetty closes the connection after the answer.
+   */
+  private static void drain(HttpServletRequest req) {
     try {
       InputStream in = req.getInputStream();
       byte[] buf = new byte[16 * 1024];
       long total = 0;
-      for (int n; (n = in.read(buf)) >= 0; ) {
+      for (int n; total <= DRAIN_LIMIT && (n = in.read(buf)) >= 0; ) {
         total += n;
-        if (total > DRAIN_LIMIT) {
-          return false;
-        }
       }
-      return true;
     } catch (IOException | RuntimeException e) {
-      return false; // cut off, or already taken as a reader: close the connection
+      // cut off, or already taken as a reader
     }
   }
 

@@ -20,7 +20,7 @@ class PublicUrlTest {
   @BeforeAll
   static void start() throws Exception {
     server = WharfServer.start(ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, accessLog: false, publicUrl: "https://registry.example.com/"}
+        server: {bind: 127.0.0.1, port: 0, accessLog: false, publicUrl: "https://registry.example.com/", trustedProxies: [127.0.0.1]}
         blobStores: {default: {type: file, path: DATA}}
         security: {}
         repositories:

@@ -59,7 +59,16 @@ final class SecureServer implements AutoCloseable {
     return user + "-pw";
   }
 
+  /**
+   * The secured server, with the test client as its trusted reverse proxy: tests name client
+   * addresses with {@code X-Forwarded-For} (each its own, so lockouts do not spill over).
+   */
   static SecureServer start(Path dir) throws Exception {
+    return start(dir, "[127.0.0.1, \"::1\"]");
+  }
+
+  /** The secured server with {@code server.trustedProxies} set to {@code trustedProxies} (YAML). */
+  static SecureServer start(Path dir, String trustedProxies) throws Exception {
     KeyPair key = ecKey();
     Path keyFile = dir.resolve("signing.pem");
     Files.writeString(keyFile, Pem.encode("PRIVATE KEY", key.getPrivate().getEncoded())
@@ -76,7 +85,7 @@ final class SecureServer implements AutoCloseable {
     roles.forEach((user, role) -> users.append("    - {name: ").append(user).append(", passwordHash: \"")
         .append(PasswordHashes.hash(password(user).toCharArray(), 4)).append("\", roles: [").append(role).append("]}\n"));
     String yaml = """
-        server: {bind: 127.0.0.1, port: 0, accessLog: false, defaultRepository: docker-hosted}
+        server: {bind: 127.0.0.1, port: 0, accessLog: false, defaultRepository: docker-hosted, trustedProxies: PROXIES}
         blobStores: {default: {type: file, path: DATA}}
         security:
           realms: [docker-token, basic]
@@ -99,6 +108,7 @@ final class SecureServer implements AutoCloseable {
           - {name: all, type: group, http: {port: 0}, members: [repo-a, repo-b], writableMember: repo-b}
           - {name: basic-only, http: {port: 0}, realms: [basic], anonymousPull: true}
         """
+        .replace("PROXIES", trustedProxies)
         .replace("DATA", dir.resolve("data").toString())
         .replace("SERVICE", SERVICE)
         .replace("ISSUER", ISSUER)

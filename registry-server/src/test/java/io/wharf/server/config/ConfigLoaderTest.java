@@ -599,4 +599,76 @@ class ConfigLoaderTest {
         "blobStores: {default: {type: memory, maintenance: {schedule: \"0 0 30 2 *\"}}}\n", "w.yaml"))
         .hasMessageContaining("maintenance.schedule").hasMessageContaining("never fires");
   }
+
+  // ---------------------------------------------------------------- server edge: proxies, timeouts, limits
+
+  @Test
+  void parse_serverEdgeDefaults_noTrustedProxies_documentedTimeoutsAndLimit() {
+    WharfConfig.Server s = ConfigLoader.parse("", "w.yaml").server();
+
+    assertThat(s.trustedProxies()).isEmpty();
+    assertThat(s.idleTimeout()).isEqualTo("5m");
+    assertThat(s.headerTimeout()).isEqualTo("30s");
+    assertThat(s.maxConnections()).isEqualTo(1000);
+  }
+
+  @Test
+  void parse_trustedProxies_addressesAndRangesOfBothFamilies() {
+    WharfConfig c = ConfigLoader.parse("""
+        server: {trustedProxies: [10.0.0.5, 10.1.0.0/16, "::1", "fd00::/8"], idleTimeout: 2m, headerTimeout: 10s,
+                 maxConnections: 200}
+        repositories: [{name: a, http: {port: 0, maxConnections: 50}}]
+        """, "w.yaml");
+
+    assertThat(c.server().trustedProxies()).containsExactly("10.0.0.5", "10.1.0.0/16", "::1", "fd00::/8");
+    assertThat(c.repositories().get(0).http().maxConnections()).isEqualTo(50);
+    AddressRanges ranges = AddressRanges.parse(c.server().trustedProxies(), "server.trustedProxies");
+    assertThat(ranges.contains(AddressRanges.literal("10.0.0.5"))).isTrue();
+    assertThat(ranges.contains(AddressRanges.literal("10.0.0.6"))).isFalse();
+    assertThat(ranges.contains(AddressRanges.literal("10.1.255.7"))).isTrue();
+    assertThat(ranges.contains(AddressRanges.literal("10.2.0.1"))).isFalse();
+    assertThat(ranges.contains(AddressRanges.literal("::1"))).isTrue();
+    assertThat(ranges.contains(AddressRanges.literal("fd12:3456::1"))).isTrue();
+    assertThat(ranges.contains(AddressRanges.literal("fe80::1"))).isFalse();
+    assertThat(ranges.contains(AddressRanges.literal("127.0.0.1"))).isFalse();
+  }
+
+  @Test
+  void parse_trustedProxyThatIsNoAddress_isRefused_withoutALookup() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {trustedProxies: [10.0.0.1, proxy.lan]}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("server.trustedProxies[1]")
+        .hasMessageContaining("\"proxy.lan\" is not an IP address or CIDR range");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {trustedProxies: [10.0.0.0/33]}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("server.trustedProxies[0]")
+        .hasMessageContaining("between 0 and 32");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {trustedProxies: [\"::1/129\"]}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("between 0 and 128");
+  }
+
+  @Test
+  void parse_badTimeoutsAndLimits_areRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {headerTimeout: 0s}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.headerTimeout: must be longer than 0");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {idleTimeout: soon}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.idleTimeout: invalid duration");
+    assertThatThrownBy(() -> ConfigLoader.parse("server: {maxConnections: 0}\n", "w.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.maxConnections: 0 is not a number");
+    assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: a, http: {port: 0, maxConnections: -1}}]\n",
+        "w.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("repositories (a).http.maxConnections");
+  }
+
+  @Test
+  void override_keepsTheServerEdgeSettings() {
+    WharfConfig c = ConfigLoader.parse("server: {trustedProxies: [10.0.0.5], headerTimeout: 3s, maxConnections: 7}\n",
+        "w.yaml").override("0.0.0.0", 0, null);
+
+    assertThat(c.server().bind()).isEqualTo("0.0.0.0");
+    assertThat(c.server().trustedProxies()).containsExactly("10.0.0.5");
+    assertThat(c.server().headerTimeout()).isEqualTo("3s");
+    assertThat(c.server().maxConnections()).isEqualTo(7);
+  }
 }

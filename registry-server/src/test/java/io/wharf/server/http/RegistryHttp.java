@@ -14,6 +14,7 @@ import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -262,6 +263,32 @@ final class RegistryHttp implements AutoCloseable {
         socket.shutdownOutput();
       }
       return socket.getInputStream().readAllBytes();
+    }
+  }
+
+  /**
+   * Sends {@code request} over a fresh socket, leaves the sending side open, and returns the
+   * first response (its head and its {@code Content-Length} of body) as soon as it has arrived,
+   * without waiting for the server to close the connection.
+   */
+  byte[] rawFirstResponse(byte[] request) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request);
+      socket.getOutputStream().flush();
+      InputStream in = socket.getInputStream();
+      java.io.ByteArrayOutputStream response = new java.io.ByteArrayOutputStream();
+      while (!response.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          return response.toByteArray();
+        }
+        response.write(b);
+      }
+      java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length:\\s*(\\d+)")
+          .matcher(response.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+      response.write(in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0));
+      return response.toByteArray();
     }
   }
 

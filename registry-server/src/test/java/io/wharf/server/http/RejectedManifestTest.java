@@ -225,7 +225,8 @@ class RejectedManifestTest {
         "Content-Type: " + MediaTypes.OCI_MANIFEST, "Content-Length: " + (4 * 1024 * 1024 + 1));
 
     // no body sent and the socket kept open: only a server that answers without reading can reply
-    String response = new String(http.raw(head.getBytes(ISO_8859_1), false), ISO_8859_1);
+    // (it then waits for the body, to drop it: see ErrorEnvelopeTest; so no waiting for the close)
+    String response = new String(http.rawFirstResponse(head.getBytes(ISO_8859_1)), ISO_8859_1);
 
     assertThat(response).startsWith("HTTP/1.1 413");
     assertThat(response).containsIgnoringCase("Connection: close");

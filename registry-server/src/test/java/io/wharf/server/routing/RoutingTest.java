@@ -29,7 +29,8 @@ class RoutingTest {
   @BeforeAll
   static void start() throws Exception {
     WharfConfig config = ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, defaultRepository: all, accessLog: false}
+        # the test plays the reverse proxy that sends X-Forwarded-Host
+        server: {bind: 127.0.0.1, port: 0, defaultRepository: all, accessLog: false, trustedProxies: [127.0.0.1]}
         blobStores: {default: {type: memory}}
         repositories:
           - {name: docker-hosted, type: hosted, http: {port: 0}, hosts: [upload.docker.sc.lan]}
