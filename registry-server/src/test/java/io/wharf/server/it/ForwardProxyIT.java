@@ -16,6 +16,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link FaultProxy} that passes everything and records which requests came through tinyproxy).
  * Outbound settings connect 2 s, read timeout 3 s. Covers pooled connections that tinyproxy has
  * closed ({@code retries: 0}), {@code nonProxyHosts}, and the forward proxy stopped or hanging:
- * clean upstream errors for what is not cached, cached images served.
+ * clean upstream errors for what is not cached, cached images served. The three scenarios wait on
+ * read timeouts and auto-blocks, so they run concurrently (started in {@link #start()}), each with
+ * its own tinyproxy and Wharf; each test reports one of them.
  */
 @Tag("interop")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -42,8 +48,16 @@ class ForwardProxyIT {
   @TempDir static Path tmp;
   private DistributionProcess upstream;
   private FaultProxy recorder;
+  /** The forward proxy of the stale-connection and hanging scenarios (through a relay); never stopped. */
+  private TinyProxy tinyproxy;
+  /** The forward proxy of the nonProxyHosts scenario, which stops it. */
+  private TinyProxy stoppable;
+  private HangingForwardProxy hanging;
+  private WharfProcess wharf;
   private Skopeo skopeo;
   private final Map<String, Image> images = new HashMap<>();
+  private final Map<String, CompletableFuture<Void>> scenarios = new HashMap<>();
+  private final ExecutorService threads = Executors.newFixedThreadPool(3);
 
   @BeforeAll
   void start() throws Exception {
@@ -60,10 +74,53 @@ class ForwardProxyIT {
       HttpPush.push(upstream.url(), layout.dir(), name, TAG, image);
       images.put(name, image);
     }
+    tinyproxy = TinyProxy.start();
+    stoppable = TinyProxy.start();
+    hanging = HangingForwardProxy.relayingTo(tinyproxy.port());
+    // One repository per scenario, each with the outbound settings it is about: proxy, retries
+    // and nonProxyHosts may be set per repository (outbound:) over the server-wide http: section.
+    Path config = Files.writeString(tmp.resolve("wharf.yaml"), """
+        http: {connectTimeout: 2s, timeout: 3s, retries: 2, proxy: %s, nonProxyHosts: ["localhost"]}
+        repositories:
+          - {name: stale, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s, outbound: {retries: 0, proxy: %s}}
+          - {name: proxied, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
+          - {name: direct, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
+          - {name: hanging, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s, outbound: {proxy: %s}}
+        """.formatted(stoppable.yaml(), recorder.url(), tinyproxy.yaml(), recorder.url(),
+        recorder.url().replace("127.0.0.1", "localhost"), recorder.url(), hanging.yaml()));
+    wharf = WharfProcess.serveConfig(config, tmp.resolve("wharf"), "128m");
+    // They wait on read timeouts and auto-blocks: together they take as long as the slowest.
+    scenarios.put("stale", start(this::staleConnections));
+    scenarios.put("nonProxyHosts", start(this::nonProxyHosts));
+    scenarios.put("hanging", start(this::hangingForwardProxy));
+  }
+
+  private interface Scenario {
+    void run() throws Exception;
+  }
+
+  private CompletableFuture<Void> start(Scenario scenario) {
+    return CompletableFuture.runAsync(() -> {
+      try {
+        scenario.run();
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }, threads);
   }
 
   @AfterAll
   void stop() throws IOException {
+    threads.shutdownNow();
+    for (AutoCloseable c : new AutoCloseable[] {wharf, hanging, tinyproxy, stoppable}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
+      }
+    }
     if (recorder != null) {
       recorder.close();
     }
@@ -72,42 +129,62 @@ class ForwardProxyIT {
     }
   }
 
+  @Test
+  void retriesZero_requestsAfterTheFirstDoNotFailOnStalePooledConnections() {
+    await("stale");
+  }
+
+  @Test
+  void nonProxyHostsGoDirect_andAStoppedForwardProxyFailsCleanly() {
+    await("nonProxyHosts");
+  }
+
+  @Test
+  void hangingForwardProxyFailsCleanly_cachedImagesAreServed_andPullsWorkOnceItAnswers() {
+    await("hanging");
+  }
+
+  private void await(String scenario) {
+    try {
+      scenarios.get(scenario).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof AssertionError failed) {
+        throw failed;
+      }
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- the scenarios
+
   /**
    * tinyproxy answers one request per connection and closes it without {@code Connection: close}:
    * a pooled connection to it is dead by the next request. With {@code retries: 0} that request must
    * still work (the connection is validated, or an idempotent request is retried once on it).
    */
-  @Test
-  void retriesZero_requestsAfterTheFirstDoNotFailOnStalePooledConnections() throws Exception {
-    try (TinyProxy tinyproxy = TinyProxy.start();
-        WharfProcess wharf = wharf("stale", """
-            http: {connectTimeout: 2s, timeout: 3s, retries: 0, proxy: %s}
-            repositories:
-              - {name: hub, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
-            """.formatted(tinyproxy.yaml(), recorder.url()))) {
-      List<String> failed = new ArrayList<>();
-      int requests = 0;
-      for (String name : List.of("stale/a", "stale/b", "stale/c")) {
-        Image image = images.get(name);
-        Answer manifest = Answer.get(wharf.url() + "/v2/" + name + "/manifests/" + TAG, MANIFEST_ACCEPT);
+  private void staleConnections() throws Exception {
+    List<String> failed = new ArrayList<>();
+    int requests = 0;
+    for (String name : List.of("stale/a", "stale/b", "stale/c")) {
+      Image image = images.get(name);
+      Answer manifest = Answer.get(wharf.url() + "/v2/stale/" + name + "/manifests/" + TAG, MANIFEST_ACCEPT);
+      requests++;
+      if (!manifest.delivered(image.manifest().digest())) {
+        failed.add("request " + requests + ", GET manifest of " + name + ": " + manifest);
+      }
+      for (Descriptor blob : blobsOf(image)) {
+        Answer a = Answer.get(wharf.url() + "/v2/stale/" + name + "/blobs/" + blob.digest(), "*/*");
         requests++;
-        if (!manifest.delivered(image.manifest().digest())) {
-          failed.add("request " + requests + ", GET manifest of " + name + ": " + manifest);
-        }
-        for (Descriptor blob : blobsOf(image)) {
-          Answer a = Answer.get(wharf.url() + "/v2/" + name + "/blobs/" + blob.digest(), "*/*");
-          requests++;
-          if (!a.delivered(blob.digest())) {
-            failed.add("request " + requests + ", GET blob " + blob.digest() + " of " + name + ": " + a);
-          }
+        if (!a.delivered(blob.digest())) {
+          failed.add("request " + requests + ", GET blob " + blob.digest() + " of " + name + ": " + a);
         }
       }
-      assertThat(failed).as("of %d requests one after the other through tinyproxy with retries: 0, these failed",
-          requests).isEmpty();
-      expectPulled(wharf, null, "stale/d", "pull-d");
-      assertThat(recorder.seen("stale/d")).as("requests for stale/d reached the upstream through tinyproxy")
-          .isNotEmpty().allSatisfy(s -> assertThat(s.via()).contains("tinyproxy"));
     }
+    assertThat(failed).as("of %d requests one after the other through tinyproxy with retries: 0, these failed",
+        requests).isEmpty();
+    expectPulled("stale", "stale/d", "pull-d");
+    assertThat(recorder.seen("stale/d")).as("requests for stale/d reached the upstream through tinyproxy")
+        .isNotEmpty().allSatisfy(s -> assertThat(s.via()).contains("tinyproxy"));
   }
 
   /**
@@ -115,86 +192,61 @@ class ForwardProxyIT {
    * tinyproxy stopped, while the proxied one fails cleanly for what is not cached (connection
    * refused by the forward proxy) and serves what is.
    */
-  @Test
-  void nonProxyHostsGoDirect_andAStoppedForwardProxyFailsCleanly() throws Exception {
-    TinyProxy tinyproxy = TinyProxy.start();
-    String direct = recorder.url().replace("127.0.0.1", "localhost");
-    try (tinyproxy;
-        WharfProcess wharf = wharf("nonproxy", """
-            http: {connectTimeout: 2s, timeout: 3s, retries: 2, proxy: %s, nonProxyHosts: ["localhost"]}
-            repositories:
-              - {name: proxied, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
-              - {name: direct, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
-            """.formatted(tinyproxy.yaml(), recorder.url(), direct))) {
-      expectPulled(wharf, "proxied", "np/proxied-cached", "proxied-cached-before");
-      expectPulled(wharf, "direct", "np/direct-cached", "direct-cached-before");
-      assertThat(recorder.seen("np/proxied-cached")).as("requests of the proxied repository, at the upstream")
-          .isNotEmpty().allSatisfy(s -> assertThat(s.via()).as("Via").contains("tinyproxy"));
-      assertThat(recorder.seen("np/direct-cached")).as("requests of the repository whose host is in nonProxyHosts")
-          .isNotEmpty().extracting(Seen::via).containsOnlyNulls();
+  private void nonProxyHosts() throws Exception {
+    expectPulled("proxied", "np/proxied-cached", "proxied-cached-before");
+    expectPulled("direct", "np/direct-cached", "direct-cached-before");
+    assertThat(recorder.seen("np/proxied-cached")).as("requests of the proxied repository, at the upstream")
+        .isNotEmpty().allSatisfy(s -> assertThat(s.via()).as("Via").contains("tinyproxy"));
+    assertThat(recorder.seen("np/direct-cached")).as("requests of the repository whose host is in nonProxyHosts")
+        .isNotEmpty().extracting(Seen::via).containsOnlyNulls();
 
-      tinyproxy.stop();
+    stoppable.stop();
 
-      expectPulled(wharf, "direct", "np/direct-fresh", "direct-fresh-stopped");
-      expectPulled(wharf, "direct", "np/direct-cached", "direct-cached-stopped");
-      expectUpstreamError(Answer.get(wharf.url() + "/v2/proxied/np/proxied-fresh/manifests/" + TAG, MANIFEST_ACCEPT),
-          "GET of an uncached manifest with the forward proxy stopped");
-      expectPullFails(wharf, "proxied", "np/proxied-fresh", "proxied-fresh-stopped");
-      assertThat(Answer.get(wharf.url() + "/v2/proxied/np/proxied-cached/manifests/" + TAG, MANIFEST_ACCEPT)
-          .delivered(images.get("np/proxied-cached").manifest().digest()))
-          .as("a cached manifest is served with the forward proxy stopped").isTrue();
-      expectPulled(wharf, "proxied", "np/proxied-cached", "proxied-cached-stopped");
-    }
+    expectPulled("direct", "np/direct-fresh", "direct-fresh-stopped");
+    expectPulled("direct", "np/direct-cached", "direct-cached-stopped");
+    expectUpstreamError(Answer.get(wharf.url() + "/v2/proxied/np/proxied-fresh/manifests/" + TAG, MANIFEST_ACCEPT),
+        "GET of an uncached manifest with the forward proxy stopped");
+    expectPullFails("proxied", "np/proxied-fresh", "proxied-fresh-stopped");
+    assertThat(Answer.get(wharf.url() + "/v2/proxied/np/proxied-cached/manifests/" + TAG, MANIFEST_ACCEPT)
+        .delivered(images.get("np/proxied-cached").manifest().digest()))
+        .as("a cached manifest is served with the forward proxy stopped").isTrue();
+    expectPulled("proxied", "np/proxied-cached", "proxied-cached-stopped");
   }
 
   /**
    * A forward proxy that accepts and never answers costs a read timeout per attempt, then a clean
    * upstream error; cached images are served meanwhile, and the pull works once it answers again.
    */
-  @Test
-  void hangingForwardProxyFailsCleanly_cachedImagesAreServed_andPullsWorkOnceItAnswers() throws Exception {
-    try (TinyProxy tinyproxy = TinyProxy.start();
-        HangingForwardProxy forward = HangingForwardProxy.relayingTo(tinyproxy.port());
-        WharfProcess wharf = wharf("hanging", """
-            http: {connectTimeout: 2s, timeout: 3s, retries: 2, proxy: %s}
-            repositories:
-              - {name: hub, type: proxy, remoteUrl: "%s", metadataMaxAge: 0s}
-            """.formatted(forward.yaml(), recorder.url()))) {
-      expectPulled(wharf, null, "hang/cached", "cached-before");
+  private void hangingForwardProxy() throws Exception {
+    expectPulled("hanging", "hang/cached", "cached-before");
 
-      forward.hang();
+    hanging.hang();
 
-      String freshManifest = wharf.url() + "/v2/hang/fresh/manifests/" + TAG;
-      expectUpstreamError(Answer.get(freshManifest, MANIFEST_ACCEPT),
-          "GET of an uncached manifest through a hanging forward proxy");
-      expectPullFails(wharf, null, "hang/fresh", "fresh-hanging");
-      assertThat(Answer.get(wharf.url() + "/v2/hang/cached/manifests/" + TAG, MANIFEST_ACCEPT)
-          .delivered(images.get("hang/cached").manifest().digest()))
-          .as("a cached manifest is served through a hanging forward proxy").isTrue();
-      expectPulled(wharf, null, "hang/cached", "cached-hanging");
+    String freshManifest = wharf.url() + "/v2/hanging/hang/fresh/manifests/" + TAG;
+    expectUpstreamError(Answer.get(freshManifest, MANIFEST_ACCEPT),
+        "GET of an uncached manifest through a hanging forward proxy");
+    expectPullFails("hanging", "hang/fresh", "fresh-hanging");
+    assertThat(Answer.get(wharf.url() + "/v2/hanging/hang/cached/manifests/" + TAG, MANIFEST_ACCEPT)
+        .delivered(images.get("hang/cached").manifest().digest()))
+        .as("a cached manifest is served through a hanging forward proxy").isTrue();
+    expectPulled("hanging", "hang/cached", "cached-hanging");
 
-      forward.relay();
+    hanging.relay();
 
-      // an auto-block the outage started lasts 10 s or more
-      String digest = images.get("hang/fresh").manifest().digest();
-      long deadline = System.nanoTime() + HEAL_DEADLINE.toNanos();
-      Answer healed = Answer.get(freshManifest, MANIFEST_ACCEPT);
-      while (!healed.delivered(digest) && System.nanoTime() < deadline) {
-        ServerProcess.sleep(500);
-        healed = Answer.get(freshManifest, MANIFEST_ACCEPT);
-      }
-      assertThat(healed.delivered(digest)).as("GET of the manifest once the forward proxy answers again: %s", healed)
-          .isTrue();
-      expectPulled(wharf, null, "hang/fresh", "fresh-healed");
+    // an auto-block the outage started lasts 10 s or more
+    String digest = images.get("hang/fresh").manifest().digest();
+    long deadline = System.nanoTime() + HEAL_DEADLINE.toNanos();
+    Answer healed = Answer.get(freshManifest, MANIFEST_ACCEPT);
+    while (!healed.delivered(digest) && System.nanoTime() < deadline) {
+      ServerProcess.sleep(500);
+      healed = Answer.get(freshManifest, MANIFEST_ACCEPT);
     }
+    assertThat(healed.delivered(digest)).as("GET of the manifest once the forward proxy answers again: %s", healed)
+        .isTrue();
+    expectPulled("hanging", "hang/fresh", "fresh-healed");
   }
 
   // ---------------------------------------------------------------- helpers
-
-  private WharfProcess wharf(String name, String yaml) throws IOException {
-    Path config = Files.writeString(tmp.resolve(name + ".yaml"), yaml);
-    return WharfProcess.serveConfig(config, tmp.resolve("wharf-" + name), "128m");
-  }
 
   private static List<Descriptor> blobsOf(Image image) {
     List<Descriptor> blobs = new ArrayList<>(image.layers());
@@ -202,21 +254,20 @@ class ForwardProxyIT {
     return blobs;
   }
 
-  /** {@code repository} null: the only repository, served at {@code /v2/}. */
-  private String ref(WharfProcess wharf, String repository, String image) {
-    return "docker://" + wharf.hostPort() + "/" + (repository == null ? "" : repository + "/") + image + ":" + TAG;
+  private String ref(String repository, String image) {
+    return "docker://" + wharf.hostPort() + "/" + repository + "/" + image + ":" + TAG;
   }
 
-  private void expectPulled(WharfProcess wharf, String repository, String image, String dir) throws IOException {
-    Path dest = Files.createDirectories(tmp.resolve("pulls")).resolve(wharf.port() + "-" + dir);
-    skopeo.copy(ref(wharf, repository, image), "oci:" + dest + ":" + TAG);
+  private void expectPulled(String repository, String image, String dir) throws IOException {
+    Path dest = Files.createDirectories(tmp.resolve("pulls")).resolve(repository + "-" + dir);
+    skopeo.copy(ref(repository, image), "oci:" + dest + ":" + TAG);
     assertThat(OciLayouts.resolve(dest, TAG).digest()).isEqualTo(images.get(image).manifest().digest());
     assertThat(OciLayouts.corruptBlobs(dest)).isEmpty();
   }
 
-  private void expectPullFails(WharfProcess wharf, String repository, String image, String dir) throws IOException {
-    Path dest = Files.createDirectories(tmp.resolve("pulls")).resolve(wharf.port() + "-" + dir);
-    assertThatThrownBy(() -> skopeo.copy(ref(wharf, repository, image), "oci:" + dest + ":" + TAG))
+  private void expectPullFails(String repository, String image, String dir) throws IOException {
+    Path dest = Files.createDirectories(tmp.resolve("pulls")).resolve(repository + "-" + dir);
+    assertThatThrownBy(() -> skopeo.copy(ref(repository, image), "oci:" + dest + ":" + TAG))
         .as("skopeo pull of %s", image)
         .isInstanceOfSatisfying(Skopeo.SkopeoException.class, e -> assertThat(e.stderr())
             .as("skopeo's error must not read as the client's fault").doesNotContainPattern(BLAMES_CLIENT));
