@@ -331,9 +331,11 @@ final class FaultProxy implements AutoCloseable {
       }
     }
     // A forward proxy may send the absolute form (http://host:port/path).
-    String target = parts[1].startsWith("http") ? URI.create(parts[1]).getRawPath()
-        + (URI.create(parts[1]).getRawQuery() == null ? "" : "?" + URI.create(parts[1]).getRawQuery())
-        : parts[1];
+    String target = parts[1];
+    if (target.startsWith("http")) {
+      URI absolute = URI.create(target);
+      target = absolute.getRawPath() + (absolute.getRawQuery() == null ? "" : "?" + absolute.getRawQuery());
+    }
     return new Request(parts[0], target, headers);
   }
 
