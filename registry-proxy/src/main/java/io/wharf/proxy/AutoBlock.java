@@ -9,7 +9,8 @@ import java.time.Instant;
  * after {@code threshold} consecutive outages (unreachable, timeouts, 5xx, 429) the upstream is
  * not called for a back-off period that doubles on each renewed failure up to a maximum; the
  * first call after the period is a probe, and one success clears everything. Refusals (401/403)
- * do not count: they are answers, and a credentials fix must take effect at once.
+ * do not count: they are answers, and a credentials fix must take effect at once. A threshold of
+ * 0 turns blocking off.
  */
 final class AutoBlock {
   private final Clock clock;
@@ -43,7 +44,7 @@ final class AutoBlock {
   synchronized void failure(String error) {
     failures++;
     lastError = error;
-    if (failures >= threshold) {
+    if (threshold > 0 && failures >= threshold) {
       blockedUntil = clock.instant().plus(backoff);
       Duration doubled = backoff.multipliedBy(2);
       backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;

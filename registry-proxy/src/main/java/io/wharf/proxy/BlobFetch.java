@@ -1,5 +1,8 @@
 package io.wharf.proxy;
 
+import com.google.common.base.Ticker;
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.repository.GrowingFile;
@@ -13,7 +16,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One upstream blob download in progress, shared by every client that asks for the blob while it
@@ -24,6 +29,11 @@ import java.util.Set;
  * <p>The last byte is held back until the download's digest has been verified: a client can only
  * complete a response for a blob the cache would keep. If verification fails, readers fail, and
  * the server aborts their connections, so no client mistakes a corrupt blob for a good one.
+ *
+ * <p>A reader waiting for bytes gives up when the download has received nothing for the stall
+ * timeout (the read timeout): progress, however slow, keeps it waiting, so a trickling upstream
+ * delivers the whole blob however long it takes. Time is read from a {@link Ticker}, which tests
+ * move by hand; a waiting reader checks it at least every {@link #POLL_NANOS}.
  */
 final class BlobFetch {
   final Digest digest;
@@ -32,19 +42,34 @@ final class BlobFetch {
   private final Path spool;
   private final FileChannel spoolOut;
   private final Duration stallTimeout;
+  private final Ticker ticker;
+  private final String upstream;
   private final Set<ImageName> images = new LinkedHashSet<>();
   private long written;
+  /** When the download last received bytes (or started), by {@link #ticker}. */
+  private long lastProgress;
   private boolean done;
   private boolean spoolDeleted;
   /** Bytes appended since the last fsync; touched by the download thread only. */
   private long unsynced;
   private static final long SYNC_EVERY = 32L * 1024 * 1024;
+  /** The longest a waiting reader goes without looking at the ticker. */
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private IOException failure;
 
-  BlobFetch(Digest digest, long size, Path spoolDir, Duration stallTimeout, ImageName image) throws IOException {
+  /**
+   * @param stallTimeout how long readers wait without a byte arriving
+   * @param ticker the time for the stall timeout
+   * @param upstream {@code host[:port]} of the upstream, for messages
+   */
+  BlobFetch(Digest digest, long size, Path spoolDir, Duration stallTimeout, Ticker ticker, String upstream,
+      ImageName image) throws IOException {
     this.digest = digest;
     this.size = size;
     this.stallTimeout = stallTimeout;
+    this.ticker = ticker;
+    this.upstream = upstream;
+    this.lastProgress = ticker.read();
     Files.createDirectories(spoolDir);
     this.spool = Files.createTempFile(spoolDir, digest.hex().substring(0, 12) + "-", ".spool");
     this.spoolOut = FileChannel.open(spool, StandardOpenOption.WRITE);
@@ -67,6 +92,7 @@ final class BlobFetch {
     }
     synchronized (this) {
       written += len;
+      lastProgress = ticker.read();
       notifyAll();
     }
   }
@@ -85,6 +111,7 @@ final class BlobFetch {
     finish(null);
   }
 
+  /** Fails the download: an {@link UpstreamIOException} if the upstream was at fault. */
   void failed(Throwable cause) {
     finish(cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause));
   }
@@ -128,22 +155,34 @@ final class BlobFetch {
 
   /** Waits for the end of the download (for clients that cannot stream, e.g. unknown size). */
   synchronized void awaitDone() throws IOException {
-    long seen = -1;
-    long deadline = 0;
     while (!done) {
-      if (written != seen) { // progress restarts the stall clock
-        seen = written;
-        deadline = System.nanoTime() + stallTimeout.toNanos();
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new IOException("upstream download of " + digest + " stalled for " + stallTimeout);
-      }
-      waitNanos(left);
+      awaitProgress();
     }
     if (failure != null) {
-      throw failure;
+      throw failureForReader();
     }
+  }
+
+  /**
+   * What a reader of the failed download throws: the upstream's error as it is (so the client
+   * is told 502/503/504), or a plain I/O error for a local failure.
+   */
+  synchronized IOException failureForReader() {
+    if (failure instanceof UpstreamIOException u) {
+      return new UpstreamIOException(u.error());
+    }
+    return new IOException("upstream download of " + digest + " failed: " + failure.getMessage(), failure);
+  }
+
+  /** Waits a little for news; throws if the download has received nothing for the stall timeout. */
+  private void awaitProgress() throws IOException {
+    long left = stallTimeout.toNanos() - (ticker.read() - lastProgress);
+    if (left <= 0) {
+      throw new UpstreamIOException(new UpstreamException(ErrorCode.UPSTREAM_TIMEOUT, "upstream " + upstream
+          + " sent no byte of " + digest + " for " + UpstreamClient.seconds(stallTimeout) + " (" + written + " of "
+          + size + " bytes arrived)", Map.of("upstream", upstream), false, null));
+    }
+    waitNanos(Math.min(left, POLL_NANOS));
   }
 
 
@@ -166,30 +205,28 @@ final class BlobFetch {
    * read in all, or -1 at the end. Throws if the download failed or stalled.
    */
   private synchronized long readable(long position, long wanted) throws IOException {
-    long deadline = System.nanoTime() + stallTimeout.toNanos();
     while (true) {
       if (failure != null) {
-        throw new IOException("upstream download of " + digest + " failed: " + failure.getMessage(), failure);
+        throw failureForReader();
       }
       long limit = done ? written : Math.min(written, size - 1);
-      // Enough to be worth a write, or all there will be before the verdict on the digest.
-      if (position < limit && (done || limit - position >= wanted || limit >= size - 1)) {
+      // Enough to be worth a write, or all there will be before the verdict on the digest. A
+      // reader that wants everything up to the end waits for the verdict: its one write then
+      // carries a verified blob, and any failure before is still an error response.
+      boolean wantsTheRest = wanted >= size - position;
+      if (position < limit && (done || limit - position >= wanted || (limit >= size - 1 && !wantsTheRest))) {
         return limit;
       }
       if (done) {
         return -1;
       }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new IOException("upstream download of " + digest + " stalled for " + stallTimeout);
-      }
-      waitNanos(left);
+      awaitProgress();
     }
   }
 
   private void waitNanos(long nanos) throws IOException {
     try {
-      wait(Math.max(1, nanos / 1_000_000));
+      TimeUnit.NANOSECONDS.timedWait(this, Math.max(1, nanos));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for upstream bytes", e);
@@ -217,7 +254,11 @@ final class BlobFetch {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-      long limit = readable(position, 1);
+      if (!dst.hasRemaining()) {
+        return 0;
+      }
+      // Waits to fill the buffer: a small blob reaches the client in one write, once verified.
+      long limit = readable(position, dst.remaining());
       if (limit < 0) {
         return -1;
       }

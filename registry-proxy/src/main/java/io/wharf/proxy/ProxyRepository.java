@@ -5,6 +5,7 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
+import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.lifecycle.AccessLog;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.manifest.ManifestParser;
@@ -36,7 +37,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -92,6 +95,8 @@ public final class ProxyRepository implements Repository, Closeable {
   private final Catalog catalog;
   private final Path spoolDirectory;
   private final Duration stallTimeout;
+  /** {@link #clock} as nanoseconds, for caches and stall detection. */
+  private final Ticker ticker;
   private final Cache<String, Boolean> notFound;
   private final Cache<ImageName, List<String>> upstreamTags;
   /** When this node last validated a tag, by its clock; falls back to the link's time in storage. */
@@ -120,7 +125,7 @@ public final class ProxyRepository implements Repository, Closeable {
     this.spoolDirectory = b.spoolDirectory;
     this.accessLog = b.accessLog;
     this.stallTimeout = b.readTimeout;
-    Ticker ticker = new Ticker() {
+    this.ticker = new Ticker() {
       @Override
       public long read() {
         Instant now = clock.instant();
@@ -276,6 +281,7 @@ public final class ProxyRepository implements Repository, Closeable {
       return Optional.empty();
     }
     byte[] bytes = fetched.get().bytes();
+    verify(image, reference, fetched.get());
     Manifest manifest;
     try {
       manifest = ManifestParser.parse(bytes, fetched.get().mediaType());
@@ -283,15 +289,39 @@ public final class ProxyRepository implements Repository, Closeable {
       // Something we would not accept in a push (an old schema 1 image): still serve it as it is.
       manifest = ManifestParser.parseStored(bytes);
     }
-    if (reference instanceof Digest d && !d.equals(manifest.digest())) {
-      throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " sent a manifest for " + d
-          + " whose content hashes to " + manifest.digest(), null, true, null);
-    }
     manifests.put(image, manifest);
     if (reference instanceof Tag tag) {
       markValidated(image, tag, manifest.digest());
     }
     return Optional.of(manifest);
+  }
+
+  /**
+   * A manifest is cached only as the content the upstream named: by the digest asked for, or by
+   * the {@code Docker-Content-Digest} it stated for a tag. Anything else (a body corrupted on the
+   * way, a header that names other content) is the upstream's error, and nothing is cached, so
+   * a tag never points at a manifest the upstream does not have.
+   */
+  private void verify(ImageName image, Reference reference, UpstreamClient.UpstreamManifest fetched) {
+    Digest stated;
+    if (reference instanceof Digest d) {
+      stated = d;
+    } else if (fetched.digestHeader() == null) {
+      return; // nothing stated to check against: the body's own digest is all there is
+    } else {
+      try {
+        stated = Digest.parse(fetched.digestHeader().trim());
+      } catch (RegistryException e) {
+        throw upstream.invalid("sent an invalid Docker-Content-Digest \"" + fetched.digestHeader() + "\" for "
+            + image + ":" + reference.value(), e);
+      }
+    }
+    if (!stated.matches(fetched.bytes())) {
+      Digest actual = Digest.of(stated.algorithm(), stated.newMessageDigest().digest(fetched.bytes()));
+      throw upstream.invalid("sent a manifest for " + image + (reference instanceof Digest ? "@" : ":")
+          + reference.value() + " whose content hashes to " + actual + ", not to the " + stated
+          + (reference instanceof Digest ? " asked for" : " it stated") + "; not cached", null);
+    }
   }
 
   // ---- blobs
@@ -320,9 +350,8 @@ public final class ProxyRepository implements Repository, Closeable {
       // No Content-Length from upstream, so no Content-Length for the client: serve once cached.
       try {
         fetch.awaitDone();
-      } catch (IOException e) {
-        throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " failed to deliver "
-            + digest + ": " + e.getMessage(), java.util.Map.of("upstream", upstream.host()), false, e);
+      } catch (UpstreamIOException e) {
+        throw e.error(); // nothing sent yet: the client gets the upstream's error
       }
       return cachedBlob(image, digest);
     }
@@ -368,7 +397,8 @@ public final class ProxyRepository implements Repository, Closeable {
         return null;
       }
       stream = opened.get();
-      BlobFetch fetch = new BlobFetch(digest, stream.size(), spoolDirectory, stallTimeout, image);
+      BlobFetch fetch = new BlobFetch(digest, stream.size(), spoolDirectory, stallTimeout, ticker, upstream.host(),
+          image);
       UpstreamClient.BlobStream body = stream;
       downloads.execute(() -> download(fetch, body, mine));
       mine.complete(fetch);
@@ -389,23 +419,7 @@ public final class ProxyRepository implements Repository, Closeable {
    */
   private void download(BlobFetch fetch, UpstreamClient.BlobStream body, CompletableFuture<BlobFetch> entry) {
     try (body) {
-      MessageDigest md = fetch.digest.newMessageDigest();
-      InputStream in = body.body();
-      byte[] buf = new byte[DOWNLOAD_BUFFER];
-      long received = 0;
-      int n;
-      while ((n = in.read(buf)) >= 0) {
-        md.update(buf, 0, n);
-        fetch.append(buf, 0, n);
-        received += n;
-      }
-      if (fetch.size >= 0 && received != fetch.size) {
-        throw new IOException("upstream sent " + received + " of the " + fetch.size + " bytes it announced");
-      }
-      Digest actual = Digest.of(fetch.digest.algorithm(), md.digest());
-      if (!actual.equals(fetch.digest)) {
-        throw new IOException("upstream sent " + received + " bytes hashing to " + actual + " for " + fetch.digest);
-      }
+      receive(fetch, body.body());
       // Stored and linked before any client gets the last byte: a client that has the whole
       // blob finds it in the cache from then on.
       driver.importFile(fetch.commitSpool(), layout.blobData(fetch.digest));
@@ -421,6 +435,40 @@ public final class ProxyRepository implements Repository, Closeable {
       fetch.failed(e);
     } finally {
       blobFetches.remove(fetch.digest, entry);
+    }
+  }
+
+  /**
+   * Copies the upstream body into the spool, hashing it, and checks size and digest. A failure to
+   * read, a short body or the wrong bytes are the upstream's ({@link UpstreamIOException}).
+   */
+  private void receive(BlobFetch fetch, InputStream in) throws IOException {
+    MessageDigest md = fetch.digest.newMessageDigest();
+    byte[] buf = new byte[DOWNLOAD_BUFFER];
+    long received = 0;
+    while (true) {
+      int n;
+      try {
+        n = in.read(buf);
+      } catch (IOException e) {
+        throw new UpstreamIOException(upstream.failure("the body of " + fetch.digest + " after " + received
+            + (fetch.size >= 0 ? " of " + fetch.size : "") + " bytes", e));
+      }
+      if (n < 0) {
+        break;
+      }
+      md.update(buf, 0, n);
+      fetch.append(buf, 0, n);
+      received += n;
+    }
+    if (fetch.size >= 0 && received != fetch.size) {
+      throw new UpstreamIOException(upstream.invalid("sent " + received + " of the " + fetch.size + " bytes it announced for "
+          + fetch.digest, null));
+    }
+    Digest actual = Digest.of(fetch.digest.algorithm(), md.digest());
+    if (!actual.equals(fetch.digest)) {
+      throw new UpstreamIOException(upstream.invalid("sent " + received + " bytes hashing to " + actual + " for "
+          + fetch.digest + "; not cached", null));
     }
   }
 
@@ -446,7 +494,7 @@ public final class ProxyRepository implements Repository, Closeable {
         return spool;
       }
       if (fetch.failure() != null) {
-        throw new IOException("upstream download of " + fetch.digest + " failed", fetch.failure());
+        throw fetch.failureForReader();
       }
       Blob stored = cachedBlob(image, fetch.digest)
           .orElseThrow(() -> new IOException("blob " + fetch.digest + " vanished from the cache"));
@@ -465,7 +513,7 @@ public final class ProxyRepository implements Repository, Closeable {
         Optional<List<String>> fromUpstream = guarded(() -> upstream.listTags(image.value()));
         if (fromUpstream.isEmpty()) {
           throw ErrorCode.NAME_UNKNOWN.exception("image " + requested + " is unknown to upstream " + upstream.host(),
-              java.util.Map.of("name", requested.value()));
+              Map.of("name", requested.value()));
         }
         cached = new ArrayList<>(fromUpstream.get());
         cached.sort(null);
@@ -495,13 +543,24 @@ public final class ProxyRepository implements Repository, Closeable {
     T call() throws IOException;
   }
 
-  /** Runs an upstream call through the auto-block: refused while blocked, outcomes recorded. */
+  /**
+   * Runs an upstream call through the auto-block: refused while blocked (503 with {@code
+   * Retry-After}: the seconds until the block ends, at least 1, and the failure that caused it),
+   * outcomes recorded.
+   */
   private <T> T guarded(UpstreamCall<T> call) throws IOException {
     if (!autoBlock.allows()) {
       UpstreamStatus s = autoBlock.status();
-      throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " is auto-blocked until "
-          + s.blockedUntil() + " after " + s.consecutiveFailures() + " failures; last: " + s.lastError(),
-          java.util.Map.of("upstream", upstream.host()), false, null);
+      Instant until = s.blockedUntil() == null ? clock.instant() : s.blockedUntil();
+      long millis = Duration.between(clock.instant(), until).toMillis();
+      long retryAfter = Math.max(1, (millis + 999) / 1000);
+      Map<String, Object> detail = new LinkedHashMap<>();
+      detail.put("upstream", upstream.host());
+      detail.put("blockedUntil", until.toString());
+      detail.put("retryAfter", retryAfter);
+      throw new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + upstream.host() + " is auto-blocked for "
+          + retryAfter + " s more (until " + until + ") after " + s.consecutiveFailures()
+          + " consecutive failures; last: " + s.lastError(), detail, false, null);
     }
     try {
       T result = call.call();
@@ -646,7 +705,10 @@ public final class ProxyRepository implements Repository, Closeable {
       return this;
     }
 
-    /** Auto-block after {@code threshold} consecutive outages, for {@code initial} doubling up to {@code max}. */
+    /**
+     * Auto-block after {@code threshold} consecutive outages (0: never), for {@code initial}
+     * doubling up to {@code max}; default 3, 10 s, 10 min.
+     */
     public Builder autoBlock(int threshold, Duration initial, Duration max) {
       this.autoBlockThreshold = threshold;
       this.autoBlockInitial = Objects.requireNonNull(initial);

@@ -8,7 +8,12 @@ import io.wharf.core.model.MediaTypes;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -20,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
+import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
@@ -36,8 +43,10 @@ import org.apache.hc.client5.http.impl.routing.DefaultRoutePlanner;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +62,12 @@ import tools.jackson.databind.json.JsonMapper;
  * with the configured credentials), caches it until it expires and retries once; a {@code Basic}
  * challenge is answered with the credentials. Redirects (blob downloads from a CDN) are followed
  * by hand so credentials never go to another host. Transient failures are retried; what remains
- * becomes an {@link UpstreamException} with the code the client should see.
+ * becomes an {@link UpstreamException} with the code the client should see ({@link #failure}).
+ *
+ * <p>Pooled connections are checked after a second of inactivity and dropped after 30 s idle, and
+ * a request that fails on a connection the other side had already closed (a forward proxy or
+ * load balancer ends kept-alive connections on its own schedule) is sent once more on a new
+ * connection whatever {@code retries} says: every request here is a GET or HEAD.
  *
  * <p>Credentials and tokens are never logged.
  */
@@ -64,6 +78,8 @@ final class UpstreamClient implements Closeable {
       MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
   private static final int MAX_REDIRECTS = 5;
   private static final int MAX_TAG_PAGES = 100;
+  private static final TimeValue VALIDATE_AFTER_INACTIVITY = TimeValue.ofSeconds(1);
+  private static final TimeValue EVICT_IDLE_AFTER = TimeValue.ofSeconds(30);
 
   /** A manifest as the upstream served it. */
   record UpstreamManifest(byte[] bytes, String mediaType, String digestHeader) {}
@@ -85,6 +101,8 @@ final class UpstreamClient implements Closeable {
   private final String host;
   private final String basicCredentials;
   private final int retries;
+  private final Duration readTimeout;
+  private final String via;
   private final Clock clock;
   private final CloseableHttpClient http;
   private final Cache<String, Token> tokens = CacheBuilder.newBuilder().maximumSize(1000).build();
@@ -98,8 +116,12 @@ final class UpstreamClient implements Closeable {
         : "Basic " + Base64.getEncoder().encodeToString((username + ":" + (password == null ? "" : password))
             .getBytes(StandardCharsets.UTF_8));
     this.retries = Math.max(0, retries);
+    this.readTimeout = readTimeout;
+    OutboundProxy outbound = proxy == null ? OutboundProxy.DIRECT : proxy;
+    OutboundProxy.Endpoint forward = outbound.proxyFor(base.getScheme(), base.getHost());
+    this.via = forward == null ? "" : " via proxy " + forward;
     this.clock = clock;
-    this.http = buildClient(connectTimeout, readTimeout, userAgent, proxy == null ? OutboundProxy.DIRECT : proxy);
+    this.http = buildClient(connectTimeout, readTimeout, userAgent, outbound);
   }
 
   private static CloseableHttpClient buildClient(Duration connectTimeout, Duration readTimeout, String userAgent,
@@ -107,6 +129,8 @@ final class UpstreamClient implements Closeable {
     ConnectionConfig connections = ConnectionConfig.custom()
         .setConnectTimeout(Timeout.of(connectTimeout))
         .setSocketTimeout(Timeout.of(readTimeout))
+        // A connection idle for a while may have been closed by the other side: check before reuse.
+        .setValidateAfterInactivity(VALIDATE_AFTER_INACTIVITY)
         .build();
     HttpClientBuilder b = HttpClientBuilder.create()
         .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
@@ -123,6 +147,7 @@ final class UpstreamClient implements Closeable {
         .disableRedirectHandling() // followed by hand, without credentials to other hosts
         .disableAutomaticRetries() // retried here, where we know what is safe to retry
         .disableCookieManagement()
+        .evictIdleConnections(EVICT_IDLE_AFTER)
         .setRoutePlanner(new DefaultRoutePlanner(DefaultSchemePortResolver.INSTANCE) {
           @Override
           protected HttpHost determineProxy(HttpHost target, HttpContext context) {
@@ -213,14 +238,18 @@ final class UpstreamClient implements Closeable {
     T read(ClassicHttpResponse response) throws IOException, JacksonException;
   }
 
+  /** A request with a small answer read whole (manifests, tags): reading the body is part of each attempt. */
   private <T> Optional<T> call(String method, String name, String path, String accept, Reader<T> reader) {
-    try (ClassicHttpResponse r = open(method, name, path, accept)) {
-      return r == null ? Optional.empty() : Optional.ofNullable(reader.read(r));
-    } catch (IOException e) {
-      throw unavailable("reading " + path + " failed: " + e.getMessage(), e);
-    } catch (JacksonException e) {
-      throw unavailable("sent an unreadable answer for " + path + ": " + e.getOriginalMessage(), e);
-    }
+    URI uri = URI.create(base + path);
+    return withRetries(method, uri, () -> {
+      try (ClassicHttpResponse r = openOnce(method, name, uri, accept)) {
+        return r == null ? Optional.empty() : Optional.ofNullable(reader.read(r));
+      } catch (IOException e) {
+        throw failure("reading the answer to " + method + " " + path, e);
+      } catch (JacksonException e) {
+        throw invalid("sent an unreadable answer to " + method + " " + path + ": " + e.getOriginalMessage(), e);
+      }
+    });
   }
 
   /**
@@ -229,19 +258,28 @@ final class UpstreamClient implements Closeable {
    */
   private ClassicHttpResponse open(String method, String name, String path, String accept) {
     URI uri = URI.create(base + path);
+    return withRetries(method, uri, () -> openOnce(method, name, uri, accept));
+  }
+
+  private interface Attempt<T> {
+    T run();
+  }
+
+  /** Runs {@code attempt} up to {@code 1 + retries} times while it fails with a retryable outage. */
+  private <T> T withRetries(String method, URI uri, Attempt<T> attempt) {
     UpstreamException last = null;
-    for (int attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) {
-        sleepBeforeRetry(attempt);
+    for (int i = 0; i <= retries; i++) {
+      if (i > 0) {
+        sleepBeforeRetry(i);
       }
       try {
-        return openOnce(method, name, uri, accept);
+        return attempt.run();
       } catch (UpstreamException e) {
         if (!e.countsAsOutage() || e.code() == ErrorCode.TOOMANYREQUESTS) {
           throw e; // retrying would not help (or would make a rate limit worse)
         }
         last = e;
-        LOG.debug("{} {} attempt {} failed: {}", method, uri, attempt + 1, e.getMessage());
+        LOG.debug("{} {} attempt {} failed: {}", method, uri, i + 1, e.getMessage());
       }
     }
     throw last;
@@ -303,7 +341,7 @@ final class UpstreamClient implements Closeable {
       String location = header(r, "Location");
       closeQuietly(r);
       if (location == null) {
-        throw unavailable("redirected without a Location", null);
+        throw invalid("redirected without a Location", null);
       }
       URI target = uri.resolve(location);
       // Credentials stay with the registry: a CDN behind a redirect gets a presigned URL only.
@@ -320,6 +358,32 @@ final class UpstreamClient implements Closeable {
   }
 
   private ClassicHttpResponse send(String method, URI uri, String accept, String authorization) {
+    try {
+      return execute(() -> request(method, uri, accept, authorization));
+    } catch (IOException e) {
+      throw failure(method + " " + uri.getPath(), e);
+    }
+  }
+
+  /**
+   * Executes a GET or HEAD; if the pooled connection it went out on was closed under it (no
+   * answer, or a reset before one), sends it once more, on a new connection.
+   */
+  private ClassicHttpResponse execute(Supplier<HttpUriRequestBase> request) throws IOException {
+    try {
+      return http.executeOpen(null, request.get(), null);
+    } catch (IOException e) {
+      if (!isStaleConnection(e)) {
+        throw e;
+      }
+      HttpUriRequestBase again = request.get();
+      LOG.debug("{} {}: connection closed before an answer ({}), sending once more", again.getMethod(),
+          again.getRequestUri(), e.toString());
+      return http.executeOpen(null, again, null);
+    }
+  }
+
+  private static HttpUriRequestBase request(String method, URI uri, String accept, String authorization) {
     HttpUriRequestBase req = "HEAD".equals(method) ? new HttpHead(uri) : new HttpGet(uri);
     if (accept != null) {
       req.setHeader("Accept", accept);
@@ -327,11 +391,16 @@ final class UpstreamClient implements Closeable {
     if (authorization != null) {
       req.setHeader("Authorization", authorization);
     }
-    try {
-      return http.executeOpen(null, req, null);
-    } catch (IOException e) {
-      throw unavailable("unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
-    }
+    return req;
+  }
+
+  /**
+   * A failure of a connection that was open, before any answer: the other side closed it (no
+   * response at all) or reset it. Failures to connect are not: a new connection would fail alike.
+   */
+  private static boolean isStaleConnection(IOException e) {
+    return e instanceof NoHttpResponseException
+        || (e instanceof SocketException && !(e instanceof ConnectException) && !(e instanceof NoRouteToHostException));
   }
 
   /** The token dance: GET realm?service=…&scope=… (Basic credentials if configured). */
@@ -342,11 +411,14 @@ final class UpstreamClient implements Closeable {
     url.append("service=").append(URLEncoder.encode(
         challenge.service() != null ? challenge.service() : base.getHost(), StandardCharsets.UTF_8));
     url.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-    HttpGet req = new HttpGet(URI.create(url.toString()));
-    if (basicCredentials != null) {
-      req.setHeader("Authorization", basicCredentials);
-    }
-    try (ClassicHttpResponse r = http.executeOpen(null, req, null)) {
+    URI tokenUri = URI.create(url.toString());
+    try (ClassicHttpResponse r = execute(() -> {
+      HttpGet req = new HttpGet(tokenUri);
+      if (basicCredentials != null) {
+        req.setHeader("Authorization", basicCredentials);
+      }
+      return req;
+    })) {
       if (r.getCode() != 200) {
         String message = errorMessage(r);
         if (r.getCode() == 401 || r.getCode() == 403) {
@@ -357,7 +429,7 @@ final class UpstreamClient implements Closeable {
       JsonNode body = JSON.readTree(EntityUtils.toByteArray(r.getEntity(), 1024 * 1024));
       JsonNode token = body.hasNonNull("token") ? body.get("token") : body.get("access_token");
       if (token == null || token.asString().isEmpty()) {
-        throw unavailable("token endpoint sent no token", null);
+        throw invalid("token endpoint sent no token", null);
       }
       long expiresIn = body.hasNonNull("expires_in") ? body.get("expires_in").asLong(60) : 60;
       // Renew a little early so a token does not expire between check and use.
@@ -365,9 +437,9 @@ final class UpstreamClient implements Closeable {
       tokens.put(defaultScope, new Token(token.asString(), expires));
       return token.asString();
     } catch (IOException e) {
-      throw unavailable("token endpoint unreachable: " + e.getMessage(), e);
+      throw failure("fetching a token from " + URI.create(challenge.realm()).getHost(), e);
     } catch (JacksonException e) {
-      throw unavailable("token endpoint sent unreadable JSON: " + e.getOriginalMessage(), e);
+      throw invalid("token endpoint sent unreadable JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -382,6 +454,39 @@ final class UpstreamClient implements Closeable {
   private UpstreamException unavailable(String what, Throwable cause) {
     return new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + host + " " + what, Map.of("upstream", host),
         true, cause);
+  }
+
+  /** The upstream answered with something unusable: 502. */
+  UpstreamException invalid(String what, Throwable cause) {
+    return new UpstreamException(ErrorCode.UPSTREAM_INVALID, "upstream " + host + " " + what,
+        Map.of("upstream", host), true, cause);
+  }
+
+  /**
+   * The one place that decides what an I/O failure with the upstream means to the client: no
+   * byte for the read timeout is {@code 504}, no connection {@code 503}, and a connection that
+   * broke off (reset, closed mid-body or before an answer) {@code 502}. {@code during} says what
+   * was going on, e.g. {@code GET /v2/x/manifests/1}.
+   */
+  UpstreamException failure(String during, IOException e) {
+    String cause = " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+    if (e instanceof ConnectTimeoutException || e instanceof ConnectException || e instanceof UnknownHostException
+        || e instanceof NoRouteToHostException) {
+      return new UpstreamException(ErrorCode.UNAVAILABLE, "upstream " + host + " unreachable" + via + " for " + during
+          + cause, Map.of("upstream", host), true, e);
+    }
+    if (e instanceof SocketTimeoutException) {
+      return new UpstreamException(ErrorCode.UPSTREAM_TIMEOUT, "upstream " + host + " sent nothing for "
+          + seconds(readTimeout) + via + " during " + during + cause, Map.of("upstream", host), true, e);
+    }
+    return new UpstreamException(ErrorCode.UPSTREAM_INVALID, "upstream " + host + " broke off" + via + " during "
+        + during + cause, Map.of("upstream", host), true, e);
+  }
+
+  /** {@code 3 s}, {@code 0.5 s}. */
+  static String seconds(Duration d) {
+    long ms = d.toMillis();
+    return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
   }
 
   /** The first error message of an upstream error body, or its status line. */

@@ -44,6 +44,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -191,6 +192,80 @@ class ProxyRepositoryTest {
     assertThat(storage.toString()).isNotNull();
   }
 
+  /** A GET of {@code tag} answers {@code body} and states {@code statedDigest}; HEADs state it too. */
+  void stubTag(String tag, byte[] body, Digest statedDigest) {
+    upstream.stubFor(get(urlEqualTo("/v2/team/app/manifests/" + tag)).willReturn(aResponse()
+        .withHeader("Content-Type", MediaTypes.OCI_MANIFEST).withHeader("Docker-Content-Digest", statedDigest.value())
+        .withBody(body)));
+    upstream.stubFor(head(urlEqualTo("/v2/team/app/manifests/" + tag)).willReturn(aResponse()
+        .withHeader("Content-Type", MediaTypes.OCI_MANIFEST).withHeader("Docker-Content-Digest", statedDigest.value())));
+  }
+
+  /** {@code m} with one hex digit of its first digest changed: valid JSON, same length, other content. */
+  static byte[] corrupted(byte[] m) {
+    byte[] bad = m.clone();
+    int i = new String(bad, StandardCharsets.UTF_8).indexOf("sha256:") + 7;
+    bad[i] = (byte) (bad[i] == 'a' ? 'b' : 'a');
+    return bad;
+  }
+
+  @Test
+  void getManifest_byTag_bodyCorruptedOnTheWay_isUpstreamInvalidAndNothingCached_thenHealed() throws Exception {
+    byte[] good = manifestBytes(Digest.sha256("c".getBytes()), Digest.sha256("l".getBytes()), 1);
+    byte[] bad = corrupted(good);
+    stubTag("1.0", bad, Digest.sha256(good));
+
+    assertThatThrownBy(() -> proxy.getManifest(IMAGE, Tag.of("1.0")))
+        .isInstanceOfSatisfying(RegistryException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_INVALID);
+          assertThat(e.code().httpStatus()).isEqualTo(502);
+          assertThat(e.getMessage()).contains("localhost:" + upstream.port()).contains("hashes to " + Digest.sha256(bad))
+              .contains(Digest.sha256(good).value());
+        });
+    assertThat(storage.list("/docker/registry/v2/blobs")).isEmpty();
+    assertThat(storage.stat("/docker/registry/v2/repositories/team/app/_manifests/tags/1.0/current/link")).isEmpty();
+
+    stubTag("1.0", good, Digest.sha256(good)); // the upstream heals
+    assertThat(proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow().bytes()).isEqualTo(good);
+  }
+
+  @Test
+  void getManifest_byTag_headerNamesOtherContentThanTheBody_isNotCachedUnderEither() throws Exception {
+    byte[] body = manifestBytes(Digest.sha256("c1".getBytes()), Digest.sha256("l1".getBytes()), 1);
+    byte[] other = manifestBytes(Digest.sha256("c2".getBytes()), Digest.sha256("l2".getBytes()), 1);
+    stubTag("1.0", body, Digest.sha256(other));
+
+    assertThatThrownBy(() -> proxy.getManifest(IMAGE, Tag.of("1.0")))
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_INVALID));
+
+    // Neither the body nor a tag pointing at it: the cache never holds tag -> a digest the upstream did not state.
+    assertThat(proxy.getManifest(IMAGE, Digest.sha256(body))).isEmpty(); // asked upstream by digest: 404
+    assertThat(storage.stat("/docker/registry/v2/repositories/team/app/_manifests/tags/1.0/current/link")).isEmpty();
+  }
+
+  @Test
+  void getManifest_staleTag_upstreamSendsABadManifest_servesTheCachedOneAndKeepsTheTag() throws Exception {
+    byte[] m1 = stubManifest("team/app", "1.0", 1);
+    proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow();
+    byte[] m2 = manifestBytes(Digest.sha256("c2".getBytes()), Digest.sha256("l2".getBytes()), 1);
+    Digest d2 = Digest.sha256(m2);
+    stubTag("1.0", m2, d2); // the tag moved upstream...
+    upstream.stubFor(get(urlEqualTo("/v2/team/app/manifests/" + d2)).willReturn(aResponse()
+        .withHeader("Content-Type", MediaTypes.OCI_MANIFEST).withBody(corrupted(m2)))); // ...but its GET is corrupt
+    clock.advance(Duration.ofHours(2));
+
+    Warnings.begin();
+    assertThat(proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow().bytes()).isEqualTo(m1);
+    assertThat(Warnings.take()).singleElement().asString().contains("served from the cache").contains("hashes to");
+    assertThat(storage.stat(blobPath(d2))).isEmpty(); // the bad body was not cached
+    assertThat(storage.getContent("/docker/registry/v2/repositories/team/app/_manifests/tags/1.0/current/link"))
+        .hasValueSatisfying(link -> assertThat(new String(link, StandardCharsets.UTF_8)).isEqualTo(Digest.sha256(m1).value()));
+
+    upstream.stubFor(get(urlEqualTo("/v2/team/app/manifests/" + d2)).willReturn(aResponse()
+        .withHeader("Content-Type", MediaTypes.OCI_MANIFEST).withBody(m2))); // healed
+    assertThat(proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow().bytes()).isEqualTo(m2);
+  }
+
   @Test
   void getManifest_hubIndex_mapsSingleSegmentNamesToLibrary() throws Exception {
     proxy.close();
@@ -335,11 +410,16 @@ class ProxyRepositoryTest {
   }
 
   @Test
-  void upstreamTimeout_isUnavailable() {
+  void upstreamTimeout_isUpstreamTimeout504() {
     upstream.stubFor(get(urlPathEqualTo("/v2/team/app/manifests/1.0")).willReturn(aResponse().withFixedDelay(4000)));
 
     assertThatThrownBy(() -> proxy.getManifest(IMAGE, Tag.of("1.0")))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+        .isInstanceOfSatisfying(RegistryException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_TIMEOUT);
+          assertThat(e.code().httpStatus()).isEqualTo(504);
+          assertThat(e.code().wireCode()).isEqualTo("UNAVAILABLE");
+          assertThat(e.getMessage()).contains("localhost:" + upstream.port()).contains("sent nothing for 2 s");
+        });
   }
 
   @Test
@@ -360,6 +440,45 @@ class ProxyRepositoryTest {
     assertThat(proxy.getManifest(IMAGE, Tag.of("1.0"))).isPresent();
     assertThat(proxy.status().blocked()).isFalse();
     assertThat(proxy.status().consecutiveFailures()).isZero();
+  }
+
+  @Test
+  void autoBlocked_refusalsSayUntilWhenAndWhy_withRetryAfterInSeconds() throws Exception {
+    proxy.close();
+    proxy = builder().retries(0).autoBlock(1, Duration.ofSeconds(30), Duration.ofMinutes(5)).build();
+    upstream.stubFor(get(urlPathEqualTo("/v2/team/app/manifests/1.0")).willReturn(aResponse().withStatus(429)
+        .withHeader("Retry-After", "7")));
+    assertThatThrownBy(() -> proxy.getManifest(IMAGE, Tag.of("1.0")))
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOOMANYREQUESTS));
+
+    clock.advance(Duration.ofMillis(29_001));
+
+    assertThatThrownBy(() -> proxy.getManifest(IMAGE, Tag.of("1.0")))
+        .isInstanceOfSatisfying(RegistryException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+          assertThat(e.getMessage()).contains("auto-blocked").contains("rate-limits this proxy");
+          assertThat(e.detail()).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+              .containsEntry("retryAfter", 1L) // 0.999 s left: at least 1
+              .containsKey("blockedUntil").containsEntry("upstream", "localhost:" + upstream.port());
+        });
+    upstream.verify(1, getRequestedFor(urlEqualTo("/v2/team/app/manifests/1.0")));
+  }
+
+  @Test
+  void staleConnection_closedByTheOtherSideOnReuse_isRetriedOnceEvenWithNoRetries() throws Exception {
+    byte[] m = manifestBytes(Digest.sha256("c".getBytes()), Digest.sha256("l".getBytes()), 1);
+    try (KeepAliveDroppingServer server = new KeepAliveDroppingServer("Content-Type: " + MediaTypes.OCI_MANIFEST
+        + "\r\nDocker-Content-Digest: " + Digest.sha256(m) + "\r\n", m)) {
+      proxy.close();
+      proxy = ProxyRepository.builder("cache", storage, URI.create("http://127.0.0.1:" + server.port()))
+          .clock(clock).spoolDirectory(spool).retries(0).build();
+
+      assertThat(proxy.getManifest(IMAGE, Tag.of("1.0"))).isPresent();
+      assertThat(proxy.getManifest(IMAGE, Tag.of("2.0"))).isPresent(); // its pooled connection is dropped
+
+      assertThat(server.dropped()).isEqualTo(1);
+      assertThat(server.connections()).isEqualTo(2);
+    }
   }
 
   // ---- blobs
@@ -475,6 +594,10 @@ class ProxyRepositoryTest {
     Digest d = Digest.sha256(blob);
     upstream.stubFor(get(urlEqualTo("/v2/team/app/blobs/" + d)).willReturn(aResponse().withBody(blob)
         .withHeader("Content-Length", String.valueOf(blob.length)).withChunkedDribbleDelay(10, 500)));
+    // Stall detection runs on the test's clock, which stands still; the socket read timeout is
+    // real time, so it gets a margin no busy machine eats (it once failed at 2 s).
+    proxy.close();
+    proxy = builder().readTimeout(Duration.ofSeconds(60)).build();
 
     Blob b = proxy.getBlob(IMAGE, d).orElseThrow();
     byte[] range = new byte[1000];
@@ -580,14 +703,20 @@ class ProxyRepositoryTest {
         });
   }
 
+  /** Waits (generously: a busy machine is slow) for the blob to be in storage. */
   private Blob awaitCached(Digest d) throws Exception {
-    for (int i = 0; i < 100; i++) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
       Optional<Blob> b = proxy.getBlob(IMAGE, d);
-      if (b.isPresent() && storage.stat("/docker/registry/v2/blobs/sha256/" + d.hex().substring(0, 2) + "/" + d.hex() + "/data").isPresent()) {
+      if (b.isPresent() && storage.stat(blobPath(d)).isPresent()) {
         return b.get();
       }
       Thread.sleep(20);
     }
     throw new AssertionError("never cached");
+  }
+
+  static String blobPath(Digest d) {
+    return "/docker/registry/v2/blobs/sha256/" + d.hex().substring(0, 2) + "/" + d.hex() + "/data";
   }
 }

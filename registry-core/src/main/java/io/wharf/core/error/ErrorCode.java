@@ -36,6 +36,13 @@ public enum ErrorCode {
   /** A path under {@code /v2/} that is no endpoint of the API. */
   ROUTE_UNKNOWN("NOT_FOUND", 404, "unknown API endpoint"),
   UNAVAILABLE(503, "service unavailable"),
+  /**
+   * A proxy's upstream sent something unusable: a body cut off or reset, content that does not
+   * hash to its digest, an unreadable answer. On the wire {@code UNAVAILABLE}, so clients retry.
+   */
+  UPSTREAM_INVALID("UNAVAILABLE", 502, "upstream sent an invalid response"),
+  /** A proxy's upstream sent no byte for the read timeout (no answer, or a stalled body). */
+  UPSTREAM_TIMEOUT("UNAVAILABLE", 504, "upstream timed out"),
   UNKNOWN(500, "unknown error");
 
   private final String wireCode;

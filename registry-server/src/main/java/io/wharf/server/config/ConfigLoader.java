@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -255,6 +256,17 @@ public final class ConfigLoader {
     }
     if (o.retries() != null && (o.retries() < 0 || o.retries() > 10)) {
       throw new ConfigException(key + ".retries: " + o.retries() + " is not between 0 and 10");
+    }
+    WharfConfig.AutoBlock a = o.autoBlock();
+    if (a != null) {
+      if (a.after() != null && a.after() < 0) {
+        throw new ConfigException(key + ".autoBlock.after: " + a.after() + " is negative (0 turns auto-block off)");
+      }
+      Duration initial = a.initial() == null ? null : Durations.parse(a.initial(), key + ".autoBlock.initial");
+      Duration max = a.max() == null ? null : Durations.parse(a.max(), key + ".autoBlock.max");
+      if (initial != null && max != null && max.compareTo(initial) < 0) {
+        throw new ConfigException(key + ".autoBlock.max: " + a.max() + " is shorter than initial " + a.initial());
+      }
     }
   }
 

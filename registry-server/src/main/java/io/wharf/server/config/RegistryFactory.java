@@ -220,6 +220,8 @@ public final class RegistryFactory {
         .connectTimeout(Durations.parse(out.connectTimeout(), key + ".outbound.connectTimeout"))
         .readTimeout(Durations.parse(out.timeout(), key + ".outbound.timeout"))
         .retries(out.retries())
+        .autoBlock(out.autoBlock().after(), Durations.parse(out.autoBlock().initial(), key + ".outbound.autoBlock.initial"),
+            Durations.parse(out.autoBlock().max(), key + ".outbound.autoBlock.max"))
         .userAgent(out.userAgent())
         .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()))
         .accessLog(accessLog);

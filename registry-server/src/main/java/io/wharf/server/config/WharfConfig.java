@@ -247,9 +247,11 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String connectTimeout,
       String timeout,
       Integer retries,
-      String userAgent) {
+      String userAgent,
+      AutoBlock autoBlock) {
 
-    static final Outbound DEFAULTS = new Outbound(null, null, List.of(), "10s", "60s", 2, "wharf");
+    static final Outbound DEFAULTS = new Outbound(null, null, List.of(), "10s", "60s", 2, "wharf",
+        new AutoBlock(3, "10s", "10m"));
 
     /** {@code this} with absent keys taken from {@code base}. */
     Outbound over(Outbound base) {
@@ -260,7 +262,20 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           connectTimeout != null ? connectTimeout : base.connectTimeout,
           timeout != null ? timeout : base.timeout,
           retries != null ? retries : base.retries,
-          userAgent != null ? userAgent : base.userAgent);
+          userAgent != null ? userAgent : base.userAgent,
+          autoBlock == null ? base.autoBlock : base.autoBlock == null ? autoBlock : autoBlock.over(base.autoBlock));
+    }
+  }
+
+  /**
+   * {@code autoBlock:} an upstream is no longer called after {@code after} consecutive outages
+   * (0: never), for {@code initial}, doubling on each renewed failure up to {@code max}.
+   */
+  public record AutoBlock(Integer after, String initial, String max) {
+    /** {@code this} with absent keys taken from {@code base}. */
+    AutoBlock over(AutoBlock base) {
+      return new AutoBlock(after != null ? after : base.after, initial != null ? initial : base.initial,
+          max != null ? max : base.max);
     }
   }
 

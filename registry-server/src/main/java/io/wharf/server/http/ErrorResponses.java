@@ -42,7 +42,8 @@ public final class ErrorResponses {
     if (e.code() == ErrorCode.RANGE_INVALID && e.detail() instanceof Map<?, ?> m && m.get("size") instanceof Long size) {
       resp.setHeader("Content-Range", "bytes */" + size);
     }
-    if (e.code() == ErrorCode.TOOMANYREQUESTS && e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+    // A rate limit passed on, or an auto-blocked upstream: when to come back.
+    if (e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
       resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
     }
     Exchange.applyWarnings(resp);

@@ -2,6 +2,7 @@ package io.wharf.server.http;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
+import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
 import io.wharf.server.auth.AccessControl;
@@ -96,6 +97,13 @@ public class RegistryServlet extends HttpServlet {
       access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
+    } catch (UpstreamIOException e) {
+      // A proxy's upstream failed under a blob being sent: its error (502/503/504) if nothing
+      // was sent yet. Once the response is committed no error can be written; Jetty then ends
+      // the exchange short of its Content-Length and aborts the connection, so the client sees
+      // a truncated body, never a complete one.
+      LOG.debug("{} {} failed upstream: {}", req.getMethod(), req.getRequestURI(), e.getMessage());
+      writeError(req, resp, e.error(), head);
     } catch (IOException e) {
       // Almost always the client: a body cut off, a connection closed mid-download.
       LOG.debug("{} {} failed: {}", req.getMethod(), req.getRequestURI(), e.toString());

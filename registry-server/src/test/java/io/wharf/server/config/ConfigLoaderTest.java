@@ -154,6 +154,33 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void parse_autoBlock_defaultsThenServerWideThenPerRepository() {
+    WharfConfig c = ConfigLoader.parse("""
+        http:
+          autoBlock: {after: 5, max: 1m}
+        repositories:
+          - {name: hub, type: proxy, remoteUrl: https://registry-1.docker.io}
+          - {name: lab, type: proxy, remoteUrl: http://mirror.lan, outbound: {autoBlock: {after: 0}}}
+        """, "w.yaml").withDefaults();
+
+    assertThat(c.http().autoBlock()).isEqualTo(new WharfConfig.AutoBlock(5, "10s", "1m"));
+    assertThat(c.repositories().get(1).outbound().over(c.http()).autoBlock())
+        .isEqualTo(new WharfConfig.AutoBlock(0, "10s", "1m"));
+    assertThat(WharfConfig.defaults().withDefaults().http().autoBlock()).isEqualTo(new WharfConfig.AutoBlock(3, "10s", "10m"));
+    assertThat(RegistryFactory.build(c).repository("lab")).isPresent();
+  }
+
+  @Test
+  void parse_autoBlock_badValues_nameTheKey() {
+    assertThatThrownBy(() -> ConfigLoader.parse("http: {autoBlock: {after: -1}}\n", "w.yaml"))
+        .hasMessageContaining("http.autoBlock.after: -1 is negative");
+    assertThatThrownBy(() -> ConfigLoader.parse("http: {autoBlock: {initial: 5m, max: 1m}}\n", "w.yaml"))
+        .hasMessageContaining("http.autoBlock.max: 1m is shorter than initial 5m");
+    assertThatThrownBy(() -> ConfigLoader.parse("http: {autoBlock: {initial: soon}}\n", "w.yaml"))
+        .hasMessageContaining("http.autoBlock.initial");
+  }
+
+  @Test
   void parse_proxyWithoutRemoteUrl_isRefused() {
     assertThatThrownBy(() -> ConfigLoader.parse("repositories: [{name: hub, type: proxy}]\n", "w.yaml"))
         .hasMessageContaining("repositories[0] (hub).remoteUrl: a proxy repository needs the URL");
