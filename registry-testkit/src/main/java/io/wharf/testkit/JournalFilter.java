@@ -15,8 +15,9 @@ import java.time.Instant;
 import java.util.Base64;
 
 /**
- * The outermost filter of each of a test registry's contexts: records every request in the
- * {@link RequestJournal} once the registry (and any injected fault) has answered it.
+ * The outermost filter of each of a test registry's contexts: takes each request's place in the
+ * {@link RequestJournal} when it arrives, and fills it in once the registry (and any injected
+ * fault) has answered it.
  */
 final class JournalFilter implements Filter {
   /** Request attribute in which {@link FaultFilter} names the fault it injected. */
@@ -37,7 +38,7 @@ final class JournalFilter implements Filter {
     HttpServletResponse resp = (HttpServletResponse) response;
     Instant time = Instant.now();
     long start = System.nanoTime();
-    journal.begin();
+    long arrival = journal.begin();
     RecordedRequest entry = null;
     try {
       chain.doFilter(request, response);
@@ -45,7 +46,7 @@ final class JournalFilter implements Filter {
       try {
         entry = entry(req, resp, time, Duration.ofNanos(System.nanoTime() - start));
       } finally {
-        journal.end(entry);
+        journal.end(arrival, entry);
       }
     }
   }

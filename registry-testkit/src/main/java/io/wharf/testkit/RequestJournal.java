@@ -1,13 +1,16 @@
 package io.wharf.testkit;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * Every request a {@link TestRegistry} served, in the order the responses were finished, on all
- * of its ports. Seeding through {@link TestRegistry#push} and inspection through {@link
+ * Every request a {@link TestRegistry} served, on all of its ports, in the order the requests
+ * arrived: a request is placed when the registry starts on it, not when its response is
+ * finished, so a slow download listed before a quick {@code HEAD} that came after it stays
+ * there. Seeding through {@link TestRegistry#push} and inspection through {@link
  * TestRegistry#tags} and friends are not requests and do not show here.
  *
  * <pre>
@@ -18,33 +21,58 @@ import java.util.function.Predicate;
  *
  * <p>A client has its response before the registry has finished its bookkeeping, so every read
  * first waits (up to {@value #SETTLE_MILLIS} ms) until no request is in flight: what the test's
- * client has seen is always in the journal. Thread-safe.
+ * client has seen is always in the journal, in its place. A request still running after that
+ * (a download another thread is reading) is missing from that read and appears, in its arrival
+ * place, in a later one. When responses ended: {@link RecordedRequest#time()} plus {@link
+ * RecordedRequest#duration()}. Thread-safe.
  */
 public final class RequestJournal {
   static final long SETTLE_MILLIS = 5_000;
 
-  private final List<RecordedRequest> entries = new ArrayList<>();
+  /** By arrival number: an entry is written when its response ends, in its arrival's place. */
+  private final NavigableMap<Long, RecordedRequest> entries = new TreeMap<>();
+  private long arrivals;
   private int inFlight;
 
   RequestJournal() {}
 
-  synchronized void begin() {
+  /** A request arrived; returns its arrival number, to hand to {@link #end}. */
+  synchronized long begin() {
     inFlight++;
+    notifyAll();
+    return arrivals++;
   }
 
-  synchronized void end(RecordedRequest entry) {
+  /** The request that got {@code arrival} from {@link #begin} has been answered ({@code entry} null: not recorded). */
+  synchronized void end(long arrival, RecordedRequest entry) {
     if (entry != null) {
-      entries.add(entry);
+      entries.put(arrival, entry);
     }
     inFlight--;
     notifyAll();
+  }
+
+  /**
+   * Waits until exactly {@code n} requests are in flight; false if that did not happen within
+   * {@code timeout}. For tests of the journal itself, which hold a request open on purpose.
+   */
+  synchronized boolean awaitInFlight(int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (inFlight != n) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      wait(Math.max(1, left / 1_000_000));
+    }
+    return true;
   }
 
   /** Every request so far. */
   public List<RecordedRequest> requests() {
     synchronized (this) {
       settle();
-      return List.copyOf(entries);
+      return List.copyOf(entries.values());
     }
   }
 

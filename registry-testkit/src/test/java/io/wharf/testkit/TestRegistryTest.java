@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** {@link TestRegistry} without JUnit's help: {@code start()}, use, {@code close()}. */
@@ -97,6 +103,49 @@ class TestRegistryTest {
 
       journal.clear();
       assertThat(journal.requests()).isEmpty();
+    }
+  }
+
+  /**
+   * A {@code PATCH} whose body the test holds back arrives first and ends last; the {@code GET}
+   * sent meanwhile ends first. The journal lists them as they arrived (it once listed them as
+   * they ended, so an exact-order assertion on a client's requests flaked with the machine's
+   * timing). Nothing here depends on timing: the test waits for the PATCH to be in the registry
+   * before it sends the GET, and completes the PATCH only after the GET's response.
+   */
+  @Test
+  void journal_isInArrivalOrder_whenAnEarlierRequestEndsLast() throws Exception {
+    try (TestRegistry registry = TestRegistry.start()) {
+      HttpResponse<byte[]> started = Http.send(HttpRequest.newBuilder(registry.url().resolve("/v2/team/app/blobs/uploads/"))
+          .POST(HttpRequest.BodyPublishers.noBody()).build());
+      assertThat(started.statusCode()).isEqualTo(202);
+      String upload = registry.url().resolve(started.headers().firstValue("Location").orElseThrow()).getRawPath();
+      RequestJournal journal = registry.journal();
+      assertThat(journal.size()).isEqualTo(1); // waits for the POST's bookkeeping: nothing in flight now
+
+      try (Socket socket = new Socket(registry.url().getHost(), registry.url().getPort())) {
+        socket.setSoTimeout(60_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("PATCH " + upload + " HTTP/1.1\r\nHost: " + registry.hostPort() + "\r\n"
+            + "Content-Type: application/octet-stream\r\nContent-Length: 8\r\nConnection: close\r\n\r\n"
+            + "half").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        // the PATCH is in the registry, reading a body that is not all there
+        assertThat(journal.awaitInFlight(1, Duration.ofSeconds(60))).as("the PATCH arrived").isTrue();
+
+        assertThat(Http.get(registry.url(), "/v2/").statusCode()).isEqualTo(200); // arrives later, ends first
+
+        out.write("more".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String status = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+            .readLine();
+        assertThat(status).startsWith("HTTP/1.1 202");
+      }
+
+      assertThat(journal.lines()).containsExactly(
+          "POST /v2/team/app/blobs/uploads/",
+          "PATCH " + upload,
+          "GET /v2/");
     }
   }
 

@@ -134,7 +134,10 @@ public final class HostedRepository implements Repository {
 
   @Override
   public Page listTags(ImageName image, int n, String last) throws IOException {
-    if (driver.stat(layout.imageRoot(image)).isEmpty()) {
+    // Not imageRoot: an upload in progress, a mounted or uploaded layer, or a nested image
+    // ("team/app" under "team") creates that directory without making the name an image.
+    // distribution 2.8 answers NAME_UNKNOWN for those as well.
+    if (driver.stat(layout.manifestsDir(image)).isEmpty()) {
       throw ErrorCode.NAME_UNKNOWN.exception("image " + image + " is unknown to repository " + name,
           Map.of("name", image.value()));
     }

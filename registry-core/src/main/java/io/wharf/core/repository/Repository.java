@@ -38,7 +38,11 @@ public interface Repository {
   /** A blob as this image sees it. */
   Optional<Blob> getBlob(ImageName image, Digest digest) throws IOException;
 
-  /** Tags of {@code image}, sorted; {@code NAME_UNKNOWN} if the image does not exist. */
+  /**
+   * Tags of {@code image}, sorted; {@code NAME_UNKNOWN} if the image does not exist. An image
+   * exists once a manifest was pushed to it (and stays, with no tags, after they are deleted);
+   * an upload in progress or a blob alone does not make one.
+   */
   Page listTags(ImageName image, int n, String last) throws IOException;
 
   /** Image names in this repository, sorted. */

@@ -130,12 +130,21 @@ public final class StorageLayout {
     return manifestRevisionsDir(image) + "/" + d.algorithm() + "/" + d.hex();
   }
 
+  /**
+   * {@code <image>/_manifests}: written with the image's first manifest and kept when its
+   * manifests and tags are deleted. Its presence is what makes a name an image for the tags
+   * listing; uploads ({@code _uploads}) and layer links ({@code _layers}) alone do not.
+   */
+  public String manifestsDir(ImageName image) {
+    return imageRoot(image) + "/_manifests";
+  }
+
   public String manifestRevisionsDir(ImageName image) {
-    return imageRoot(image) + "/_manifests/revisions";
+    return manifestsDir(image) + "/revisions";
   }
 
   public String tagsDir(ImageName image) {
-    return imageRoot(image) + "/_manifests/tags";
+    return manifestsDir(image) + "/tags";
   }
 
   public String tagDir(ImageName image, Tag tag) {

@@ -255,7 +255,7 @@ final class RegistryHttp implements AutoCloseable {
    */
   byte[] raw(byte[] request, boolean endOfRequest) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-      socket.setSoTimeout(10_000);
+      socket.setSoTimeout(60_000); // generous: the server answers at once when idle, slowly when loaded
       OutputStream out = socket.getOutputStream();
       out.write(request);
       out.flush();

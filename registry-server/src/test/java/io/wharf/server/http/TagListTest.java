@@ -3,8 +3,14 @@ package io.wharf.server.http;
 import static io.wharf.server.http.RegistryHttp.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.MediaTypes;
+import io.wharf.core.repository.GroupRepository;
+import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.http.RegistryHttp.ManifestJson;
 import io.wharf.server.http.RegistryHttp.Resp;
+import io.wharf.storage.memory.InMemoryDriver;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -129,6 +135,51 @@ class TagListTest {
   }
 
   @Test
+  void listTags_nameWithOnlyAnUploadInProgress_404NameUnknown() {
+    String name = "tags/upload-only";
+    assertThat(http.post("/v2/" + name + "/blobs/uploads/", new byte[0]).status()).isEqualTo(202);
+
+    assertError(http.get("/v2/" + name + "/tags/list"), 404, "NAME_UNKNOWN");
+  }
+
+  @Test
+  void listTags_nameWithOnlyBlobs_404NameUnknown() {
+    String uploaded = "tags/blobs-only";
+    Digest blob = http.pushBlob(uploaded, RegistryHttp.randomBlob(64));
+    String mounted = "tags/mounted-only";
+    assertThat(http.post("/v2/" + mounted + "/blobs/uploads/?mount=" + blob + "&from=" + uploaded, new byte[0])
+        .status()).isEqualTo(201);
+
+    assertError(http.get("/v2/" + uploaded + "/tags/list"), 404, "NAME_UNKNOWN");
+    assertError(http.get("/v2/" + mounted + "/tags/list"), 404, "NAME_UNKNOWN");
+  }
+
+  @Test
+  void listTags_parentOfANestedImage_404NameUnknown() {
+    http.pushImage("tags/parent/child", "1", 1);
+
+    assertError(http.get("/v2/tags/parent/tags/list"), 404, "NAME_UNKNOWN");
+  }
+
+  @Test
+  void listTags_throughAGroup_uploadOnlyNameUnknownToEveryMember() throws Exception {
+    HostedRepository hosted = HostedRepository.builder("hosted", new InMemoryDriver()).build();
+    HostedRepository other = HostedRepository.builder("other", new InMemoryDriver()).build();
+    RegistryHttp group = RegistryHttp.start(new GroupRepository("group", List.of(hosted, other), hosted));
+    try {
+      assertThat(group.post("/v2/team/pending/blobs/uploads/", new byte[0]).status()).isEqualTo(202);
+      group.pushBlob("team/blob", RegistryHttp.randomBlob(64));
+
+      assertError(group.get("/v2/team/pending/tags/list"), 404, "NAME_UNKNOWN");
+      assertError(group.get("/v2/team/blob/tags/list"), 404, "NAME_UNKNOWN");
+      group.pushImage("team/app", "1", 1);
+      assertThat(group.get("/v2/team/app/tags/list").json().get("tags").get(0).asString()).isEqualTo("1");
+    } finally {
+      group.close();
+    }
+  }
+
+  @Test
   void listTags_afterTagDeleted_tagGone() {
     String name = "tags/deleting";
     ManifestJson m = http.pushImage(name, "a", 1);
@@ -150,6 +201,20 @@ class TagListTest {
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().get("tags").isArray()).isTrue();
+    assertThat(r.json().get("tags")).isEmpty();
+  }
+
+  @Test
+  void listTags_imagePushedByDigestOnly_emptyArray() {
+    String name = "tags/by-digest";
+    byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}".getBytes(StandardCharsets.UTF_8);
+    http.pushBlob(name, config);
+    ManifestJson m = ManifestJson.oci().config(MediaTypes.OCI_CONFIG, config);
+    http.pushManifest(name, m.digest().toString(), m);
+
+    Resp r = http.get("/v2/" + name + "/tags/list");
+
+    assertThat(r.status()).as("%s", r).isEqualTo(200);
     assertThat(r.json().get("tags")).isEmpty();
   }
 }

@@ -100,10 +100,10 @@ class CrashSafetyIT {
             .method("PATCH", stream).build();
     CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(request, BodyHandlers.ofString());
 
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
     while (!reached.await(100, TimeUnit.MILLISECONDS)) {
       assertStillInFlight(inFlight, mode);
-      assertThat(System.nanoTime()).as("%s: %d MiB sent within 60 s", mode, KILL_AFTER >> 20)
+      assertThat(System.nanoTime()).as("%s: %d MiB sent within 300 s", mode, KILL_AFTER >> 20)
           .isLessThan(deadline);
     }
     Thread.sleep(300);      // let the server write what it has read; bytes keep trickling in

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stops the process, so use it in try-with-resources or an {@code @AfterEach}.
  */
 abstract class ServerProcess implements AutoCloseable {
-  static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(40);
+  static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(120);
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
   private static final HttpClient PROBE = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(1))
@@ -71,17 +71,17 @@ abstract class ServerProcess implements AutoCloseable {
   /** SIGKILL: no shutdown hooks, no flushing; returns when the process is gone. */
   public void kill9() {
     process.destroyForcibly();
-    awaitExit(Duration.ofSeconds(10));
+    awaitExit(Duration.ofSeconds(30));
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within 15 s. */
+  /** SIGTERM, then SIGKILL if it has not exited within 60 s (a loaded machine stops slowly, not wrongly). */
   public void stop() {
     if (!process.isAlive()) {
       return;
     }
     process.destroy();
     try {
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
         kill9();
       }
     } catch (InterruptedException e) {
@@ -162,7 +162,7 @@ abstract class ServerProcess implements AutoCloseable {
       }
       try {
         HttpResponse<Void> r = PROBE.send(
-            HttpRequest.newBuilder(v2).timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpRequest.newBuilder(v2).timeout(Duration.ofSeconds(10)).GET().build(),
             HttpResponse.BodyHandlers.discarding());
         // 401: a registry with security on asks for a login at /v2/, which also means it is up
         if ((r.statusCode() == 200 || r.statusCode() == 401) && process.isAlive()) {

@@ -22,6 +22,7 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
 import io.wharf.core.testing.AgingDriver;
 import io.wharf.core.testing.ForwardingDriver;
+import io.wharf.core.testing.MutableClock;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
 import io.wharf.storage.gc.Images.Pushed;
@@ -30,6 +31,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -52,8 +55,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The garbage collector's behaviour, run by every driver's subclass. Ages are controlled with the
- * collector's clock ({@link #later()}: everything in storage looks two hours old) or with short
- * real sleeps where the test is about time itself.
+ * collector's clock: {@link #later()} makes everything in storage look two hours old, and a clock
+ * fixed at a {@link #storageBoundary()} puts the cutoff between what was written before and after
+ * it, however long the run takes. The lease runs on a {@link MutableClock}. A few tests still let
+ * real time pass where an age must be at least something; none depends on how fast the machine is.
  */
 abstract class GarbageCollectorContract {
   static final ImageName APP = ImageName.of("team/app");
@@ -99,6 +104,34 @@ abstract class GarbageCollectorContract {
   /** A clock two hours ahead: every blob, link and upload in storage is older than the default grace. */
   static Clock later() {
     return Clock.offset(Clock.systemUTC(), Duration.ofHours(2));
+  }
+
+  /**
+   * A moment of the storage's own clock that every write so far is older than and no later write
+   * is: writes a probe until its modification time moves past the first probe's (at once on most
+   * drivers; up to a second on S3, which keeps whole seconds). A collector whose clock stands at
+   * {@code boundary + grace} then sees exactly the earlier writes as old.
+   */
+  Instant storageBoundary() throws Exception {
+    String probe = "/docker/registry/v2/_wharf/test-clock-probe";
+    driver.putContent(probe, new byte[0]);
+    Instant first = driver.stat(probe).orElseThrow().modified();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      driver.putContent(probe, new byte[0]);
+      Instant stamp = driver.stat(probe).orElseThrow().modified();
+      if (stamp.isAfter(first)) {
+        driver.delete(probe);
+        return stamp;
+      }
+      assertThat(System.nanoTime() - deadline).as("the storage's clock moved within 60 s").isNegative();
+      Thread.sleep(10); // polling the storage's clock, not waiting for a guessed amount of time
+    }
+  }
+
+  /** A collector whose clock stands still {@code grace} after {@code boundary}: its cutoff is the boundary. */
+  static Clock standingAt(Instant boundary, Duration grace) {
+    return Clock.fixed(boundary.plus(grace), ZoneOffset.UTC);
   }
 
   List<byte[]> layers(int n, int size) {
@@ -234,13 +267,11 @@ abstract class GarbageCollectorContract {
   void run_orphanOlderThanGrace_goes_youngerOneStays() throws Exception {
     HostedRepository repo = agedRepo();
     Digest old = Images.upload(repo, APP, random(rnd, 100));
-    aging.ageAll(ROOT, OLD); // past the grace period and the link window
+    Instant boundary = storageBoundary();
     Digest young = Images.upload(repo, APP, random(rnd, 100));
 
-    // the grace is 2 s because S3 keeps modification times in whole seconds, which can make the
-    // young blob look up to a second older
-    GcReport report = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ofSeconds(2))
-        .build().run();
+    Duration grace = Duration.ofMinutes(10);
+    GcReport report = gc().clock(standingAt(boundary, grace)).grace(grace).build().run();
 
     assertThat(report.deletedSample()).containsExactly(old.value());
     assertThat(driver.stat(blobPath(old))).isEmpty();
@@ -293,10 +324,11 @@ abstract class GarbageCollectorContract {
     UploadSession stale = repo.startUpload(APP);
     repo.appendUpload(APP, stale.id(), new ByteArrayInputStream(random(rnd, 50)), Chunk.STREAMED);
     UploadSession onlyUpload = repo.startUpload(ImageName.of("fresh/image")); // an image with nothing else yet
-    Thread.sleep(400);
+    Instant boundary = storageBoundary();
     UploadSession active = repo.startUpload(APP);
 
-    GcReport report = gc().purgeUploadsAfter(Duration.ofMillis(250)).build().run();
+    Duration purgeAfter = Duration.ofHours(1);
+    GcReport report = gc().clock(standingAt(boundary, purgeAfter)).purgeUploadsAfter(purgeAfter).build().run();
 
     assertThat(report.uploadsPurged()).isEqualTo(2);
     assertThatThrownBy(() -> repo.uploadStatus(APP, stale.id()))
@@ -598,13 +630,14 @@ abstract class GarbageCollectorContract {
 
   @Test
   void lease_keepsASecondCollectorOut_untilItExpires() throws Exception {
-    GcLease held = GcLease.acquire(driver, "node-a", Duration.ofMillis(500), Duration.ZERO, Clock.systemUTC());
+    MutableClock clock = new MutableClock();
+    GcLease held = GcLease.acquire(driver, "node-a", Duration.ofMinutes(5), Duration.ZERO, clock);
 
-    assertThatThrownBy(() -> gc().owner("node-b").build().run())
+    assertThatThrownBy(() -> gc().clock(clock).owner("node-b").build().run())
         .isInstanceOf(GcLease.HeldException.class).hasMessageContaining("node-a");
 
-    Thread.sleep(600); // node-a stalled: never renewed
-    GcReport report = gc().owner("node-b").build().run();
+    clock.advance(Duration.ofMinutes(6)); // node-a stalled: never renewed
+    GcReport report = gc().clock(clock).owner("node-b").build().run();
     assertThat(report).isNotNull();
     assertThat(held.renew()).isFalse();
     assertThat(held.lost()).isTrue();
@@ -619,7 +652,9 @@ abstract class GarbageCollectorContract {
     try {
       List<Future<GcReport>> runs = new ArrayList<>();
       for (String node : List.of("node-a", "node-b")) {
-        GarbageCollector c = GarbageCollector.builder(driver).owner(node).leaseSettle(Duration.ofMillis(300)).build();
+        // The settle must outlast the time between a node's read of the lease and its write, which
+        // on a loaded machine is a scheduling delay: a second, not the few ms it takes when idle.
+        GarbageCollector c = GarbageCollector.builder(driver).owner(node).leaseSettle(Duration.ofSeconds(1)).build();
         runs.add(pool.submit(() -> {
           go.await();
           return c.run();
@@ -630,7 +665,7 @@ abstract class GarbageCollectorContract {
       int refused = 0;
       for (Future<GcReport> f : runs) {
         try {
-          f.get(10, TimeUnit.SECONDS);
+          f.get(60, TimeUnit.SECONDS);
           ran++;
         } catch (java.util.concurrent.ExecutionException e) {
           assertThat(e.getCause()).isInstanceOf(GcLease.HeldException.class);
@@ -646,13 +681,14 @@ abstract class GarbageCollectorContract {
 
   @Test
   void lease_isRenewedWhileRunning() throws Exception {
-    GcLease lease = GcLease.acquire(driver, "node-a", Duration.ofMillis(300), Duration.ZERO, Clock.systemUTC());
-    Thread.sleep(150);
+    MutableClock clock = new MutableClock();
+    GcLease lease = GcLease.acquire(driver, "node-a", Duration.ofMinutes(5), Duration.ZERO, clock);
+    clock.advance(Duration.ofMinutes(3));
     assertThat(lease.renew()).isTrue();
-    Thread.sleep(200); // past the first expiry, within the renewed one
-    assertThatThrownBy(() -> gc().owner("node-b").build().run()).isInstanceOf(GcLease.HeldException.class);
+    clock.advance(Duration.ofMinutes(3)); // past the first expiry, within the renewed one
+    assertThatThrownBy(() -> gc().clock(clock).owner("node-b").build().run()).isInstanceOf(GcLease.HeldException.class);
     lease.close();
-    assertThat(gc().owner("node-b").build().run()).isNotNull();
+    assertThat(gc().clock(clock).owner("node-b").build().run()).isNotNull();
   }
 
   // ---- stress
@@ -663,7 +699,7 @@ abstract class GarbageCollectorContract {
    * older than that remains.
    */
   @Test
-  @Timeout(60)
+  @Timeout(300) // a hang, not slowness: a loaded machine may take a minute
   void stress_pushPullDeleteAndGcInterleaved_tagsPullIntact_noGarbageLeft() throws Exception {
     HostedRepository repo = agedRepo();
     List<byte[]> base = layers(4, 1024);
@@ -726,18 +762,23 @@ abstract class GarbageCollectorContract {
     }, "stress-gc");
     threads.forEach(Thread::start);
     collector.start();
-    Thread.sleep(3500);
+    // At least 3.5 s of interleaving and at least two whole collections during it, however slow
+    // the machine: a fixed sleep gave a loaded machine one run or none.
+    long minimum = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3500);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while ((System.nanoTime() < minimum || runs.get() < 2) && System.nanoTime() < deadline && errors.isEmpty()) {
+      Thread.sleep(20);
+    }
     stop.set(true);
     for (Thread t : threads) {
-      t.join(20_000);
+      t.join(60_000);
     }
-    collector.join(20_000);
+    collector.join(60_000);
     assertThat(errors).isEmpty();
     assertThat(runs.get()).isGreaterThan(1);
 
-    aging.ageAll(ROOT, OLD); // every blob and link older than the grace period and the link window
-    GcReport last = GarbageCollector.builder(aging).leaseSettle(Duration.ZERO).grace(Duration.ofSeconds(1))
-        .build().run();
+    // nothing writes any more: a clock two hours ahead makes every blob and link old
+    GcReport last = gc().clock(later()).build().run();
     deleted.addAndGet(last.blobsDeleted());
     assertThat(deleted.get()).isPositive();
 

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A blob store's maintenance job (policies, then GC, under one lease) and its scheduler, on the filesystem. */
-@Timeout(60)
+@Timeout(300) // a hang, not slowness: on a loaded machine the stress test alone may take a minute
 class MaintenanceJobTest {
   static final ImageName APP = ImageName.of("team/app");
   /** Two hours on: everything written now is past the default grace period and link window. */
@@ -69,7 +69,7 @@ class MaintenanceJobTest {
   }
 
   MaintenanceJob.Builder job() {
-    return MaintenanceJob.builder("default", driver).clock(LATER).lease(Duration.ofSeconds(10), Duration.ofMillis(50));
+    return MaintenanceJob.builder("default", driver).clock(LATER).lease(Duration.ofMinutes(1), Duration.ofMillis(50));
   }
 
   MaintenanceJob.Step keepLatest(int n) {
@@ -152,7 +152,7 @@ class MaintenanceJobTest {
       stepRuns.incrementAndGet();
       inStep.countDown();
       try {
-        release.await(20, TimeUnit.SECONDS);
+        release.await(60, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -163,13 +163,13 @@ class MaintenanceJobTest {
     MaintenanceJob nodeB = job().step(slow).gc(false).build();
 
     CompletableFuture<MaintenanceReport> a = CompletableFuture.supplyAsync(() -> nodeA.run(false));
-    assertThat(inStep.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(inStep.await(60, TimeUnit.SECONDS)).isTrue();
     MaintenanceReport b = nodeB.run(false);
     release.countDown();
 
     assertThat(b.skipped()).as(b.toString()).isNotNull().contains("holds the lease");
     assertThat(b.steps()).isEmpty();
-    assertThat(a.get(20, TimeUnit.SECONDS).succeeded()).isTrue();
+    assertThat(a.get(60, TimeUnit.SECONDS).succeeded()).isTrue();
     assertThat(stepRuns).hasValue(1);
     // once A is done, B's next run goes ahead
     assertThat(nodeB.run(false).succeeded()).isTrue();
@@ -190,14 +190,16 @@ class MaintenanceJobTest {
       concurrent.decrementAndGet();
       return "ok";
     });
-    MaintenanceJob nodeA = job().step(probe).gc(false).build();
-    MaintenanceJob nodeB = job().step(probe).gc(false).build();
+    // The settle must outlast the time between a node's read of the lease and its write, which on a
+    // loaded machine is a scheduling delay: a second, not the few ms it takes when idle.
+    MaintenanceJob nodeA = job().lease(Duration.ofMinutes(1), Duration.ofSeconds(1)).step(probe).gc(false).build();
+    MaintenanceJob nodeB = job().lease(Duration.ofMinutes(1), Duration.ofSeconds(1)).step(probe).gc(false).build();
     for (int round = 0; round < 5; round++) {
       CountDownLatch go = new CountDownLatch(1);
       CompletableFuture<MaintenanceReport> a = CompletableFuture.supplyAsync(() -> await(go, nodeA));
       CompletableFuture<MaintenanceReport> b = CompletableFuture.supplyAsync(() -> await(go, nodeB));
       go.countDown();
-      List<MaintenanceReport> both = List.of(a.get(20, TimeUnit.SECONDS), b.get(20, TimeUnit.SECONDS));
+      List<MaintenanceReport> both = List.of(a.get(60, TimeUnit.SECONDS), b.get(60, TimeUnit.SECONDS));
       assertThat(both.stream().filter(MaintenanceReport::succeeded).count()).as("round %d: %s", round, both)
           .isLessThanOrEqualTo(1);
     }
@@ -219,10 +221,10 @@ class MaintenanceJobTest {
     CountDownLatch release = new CountDownLatch(1);
     MaintenanceJob scheduled = job().gc(false).step(step("count", dryRun -> runs.incrementAndGet())).build();
     MaintenanceJob onDemand = MaintenanceJob.builder("other", new FilesystemDriver(dir.resolve("other")))
-        .lease(Duration.ofSeconds(10), Duration.ZERO).gc(false)
+        .lease(Duration.ofMinutes(1), Duration.ZERO).gc(false)
         .step(step("wait", dryRun -> {
           try {
-            release.await(20, TimeUnit.SECONDS);
+            release.await(60, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
@@ -231,7 +233,7 @@ class MaintenanceJobTest {
     try (MaintenanceScheduler scheduler = new MaintenanceScheduler(List.of(
         new MaintenanceScheduler.Entry(scheduled, Schedule.every(Duration.ofMillis(100)), false),
         new MaintenanceScheduler.Entry(onDemand, null, false))).start()) {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (runs.get() < 3 && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
@@ -244,9 +246,9 @@ class MaintenanceJobTest {
       assertThat(dry).as("a dry run asked for meanwhile comes after it").isNotSameAs(first);
       assertThat(scheduler.running("other")).isTrue();
       release.countDown();
-      assertThat(first.get(20, TimeUnit.SECONDS).dryRun()).isFalse();
+      assertThat(first.get(60, TimeUnit.SECONDS).dryRun()).isFalse();
       assertThat(first.get().steps().get(0).summary()).isEqualTo("released");
-      assertThat(dry.get(20, TimeUnit.SECONDS).dryRun()).isTrue();
+      assertThat(dry.get(60, TimeUnit.SECONDS).dryRun()).isTrue();
       MaintenanceScheduler.Status status = scheduler.status().stream().filter(s -> s.store().equals("other"))
           .findFirst().orElseThrow();
       assertThat(status.last()).isNotNull();
@@ -293,7 +295,7 @@ class MaintenanceJobTest {
       }, "stress-" + w));
     }
     MaintenanceJob job = MaintenanceJob.builder("default", driver)
-        .lease(Duration.ofSeconds(10), Duration.ZERO)
+        .lease(Duration.ofMinutes(1), Duration.ZERO)
         .grace(Duration.ofSeconds(2))
         .step(step("cleanup", dryRun -> CleanupJob.builder(driver, new CleanupPolicy(3, null, null, null, "keep-.*"))
             .dryRun(dryRun).build().run()))
@@ -311,12 +313,18 @@ class MaintenanceJobTest {
     }, "stress-maintenance");
     threads.forEach(Thread::start);
     maintenance.start();
-    Thread.sleep(4000);
+    // At least 4 s of interleaving and at least two whole runs during it, however slow the
+    // machine: a fixed sleep gave a loaded machine one run or none.
+    long minimum = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(4000);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while ((System.nanoTime() < minimum || runs.get() < 2) && System.nanoTime() < deadline && errors.isEmpty()) {
+      Thread.sleep(20);
+    }
     stop.set(true);
     for (Thread t : threads) {
-      t.join(20_000);
+      t.join(60_000);
     }
-    maintenance.join(20_000);
+    maintenance.join(60_000);
     assertThat(errors).isEmpty();
     assertThat(runs.get()).isGreaterThan(1);
 

@@ -113,7 +113,7 @@ class RepositoryQuotaTest {
         }
         delivered.countDown(); // all 600 bytes were handed on (and counted): now the client stalls
         try {
-          release.await(10, TimeUnit.SECONDS);
+          release.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           throw new IOException(e);
         }
@@ -128,7 +128,7 @@ class RepositoryQuotaTest {
         throw new IllegalStateException(e);
       }
     });
-    assertThat(delivered.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(delivered.await(60, TimeUnit.SECONDS)).isTrue();
 
     byte[] second = random(600);
     UploadSession b = repo.startUpload(APP);

@@ -40,7 +40,8 @@ public final class S3ProxyProcess implements BeforeAllCallback, AfterAllCallback
   public static final String IDENTITY = "wharf-test";
   public static final String CREDENTIAL = "wharf-test-secret";
   public static final String BUCKET = "wharf";
-  private static final Duration STARTUP = Duration.ofSeconds(60);
+  /** A deadline for a JVM starting on a loaded machine (it took over a minute there): free when fast. */
+  private static final Duration STARTUP = Duration.ofSeconds(300);
 
   private final boolean strictHeaders;
   private Process process;
