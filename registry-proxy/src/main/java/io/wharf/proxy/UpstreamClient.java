@@ -38,6 +38,7 @@ import org.apache.hc.client5.http.impl.DefaultSchemePortResolver;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.impl.routing.DefaultRoutePlanner;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -80,6 +81,13 @@ final class UpstreamClient implements Closeable {
   private static final int MAX_TAG_PAGES = 100;
   private static final TimeValue VALIDATE_AFTER_INACTIVITY = TimeValue.ofSeconds(1);
   private static final TimeValue EVICT_IDLE_AFTER = TimeValue.ofSeconds(30);
+  /**
+   * How many times a GET or HEAD is sent again after its pooled connection turned out closed.
+   * More than once: a forward proxy that closes every connection after one answer (tinyproxy)
+   * leaves every pooled connection stale, and a concurrent request may return one to the pool
+   * between our clearing it and our next lease.
+   */
+  private static final int STALE_CONNECTION_RETRIES = 3;
 
   /** A manifest as the upstream served it. */
   record UpstreamManifest(byte[] bytes, String mediaType, String digestHeader) {}
@@ -104,6 +112,7 @@ final class UpstreamClient implements Closeable {
   private final Duration readTimeout;
   private final String via;
   private final Clock clock;
+  private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient http;
   private final Cache<String, Token> tokens = CacheBuilder.newBuilder().maximumSize(1000).build();
 
@@ -121,23 +130,28 @@ final class UpstreamClient implements Closeable {
     OutboundProxy.Endpoint forward = outbound.proxyFor(base.getScheme(), base.getHost());
     this.via = forward == null ? "" : " via proxy " + forward;
     this.clock = clock;
-    this.http = buildClient(connectTimeout, readTimeout, userAgent, outbound);
+    this.pool = buildPool(connectTimeout, readTimeout);
+    this.http = buildClient(pool, connectTimeout, readTimeout, userAgent, outbound);
   }
 
-  private static CloseableHttpClient buildClient(Duration connectTimeout, Duration readTimeout, String userAgent,
-      OutboundProxy proxy) {
+  private static PoolingHttpClientConnectionManager buildPool(Duration connectTimeout, Duration readTimeout) {
     ConnectionConfig connections = ConnectionConfig.custom()
         .setConnectTimeout(Timeout.of(connectTimeout))
         .setSocketTimeout(Timeout.of(readTimeout))
         // A connection idle for a while may have been closed by the other side: check before reuse.
         .setValidateAfterInactivity(VALIDATE_AFTER_INACTIVITY)
         .build();
+    return PoolingHttpClientConnectionManagerBuilder.create()
+        .setDefaultConnectionConfig(connections)
+        .setMaxConnTotal(200)
+        .setMaxConnPerRoute(50)
+        .build();
+  }
+
+  private static CloseableHttpClient buildClient(PoolingHttpClientConnectionManager pool, Duration connectTimeout,
+      Duration readTimeout, String userAgent, OutboundProxy proxy) {
     HttpClientBuilder b = HttpClientBuilder.create()
-        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-            .setDefaultConnectionConfig(connections)
-            .setMaxConnTotal(200)
-            .setMaxConnPerRoute(50)
-            .build())
+        .setConnectionManager(pool)
         .setDefaultRequestConfig(RequestConfig.custom()
             .setResponseTimeout(Timeout.of(readTimeout))
             .setConnectionRequestTimeout(Timeout.of(connectTimeout))
@@ -367,19 +381,23 @@ final class UpstreamClient implements Closeable {
 
   /**
    * Executes a GET or HEAD; if the pooled connection it went out on was closed under it (no
-   * answer, or a reset before one), sends it once more, on a new connection.
+   * answer, or a reset before one), sends it again on a new connection, whatever {@code retries}
+   * says: nothing reached the upstream. The other idle connections of the pool are closed first,
+   * since they are as likely to be stale (the peer that closed this one, often a forward proxy,
+   * closes them all alike), and the retry would otherwise lease the next stale one.
    */
   private ClassicHttpResponse execute(Supplier<HttpUriRequestBase> request) throws IOException {
-    try {
-      return http.executeOpen(null, request.get(), null);
-    } catch (IOException e) {
-      if (!isStaleConnection(e)) {
-        throw e;
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return http.executeOpen(null, request.get(), null);
+      } catch (IOException e) {
+        if (!isStaleConnection(e) || attempt == STALE_CONNECTION_RETRIES) {
+          throw e;
+        }
+        LOG.debug("{}: connection closed before an answer ({}), sending again on a new connection", host,
+            e.toString());
+        pool.closeIdle(TimeValue.ZERO_MILLISECONDS);
       }
-      HttpUriRequestBase again = request.get();
-      LOG.debug("{} {}: connection closed before an answer ({}), sending once more", again.getMethod(),
-          again.getRequestUri(), e.toString());
-      return http.executeOpen(null, again, null);
     }
   }
 

@@ -8,6 +8,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,15 +21,27 @@ final class KeepAliveDroppingServer implements AutoCloseable {
   private final ServerSocket socket;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger dropped = new AtomicInteger();
+  private final CountDownLatch opened;
 
   /** Answers every first request of a connection with {@code headers} and {@code body}. */
   KeepAliveDroppingServer(String headers, byte[] body) throws IOException {
+    this(headers, body, 1);
+  }
+
+  /**
+   * As {@link #KeepAliveDroppingServer(String, byte[])}, but holds the first answers until {@code
+   * together} connections are open, so that concurrent requests leave that many connections in
+   * the client's pool.
+   */
+  KeepAliveDroppingServer(String headers, byte[] body, int together) throws IOException {
+    opened = new CountDownLatch(together);
     socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(() -> {
       while (!socket.isClosed()) {
         try {
           Socket s = socket.accept();
           connections.incrementAndGet();
+          opened.countDown();
           Thread t = new Thread(() -> serve(s, headers, body), "keep-alive-dropping-conn");
           t.setDaemon(true);
           t.start();
@@ -46,6 +60,9 @@ final class KeepAliveDroppingServer implements AutoCloseable {
       if (!readHead(in)) {
         return;
       }
+      if (!opened.await(60, TimeUnit.SECONDS)) {
+        return;
+      }
       OutputStream out = s.getOutputStream();
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n" + headers + "\r\n")
           .getBytes(StandardCharsets.US_ASCII));
@@ -56,6 +73,8 @@ final class KeepAliveDroppingServer implements AutoCloseable {
       }
     } catch (IOException e) {
       // the client went away
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -41,6 +41,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -478,6 +479,35 @@ class ProxyRepositoryTest {
 
       assertThat(server.dropped()).isEqualTo(1);
       assertThat(server.connections()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void staleConnections_severalInThePool_theRetryDoesNotLeaseTheNextStaleOne() throws Exception {
+    byte[] m = manifestBytes(Digest.sha256("c".getBytes()), Digest.sha256("l".getBytes()), 1);
+    try (KeepAliveDroppingServer server = new KeepAliveDroppingServer("Content-Type: " + MediaTypes.OCI_MANIFEST
+        + "\r\nDocker-Content-Digest: " + Digest.sha256(m) + "\r\n", m, 2)) {
+      proxy.close();
+      proxy = ProxyRepository.builder("cache", storage, URI.create("http://127.0.0.1:" + server.port()))
+          .clock(clock).spoolDirectory(spool).retries(0).build();
+      // Two requests at once leave two kept-alive connections in the pool, both of which the
+      // server (as tinyproxy does) will drop when they are used again.
+      CompletableFuture<?> one = CompletableFuture.runAsync(() -> fetch(Tag.of("1.0")));
+      CompletableFuture<?> two = CompletableFuture.runAsync(() -> fetch(Tag.of("2.0")));
+      CompletableFuture.allOf(one, two).get(60, TimeUnit.SECONDS);
+
+      assertThat(proxy.getManifest(IMAGE, Tag.of("3.0"))).isPresent();
+
+      assertThat(server.connections()).isEqualTo(3);
+      assertThat(server.dropped()).isEqualTo(1); // the other stale one was closed, not tried
+    }
+  }
+
+  private void fetch(Tag tag) {
+    try {
+      assertThat(proxy.getManifest(IMAGE, tag)).isPresent();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
