@@ -12,6 +12,7 @@ import io.wharf.core.repository.WritePolicy;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.server.auth.AccessControl;
+import io.wharf.server.http.OciErrorHandler;
 import io.wharf.server.http.RegistryServlet;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
@@ -136,6 +137,9 @@ public final class TestRegistry implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
     http.setRequestHeaderSize(16 * 1024);
+    // Jetty's own refusals (an ambiguous path, headers too large) in the OCI envelope, as Wharf's server.
+    OciErrorHandler errors = new OciErrorHandler();
+    jetty.setErrorHandler(errors);
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     for (String name : names) {
       ServerConnector c = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
@@ -147,6 +151,7 @@ public final class TestRegistry implements AutoCloseable {
 
       ServletContextHandler context = new ServletContextHandler("/");
       context.setVirtualHosts(List.of("@" + name)); // each port serves exactly one repository
+      context.setErrorHandler(errors);
       context.addFilter(new FilterHolder(new JournalFilter(journal, name)), "/*", EnumSet.of(DispatcherType.REQUEST));
       context.addFilter(new FilterHolder(new FaultFilter(faults)), "/*", EnumSet.of(DispatcherType.REQUEST));
       context.addServlet(new ServletHolder("registry", new CurrentServlet(this, name)), "/*");

@@ -197,4 +197,18 @@ class TestRegistryTest {
       assertThatThrownBy(registry::proxy).hasMessageContaining("no repository proxy");
     }
   }
+
+  @Test
+  void jettyRefusal_ambiguousPath_isNameInvalidInTheOciEnvelope() throws IOException {
+    try (TestRegistry registry = TestRegistry.start();
+        Socket socket = new Socket(registry.url().getHost(), registry.url().getPort())) {
+      socket.setSoTimeout(60_000);
+      // sent raw: an HTTP client would normalise the empty segment away
+      socket.getOutputStream().write(("GET /v2/a//b/tags/list HTTP/1.1\r\nHost: " + registry.hostPort()
+          + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(response).startsWith("HTTP/1.1 400").contains("\"code\":\"NAME_INVALID\"");
+    }
+  }
 }
