@@ -6,7 +6,6 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
 import io.wharf.server.auth.Action;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -227,9 +226,9 @@ public final class HealthService {
       return this;
     }
 
-    /** A blob store to probe; {@code fileRoot}: its directory if it is a filesystem store, else null. */
-    public Builder store(String name, StorageDriver driver, Path fileRoot) {
-      probes.add(new StorageProbe(name, driver, fileRoot, clock, probeTtl));
+    /** A blob store to probe. */
+    public Builder store(String name, StorageDriver driver) {
+      probes.add(new StorageProbe(name, driver, clock, probeTtl));
       return this;
     }
 

@@ -8,7 +8,6 @@ import io.wharf.server.config.WharfConfig;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -67,11 +66,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
       return c == null || c.getLocalPort() <= 0 ? null : c.getLocalPort();
     });
     HealthService.Builder health = HealthService.builder(registry, permissions);
-    for (Map.Entry<String, StorageDriver> e : drivers.entrySet()) {
-      WharfConfig.BlobStore store = config.blobStores().get(e.getKey());
-      Path root = store != null && "file".equals(store.type()) ? Path.of(store.path()).toAbsolutePath().normalize() : null;
-      health.store(e.getKey(), e.getValue(), root);
-    }
+    drivers.forEach(health::store);
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }

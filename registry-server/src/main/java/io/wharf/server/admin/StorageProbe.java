@@ -3,8 +3,6 @@ package io.wharf.server.admin;
 import io.wharf.core.storage.StorageDriver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,8 +16,8 @@ import java.util.UUID;
  * so load balancers polling {@code /health/ready} every second cost the store one write every few
  * seconds, and concurrent polls share one probe.
  *
- * <p>For a filesystem store, the free space of its directory comes along (no reserve is enforced
- * yet; a {@code minFree} check can read it from here).
+ * <p>The store's free space comes along where its driver reports one ({@link StorageDriver#space()}:
+ * file stores, memory stores with a size limit).
  */
 public final class StorageProbe {
   private static final String PREFIX = "/docker/registry/v2/_wharf/health/";
@@ -28,24 +26,21 @@ public final class StorageProbe {
    * @param readable a read of the store answered (even if the object was missing)
    * @param writable the write, the read-back and the delete succeeded
    * @param error what failed; null if nothing did
-   * @param usableBytes free space of a filesystem store's directory; null for other stores
+   * @param usableBytes the store's free space; null where its driver reports none
    */
   public record Outcome(boolean readable, boolean writable, String error, Long usableBytes, Instant at) {}
 
   private final String store;
   private final StorageDriver driver;
-  private final Path fileRoot;
   private final Clock clock;
   private final Duration ttl;
   /** One object per node, so nodes sharing a bucket never delete each other's probe. */
   private final String path = PREFIX + UUID.randomUUID();
   private Outcome last;
 
-  /** @param fileRoot a filesystem store's directory, for its free space; null for other stores */
-  public StorageProbe(String store, StorageDriver driver, Path fileRoot, Clock clock, Duration ttl) {
+  public StorageProbe(String store, StorageDriver driver, Clock clock, Duration ttl) {
     this.store = Objects.requireNonNull(store);
     this.driver = Objects.requireNonNull(driver);
-    this.fileRoot = fileRoot;
     this.clock = Objects.requireNonNull(clock);
     this.ttl = Objects.requireNonNull(ttl);
   }
@@ -83,11 +78,8 @@ public final class StorageProbe {
   }
 
   private Long usableBytes() {
-    if (fileRoot == null) {
-      return null;
-    }
     try {
-      return Files.getFileStore(Files.exists(fileRoot) ? fileRoot : fileRoot.getParent()).getUsableSpace();
+      return driver.space().map(StorageDriver.Space::freeBytes).orElse(null);
     } catch (IOException | RuntimeException e) {
       return null;
     }

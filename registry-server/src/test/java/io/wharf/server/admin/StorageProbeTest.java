@@ -65,7 +65,7 @@ class StorageProbeTest {
     MovableClock clock = new MovableClock();
     AtomicBoolean broken = new AtomicBoolean(true);
     AtomicInteger writes = new AtomicInteger();
-    StorageProbe probe = new StorageProbe("default", flaky(broken, writes), null, clock, Duration.ofSeconds(5));
+    StorageProbe probe = new StorageProbe("default", flaky(broken, writes), clock, Duration.ofSeconds(5));
 
     StorageProbe.Outcome first = probe.outcome();
     assertThat(first.readable()).isTrue();
@@ -88,7 +88,7 @@ class StorageProbeTest {
   @Test
   void probe_leavesNothingBehind() throws Exception {
     InMemoryDriver driver = new InMemoryDriver();
-    StorageProbe probe = new StorageProbe("default", driver, null, Clock.systemUTC(), Duration.ZERO);
+    StorageProbe probe = new StorageProbe("default", driver, Clock.systemUTC(), Duration.ZERO);
     assertThat(probe.outcome().writable()).isTrue();
     assertThat(probe.outcome().writable()).isTrue();
     assertThat(driver.list("/docker/registry/v2/_wharf/health")).isEmpty();
