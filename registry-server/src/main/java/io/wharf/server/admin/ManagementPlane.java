@@ -8,6 +8,7 @@ import io.wharf.server.config.WharfConfig;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -34,11 +35,14 @@ public final class ManagementPlane extends AbstractLifeCycle {
   private final WharfMetrics metrics;
   private final RepositoryService repositories;
   private final HealthService health;
+  private final SettingsStore settings;
 
-  private ManagementPlane(WharfMetrics metrics, RepositoryService repositories, HealthService health) {
+  private ManagementPlane(WharfMetrics metrics, RepositoryService repositories, HealthService health,
+      SettingsStore settings) {
     this.metrics = metrics;
     this.repositories = repositories;
     this.health = health;
+    this.settings = settings;
   }
 
   /** The metrics of a server with {@code config}; null when {@code management.metrics.enabled} is false. */
@@ -60,6 +64,10 @@ public final class ManagementPlane extends AbstractLifeCycle {
       Registry registry, RegistrySecurity security, Map<String, StorageDriver> drivers,
       Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics) {
     config = config.withDefaults();
+    // API changes live in the first blob store (every node of an S3 setup sees them); an
+    // embedder's registry has no store of ours: its changes last until it stops.
+    SettingsStore settings = drivers.isEmpty() ? SettingsStore.inMemory()
+        : SettingsStore.in(drivers.values().iterator().next());
     Permissions permissions = Permissions.of(security);
     RepositoryService repositories = new RepositoryService(registry, config, permissions, name -> {
       ServerConnector c = repositoryConnectors.get(name);
@@ -70,11 +78,18 @@ public final class ManagementPlane extends AbstractLifeCycle {
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
-    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build());
+    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
-    context.addServlet(new ServletHolder("nexus-rest",
-        new NexusRestServlet(plane.repositories, plane.health, security, publicUrl)), NexusRestServlet.PATH + "/*");
+    // Endpoint groups, in the order they are asked; each new group is one line here.
+    List<RestEndpoints> nexus = List.of(
+        new StatusEndpoints(plane.health),
+        new RepositoryEndpoints(plane.repositories));
+    List<RestEndpoints> wharf = List.of();
+    context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
+        NexusRestServlet.PATH + "/*");
+    context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
+        WharfApiServlet.PATH + "/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(plane.health)), HealthServlet.PATH + "/*");
     if (metrics != null) {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());
@@ -107,6 +122,11 @@ public final class ManagementPlane extends AbstractLifeCycle {
 
   public HealthService health() {
     return health;
+  }
+
+  /** Where the API's changes are kept. */
+  public SettingsStore settings() {
+    return settings;
   }
 
   @Override

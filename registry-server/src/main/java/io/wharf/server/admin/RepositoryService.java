@@ -35,6 +35,8 @@ import java.util.function.Function;
  */
 public final class RepositoryService {
   static final String FORMAT = "docker";
+  /** Nexus's repository types, as they appear in paths and bodies. */
+  static final java.util.Set<String> TYPES = java.util.Set.of("hosted", "proxy", "group");
 
   private final Registry registry;
   private final WharfConfig config;
@@ -113,7 +115,13 @@ public final class RepositoryService {
     return settings(r, base);
   }
 
-  private Repository readable(Caller caller, String name) {
+  /**
+   * The repository {@code name} if {@code caller} may read it; other services (search, image
+   * detail) look repositories up here, so one place decides what exists and who sees it.
+   *
+   * @throws ManagementException {@code NOT_FOUND} if it does not exist or the caller may not read it
+   */
+  public Repository readable(Caller caller, String name) {
     Optional<Repository> r = registry.repository(name);
     if (r.isEmpty() || !permissions.may(caller, r.get(), Action.READ)) {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no repository named " + name);

@@ -1,0 +1,120 @@
+package io.wharf.server.admin;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.server.auth.RegistrySecurity;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A management API: authenticates (HTTP Basic with the users of {@code security:}, none for
+ * anonymous), offers each call to its {@link RestEndpoints} in order, and writes refusals in the
+ * API's own error shape ({@link #error}). Subclasses are the faces: Nexus's REST API and Wharf's.
+ */
+public abstract class RestServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(RestServlet.class);
+
+  private final transient List<RestEndpoints> endpoints;
+  private final transient RegistrySecurity security;
+  private final transient URI publicUrl;
+
+  /**
+   * @param security null: the server is open; every caller is anonymous and may everything
+   * @param publicUrl {@code server.publicUrl}; null: repository URLs are built from each request
+   */
+  protected RestServlet(List<RestEndpoints> endpoints, RegistrySecurity security, URI publicUrl) {
+    this.endpoints = List.copyOf(endpoints);
+    this.security = security;
+    this.publicUrl = publicUrl;
+  }
+
+  /** Where this API is mounted, for messages ({@code /service/rest}). */
+  protected abstract String mountPath();
+
+  /** Writes a refusal in this API's shape; {@code e} has the status, message and fields. */
+  protected abstract void error(HttpServletResponse resp, ManagementException e) throws IOException;
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    resp.setHeader("X-Content-Type-Options", "nosniff");
+    resp.setHeader("Cache-Control", "no-cache, no-store");
+    String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
+    if (path.length() > 1 && path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    RestCall call = new RestCall(req, resp, path, () -> caller(req), base(req));
+    try {
+      for (RestEndpoints group : endpoints) {
+        if (group.serve(call)) {
+          return;
+        }
+      }
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no endpoint at " + mountPath() + path);
+    } catch (ManagementException e) {
+      writeError(resp, e);
+    } catch (RegistryException e) {
+      // from authentication: wrong credentials (401) or a lockout (429)
+      if (e.code() == ErrorCode.TOOMANYREQUESTS && e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+        resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
+      }
+      writeError(resp, new ManagementException(ManagementException.Reason.of(e.code().httpStatus()), e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
+      writeError(resp, new ManagementException(ManagementException.Reason.INTERNAL,
+          "internal error; the server log has the details"));
+    }
+  }
+
+  private void writeError(HttpServletResponse resp, ManagementException e) throws IOException {
+    if (resp.isCommitted()) {
+      return;
+    }
+    resp.resetBuffer();
+    error(resp, e);
+  }
+
+  private Caller caller(HttpServletRequest req) {
+    return security == null ? Caller.ANONYMOUS : Caller.user(security.basicUser(req));
+  }
+
+  private String base(HttpServletRequest req) {
+    if (publicUrl != null) {
+      String s = publicUrl.toString();
+      return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+    String scheme = req.getScheme();
+    int port = req.getServerPort();
+    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
+    String host = req.getServerName();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    return scheme + "://" + host + (defaultPort ? "" : ":" + port) + req.getContextPath();
+  }
+
+  /** Nexus's name for a status ({@code NOT_FOUND}). */
+  static String statusName(int status) {
+    return switch (status) {
+      case 400 -> "BAD_REQUEST";
+      case 401 -> "UNAUTHORIZED";
+      case 403 -> "FORBIDDEN";
+      case 404 -> "NOT_FOUND";
+      case 405 -> "METHOD_NOT_ALLOWED";
+      case 409 -> "CONFLICT";
+      case 410 -> "GONE";
+      case 422 -> "UNPROCESSABLE_ENTITY";
+      case 429 -> "TOO_MANY_REQUESTS";
+      case 500 -> "INTERNAL_SERVER_ERROR";
+      case 503 -> "SERVICE_UNAVAILABLE";
+      default -> "HTTP_" + status;
+    };
+  }
+}
