@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * Where changes made through the management API are kept, one JSON document per subject
  * ({@code repositories}, {@code security}, ...), so they survive a restart. Kept in a blob
- * store's driver under {@value #PREFIX}: on S3 every node of a multi-node setup reads the same
+ * store's driver under {@code _wharf/settings/}: on S3 every node of a multi-node setup reads the same
  * documents. The config file stays the starting point; each subject's service decides how its
  * document combines with the file (see the README's "Live changes").
  *
@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
  * driver), so a crash leaves the old or the new document, never half of one.
  */
 public interface SettingsStore {
-  /** The path prefix of the documents in their blob store. */
-  String PREFIX = "_wharf/settings/";
+  /** The path prefix of the documents in their blob store, beside the store's other {@code _wharf} files. */
+  String PREFIX = "/docker/registry/v2/_wharf/settings/";
 
   /** The document {@code subject}, if it was ever written. */
   Optional<byte[]> read(String subject);
