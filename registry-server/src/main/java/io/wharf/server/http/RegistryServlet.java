@@ -10,6 +10,7 @@ import io.wharf.core.storage.StorageFullException;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.ApiCall;
 import io.wharf.server.auth.UnauthorizedException;
+import io.wharf.server.events.EventSink;
 import io.wharf.server.metrics.RequestMetrics;
 import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServlet;
@@ -58,6 +59,7 @@ public class RegistryServlet extends HttpServlet {
 
   private final transient RepositoryRouter router;
   private final transient AccessControl access;
+  private final transient EventSink events;
 
   /** Serves the registry's default repository at {@code /v2/} (the embedding case). */
   public RegistryServlet(Registry registry) {
@@ -76,8 +78,14 @@ public class RegistryServlet extends HttpServlet {
 
   /** Routes requests as {@link #RegistryServlet(RepositoryRouter)} and lets {@code access} decide who may. */
   public RegistryServlet(RepositoryRouter router, AccessControl access) {
+    this(router, access, EventSink.NONE);
+  }
+
+  /** As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes and mounts to {@code events}. */
+  public RegistryServlet(RepositoryRouter router, AccessControl access, EventSink events) {
     this.router = Objects.requireNonNull(router, "router");
     this.access = Objects.requireNonNull(access, "access");
+    this.events = Objects.requireNonNull(events, "events");
   }
 
   @Override
@@ -99,7 +107,8 @@ public class RegistryServlet extends HttpServlet {
       }
       HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
           ? withoutMount(req) : req;
-      dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix()));
+      dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix(),
+          events, events == EventSink.NONE ? null : access.user(call)));
       access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
