@@ -1,5 +1,6 @@
 package io.wharf.server.events;
 
+import io.wharf.core.gc.GcLease;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,6 +41,8 @@ final class Deliverer implements Runnable {
   static final String ATTEMPT_HEADER = "X-Wharf-Delivery-Attempt";
   /** How many attempts the API shows per endpoint. */
   static final int HISTORY = 50;
+  /** How long a node's claim on delivering a queue lasts unless renewed. */
+  static final Duration LEASE_TTL = Duration.ofSeconds(30);
   /** Events read from the outbox at a time. */
   private static final int BATCH = 100;
 
@@ -51,11 +54,16 @@ final class Deliverer implements Runnable {
   private final AtomicInteger pending;
   private final Deque<DeliveryAttempt> history = new ArrayDeque<>();
   private final Object signal = new Object();
+  private final Duration leaseSettle;
+  private GcLease lease;
+  private Instant leaseRenewAt = Instant.MIN;
   private boolean signalled;
   private volatile boolean running = true;
   private volatile Thread thread;
 
-  Deliverer(Webhook webhook, Outbox outbox, HttpClient http, Clock clock, Duration pollInterval) {
+  Deliverer(Webhook webhook, Outbox outbox, HttpClient http, Clock clock, Duration pollInterval,
+      Duration leaseSettle) {
+    this.leaseSettle = leaseSettle;
     this.webhook = webhook;
     this.outbox = outbox;
     this.http = http;
@@ -107,12 +115,24 @@ final class Deliverer implements Runnable {
 
   @Override
   public void run() {
+    try {
+      loop();
+    } finally {
+      release();
+    }
+  }
+
+  private void loop() {
     while (running) {
       try {
+        if (!holdLease()) {
+          awaitSignal(); // another node delivers; look again later (it may die)
+          continue;
+        }
         List<Outbox.Entry> batch = outbox.pending(webhook.name(), BATCH);
         for (Outbox.Entry e : batch) {
-          if (!running) {
-            return;
+          if (!running || !holdLease()) {
+            break;
           }
           deliver(e);
         }
@@ -129,6 +149,47 @@ final class Deliverer implements Runnable {
         } catch (InterruptedException ie) {
           return;
         }
+      }
+    }
+  }
+
+  /**
+   * Whether this node may deliver the queue now: it holds the endpoint's lease, renewed once a
+   * third of its time to live has passed, or takes it if it is free. Of nodes sharing a store,
+   * one delivers; the others take over when its lease expires (it died or stalled).
+   */
+  private boolean holdLease() {
+    try {
+      if (lease != null && !lease.lost()) {
+        if (clock.instant().isBefore(leaseRenewAt) || lease.renew()) {
+          if (!clock.instant().isBefore(leaseRenewAt)) {
+            leaseRenewAt = clock.instant().plus(LEASE_TTL.dividedBy(3));
+          }
+          return true;
+        }
+        LOG.info("events for {}: another node took over the deliveries", webhook.name());
+      }
+      lease = outbox.lease(webhook.name(), LEASE_TTL, leaseSettle);
+      leaseRenewAt = clock.instant().plus(LEASE_TTL.dividedBy(3));
+      return true;
+    } catch (GcLease.HeldException held) {
+      lease = null;
+      return false;
+    } catch (IOException e) {
+      LOG.warn("events for {}: could not take the delivery lease: {}", webhook.name(), e.toString());
+      lease = null;
+      return false;
+    }
+  }
+
+  private void release() {
+    GcLease l = lease;
+    lease = null;
+    if (l != null) {
+      try {
+        l.close();
+      } catch (IOException e) {
+        LOG.debug("events for {}: releasing the lease: {}", webhook.name(), e.toString());
       }
     }
   }

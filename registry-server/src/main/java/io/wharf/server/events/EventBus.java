@@ -33,6 +33,11 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   public static final int DEFAULT_MAX_PENDING = 100_000;
   /** How often a queue is looked at without a local signal: events stored by other nodes. */
   static final Duration POLL_INTERVAL = Duration.ofSeconds(5);
+  /**
+   * The delivery lease's settle delay: longer than the gap between one node's read of the lease
+   * and its write, so that of two nodes taking it at once the loser sees it lost.
+   */
+  static final Duration LEASE_SETTLE = Duration.ofSeconds(1);
 
   private final Outbox outbox;
   private final Map<String, Deliverer> deliverers = new LinkedHashMap<>();
@@ -50,7 +55,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
         .followRedirects(HttpClient.Redirect.NEVER)
         .build();
     for (Webhook w : b.endpoints) {
-      deliverers.put(w.name(), new Deliverer(w, outbox, http, clock, b.pollInterval));
+      deliverers.put(w.name(), new Deliverer(w, outbox, http, clock, b.pollInterval, b.leaseSettle));
     }
   }
 
@@ -183,6 +188,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     private String node = UUID.randomUUID().toString().substring(0, 8);
     private Clock clock = Clock.systemUTC();
     private Duration pollInterval = POLL_INTERVAL;
+    private Duration leaseSettle = LEASE_SETTLE;
 
     private Builder(StorageDriver driver) {
       this.driver = driver;
@@ -217,6 +223,12 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     /** How often queues are looked at for events stored by other nodes (default 5 s). */
     public Builder pollInterval(Duration d) {
       this.pollInterval = d;
+      return this;
+    }
+
+    /** How long a node waits after writing a delivery lease before it trusts it (default 1 s). */
+    public Builder leaseSettle(Duration d) {
+      this.leaseSettle = d;
       return this;
     }
 

@@ -4,7 +4,9 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.wharf.core.gc.GcLease;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
  * <pre>
  * _wharf/events/outbox/&lt;endpoint&gt;/&lt;key&gt;.json   waiting, oldest key first
  * _wharf/events/dead/&lt;endpoint&gt;/&lt;key&gt;.json     given up on: the API lists and redelivers them
+ * _wharf/events/lease/&lt;endpoint&gt;              which node delivers this endpoint's queue now
  * </pre>
  *
  * A key is {@code <epoch millis, 13 digits>-<counter, 9 digits>-<node>}: keys sort in the order
@@ -124,6 +127,16 @@ public final class Outbox {
     append(endpoint, event);
     delete(path);
     return true;
+  }
+
+  /**
+   * Takes the lease on delivering {@code endpoint}'s queue, so that of several nodes sharing the
+   * store one delivers it (see {@link GcLease}: the same mechanism as garbage collection's).
+   *
+   * @throws GcLease.HeldException if another node holds it
+   */
+  public GcLease lease(String endpoint, Duration ttl, Duration settle) throws IOException {
+    return GcLease.acquire(driver, ROOT + "/lease/" + endpoint, node, ttl, settle, clock);
   }
 
   private static String queue(String endpoint) {

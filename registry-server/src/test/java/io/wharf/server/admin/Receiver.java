@@ -18,14 +18,14 @@ import java.util.function.Predicate;
  * A webhook receiver for tests: a real HTTP server on loopback that keeps every request it gets
  * and answers as told (200, an error status, or not at all until released).
  */
-final class Receiver implements AutoCloseable {
+public final class Receiver implements AutoCloseable {
   /** One request as received: headers (lower-case names) and body. */
-  record Delivery(Map<String, String> headers, byte[] body) {
-    String header(String name) {
+  public record Delivery(Map<String, String> headers, byte[] body) {
+    public String header(String name) {
       return headers.get(name.toLowerCase(java.util.Locale.ROOT));
     }
 
-    String text() {
+    public String text() {
       return new String(body, java.nio.charset.StandardCharsets.UTF_8);
     }
   }
@@ -35,12 +35,12 @@ final class Receiver implements AutoCloseable {
   private volatile int status = 200;
   private volatile CountDownLatch hold = new CountDownLatch(0);
 
-  Receiver() throws IOException {
+  public Receiver() throws IOException {
     this(0);
   }
 
   /** On {@code port} (0: any free one): a receiver that comes back on the port it had. */
-  Receiver(int port) throws IOException {
+  public Receiver(int port) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
     server.setExecutor(Executors.newCachedThreadPool());
     server.createContext("/", exchange -> {
@@ -68,36 +68,36 @@ final class Receiver implements AutoCloseable {
     server.start();
   }
 
-  URI url() {
+  public URI url() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
   }
 
-  int port() {
+  public int port() {
     return server.getAddress().getPort();
   }
 
   /** Answers every request with {@code status} from now on (only 2xx answers are kept). */
-  void answer(int status) {
+  public void answer(int status) {
     this.status = status;
   }
 
   /** Holds every request unanswered until {@link #release()}. */
-  void hang() {
+  public void hang() {
     hold = new CountDownLatch(1);
   }
 
-  void release() {
+  public void release() {
     hold.countDown();
   }
 
-  List<Delivery> received() {
+  public List<Delivery> received() {
     synchronized (received) {
       return List.copyOf(received);
     }
   }
 
   /** Waits (generously) until the deliveries kept match {@code done}; returns them. */
-  List<Delivery> await(Predicate<List<Delivery>> done) throws InterruptedException {
+  public List<Delivery> await(Predicate<List<Delivery>> done) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     synchronized (received) {
       while (!done.test(received)) {
