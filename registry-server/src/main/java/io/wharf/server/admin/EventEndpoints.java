@@ -1,17 +1,25 @@
 package io.wharf.server.admin;
 
+import io.wharf.server.events.AuditLog;
 import io.wharf.server.events.DeliveryAttempt;
+import io.wharf.server.events.Event;
 import io.wharf.server.events.EventBus;
 import io.wharf.server.events.Webhook;
 import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
- * Wharf's webhook endpoints, for server administrators:
+ * Wharf's events: the audit trail for the administrators of the repositories concerned, and the
+ * webhook endpoints for server administrators:
  * <pre>
+ * GET  /v1/events?repository=&amp;image=&amp;action=&amp;actor=&amp;since=&amp;until=&amp;limit=&amp;continuationToken=
+ *                                                         the audit trail, newest first, paged
  * GET  /v1/events/endpoints                               each endpoint: url, format, events waiting, last attempt
  * GET  /v1/events/endpoints/{name}                        one, with its last attempts (status, latency, error)
  * GET  /v1/events/endpoints/{name}/dead                   the events given up on, with why
@@ -23,18 +31,32 @@ import java.util.function.Consumer;
 final class EventEndpoints implements RestEndpoints {
   private static final int DEAD_LETTERS_SHOWN = 500;
 
+  static final int DEFAULT_LIMIT = 100;
+  static final int MAX_LIMIT = 1000;
+
   private final EventBus events;
   private final Consumer<Caller> requireAdmin;
+  private final BiPredicate<Caller, String> mayAudit;
 
-  /** @param events null: no endpoint is configured (every list is empty) */
-  EventEndpoints(EventBus events, Consumer<Caller> requireAdmin) {
+  /**
+   * @param events null: no events are kept or sent (every list is empty)
+   * @param requireAdmin refuses a caller who is not a server administrator
+   * @param mayAudit whether a caller may see the events of a repository (by name)
+   */
+  EventEndpoints(EventBus events, Consumer<Caller> requireAdmin, BiPredicate<Caller, String> mayAudit) {
     this.events = events;
     this.requireAdmin = requireAdmin;
+    this.mayAudit = mayAudit;
   }
 
   @Override
   public boolean serve(RestCall call) throws IOException {
     List<String> s = call.segments();
+    if (call.matches("v1", "events")) {
+      call.allow("GET");
+      audit(call);
+      return true;
+    }
     if (s.size() < 3 || !s.get(0).equals("v1") || !s.get(1).equals("events") || !s.get(2).equals("endpoints")) {
       return false;
     }
@@ -66,6 +88,52 @@ final class EventEndpoints implements RestEndpoints {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no endpoint at /wharf/api" + call.path());
     }
     return true;
+  }
+
+  private void audit(RestCall call) throws IOException {
+    Caller caller = call.caller();
+    Event.Action action = null;
+    if (call.query("action") != null) {
+      action = Event.Action.of(call.query("action"));
+      if (action == null || action == Event.Action.PING) {
+        throw ManagementException.invalid("action", "unknown action " + call.query("action")
+            + "; one of push, pull, delete, mount");
+      }
+    }
+    int limit = DEFAULT_LIMIT;
+    if (call.query("limit") != null) {
+      try {
+        limit = Integer.parseInt(call.query("limit"));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw ManagementException.invalid("limit", "a number from 1 to " + MAX_LIMIT + ", got " + call.query("limit"));
+      }
+    }
+    String token = call.query("continuationToken");
+    if (token != null && !token.matches("\\d{4}-\\d{2}-\\d{2}/[0-9A-Za-z-]+")) {
+      throw ManagementException.invalid("continuationToken", "not a token this API gave out");
+    }
+    AuditLog.Query q = new AuditLog.Query(call.query("repository"), call.query("image"), action, call.query("actor"),
+        instant(call, "since"), instant(call, "until"));
+    if (events == null || events.audit().isEmpty()) {
+      call.send(new AuditLog.Page(List.of(), null));
+      return;
+    }
+    call.send(events.audit().get().query(q, e -> mayAudit.test(caller, e.repository()), limit, token));
+  }
+
+  private static Instant instant(RestCall call, String name) {
+    String v = call.query(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(v);
+    } catch (DateTimeParseException e) {
+      throw ManagementException.invalid(name, "not an RFC 3339 time such as 2026-12-02T08:00:00Z: " + v);
+    }
   }
 
   private Webhook endpoint(String name) {

@@ -3,6 +3,7 @@ package io.wharf.server.admin;
 import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.server.auth.Action;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
@@ -108,7 +109,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new RepositoryEndpoints(plane.repositories));
     List<RestEndpoints> wharf = List.of(
         new EventEndpoints(events, caller -> permissions.requireServerAdmin(caller, registry.repositories(),
-            "event endpoints")));
+            "event endpoints"), (caller, repository) -> registry.repository(repository)
+            .map(r -> permissions.may(caller, r, Action.ADMIN))
+            .orElseGet(() -> registry.repositories().stream().allMatch(r -> permissions.may(caller, r, Action.ADMIN)))));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),

@@ -19,15 +19,19 @@ public final class EventsFactory {
   private EventsFactory() {}
 
   /**
-   * The event bus of {@code config}, its outbox in {@code driver}; null when no endpoint is
-   * configured (events then cost nothing).
+   * The event bus of {@code config}, its outbox and audit trail in {@code driver}; null when
+   * there is neither an endpoint nor an audit trail (events then cost nothing).
    */
   public static EventBus build(WharfConfig config, StorageDriver driver) {
-    WharfConfig.Events events = config.events();
-    if (events == null || events.endpoints() == null || events.endpoints().isEmpty()) {
+    WharfConfig.Events events = config.withDefaults().events();
+    boolean audit = Boolean.TRUE.equals(events.audit().enabled());
+    if (events.endpoints().isEmpty() && !audit) {
       return null;
     }
     EventBus.Builder b = EventBus.builder(driver);
+    if (audit) {
+      b.audit(positive(events.audit().keep(), "events.audit.keep"), Boolean.TRUE.equals(events.audit().pulls()));
+    }
     if (events.maxPending() != null) {
       b.maxPending(events.maxPending());
     }
@@ -38,7 +42,13 @@ public final class EventsFactory {
   }
 
   static void validate(WharfConfig.Events events, String key) {
-    if (events == null || events.endpoints() == null) {
+    if (events == null) {
+      return;
+    }
+    if (events.audit() != null) {
+      positive(events.audit().keep(), key + ".audit.keep");
+    }
+    if (events.endpoints() == null) {
       return;
     }
     if (events.maxPending() != null && events.maxPending() < 1) {

@@ -51,10 +51,22 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code events:} webhook endpoints that receive the registry's events (see
    * {@code io.wharf.server.events}); {@code maxPending} bounds each endpoint's queue.
    */
-  public record Events(List<EventEndpoint> endpoints, Integer maxPending) {
+  public record Events(List<EventEndpoint> endpoints, Integer maxPending, Audit audit) {
     Events withDefaults() {
-      return new Events(endpoints == null ? List.of() : endpoints, maxPending);
+      Audit a = audit == null ? new Audit(null, null, null) : audit;
+      return new Events(endpoints == null ? List.of() : endpoints, maxPending,
+          new Audit(a.enabled() == null ? Boolean.TRUE : a.enabled(), a.keep() == null ? Audit.DEFAULT_KEEP : a.keep(),
+              a.pulls() == null ? Boolean.FALSE : a.pulls()));
     }
+  }
+
+  /**
+   * {@code events.audit:} the audit trail of every push, delete and mount (and pull, if
+   * {@code pulls}), kept in the first blob store for {@code keep} (default 30d) and queryable at
+   * {@code /wharf/api/v1/events}; on unless {@code enabled: false}.
+   */
+  public record Audit(Boolean enabled, String keep, Boolean pulls) {
+    public static final String DEFAULT_KEEP = "30d";
   }
 
   /**
@@ -516,7 +528,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
     return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults(),
         (management == null ? new Management(null) : management).withDefaults(),
-        (events == null ? new Events(null, null) : events).withDefaults());
+        (events == null ? new Events(null, null, null) : events).withDefaults());
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */

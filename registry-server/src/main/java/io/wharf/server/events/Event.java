@@ -1,5 +1,7 @@
 package io.wharf.server.events;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
@@ -38,7 +40,8 @@ public record Event(String id, String timestamp, Action action, String repositor
       this.past = past;
     }
 
-    /** {@code push}, {@code pull}, ...: distribution's {@code action} and the filter's names. */
+    /** {@code push}, {@code pull}, ...: distribution's {@code action}, the filter's names and the JSON's. */
+    @JsonValue
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
     }
@@ -49,6 +52,7 @@ public record Event(String id, String timestamp, Action action, String repositor
     }
 
     /** The action named {@code wire}, or null. */
+    @JsonCreator
     public static Action of(String wire) {
       for (Action a : values()) {
         if (a.wire().equalsIgnoreCase(wire)) {

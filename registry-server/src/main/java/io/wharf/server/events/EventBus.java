@@ -9,14 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry's events to its webhook endpoints: {@link #publish} stores each event durably in
- * the {@link Outbox} queue of every endpoint whose filter accepts it (before the request that
- * caused it answers), and a {@link Deliverer} per endpoint sends them. Events are delivered at
+ * The registry's events: {@link #publish} records each event in the {@link AuditLog} and stores
+ * it durably in the {@link Outbox} queue of every webhook endpoint whose filter accepts it
+ * (before the request that caused it answers), and a {@link Deliverer} per endpoint sends them. Events are delivered at
  * least once, in order, and survive a crash: a restarted server delivers what its outbox still
  * holds. Each queue is bounded ({@code maxPending}): past it, new events go straight to the
  * dead letters (kept, listed, redeliverable) instead of growing the queue without end, and
@@ -40,6 +43,8 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   static final Duration LEASE_SETTLE = Duration.ofSeconds(1);
 
   private final Outbox outbox;
+  private final AuditLog audit;
+  private ScheduledExecutorService chores;
   private final Map<String, Deliverer> deliverers = new LinkedHashMap<>();
   private final int maxPending;
   private final String node;
@@ -50,6 +55,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     this.clock = b.clock;
     this.outbox = new Outbox(b.driver, node, clock);
     this.maxPending = b.maxPending;
+    this.audit = b.auditKeep == null ? null : new AuditLog(b.driver, clock, b.auditKeep, b.auditPulls);
     HttpClient http = HttpClient.newBuilder()
         .connectTimeout(Webhook.DEFAULT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NEVER)
@@ -75,6 +81,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
 
   @Override
   public boolean wants(Event.Action action) {
+    if (audit != null && audit.wants(action)) {
+      return true;
+    }
     for (Deliverer d : deliverers.values()) {
       if (d.webhook().filter().wants(action)) {
         return true;
@@ -85,11 +94,15 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
 
   @Override
   public void publish(Event event) {
+    String key = outbox.newKey();
+    if (audit != null) {
+      audit.record(key, event);
+    }
     for (Deliverer d : deliverers.values()) {
       if (!d.webhook().filter().accepts(event)) {
         continue;
       }
-      String key = outbox.append(d.webhook().name(), event);
+      outbox.append(d.webhook().name(), key, event);
       if (d.pending() >= maxPending) {
         // kept, never lost: the API lists it and can send it again once the receiver catches up
         outbox.bury(d.webhook().name(), new Outbox.Entry(key, event),
@@ -99,6 +112,11 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
         d.appended();
       }
     }
+  }
+
+  /** The audit trail, if kept. */
+  public Optional<AuditLog> audit() {
+    return Optional.ofNullable(audit);
   }
 
   /** The configured endpoints, in order. */
@@ -172,10 +190,27 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   @Override
   protected void doStart() {
     deliverers.values().forEach(Deliverer::start);
+    if (audit != null) {
+      chores = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "wharf-audit-expiry");
+        t.setDaemon(true);
+        return t;
+      });
+      chores.scheduleWithFixedDelay(() -> {
+        try {
+          audit.expire();
+        } catch (RuntimeException e) {
+          LOG.warn("expiring the audit trail: {}", e.toString());
+        }
+      }, 0, 1, TimeUnit.HOURS);
+    }
   }
 
   @Override
   protected void doStop() throws InterruptedException {
+    if (chores != null) {
+      chores.shutdownNow();
+    }
     for (Deliverer d : deliverers.values()) {
       d.stop();
     }
@@ -189,6 +224,8 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     private Clock clock = Clock.systemUTC();
     private Duration pollInterval = POLL_INTERVAL;
     private Duration leaseSettle = LEASE_SETTLE;
+    private Duration auditKeep;
+    private boolean auditPulls;
 
     private Builder(StorageDriver driver) {
       this.driver = driver;
@@ -223,6 +260,13 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     /** How often queues are looked at for events stored by other nodes (default 5 s). */
     public Builder pollInterval(Duration d) {
       this.pollInterval = d;
+      return this;
+    }
+
+    /** Keeps the audit trail for {@code keep} (null: none), pulls included if {@code pulls}. */
+    public Builder audit(Duration keep, boolean pulls) {
+      this.auditKeep = keep;
+      this.auditPulls = pulls;
       return this;
     }
 

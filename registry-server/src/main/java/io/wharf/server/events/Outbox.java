@@ -50,11 +50,21 @@ public final class Outbox {
     this.clock = clock;
   }
 
-  /** Stores {@code event} in {@code endpoint}'s queue; returns its key. */
+  /** Stores {@code event} in {@code endpoint}'s queue under a new key; returns the key. */
   public String append(String endpoint, Event event) {
-    String key = String.format("%013d-%09d-%s", clock.millis(), counter.incrementAndGet() % 1_000_000_000L, node);
-    write(queue(endpoint) + "/" + key + ".json", JSON.writeValueAsBytes(event));
+    String key = newKey();
+    append(endpoint, key, event);
     return key;
+  }
+
+  /** Stores {@code event} in {@code endpoint}'s queue under {@code key} (from {@link #newKey()}). */
+  public void append(String endpoint, String key, Event event) {
+    write(queue(endpoint) + "/" + key + ".json", JSON.writeValueAsBytes(event));
+  }
+
+  /** A key after every key this node made before (and, clocks in sync, roughly after other nodes' too). */
+  public String newKey() {
+    return String.format("%013d-%09d-%s", clock.millis(), counter.incrementAndGet() % 1_000_000_000L, node);
   }
 
   /** Up to {@code max} waiting events of {@code endpoint}, oldest first. */
