@@ -108,6 +108,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new StatusEndpoints(plane.health),
         new RepositoryEndpoints(plane.repositories));
     List<RestEndpoints> wharf = List.of(
+        new TagHistoryEndpoints(plane.repositories, permissions, events),
         new EventEndpoints(events, caller -> permissions.requireServerAdmin(caller, registry.repositories(),
             "event endpoints"), (caller, repository) -> registry.repository(repository)
             .map(r -> permissions.may(caller, r, Action.ADMIN))

@@ -322,13 +322,23 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * @param deleteUntagged also remove manifests no tag reaches (default false)
    * @param purgeUploads incomplete uploads idle this long are removed (default 24h; {@code off} keeps them)
    * @param dryRun scheduled runs only report (default false)
+   * @param tagHistory how long the manifests a tag pointed at stay restorable: tag history keeps
+   *     them (and their blobs) from garbage collection for this long (default 14d)
    */
   public record Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
-      Boolean dryRun) {
+      Boolean dryRun, String tagHistory) {
+    public static final String DEFAULT_TAG_HISTORY = "14d";
+
+    /** Without {@code tagHistory}: its default. */
+    public Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
+        Boolean dryRun) {
+      this(schedule, gc, grace, deleteUntagged, purgeUploads, dryRun, null);
+    }
+
     Maintenance withDefaults() {
       return new Maintenance(schedule, gc == null ? Boolean.TRUE : gc, grace == null ? "1h" : grace,
           deleteUntagged == null ? Boolean.FALSE : deleteUntagged, purgeUploads == null ? "24h" : purgeUploads,
-          dryRun == null ? Boolean.FALSE : dryRun);
+          dryRun == null ? Boolean.FALSE : dryRun, tagHistory == null ? DEFAULT_TAG_HISTORY : tagHistory);
     }
   }
 

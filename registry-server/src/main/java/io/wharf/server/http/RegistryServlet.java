@@ -4,6 +4,7 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.repository.Actor;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
 import io.wharf.core.storage.StorageFullException;
@@ -107,8 +108,10 @@ public class RegistryServlet extends HttpServlet {
       }
       HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
           ? withoutMount(req) : req;
+      String user = access.user(call);
+      Actor.begin(user); // who, for what repositories record (tag history)
       dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix(),
-          events, events == EventSink.NONE ? null : access.user(call)));
+          events, user));
       access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
@@ -131,6 +134,7 @@ public class RegistryServlet extends HttpServlet {
       writeError(req, resp, ErrorCode.UNKNOWN.exception("internal error; the server log has the details"), head);
     } finally {
       Warnings.end();
+      Actor.end();
     }
   }
 
