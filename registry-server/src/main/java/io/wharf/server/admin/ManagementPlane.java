@@ -128,6 +128,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
       if (maintenance != null) {
         maintenance.onReport(metrics.maintenance());
       }
+      if (events != null) {
+        metrics.events(events);
+      }
     }
     jetty.addBean(plane, true);
     return plane;

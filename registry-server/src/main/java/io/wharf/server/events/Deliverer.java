@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -52,6 +53,9 @@ final class Deliverer implements Runnable {
   private final Clock clock;
   private final Duration pollInterval;
   private final AtomicInteger pending;
+  private final AtomicLong delivered = new AtomicLong();
+  private final AtomicLong failedAttempts = new AtomicLong();
+  private final AtomicLong buried = new AtomicLong();
   private final Deque<DeliveryAttempt> history = new ArrayDeque<>();
   private final Object signal = new Object();
   private final Duration leaseSettle;
@@ -79,6 +83,11 @@ final class Deliverer implements Runnable {
   /** Events waiting, as this node counts them (exact on one node). */
   int pending() {
     return Math.max(0, pending.get());
+  }
+
+  /** Events delivered, attempts that failed, events given up on: since this node started. */
+  long[] counts() {
+    return new long[] {delivered.get(), failedAttempts.get(), buried.get()};
   }
 
   void appended() {
@@ -202,8 +211,10 @@ final class Deliverer implements Runnable {
       if (r.delivered()) {
         outbox.delivered(webhook.name(), entry.key());
         pending.decrementAndGet();
+        delivered.incrementAndGet();
         return;
       }
+      failedAttempts.incrementAndGet();
       String why = r.status() > 0 ? "HTTP " + r.status() : r.error();
       if (r.refused()) {
         bury(entry, "refused by the receiver: " + why, attempt);
@@ -225,6 +236,7 @@ final class Deliverer implements Runnable {
     LOG.warn("event {} to {} given up on after {} attempt(s): {}", entry.event().id(), webhook.name(), attempts, reason);
     outbox.bury(webhook.name(), entry, reason, attempts);
     pending.decrementAndGet();
+    buried.incrementAndGet();
   }
 
   /** One attempt (also the ping's). */

@@ -133,6 +133,11 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return deliverer(endpoint).pending();
   }
 
+  /** Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on. */
+  public long[] counts(String endpoint) {
+    return deliverer(endpoint).counts();
+  }
+
   /** The last attempts to {@code endpoint}, oldest first. */
   public List<DeliveryAttempt> history(String endpoint) {
     return deliverer(endpoint).history();

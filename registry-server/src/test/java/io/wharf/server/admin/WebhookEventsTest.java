@@ -3,6 +3,8 @@ package io.wharf.server.admin;
 import static io.wharf.server.admin.ManagementHttp.JSON;
 import static io.wharf.server.admin.ManagementHttp.get;
 import static io.wharf.server.admin.ManagementHttp.json;
+import static io.wharf.server.admin.ManagementHttp.key;
+import static io.wharf.server.admin.ManagementHttp.parseMetrics;
 import static io.wharf.server.admin.ManagementHttp.pushImage;
 import static io.wharf.server.admin.ManagementHttp.send;
 import static io.wharf.server.admin.ManagementHttp.text;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -175,6 +178,10 @@ class WebhookEventsTest {
         }
         JsonNode ep = json(get(server.url(), "/wharf/api/v1/events/endpoints/hook"));
         assertThat(ep.get("pending").asInt()).isEqualTo(images);
+        Map<String, Double> m = parseMetrics(text(get(server.url(), "/metrics")));
+        assertThat(m.get(key("registry_notifications_pending", "endpoint", "hook"))).isEqualTo(images);
+        assertThat(m.get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "delivered")))
+            .isZero();
       }
       receiver.answer(200);
       try (WharfServer again = start(endpoint("hook", receiver.url(), ""))) {
@@ -185,6 +192,10 @@ class WebhookEventsTest {
         got.forEach(d -> ids.add(event(d).get("id").asString()));
         assertThat(ids).hasSize(images);
         assertThat(json(get(again.url(), "/wharf/api/v1/events/endpoints/hook")).get("pending").asInt()).isZero();
+        Map<String, Double> m = parseMetrics(text(get(again.url(), "/metrics")));
+        assertThat(m.get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "delivered")))
+            .isEqualTo(images);
+        assertThat(m.get(key("registry_notifications_pending", "endpoint", "hook"))).isZero();
       }
     }
   }
@@ -215,6 +226,8 @@ class WebhookEventsTest {
       receiver.answer(400);
       pushImage(base, "app", "bad", 10);
       JsonNode dead = awaitDeadLetters(base, "hook", 1);
+      assertThat(parseMetrics(text(get(base, "/metrics")))
+          .get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "dead"))).isEqualTo(1);
       assertThat(dead.get(0).get("reason").asString()).contains("HTTP 400");
       assertThat(dead.get(0).get("event").get("tag").asString()).isEqualTo("bad");
       receiver.answer(200);
