@@ -10,8 +10,11 @@ import io.wharf.server.auth.TlsKeys;
 import io.wharf.server.config.AddressRanges;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.RegistryFactory;
+import io.wharf.server.config.EventsFactory;
 import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
+import io.wharf.server.events.EventBus;
+import io.wharf.server.events.EventSink;
 import io.wharf.server.http.MaintenanceServlet;
 import io.wharf.server.http.OciErrorHandler;
 import io.wharf.server.http.RegistryServlet;
@@ -167,9 +170,17 @@ public final class WharfServer implements AutoCloseable {
     }
     AccessControl access = security == null ? AccessControl.ALLOW_ALL : security;
 
+    // Webhooks: the outbox lives in the first blob store, beside the API's settings, where every
+    // node sharing that store sees it. A caller's registry has no store of ours: no events.
+    EventBus events = assembly == null || assembly.drivers().isEmpty() ? null
+        : EventsFactory.build(config, assembly.drivers().values().iterator().next());
+    if (events != null) {
+      jetty.addBean(events, true);
+    }
     ServletContextHandler context = new ServletContextHandler("/");
     context.setErrorHandler(errors);
-    context.addServlet(new ServletHolder("registry", new RegistryServlet(router, access)), "/*");
+    context.addServlet(new ServletHolder("registry",
+        new RegistryServlet(router, access, events == null ? EventSink.NONE : events)), "/*");
     MaintenanceScheduler maintenance = null;
     if (assembly != null) {
       maintenance = assembly.startMaintenance();
@@ -178,7 +189,7 @@ public final class WharfServer implements AutoCloseable {
     }
     // The management plane (REST API, health, metrics): mounted and measured in one place.
     ManagementPlane management = ManagementPlane.install(jetty, context, config, registry, security,
-        assembly == null ? Map.of() : assembly.drivers(), repositoryConnectors, maintenance, metrics);
+        assembly == null ? Map.of() : assembly.drivers(), repositoryConnectors, maintenance, metrics, events);
     jetty.setHandler(new GracefulHandler(management.measure(context)));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {

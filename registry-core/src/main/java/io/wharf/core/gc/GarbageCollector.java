@@ -4,12 +4,14 @@ import io.wharf.core.manifest.Manifest;
 import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
+import io.wharf.core.repository.TagRevision;
 import io.wharf.core.storage.BlobStore;
 import io.wharf.core.storage.CheckedStorageDriver;
 import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.PathNotFoundException;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
+import io.wharf.core.storage.TagHistory;
 import io.wharf.core.upload.UploadIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -148,6 +150,8 @@ public final class GarbageCollector {
   static final int MAX_SWEEP_WALKS = 10;
 
   private static final String REPOSITORIES = new StorageLayout().repositoriesRoot();
+  /** How long tag history keeps manifests restorable unless configured. */
+  public static final Duration DEFAULT_TAG_HISTORY = Duration.ofDays(14);
   private static final ScheduledExecutorService RENEWER = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "wharf-gc-lease");
     t.setDaemon(true);
@@ -160,6 +164,7 @@ public final class GarbageCollector {
   private final boolean deleteUntagged;
   private final boolean dryRun;
   private final Duration purgeUploadsAfter;
+  private final Duration tagHistory;
   private final Clock clock;
   private final String owner;
   private final Duration leaseTtl;
@@ -171,6 +176,7 @@ public final class GarbageCollector {
     this.deleteUntagged = b.deleteUntagged;
     this.dryRun = b.dryRun;
     this.purgeUploadsAfter = b.purgeUploadsAfter;
+    this.tagHistory = b.tagHistory;
     this.clock = b.clock;
     this.owner = b.owner;
     this.leaseTtl = b.leaseTtl;
@@ -226,6 +232,8 @@ public final class GarbageCollector {
     /** Links (layers and revisions) written since then keep their blob, or their untagged manifest. */
     private final Instant linkCutoff;
     private final Instant uploadCutoff;
+    /** Tag history entries since then keep the manifest they name; older ones are removed. */
+    private final Instant historyCutoff;
     private final Set<Digest> marked = new HashSet<>();
     private final Map<Digest, Long> candidates = new HashMap<>();
     private final Map<Digest, List<String>> links = new HashMap<>();
@@ -242,6 +250,7 @@ public final class GarbageCollector {
       this.blobCutoff = start.minus(grace);
       this.linkCutoff = start.minus(grace.compareTo(LINK_WINDOW_FLOOR) > 0 ? grace : LINK_WINDOW_FLOOR);
       this.uploadCutoff = purgeUploadsAfter == null ? null : start.minus(purgeUploadsAfter);
+      this.historyCutoff = start.minus(tagHistory);
     }
 
     // ---- phase 1: mark (and unlink old untagged manifests, purge old uploads)
@@ -262,6 +271,13 @@ public final class GarbageCollector {
       Set<Digest> roots = new LinkedHashSet<>();
       for (String tagDir : driver.list(image + "/_manifests/tags")) {
         readLink(tagDir + "/current/link").ifPresent(roots::add);
+      }
+      // Only manifests still in the image: one deleted by digest was removed on purpose (a leaked
+      // secret must be purgeable), whatever its history says.
+      for (Digest d : historyRoots(image)) {
+        if (revisions.contains(d)) {
+          roots.add(d);
+        }
       }
       if (!deleteUntagged) {
         roots.addAll(revisions);
@@ -284,6 +300,41 @@ public final class GarbageCollector {
           unlinkUntagged(image, d, kept);
         }
       }
+    }
+
+    /**
+     * The manifests the image's tag history names within the window, so a tag can be restored to
+     * them (with {@code deleteUntagged} they would otherwise go as untagged, e.g. after the tag
+     * moved or was deleted). Entries older than the
+     * window are removed, except each tag's newest (who last moved it stays known).
+     */
+    private List<Digest> historyRoots(String image) throws IOException {
+      List<Digest> roots = new ArrayList<>();
+      for (String tagDir : driver.list(image + "/" + TagHistory.DIR)) {
+        List<String> entries = driver.list(tagDir);
+        for (int i = 0; i < entries.size(); i++) {
+          String entry = entries.get(i);
+          Optional<TagRevision> r = driver.getContent(entry).flatMap(TagHistory::parse);
+          if (r.isEmpty()) {
+            continue;
+          }
+          boolean newest = i == entries.size() - 1;
+          if (!newest && Instant.parse(r.get().time()).isBefore(historyCutoff)) {
+            if (!dryRun) {
+              driver.delete(entry);
+            }
+            continue;
+          }
+          if (r.get().digest() != null) {
+            try {
+              roots.add(Digest.parse(r.get().digest()));
+            } catch (RuntimeException malformed) {
+              LOG.warn("ignoring a tag history entry with a malformed digest: {}", entry);
+            }
+          }
+        }
+      }
+      return roots;
     }
 
     /** Marks {@code roots} and everything they reach, adding the manifests to {@code kept}. */
@@ -656,6 +707,7 @@ public final class GarbageCollector {
     private boolean deleteUntagged;
     private boolean dryRun;
     private Duration purgeUploadsAfter;
+    private Duration tagHistory = DEFAULT_TAG_HISTORY;
     private Clock clock = Clock.systemUTC();
     private String owner = GcLease.newOwnerId();
     private Duration leaseTtl = Duration.ofMinutes(5);
@@ -690,6 +742,15 @@ public final class GarbageCollector {
     /** Purge incomplete uploads with no activity for this long; null (default): keep them. */
     public Builder purgeUploadsAfter(Duration age) {
       this.purgeUploadsAfter = age == null ? null : requireNonNegative(age, "purgeUploadsAfter");
+      return this;
+    }
+
+    /**
+     * How long the manifests a tag pointed at stay restorable: tag history entries younger than
+     * this keep their manifest (and its blobs); older ones are removed. Default 14 days.
+     */
+    public Builder tagHistory(Duration window) {
+      this.tagHistory = requireNonNegative(window, "tagHistory");
       return this;
     }
 

@@ -82,14 +82,16 @@ public final class GcLease implements AutoCloseable {
   }
 
   private final StorageDriver driver;
+  private final String path;
   private final String owner;
   private final Duration ttl;
   private final Clock clock;
   private volatile boolean lost;
   private volatile boolean closed;
 
-  private GcLease(StorageDriver driver, String owner, Duration ttl, Clock clock) {
+  private GcLease(StorageDriver driver, String path, String owner, Duration ttl, Clock clock) {
     this.driver = driver;
+    this.path = path;
     this.owner = owner;
     this.ttl = ttl;
     this.clock = clock;
@@ -101,16 +103,25 @@ public final class GcLease implements AutoCloseable {
    */
   public static GcLease acquire(StorageDriver driver, String owner, Duration ttl, Duration settle, Clock clock)
       throws IOException {
+    return acquire(driver, PATH, owner, ttl, settle, clock);
+  }
+
+  /**
+   * As {@link #acquire(StorageDriver, String, Duration, Duration, Clock)}, for another job that
+   * must run on one node at a time (e.g. one webhook endpoint's deliveries), its lease at {@code path}.
+   */
+  public static GcLease acquire(StorageDriver driver, String path, String owner, Duration ttl, Duration settle,
+      Clock clock) throws IOException {
     Objects.requireNonNull(owner, "owner");
-    Optional<Holder> current = read(driver);
+    Optional<Holder> current = read(driver, path);
     if (current.isPresent() && !current.get().owner().equals(owner)
         && current.get().expires().isAfter(clock.instant())) {
       throw new HeldException(current.get());
     }
-    GcLease lease = new GcLease(driver, owner, ttl, clock);
+    GcLease lease = new GcLease(driver, path, owner, ttl, clock);
     lease.write();
     sleep(settle);
-    Optional<Holder> after = read(driver);
+    Optional<Holder> after = read(driver, path);
     if (after.isEmpty() || !after.get().owner().equals(owner)) {
       throw new HeldException(after.orElse(null));
     }
@@ -119,7 +130,12 @@ public final class GcLease implements AutoCloseable {
 
   /** The current holder, if any (expired or not). */
   public static Optional<Holder> read(StorageDriver driver) throws IOException {
-    return driver.getContent(PATH).flatMap(Holder::decode);
+    return read(driver, PATH);
+  }
+
+  /** The current holder of the lease at {@code path}, if any. */
+  public static Optional<Holder> read(StorageDriver driver, String path) throws IOException {
+    return driver.getContent(path).flatMap(Holder::decode);
   }
 
   /** A default owner id: process id, host and a random part (one per collector instance). */
@@ -140,7 +156,7 @@ public final class GcLease implements AutoCloseable {
     if (lost || closed) {
       return false;
     }
-    Optional<Holder> current = read(driver);
+    Optional<Holder> current = read(driver, path);
     if (current.isEmpty() || !current.get().owner().equals(owner)) {
       lost = true;
       return false;
@@ -161,14 +177,14 @@ public final class GcLease implements AutoCloseable {
       return;
     }
     closed = true;
-    Optional<Holder> current = read(driver);
+    Optional<Holder> current = read(driver, path);
     if (current.isPresent() && current.get().owner().equals(owner)) {
-      driver.delete(PATH);
+      driver.delete(path);
     }
   }
 
   private void write() throws IOException {
-    driver.putContent(PATH, new Holder(owner, clock.instant().plus(ttl)).encode());
+    driver.putContent(path, new Holder(owner, clock.instant().plus(ttl)).encode());
   }
 
   private static void sleep(Duration d) throws InterruptedIOException {

@@ -81,6 +81,7 @@ public final class MaintenanceJob {
   private final Duration grace;
   private final boolean deleteUntagged;
   private final Duration purgeUploadsAfter;
+  private final Duration tagHistory;
   private final List<Runnable> afterRun;
   private final Duration leaseTtl;
   private final Duration leaseSettle;
@@ -94,6 +95,7 @@ public final class MaintenanceJob {
     this.grace = b.grace;
     this.deleteUntagged = b.deleteUntagged;
     this.purgeUploadsAfter = b.purgeUploadsAfter;
+    this.tagHistory = b.tagHistory;
     this.afterRun = List.copyOf(b.afterRun);
     this.leaseTtl = b.leaseTtl;
     this.leaseSettle = b.leaseSettle;
@@ -154,6 +156,7 @@ public final class MaintenanceJob {
             .grace(grace)
             .deleteUntagged(deleteUntagged)
             .purgeUploadsAfter(purgeUploadsAfter)
+            .tagHistory(tagHistory)
             .dryRun(dryRun)
             .owner(owner)
             .leaseTtl(leaseTtl)
@@ -212,6 +215,7 @@ public final class MaintenanceJob {
     private Duration grace = Duration.ofHours(1);
     private boolean deleteUntagged;
     private Duration purgeUploadsAfter;
+    private Duration tagHistory = GarbageCollector.DEFAULT_TAG_HISTORY;
     private final List<Runnable> afterRun = new ArrayList<>();
     private Duration leaseTtl = Duration.ofMinutes(2);
     private Duration leaseSettle = Duration.ofSeconds(2);
@@ -249,6 +253,12 @@ public final class MaintenanceJob {
     /** See {@link GarbageCollector.Builder#purgeUploadsAfter}; null keeps stale uploads. */
     public Builder purgeUploadsAfter(Duration age) {
       this.purgeUploadsAfter = age;
+      return this;
+    }
+
+    /** See {@link GarbageCollector.Builder#tagHistory}. */
+    public Builder tagHistory(Duration window) {
+      this.tagHistory = Objects.requireNonNull(window);
       return this;
     }
 

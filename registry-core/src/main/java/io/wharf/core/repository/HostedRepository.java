@@ -21,6 +21,7 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageFullException;
 import io.wharf.core.storage.StorageLayout;
 import io.wharf.core.storage.StoreSpace;
+import io.wharf.core.storage.TagHistory;
 import io.wharf.core.storage.TagStore;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
@@ -58,6 +59,7 @@ public final class HostedRepository implements Repository {
   private final TagStore tags;
   private final UploadStore uploads;
   private final Catalog catalog;
+  private final TagHistory history;
   private final WritePolicy writePolicy;
   private final boolean allowLatestRedeploy;
   /** Null unless pulls are recorded (for cleanup by last pull): then pulls pay nothing for it. */
@@ -74,6 +76,7 @@ public final class HostedRepository implements Repository {
     this.blobs = new BlobStore(driver, layout);
     this.manifests = new ManifestStore(driver, layout, blobs, b.metadataCacheTtl);
     this.tags = new TagStore(driver, layout, b.metadataCacheTtl);
+    this.history = new TagHistory(driver, layout, java.time.Clock.systemUTC());
     this.uploads = new UploadStore(driver, layout, blobs);
     this.catalog = new Catalog(driver, layout);
     this.writePolicy = b.writePolicy;
@@ -195,7 +198,11 @@ public final class HostedRepository implements Repository {
       requireReferencesPresent(image, manifest);
     }
     if (reference instanceof Tag tag) {
+      Optional<Digest> previous = tags.resolve(image, tag);
       tags.tag(image, tag, manifest.digest());
+      if (!previous.equals(Optional.of(manifest.digest()))) {
+        history.record(image, tag, manifest.digest(), "push", Actor.current());
+      }
     }
     manifests.ensureLinked(image, manifest);
     return new PushedManifest(manifest.descriptor(), manifest.subject().map(Descriptor::digest));
@@ -208,6 +215,7 @@ public final class HostedRepository implements Repository {
       if (!tags.untag(image, tag)) {
         throw ErrorCode.MANIFEST_UNKNOWN.exception("tag " + tag + " is unknown in " + image);
       }
+      history.record(image, tag, null, "delete", Actor.current());
       return;
     }
     Digest digest = (Digest) reference;
@@ -222,8 +230,29 @@ public final class HostedRepository implements Repository {
       Tag tag = Tag.of(t);
       if (tags.resolve(image, tag).filter(digest::equals).isPresent()) {
         tags.untag(image, tag);
+        history.record(image, tag, null, "delete", Actor.current());
       }
     }
+  }
+
+  @Override
+  public List<TagRevision> tagHistory(ImageName image, Tag tag) throws IOException {
+    return history.list(image, tag);
+  }
+
+  @Override
+  public void restoreTag(ImageName image, Tag tag, Digest digest) throws IOException {
+    requireWritable();
+    if (!manifests.refresh(image, digest)) {
+      throw ErrorCode.MANIFEST_UNKNOWN.exception("manifest " + digest + " is no longer in " + image
+          + ": it cannot be restored (garbage collection keeps the tag history's manifests for its tagHistory window)");
+    }
+    requireTagWritable(image, tag, digest);
+    if (tags.resolve(image, tag).equals(Optional.of(digest))) {
+      return; // already there: nothing to record
+    }
+    tags.tag(image, tag, digest);
+    history.record(image, tag, digest, "restore", Actor.current());
   }
 
   @Override

@@ -68,6 +68,22 @@ public interface Repository {
     throw unsupported("delete");
   }
 
+  /**
+   * Every change of {@code tag} this repository remembers, oldest first (see
+   * {@link io.wharf.core.storage.TagHistory}); empty where none is kept.
+   */
+  default List<TagRevision> tagHistory(ImageName image, io.wharf.core.model.Tag tag) throws IOException {
+    return List.of();
+  }
+
+  /**
+   * Points {@code tag} back at {@code digest}, a manifest the image still holds (an earlier
+   * revision of the tag): a rollback in one step, recorded as a {@code restore}.
+   */
+  default void restoreTag(ImageName image, io.wharf.core.model.Tag tag, Digest digest) throws IOException {
+    throw unsupported("push");
+  }
+
   default UploadSession startUpload(ImageName image) throws IOException {
     throw unsupported("push");
   }

@@ -25,8 +25,11 @@ import java.util.Optional;
  *     _uploads/&lt;id&gt;                                 Wharf: bytes of an upload in progress, one file
  *     _uploads/&lt;id&gt;/{data,startedat,hashstates/…}    distribution's uploads (not resumed by Wharf)
  *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
+ *     _history/&lt;tag&gt;/&lt;key&gt;.json                     Wharf only: every change of the tag ({@link TagHistory})
  *   _wharf/                                          Wharf only; distribution never looks here
  *     gc-trash/&lt;alg&gt;-&lt;hex&gt;                           a blob the garbage collector moved aside before deleting it
+ *     events/{outbox,dead,audit,lease}/…               events waiting, given up on, kept for the audit (server)
+ *     settings/&lt;subject&gt;.json                          changes made through the management API (server)
  *     access/[&lt;namespace&gt;/]&lt;image name&gt;/
  *       _tags/&lt;tag&gt;                                 when the tag was last pulled (RFC 3339)
  *       _digests/&lt;alg&gt;/&lt;hex&gt;                        when the manifest was last pulled by digest

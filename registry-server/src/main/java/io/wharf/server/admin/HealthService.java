@@ -70,6 +70,7 @@ public final class HealthService {
     if (b.signingKey != null) {
       all.add(signingKey(b.signingKey));
     }
+    all.addAll(b.others);
     this.checks = List.copyOf(all);
   }
 
@@ -205,6 +206,7 @@ public final class HealthService {
     private final Permissions permissions;
     private final List<StorageProbe> probes = new ArrayList<>();
     private final List<HealthCheck> readiness = new ArrayList<>();
+    private final List<HealthCheck> others = new ArrayList<>();
     private Supplier<Optional<String>> signingKey;
     private Clock clock = Clock.systemUTC();
     private Duration probeTtl = Duration.ofSeconds(5);
@@ -235,6 +237,12 @@ public final class HealthService {
     /** One more check that must pass for the server to be ready (e.g. a free-space reserve). */
     public Builder readiness(HealthCheck check) {
       readiness.add(Objects.requireNonNull(check));
+      return this;
+    }
+
+    /** One more named check for {@code /v1/status/check} that does not decide readiness. */
+    public Builder check(HealthCheck check) {
+      others.add(Objects.requireNonNull(check));
       return this;
     }
 

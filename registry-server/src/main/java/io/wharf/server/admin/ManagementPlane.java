@@ -3,8 +3,10 @@ package io.wharf.server.admin;
 import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.server.auth.Action;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.WharfConfig;
+import io.wharf.server.events.EventBus;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import java.net.URI;
@@ -59,10 +61,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
    * @param repositoryConnectors each repository's own listener, for the ports its settings show
    * @param maintenance the blob stores' maintenance jobs, whose runs are counted; null for none
    * @param metrics from {@link #metrics}; null: no metrics
+   * @param events the webhooks' bus; null: none configured
    */
   public static ManagementPlane install(Server jetty, ServletContextHandler context, WharfConfig config,
       Registry registry, RegistrySecurity security, Map<String, StorageDriver> drivers,
-      Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics) {
+      Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics,
+      EventBus events) {
     config = config.withDefaults();
     // API changes live in the first blob store (every node of an S3 setup sees them); an
     // embedder's registry has no store of ours: its changes last until it stops.
@@ -78,6 +82,24 @@ public final class ManagementPlane extends AbstractLifeCycle {
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
+    if (events != null) {
+      // Not a readiness check: a receiver that is down must not take the registry out of service.
+      health.check(new HealthCheck() {
+        @Override
+        public String name() {
+          return "Event outbox";
+        }
+
+        @Override
+        public HealthCheck.Result check() {
+          Map<String, Integer> filling = events.health();
+          return filling.isEmpty()
+              ? HealthCheck.Result.healthy("every endpoint's queue is below 80 % of " + events.maxPending(), null)
+              : HealthCheck.Result.unhealthy("event queues filling up (events waiting, limit " + events.maxPending()
+                  + "): " + filling, Map.copyOf(filling));
+        }
+      });
+    }
     ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
@@ -85,7 +107,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
     List<RestEndpoints> nexus = List.of(
         new StatusEndpoints(plane.health),
         new RepositoryEndpoints(plane.repositories));
-    List<RestEndpoints> wharf = List.of();
+    List<RestEndpoints> wharf = List.of(
+        new TagHistoryEndpoints(plane.repositories, permissions, events),
+        new EventEndpoints(events, caller -> permissions.requireServerAdmin(caller, registry.repositories(),
+            "event endpoints"), (caller, repository) -> registry.repository(repository)
+            .map(r -> permissions.may(caller, r, Action.ADMIN))
+            .orElseGet(() -> registry.repositories().stream().allMatch(r -> permissions.may(caller, r, Action.ADMIN)))));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
@@ -100,6 +127,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
       }
       if (maintenance != null) {
         maintenance.onReport(metrics.maintenance());
+      }
+      if (events != null) {
+        metrics.events(events);
       }
     }
     jetty.addBean(plane, true);

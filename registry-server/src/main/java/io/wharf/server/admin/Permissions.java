@@ -30,6 +30,24 @@ public interface Permissions {
     return true;
   }
 
+  /**
+   * Refuses {@code caller} unless they administer every one of {@code repositories}: the test for
+   * server-wide settings (status checks, webhooks).
+   *
+   * @throws ManagementException {@code UNAUTHENTICATED} for anonymous, {@code FORBIDDEN} otherwise
+   */
+  default void requireServerAdmin(Caller caller, Iterable<Repository> repositories, String what) {
+    for (Repository r : repositories) {
+      if (!may(caller, r, Action.ADMIN)) {
+        throw caller.isAnonymous()
+            ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
+                "authentication required: " + what + " are for administrators")
+            : new ManagementException(ManagementException.Reason.FORBIDDEN,
+                "user " + caller.user() + " needs the admin privilege on every repository for " + what);
+      }
+    }
+  }
+
   /** The permissions of {@code security}; {@link #OPEN} when it is null. */
   static Permissions of(RegistrySecurity security) {
     if (security == null) {

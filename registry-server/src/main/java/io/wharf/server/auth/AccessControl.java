@@ -49,4 +49,9 @@ public interface AccessControl {
 
   /** Called after an endpoint answered {@code call} without an error, with the response status. */
   default void completed(ApiCall call, int status) {}
+
+  /** The user {@link #authorize} found for {@code call}; null for anonymous (and without security). */
+  default String user(ApiCall call) {
+    return null;
+  }
 }

@@ -178,6 +178,11 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   @Override
+  public String user(ApiCall call) {
+    return call.request().getAttribute(PRINCIPAL) instanceof Principal p ? p.user() : null;
+  }
+
+  @Override
   public void completed(ApiCall call, int status) {
     Route route = call.target().route();
     String method = call.request().getMethod();

@@ -150,6 +150,7 @@ public final class ConfigLoader {
     SecurityFactory.validate(c, byName, p);
     LifecycleConfig.validate(c, p);
     validateManagement(c.management(), p + "management");
+    EventsFactory.validate(c.events(), p + "events");
   }
 
   /** Paths the registry and the management APIs own; metrics may not hide one of them. */

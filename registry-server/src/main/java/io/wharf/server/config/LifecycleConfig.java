@@ -102,6 +102,9 @@ public final class LifecycleConfig {
       schedule(m.schedule(), key + ".schedule");
       Durations.parse(m.grace(), key + ".grace");
       purgeUploads(m.purgeUploads(), key + ".purgeUploads");
+      if (m.tagHistory() != null) {
+        Durations.parse(m.tagHistory(), key + ".tagHistory");
+      }
     });
     for (WharfConfig.Repository r : c.repositories()) {
       String key = p + "repositories (" + r.name() + ")";

@@ -123,7 +123,9 @@ public final class RegistryFactory {
         .gc(m.gc())
         .grace(Durations.parse(m.grace(), key + ".grace"))
         .deleteUntagged(m.deleteUntagged())
-        .purgeUploadsAfter(LifecycleConfig.purgeUploads(m.purgeUploads(), key + ".purgeUploads"));
+        .purgeUploadsAfter(LifecycleConfig.purgeUploads(m.purgeUploads(), key + ".purgeUploads"))
+        .tagHistory(Durations.parse(m.tagHistory() == null ? WharfConfig.Maintenance.DEFAULT_TAG_HISTORY
+            : m.tagHistory(), key + ".tagHistory"));
     for (WharfConfig.Repository r : config.repositories()) {
       if (r.isGroup() || !r.blobStore().equals(store)) {
         continue;

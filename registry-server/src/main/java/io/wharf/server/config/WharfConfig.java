@@ -23,7 +23,7 @@ import java.util.Map;
  * </pre>
  */
 public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
-    Security security, Management management) {
+    Security security, Management management, Events events) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 5000;
   public static final String DEFAULT_STORE = "default";
@@ -39,6 +39,51 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security) {
     this(server, blobStores, http, repositories, security, null);
+  }
+
+  /** A configuration without an {@code events:} section: no webhooks. */
+  public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
+      Security security, Management management) {
+    this(server, blobStores, http, repositories, security, management, null);
+  }
+
+  /**
+   * {@code events:} webhook endpoints that receive the registry's events (see
+   * {@code io.wharf.server.events}); {@code maxPending} bounds each endpoint's queue.
+   */
+  public record Events(List<EventEndpoint> endpoints, Integer maxPending, Audit audit) {
+    Events withDefaults() {
+      Audit a = audit == null ? new Audit(null, null, null) : audit;
+      return new Events(endpoints == null ? List.of() : endpoints, maxPending,
+          new Audit(a.enabled() == null ? Boolean.TRUE : a.enabled(), a.keep() == null ? Audit.DEFAULT_KEEP : a.keep(),
+              a.pulls() == null ? Boolean.FALSE : a.pulls()));
+    }
+  }
+
+  /**
+   * {@code events.audit:} the audit trail of every push, delete and mount (and pull, if
+   * {@code pulls}), kept in the first blob store for {@code keep} (default 30d) and queryable at
+   * {@code /wharf/api/v1/events}; on unless {@code enabled: false}.
+   */
+  public record Audit(Boolean enabled, String keep, Boolean pulls) {
+    public static final String DEFAULT_KEEP = "30d";
+  }
+
+  /**
+   * {@code events.endpoints[]:} one receiver. {@code format}: {@code distribution} (default) or
+   * {@code cloudevents}; {@code repositories}: names or globs; {@code actions}: push, pull,
+   * delete, mount (default all but pull); {@code mediaTypes}: manifest media types;
+   * {@code timeout} per attempt (5s), {@code backoff} first retry wait (1s) doubling to
+   * {@code maxBackoff} (5m), {@code maxAge} before an undelivered event goes to the dead letters (24h).
+   */
+  public record EventEndpoint(String name, String url, Map<String, String> headers, String secret,
+      List<String> repositories, List<String> actions, List<String> mediaTypes, String format, String timeout,
+      String backoff, String maxBackoff, String maxAge) {
+    /** Hides the secret and the header values (credentials) from logs and error messages. */
+    @Override
+    public String toString() {
+      return "EventEndpoint[" + name + " -> " + url + "]";
+    }
   }
 
   /**
@@ -277,13 +322,23 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * @param deleteUntagged also remove manifests no tag reaches (default false)
    * @param purgeUploads incomplete uploads idle this long are removed (default 24h; {@code off} keeps them)
    * @param dryRun scheduled runs only report (default false)
+   * @param tagHistory how long the manifests a tag pointed at stay restorable: tag history keeps
+   *     them (and their blobs) from garbage collection for this long (default 14d)
    */
   public record Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
-      Boolean dryRun) {
+      Boolean dryRun, String tagHistory) {
+    public static final String DEFAULT_TAG_HISTORY = "14d";
+
+    /** Without {@code tagHistory}: its default. */
+    public Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
+        Boolean dryRun) {
+      this(schedule, gc, grace, deleteUntagged, purgeUploads, dryRun, null);
+    }
+
     Maintenance withDefaults() {
       return new Maintenance(schedule, gc == null ? Boolean.TRUE : gc, grace == null ? "1h" : grace,
           deleteUntagged == null ? Boolean.FALSE : deleteUntagged, purgeUploads == null ? "24h" : purgeUploads,
-          dryRun == null ? Boolean.FALSE : dryRun);
+          dryRun == null ? Boolean.FALSE : dryRun, tagHistory == null ? DEFAULT_TAG_HISTORY : tagHistory);
     }
   }
 
@@ -482,7 +537,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         : repositories.stream().map(r -> r == null ? null : r.withDefaults(defaultStore)).toList();
     Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
     return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults(),
-        (management == null ? new Management(null) : management).withDefaults());
+        (management == null ? new Management(null) : management).withDefaults(),
+        (events == null ? new Events(null, null, null) : events).withDefaults());
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
@@ -494,21 +550,26 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
       stores.put(target, BlobStore.file(dataDir));
     }
-    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security(), c.management());
+    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security(), c.management(), c.events());
   }
 
   /** A copy with a different repository list (used by tests and embedders). */
   public WharfConfig withRepositories(List<Repository> repositories) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
   }
 
   /** A copy with a different {@code security:} section ({@code null}: none, the server is open). */
   public WharfConfig withSecurity(Security security) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
   }
 
   /** A copy with a different {@code management:} section ({@code null}: the defaults). */
   public WharfConfig withManagement(Management management) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
+  }
+
+  /** A copy with a different {@code events:} section ({@code null}: no webhooks). */
+  public WharfConfig withEvents(Events events) {
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
   }
 }

@@ -4,6 +4,7 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.repository.Blob;
+import io.wharf.server.events.Event;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.SeekableByteChannel;
@@ -59,6 +60,7 @@ final class BlobEndpoints {
     ImageName image = x.image();
     Digest digest = Digest.parse(x.route.argument());
     x.repository.deleteBlob(image, digest);
+    x.emit(Event.Action.DELETE, image, null, digest.value(), null, null, null, "blobs");
     x.sendEmpty(202);
   }
 }

@@ -5,6 +5,8 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.Warnings;
+import io.wharf.server.events.Event;
+import io.wharf.server.events.EventSink;
 import io.wharf.server.routing.Route;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -25,15 +27,62 @@ final class Exchange {
   final Repository repository;
   private final String basePath;
   private final String namePrefix;
+  private final EventSink events;
+  private final String user;
 
   Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath,
       String namePrefix) {
+    this(req, resp, route, repository, basePath, namePrefix, EventSink.NONE, null);
+  }
+
+  /**
+   * @param events where the endpoints' events go
+   * @param user who sends the request (null: anonymous), for the events' actor
+   */
+  Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath,
+      String namePrefix, EventSink events, String user) {
     this.req = req;
     this.resp = resp;
     this.route = route;
     this.repository = repository;
     this.basePath = basePath;
     this.namePrefix = namePrefix;
+    this.events = events;
+    this.user = user;
+  }
+
+  /** Whether an event of {@code action} may be wanted by anyone (building one is skipped otherwise). */
+  boolean wants(Event.Action action) {
+    return events.wants(action);
+  }
+
+  /**
+   * Publishes an event about {@code image} in this request's repository. Returns once it is
+   * stored: call it before the success answer is sent.
+   *
+   * @param kind {@code manifests} or {@code blobs}: where {@code digest} is fetched, for the event's URL
+   */
+  void emit(Event.Action action, ImageName image, String tag, String digest, String mediaType, Long size,
+      String fromRepository, String kind) {
+    if (!events.wants(action)) {
+      return;
+    }
+    String url = digest == null ? null : origin() + v2Path(clientName(image) + "/" + kind + "/" + digest);
+    events.publish(Event.of(action, repository.name(), image.value(), tag, digest, mediaType, size, fromRepository, url,
+        new Event.Actor(user, req.getRemoteAddr(), req.getHeader("User-Agent")),
+        new Event.Request(null, req.getHeader("Host"), req.getMethod()), events.node(), events.now()));
+  }
+
+  /** {@code scheme://host[:port]} as the client reached us. */
+  private String origin() {
+    String scheme = req.getScheme();
+    int port = req.getServerPort();
+    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
+    String host = req.getServerName();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    return scheme + "://" + host + (defaultPort ? "" : ":" + port);
   }
 
   String method() {

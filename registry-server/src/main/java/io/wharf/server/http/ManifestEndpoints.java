@@ -9,6 +9,7 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.PushedManifest;
+import io.wharf.server.events.Event;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +33,10 @@ final class ManifestEndpoints {
       x.resp.setStatus(304);
       return;
     }
+    if (!x.isHead()) {
+      x.emit(Event.Action.PULL, image, ref instanceof Tag t ? t.value() : null, m.digest().value(), m.mediaType(),
+          (long) m.bytes().length, null, "manifests");
+    }
     x.send(200, m.mediaType(), m.bytes());
   }
 
@@ -41,6 +46,8 @@ final class ManifestEndpoints {
     byte[] body = readCapped(x);
     PushedManifest pushed = x.repository.putManifest(image, ref, x.req.getContentType(), body);
     String digest = pushed.descriptor().digest().value();
+    x.emit(Event.Action.PUSH, image, ref instanceof Tag t ? t.value() : null, digest, pushed.descriptor().mediaType(),
+        pushed.descriptor().size(), null, "manifests");
     x.resp.setHeader("Location", x.v2Path(x.clientName(image) + "/manifests/" + digest));
     x.resp.setHeader("Docker-Content-Digest", digest);
     pushed.subject().ifPresent(s -> x.resp.setHeader("OCI-Subject", s.value()));
@@ -54,6 +61,8 @@ final class ManifestEndpoints {
       throw ErrorCode.MANIFEST_UNKNOWN.exception("manifest " + x.route.argument() + " is unknown in " + image);
     }
     x.repository.deleteManifest(image, ref);
+    x.emit(Event.Action.DELETE, image, ref instanceof Tag t ? t.value() : null,
+        ref instanceof Digest d ? d.value() : null, null, null, null, "manifests");
     x.sendEmpty(202);
   }
 

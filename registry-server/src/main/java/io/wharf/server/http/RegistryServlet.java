@@ -4,12 +4,14 @@ import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.error.UpstreamIOException;
 import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.repository.Actor;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Warnings;
 import io.wharf.core.storage.StorageFullException;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.ApiCall;
 import io.wharf.server.auth.UnauthorizedException;
+import io.wharf.server.events.EventSink;
 import io.wharf.server.metrics.RequestMetrics;
 import io.wharf.server.routing.RepositoryRouter;
 import jakarta.servlet.http.HttpServlet;
@@ -58,6 +60,7 @@ public class RegistryServlet extends HttpServlet {
 
   private final transient RepositoryRouter router;
   private final transient AccessControl access;
+  private final transient EventSink events;
 
   /** Serves the registry's default repository at {@code /v2/} (the embedding case). */
   public RegistryServlet(Registry registry) {
@@ -76,8 +79,14 @@ public class RegistryServlet extends HttpServlet {
 
   /** Routes requests as {@link #RegistryServlet(RepositoryRouter)} and lets {@code access} decide who may. */
   public RegistryServlet(RepositoryRouter router, AccessControl access) {
+    this(router, access, EventSink.NONE);
+  }
+
+  /** As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes and mounts to {@code events}. */
+  public RegistryServlet(RepositoryRouter router, AccessControl access, EventSink events) {
     this.router = Objects.requireNonNull(router, "router");
     this.access = Objects.requireNonNull(access, "access");
+    this.events = Objects.requireNonNull(events, "events");
   }
 
   @Override
@@ -99,7 +108,10 @@ public class RegistryServlet extends HttpServlet {
       }
       HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
           ? withoutMount(req) : req;
-      dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix()));
+      String user = access.user(call);
+      Actor.begin(user); // who, for what repositories record (tag history)
+      dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix(),
+          events, user));
       access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
@@ -122,6 +134,7 @@ public class RegistryServlet extends HttpServlet {
       writeError(req, resp, ErrorCode.UNKNOWN.exception("internal error; the server log has the details"), head);
     } finally {
       Warnings.end();
+      Actor.end();
     }
   }
 

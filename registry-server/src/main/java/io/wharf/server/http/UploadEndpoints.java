@@ -6,6 +6,7 @@ import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
+import io.wharf.server.events.Event;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
@@ -32,6 +33,8 @@ final class UploadEndpoints {
       ImageName source = from != null && ImageName.isValid(from) ? ImageName.of(from) : null;
       Optional<Descriptor> mounted = x.repository.mountBlob(image, digest, source);
       if (mounted.isPresent()) {
+        x.emit(Event.Action.MOUNT, image, null, digest.value(), mounted.get().mediaType(), mounted.get().size(),
+            source == null ? null : source.value(), "blobs");
         sendBlobCreated(x, image, digest);
         return;
       }

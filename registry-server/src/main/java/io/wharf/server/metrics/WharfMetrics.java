@@ -1,6 +1,8 @@
 package io.wharf.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
@@ -17,6 +19,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wharf.core.lifecycle.MaintenanceReport;
 import io.wharf.proxy.ProxyMetrics;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.events.EventBus;
+import io.wharf.server.events.Webhook;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.Server;
@@ -60,6 +64,28 @@ public final class WharfMetrics implements AutoCloseable {
 
   public RequestMetrics requests() {
     return requests;
+  }
+
+  /**
+   * The webhooks' metrics, in distribution's {@code registry_notifications_*} family:
+   * {@code registry_notifications_pending{endpoint}} (events waiting),
+   * {@code registry_notifications_events_total{endpoint,outcome=delivered|dead}} and
+   * {@code registry_notifications_failed_attempts_total{endpoint}}.
+   */
+  public void events(EventBus bus) {
+    for (Webhook w : bus.endpoints()) {
+      String name = w.name();
+      Gauge.builder("registry.notifications.pending", bus, b -> b.pending(name))
+          .description("Events waiting for delivery").tag("endpoint", name).register(registry);
+      FunctionCounter.builder("registry.notifications.events", bus, b -> b.counts(name)[0])
+          .description("Events delivered or given up on").tags("endpoint", name, "outcome", "delivered")
+          .register(registry);
+      FunctionCounter.builder("registry.notifications.events", bus, b -> b.counts(name)[2])
+          .description("Events delivered or given up on").tags("endpoint", name, "outcome", "dead")
+          .register(registry);
+      FunctionCounter.builder("registry.notifications.failed.attempts", bus, b -> b.counts(name)[1])
+          .description("Delivery attempts that failed (retried)").tag("endpoint", name).register(registry);
+    }
   }
 
   /** The text exposition Prometheus scrapes. */

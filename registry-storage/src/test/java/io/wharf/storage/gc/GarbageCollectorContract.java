@@ -18,6 +18,7 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Referrer;
+import io.wharf.core.repository.TagRevision;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StorageLayout;
 import io.wharf.core.testing.AgingDriver;
@@ -204,6 +205,33 @@ abstract class GarbageCollectorContract {
     assertThat(drop.blobsDeleted()).isEqualTo(untagged.blobs().size()); // manifest, config, 2 layers
     assertPullsIntact(repo, APP, Tag.of("stable"));
     assertThat(Images.storedBlobs(driver)).containsExactlyInAnyOrderElementsOf(tagged.blobs());
+  }
+
+  @Test
+  void run_deleteUntagged_keepsWhatTheTagHistoryNamesWithinItsWindow_thenLetsItGo() throws Exception {
+    HostedRepository repo = repo(null);
+    Tag one = Tag.of("1");
+    Pushed first = pushImage(repo, APP, "1", layers(1, 300), rnd);
+    Pushed second = pushImage(repo, APP, "1", layers(1, 300), rnd); // the tag moves: first is untagged
+
+    GcReport within = gc().clock(later()).deleteUntagged(true).build().run(); // 2 h later; window 14 days
+
+    assertThat(within.manifestsUntagged()).isZero();
+    assertPullsIntact(repo, APP, first.manifest());
+    repo.restoreTag(APP, one, first.manifest());
+    assertThat(repo.getManifest(APP, one).orElseThrow().digest()).isEqualTo(first.manifest());
+    assertThat(repo.tagHistory(APP, one)).extracting(TagRevision::action).containsExactly("push", "push", "restore");
+    assertThat(repo.tagHistory(APP, one)).extracting(TagRevision::digest)
+        .containsExactly(first.manifest().value(), second.manifest().value(), first.manifest().value());
+
+    // second is untagged now, named only by history entries older than a 1 h window: it goes
+    GcReport after = gc().clock(later()).deleteUntagged(true).tagHistory(Duration.ofHours(1)).build().run();
+
+    assertThat(after.manifestsUntagged()).isEqualTo(1);
+    assertThat(repo.getManifest(APP, second.manifest())).isEmpty();
+    assertPullsIntact(repo, APP, one);
+    assertThat(repo.tagHistory(APP, one)).as("each tag's newest entry stays").extracting(TagRevision::action)
+        .containsExactly("restore");
   }
 
   @Test

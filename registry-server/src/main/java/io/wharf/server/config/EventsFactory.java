@@ -1,0 +1,114 @@
+package io.wharf.server.config;
+
+import io.wharf.core.storage.StorageDriver;
+import io.wharf.server.events.EventBus;
+import io.wharf.server.events.EventFilter;
+import io.wharf.server.events.EventFormat;
+import io.wharf.server.events.Webhook;
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Builds and checks the {@code events:} section: webhook endpoints and their queues. */
+public final class EventsFactory {
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  private EventsFactory() {}
+
+  /**
+   * The event bus of {@code config}, its outbox and audit trail in {@code driver}; null when
+   * there is neither an endpoint nor an audit trail (events then cost nothing).
+   */
+  public static EventBus build(WharfConfig config, StorageDriver driver) {
+    WharfConfig.Events events = config.withDefaults().events();
+    boolean audit = Boolean.TRUE.equals(events.audit().enabled());
+    if (events.endpoints().isEmpty() && !audit) {
+      return null;
+    }
+    EventBus.Builder b = EventBus.builder(driver);
+    if (audit) {
+      b.audit(positive(events.audit().keep(), "events.audit.keep"), Boolean.TRUE.equals(events.audit().pulls()));
+    }
+    if (events.maxPending() != null) {
+      b.maxPending(events.maxPending());
+    }
+    for (int i = 0; i < events.endpoints().size(); i++) {
+      b.endpoint(webhook(events.endpoints().get(i), "events.endpoints[" + i + "]"));
+    }
+    return b.build();
+  }
+
+  static void validate(WharfConfig.Events events, String key) {
+    if (events == null) {
+      return;
+    }
+    if (events.audit() != null) {
+      positive(events.audit().keep(), key + ".audit.keep");
+    }
+    if (events.endpoints() == null) {
+      return;
+    }
+    if (events.maxPending() != null && events.maxPending() < 1) {
+      throw new ConfigException(key + ".maxPending: must be at least 1, got " + events.maxPending());
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < events.endpoints().size(); i++) {
+      WharfConfig.EventEndpoint e = events.endpoints().get(i);
+      String k = key + ".endpoints[" + i + "]";
+      if (e == null) {
+        throw new ConfigException(k + ": an endpoint needs at least name and url");
+      }
+      webhook(e, k);
+      if (!names.add(e.name())) {
+        throw new ConfigException(k + ".name: two endpoints are named " + e.name());
+      }
+    }
+  }
+
+  private static Webhook webhook(WharfConfig.EventEndpoint e, String key) {
+    if (e.name() == null || !NAME.matcher(e.name()).matches()) {
+      throw new ConfigException(key + ".name: \"" + e.name() + "\" is not a name: lower-case letters, digits and '-',"
+          + " up to 63 characters");
+    }
+    URI url;
+    try {
+      url = e.url() == null ? null : URI.create(e.url());
+    } catch (IllegalArgumentException bad) {
+      throw new ConfigException(key + ".url: not a URL: " + e.url());
+    }
+    if (url == null || url.getHost() == null || !("http".equals(url.getScheme()) || "https".equals(url.getScheme()))) {
+      throw new ConfigException(key + ".url: an http:// or https:// URL is required, got " + e.url());
+    }
+    EventFormat format = e.format() == null ? EventFormat.DISTRIBUTION : EventFormat.of(e.format());
+    if (format == null) {
+      throw new ConfigException(key + ".format: \"" + e.format() + "\" is neither distribution nor cloudevents");
+    }
+    EventFilter filter;
+    try {
+      filter = new EventFilter(e.repositories(), e.actions(), e.mediaTypes());
+    } catch (IllegalArgumentException bad) {
+      throw new ConfigException(key + ".actions: " + bad.getMessage());
+    }
+    if (e.secret() != null && e.secret().length() < 16) {
+      throw new ConfigException(key + ".secret: use at least 16 characters (it signs every delivery)");
+    }
+    return new Webhook(e.name(), url, e.headers(), e.secret(), filter, format,
+        positive(e.timeout(), key + ".timeout"), positive(e.backoff(), key + ".backoff"),
+        positive(e.maxBackoff(), key + ".maxBackoff"), positive(e.maxAge(), key + ".maxAge"));
+  }
+
+  private static Duration positive(String value, String key) {
+    if (value == null) {
+      return null;
+    }
+    Duration d = Durations.parse(value, key);
+    if (d.isZero() || d.isNegative()) {
+      throw new ConfigException(key + ": must be more than 0, got " + value);
+    }
+    return d;
+  }
+
+}

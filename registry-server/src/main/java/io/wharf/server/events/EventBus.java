@@ -1,0 +1,288 @@
+package io.wharf.server.events;
+
+import io.wharf.core.storage.StorageDriver;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.util.component.AbstractLifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry's events: {@link #publish} records each event in the {@link AuditLog} and stores
+ * it durably in the {@link Outbox} queue of every webhook endpoint whose filter accepts it
+ * (before the request that caused it answers), and a {@link Deliverer} per endpoint sends them. Events are delivered at
+ * least once, in order, and survive a crash: a restarted server delivers what its outbox still
+ * holds. Each queue is bounded ({@code maxPending}): past it, new events go straight to the
+ * dead letters (kept, listed, redeliverable) instead of growing the queue without end, and
+ * {@link #health()} says so from 80 % on.
+ *
+ * <pre>
+ * EventBus bus = EventBus.builder(driver).endpoint(new Webhook(...)).build();
+ * bus.start();
+ * new RegistryServlet(router, access, bus);
+ * </pre>
+ */
+public final class EventBus extends AbstractLifeCycle implements EventSink {
+  private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
+  public static final int DEFAULT_MAX_PENDING = 100_000;
+  /** How often a queue is looked at without a local signal: events stored by other nodes. */
+  static final Duration POLL_INTERVAL = Duration.ofSeconds(5);
+  /**
+   * The delivery lease's settle delay: longer than the gap between one node's read of the lease
+   * and its write, so that of two nodes taking it at once the loser sees it lost.
+   */
+  static final Duration LEASE_SETTLE = Duration.ofSeconds(1);
+
+  private final Outbox outbox;
+  private final AuditLog audit;
+  private ScheduledExecutorService chores;
+  private final Map<String, Deliverer> deliverers = new LinkedHashMap<>();
+  private final int maxPending;
+  private final String node;
+  private final Clock clock;
+
+  private EventBus(Builder b) {
+    this.node = b.node;
+    this.clock = b.clock;
+    this.outbox = new Outbox(b.driver, node, clock);
+    this.maxPending = b.maxPending;
+    this.audit = b.auditKeep == null ? null : new AuditLog(b.driver, clock, b.auditKeep, b.auditPulls);
+    HttpClient http = HttpClient.newBuilder()
+        .connectTimeout(Webhook.DEFAULT_TIMEOUT)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+    for (Webhook w : b.endpoints) {
+      deliverers.put(w.name(), new Deliverer(w, outbox, http, clock, b.pollInterval, b.leaseSettle));
+    }
+  }
+
+  public static Builder builder(StorageDriver driver) {
+    return new Builder(driver);
+  }
+
+  /** This process's id in events ({@code source.instanceID}). */
+  public String node() {
+    return node;
+  }
+
+  @Override
+  public java.time.Instant now() {
+    return clock.instant();
+  }
+
+  @Override
+  public boolean wants(Event.Action action) {
+    if (audit != null && audit.wants(action)) {
+      return true;
+    }
+    for (Deliverer d : deliverers.values()) {
+      if (d.webhook().filter().wants(action)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void publish(Event event) {
+    String key = outbox.newKey();
+    if (audit != null) {
+      audit.record(key, event);
+    }
+    for (Deliverer d : deliverers.values()) {
+      if (!d.webhook().filter().accepts(event)) {
+        continue;
+      }
+      outbox.append(d.webhook().name(), key, event);
+      if (d.pending() >= maxPending) {
+        // kept, never lost: the API lists it and can send it again once the receiver catches up
+        outbox.bury(d.webhook().name(), new Outbox.Entry(key, event),
+            "the outbox of " + d.webhook().name() + " was full (" + maxPending + " events waiting)", 0);
+        LOG.warn("events to {}: {} waiting, new events go to the dead letters", d.webhook().name(), d.pending());
+      } else {
+        d.appended();
+      }
+    }
+  }
+
+  /** The audit trail, if kept. */
+  public Optional<AuditLog> audit() {
+    return Optional.ofNullable(audit);
+  }
+
+  /** The configured endpoints, in order. */
+  public List<Webhook> endpoints() {
+    return deliverers.values().stream().map(Deliverer::webhook).toList();
+  }
+
+  public Optional<Webhook> endpoint(String name) {
+    return Optional.ofNullable(deliverers.get(name)).map(Deliverer::webhook);
+  }
+
+  /** Events waiting for {@code endpoint}. */
+  public int pending(String endpoint) {
+    return deliverer(endpoint).pending();
+  }
+
+  /** Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on. */
+  public long[] counts(String endpoint) {
+    return deliverer(endpoint).counts();
+  }
+
+  /** The last attempts to {@code endpoint}, oldest first. */
+  public List<DeliveryAttempt> history(String endpoint) {
+    return deliverer(endpoint).history();
+  }
+
+  public List<Outbox.DeadLetter> deadLetters(String endpoint, int max) {
+    deliverer(endpoint);
+    return outbox.dead(endpoint, max);
+  }
+
+  /** Queues dead letter {@code key} again; false if there is none. */
+  public boolean redeliver(String endpoint, String key) {
+    Deliverer d = deliverer(endpoint);
+    if (!outbox.redeliver(endpoint, key)) {
+      return false;
+    }
+    d.appended();
+    return true;
+  }
+
+  /** Sends a ping to {@code endpoint} now, outside the queue, and says how it went. */
+  public DeliveryAttempt ping(String endpoint) {
+    Deliverer d = deliverer(endpoint);
+    Event ping = Event.of(Event.Action.PING, null, null, null, null, null, null, null, null, null, null, node,
+        clock.instant());
+    return d.send(ping, 1);
+  }
+
+  /**
+   * Endpoints whose queue is at 80 % of {@code maxPending} or more, with their counts; empty when
+   * all is well. A health check and a metric read it.
+   */
+  public Map<String, Integer> health() {
+    Map<String, Integer> full = new LinkedHashMap<>();
+    deliverers.forEach((name, d) -> {
+      if (d.pending() >= maxPending * 0.8) {
+        full.put(name, d.pending());
+      }
+    });
+    return full;
+  }
+
+  public int maxPending() {
+    return maxPending;
+  }
+
+  private Deliverer deliverer(String endpoint) {
+    Deliverer d = deliverers.get(endpoint);
+    if (d == null) {
+      throw new IllegalArgumentException("no event endpoint named " + endpoint);
+    }
+    return d;
+  }
+
+  @Override
+  protected void doStart() {
+    deliverers.values().forEach(Deliverer::start);
+    if (audit != null) {
+      chores = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "wharf-audit-expiry");
+        t.setDaemon(true);
+        return t;
+      });
+      chores.scheduleWithFixedDelay(() -> {
+        try {
+          audit.expire();
+        } catch (RuntimeException e) {
+          LOG.warn("expiring the audit trail: {}", e.toString());
+        }
+      }, 0, 1, TimeUnit.HOURS);
+    }
+  }
+
+  @Override
+  protected void doStop() throws InterruptedException {
+    if (chores != null) {
+      chores.shutdownNow();
+    }
+    for (Deliverer d : deliverers.values()) {
+      d.stop();
+    }
+  }
+
+  public static final class Builder {
+    private final StorageDriver driver;
+    private final java.util.ArrayList<Webhook> endpoints = new java.util.ArrayList<>();
+    private int maxPending = DEFAULT_MAX_PENDING;
+    private String node = UUID.randomUUID().toString().substring(0, 8);
+    private Clock clock = Clock.systemUTC();
+    private Duration pollInterval = POLL_INTERVAL;
+    private Duration leaseSettle = LEASE_SETTLE;
+    private Duration auditKeep;
+    private boolean auditPulls;
+
+    private Builder(StorageDriver driver) {
+      this.driver = driver;
+    }
+
+    public Builder endpoint(Webhook w) {
+      if (endpoints.stream().anyMatch(e -> e.name().equals(w.name()))) {
+        throw new IllegalArgumentException("two event endpoints are named " + w.name());
+      }
+      endpoints.add(w);
+      return this;
+    }
+
+    public Builder maxPending(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPending must be at least 1");
+      }
+      this.maxPending = max;
+      return this;
+    }
+
+    public Builder node(String node) {
+      this.node = node;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** How often queues are looked at for events stored by other nodes (default 5 s). */
+    public Builder pollInterval(Duration d) {
+      this.pollInterval = d;
+      return this;
+    }
+
+    /** Keeps the audit trail for {@code keep} (null: none), pulls included if {@code pulls}. */
+    public Builder audit(Duration keep, boolean pulls) {
+      this.auditKeep = keep;
+      this.auditPulls = pulls;
+      return this;
+    }
+
+    /** How long a node waits after writing a delivery lease before it trusts it (default 1 s). */
+    public Builder leaseSettle(Duration d) {
+      this.leaseSettle = d;
+      return this;
+    }
+
+    public EventBus build() {
+      return new EventBus(this);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.wharf.server.events;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One receiver of events, as configured ({@code events.endpoints[]}).
+ *
+ * @param name unique; names its queue in the outbox
+ * @param headers sent with every delivery (e.g. an {@code Authorization} the receiver wants)
+ * @param secret null: unsigned; else every delivery carries {@value Deliverer#SIGNATURE_HEADER}
+ *     {@code sha256=<hex HMAC-SHA256 of the body>}
+ * @param timeout for one delivery attempt, connecting included
+ * @param initialBackoff the wait after the first failure; it doubles (with jitter) up to {@code maxBackoff}
+ * @param maxAge an event still undelivered this long after it happened goes to the dead letters
+ */
+public record Webhook(String name, URI url, Map<String, String> headers, String secret, EventFilter filter,
+    EventFormat format, Duration timeout, Duration initialBackoff, Duration maxBackoff, Duration maxAge) {
+
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMinutes(5);
+  public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(1);
+
+  public Webhook {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(url, "url");
+    headers = headers == null ? Map.of() : Map.copyOf(headers);
+    filter = filter == null ? EventFilter.defaults() : filter;
+    format = format == null ? EventFormat.DISTRIBUTION : format;
+    timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+    initialBackoff = initialBackoff == null ? DEFAULT_INITIAL_BACKOFF : initialBackoff;
+    maxBackoff = maxBackoff == null ? DEFAULT_MAX_BACKOFF : maxBackoff;
+    maxAge = maxAge == null ? DEFAULT_MAX_AGE : maxAge;
+  }
+
+  /** What the API shows: everything but the secret, and the header values (they often hold credentials). */
+  @Override
+  public String toString() {
+    return "Webhook[" + name + " -> " + url + ", " + format + "]";
+  }
+}
