@@ -40,6 +40,7 @@ final class ManifestEndpoints {
     Reference ref = Reference.parse(x.route.argument());
     byte[] body = readCapped(x);
     PushedManifest pushed = x.repository.putManifest(image, ref, x.req.getContentType(), body);
+    new ManifestChange(x.repository, image).recordOn(x.req);
     String digest = pushed.descriptor().digest().value();
     x.resp.setHeader("Location", x.v2Path(x.clientName(image) + "/manifests/" + digest));
     x.resp.setHeader("Docker-Content-Digest", digest);
@@ -54,6 +55,7 @@ final class ManifestEndpoints {
       throw ErrorCode.MANIFEST_UNKNOWN.exception("manifest " + x.route.argument() + " is unknown in " + image);
     }
     x.repository.deleteManifest(image, ref);
+    new ManifestChange(x.repository, image).recordOn(x.req);
     x.sendEmpty(202);
   }
 
