@@ -53,8 +53,8 @@ def main():
         ["/service/rest/v1/search?name=%s" % image(rnd.randrange(a.images)) for _ in range(a.n)])
     run("search?repository&name&sort=version&direction=desc",
         ["/service/rest/v1/search?repository=%s&name=%s&format=docker&sort=version&direction=desc" % (a.repo, image(rnd.randrange(a.images))) for _ in range(a.n)])
-    run("search?name=<prefix>* (50-item page)",
-        ["/service/rest/v1/search?name=org%02d/app%03d*" % (i % 100, rnd.randrange(a.images // 10)) for i in range(a.n // 4)])
+    run("search?name=orgNN/* (1,000 hits, first page of 50)",
+        ["/service/rest/v1/search?name=org%02d/*" % rnd.randrange(100) for _ in range(a.n)])
     run("image detail (wharf api)",
         ["/wharf/api/v1/repositories/%s/images/%s/manifests/1.0.%d" % (a.repo, image(rnd.randrange(a.images)), rnd.randrange(a.tags)) for _ in range(a.n)])
     run("tag listing (wharf api, sort=pushed)",

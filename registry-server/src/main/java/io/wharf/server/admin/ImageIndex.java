@@ -71,6 +71,7 @@ final class ImageIndex implements AutoCloseable {
   record TagState(Digest digest, Instant pushed) {}
 
   private final Supplier<Collection<Repository>> repositories;
+  private final ManifestFacts facts;
   private final Clock clock;
   private final Duration hintTtl;
   private final Duration walkEvery;
@@ -83,13 +84,15 @@ final class ImageIndex implements AutoCloseable {
 
   /**
    * @param repositories the registry's repositories now (asked on every poll)
+   * @param facts read for every tag after a walk, so the first page of a listing is as fast as the next
    * @param poll how often the journal is read and the repository set compared
    * @param hintTtl how long a hint stays in the journal
    * @param walkEvery how often everything is walked again
    */
-  ImageIndex(Supplier<Collection<Repository>> repositories, Clock clock, Duration poll, Duration hintTtl,
-      Duration walkEvery) {
+  ImageIndex(Supplier<Collection<Repository>> repositories, ManifestFacts facts, Clock clock, Duration poll,
+      Duration hintTtl, Duration walkEvery) {
     this.repositories = repositories;
+    this.facts = facts;
     this.clock = clock;
     this.hintTtl = hintTtl;
     this.walkEvery = walkEvery;
@@ -101,8 +104,8 @@ final class ImageIndex implements AutoCloseable {
   }
 
   /** The index with the defaults: hints read each second, kept five minutes, everything walked every ten. */
-  static ImageIndex start(Supplier<Collection<Repository>> repositories) {
-    return new ImageIndex(repositories, Clock.systemUTC(), Duration.ofSeconds(1), Duration.ofMinutes(5),
+  static ImageIndex start(Supplier<Collection<Repository>> repositories, ManifestFacts facts) {
+    return new ImageIndex(repositories, facts, Clock.systemUTC(), Duration.ofSeconds(1), Duration.ofMinutes(5),
         Duration.ofMinutes(10));
   }
 
@@ -279,11 +282,33 @@ final class ImageIndex implements AutoCloseable {
         ready.complete(null);
         LOG.debug("search index of {}: {} images walked in {} ms", repository.name(), found.size(),
             (System.nanoTime() - startedNanos) / 1_000_000);
+        warm();
       } catch (IOException | RuntimeException e) {
         LOG.warn("walking repository {} for the search index failed; retrying at the next walk: {}",
             repository.name(), e.toString());
       } finally {
         walked = started;
+      }
+    }
+
+    /**
+     * Reads what every indexed manifest says (cached by digest: after the first walk only new
+     * manifests are read), so paging through a repository never waits for storage. Stops with
+     * the index.
+     */
+    private void warm() {
+      StorageBacked stored = (StorageBacked) repository;
+      for (NavigableMap<String, TagState> tags : images.values()) {
+        for (TagState t : tags.values()) {
+          if (Thread.currentThread().isInterrupted()) {
+            return;
+          }
+          try {
+            facts.of(stored, t.digest());
+          } catch (IOException | RuntimeException e) {
+            LOG.debug("could not read manifest {} of {}: {}", t.digest(), repository.name(), e.toString());
+          }
+        }
       }
     }
 

@@ -89,8 +89,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
     }
     // Search and browse answer from an index derived from storage (see ImageIndex); it asks the
     // registry for its repositories on every refresh, so repositories changed live are followed.
-    ImageIndex index = ImageIndex.start(registry::repositories);
     ManifestFacts facts = new ManifestFacts(200_000);
+    ImageIndex index = ImageIndex.start(registry::repositories, facts);
     Map<String, String> blobStores = new java.util.HashMap<>();
     config.repositories().forEach(r -> blobStores.put(r.name(), r.blobStore() == null ? "default" : r.blobStore()));
     SearchService search = new SearchService(repositories, permissions, index, facts,

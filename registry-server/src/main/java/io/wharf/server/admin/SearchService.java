@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Nexus's Docker model over Wharf's images, for search and browse: one component per tag
@@ -92,22 +93,22 @@ public final class SearchService {
 
   /** {@code GET /v1/search}: components that meet {@code query}, 50 a page. */
   public NexusPage<Component> search(Caller caller, SearchQuery query, String token, String base) {
-    return page(hits(caller, query), query, token, SEARCH_PAGE).map(h -> component(h, base));
+    return page(caller, query, token, SEARCH_PAGE).map(h -> component(h, base));
   }
 
   /** {@code GET /v1/search/assets}: the assets of those components. */
   public NexusPage<Asset> searchAssets(Caller caller, SearchQuery query, String token, String base) {
-    return page(hits(caller, query), query, token, SEARCH_PAGE).map(h -> asset(h, base));
+    return page(caller, query, token, SEARCH_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components?repository=}: every component of one repository, 100 a page. */
   public NexusPage<Component> components(Caller caller, String repository, String token, String base) {
-    return page(hits(caller, inRepository(repository)), null, token, LIST_PAGE).map(h -> component(h, base));
+    return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> component(h, base));
   }
 
   /** {@code GET /v1/assets?repository=}: the assets of every component of one repository. */
   public NexusPage<Asset> assets(Caller caller, String repository, String token, String base) {
-    return page(hits(caller, inRepository(repository)), null, token, LIST_PAGE).map(h -> asset(h, base));
+    return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components/{id}}. */
@@ -183,29 +184,47 @@ public final class SearchService {
 
   /** Every indexed tag that meets {@code q}, in the natural order: repository, image, tag. */
   private List<Hit> hits(Caller caller, SearchQuery q) {
-    List<Repository> scope = scope(caller, q.repository());
     List<Hit> out = new ArrayList<>();
+    hits(caller, q, null, h -> out.add(h));
+    return out;
+  }
+
+  /**
+   * Offers {@code sink} the indexed tags that meet {@code q} and come after {@code after} (null:
+   * from the start), in the natural order, until it answers false. Starts at {@code after} by
+   * sub-maps, so the thousandth page of a repository costs what the first does.
+   */
+  private void hits(Caller caller, SearchQuery q, Key after, Predicate<Hit> sink) {
+    List<Repository> scope = scope(caller, q.repository());
     if (q.none()) {
-      return out;
+      return;
     }
     for (Repository r : scope) {
-      NavigableMap<String, NavigableMap<String, ImageIndex.TagState>> images = index.images(r);
-      Map<String, NavigableMap<String, ImageIndex.TagState>> candidates;
-      if (q.name() == null) {
-        candidates = images;
-      } else if (q.name().prefix()) {
-        candidates = images.subMap(q.name().text(), true, q.name().text() + Character.MAX_VALUE, true);
-      } else {
-        NavigableMap<String, ImageIndex.TagState> tags = images.get(q.name().text());
-        candidates = tags == null ? Map.of() : Map.of(q.name().text(), tags);
+      int repoOrder = after == null ? 1 : r.name().compareTo(after.repository());
+      if (repoOrder < 0) {
+        continue;
+      }
+      NavigableMap<String, NavigableMap<String, ImageIndex.TagState>> candidates = index.images(r);
+      if (q.name() != null && q.name().prefix()) {
+        candidates = candidates.subMap(q.name().text(), true, q.name().text() + Character.MAX_VALUE, true);
+      } else if (q.name() != null) {
+        NavigableMap<String, ImageIndex.TagState> tags = candidates.get(q.name().text());
+        candidates = tags == null ? java.util.Collections.emptyNavigableMap()
+            : new TreeMap<>(Map.of(q.name().text(), tags));
+      }
+      if (repoOrder == 0) {
+        candidates = candidates.tailMap(after.image(), true);
       }
       for (Map.Entry<String, NavigableMap<String, ImageIndex.TagState>> e : candidates.entrySet()) {
         String image = e.getKey();
         String imageLower = q.keyword() == null ? null : image.toLowerCase(Locale.ROOT);
-        Map<String, ImageIndex.TagState> tags = e.getValue();
+        NavigableMap<String, ImageIndex.TagState> tags = e.getValue();
+        if (repoOrder == 0 && image.equals(after.image())) {
+          tags = tags.tailMap(after.tag(), false);
+        }
         if (q.version() != null && !q.version().prefix()) {
-          ImageIndex.TagState t = e.getValue().get(q.version().text());
-          tags = t == null ? Map.of() : Map.of(q.version().text(), t);
+          ImageIndex.TagState t = tags.get(q.version().text());
+          tags = t == null ? java.util.Collections.emptyNavigableMap() : new TreeMap<>(Map.of(q.version().text(), t));
         }
         for (Map.Entry<String, ImageIndex.TagState> t : tags.entrySet()) {
           if (q.version() != null && !q.version().test(t.getKey())
@@ -214,11 +233,12 @@ public final class SearchService {
                   && !t.getKey().toLowerCase(Locale.ROOT).contains(q.keyword())) {
             continue;
           }
-          out.add(new Hit(r, image, t.getKey(), t.getValue()));
+          if (!sink.test(new Hit(r, image, t.getKey(), t.getValue()))) {
+            return;
+          }
         }
       }
     }
-    return out;
   }
 
   /** A found tag read from storage (not the index): 404 if it is gone or the caller may not read it. */
@@ -285,56 +305,34 @@ public final class SearchService {
    * after it whatever was pushed or deleted meanwhile; a sorted search's token is an offset (as
    * Nexus's "50"), since its order is not a key order.
    */
-  private static HitPage page(List<Hit> hits, SearchQuery q, String token, int size) {
-    SearchQuery.Sort sort = q == null ? null : q.sort();
-    boolean natural = sort == null || sort == SearchQuery.Sort.GROUP;
-    boolean descending = q != null && q.descending();
-    List<Hit> ordered = hits;
-    if (!natural || descending) {
-      Comparator<Hit> c = switch (sort == null ? SearchQuery.Sort.GROUP : sort) {
-        case NAME -> Comparator.comparing(Hit::image).thenComparing(Hit::tag).thenComparing(h -> h.repository().name());
-        case VERSION -> Comparator.comparing(Hit::tag).thenComparing(Hit::image).thenComparing(h -> h.repository().name());
-        case REPOSITORY, GROUP -> NATURAL;
-      };
-      ordered = new ArrayList<>(hits);
-      ordered.sort(descending ? c.reversed() : c);
-    }
-    int from = 0;
-    if (token != null) {
-      Token t = Token.decode(token);
-      if (natural && !descending) {
-        if (t.key() == null) {
-          throw badToken();
-        }
-        from = firstAfter(ordered, t.key());
-      } else {
-        if (t.offset() < 0) {
-          throw badToken();
-        }
-        from = Math.min(t.offset(), ordered.size());
+  private HitPage page(Caller caller, SearchQuery q, String token, int size) {
+    boolean natural = (q.sort() == null || q.sort() == SearchQuery.Sort.GROUP) && !q.descending();
+    Token t = token == null ? null : Token.decode(token);
+    if (natural) {
+      if (t != null && t.key() == null) {
+        throw badToken();
       }
+      List<Hit> items = new ArrayList<>(size + 1);
+      hits(caller, q, t == null ? null : t.key(), h -> items.add(h) && items.size() <= size);
+      if (items.size() <= size) {
+        return new HitPage(items, null);
+      }
+      items.remove(size);
+      return new HitPage(items, Token.key(items.get(size - 1)));
     }
+    Comparator<Hit> c = switch (q.sort() == null ? SearchQuery.Sort.GROUP : q.sort()) {
+      case NAME -> Comparator.comparing(Hit::image).thenComparing(Hit::tag).thenComparing(h -> h.repository().name());
+      case VERSION -> Comparator.comparing(Hit::tag).thenComparing(Hit::image).thenComparing(h -> h.repository().name());
+      case REPOSITORY, GROUP -> NATURAL;
+    };
+    List<Hit> ordered = hits(caller, q);
+    ordered.sort(q.descending() ? c.reversed() : c);
+    if (t != null && t.offset() < 0) {
+      throw badToken();
+    }
+    int from = t == null ? 0 : Math.min(t.offset(), ordered.size());
     int to = Math.min(from + size, ordered.size());
-    List<Hit> items = ordered.subList(from, to);
-    String next = null;
-    if (to < ordered.size()) {
-      next = natural && !descending ? Token.key(items.get(items.size() - 1)) : Token.offset(to);
-    }
-    return new HitPage(List.copyOf(items), next);
-  }
-
-  private static int firstAfter(List<Hit> sorted, Key last) {
-    int lo = 0;
-    int hi = sorted.size();
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (Key.of(sorted.get(mid)).compareTo(last) <= 0) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
+    return new HitPage(List.copyOf(ordered.subList(from, to)), to < ordered.size() ? Token.offset(to) : null);
   }
 
   private static ManagementException badToken() {
