@@ -94,12 +94,12 @@ public final class ImageService {
       String subject, List<ReferrerItem> referrers) {}
 
   /** How a tag listing is sorted. */
-  enum TagSort {
+  public enum TagSort {
     NAME, PUSHED, SIZE
   }
 
   /** Which manifests a tag listing shows. */
-  enum TagFilter {
+  public enum TagFilter {
     TAGGED, UNTAGGED, ALL
   }
 

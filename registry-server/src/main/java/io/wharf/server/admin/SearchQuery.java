@@ -18,24 +18,24 @@ import java.util.function.Function;
  *     group, an md5 or sha1 checksum): the search finds nothing
  * @param sort null: the natural order (repository, name, version)
  */
-record SearchQuery(String repository, Match name, Match version, Digest digest, String keyword, boolean none,
+public record SearchQuery(String repository, Match name, Match version, Digest digest, String keyword, boolean none,
     Sort sort, boolean descending) {
   static final int MIN_PREFIX = 3;
 
   /** Nexus's sort keys; {@code group} is always "" for Docker, so it sorts as the natural order. */
-  enum Sort {
+  public enum Sort {
     NAME, VERSION, REPOSITORY, GROUP
   }
 
   /** An exact value, or a prefix (the value ended in {@code *}). */
-  record Match(String text, boolean prefix) {
+  public record Match(String text, boolean prefix) {
     boolean test(String s) {
       return prefix ? s.startsWith(text) : s.equals(text);
     }
   }
 
   /** Reads and checks the criteria; {@code param} gives a query parameter's value or null. */
-  static SearchQuery parse(Function<String, String> param) {
+  public static SearchQuery parse(Function<String, String> param) {
     String repository = param.apply("repository");
     Match name = match("name", param.apply("name"));
     Match imageName = match("docker.imageName", param.apply("docker.imageName"));
