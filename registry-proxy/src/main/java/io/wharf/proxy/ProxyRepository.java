@@ -18,6 +18,7 @@ import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.RepositoryType;
+import io.wharf.core.repository.StorageBacked;
 import io.wharf.core.repository.Warnings;
 import io.wharf.core.storage.BlobStore;
 import io.wharf.core.storage.Catalog;
@@ -77,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * <p>The cache uses the same storage layout as a hosted repository, so everything cached is
  * ordinary content to a group or to garbage collection. Push and delete are {@code UNSUPPORTED}.
  */
-public final class ProxyRepository implements Repository, Closeable {
+public final class ProxyRepository implements Repository, StorageBacked, Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyRepository.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int DOWNLOAD_BUFFER = 128 * 1024;
@@ -159,6 +160,17 @@ public final class ProxyRepository implements Repository, Closeable {
   }
 
   /** The upstream this repository caches, e.g. {@code https://registry-1.docker.io}. */
+  /** The storage of this proxy's cache (already path-checked). */
+  @Override
+  public StorageDriver storage() {
+    return driver;
+  }
+
+  @Override
+  public StorageLayout layout() {
+    return layout;
+  }
+
   public URI remoteUrl() {
     return upstream.base();
   }

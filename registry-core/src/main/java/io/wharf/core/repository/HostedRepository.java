@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * UploadStore}), manifests by parsing them and checking that everything they reference is
  * already in the image ({@code MANIFEST_BLOB_UNKNOWN} otherwise), tags by the {@link WritePolicy}.
  */
-public final class HostedRepository implements Repository {
+public final class HostedRepository implements Repository, StorageBacked {
   private static final Logger LOG = LoggerFactory.getLogger(HostedRepository.class);
   /** The one tag that {@link WritePolicy#ALLOW_ONCE} may let move (Nexus's "allow redeploy only on latest"). */
   public static final String LATEST = "latest";
@@ -106,8 +106,14 @@ public final class HostedRepository implements Repository {
   }
 
   /** The storage this repository writes to (already path-checked). */
+  @Override
   public StorageDriver storage() {
     return driver;
+  }
+
+  @Override
+  public StorageLayout layout() {
+    return layout;
   }
 
   /**

@@ -30,6 +30,7 @@ import java.util.Optional;
  *     gc-trash/&lt;alg&gt;-&lt;hex&gt;                           a blob the garbage collector moved aside before deleting it
  *     events/{outbox,dead,audit,lease}/…               events waiting, given up on, kept for the audit (server)
  *     settings/&lt;subject&gt;.json                          changes made through the management API (server)
+ *     index-journal/&lt;millis&gt;-&lt;id&gt;                   a hint that an image changed, for other nodes' search indexes (short-lived)
  *     access/[&lt;namespace&gt;/]&lt;image name&gt;/
  *       _tags/&lt;tag&gt;                                 when the tag was last pulled (RFC 3339)
  *       _digests/&lt;alg&gt;/&lt;hex&gt;                        when the manifest was last pulled by digest
@@ -53,6 +54,7 @@ public final class StorageLayout {
   private static final String REPOSITORIES = ROOT + "/repositories";
   private static final String ACCESS = ROOT + "/_wharf/access";
   private static final String GC_TRASH = ROOT + "/_wharf/gc-trash";
+  private static final String INDEX_JOURNAL = ROOT + "/_wharf/index-journal";
 
   private final String imagesRoot;
   private final String accessRoot;
@@ -90,6 +92,15 @@ public final class StorageLayout {
    */
   public String gcTrash(Digest d) {
     return GC_TRASH + "/" + d.algorithm() + "-" + d.hex();
+  }
+
+  /**
+   * Where nodes sharing this storage leave short-lived hints that an image changed ({@code
+   * <millis>-<id>}, holding the image's directory), so each node's search index re-reads just
+   * that image. One directory for the whole storage; hints, never the source of truth.
+   */
+  public String indexJournalDir() {
+    return INDEX_JOURNAL;
   }
 
   /** The directory of every {@link #gcTrash} entry. */

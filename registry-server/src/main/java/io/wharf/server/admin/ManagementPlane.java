@@ -9,9 +9,12 @@ import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
+import jakarta.servlet.DispatcherType;
 import java.net.URI;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
@@ -38,13 +41,19 @@ public final class ManagementPlane extends AbstractLifeCycle {
   private final RepositoryService repositories;
   private final HealthService health;
   private final SettingsStore settings;
+  private final ImageIndex index;
+  private final SearchService search;
+  private final ImageService images;
 
   private ManagementPlane(WharfMetrics metrics, RepositoryService repositories, HealthService health,
-      SettingsStore settings) {
+      SettingsStore settings, ImageIndex index, SearchService search, ImageService images) {
     this.metrics = metrics;
     this.repositories = repositories;
     this.health = health;
     this.settings = settings;
+    this.index = index;
+    this.search = search;
+    this.images = images;
   }
 
   /** The metrics of a server with {@code config}; null when {@code management.metrics.enabled} is false. */
@@ -100,14 +109,27 @@ public final class ManagementPlane extends AbstractLifeCycle {
         }
       });
     }
-    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
+    // Search and browse answer from an index derived from storage (see ImageIndex); it asks the
+    // registry for its repositories on every refresh, so repositories changed live are followed.
+    ManifestFacts facts = new ManifestFacts(200_000);
+    ImageIndex index = ImageIndex.start(registry::repositories, facts);
+    Map<String, String> blobStores = new java.util.HashMap<>();
+    config.repositories().forEach(r -> blobStores.put(r.name(), r.blobStore() == null ? "default" : r.blobStore()));
+    SearchService search = new SearchService(repositories, permissions, index, facts,
+        name -> blobStores.getOrDefault(name, "default"));
+    ImageService images = new ImageService(repositories, permissions, index, facts);
+    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings, index, search, images);
+    // Pushes and deletes through the registry API reach the index as they happen.
+    context.addFilter(new FilterHolder(new ManifestChangeFilter(search)), "/*", EnumSet.of(DispatcherType.REQUEST));
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
         new StatusEndpoints(plane.health),
-        new RepositoryEndpoints(plane.repositories));
+        new RepositoryEndpoints(plane.repositories),
+        new SearchEndpoints(plane.search));
     List<RestEndpoints> wharf = List.of(
+        new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
         new EventEndpoints(events, caller -> permissions.requireServerAdmin(caller, registry.repositories(),
             "event endpoints"), (caller, repository) -> registry.repository(repository)
@@ -154,6 +176,16 @@ public final class ManagementPlane extends AbstractLifeCycle {
     return health;
   }
 
+  /** Search and browse in Nexus's model (components, assets). */
+  public SearchService search() {
+    return search;
+  }
+
+  /** Images, tags and manifest detail, as the web UI shows them. */
+  public ImageService images() {
+    return images;
+  }
+
   /** Where the API's changes are kept. */
   public SettingsStore settings() {
     return settings;
@@ -161,6 +193,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
 
   @Override
   protected void doStop() {
+    index.close();
     if (metrics != null) {
       metrics.close();
     }

@@ -11,6 +11,7 @@ import io.wharf.core.repository.TagRevision;
 import io.wharf.server.auth.Action;
 import io.wharf.server.events.Event;
 import io.wharf.server.events.EventSink;
+import io.wharf.server.http.ManifestChange;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -67,6 +68,7 @@ final class TagHistoryEndpoints implements RestEndpoints {
       Actor.begin(call.caller().user());
       try {
         repo.restoreTag(image, tag, digest);
+        new ManifestChange(repo, image).recordOn(call.request()); // search follows the tag at once
         Optional<io.wharf.core.manifest.Manifest> m = repo.getManifest(image, digest);
         events.publish(Event.of(Event.Action.PUSH, repo.name(), image.value(), tag.value(), digest.value(),
             m.map(io.wharf.core.manifest.Manifest::mediaType).orElse(null),

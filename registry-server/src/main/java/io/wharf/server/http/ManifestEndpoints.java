@@ -45,6 +45,7 @@ final class ManifestEndpoints {
     Reference ref = Reference.parse(x.route.argument());
     byte[] body = readCapped(x);
     PushedManifest pushed = x.repository.putManifest(image, ref, x.req.getContentType(), body);
+    new ManifestChange(x.repository, image).recordOn(x.req);
     String digest = pushed.descriptor().digest().value();
     x.emit(Event.Action.PUSH, image, ref instanceof Tag t ? t.value() : null, digest, pushed.descriptor().mediaType(),
         pushed.descriptor().size(), null, "manifests");
@@ -63,6 +64,7 @@ final class ManifestEndpoints {
     x.repository.deleteManifest(image, ref);
     x.emit(Event.Action.DELETE, image, ref instanceof Tag t ? t.value() : null,
         ref instanceof Digest d ? d.value() : null, null, null, null, "manifests");
+    new ManifestChange(x.repository, image).recordOn(x.req);
     x.sendEmpty(202);
   }
 
