@@ -166,10 +166,15 @@ public final class ConfigLoader {
     String ui = m.ui() == null ? null : m.ui().path();
     if (ui != null) {
       validatePath(ui, key + ".ui.path", "/ui");
-      String otherMetrics = metrics == null ? WharfConfig.Metrics.DEFAULT_PATH : metrics;
-      if (ui.equals(otherMetrics) || ui.startsWith(otherMetrics + "/") || otherMetrics.startsWith(ui + "/")) {
-        throw new ConfigException(key + ".ui.path: " + ui + " overlaps the metrics path " + otherMetrics);
-      }
+    }
+    boolean uiOn = m.ui() == null || m.ui().enabled() == null || m.ui().enabled();
+    boolean metricsOn = m.metrics() == null || m.metrics().enabled() == null || m.metrics().enabled();
+    String uiPath = ui == null ? WharfConfig.Ui.DEFAULT_PATH : ui;
+    String metricsPath = metrics == null ? WharfConfig.Metrics.DEFAULT_PATH : metrics;
+    if (uiOn && metricsOn && (uiPath.equals(metricsPath) || uiPath.startsWith(metricsPath + "/")
+        || metricsPath.startsWith(uiPath + "/"))) {
+      throw new ConfigException(key + ".ui.path: the web UI at " + uiPath + " and the metrics at " + metricsPath
+          + " overlap; give one of them another path");
     }
   }
 
@@ -178,6 +183,9 @@ public final class ConfigLoader {
     if (!path.matches("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")) {
       throw new ConfigException(key + ": \"" + path + "\" is not a path such as " + example
           + " (a leading '/', then letters, digits, '.', '_', '~', '-' and '/', no trailing '/')");
+    }
+    if (path.matches(".*/\\.{1,2}(/.*)?")) {
+      throw new ConfigException(key + ": \"" + path + "\" has a \".\" or \"..\" segment");
     }
     for (String reserved : RESERVED_PATHS) {
       if (path.equals(reserved) || path.startsWith(reserved + "/")) {

@@ -24,6 +24,15 @@ final class Format {
     return String.format(Locale.ROOT, v < 10 ? "%.1f %s" : "%.0f %s", v, UNITS[unit]);
   }
 
+  private static final java.time.format.DateTimeFormatter EXACT =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
+          .withZone(java.time.ZoneOffset.UTC);
+
+  /** {@code 2026-12-02 10:06:36 UTC}: to the second, in UTC like the server's logs. */
+  static String exact(Instant t) {
+    return EXACT.format(t);
+  }
+
   /** {@code 3 minutes ago}, {@code in 2 hours}, {@code just now}. */
   static String relative(Instant then, Instant now) {
     Duration d = Duration.between(then, now);

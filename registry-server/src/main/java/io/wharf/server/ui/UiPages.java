@@ -141,7 +141,7 @@ final class UiPages {
         healthy = false;
         Instant until = s.blockedUntil();
         healthText = until == null ? "upstream blocked"
-            : "upstream blocked until " + until + " (" + Format.relative(until, clock.instant()) + ")";
+            : "upstream blocked until " + Format.exact(until) + " (" + Format.relative(until, clock.instant()) + ")";
       } else if (s.consecutiveFailures() > 0) {
         healthy = false;
         healthText = "upstream reachable, " + s.consecutiveFailures() + " recent failure(s)";
@@ -313,7 +313,7 @@ final class UiPages {
       commands.add(new Command("skopeo, by tag", reach.skopeoCopy(imageName, tag)));
     }
     commands.add(new Command("skopeo, by digest", reach.skopeoCopy(imageName, digest)));
-    commands.add(new Command("log in first (if the repository needs it)", reach.dockerLogin()));
+    commands.add(new Command("log in first", reach.dockerLogin()));
 
     String deleteHref = ref instanceof Tag && mayDelete(v.caller(), r) ? tagHref(name, imageName, reference) + "/delete"
         : null;
