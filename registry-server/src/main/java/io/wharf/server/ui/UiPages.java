@@ -12,7 +12,6 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
-import io.wharf.core.repository.RepositoryType;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
 import io.wharf.server.admin.Caller;
@@ -409,7 +408,9 @@ final class UiPages {
   }
 
   private boolean mayDelete(Caller caller, Repository r) {
-    return r.type() != RepositoryType.PROXY && permissions.may(caller, r, Action.DELETE);
+    boolean deletes = r instanceof HostedRepository
+        || r instanceof GroupRepository g && g.writableMember().isPresent(); // a proxy mirrors, it never deletes
+    return deletes && permissions.may(caller, r, Action.DELETE);
   }
 
   // ---------------------------------------------------------------- login, errors
