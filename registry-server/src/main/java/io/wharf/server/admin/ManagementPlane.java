@@ -140,6 +140,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
         WharfApiServlet.PATH + "/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(plane.health)), HealthServlet.PATH + "/*");
+    io.wharf.server.ui.UiServlet.install(context, config, registry, repositories, plane.health, security,
+        repositoryConnectors);
     if (metrics != null) {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());
       metrics.bind(jetty);

@@ -247,6 +247,23 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   /**
+   * A login from a form (the web UI): whether {@code password} is {@code user}'s, checked and
+   * throttled exactly as registry and API logins are (the same lockouts, audit lines and
+   * metrics). {@code password} is wiped.
+   *
+   * @param address the client's address (after {@code server.trustedProxies})
+   * @throws io.wharf.core.error.RegistryException {@code TOOMANYREQUESTS} (429, detail
+   *     {@code retryAfter} in seconds) while logins from the address or for the user are locked out
+   */
+  public boolean formLogin(String address, String user, char[] password) {
+    if (user == null || user.isEmpty()) {
+      Arrays.fill(password, '\0');
+      return false;
+    }
+    return login(address, new Credentials(user, password), "form");
+  }
+
+  /**
    * Checks that bearer tokens can be issued and verified now: signs an empty token and verifies
    * it. Returns a description of the key; empty when no realm uses tokens.
    *

@@ -157,17 +157,40 @@ public final class ConfigLoader {
   private static final List<String> RESERVED_PATHS = List.of("/v2", "/repository", "/service", "/wharf", "/health");
 
   private static void validateManagement(WharfConfig.Management m, String key) {
-    if (m == null || m.metrics() == null || m.metrics().path() == null) {
+    if (m == null) {
       return;
     }
-    String path = m.metrics().path();
+    String metrics = m.metrics() == null ? null : m.metrics().path();
+    if (metrics != null) {
+      validatePath(metrics, key + ".metrics.path", "/metrics");
+    }
+    String ui = m.ui() == null ? null : m.ui().path();
+    if (ui != null) {
+      validatePath(ui, key + ".ui.path", "/ui");
+    }
+    boolean uiOn = m.ui() == null || m.ui().enabled() == null || m.ui().enabled();
+    boolean metricsOn = m.metrics() == null || m.metrics().enabled() == null || m.metrics().enabled();
+    String uiPath = ui == null ? WharfConfig.Ui.DEFAULT_PATH : ui;
+    String metricsPath = metrics == null ? WharfConfig.Metrics.DEFAULT_PATH : metrics;
+    if (uiOn && metricsOn && (uiPath.equals(metricsPath) || uiPath.startsWith(metricsPath + "/")
+        || metricsPath.startsWith(uiPath + "/"))) {
+      throw new ConfigException(key + ".ui.path: the web UI at " + uiPath + " and the metrics at " + metricsPath
+          + " overlap; give one of them another path");
+    }
+  }
+
+  /** A mount path of the management plane: well formed, and not under a path the registry or the APIs serve. */
+  private static void validatePath(String path, String key, String example) {
     if (!path.matches("/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")) {
-      throw new ConfigException(key + ".metrics.path: \"" + path + "\" is not a path such as /metrics"
+      throw new ConfigException(key + ": \"" + path + "\" is not a path such as " + example
           + " (a leading '/', then letters, digits, '.', '_', '~', '-' and '/', no trailing '/')");
+    }
+    if (path.matches(".*/\\.{1,2}(/.*)?")) {
+      throw new ConfigException(key + ": \"" + path + "\" has a \".\" or \"..\" segment");
     }
     for (String reserved : RESERVED_PATHS) {
       if (path.equals(reserved) || path.startsWith(reserved + "/")) {
-        throw new ConfigException(key + ".metrics.path: " + path + " is under " + reserved
+        throw new ConfigException(key + ": " + path + " is under " + reserved
             + ", which the registry or the management API serves; reserved: " + RESERVED_PATHS);
       }
     }

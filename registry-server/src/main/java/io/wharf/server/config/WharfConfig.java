@@ -90,12 +90,27 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code management:} the management plane's own endpoints on the main port (the REST API under
    * {@code /service/rest} and the health probes under {@code /health} are always there).
    */
-  public record Management(Metrics metrics) {
+  public record Management(Metrics metrics, Ui ui) {
+    /** Metrics settings and the web UI's defaults. */
+    public Management(Metrics metrics) {
+      this(metrics, null);
+    }
+
     Management withDefaults() {
       Metrics m = metrics == null ? new Metrics(null, null) : metrics;
+      Ui u = ui == null ? new Ui(null, null) : ui;
       return new Management(new Metrics(m.enabled() == null ? Boolean.TRUE : m.enabled(),
-          m.path() == null ? Metrics.DEFAULT_PATH : m.path()));
+          m.path() == null ? Metrics.DEFAULT_PATH : m.path()),
+          new Ui(u.enabled() == null ? Boolean.TRUE : u.enabled(), u.path() == null ? Ui.DEFAULT_PATH : u.path()));
     }
+  }
+
+  /**
+   * {@code management.ui:} the web UI: on ({@code enabled}, default true) at {@code path} (default
+   * {@value #DEFAULT_PATH}) of every listener; a browser asking for {@code /} is sent there.
+   */
+  public record Ui(Boolean enabled, String path) {
+    public static final String DEFAULT_PATH = "/ui";
   }
 
   /**

@@ -1,0 +1,447 @@
+package io.wharf.server.ui;
+
+import gg.jte.html.HtmlTemplateOutput;
+import gg.jte.html.OwaspHtmlTemplateOutput;
+import gg.jte.output.Utf8ByteOutput;
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.core.repository.Registry;
+import io.wharf.server.admin.Caller;
+import io.wharf.server.admin.HealthService;
+import io.wharf.server.admin.ManagementException;
+import io.wharf.server.admin.Permissions;
+import io.wharf.server.admin.RepositoryService;
+import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.config.WharfConfig;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.ServerConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The web UI: server-rendered HTML at {@code management.ui.path} (default {@code /ui}) of the main
+ * port. It calls the same services as the management API ({@link RepositoryService},
+ * {@link HealthService}) with the caller its session stands for, so it shows and does nothing a
+ * script could not.
+ *
+ * <pre>
+ * GET  /ui/                                        repositories the caller may read
+ * GET  /ui/login, POST /ui/login, POST /ui/logout  a session cookie for a configured user
+ * GET  /ui/repositories/{repo}                     images of a repository (paged)
+ * GET  /ui/repositories/{repo}/images/{image}      tags of an image (paged, filtered: ?q=)
+ * GET  /ui/repositories/{repo}/images/{image}:{tag} or {image}@{digest}   one image
+ * GET  /ui/repositories/{repo}/images/{image}:{tag}/delete   what deleting the tag does
+ * POST (same)                                      delete the tag
+ * GET  /ui/static/...                              CSS, htmx, the copy buttons' script
+ * </pre>
+ *
+ * <p><b>Security.</b> Who the caller is comes from the session cookie ({@code HttpOnly},
+ * {@code SameSite=Lax}, {@code Secure} over TLS), else anonymous; reads are filtered by the
+ * caller's rights, actions checked again here whatever the page showed. Every {@code POST} needs
+ * the form's CSRF token (the session's; before login a double-submit cookie) and, when the browser
+ * says where it comes from ({@code Origin}, {@code Sec-Fetch-Site}), this very origin. Logins go
+ * through {@link RegistrySecurity#formLogin}: the registry's throttle, audit and metrics. Pages
+ * carry a strict Content-Security-Policy (scripts and styles only from {@code /ui/static}).
+ */
+public final class UiServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(UiServlet.class);
+  static final String SESSION_COOKIE = "wharf_session";
+  static final String CSRF_COOKIE = "wharf_csrf";
+  static final String CSRF_FIELD = "_csrf";
+  static final String HTMX_VERSION = "2.0.10";
+  private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+      + " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  private static final Map<String, String[]> STATIC = Map.of(
+      "wharf.css", new String[] {"io/wharf/server/ui/static/wharf.css", "text/css; charset=utf-8"},
+      "wharf.js", new String[] {"io/wharf/server/ui/static/wharf.js", "text/javascript; charset=utf-8"},
+      "htmx.min.js", new String[] {"META-INF/resources/webjars/htmx.org/" + HTMX_VERSION + "/dist/htmx.min.js",
+          "text/javascript; charset=utf-8"});
+
+  private final String base;
+  private final transient RegistrySecurity security;
+  private final transient UiSessions sessions;
+  private final transient UiPages pages;
+
+  UiServlet(String base, RegistrySecurity security, UiSessions sessions, UiPages pages) {
+    this.base = base;
+    this.security = security;
+    this.sessions = sessions;
+    this.pages = pages;
+  }
+
+  /**
+   * Mounts the UI on {@code context} at {@code management.ui.path}, and a redirect from {@code /}
+   * to it; nothing when {@code management.ui.enabled} is false. Every other path keeps going where
+   * it went: the UI owns only its own path prefix and the bare root.
+   *
+   * @param security null: an open server (no logins; everyone may everything)
+   * @param repositoryConnectors each repository's own listener, for the addresses the UI shows
+   */
+  public static void install(ServletContextHandler context, WharfConfig config, Registry registry,
+      RepositoryService repositories, HealthService health, RegistrySecurity security,
+      Map<String, ServerConnector> repositoryConnectors) {
+    config = config.withDefaults();
+    WharfConfig.Ui ui = config.management().ui();
+    if (!Boolean.TRUE.equals(ui.enabled())) {
+      return;
+    }
+    String base = ui.path();
+    Function<String, Integer> boundPort = name -> {
+      ServerConnector c = repositoryConnectors.get(name);
+      return c == null || c.getLocalPort() <= 0 ? null : c.getLocalPort();
+    };
+    URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
+    Clock clock = Clock.systemUTC();
+    UiPages pages = new UiPages(base, config, registry, repositories, health, Permissions.of(security), boundPort,
+        publicUrl, new ImageBrowser(), clock);
+    context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages)),
+        base + "/*");
+    // "" is the context root alone: GET / sends a browser to the UI; /v2/... and the rest stay the registry's.
+    context.addServlet(new ServletHolder("ui-root", new RootRedirect(base + "/")), "");
+  }
+
+  /** Answers {@code GET /} with a redirect to the UI. */
+  static final class RootRedirect extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private final String target;
+
+    RootRedirect(String target) {
+      this.target = target;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) {
+      resp.setStatus(HttpServletResponse.SC_FOUND);
+      resp.setHeader("Location", req.getContextPath() + target);
+    }
+  }
+
+  /**
+   * Who is asking, as the pages see it.
+   *
+   * @param session null for anonymous
+   * @param csrf the token this visitor's forms carry
+   */
+  record Visitor(Caller caller, UiSessions.Session session, String csrf) {
+    String user() {
+      return session == null ? null : session.user;
+    }
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    req.setCharacterEncoding("UTF-8");
+    resp.setHeader("X-Content-Type-Options", "nosniff");
+    resp.setHeader("Referrer-Policy", "same-origin");
+    resp.setHeader("X-Frame-Options", "DENY");
+    String path = req.getPathInfo() == null ? "" : req.getPathInfo();
+    if (path.isEmpty()) {
+      resp.setStatus(HttpServletResponse.SC_FOUND);
+      resp.setHeader("Location", req.getContextPath() + base + "/");
+      return;
+    }
+    if (path.startsWith("/static/")) {
+      serveStatic(req, resp, path.substring("/static/".length()));
+      return;
+    }
+    resp.setHeader("Content-Security-Policy", CSP);
+    resp.setHeader("Cache-Control", "no-store");
+    Visitor visitor = visitor(req, resp);
+    String method = req.getMethod();
+    boolean post = method.equals("POST");
+    try {
+      if (!post && !method.equals("GET") && !method.equals("HEAD")) {
+        resp.setHeader("Allow", "GET, HEAD, POST");
+        throw new ManagementException(ManagementException.Reason.METHOD_NOT_ALLOWED,
+            method + " is not used by this page");
+      }
+      if (post) {
+        checkForm(req, visitor);
+      }
+      route(req, resp, path, post, visitor);
+    } catch (ManagementException e) {
+      error(req, resp, visitor, e.reason().status(), e.getMessage());
+    } catch (RegistryException e) {
+      if (e.code() == ErrorCode.TOOMANYREQUESTS && e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+        resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
+      }
+      error(req, resp, visitor, e.code().httpStatus(), e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("{} {} failed", method, req.getRequestURI(), e);
+      error(req, resp, visitor, 500, "The server could not answer this page; its log has the details.");
+    }
+  }
+
+  private void route(HttpServletRequest req, HttpServletResponse resp, String path, boolean post, Visitor visitor)
+      throws IOException {
+    if (path.equals("/")) {
+      getOnly(post);
+      page(resp, 200, pages.repositories(req, visitor));
+      return;
+    }
+    if (path.equals("/login")) {
+      if (post) {
+        login(req, resp, visitor);
+      } else {
+        page(resp, 200, pages.login(visitor, null, null, safeNext(req.getParameter("next"))));
+      }
+      return;
+    }
+    if (path.equals("/logout")) {
+      if (!post) {
+        throw new ManagementException(ManagementException.Reason.METHOD_NOT_ALLOWED,
+            "log out with the button of the page header (a POST)");
+      }
+      if (visitor.session() != null) {
+        sessions.remove(visitor.session().id);
+      }
+      cookie(req, resp, SESSION_COOKIE, "", 0, "Lax");
+      redirect(req, resp, "/?loggedOut");
+      return;
+    }
+    String prefix = "/repositories/";
+    if (path.startsWith(prefix)) {
+      String rest = path.substring(prefix.length());
+      int slash = rest.indexOf('/');
+      String repository = slash < 0 ? rest : rest.substring(0, slash);
+      String below = slash < 0 ? "" : rest.substring(slash);
+      if (below.isEmpty()) {
+        getOnly(post);
+        page(resp, 200, pages.images(req, visitor, repository));
+        return;
+      }
+      if (below.startsWith("/images/") && below.length() > "/images/".length()) {
+        image(req, resp, post, visitor, repository, below.substring("/images/".length()));
+        return;
+      }
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + path + ".");
+  }
+
+  /**
+   * {@code team/app} (tags), {@code team/app:1.0} or {@code team/app@sha256:...} (one image),
+   * {@code team/app:1.0/delete}. Image names have no {@code :} or {@code @} and tags no {@code /},
+   * so the split is unambiguous.
+   */
+  private void image(HttpServletRequest req, HttpServletResponse resp, boolean post, Visitor visitor,
+      String repository, String spec) throws IOException {
+    boolean delete = false;
+    if (spec.endsWith("/delete") && spec.indexOf(':') >= 0) {
+      delete = true;
+      spec = spec.substring(0, spec.length() - "/delete".length());
+    }
+    int at = spec.indexOf('@');
+    int colon = spec.indexOf(':');
+    if (at < 0 && colon < 0) {
+      getOnly(post);
+      page(resp, 200, pages.tags(req, visitor, repository, spec));
+      return;
+    }
+    String image = at >= 0 ? spec.substring(0, at) : spec.substring(0, colon);
+    String reference = at >= 0 ? spec.substring(at + 1) : spec.substring(colon + 1);
+    if (!delete) {
+      getOnly(post);
+      page(resp, 200, pages.image(req, visitor, repository, image, reference));
+      return;
+    }
+    if (at >= 0) {
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND, "Only tags are deleted here.");
+    }
+    if (post) {
+      String done = pages.deleteTag(visitor, repository, image, reference);
+      redirect(req, resp, done);
+    } else {
+      page(resp, 200, pages.confirmDelete(req, visitor, repository, image, reference));
+    }
+  }
+
+  private static void getOnly(boolean post) {
+    if (post) {
+      throw new ManagementException(ManagementException.Reason.METHOD_NOT_ALLOWED, "this page takes no form");
+    }
+  }
+
+  // ---------------------------------------------------------------- login
+
+  private void login(HttpServletRequest req, HttpServletResponse resp, Visitor visitor) throws IOException {
+    String next = safeNext(req.getParameter("next"));
+    if (security == null) {
+      redirect(req, resp, next.substring(base.length()));
+      return;
+    }
+    String user = Optional.ofNullable(req.getParameter("username")).orElse("").strip();
+    String password = Optional.ofNullable(req.getParameter("password")).orElse("");
+    boolean ok;
+    try {
+      ok = security.formLogin(req.getRemoteAddr(), user, password.toCharArray());
+    } catch (RegistryException e) {
+      if (e.code() != ErrorCode.TOOMANYREQUESTS) {
+        throw e;
+      }
+      if (e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
+        resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
+      }
+      page(resp, 429, pages.login(visitor, user, "Too many failed logins: " + e.getMessage() + ".", next));
+      return;
+    }
+    if (!ok) {
+      page(resp, 401, pages.login(visitor, user, "Wrong user name or password.", next));
+      return;
+    }
+    if (visitor.session() != null) {
+      sessions.remove(visitor.session().id); // a login is a new session, never a reused id
+    }
+    UiSessions.Session s = sessions.create(user);
+    cookie(req, resp, SESSION_COOKIE, s.id, -1, "Lax");
+    resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
+    resp.setHeader("Location", req.getContextPath() + next);
+  }
+
+  /** {@code next} if it is a page of the UI, else the UI's home: never a redirect to elsewhere. */
+  private String safeNext(String next) {
+    if (next == null || !next.startsWith(base + "/") || next.startsWith("//") || next.contains("\\")
+        || next.contains("/static/")) {
+      return base + "/";
+    }
+    return next;
+  }
+
+  // ---------------------------------------------------------------- who, CSRF
+
+  private Visitor visitor(HttpServletRequest req, HttpServletResponse resp) {
+    if (security != null) {
+      Optional<UiSessions.Session> s = sessions.find(cookieValue(req, SESSION_COOKIE));
+      if (s.isPresent()) {
+        return new Visitor(Caller.user(s.get().user), s.get(), s.get().csrf);
+      }
+    }
+    String csrf = cookieValue(req, CSRF_COOKIE);
+    if (csrf == null || csrf.length() < 32) {
+      csrf = UiSessions.token();
+      cookie(req, resp, CSRF_COOKIE, csrf, -1, "Strict");
+    }
+    return new Visitor(Caller.ANONYMOUS, null, csrf);
+  }
+
+  /**
+   * A form must come from this origin: the browser's {@code Origin} (or {@code Sec-Fetch-Site})
+   * when it sends one, and always the token of this visitor's forms.
+   */
+  private void checkForm(HttpServletRequest req, Visitor visitor) {
+    String origin = req.getHeader("Origin");
+    if (origin != null && !origin.equals("null") && !origin.equalsIgnoreCase(ownOrigin(req))) {
+      throw new ManagementException(ManagementException.Reason.FORBIDDEN,
+          "This form was sent from another site (" + origin + ") and is refused.");
+    }
+    String site = req.getHeader("Sec-Fetch-Site");
+    if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+      throw new ManagementException(ManagementException.Reason.FORBIDDEN,
+          "This form was sent from another site (" + site + ") and is refused.");
+    }
+    String token = req.getParameter(CSRF_FIELD);
+    if (token == null || !MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8),
+        visitor.csrf().getBytes(StandardCharsets.UTF_8))) {
+      throw new ManagementException(ManagementException.Reason.FORBIDDEN,
+          "This form has expired or did not come from this page; reload the page and try again.");
+    }
+  }
+
+  private static String ownOrigin(HttpServletRequest req) {
+    String scheme = req.getScheme();
+    int port = req.getServerPort();
+    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
+    String host = req.getServerName();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    return scheme + "://" + host + (defaultPort ? "" : ":" + port);
+  }
+
+  private static String cookieValue(HttpServletRequest req, String name) {
+    Cookie[] cookies = req.getCookies();
+    if (cookies == null) {
+      return null;
+    }
+    for (Cookie c : cookies) {
+      if (c.getName().equals(name)) {
+        return c.getValue();
+      }
+    }
+    return null;
+  }
+
+  /** An HttpOnly cookie for the UI's path; {@code Secure} when the request came over TLS. */
+  private void cookie(HttpServletRequest req, HttpServletResponse resp, String name, String value, int maxAge,
+      String sameSite) {
+    Cookie c = new Cookie(name, value);
+    c.setPath(req.getContextPath() + base + "/");
+    c.setHttpOnly(true);
+    c.setSecure(req.isSecure());
+    c.setMaxAge(maxAge);
+    c.setAttribute("SameSite", sameSite);
+    resp.addCookie(c);
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  private void redirect(HttpServletRequest req, HttpServletResponse resp, String below) {
+    resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
+    resp.setHeader("Location", req.getContextPath() + base + below);
+  }
+
+  private void error(HttpServletRequest req, HttpServletResponse resp, Visitor visitor, int status, String message)
+      throws IOException {
+    if (resp.isCommitted()) {
+      return;
+    }
+    resp.resetBuffer();
+    page(resp, status, pages.error(req, visitor, status, message));
+  }
+
+  /** Writes a page rendered by a template (an escaping HTML output: JTE's OWASP encoder). */
+  static void page(HttpServletResponse resp, int status, Consumer<HtmlTemplateOutput> template) throws IOException {
+    Utf8ByteOutput bytes = new Utf8ByteOutput();
+    template.accept(new OwaspHtmlTemplateOutput(bytes));
+    resp.setStatus(status);
+    resp.setContentType("text/html; charset=utf-8");
+    resp.setContentLength(bytes.getContentLength());
+    bytes.writeTo(resp.getOutputStream());
+  }
+
+  private static void serveStatic(HttpServletRequest req, HttpServletResponse resp, String name) throws IOException {
+    String[] file = STATIC.get(name);
+    InputStream in = file == null ? null : UiServlet.class.getClassLoader().getResourceAsStream(file[0]);
+    if (in == null) {
+      resp.setStatus(404);
+      resp.setContentType("text/plain; charset=utf-8");
+      resp.getOutputStream().write(("no static file " + name + "\n").getBytes(StandardCharsets.UTF_8));
+      return;
+    }
+    try (in) {
+      byte[] body = in.readAllBytes();
+      resp.setStatus(200);
+      resp.setContentType(file[1]);
+      resp.setHeader("Cache-Control", "public, max-age=3600");
+      resp.setContentLength(body.length);
+      if (!req.getMethod().equals("HEAD")) {
+        resp.getOutputStream().write(body);
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package io.wharf.server.ui;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the templates show, one record per page, already in words and human units: the
+ * templates ({@code src/main/jte}) only lay it out, and javac checks them against these types.
+ * Every string here may come from a client (image names, tags, labels) and is escaped by JTE.
+ */
+public final class View {
+  private View() {}
+
+  /**
+   * What every page shares: the title, who is logged in, the links of the navigation.
+   *
+   * @param base the UI's path ({@code /ui}); links are {@code base + "/..."}
+   * @param user the logged-in user; null for anonymous
+   * @param secured whether the server has users at all (without, nobody logs in)
+   * @param csrf the token every form of this page carries
+   * @param flash a one-time message after an action (null for none)
+   */
+  public record Chrome(String title, String base, String user, boolean secured, String csrf, String flash,
+      String section) {
+    public String href(String path) {
+      return base + path;
+    }
+  }
+
+  /** A link of a breadcrumb trail; {@code href} null for the current page. */
+  public record Crumb(String label, String href) {}
+
+  /** A copyable command with what it does. */
+  public record Command(String label, String text) {}
+
+  // ---------------------------------------------------------------- repositories
+
+  /**
+   * @param note for anonymous visitors: what they see and why
+   * @param warning what fails of the server's readiness (storage), names only; null when ready
+   */
+  public record RepositoriesPage(Chrome chrome, List<RepositoryRow> repositories, String note, String warning) {}
+
+  /**
+   * @param kind {@code hosted}, {@code proxy} or {@code group}
+   * @param detail the write policy, the upstream URL or the members
+   * @param health null when there is nothing to say (hosted, group)
+   * @param healthy whether {@code health} is good news
+   */
+  public record RepositoryRow(String name, String href, String kind, String detail, List<Reach> reach,
+      String login, String pullExample, String health, String healthTitle, boolean healthy, boolean anonymousPull) {}
+
+  // ---------------------------------------------------------------- images of a repository
+
+  /** @param next the link to the next page, null on the last */
+  public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, List<ImageRow> images,
+      String next, boolean first) {}
+
+  /** @param tags the first few tags; {@code moreTags} whether there are others */
+  public record ImageRow(String name, String href, List<String> tags, boolean moreTags, String error) {}
+
+  // ---------------------------------------------------------------- tags of an image
+
+  /**
+   * @param filter the substring the tags were filtered by ({@code ""}: none)
+   * @param total how many tags match
+   * @param next the link to the next page, null on the last
+   */
+  public record TagsPage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String action,
+      String filter, int total, List<TagRow> tags, String next, String firstPage, boolean canDelete) {}
+
+  /**
+   * @param kind {@code image}, {@code index (3 platforms)}, ...
+   * @param sameAs the first few other tags on this page with the same digest; {@code sameAsMore} the rest's count
+   * @param deleteHref the confirmation page; null without the delete right
+   */
+  public record TagRow(String tag, String href, String digest, String shortDigest, String kind, String size,
+      List<String> sameAs, int sameAsMore, String deleteHref, String error) {}
+
+  // ---------------------------------------------------------------- one image
+
+  /**
+   * @param reference the tag or digest asked for
+   * @param tags the image's tags that point at this manifest
+   * @param tagsComplete false when only some of the tags were looked at (see {@link ImageBrowser})
+   */
+  public record ImagePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String reference,
+      String digest, String mediaType, String manifestSize, boolean index, List<PlatformRow> platforms,
+      List<LayerRow> layers, String totalSize, String configDigest, Config config, Map<String, String> annotations,
+      List<String> tags, boolean tagsComplete, List<Command> commands, String deleteHref) {}
+
+  public record PlatformRow(String platform, String digest, String shortDigest, String href, String size) {}
+
+  public record LayerRow(int number, String digest, String shortDigest, String mediaType, String size,
+      String note) {}
+
+  /**
+   * What the config blob says; fields absent from it are null or empty.
+   *
+   * @param createdAgo relative ({@code 3 days ago}); {@code created} the exact time
+   */
+  public record Config(String created, String createdAgo, String author, String platform,
+      Map<String, String> labels, List<HistoryRow> history, List<String> entrypoint) {}
+
+  public record HistoryRow(String created, String createdBy, String comment, boolean emptyLayer) {}
+
+  // ---------------------------------------------------------------- delete
+
+  /**
+   * @param consequences what happens besides the tag going away, one sentence each
+   */
+  public record DeletePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String tag,
+      String digest, List<String> otherTags, List<String> consequences, String action, String cancel) {}
+
+  // ---------------------------------------------------------------- login and errors
+
+  /** @param next where to go after logging in (a path of the UI) */
+  public record LoginPage(Chrome chrome, String username, String error, String next, String csrf) {}
+
+  public record ErrorPage(Chrome chrome, int status, String heading, String message) {}
+}

@@ -1,0 +1,377 @@
+package io.wharf.server.ui;
+
+import static io.wharf.server.ui.UiFixture.ADMIN;
+import static io.wharf.server.ui.UiFixture.SCRIPT;
+import static io.wharf.server.ui.UiFixture.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The web UI over plain HTTP, as a browser without JavaScript sees it: every page readable, the
+ * login and its cookie, who sees what, CSRF refusals, the delete confirmation, escaping, and the
+ * registry's own paths untouched. Real server, real pushes ({@link UiFixture}).
+ */
+class WebUiTest {
+  @TempDir static Path dir;
+  static UiFixture wharf;
+
+  @BeforeAll
+  static void start() throws Exception {
+    wharf = new UiFixture(dir);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    wharf.close();
+  }
+
+  /** A browser without JavaScript: cookies kept, redirects seen. */
+  static final class Browser {
+    final List<String> cookies = new ArrayList<>();
+    HttpResponse<byte[]> last;
+
+    HttpResponse<byte[]> get(String path) {
+      return remember(wharf.send("GET", path, null, headers()));
+    }
+
+    HttpResponse<byte[]> post(String path, String form, String... extra) {
+      String[] h = UiFixture.concat(headers(), "Content-Type", "application/x-www-form-urlencoded");
+      return remember(wharf.send("POST", path, form.getBytes(StandardCharsets.UTF_8), UiFixture.concat(h, extra)));
+    }
+
+    String[] headers() {
+      return cookies.isEmpty() ? new String[0] : new String[] {"Cookie", String.join("; ", cookies)};
+    }
+
+    private HttpResponse<byte[]> remember(HttpResponse<byte[]> r) {
+      for (String set : r.headers().allValues("Set-Cookie")) {
+        String pair = set.substring(0, set.indexOf(';'));
+        String name = pair.substring(0, pair.indexOf('='));
+        cookies.removeIf(c -> c.startsWith(name + "="));
+        if (!set.toLowerCase().contains("max-age=0") && !pair.endsWith("=")) {
+          cookies.add(pair);
+        }
+      }
+      last = r;
+      return r;
+    }
+
+    /** The CSRF token of the last page's forms. */
+    String csrf() {
+      Matcher m = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(text(last));
+      assertThat(m.find()).as("a form with a CSRF token in %s", text(last)).isTrue();
+      return m.group(1);
+    }
+
+    Browser login(String user, String password) {
+      get("/ui/login");
+      HttpResponse<byte[]> r = post("/ui/login", "_csrf=" + enc(csrf()) + "&next=%2Fui%2F&username=" + enc(user)
+          + "&password=" + enc(password));
+      assertThat(r.statusCode()).as("login of %s: %s", user, text(r)).isEqualTo(303);
+      return this;
+    }
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static String page(HttpResponse<byte[]> r, int status) {
+    assertThat(r.statusCode()).as("status of %s", text(r)).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
+    return text(r);
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  @Test
+  void root_redirectsBrowsersToTheUi() {
+    HttpResponse<byte[]> r = wharf.send("GET", "/", null);
+    assertThat(r.statusCode()).isEqualTo(302);
+    assertThat(r.headers().firstValue("Location")).hasValue("/ui/");
+    assertThat(wharf.send("GET", "/ui", null).headers().firstValue("Location")).hasValue("/ui/");
+  }
+
+  @Test
+  void registryAndApiPaths_stillAnswerAsBefore() {
+    HttpResponse<byte[]> v2 = wharf.send("GET", "/v2/", null);
+    assertThat(v2.statusCode()).isEqualTo(401);
+    assertThat(text(v2)).contains("\"errors\"");
+    assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/tags/list", null, ADMIN).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/repository/docker-hosted/v2/demo/app/tags/list", null, ADMIN).statusCode())
+        .isEqualTo(200);
+    assertThat(wharf.send("GET", "/v2/token?service=x", null, ADMIN).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/service/rest/v1/status", null).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/health/live", null).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/metrics", null).statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> other = wharf.send("GET", "/uinot", null);
+    assertThat(other.statusCode()).isEqualTo(404);
+    assertThat(text(other)).contains("\"errors\"");
+  }
+
+  @Test
+  void staticFiles_served() {
+    HttpResponse<byte[]> htmx = wharf.send("GET", "/ui/static/htmx.min.js", null);
+    assertThat(htmx.statusCode()).isEqualTo(200);
+    assertThat(htmx.headers().firstValue("Content-Type").orElse("")).startsWith("text/javascript");
+    assertThat(text(htmx)).contains("htmx");
+    assertThat(wharf.send("GET", "/ui/static/wharf.css", null).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/ui/static/wharf.js", null).statusCode()).isEqualTo(200);
+    assertThat(wharf.send("GET", "/ui/static/../../etc/passwd", null).statusCode()).isIn(400, 404);
+  }
+
+  @Test
+  void pages_carryStrictSecurityHeaders() {
+    HttpResponse<byte[]> r = wharf.send("GET", "/ui/", null);
+    assertThat(r.headers().firstValue("Content-Security-Policy").orElse(""))
+        .contains("script-src 'self'").contains("frame-ancestors 'none'").doesNotContain("unsafe");
+    assertThat(r.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
+  }
+
+  // ---------------------------------------------------------------- who sees what
+
+  @Test
+  void anonymous_seesOnlyAnonymousPullRepositories() {
+    String html = page(new Browser().get("/ui/"), 200);
+    assertThat(html).contains("<title>Repositories · Wharf</title>").contains("docker-hosted")
+        .contains("anonymous pull").contains("Log in")
+        .doesNotContain("private").doesNotContain("hub");
+  }
+
+  @Test
+  void anonymous_otherRepository_notFoundWithoutLeakingIt() {
+    String html = page(new Browser().get("/ui/repositories/private"), 404);
+    assertThat(html).doesNotContain("secret");
+    page(new Browser().get("/ui/repositories/private/images/secret/app:1.0"), 404);
+    page(new Browser().get("/ui/repositories/nosuch"), 404);
+  }
+
+  @Test
+  void reader_seesItsRepositoryAndAnonymousOnes_notTheOthers() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    String html = page(reader.get("/ui/"), 200);
+    assertThat(html).contains("Logged in as <strong>reader</strong>").contains("private").contains("docker-hosted")
+        .doesNotContain(">hub<");
+    assertThat(page(reader.get("/ui/repositories/private"), 200)).contains("secret/app");
+    page(reader.get("/ui/repositories/hub"), 404);
+  }
+
+  @Test
+  void admin_seesEveryRepository_andTheProxyBlockedUntil() {
+    String html = page(new Browser().login("admin", "admin-pw").get("/ui/"), 200);
+    assertThat(html).contains("docker-hosted").contains("private").contains("hub")
+        .contains("upstream blocked until").contains("caches http://127.0.0.1:9");
+  }
+
+  @Test
+  void repositories_showHowToReachThem() {
+    String html = page(new Browser().get("/ui/"), 200);
+    int own = wharf.server.port("docker-hosted");
+    int main = wharf.server.port();
+    assertThat(html).contains("docker login 127.0.0.1:" + own)
+        .contains("docker pull 127.0.0.1:" + own + "/IMAGE:TAG")
+        .contains("127.0.0.1:" + main + "/docker-hosted").contains("its own port " + own);
+  }
+
+  // ---------------------------------------------------------------- login
+
+  @Test
+  void login_setsAnHttpOnlySameSiteSessionCookie() {
+    Browser b = new Browser();
+    b.get("/ui/login");
+    HttpResponse<byte[]> r = b.post("/ui/login", "_csrf=" + enc(b.csrf()) + "&next=%2Fui%2Frepositories%2Fprivate"
+        + "&username=admin&password=admin-pw");
+    assertThat(r.statusCode()).isEqualTo(303);
+    assertThat(r.headers().firstValue("Location")).hasValue("/ui/repositories/private");
+    String cookie = r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("wharf_session="))
+        .findFirst().orElseThrow();
+    assertThat(cookie).containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Lax").contains("Path=/ui/")
+        .doesNotContainIgnoringCase("Secure"); // plain HTTP here; Secure over TLS
+  }
+
+  @Test
+  void login_nextOutsideTheUi_goesHome() {
+    Browser b = new Browser();
+    b.get("/ui/login");
+    HttpResponse<byte[]> r = b.post("/ui/login", "_csrf=" + enc(b.csrf()) + "&next=" + enc("//evil.example/")
+        + "&username=admin&password=admin-pw");
+    assertThat(r.headers().firstValue("Location")).hasValue("/ui/");
+  }
+
+  @Test
+  void login_wrongPassword_401WithTheFormAgain() {
+    Browser b = new Browser();
+    b.get("/ui/login");
+    String html = page(b.post("/ui/login", "_csrf=" + enc(b.csrf()) + "&next=%2Fui%2F&username=reader"
+        + "&password=wrong"), 401);
+    assertThat(html).contains("Wrong user name or password").contains("value=\"reader\"");
+    assertThat(b.cookies).noneMatch(c -> c.startsWith("wharf_session="));
+  }
+
+  @Test
+  void login_withoutCsrfToken_refused() {
+    HttpResponse<byte[]> r = wharf.send("POST", "/ui/login", "username=admin&password=admin-pw".getBytes(),
+        "Content-Type", "application/x-www-form-urlencoded");
+    assertThat(page(r, 403)).contains("reload the page");
+    assertThat(r.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith("wharf_session="));
+  }
+
+  @Test
+  void logout_endsTheSessionOnTheServer() {
+    Browser b = new Browser().login("reader", "reader-pw");
+    List<String> stolen = List.copyOf(b.cookies);
+    b.get("/ui/");
+    HttpResponse<byte[]> r = b.post("/ui/logout", "_csrf=" + enc(b.csrf()));
+    assertThat(r.statusCode()).isEqualTo(303);
+    assertThat(page(b.get("/ui/?loggedOut"), 200)).contains("You are logged out").doesNotContain("private");
+    Browser replay = new Browser();
+    replay.cookies.addAll(stolen);
+    assertThat(page(replay.get("/ui/"), 200)).doesNotContain("Logged in as").doesNotContain("private");
+  }
+
+  @Test
+  void logout_byGet_refused() {
+    Browser b = new Browser().login("reader", "reader-pw");
+    page(b.get("/ui/logout"), 405);
+    assertThat(page(b.get("/ui/"), 200)).contains("Logged in as");
+  }
+
+  // ---------------------------------------------------------------- images, tags, detail
+
+  @Test
+  void images_ofARepository_withTheirFirstTags() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted"), 200);
+    assertThat(html).contains("demo/app").contains("demo/many").contains(">1.0<").contains(">latest<")
+        .contains("all tags");
+  }
+
+  @Test
+  void tags_pagedWithSharedDigests() {
+    Browser b = new Browser();
+    String first = page(b.get("/ui/repositories/docker-hosted/images/demo/many"), 200);
+    assertThat(first).contains("120 tags").contains(">t000<").contains(">t049<").doesNotContain(">t050<")
+        .contains("?last=t049");
+    assertThat(first).contains("class=\"tag shared\">t001<").contains("and 45 more"); // one manifest, 50 tags
+    String second = page(b.get("/ui/repositories/docker-hosted/images/demo/many?last=t049"), 200);
+    assertThat(second).contains(">t050<").contains(">t099<").doesNotContain(">t049<").contains("First page");
+    String app = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
+    assertThat(app).contains("4 tags").contains("index, 2 platforms").contains(wharf.app10.toString());
+  }
+
+  @Test
+  void tags_filtered() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/many?q=t11"), 200);
+    assertThat(html).contains("10 tags containing").contains(">t110<").contains(">t119<").doesNotContain(">t100<");
+  }
+
+  @Test
+  void imageDetail_layersConfigHistoryAndPullCommands() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:1.0"), 200);
+    int own = wharf.server.port("docker-hosted");
+    String ref = "127.0.0.1:" + own + "/demo/app";
+    assertThat(html).contains("<title>demo/app:1.0 · Wharf</title>")
+        .contains(wharf.app10.toString())
+        .contains("Layers").contains("RUN step 3")
+        .contains("Wharf tests").contains("linux/amd64")
+        .contains("org.opencontainers.image.title").contains("demo app")
+        .contains(Format.size(wharf.app10Size))
+        .contains("docker pull " + ref + ":1.0")
+        .contains("docker pull " + ref + "@" + wharf.app10)
+        .contains("podman pull --tls-verify=false " + ref + ":1.0")
+        .contains("skopeo copy --src-tls-verify=false docker://" + ref + ":1.0")
+        .contains(">latest<"); // the other tag of this manifest
+  }
+
+  @Test
+  void imageDetail_ofAnIndex_listsItsPlatforms() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:2.0"), 200);
+    assertThat(html).contains("Platforms").contains("linux/amd64").contains("linux/arm64")
+        .contains("/ui/repositories/docker-hosted/images/demo/app@sha256:");
+    String byDigest = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app@" + wharf.app20), 200);
+    assertThat(byDigest).contains("linux/arm64");
+  }
+
+  @Test
+  void imageDetail_unknownTag_404_badName_400() {
+    page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:nope"), 404);
+    page(new Browser().get("/ui/repositories/docker-hosted/images/Demo/App"), 400);
+    page(new Browser().get("/ui/repositories/docker-hosted/images/demo/nothing"), 404);
+  }
+
+  @Test
+  void clientContent_isEscaped_neverMarkup() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:1.0"), 200);
+    assertThat(html).doesNotContain(SCRIPT).contains("&lt;script&gt;window.pwned=1&lt;/script&gt;");
+    assertThat(html).contains("org.example.note"); // the annotation, escaped like the label
+  }
+
+  // ---------------------------------------------------------------- delete a tag
+
+  @Test
+  void delete_confirmationSaysWhatElseGoes() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String shared = page(admin.get("/ui/repositories/docker-hosted/images/demo/app:latest/delete"), 200);
+    assertThat(shared).contains("Delete tag latest?").contains("Only the tag goes")
+        .contains("keeps its other tag 1.0").contains(wharf.app10.toString());
+    String alone = page(admin.get("/ui/repositories/docker-hosted/images/demo/app:old/delete"), 200);
+    assertThat(alone).contains("left without a tag").contains("garbage collection");
+  }
+
+  @Test
+  void delete_withoutTheRight_hiddenAndRefused() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    String tags = page(reader.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
+    assertThat(tags).doesNotContain("/delete");
+    page(reader.get("/ui/repositories/docker-hosted/images/demo/app:old/delete"), 403);
+    reader.get("/ui/");
+    page(reader.post("/ui/repositories/docker-hosted/images/demo/app:old/delete", "_csrf=" + enc(reader.csrf())), 403);
+    Browser anonymous = new Browser();
+    anonymous.get("/ui/login");
+    page(anonymous.post("/ui/repositories/docker-hosted/images/demo/app:old/delete",
+        "_csrf=" + enc(anonymous.csrf())), 401);
+    assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/manifests/old", null,
+        UiFixture.concat(ADMIN, "Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void delete_csrfMissingOrFromAnotherOrigin_refused() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/repositories/docker-hosted/images/demo/app:old/delete");
+    String token = admin.csrf();
+    assertThat(page(admin.post("/ui/repositories/docker-hosted/images/demo/app:old/delete", ""), 403))
+        .contains("reload the page");
+    assertThat(page(admin.post("/ui/repositories/docker-hosted/images/demo/app:old/delete", "_csrf=" + enc(token),
+        "Origin", "http://evil.example"), 403)).contains("another site");
+    assertThat(page(admin.post("/ui/repositories/docker-hosted/images/demo/app:old/delete", "_csrf=" + enc(token),
+        "Sec-Fetch-Site", "cross-site"), 403)).contains("another site");
+    assertThat(page(admin.get("/ui/repositories/docker-hosted/images/demo/app"), 200)).contains(">old<");
+  }
+
+  @Test
+  void delete_confirmed_removesTheTagOnly() {
+    Browser deleter = new Browser().login("deleter", "deleter-pw");
+    wharf.tag("docker-hosted/demo/app", "doomed", wharf.appOld);
+    deleter.get("/ui/repositories/docker-hosted/images/demo/app:doomed/delete");
+    HttpResponse<byte[]> r = deleter.post("/ui/repositories/docker-hosted/images/demo/app:doomed/delete",
+        "_csrf=" + enc(deleter.csrf()), "Origin", wharf.base.toString());
+    assertThat(r.statusCode()).as(text(r)).isEqualTo(303);
+    assertThat(r.headers().firstValue("Location")).hasValue("/ui/repositories/docker-hosted/images/demo/app?deleted=doomed");
+    String after = page(deleter.get("/ui/repositories/docker-hosted/images/demo/app?deleted=doomed"), 200);
+    assertThat(after).contains("Tag doomed deleted.").doesNotContain(">doomed<").contains(">old<");
+    assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/manifests/" + wharf.appOld, null,
+        UiFixture.concat(ADMIN, "Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode()).isEqualTo(200);
+  }
+}
