@@ -1,7 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.lifecycle.MaintenanceScheduler;
-import io.wharf.core.repository.Registry;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.WharfConfig;
@@ -14,7 +13,6 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 
 /**
@@ -27,7 +25,7 @@ import org.eclipse.jetty.util.component.AbstractLifeCycle;
  * <pre>
  * WharfMetrics metrics = ManagementPlane.metrics(config);             // before the registry: proxies report to it
  * ...
- * ManagementPlane plane = ManagementPlane.install(jetty, context, config, registry, security, drivers, ...);
+ * ManagementPlane plane = ManagementPlane.install(jetty, context, config, repositories, security, drivers, ...);
  * jetty.setHandler(new GracefulHandler(plane.measure(context)));
  * </pre>
  */
@@ -54,31 +52,29 @@ public final class ManagementPlane extends AbstractLifeCycle {
   /**
    * Builds the services and mounts their faces on {@code context}.
    *
+   * @param repositories the running repositories, changed through the API (read them on each
+   *     call: {@link RepositoryService#registry()})
    * @param security null: an open server
    * @param drivers the blob stores' drivers, probed for health (empty for a caller's registry)
-   * @param repositoryConnectors each repository's own listener, for the ports its settings show
    * @param maintenance the blob stores' maintenance jobs, whose runs are counted; null for none
    * @param metrics from {@link #metrics}; null: no metrics
    */
   public static ManagementPlane install(Server jetty, ServletContextHandler context, WharfConfig config,
-      Registry registry, RegistrySecurity security, Map<String, StorageDriver> drivers,
-      Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics) {
+      RepositoryDeployment repositories, RegistrySecurity security, Map<String, StorageDriver> drivers,
+      MaintenanceScheduler maintenance, WharfMetrics metrics) {
     config = config.withDefaults();
     // API changes live in the first blob store (every node of an S3 setup sees them); an
     // embedder's registry has no store of ours: its changes last until it stops.
     SettingsStore settings = drivers.isEmpty() ? SettingsStore.inMemory()
         : SettingsStore.in(drivers.values().iterator().next());
     Permissions permissions = Permissions.of(security);
-    RepositoryService repositories = new RepositoryService(registry, config, permissions, name -> {
-      ServerConnector c = repositoryConnectors.get(name);
-      return c == null || c.getLocalPort() <= 0 ? null : c.getLocalPort();
-    });
-    HealthService.Builder health = HealthService.builder(registry, permissions);
+    RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings);
+    HealthService.Builder health = HealthService.builder(repositories.registry(), permissions);
     drivers.forEach(health::store);
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
-    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
+    ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings);
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
