@@ -277,7 +277,7 @@ public final class RepositoryService {
       return;
     }
     for (WharfConfig.Repository o : next.repositories()) {
-      if (o == r || o.isGroup() || !r.blobStore().equals(o.blobStore())) {
+      if (o.name().equals(r.name()) || o.isGroup() || !r.blobStore().equals(o.blobStore())) {
         continue;
       }
       if (o.namespace() == null || o.namespace().isEmpty()) {

@@ -20,8 +20,11 @@ import java.util.regex.Pattern;
  * driver), so a crash leaves the old or the new document, never half of one.
  */
 public interface SettingsStore {
-  /** The path prefix of the documents in their blob store. */
+  /** The path prefix of the documents in their blob store, below {@link #STORAGE_ROOT}. */
   String PREFIX = "_wharf/settings/";
+
+  /** The storage root of distribution's layout, where {@code _wharf/} lives. */
+  String STORAGE_ROOT = "/docker/registry/v2";
 
   /** The document {@code subject}, if it was ever written. */
   Optional<byte[]> read(String subject);
@@ -69,8 +72,13 @@ public interface SettingsStore {
     };
   }
 
+  /**
+   * The driver path of a document: beside Wharf's other private data ({@code _wharf/} of the
+   * storage root, which distribution never reads). Driver paths are absolute: without the root,
+   * a driver would read {@code PREFIX} as a path with its first character cut off.
+   */
   private static String path(String subject) {
-    return PREFIX + check(subject) + ".json";
+    return STORAGE_ROOT + "/" + PREFIX + check(subject) + ".json";
   }
 
   private static String check(String subject) {
