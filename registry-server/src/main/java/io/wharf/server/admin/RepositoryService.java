@@ -419,7 +419,10 @@ public final class RepositoryService {
     boolean tls = c != null && c.http() != null && c.http().tls() != null || config.server().tls() != null;
     // Nexus's forceBasicAuth=false is "allow anonymous docker pull"
     boolean forceBasicAuth = permissions.secured() && (c == null || !Boolean.TRUE.equals(c.anonymousPull()));
-    return new RepositorySettings.Docker(false, forceBasicAuth, tls ? null : port, tls ? port : null, null, true);
+    // Wharf serves /repository/<name>/v2/ on the main port either way; shown as Nexus would (path
+    // routing or a port, not both), so that a read-modify-write of these settings is accepted
+    return new RepositorySettings.Docker(false, forceBasicAuth, tls ? null : port, tls ? port : null, null,
+        port == null ? Boolean.TRUE : null);
   }
 
   private static WharfConfig.Repository declared(WharfConfig config, String name) {
