@@ -268,6 +268,19 @@ class RepositoryChangesTest {
     assertThat(delete("api-moving", ADMIN).statusCode()).isEqualTo(204);
   }
 
+  @Test
+  void cleanupPolicy_ofAnApiRepository_joinsItsStoresMaintenanceJob() {
+    String body = hosted("api-cleaned", "ALLOW", null).replace("\"docker\":",
+        "\"wharf\":{\"cleanup\":{\"keepLatest\":3}},\"docker\":");
+    HttpResponse<byte[]> r = post("hosted", body, ADMIN);
+    assertThat(r.statusCode()).as(text(r)).isEqualTo(201);
+    assertThat(settings("hosted", "api-cleaned").path("wharf").path("cleanup").path("keepLatest").asInt())
+        .isEqualTo(3);
+    assertThat(server.maintenance().orElseThrow().status().get(0).steps()).contains("cleanup of api-cleaned");
+    assertThat(delete("api-cleaned", ADMIN).statusCode()).isEqualTo(204);
+    assertThat(server.maintenance().orElseThrow().status().get(0).steps()).doesNotContain("cleanup of api-cleaned");
+  }
+
   // ---------------------------------------------------------------- proxy and group
 
   @Test
