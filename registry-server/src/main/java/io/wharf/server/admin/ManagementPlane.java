@@ -81,7 +81,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
     List<RestEndpoints> nexus = List.of(
         new StatusEndpoints(plane.health),
         new RepositoryEndpoints(plane.repositories));
-    List<RestEndpoints> wharf = List.of();
+    List<RestEndpoints> wharf = List.of(
+        new WharfRepositoryEndpoints(plane.repositories));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),

@@ -220,6 +220,32 @@ public final class RepositoryService {
     change(running.withRepositories(next), null);
   }
 
+  /** What {@link #reload} did: the repositories now served, and those of the document left out (and why). */
+  public record Reloaded(List<String> repositories, List<String> warnings) {}
+
+  /**
+   * Makes the running set the file's repositories plus those of the API's document as it is now
+   * in the settings store (changed by another node sharing the store), with the same precedence
+   * as at start. Global administrators only.
+   */
+  public synchronized Reloaded reload(Caller caller) {
+    requireGlobalAdmin(caller);
+    requireChangeable();
+    WharfConfig running = deployment.config();
+    Set<String> pinned = deployment.pinned();
+    WharfConfig file = running.withRepositories(
+        running.repositories().stream().filter(r -> pinned.contains(r.name())).toList());
+    List<String> warnings = new ArrayList<>();
+    WharfConfig next = RepositoryDocument.merge(file, RepositoryDocument.read(settings), warnings::add);
+    try {
+      deployment.apply(next, () -> { }); // the document is where this came from
+    } catch (RepositoryDeployment.PortUnavailableException e) {
+      throw new ManagementException(ManagementException.Reason.CONFLICT,
+          "repository " + e.repository() + ": " + e.getMessage() + "; nothing was reloaded");
+    }
+    return new Reloaded(next.repositories().stream().map(WharfConfig.Repository::name).toList(), warnings);
+  }
+
   private void requireGlobalAdmin(Caller caller) {
     if (permissions.mayEverywhere(caller, Action.ADMIN)) {
       return;

@@ -116,4 +116,28 @@ class RepositoryPersistenceTest {
       assertThat(Files.readString(doc)).doesNotContain("shared-name").doesNotContain("api-kept");
     }
   }
+
+  @Test
+  void reload_picksUpWhatAnotherNodeChanged() throws Exception {
+    try (WharfServer a = WharfServer.start(ConfigLoader.parse(yaml(""), "node-a.yaml"));
+        WharfServer b = WharfServer.start(ConfigLoader.parse(yaml(""), "node-b.yaml"))) {
+      HttpResponse<byte[]> r = create(a.url(), hosted("api-shared", "extra", "ALLOW", 0).replace(",\"httpPort\":0", ""));
+      assertThat(r.statusCode()).as(text(r)).isEqualTo(201);
+      ManagementHttp.Image image = ManagementHttp.pushImage(a.url(), "api-shared/team/app", "1", 1024);
+      assertThat(get(b.url(), REST + "/v1/repositories/api-shared").statusCode()).isEqualTo(404);
+
+      HttpResponse<byte[]> reloaded = send(b.url(), "POST", "/wharf/api/v1/repositories/reload", null);
+      assertThat(reloaded.statusCode()).as(text(reloaded)).isEqualTo(200);
+      assertThat(json(reloaded).path("repositories").toString()).contains("api-shared");
+      assertThat(get(b.url(), REST + "/v1/repositories/api-shared").statusCode()).isEqualTo(200);
+      HttpResponse<byte[]> pulled = get(b.url(), "/v2/api-shared/team/app/manifests/1", "Accept",
+          MediaTypes.OCI_MANIFEST);
+      assertThat(pulled.body()).isEqualTo(image.manifest());
+
+      assertThat(send(a.url(), "DELETE", REST + "/v1/repositories/api-shared", null).statusCode()).isEqualTo(204);
+      assertThat(send(b.url(), "POST", "/wharf/api/v1/repositories/reload", null).statusCode()).isEqualTo(200);
+      assertThat(get(b.url(), REST + "/v1/repositories/api-shared").statusCode()).isEqualTo(404);
+      assertThat(send(b.url(), "GET", "/wharf/api/v1/repositories/reload", null).statusCode()).isEqualTo(405);
+    }
+  }
 }
