@@ -3,7 +3,11 @@ package io.wharf.server;
 import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import io.wharf.core.storage.StoreSpace;
+import io.wharf.proxy.ProxyMetrics;
 import io.wharf.server.admin.ManagementPlane;
+import io.wharf.server.admin.RepositoryDocument;
+import io.wharf.server.admin.SettingsStore;
 import io.wharf.server.auth.AccessControl;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.TlsKeys;
@@ -20,15 +24,18 @@ import io.wharf.server.http.OciErrorHandler;
 import io.wharf.server.http.RegistryServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import io.wharf.server.routing.RepositoryRouter;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.CustomRequestLog;
@@ -77,30 +84,36 @@ public final class WharfServer implements AutoCloseable {
 
   private final Server jetty;
   private final ServerConnector connector;
-  private final Map<String, ServerConnector> repositoryConnectors;
-  private final Registry registry;
+  private final LiveRepositories repositories;
   private final MaintenanceScheduler maintenance;
   private final Thread shutdownHook = new Thread(this::closeQuietly, "wharf-shutdown");
 
-  private WharfServer(Server jetty, ServerConnector connector, Map<String, ServerConnector> repositoryConnectors,
-      Registry registry, MaintenanceScheduler maintenance) {
+  private WharfServer(Server jetty, ServerConnector connector, LiveRepositories repositories,
+      MaintenanceScheduler maintenance) {
     this.jetty = jetty;
     this.connector = connector;
-    this.repositoryConnectors = repositoryConnectors;
-    this.registry = registry;
+    this.repositories = repositories;
     this.maintenance = maintenance;
   }
 
   /**
-   * Builds the registry the config describes and starts serving it, with the maintenance jobs
-   * of its blob stores on their schedules and the maintenance API at {@value MaintenanceServlet#PATH}.
+   * Builds the registry the config describes, plus the repositories created through the
+   * management API (kept in the first blob store; the file's win a name in both), and starts
+   * serving it, with the maintenance jobs of its blob stores on their schedules and the
+   * maintenance API at {@value MaintenanceServlet#PATH}. Repositories can then be created,
+   * changed and deleted through the management API while it runs.
    */
   public static WharfServer start(WharfConfig config) throws Exception {
     config = config.withDefaults();
     WharfMetrics metrics = ManagementPlane.metrics(config); // first: the proxies report to it
-    RegistryFactory.Assembly assembly = metrics == null ? RegistryFactory.assemble(config)
-        : RegistryFactory.assemble(config, metrics::proxy);
-    return start(config, assembly.registry(), assembly, metrics);
+    Map<String, StoreSpace> spaces = RegistryFactory.spaces(config);
+    SettingsStore settings = SettingsStore.in(spaces.values().iterator().next().driver());
+    WharfConfig running = RepositoryDocument.merge(config, RepositoryDocument.read(settings), LOG::warn);
+    RegistryFactory.Assembly assembly = RegistryFactory.assemble(running, spaces,
+        metrics == null ? name -> ProxyMetrics.NONE : metrics::proxy);
+    Set<String> pinned = new LinkedHashSet<>();
+    config.repositories().forEach(r -> pinned.add(r.name()));
+    return start(running, pinned, assembly.registry(), assembly, metrics);
   }
 
   /**
@@ -110,11 +123,14 @@ public final class WharfServer implements AutoCloseable {
    * jobs: the caller owns {@code registry}'s storage.
    */
   public static WharfServer start(WharfConfig config, Registry registry) throws Exception {
-    return start(config, registry, null, ManagementPlane.metrics(config));
+    config = config.withDefaults();
+    Set<String> pinned = new LinkedHashSet<>();
+    config.repositories().forEach(r -> pinned.add(r.name()));
+    return start(config, pinned, registry, null, ManagementPlane.metrics(config));
   }
 
-  private static WharfServer start(WharfConfig config, Registry registry, RegistryFactory.Assembly assembly,
-      WharfMetrics metrics) throws Exception {
+  private static WharfServer start(WharfConfig config, Set<String> pinned, Registry registry,
+      RegistryFactory.Assembly assembly, WharfMetrics metrics) throws Exception {
     config = config.withDefaults();
     WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
@@ -137,23 +153,12 @@ public final class WharfServer implements AutoCloseable {
     jetty.setErrorHandler(errors);
     Limits limits = new Limits(Durations.parse(s.idleTimeout(), "server.idleTimeout"),
         Durations.parse(s.headerTimeout(), "server.headerTimeout"), s.maxConnections());
-    ServerConnector connector = connector(jetty, http, s.bind(), s.port(), "main", tls(s.tls(), "server.tls"), limits);
-    Map<String, ServerConnector> repositoryConnectors = new LinkedHashMap<>();
+    Listeners listeners = new Listeners(jetty, http, s.bind(), s.tls(), limits);
+    ServerConnector connector = listeners.add("main", s.port(), tls(s.tls(), "server.tls"), limits).connector();
     Map<String, Repository> byHost = new HashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
       Optional<Repository> repo = registry.repository(r.name());
-      if (repo.isEmpty()) {
-        continue;
-      }
-      if (r.http() != null && r.http().port() != null) {
-        // a repository's own TLS, else the main port's
-        SslContextFactory.Server ssl = r.http().tls() != null
-            ? tls(r.http().tls(), "repositories (" + r.name() + ").http.tls") : tls(s.tls(), "server.tls");
-        Limits own = r.http().maxConnections() == null ? limits : limits.withMaxConnections(r.http().maxConnections());
-        repositoryConnectors.put(r.name(),
-            connector(jetty, http, s.bind(), r.http().port(), "repository:" + r.name(), ssl, own));
-      }
-      for (String host : r.hosts()) {
+      for (String host : repo.isEmpty() ? List.<String>of() : r.hosts()) {
         byHost.put(host.toLowerCase(Locale.ROOT), repo.get());
       }
     }
@@ -169,6 +174,9 @@ public final class WharfServer implements AutoCloseable {
           + " readable; set server.tls, or put a TLS proxy in front and set server.publicUrl", s.bind());
     }
     AccessControl access = security == null ? AccessControl.ALLOW_ALL : security;
+    LiveRepositories repositories = new LiveRepositories(listeners, config, pinned, registry, assembly, router,
+        security);
+    repositories.openAtStart();
 
     // Webhooks: the outbox lives in the first blob store, beside the API's settings, where every
     // node sharing that store sees it. A caller's registry has no store of ours: no events.
@@ -184,12 +192,13 @@ public final class WharfServer implements AutoCloseable {
     MaintenanceScheduler maintenance = null;
     if (assembly != null) {
       maintenance = assembly.startMaintenance();
+      repositories.maintenance(maintenance);
       context.addServlet(new ServletHolder("maintenance",
           new MaintenanceServlet(maintenance, assembly.repositoriesByStore(), security)), MaintenanceServlet.PATH + "/*");
     }
     // The management plane (REST API, health, metrics): mounted and measured in one place.
-    ManagementPlane management = ManagementPlane.install(jetty, context, config, registry, security,
-        assembly == null ? Map.of() : assembly.drivers(), repositoryConnectors, maintenance, metrics, events);
+    ManagementPlane management = ManagementPlane.install(jetty, context, config, repositories, security,
+        assembly == null ? Map.of() : assembly.drivers(), maintenance, metrics, events);
     jetty.setHandler(new GracefulHandler(management.measure(context)));
     if (Boolean.TRUE.equals(s.accessLog())) {
       jetty.setRequestLog(new CustomRequestLog(new Slf4jRequestLogWriter() {
@@ -210,14 +219,14 @@ public final class WharfServer implements AutoCloseable {
     if (security != null) {
       security.mainPort(connector.getLocalPort());
     }
-    repositoryConnectors.forEach((name, c) -> router.bindPort(c.getLocalPort(), registry.repository(name).orElseThrow()));
-    WharfServer server = new WharfServer(jetty, connector, repositoryConnectors, registry, maintenance);
+    repositories.bindStartedPorts();
+    WharfServer server = new WharfServer(jetty, connector, repositories, maintenance);
     // On SIGTERM: the same graceful close as close(), maintenance included (its last flush of
     // pull times). One hook for both, not Jetty's own beside it: two stoppers race.
     Runtime.getRuntime().addShutdownHook(server.shutdownHook);
     LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
         registry.repositories());
-    repositoryConnectors.forEach((name, c) ->
+    repositories.listeners().forEach((name, l) ->
         LOG.info("repository {} listening on {}", name, server.url(name)));
     return server;
   }
@@ -229,27 +238,104 @@ public final class WharfServer implements AutoCloseable {
     }
   }
 
-  private static ServerConnector connector(Server jetty, HttpConfiguration http, String bind, int port, String name,
-      SslContextFactory.Server ssl, Limits limits) {
-    ServerConnector c;
-    if (ssl == null) {
-      c = new ServerConnector(jetty, ACCEPTORS, -1, new HttpConnectionFactory(http));
-    } else {
-      HttpConfiguration https = new HttpConfiguration(http);
-      // clients check the certificate against the host they asked for; the server need not
-      https.addCustomizer(new SecureRequestCustomizer(false));
-      c = new ServerConnector(jetty, ACCEPTORS, -1, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
+  /** A listener: its connector and the cap on its connections (a Jetty bean of its own). */
+  record Listener(ServerConnector connector, NetworkConnectionLimit limit) {}
+
+  /**
+   * Makes the server's listeners, the main one and each repository's own, all alike: at start
+   * ({@link #add}, started with the server) and while it runs ({@link #start}, {@link #remove}).
+   */
+  static final class Listeners {
+    private final Server jetty;
+    private final HttpConfiguration http;
+    private final String bind;
+    private final WharfConfig.Tls serverTls;
+    private final Limits limits;
+
+    Listeners(Server jetty, HttpConfiguration http, String bind, WharfConfig.Tls serverTls, Limits limits) {
+      this.jetty = jetty;
+      this.http = http;
+      this.bind = bind;
+      this.serverTls = serverTls;
+      this.limits = limits;
     }
-    c.setHost(bind);
-    c.setPort(port);
-    c.setName(name);
-    c.setAcceptQueueSize(ACCEPT_QUEUE);
-    c.setIdleTimeout(limits.idleTimeout().toMillis());
-    c.addEventListener(new HeaderTimeout(limits.headerTimeout(), c.getScheduler()));
-    // At the cap the listener stops accepting; further clients wait in the accept queue.
-    jetty.addBean(new NetworkConnectionLimit(limits.maxConnections(), c));
-    jetty.addConnector(c);
-    return c;
+
+    /** Adds repository {@code r}'s own listener to the server (not started yet). */
+    Listener add(WharfConfig.Repository r) {
+      // a repository's own TLS, else the main port's
+      SslContextFactory.Server ssl = r.http().tls() != null
+          ? tls(r.http().tls(), "repositories (" + r.name() + ").http.tls") : tls(serverTls, "server.tls");
+      Limits own = r.http().maxConnections() == null ? limits : limits.withMaxConnections(r.http().maxConnections());
+      return add("repository:" + r.name(), r.http().port(), ssl, own);
+    }
+
+    /**
+     * Adds and starts repository {@code r}'s own listener on the running server.
+     *
+     * @throws IOException if its port cannot be opened (then nothing is left of it)
+     */
+    Listener start(WharfConfig.Repository r) throws IOException {
+      Listener l = add(r);
+      // added to a running server, the beans are neither managed nor started: do both, so the
+      // listener also stops with the server
+      jetty.manage(l.connector());
+      jetty.manage(l.limit());
+      try {
+        l.limit().start();
+        l.connector().start();
+        return l;
+      } catch (Exception e) {
+        remove(l);
+        if (e instanceof IOException io) {
+          throw io;
+        }
+        Throwable cause = e.getCause() instanceof IOException io ? io : e;
+        throw new IOException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
+      }
+    }
+
+    /** Stops {@code l} (its port closes, its connections end) and takes it off the server; null: nothing. */
+    void remove(Listener l) {
+      if (l == null) {
+        return;
+      }
+      jetty.removeConnector(l.connector());
+      jetty.removeBean(l.limit());
+      try {
+        l.connector().stop();
+      } catch (Exception e) {
+        LOG.warn("closing listener {}: {}", l.connector().getName(), e.toString());
+      }
+      try {
+        l.limit().stop();
+      } catch (Exception e) {
+        LOG.warn("stopping the connection limit of {}: {}", l.connector().getName(), e.toString());
+      }
+    }
+
+    Listener add(String name, int port, SslContextFactory.Server ssl, Limits limits) {
+      ServerConnector c;
+      if (ssl == null) {
+        c = new ServerConnector(jetty, ACCEPTORS, -1, new HttpConnectionFactory(http));
+      } else {
+        HttpConfiguration https = new HttpConfiguration(http);
+        // clients check the certificate against the host they asked for; the server need not
+        https.addCustomizer(new SecureRequestCustomizer(false));
+        c = new ServerConnector(jetty, ACCEPTORS, -1, new SslConnectionFactory(ssl, "http/1.1"),
+            new HttpConnectionFactory(https));
+      }
+      c.setHost(bind);
+      c.setPort(port);
+      c.setName(name);
+      c.setAcceptQueueSize(ACCEPT_QUEUE);
+      c.setIdleTimeout(limits.idleTimeout().toMillis());
+      c.addEventListener(new HeaderTimeout(limits.headerTimeout(), c.getScheduler()));
+      // At the cap the listener stops accepting; further clients wait in the accept queue.
+      NetworkConnectionLimit limit = new NetworkConnectionLimit(limits.maxConnections(), c);
+      jetty.addBean(limit);
+      jetty.addConnector(c);
+      return new Listener(c, limit);
+    }
   }
 
   /** HTTPS settings for a listener from {@code tls} (null: plain HTTP). */
@@ -284,17 +370,20 @@ public final class WharfServer implements AutoCloseable {
 
   /** The port of a repository's own listener. */
   public int port(String repository) {
-    ServerConnector c = repositoryConnectors.get(repository);
-    if (c == null) {
-      throw new IllegalArgumentException("repository " + repository + " has no listener of its own");
-    }
-    return c.getLocalPort();
+    return listener(repository).getLocalPort();
   }
 
   /** {@code http://host:port} of a repository's own listener. */
   public URI url(String repository) {
-    port(repository);
-    return url(repositoryConnectors.get(repository));
+    return url(listener(repository));
+  }
+
+  private ServerConnector listener(String repository) {
+    Listener l = repositories.listeners().get(repository);
+    if (l == null) {
+      throw new IllegalArgumentException("repository " + repository + " has no listener of its own");
+    }
+    return l.connector();
   }
 
   private static URI url(ServerConnector c) {
@@ -306,8 +395,9 @@ public final class WharfServer implements AutoCloseable {
     return URI.create(scheme + "://" + host + ":" + c.getLocalPort());
   }
 
+  /** The repositories served now (they change when the management API changes them). */
   public Registry registry() {
-    return registry;
+    return repositories.registry();
   }
 
   /** The maintenance jobs of the blob stores; empty for a server of a caller's registry. */

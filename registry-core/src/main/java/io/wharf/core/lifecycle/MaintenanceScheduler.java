@@ -48,7 +48,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
   private volatile boolean closed;
 
   private static final class Slot {
-    final Entry entry;
+    volatile Entry entry; // replaced when the store's repositories change (see replace)
     CompletableFuture<MaintenanceReport> running;
     boolean runningDryRun;
     Instant next;
@@ -114,6 +114,21 @@ public final class MaintenanceScheduler implements AutoCloseable {
     void run() throws Exception;
   }
 
+  /**
+   * Replaces the job of {@code entry}'s store, e.g. after repositories on it were created or
+   * deleted while the server runs: a run in progress finishes with the old job, the next one
+   * uses the new. The schedule stays as it was armed; the last report is kept.
+   *
+   * @throws IllegalArgumentException if the store has no job
+   */
+  public synchronized void replace(Entry entry) {
+    Slot slot = slots.get(entry.job().store());
+    if (slot == null) {
+      throw new IllegalArgumentException("no maintenance job for blob store " + entry.job().store());
+    }
+    slot.entry = new Entry(entry.job(), slot.entry.schedule(), slot.entry.dryRun());
+  }
+
   /** The stores that have a job. */
   public synchronized List<String> stores() {
     return List.copyOf(slots.keySet());
@@ -147,6 +162,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   private CompletableFuture<MaintenanceReport> launch(Slot slot, boolean dryRun) {
+    MaintenanceJob job = slot.entry.job(); // the job as it is now, even if replaced during the run
     CompletableFuture<MaintenanceReport> f;
     if (slot.running != null && !slot.running.isDone()) {
       if (slot.runningDryRun == dryRun) {
@@ -154,9 +170,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
       }
       // A dry run asked for during a real one (or the reverse) runs right after it.
       f = slot.running.handle((r, e) -> null)
-          .thenApplyAsync(ignored -> slot.entry.job().run(dryRun), runner);
+          .thenApplyAsync(ignored -> job.run(dryRun), runner);
     } else {
-      f = CompletableFuture.supplyAsync(() -> slot.entry.job().run(dryRun), runner);
+      f = CompletableFuture.supplyAsync(() -> job.run(dryRun), runner);
     }
     slot.running = f;
     slot.runningDryRun = dryRun;

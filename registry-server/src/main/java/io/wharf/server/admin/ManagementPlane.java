@@ -1,7 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.lifecycle.MaintenanceScheduler;
-import io.wharf.core.repository.Registry;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.server.auth.Action;
 import io.wharf.server.auth.RegistrySecurity;
@@ -19,7 +18,6 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 
 /**
@@ -32,7 +30,7 @@ import org.eclipse.jetty.util.component.AbstractLifeCycle;
  * <pre>
  * WharfMetrics metrics = ManagementPlane.metrics(config);             // before the registry: proxies report to it
  * ...
- * ManagementPlane plane = ManagementPlane.install(jetty, context, config, registry, security, drivers, ...);
+ * ManagementPlane plane = ManagementPlane.install(jetty, context, config, repositories, security, drivers, ...);
  * jetty.setHandler(new GracefulHandler(plane.measure(context)));
  * </pre>
  */
@@ -65,28 +63,25 @@ public final class ManagementPlane extends AbstractLifeCycle {
   /**
    * Builds the services and mounts their faces on {@code context}.
    *
+   * @param repositories the running repositories, changed through the API (read them on each
+   *     call: {@link RepositoryService#registry()})
    * @param security null: an open server
    * @param drivers the blob stores' drivers, probed for health (empty for a caller's registry)
-   * @param repositoryConnectors each repository's own listener, for the ports its settings show
    * @param maintenance the blob stores' maintenance jobs, whose runs are counted; null for none
    * @param metrics from {@link #metrics}; null: no metrics
    * @param events the webhooks' bus; null: none configured
    */
   public static ManagementPlane install(Server jetty, ServletContextHandler context, WharfConfig config,
-      Registry registry, RegistrySecurity security, Map<String, StorageDriver> drivers,
-      Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics,
-      EventBus events) {
+      RepositoryDeployment repositories, RegistrySecurity security, Map<String, StorageDriver> drivers,
+      MaintenanceScheduler maintenance, WharfMetrics metrics, EventBus events) {
     config = config.withDefaults();
     // API changes live in the first blob store (every node of an S3 setup sees them); an
     // embedder's registry has no store of ours: its changes last until it stops.
     SettingsStore settings = drivers.isEmpty() ? SettingsStore.inMemory()
         : SettingsStore.in(drivers.values().iterator().next());
     Permissions permissions = Permissions.of(security);
-    RepositoryService repositories = new RepositoryService(registry, config, permissions, name -> {
-      ServerConnector c = repositoryConnectors.get(name);
-      return c == null || c.getLocalPort() <= 0 ? null : c.getLocalPort();
-    });
-    HealthService.Builder health = HealthService.builder(registry, permissions);
+    RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings);
+    HealthService.Builder health = HealthService.builder(repositories.registry(), permissions);
     drivers.forEach(health::store);
     if (security != null) {
       health.signingKey(security::checkSigningKey);
@@ -110,15 +105,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
       });
     }
     // Search and browse answer from an index derived from storage (see ImageIndex); it asks the
-    // registry for its repositories on every refresh, so repositories changed live are followed.
+    // deployment for its repositories on every refresh, so repositories changed live are followed.
     ManifestFacts facts = new ManifestFacts(200_000);
-    ImageIndex index = ImageIndex.start(registry::repositories, facts);
-    Map<String, String> blobStores = new java.util.HashMap<>();
-    config.repositories().forEach(r -> blobStores.put(r.name(), r.blobStore() == null ? "default" : r.blobStore()));
-    SearchService search = new SearchService(repositories, permissions, index, facts,
-        name -> blobStores.getOrDefault(name, "default"));
-    ImageService images = new ImageService(repositories, permissions, index, facts);
-    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings, index, search, images);
+    ImageIndex index = ImageIndex.start(() -> repositories.registry().repositories(), facts);
+    SearchService search = new SearchService(repositoryService, permissions, index, facts,
+        name -> repositories.config().repositories().stream().filter(r -> r.name().equals(name))
+            .map(r -> r.blobStore() == null ? "default" : r.blobStore()).findFirst().orElse("default"));
+    ImageService images = new ImageService(repositoryService, permissions, index, facts);
+    ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings, index, search,
+        images);
     // Pushes and deletes through the registry API reach the index as they happen.
     context.addFilter(new FilterHolder(new ManifestChangeFilter(search)), "/*", EnumSet.of(DispatcherType.REQUEST));
 
@@ -129,19 +124,22 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new RepositoryEndpoints(plane.repositories),
         new SearchEndpoints(plane.search));
     List<RestEndpoints> wharf = List.of(
+        new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
-        new EventEndpoints(events, caller -> permissions.requireServerAdmin(caller, registry.repositories(),
-            "event endpoints"), (caller, repository) -> registry.repository(repository)
-            .map(r -> permissions.may(caller, r, Action.ADMIN))
-            .orElseGet(() -> registry.repositories().stream().allMatch(r -> permissions.may(caller, r, Action.ADMIN)))));
+        new EventEndpoints(events,
+            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
+            (caller, repository) -> repositories.registry().repository(repository)
+                .map(r -> permissions.may(caller, r, Action.ADMIN))
+                .orElseGet(() -> repositories.registry().repositories().stream()
+                    .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
         WharfApiServlet.PATH + "/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(plane.health)), HealthServlet.PATH + "/*");
-    io.wharf.server.ui.UiServlet.install(context, config, registry, repositories, plane.health, security,
-        repositoryConnectors);
+    io.wharf.server.ui.UiServlet.install(context, config, repositories.registry(), plane.repositories, plane.health,
+        security, repositories::boundPort);
     if (metrics != null) {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());
       metrics.bind(jetty);

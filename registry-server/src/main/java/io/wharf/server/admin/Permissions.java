@@ -18,12 +18,26 @@ public interface Permissions {
     }
 
     @Override
+    public boolean mayEverywhere(Caller caller, Action action) {
+      return true;
+    }
+
+    @Override
     public boolean secured() {
       return false;
     }
   };
 
   boolean may(Caller caller, Repository repository, Action action);
+
+  /**
+   * Whether {@code caller} may do {@code action} on every repository, those that do not exist yet
+   * included ({@code *:admin}: Nexus's global administrator, who creates repositories). Default:
+   * no one.
+   */
+  default boolean mayEverywhere(Caller caller, Action action) {
+    return false;
+  }
 
   /** Whether anyone can be refused anything (false for {@link #OPEN}). */
   default boolean secured() {
@@ -53,6 +67,16 @@ public interface Permissions {
     if (security == null) {
       return OPEN;
     }
-    return (caller, repository, action) -> security.may(caller.user(), repository, action);
+    return new Permissions() {
+      @Override
+      public boolean may(Caller caller, Repository repository, Action action) {
+        return security.may(caller.user(), repository, action);
+      }
+
+      @Override
+      public boolean mayEverywhere(Caller caller, Action action) {
+        return security.mayEverywhere(caller.user(), action);
+      }
+    };
   }
 }

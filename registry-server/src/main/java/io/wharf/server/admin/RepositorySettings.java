@@ -43,7 +43,8 @@ public record RepositorySettings(
   /**
    * The repository's own listener: {@code httpPort} for plain HTTP, {@code httpsPort} with TLS
    * (the port actually bound). {@code pathEnabled}: Wharf always serves
-   * {@code /repository/<name>/v2/} on the main port as well.
+   * {@code /repository/<name>/v2/} on the main port as well; shown {@code true} only for a
+   * repository without a port, as Nexus allows path routing or a port, not both.
    */
   public record Docker(boolean v1Enabled, boolean forceBasicAuth, Integer httpPort, Integer httpsPort,
       String subdomain, Boolean pathEnabled) {}

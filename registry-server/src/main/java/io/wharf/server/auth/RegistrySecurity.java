@@ -69,16 +69,19 @@ public final class RegistrySecurity implements AccessControl {
 
   private record Credentials(String user, char[] password) {}
 
+  /** The repositories that allow anonymous pull, and the host names (lower case) repositories claim. */
+  private record PerRepository(Set<String> anonymousPull, Set<String> claimedHosts) {}
+
   private final List<Realm> realms;
   private final Map<String, List<Realm>> repositoryRealms;
   private final boolean anonymous;
-  private final Set<String> anonymousPull;
+  /** Replaced whole when repositories change live (see {@link #repositories}). */
+  private volatile PerRepository perRepository;
   private final UserDirectory users;
   private final TokenService tokens;
   private final String service;
   private final LoginThrottle throttle;
   private final URI publicUrl;
-  private final Set<String> claimedHosts;
   private volatile int mainPort = -1;
   private volatile LoginObserver loginObserver = LoginObserver.NONE;
 
@@ -97,13 +100,12 @@ public final class RegistrySecurity implements AccessControl {
     this.realms = List.copyOf(b.realms);
     this.repositoryRealms = Map.copyOf(b.repositoryRealms);
     this.anonymous = b.anonymous;
-    this.anonymousPull = Set.copyOf(b.anonymousPull);
+    this.perRepository = new PerRepository(Set.copyOf(b.anonymousPull), Set.copyOf(b.claimedHosts));
     this.users = b.users;
     this.tokens = b.tokens;
     this.service = b.tokens != null ? b.tokens.service() : b.service;
     this.throttle = b.throttle;
     this.publicUrl = b.publicUrl;
-    this.claimedHosts = Set.copyOf(b.claimedHosts);
   }
 
   public static Builder builder() {
@@ -116,6 +118,33 @@ public final class RegistrySecurity implements AccessControl {
    */
   public void mainPort(int port) {
     this.mainPort = port;
+  }
+
+  /**
+   * Replaces, at once, which repositories allow anonymous pull and which host names repositories
+   * claim: the repositories changed while the server runs (management API). Repository realms
+   * stay as the config file set them.
+   */
+  public void repositories(Collection<String> anonymousPull, Collection<String> claimedHosts) {
+    Set<String> hosts = new HashSet<>();
+    claimedHosts.forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
+    perRepository = new PerRepository(Set.copyOf(anonymousPull), Set.copyOf(hosts));
+  }
+
+  /**
+   * Whether {@code user} (null: anonymous) has {@code action} on every repository ({@code *:admin}
+   * and the like): what creating a repository needs, as Nexus's global administrator rights.
+   */
+  public boolean mayEverywhere(String user, Action action) {
+    if (user == null) {
+      return false;
+    }
+    for (Privilege p : users.privileges(user)) {
+      if (p.repository().equals(Privilege.ANY) && p.action().implies(action)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Tells {@code observer} of every failed login and lockout from now on. */
@@ -399,7 +428,7 @@ public final class RegistrySecurity implements AccessControl {
 
   /** Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}. */
   public boolean may(String user, Repository repository, Action action) {
-    if (action == Action.READ && anonymous && anonymousPull.contains(repository.name())) {
+    if (action == Action.READ && anonymous && perRepository.anonymousPull().contains(repository.name())) {
       return true;
     }
     if (user == null) {
@@ -525,7 +554,7 @@ public final class RegistrySecurity implements AccessControl {
     if (publicUrl != null && (main <= 0 || req.getLocalPort() == main)) {
       String root = stripSlash(publicUrl.toString());
       String host = req.getServerName();
-      if (host != null && claimedHosts.contains(host.toLowerCase(Locale.ROOT))) {
+      if (host != null && perRepository.claimedHosts().contains(host.toLowerCase(Locale.ROOT))) {
         root = publicUrl.getScheme() + "://" + hostPort(host, publicUrl.getPort(), publicUrl.getScheme())
             + stripSlash(publicUrl.getRawPath() == null ? "" : publicUrl.getRawPath());
       }

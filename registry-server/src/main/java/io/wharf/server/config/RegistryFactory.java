@@ -22,9 +22,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 
@@ -40,13 +43,15 @@ public final class RegistryFactory {
 
   /**
    * What a configuration builds: the registry, a maintenance job per blob store (armed by
-   * {@link #startMaintenance()}), which repositories each store holds, and the access logs
-   * that record pulls for cleanup policies and proxy cache limits, and the storage driver of each
-   * blob store (for health checks).
+   * {@link #startMaintenance()}), which repositories each store holds, the access logs that
+   * record pulls for cleanup policies and proxy cache limits (by repository), the storage driver
+   * of each blob store (for health checks), and what {@link #build} needs to build more
+   * repositories over the same stores while the server runs.
    */
   public record Assembly(Registry registry, List<MaintenanceScheduler.Entry> maintenance,
-      Map<String, List<Repository>> repositoriesByStore, List<AccessLog> accessLogs,
-      Map<String, StorageDriver> drivers) {
+      Map<String, List<Repository>> repositoriesByStore, Map<String, AccessLog> accessLogs,
+      Map<String, StorageDriver> drivers, Map<String, StoreSpace> spaces,
+      Function<String, ProxyMetrics> proxyMetrics) {
 
     /**
      * Starts the schedules and a chore that flushes the access logs every minute; close the
@@ -54,21 +59,63 @@ public final class RegistryFactory {
      */
     public MaintenanceScheduler startMaintenance() {
       MaintenanceScheduler scheduler = new MaintenanceScheduler(maintenance);
-      if (!accessLogs.isEmpty()) {
-        scheduler.every(ACCESS_LOG_FLUSH, "flushing pull times", this::flushAccessLogs);
-        scheduler.atClose(this::flushAccessLogs);
-      }
+      // always: repositories created while the server runs may bring access logs of their own
+      scheduler.every(ACCESS_LOG_FLUSH, "flushing pull times", this::flushAccessLogs);
+      scheduler.atClose(this::flushAccessLogs);
       return scheduler.start();
     }
 
     void flushAccessLogs() {
-      for (AccessLog log : accessLogs) {
-        try {
-          log.flush();
-        } catch (IOException | RuntimeException e) {
-          LoggerFactory.getLogger(RegistryFactory.class).warn("could not write pull times of {}: {}", log, e.toString());
+      accessLogs.values().forEach(RegistryFactory::flush);
+    }
+
+    /**
+     * Builds the repositories {@code names} of {@code config} (a validated configuration over
+     * this assembly's blob stores), members first; a member in {@code kept} is reused as it is.
+     * Their access logs replace those of the same names (the old ones are flushed first).
+     *
+     * @return every repository built, by name
+     */
+    public Map<String, Repository> build(WharfConfig config, Collection<String> names, Map<String, Repository> kept) {
+      Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
+      config.repositories().forEach(r -> declared.put(r.name(), r));
+      Map<String, Repository> built = new LinkedHashMap<>(kept);
+      names.forEach(built::remove);
+      Map<String, AccessLog> logs = new LinkedHashMap<>();
+      for (String name : names) {
+        RegistryFactory.build(declared.get(name), declared, built, spaces, logs, config, proxyMetrics);
+      }
+      for (String name : names) {
+        AccessLog old = logs.containsKey(name) ? accessLogs.put(name, logs.get(name)) : accessLogs.remove(name);
+        if (old != null) {
+          flush(old);
         }
       }
+      Map<String, Repository> out = new LinkedHashMap<>();
+      names.forEach(n -> out.put(n, built.get(n)));
+      return out;
+    }
+
+    /** Forgets the access log of a deleted repository, after writing what it holds. */
+    public void forget(String name) {
+      AccessLog old = accessLogs.remove(name);
+      if (old != null) {
+        flush(old);
+      }
+    }
+
+    /** The maintenance job of blob store {@code store} for the repositories of {@code config} ({@code built}: all of them, by name). */
+    public MaintenanceScheduler.Entry maintenance(String store, WharfConfig config, Map<String, Repository> built) {
+      return RegistryFactory.maintenance(store, config.blobStores().get(store), drivers.get(store), config, built,
+          accessLogs);
+    }
+  }
+
+  private static void flush(AccessLog log) {
+    try {
+      log.flush();
+    } catch (IOException | RuntimeException e) {
+      LoggerFactory.getLogger(RegistryFactory.class).warn("could not write pull times of {}: {}", log, e.toString());
     }
   }
 
@@ -82,14 +129,25 @@ public final class RegistryFactory {
 
   /** As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}. */
   public static Assembly assemble(WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
+    return assemble(config, spaces(config), proxyMetrics);
+  }
+
+  /** The blob stores of {@code config}: each one's driver and reserve of free space. */
+  public static Map<String, StoreSpace> spaces(WharfConfig config) {
     Map<String, StoreSpace> spaces = new LinkedHashMap<>();
     config.blobStores().forEach((name, store) -> spaces.put(name, space(name, store, driver(store))));
+    return spaces;
+  }
+
+  /** As {@link #assemble(WharfConfig, Function)}, over blob stores already opened ({@link #spaces}). */
+  public static Assembly assemble(WharfConfig config, Map<String, StoreSpace> spaces,
+      Function<String, ProxyMetrics> proxyMetrics) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     spaces.forEach((name, space) -> drivers.put(name, space.driver()));
     Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
     config.repositories().forEach(r -> declared.put(r.name(), r));
     Map<String, Repository> built = new LinkedHashMap<>();
-    Map<String, AccessLog> accessLogs = new LinkedHashMap<>();
+    Map<String, AccessLog> accessLogs = new ConcurrentHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
       build(r, declared, built, spaces, accessLogs, config, proxyMetrics);
     }
@@ -105,8 +163,28 @@ public final class RegistryFactory {
     List<MaintenanceScheduler.Entry> jobs = new ArrayList<>();
     config.blobStores().forEach((store, bs) -> jobs.add(maintenance(store, bs, drivers.get(store), config, built,
         accessLogs)));
-    return new Assembly(registry.build(), jobs, byStore, List.copyOf(accessLogs.values()),
-        java.util.Collections.unmodifiableMap(drivers));
+    return new Assembly(registry.build(), jobs, byStore, accessLogs, Collections.unmodifiableMap(drivers),
+        Collections.unmodifiableMap(spaces), proxyMetrics);
+  }
+
+  /**
+   * {@code config} with every hosted and proxy repository's namespace written out as
+   * {@link #namespace} decides it for {@code config} ({@code ""}: none). Repositories added later
+   * (through the management API) then cannot move the images of those already there: without
+   * this, a second repository on a store would move the first one's images from the store's root
+   * to a namespace of its own, and they would vanish from view.
+   */
+  public static WharfConfig pinNamespaces(WharfConfig config) {
+    List<WharfConfig.Repository> pinned = new ArrayList<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (r.isGroup() || r.namespace() != null) {
+        pinned.add(r);
+      } else {
+        String ns = namespace(r, config);
+        pinned.add(r.withNamespace(ns == null ? "" : ns));
+      }
+    }
+    return config.withRepositories(pinned);
   }
 
   /**

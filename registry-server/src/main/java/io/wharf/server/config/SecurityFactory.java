@@ -101,6 +101,22 @@ public final class SecurityFactory {
   }
 
   /**
+   * Tells {@code security} which repositories of {@code config} allow anonymous pull and which
+   * host names they claim, after repositories changed while the server runs.
+   */
+  public static void applyRepositories(RegistrySecurity security, WharfConfig config) {
+    List<String> anonymous = new ArrayList<>();
+    Set<String> hosts = new HashSet<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (Boolean.TRUE.equals(r.anonymousPull())) {
+        anonymous.add(r.name());
+      }
+      hosts.addAll(r.hosts());
+    }
+    security.repositories(anonymous, hosts);
+  }
+
+  /**
    * {@code security.token.signingKey}, else the key kept in the default file blob store's directory
    * (generated on first start), else (no file store) a key that lives as long as this process.
    */

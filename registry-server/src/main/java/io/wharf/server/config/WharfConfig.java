@@ -476,6 +476,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache);
     }
 
+    /** A copy keeping its images under {@code namespace} ({@code ""}: none). */
+    public Repository withNamespace(String namespace) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache);
+    }
+
     public boolean isProxy() {
       return "proxy".equals(type);
     }

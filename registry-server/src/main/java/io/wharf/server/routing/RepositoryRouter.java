@@ -2,10 +2,10 @@ package io.wharf.server.routing;
 
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Decides which repository serves a request, in this order:
@@ -38,18 +38,21 @@ public final class RepositoryRouter {
    */
   public record Target(Repository repository, String basePath, String namePrefix, Route route) {}
 
-  private final Registry registry;
-  private final Repository mainDefault;
-  private final Map<String, Repository> byHost;
-  private final Map<Integer, Repository> byPort = new ConcurrentHashMap<>();
+  /**
+   * What routing reads: replaced whole when repositories change live, so a request sees the old
+   * set or the new one, never a mix, and a request already routed keeps its repository object.
+   */
+  private record Table(Registry registry, Repository mainDefault, Map<String, Repository> byHost,
+      Map<Integer, Repository> byPort) {}
+
+  private volatile Table table;
 
   /**
    * @param byHost host names (lower case, no port) claimed by repositories
    */
   public RepositoryRouter(Registry registry, Repository mainDefault, Map<String, Repository> byHost) {
-    this.registry = Objects.requireNonNull(registry);
-    this.mainDefault = Objects.requireNonNull(mainDefault);
-    this.byHost = Map.copyOf(byHost);
+    this.table = new Table(Objects.requireNonNull(registry), Objects.requireNonNull(mainDefault), Map.copyOf(byHost),
+        Map.of());
   }
 
   /** A router that sends everything to the registry's default repository (an embedded servlet). */
@@ -58,8 +61,24 @@ public final class RepositoryRouter {
   }
 
   /** Declares that connections to local {@code port} belong to {@code repository}. */
-  public void bindPort(int port, Repository repository) {
-    byPort.put(port, repository);
+  public synchronized void bindPort(int port, Repository repository) {
+    Map<Integer, Repository> byPort = new HashMap<>(table.byPort());
+    byPort.put(port, Objects.requireNonNull(repository));
+    table = new Table(table.registry(), table.mainDefault(), table.byHost(), Map.copyOf(byPort));
+  }
+
+  /**
+   * Replaces everything routing reads at once (repositories changed while the server runs):
+   * requests routed from now on see only the new set; those already routed finish on the
+   * repository objects they got.
+   *
+   * @param byHost host names (lower case, no port) claimed by repositories
+   * @param byPort the local ports of repositories' own listeners
+   */
+  public synchronized void replace(Registry registry, Repository mainDefault, Map<String, Repository> byHost,
+      Map<Integer, Repository> byPort) {
+    table = new Table(Objects.requireNonNull(registry), Objects.requireNonNull(mainDefault), Map.copyOf(byHost),
+        Map.copyOf(byPort));
   }
 
   /**
@@ -72,7 +91,8 @@ public final class RepositoryRouter {
    * @return where it goes, or {@code null} if the path is not under an API root
    */
   public Target route(String contextPath, String path, int localPort, String host) {
-    Repository byConnector = byPort.get(localPort);
+    Table t = table; // one snapshot per request
+    Repository byConnector = t.byPort().get(localPort);
     if (byConnector != null) {
       String rest = apiRest(path);
       return rest == null ? null : new Target(byConnector, contextPath, "", Route.parse(rest));
@@ -81,7 +101,7 @@ public final class RepositoryRouter {
       int slash = path.indexOf('/', NEXUS_PREFIX.length());
       String name = slash < 0 ? path.substring(NEXUS_PREFIX.length()) : path.substring(NEXUS_PREFIX.length(), slash);
       String rest = slash < 0 ? null : apiRest(path.substring(slash));
-      return registry.repository(name)
+      return t.registry().repository(name)
           .filter(r -> rest != null)
           .map(r -> new Target(r, contextPath + NEXUS_PREFIX + name, "", Route.parse(rest)))
           .orElse(null);
@@ -91,7 +111,7 @@ public final class RepositoryRouter {
       return null;
     }
     Route route = Route.parse(rest);
-    Repository hostRepository = host == null ? null : byHost.get(host.toLowerCase(Locale.ROOT));
+    Repository hostRepository = host == null ? null : t.byHost().get(host.toLowerCase(Locale.ROOT));
     if (hostRepository != null) {
       return new Target(hostRepository, contextPath, "", route);
     }
@@ -99,14 +119,14 @@ public final class RepositoryRouter {
       int slash = route.name().indexOf('/');
       if (slash > 0) {
         String first = route.name().substring(0, slash);
-        Repository named = registry.repository(first).orElse(null);
+        Repository named = t.registry().repository(first).orElse(null);
         if (named != null) {
           Route inner = new Route(route.kind(), route.name().substring(slash + 1), route.argument());
           return new Target(named, contextPath, first + "/", inner);
         }
       }
     }
-    return new Target(mainDefault, contextPath, "", route);
+    return new Target(t.mainDefault(), contextPath, "", route);
   }
 
   /** What follows {@code /v2/} in {@code path} ({@code ""} for {@code /v2} itself), or null. */

@@ -29,7 +29,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,21 +90,17 @@ public final class UiServlet extends HttpServlet {
    * it went: the UI owns only its own path prefix and the bare root.
    *
    * @param security null: an open server (no logins; everyone may everything)
-   * @param repositoryConnectors each repository's own listener, for the addresses the UI shows
+   * @param boundPort the port of a repository's own listener (null: none), for the addresses the UI shows
    */
   public static void install(ServletContextHandler context, WharfConfig config, Registry registry,
       RepositoryService repositories, HealthService health, RegistrySecurity security,
-      Map<String, ServerConnector> repositoryConnectors) {
+      Function<String, Integer> boundPort) {
     config = config.withDefaults();
     WharfConfig.Ui ui = config.management().ui();
     if (!Boolean.TRUE.equals(ui.enabled())) {
       return;
     }
     String base = ui.path();
-    Function<String, Integer> boundPort = name -> {
-      ServerConnector c = repositoryConnectors.get(name);
-      return c == null || c.getLocalPort() <= 0 ? null : c.getLocalPort();
-    };
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     Clock clock = Clock.systemUTC();
     UiPages pages = new UiPages(base, config, registry, repositories, health, Permissions.of(security), boundPort,

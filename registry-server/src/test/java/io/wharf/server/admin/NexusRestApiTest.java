@@ -311,16 +311,20 @@ class NexusRestApiTest {
     assertNexusError(rest("/v1/nothing-here", ADMIN), 404, "NOT_FOUND");
     assertNexusError(rest("/v2/whatever", ANONYMOUS), 404, "NOT_FOUND");
     assertNexusError(rest("", ANONYMOUS), 404, "NOT_FOUND");
-    assertNexusError(rest("/v1/repositories/docker/hosted", ADMIN), 404, "NOT_FOUND");
+    assertNexusError(rest("/v1/repositories/maven2/hosted/private", ADMIN), 404, "NOT_FOUND");
+    assertNexusError(rest("/v1/repositories/docker/virtual/private", ADMIN), 404, "NOT_FOUND");
   }
 
   @Test
-  void changes_areNotYetOffered_405() {
+  void fileRepositories_areNotChangedByTheApi_409() {
     HttpResponse<byte[]> r = send(base, "DELETE", REST + "/v1/repositories/private", null, ADMIN);
-    assertNexusError(r, 405, "METHOD_NOT_ALLOWED");
-    assertThat(r.headers().firstValue("Allow")).hasValue("GET");
+    assertThat(assertNexusError(r, 409, "CONFLICT").path("message").asString())
+        .contains("declared in the configuration file");
     assertNexusError(send(base, "POST", REST + "/v1/repositories", "{}".getBytes(), ADMIN), 405,
         "METHOD_NOT_ALLOWED");
+    HttpResponse<byte[]> get = send(base, "GET", REST + "/v1/repositories/docker/hosted", null, ADMIN);
+    assertNexusError(get, 405, "METHOD_NOT_ALLOWED");
+    assertThat(get.headers().firstValue("Allow")).hasValue("POST");
     assertThat(rest("/v1/repositories/private", ADMIN).statusCode()).isEqualTo(200); // still there
   }
 

@@ -6,6 +6,7 @@ import static io.wharf.storage.gc.Images.pushImage;
 import static io.wharf.storage.gc.Images.random;
 import static io.wharf.storage.gc.Images.upload;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.gc.GcLease;
 import io.wharf.core.lifecycle.CleanupJob;
@@ -254,6 +255,34 @@ class MaintenanceJobTest {
       assertThat(status.last()).isNotNull();
       assertThat(status.schedule()).isNull();
       assertThat(scheduler.runNow("nope", false)).isEmpty();
+    }
+  }
+
+  @Test
+  void scheduler_replace_aRunInProgressFinishesWithTheOldJob_theNextUsesTheNew() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    MaintenanceJob old = job().gc(false).step(step("old step", dryRun -> {
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "old";
+    })).build();
+    MaintenanceJob replacement = job().gc(false).step(step("new step", dryRun -> "new")).build();
+    try (MaintenanceScheduler scheduler = new MaintenanceScheduler(List.of(
+        new MaintenanceScheduler.Entry(old, null, false))).start()) {
+      CompletableFuture<MaintenanceReport> running = scheduler.runNow("default", false).orElseThrow();
+      scheduler.replace(new MaintenanceScheduler.Entry(replacement, Schedule.every(Duration.ofMillis(1)), true));
+      assertThat(scheduler.status().get(0).steps()).containsExactly("new step");
+      assertThat(scheduler.status().get(0).schedule()).as("the schedule stays as armed").isNull();
+      release.countDown();
+      assertThat(running.get(60, TimeUnit.SECONDS).steps().get(0).summary()).isEqualTo("old");
+      MaintenanceReport next = scheduler.runNow("default", false).orElseThrow().get(60, TimeUnit.SECONDS);
+      assertThat(next.steps().get(0).summary()).isEqualTo("new");
+      assertThat(next.dryRun()).isFalse();
+      assertThatThrownBy(() -> scheduler.replace(new MaintenanceScheduler.Entry(
+          MaintenanceJob.builder("nope", driver).build(), null, false))).isInstanceOf(IllegalArgumentException.class);
     }
   }
 
