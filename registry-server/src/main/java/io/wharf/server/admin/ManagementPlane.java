@@ -36,13 +36,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
   private final RepositoryService repositories;
   private final HealthService health;
   private final SettingsStore settings;
+  private final SecurityService security;
 
   private ManagementPlane(WharfMetrics metrics, RepositoryService repositories, HealthService health,
-      SettingsStore settings) {
+      SettingsStore settings, SecurityService security) {
     this.metrics = metrics;
     this.repositories = repositories;
     this.health = health;
     this.settings = settings;
+    this.security = security;
   }
 
   /** The metrics of a server with {@code config}; null when {@code management.metrics.enabled} is false. */
@@ -78,13 +80,16 @@ public final class ManagementPlane extends AbstractLifeCycle {
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
-    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
+    // users, roles, realms and anonymous access changed through the API: applied (and loaded) here
+    SecurityService users = new SecurityService(security, settings, name -> registry.repository(name).isPresent());
+    ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings, users);
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
         new StatusEndpoints(plane.health),
-        new RepositoryEndpoints(plane.repositories));
+        new RepositoryEndpoints(plane.repositories),
+        new SecurityEndpoints(plane.security));
     List<RestEndpoints> wharf = List.of();
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
@@ -122,6 +127,11 @@ public final class ManagementPlane extends AbstractLifeCycle {
 
   public HealthService health() {
     return health;
+  }
+
+  /** Users, roles, realms and anonymous access. */
+  public SecurityService security() {
+    return security;
   }
 
   /** Where the API's changes are kept. */
