@@ -7,6 +7,7 @@ import static io.wharf.server.admin.ManagementHttp.json;
 import static io.wharf.server.admin.ManagementHttp.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wharf.core.model.Digest;
 import io.wharf.server.WharfServer;
 import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
@@ -316,7 +317,7 @@ class SecurityApiTest {
     createUser("rc-dev", "rc-dev-pw", "rc-role");
     String[] dev = basic("rc-dev", "rc-dev-pw");
     byte[] blob = "rc".getBytes(StandardCharsets.UTF_8);
-    String upload = "/repository/private/v2/rc/app/blobs/uploads/?digest=" + io.wharf.core.model.Digest.sha256(blob);
+    String upload = "/repository/private/v2/rc/app/blobs/uploads/?digest=" + Digest.sha256(blob);
     assertThat(ManagementHttp.send(base, "POST", upload, blob, dev).statusCode()).isEqualTo(403);
 
     HttpResponse<byte[]> r = call("PUT", "/v1/security/roles/rc-role", roleBody("rc-role",
@@ -324,6 +325,10 @@ class SecurityApiTest {
         "nx-repository-view-docker-private-edit"), ROOT);
     assertThat(r.statusCode()).as(text(r)).isEqualTo(204);
     assertThat(ManagementHttp.send(base, "POST", upload, blob, dev).statusCode()).isEqualTo(201);
+    String token = token(base, "rc-dev", "rc-dev-pw", "repository:private/rc/app:pull,push");
+    String[] bearer = {"Authorization", "Bearer " + token};
+    String tokenUpload = "/v2/private/rc/app/blobs/uploads/?digest=" + Digest.sha256(blob);
+    assertThat(ManagementHttp.send(base, "POST", tokenUpload, blob, bearer).statusCode()).isEqualTo(201);
 
     JsonNode role = json(call("GET", "/v1/security/roles/rc-role", null, ROOT));
     assertThat(strings(role.path("privileges"))).containsExactly("nx-repository-view-docker-private-read",
@@ -335,6 +340,8 @@ class SecurityApiTest {
     r = call("PUT", "/v1/security/users/rc-dev", userBody("rc-dev", null, "active"), ROOT);
     assertThat(r.statusCode()).as(text(r)).isEqualTo(204);
     assertThat(ManagementHttp.send(base, "POST", upload, blob, dev).statusCode()).isEqualTo(403);
+    // a token issued before grants no more than its user holds now
+    assertThat(ManagementHttp.send(base, "POST", tokenUpload, blob, bearer).statusCode()).isEqualTo(403);
     // disabled: cannot log in at all
     r = call("PUT", "/v1/security/users/rc-dev", userBody("rc-dev", null, "disabled", "rc-role"), ROOT);
     assertThat(r.statusCode()).as(text(r)).isEqualTo(204);
