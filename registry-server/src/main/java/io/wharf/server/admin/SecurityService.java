@@ -207,6 +207,10 @@ public final class SecurityService {
     if (realms != null && !realms.file().equals(configNames(fileRealms))) {
       LOG.info("security: security.realms changed in the config file since the API set them; the file's are used");
       realms = null;
+    } else if (realms != null && !availableIds().containsAll(realms.active())) {
+      LOG.warn("security: the realms the API set, {}, are not all available now ({}); the file's are used",
+          realms.active(), availableIds());
+      realms = null;
     }
     StoredAnonymous anonymous = d.anonymous();
     if (anonymous != null && anonymous.file() != fileAnonymous) {
@@ -383,6 +387,10 @@ public final class SecurityService {
   /** Every role: the config file's (read-only), the built-in {@value #NX_ADMIN}, the API's. */
   public List<Role> roles(Caller caller, String source) {
     requireAdmin(caller);
+    if (source != null && !List.of(DEFAULT_SOURCE, "config").contains(source)) {
+      throw ManagementException.invalid("PARAMETER source", "unknown source \"" + source
+          + "\"; sources: default (the API's roles and nx-admin), config");
+    }
     List<Role> out = new ArrayList<>();
     directory.fileRoles().values().forEach(r -> out.add(new Role(r.name(), "config", r.name(), null, true,
         NexusPrivileges.names(r.privileges()), r.roles())));
@@ -513,12 +521,20 @@ public final class SecurityService {
   /** The realms that can be active: Basic always, the token realm if the server issues tokens. */
   public List<RealmInfo> availableRealms(Caller caller) {
     requireAdmin(caller);
+    return available();
+  }
+
+  private List<RealmInfo> available() {
     List<RealmInfo> out = new ArrayList<>();
     out.add(NEXUS_REALMS.get(Realm.BASIC));
     if (security.issuesTokens()) {
       out.add(NEXUS_REALMS.get(Realm.DOCKER_TOKEN));
     }
     return out;
+  }
+
+  private List<String> availableIds() {
+    return available().stream().map(RealmInfo::id).toList();
   }
 
   /** The active realms' Nexus ids, in order (the first decides the challenge). */
@@ -529,7 +545,7 @@ public final class SecurityService {
 
   public synchronized void activeRealms(Caller caller, List<String> ids) {
     requireAdmin(caller);
-    List<String> available = availableRealms(caller).stream().map(RealmInfo::id).toList();
+    List<String> available = availableIds();
     List<ManagementException.Violation> violations = new ArrayList<>();
     if (ids.isEmpty()) {
       violations.add(new ManagementException.Violation("*", "at least one realm must be active; available: " + available));

@@ -374,6 +374,7 @@ class SecurityApiTest {
         "nx-repository-view-docker-docker-hosted-read");
     assertThat(strings(find(roles, "id", "admins").path("privileges"))).containsExactly("nx-all");
     assertThat(json(call("GET", "/v1/security/roles?source=config", null, ROOT))).hasSize(2);
+    assertBad(call("GET", "/v1/security/roles?source=ldap", null, ROOT), "PARAMETER source");
 
     // a cycle through the inner role: refused, naming roles
     r = call("PUT", "/v1/security/roles/nest-inner", "{\"id\":\"nest-inner\",\"privileges\":[],\"roles\":[\"nest-outer\"]}",
