@@ -225,6 +225,43 @@ class SecurityApiTest {
     assertThat(json(call("GET", "/v1/security/anonymous", null, ROOT)).path("enabled").asBoolean()).isTrue();
   }
 
+  @Test
+  void aRefusalBeforeTheBodyWasRead_keepsTheConnectionForTheNextRequest() throws Exception {
+    // the refusal (401) comes before the body does: the server must still take the body when it
+    // comes, and the next request on the same connection
+    String body = "{\"enabled\":false,\"userId\":\"anonymous\"}";
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(60_000);
+      var out = socket.getOutputStream();
+      var in = new java.io.BufferedInputStream(socket.getInputStream());
+      out.write(("PUT " + REST + "/v1/security/anonymous HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      assertThat(readResponse(in)).startsWith("HTTP/1.1 401");
+      out.write((body + "GET " + REST + "/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      assertThat(readResponse(in)).startsWith("HTTP/1.1 200");
+    }
+    assertThat(json(call("GET", "/v1/security/anonymous", null, ROOT)).path("enabled").asBoolean()).isTrue();
+  }
+
+  /** One HTTP/1.1 response with a Content-Length: status line, headers and body; "" at the end of the stream. */
+  static String readResponse(java.io.InputStream in) throws java.io.IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        return head.toString(StandardCharsets.ISO_8859_1);
+      }
+      head.write(b);
+    }
+    String headers = head.toString(StandardCharsets.ISO_8859_1);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+    int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+    return headers + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
+  }
+
   // ---------------------------------------------------------------- users
 
   @Test
