@@ -42,9 +42,10 @@ public final class ManagementPlane extends AbstractLifeCycle {
   private final ImageIndex index;
   private final SearchService search;
   private final ImageService images;
+  private final SecurityService security;
 
   private ManagementPlane(WharfMetrics metrics, RepositoryService repositories, HealthService health,
-      SettingsStore settings, ImageIndex index, SearchService search, ImageService images) {
+      SettingsStore settings, ImageIndex index, SearchService search, ImageService images, SecurityService security) {
     this.metrics = metrics;
     this.repositories = repositories;
     this.health = health;
@@ -52,6 +53,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
     this.index = index;
     this.search = search;
     this.images = images;
+    this.security = security;
   }
 
   /** The metrics of a server with {@code config}; null when {@code management.metrics.enabled} is false. */
@@ -112,8 +114,11 @@ public final class ManagementPlane extends AbstractLifeCycle {
         name -> repositories.config().repositories().stream().filter(r -> r.name().equals(name))
             .map(r -> r.blobStore() == null ? "default" : r.blobStore()).findFirst().orElse("default"));
     ImageService images = new ImageService(repositoryService, permissions, index, facts);
+    // users, roles, realms and anonymous access changed through the API: applied (and loaded) here
+    SecurityService users = new SecurityService(security, settings,
+        name -> repositories.registry().repository(name).isPresent());
     ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings, index, search,
-        images);
+        images, users);
     // Pushes and deletes through the registry API reach the index as they happen.
     context.addFilter(new FilterHolder(new ManifestChangeFilter(search)), "/*", EnumSet.of(DispatcherType.REQUEST));
 
@@ -122,7 +127,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
     List<RestEndpoints> nexus = List.of(
         new StatusEndpoints(plane.health),
         new RepositoryEndpoints(plane.repositories),
-        new SearchEndpoints(plane.search));
+        new SearchEndpoints(plane.search),
+        new SecurityEndpoints(plane.security));
     List<RestEndpoints> wharf = List.of(
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
@@ -184,6 +190,11 @@ public final class ManagementPlane extends AbstractLifeCycle {
   /** Images, tags and manifest detail, as the web UI shows them. */
   public ImageService images() {
     return images;
+  }
+
+  /** Users, roles, realms and anonymous access. */
+  public SecurityService security() {
+    return security;
   }
 
   /** Where the API's changes are kept. */

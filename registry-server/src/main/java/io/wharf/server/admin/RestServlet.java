@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -59,26 +60,55 @@ public abstract class RestServlet extends HttpServlet {
       }
       throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no endpoint at " + mountPath() + path);
     } catch (ManagementException e) {
-      writeError(resp, e);
+      writeError(req, resp, e);
     } catch (RegistryException e) {
       // from authentication: wrong credentials (401) or a lockout (429)
       if (e.code() == ErrorCode.TOOMANYREQUESTS && e.detail() instanceof Map<?, ?> m && m.get("retryAfter") != null) {
         resp.setHeader("Retry-After", String.valueOf(m.get("retryAfter")));
       }
-      writeError(resp, new ManagementException(ManagementException.Reason.of(e.code().httpStatus()), e.getMessage()));
+      writeError(req, resp,
+          new ManagementException(ManagementException.Reason.of(e.code().httpStatus()), e.getMessage()));
     } catch (RuntimeException e) {
       LOG.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
-      writeError(resp, new ManagementException(ManagementException.Reason.INTERNAL,
+      writeError(req, resp, new ManagementException(ManagementException.Reason.INTERNAL,
           "internal error; the server log has the details"));
     }
   }
 
-  private void writeError(HttpServletResponse resp, ManagementException e) throws IOException {
+  private void writeError(HttpServletRequest req, HttpServletResponse resp, ManagementException e) throws IOException {
     if (resp.isCommitted()) {
       return;
     }
     resp.resetBuffer();
+    boolean large = req.getContentLengthLong() > RestCall.MAX_BODY;
+    if (large) {
+      resp.setHeader("Connection", "close");
+    }
     error(resp, e);
+    if (!large) {
+      resp.flushBuffer();
+      drain(req);
+    }
+  }
+
+  /**
+   * Reads what is left of the request body (up to {@link RestCall#MAX_BODY}) after a refusal was
+   * sent. A call refused before its body was read (a 401 or 403 comes first) would otherwise
+   * leave Jetty to close the connection, while the client, told nothing, sends its next request
+   * on it. A body known to be larger is not read: its answer says {@code Connection: close}.
+   */
+  private static void drain(HttpServletRequest req) {
+    try {
+      InputStream in = req.getInputStream();
+      byte[] buffer = new byte[8192];
+      long left = RestCall.MAX_BODY;
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+        left -= n;
+      }
+    } catch (IOException | IllegalStateException e) {
+      // gone or taken as a reader: Jetty closes the connection, as it would have
+    }
   }
 
   private Caller caller(HttpServletRequest req) {

@@ -13,6 +13,11 @@ import java.util.Objects;
  */
 public record Privilege(String repository, Action action) {
   public static final String ANY = "*";
+  /**
+   * Admin on every repository ({@code *:admin}, Nexus's {@code nx-all}): what makes a user an
+   * administrator of the server, who may manage users, roles and realms.
+   */
+  public static final Privilege ALL = new Privilege(ANY, Action.ADMIN);
 
   public Privilege {
     Objects.requireNonNull(repository, "repository");

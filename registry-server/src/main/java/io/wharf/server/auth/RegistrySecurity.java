@@ -72,9 +72,11 @@ public final class RegistrySecurity implements AccessControl {
   /** The repositories that allow anonymous pull, and the host names (lower case) repositories claim. */
   private record PerRepository(Set<String> anonymousPull, Set<String> claimedHosts) {}
 
-  private final List<Realm> realms;
+  // The global realms and anonymous switch change at run time (the management API); one volatile
+  // read per request sees either the old or the new setting.
+  private volatile List<Realm> realms;
   private final Map<String, List<Realm>> repositoryRealms;
-  private final boolean anonymous;
+  private volatile boolean anonymous;
   /** Replaced whole when repositories change live (see {@link #repositories}). */
   private volatile PerRepository perRepository;
   private final UserDirectory users;
@@ -145,6 +147,55 @@ public final class RegistrySecurity implements AccessControl {
       }
     }
     return false;
+  }
+
+  /** The users and roles; the management API changes them through {@link UserDirectory#overlay}. */
+  public UserDirectory users() {
+    return users;
+  }
+
+  /** The global realms in order (repositories may have their own). */
+  public List<Realm> realms() {
+    return realms;
+  }
+
+  /**
+   * Replaces the global realms, from the next request on.
+   *
+   * @throws IllegalArgumentException if empty, or with {@link Realm#DOCKER_TOKEN} on a server built
+   *     without a token service
+   */
+  public void realms(List<Realm> realms) {
+    if (realms.isEmpty()) {
+      throw new IllegalArgumentException("at least one realm is needed");
+    }
+    if (realms.contains(Realm.DOCKER_TOKEN) && tokens == null) {
+      throw new IllegalArgumentException("the docker-token realm needs a token service");
+    }
+    this.realms = List.copyOf(realms);
+  }
+
+  /** Whether a token service is there, so the docker-token realm can be turned on. */
+  public boolean issuesTokens() {
+    return tokens != null;
+  }
+
+  /** The global switch for anonymous pull. */
+  public boolean anonymous() {
+    return anonymous;
+  }
+
+  /** Turns anonymous pull on or off everywhere, from the next request on (also for anonymous tokens). */
+  public void anonymous(boolean anonymous) {
+    this.anonymous = anonymous;
+  }
+
+  /**
+   * Whether {@code user} administers the whole server: holds {@link Privilege#ALL}. Only
+   * administrators manage users, roles, realms and anonymous access.
+   */
+  public boolean administers(String user) {
+    return user != null && users.privileges(user).contains(Privilege.ALL);
   }
 
   /** Tells {@code observer} of every failed login and lockout from now on. */
@@ -339,6 +390,9 @@ public final class RegistrySecurity implements AccessControl {
     if (scheme.equalsIgnoreCase("Bearer") && tokens != null && here.contains(Realm.DOCKER_TOKEN)) {
       try {
         TokenService.Verified v = tokens.verify(value);
+        if (v.subject() != null && !users.exists(v.subject())) {
+          throw new TokenService.InvalidTokenException("its user no longer exists");
+        }
         return new Principal(v.subject(), v, "token");
       } catch (TokenService.InvalidTokenException e) {
         Audit.denied(null, call.clientAddress(), call.request().getMethod(), call.target().repository().name(),
@@ -421,7 +475,10 @@ public final class RegistrySecurity implements AccessControl {
   private boolean allowed(Principal p, RequiredAccess.Need n) {
     if (p.token() != null) {
       String action = n.type().equals("registry") ? "*" : n.action().dockerName();
-      return p.token().covers(n.repository().name(), n.type(), n.name(), action);
+      // what the token says, and what its user may still do: a removed user, a role taken away or
+      // anonymous pull switched off ends an issued token's rights at once
+      return p.token().covers(n.repository().name(), n.type(), n.name(), action)
+          && may(p.user(), n.repository(), n.action());
     }
     return may(p.user(), n.repository(), n.action());
   }

@@ -4,29 +4,39 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The users: those of the config file ({@code security.users}) and those of htpasswd files,
- * with the privileges of their roles.
+ * The users: those of the config file ({@code security.users}), those of htpasswd files, and
+ * those added at run time through the management API (the {@link Overlay}), with the privileges
+ * of their roles.
  *
  * <p>A config user without a password hash takes it from the htpasswd files, so the config can
  * give roles to htpasswd users; htpasswd users the config does not list get
- * {@code htpasswdRoles}. When a name is in both with a hash, the config's hash wins.
+ * {@code htpasswdRoles}. When a name is in both with a hash, the config's hash wins. The files
+ * come first: a user or role of the overlay never shadows one of the files (the management API
+ * refuses such names, and one that a file adds later is the file's).
+ *
+ * <p>Roles nest, as Nexus's do: a role holds its own privileges and those of the roles it
+ * contains. The overlay is replaced as a whole ({@link #overlay(Overlay)}), so every request sees
+ * either the old or the new users and roles, never a mix.
  *
  * <p>Checking a bcrypt hash costs tens of milliseconds by design, and a client using Basic
  * credentials sends them with every request. So a successful check is remembered for a few
  * minutes as an HMAC (under a key that never leaves this process) of name and password, tied to
- * the hash it was checked against: a changed password or a re-read htpasswd file ends it.
- * Thread-safe.
+ * the hash it was checked against: a changed password, a removed user or a re-read htpasswd file
+ * ends it. Thread-safe.
  */
 public final class UserDirectory {
   private static final long REMEMBER_NANOS = 5L * 60 * 1_000_000_000L;
@@ -45,14 +55,51 @@ public final class UserDirectory {
     }
   }
 
+  /** A role: its own privileges and the roles whose privileges it includes. */
+  public record Role(String name, Set<Privilege> privileges, List<String> roles) {
+    public Role {
+      Objects.requireNonNull(name, "name");
+      privileges = privileges == null ? Set.of() : Set.copyOf(privileges);
+      roles = roles == null ? List.of() : List.copyOf(roles);
+    }
+  }
+
+  /**
+   * Users and roles added at run time, over those of the files. Users need a password hash; their
+   * roles may be the files' or the overlay's.
+   */
+  public record Overlay(List<Entry> users, List<Role> roles) {
+    public static final Overlay EMPTY = new Overlay(List.of(), List.of());
+
+    public Overlay {
+      users = List.copyOf(users);
+      roles = List.copyOf(roles);
+    }
+  }
+
+  /** A user the files define, as the management API lists it. */
+  public record FileUser(String name, Source source, List<String> roles) {}
+
+  /** Where a file user comes from. */
+  public enum Source {
+    /** {@code security.users} of the config file. */
+    CONFIG,
+    /** An htpasswd file (and not listed in {@code security.users}). */
+    HTPASSWD
+  }
+
+  /** The overlay in force, with every role's privileges resolved through the roles it contains. */
+  private record State(Map<String, Entry> users, Map<String, Role> roles, Map<String, Set<Privilege>> effective) {}
+
   private record Remembered(byte[] mac, String hash, long until) {}
 
   private final Map<String, Entry> configured;
-  private final Map<String, Set<Privilege>> roles;
+  private final Map<String, Role> fileRoles;
   private final List<Htpasswd> files;
   private final List<String> htpasswdRoles;
   private final byte[] macKey = new byte[32];
   private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
+  private volatile State state;
 
   /**
    * @param roles role name to privileges; every role a user names must be here
@@ -65,20 +112,128 @@ public final class UserDirectory {
       if (byName.putIfAbsent(e.name(), e) != null) {
         throw new IllegalArgumentException("user \"" + e.name() + "\" is defined twice");
       }
-      e.roles().forEach(r -> requireRole(roles, r, "user " + e.name()));
+      e.roles().forEach(r -> requireRole(roles.keySet(), r, "user " + e.name()));
     }
-    htpasswdRoles.forEach(r -> requireRole(roles, r, "htpasswdRoles"));
-    this.configured = Map.copyOf(byName);
-    this.roles = Map.copyOf(roles);
+    htpasswdRoles.forEach(r -> requireRole(roles.keySet(), r, "htpasswdRoles"));
+    this.configured = Collections.unmodifiableMap(byName);
+    Map<String, Role> fileRoles = new LinkedHashMap<>();
+    roles.forEach((name, privileges) -> fileRoles.put(name, new Role(name, privileges, List.of())));
+    this.fileRoles = Collections.unmodifiableMap(fileRoles);
     this.files = List.copyOf(files);
     this.htpasswdRoles = List.copyOf(htpasswdRoles);
+    this.state = resolve(Overlay.EMPTY);
     new SecureRandom().nextBytes(macKey);
   }
 
-  private static void requireRole(Map<String, Set<Privilege>> roles, String role, String who) {
-    if (!roles.containsKey(role)) {
-      throw new IllegalArgumentException(who + ": unknown role \"" + role + "\"; roles: " + roles.keySet());
+  private static void requireRole(Set<String> roles, String role, String who) {
+    if (!roles.contains(role)) {
+      throw new IllegalArgumentException(who + ": unknown role \"" + role + "\"; roles: " + roles);
     }
+  }
+
+  /**
+   * Replaces the users and roles of the overlay, at once for every request that starts after.
+   *
+   * @throws IllegalArgumentException if a name is the files' or taken twice, a role is unknown, or
+   *     roles contain each other
+   */
+  public void overlay(Overlay overlay) {
+    this.state = resolve(overlay);
+  }
+
+  private State resolve(Overlay overlay) {
+    Map<String, Role> roles = new LinkedHashMap<>();
+    for (Role r : overlay.roles()) {
+      if (fileRoles.containsKey(r.name()) || roles.putIfAbsent(r.name(), r) != null) {
+        throw new IllegalArgumentException("role \"" + r.name() + "\" is defined twice");
+      }
+    }
+    Set<String> known = new LinkedHashSet<>(fileRoles.keySet());
+    known.addAll(roles.keySet());
+    roles.values().forEach(r -> r.roles().forEach(c -> requireRole(known, c, "role " + r.name())));
+    Map<String, Entry> users = new LinkedHashMap<>();
+    for (Entry e : overlay.users()) {
+      if (e.passwordHash() == null || isFileUser(e.name()) || users.putIfAbsent(e.name(), e) != null) {
+        throw new IllegalArgumentException("user \"" + e.name() + "\" is defined twice or has no password hash");
+      }
+      e.roles().forEach(r -> requireRole(known, r, "user " + e.name()));
+    }
+    Map<String, Set<Privilege>> effective = new LinkedHashMap<>();
+    fileRoles.values().forEach(r -> effective.put(r.name(), r.privileges()));
+    for (Role r : roles.values()) {
+      Set<Privilege> all = new LinkedHashSet<>();
+      collect(r, roles, all, new LinkedHashSet<>());
+      effective.put(r.name(), Set.copyOf(all));
+    }
+    return new State(Map.copyOf(users), Collections.unmodifiableMap(roles), Map.copyOf(effective));
+  }
+
+  private void collect(Role role, Map<String, Role> overlayRoles, Set<Privilege> into, Set<String> path) {
+    if (!path.add(role.name())) {
+      throw new IllegalArgumentException("roles contain each other: " + String.join(" > ", path) + " > " + role.name());
+    }
+    into.addAll(role.privileges());
+    for (String c : role.roles()) {
+      Role contained = fileRoles.containsKey(c) ? fileRoles.get(c) : overlayRoles.get(c);
+      collect(contained, overlayRoles, into, path);
+    }
+    path.remove(role.name());
+  }
+
+  /**
+   * The users who would hold admin on every repository ({@link Privilege#ALL}) with
+   * {@code candidate} as the overlay: those of the files, then the candidate's.
+   *
+   * @throws IllegalArgumentException as {@link #overlay} would
+   */
+  public Set<String> administrators(Overlay candidate) {
+    State s = resolve(candidate);
+    Set<String> out = new TreeSet<>();
+    for (FileUser u : fileUsers()) {
+      if (holdsAll(u.roles(), s)) {
+        out.add(u.name());
+      }
+    }
+    s.users().values().forEach(e -> {
+      if (holdsAll(e.roles(), s)) {
+        out.add(e.name());
+      }
+    });
+    return out;
+  }
+
+  private static boolean holdsAll(List<String> roles, State s) {
+    return roles.stream().anyMatch(r -> s.effective().getOrDefault(r, Set.of()).contains(Privilege.ALL));
+  }
+
+  /** Whether the files (config or htpasswd) define user {@code name}. */
+  public boolean isFileUser(String name) {
+    return configured.containsKey(name) || fromFiles(name) != null;
+  }
+
+  /** Whether the config file defines role {@code name}. */
+  public boolean isFileRole(String name) {
+    return fileRoles.containsKey(name);
+  }
+
+  /** The users the files define: the config's, then the htpasswd files' it does not list. */
+  public List<FileUser> fileUsers() {
+    List<FileUser> out = new ArrayList<>();
+    configured.values().forEach(e -> out.add(new FileUser(e.name(), Source.CONFIG, e.roles())));
+    Set<String> seen = new LinkedHashSet<>(configured.keySet());
+    for (Htpasswd f : files) {
+      for (String name : f.users().keySet()) {
+        if (seen.add(name)) {
+          out.add(new FileUser(name, Source.HTPASSWD, htpasswdRoles));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The roles of the config file, by name. */
+  public Map<String, Role> fileRoles() {
+    return fileRoles;
   }
 
   /**
@@ -107,24 +262,27 @@ public final class UserDirectory {
     return true;
   }
 
-  /** Whether {@code name} is a user (in the config or an htpasswd file). */
+  /** Whether {@code name} is a user (in the config, an htpasswd file or the overlay). */
   public boolean exists(String name) {
-    return configured.containsKey(name) || fromFiles(name) != null;
+    return isFileUser(name) || state.users().containsKey(name);
   }
 
   /** The privileges of user {@code name}; empty if there is no such user. */
   public Set<Privilege> privileges(String name) {
+    State s = state;
     Entry e = configured.get(name);
     List<String> roleNames;
     if (e != null) {
       roleNames = e.roles();
     } else if (fromFiles(name) != null) {
       roleNames = htpasswdRoles;
+    } else if (s.users().containsKey(name)) {
+      roleNames = s.users().get(name).roles();
     } else {
       return Set.of();
     }
     Set<Privilege> all = new LinkedHashSet<>();
-    roleNames.forEach(r -> all.addAll(roles.getOrDefault(r, Set.of())));
+    roleNames.forEach(r -> all.addAll(s.effective().getOrDefault(r, Set.of())));
     return all;
   }
 
@@ -133,7 +291,12 @@ public final class UserDirectory {
     if (e != null && e.passwordHash() != null) {
       return e.passwordHash();
     }
-    return fromFiles(name);
+    String fromFiles = fromFiles(name);
+    if (fromFiles != null || e != null) {
+      return fromFiles;
+    }
+    Entry added = state.users().get(name);
+    return added == null ? null : added.passwordHash();
   }
 
   private String fromFiles(String name) {
