@@ -191,7 +191,8 @@ class WebhookEventsTest {
         Set<String> ids = new HashSet<>();
         got.forEach(d -> ids.add(event(d).get("id").asString()));
         assertThat(ids).hasSize(images);
-        assertThat(json(get(again.url(), "/wharf/api/v1/events/endpoints/hook")).get("pending").asInt()).isZero();
+        // the receiver keeps a delivery before it answers: the queue empties right after
+        awaitPending(again.url(), "hook", 0);
         Map<String, Double> m = parseMetrics(text(get(again.url(), "/metrics")));
         assertThat(m.get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "delivered")))
             .isEqualTo(images);
@@ -226,8 +227,9 @@ class WebhookEventsTest {
       receiver.answer(400);
       pushImage(base, "app", "bad", 10);
       JsonNode dead = awaitDeadLetters(base, "hook", 1);
-      assertThat(parseMetrics(text(get(base, "/metrics")))
-          .get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "dead"))).isEqualTo(1);
+      // counted right after the dead letter is stored
+      awaitTrue("the dead letter counted", () -> Double.valueOf(1).equals(parseMetrics(text(get(base, "/metrics")))
+          .get(key("registry_notifications_events_total", "endpoint", "hook", "outcome", "dead"))));
       assertThat(dead.get(0).get("reason").asString()).contains("HTTP 400");
       assertThat(dead.get(0).get("event").get("tag").asString()).isEqualTo("bad");
       receiver.answer(200);
@@ -242,6 +244,21 @@ class WebhookEventsTest {
           new byte[0]);
       assertThat(again.statusCode()).isEqualTo(404);
       assertThat(json(again).get("error").asString()).isEqualTo("NOT_FOUND");
+    }
+  }
+
+  private static void awaitPending(URI base, String endpoint, int n) throws InterruptedException {
+    awaitTrue(n + " events waiting for " + endpoint,
+        () -> json(get(base, "/wharf/api/v1/events/endpoints/" + endpoint)).get("pending").asInt() == n);
+  }
+
+  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 60 s: " + what);
+      }
+      Thread.sleep(20); // polling for a condition, not waiting for time to pass
     }
   }
 
