@@ -138,6 +138,21 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return slot != null && slot.running != null && !slot.running.isDone();
   }
 
+  /**
+   * Asks {@code store}'s run in progress on this node to stop before its next step ({@link
+   * MaintenanceJob#stop()}); a run queued behind it still starts.
+   *
+   * @return false if no run of that store is in progress here
+   */
+  public synchronized boolean stop(String store) {
+    Slot slot = slots.get(store);
+    if (slot == null || slot.running == null || slot.running.isDone()) {
+      return false;
+    }
+    slot.entry.job().stop();
+    return true;
+  }
+
   public synchronized List<Status> status() {
     List<Status> out = new ArrayList<>();
     slots.forEach((store, s) -> out.add(new Status(store,
