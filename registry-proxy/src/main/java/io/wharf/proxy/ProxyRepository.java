@@ -108,6 +108,8 @@ public final class ProxyRepository implements Repository, Closeable {
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
   private final ProxyMetrics metrics;
+  /** Tags validated before this are stale, whatever their age ({@link #invalidateCache()}). */
+  private volatile Instant invalidatedAt = Instant.MIN;
 
   private ProxyRepository(Builder b) {
     this.name = b.name;
@@ -166,6 +168,20 @@ public final class ProxyRepository implements Repository, Closeable {
   /** Whether the upstream is auto-blocked, and why. */
   public UpstreamStatus status() {
     return autoBlock.status();
+  }
+
+  /**
+   * Drops what this node remembers of the upstream's metadata, as Nexus's "invalidate cache"
+   * does: every cached tag counts as stale (the next pull of it asks the upstream with a
+   * {@code HEAD}), and the remembered "not found" answers and tag lists are forgotten. Cached
+   * content (manifests by digest, blobs) stays: it cannot change. Other nodes keep their own
+   * memory until their {@code metadataMaxAge} passes.
+   */
+  public void invalidateCache() {
+    invalidatedAt = clock.instant();
+    validatedAt.invalidateAll();
+    notFound.invalidateAll();
+    upstreamTags.invalidateAll();
   }
 
   /**
@@ -234,7 +250,7 @@ public final class ProxyRepository implements Repository, Closeable {
   }
 
   private boolean isFresh(Instant validated) {
-    return validated.plus(metadataMaxAge).isAfter(clock.instant());
+    return validated.plus(metadataMaxAge).isAfter(clock.instant()) && !validated.isBefore(invalidatedAt);
   }
 
   /** A stale tag: one HEAD; refetch only if the upstream moved the tag. */
