@@ -14,6 +14,7 @@ import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
+import io.wharf.core.quota.RepositoryUsage;
 import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
@@ -81,6 +82,8 @@ public final class ProxyRepository implements Repository, Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyRepository.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int DOWNLOAD_BUFFER = 128 * 1024;
+  /** How long a scan of the cache's size is reused by {@link #cachedBytes()}. */
+  private static final Duration CACHE_SIZE_RESCAN = Duration.ofMinutes(1);
 
   private final String name;
   private final IndexMode indexMode;
@@ -108,6 +111,8 @@ public final class ProxyRepository implements Repository, Closeable {
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
   private final ProxyMetrics metrics;
+  /** The cache's size, scanned on demand (see {@link #cachedBytes()}). */
+  private final RepositoryUsage usage;
   /** Tags validated before this are stale, whatever their age ({@link #invalidateCache()}). */
   private volatile Instant invalidatedAt = Instant.MIN;
 
@@ -126,6 +131,7 @@ public final class ProxyRepository implements Repository, Closeable {
     this.manifests = new ManifestStore(driver, layout, blobs, Duration.ofSeconds(5));
     this.tags = new TagStore(driver, layout, Duration.ZERO);
     this.catalog = new Catalog(driver, layout);
+    this.usage = new RepositoryUsage(driver, layout, CACHE_SIZE_RESCAN, clock);
     this.spoolDirectory = b.spoolDirectory;
     this.accessLog = b.accessLog;
     this.metrics = b.metrics;
@@ -168,6 +174,16 @@ public final class ProxyRepository implements Repository, Closeable {
   /** Whether the upstream is auto-blocked, and why. */
   public UpstreamStatus status() {
     return autoBlock.status();
+  }
+
+  /**
+   * The bytes the cache holds: the distinct blobs (layers, configs, manifests) linked into its
+   * images, as a quota counts them. Scanned from storage (a {@code list} per directory, a
+   * {@code stat} per blob) at most once a minute; between scans this node's downloads are not
+   * added, so the number may lag a minute behind.
+   */
+  public long cachedBytes() throws IOException {
+    return usage.bytes();
   }
 
   /**

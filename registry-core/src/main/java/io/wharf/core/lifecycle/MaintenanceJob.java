@@ -111,6 +111,16 @@ public final class MaintenanceJob {
     return store;
   }
 
+  /** Whether a run ends with a garbage collection. */
+  public boolean collects() {
+    return gc;
+  }
+
+  /** Whether that collection purges stale uploads (null: it keeps them; always null without collection). */
+  public Duration purgesUploadsAfter() {
+    return gc ? purgeUploadsAfter : null;
+  }
+
   /** The names of the steps, in the order they run. */
   public List<String> stepNames() {
     return steps.stream().map(Step::name).toList();

@@ -132,6 +132,12 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return Optional.of(launch(slot, dryRun));
   }
 
+  /** The job of {@code store}, if it has one. */
+  public synchronized Optional<MaintenanceJob> job(String store) {
+    Slot slot = slots.get(store);
+    return slot == null ? Optional.empty() : Optional.of(slot.entry.job());
+  }
+
   /** True if {@code store}'s job is running on this node. */
   public synchronized boolean running(String store) {
     Slot slot = slots.get(store);

@@ -2,14 +2,24 @@ package io.wharf.server.admin;
 
 import io.wharf.core.lifecycle.MaintenanceScheduler;
 import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StoreSpace;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.config.LifecycleConfig;
+import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
@@ -64,6 +74,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
       Registry registry, RegistrySecurity security, Map<String, StorageDriver> drivers,
       Map<String, ServerConnector> repositoryConnectors, MaintenanceScheduler maintenance, WharfMetrics metrics) {
     config = config.withDefaults();
+    WharfConfig effective = config;
     // API changes live in the first blob store (every node of an S3 setup sees them); an
     // embedder's registry has no store of ours: its changes last until it stops.
     SettingsStore settings = drivers.isEmpty() ? SettingsStore.inMemory()
@@ -75,17 +86,41 @@ public final class ManagementPlane extends AbstractLifeCycle {
     });
     HealthService.Builder health = HealthService.builder(registry, permissions);
     drivers.forEach(health::store);
+    List<BlobStoreService.Store> stores = new ArrayList<>();
+    for (Map.Entry<String, StorageDriver> d : drivers.entrySet()) {
+      WharfConfig.BlobStore declared = config.blobStores().get(d.getKey());
+      StoreSpace space = RegistryFactory.space(d.getKey(), declared, d.getValue());
+      health.readiness(HealthService.freeSpace(space));
+      String store = d.getKey();
+      stores.add(new BlobStoreService.Store(store, nexusType(declared.type()), space,
+          () -> repositoriesOn(store, effective, registry)));
+    }
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
     ManagementPlane plane = new ManagementPlane(metrics, repositories, health.build(), settings);
+    Supplier<Collection<Repository>> all = registry::repositories;
+    BlobStoreService blobStores = new BlobStoreService(stores, permissions, all, Clock.systemUTC());
+    TaskService tasks = new TaskService(maintenance, taskParts(config), permissions, all);
+    ProxyService proxies = new ProxyService(all, repositories::readable, permissions, metrics);
+    CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all);
+    OpenApiSpec openApi = OpenApiSpec.load();
+    if (maintenance != null) {
+      maintenance.onReport(report -> blobStores.refresh());
+    }
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
+        new OpenApiEndpoints(openApi),
         new StatusEndpoints(plane.health),
-        new RepositoryEndpoints(plane.repositories));
-    List<RestEndpoints> wharf = List.of();
+        new RepositoryEndpoints(plane.repositories),
+        ProxyEndpoints.nexus(proxies),
+        new BlobStoreEndpoints(blobStores),
+        new TaskEndpoints(tasks));
+    List<RestEndpoints> wharf = List.of(
+        ProxyEndpoints.wharf(proxies),
+        new WharfOpsEndpoints(cleanup, () -> effective, permissions, all));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
@@ -104,6 +139,48 @@ public final class ManagementPlane extends AbstractLifeCycle {
     }
     jetty.addBean(plane, true);
     return plane;
+  }
+
+  /** Nexus's name of a blob store type: {@code File}, {@code S3}, {@code Memory}. */
+  private static String nexusType(String type) {
+    return switch (type == null ? "file" : type) {
+      case "s3" -> "S3";
+      case "memory" -> "Memory";
+      default -> "File";
+    };
+  }
+
+  /** The configured repositories whose content {@code store} holds (groups hold none). */
+  private static List<Repository> repositoriesOn(String store, WharfConfig config, Registry registry) {
+    List<Repository> out = new ArrayList<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (!r.isGroup() && store.equals(r.blobStore())) {
+        registry.repository(r.name()).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** Per store, the repositories with a cleanup policy and those with cache limits (the same test as the job's). */
+  private static Map<String, TaskService.Parts> taskParts(WharfConfig config) {
+    Map<String, Map<TaskService.Part, List<String>>> byStore = new LinkedHashMap<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (r.isGroup()) {
+        continue;
+      }
+      String key = "repositories (" + r.name() + ")";
+      Map<TaskService.Part, List<String>> parts = byStore.computeIfAbsent(r.blobStore(),
+          s -> new EnumMap<>(TaskService.Part.class));
+      if (LifecycleConfig.cleanup(r.cleanup(), key + ".cleanup") != null) {
+        parts.computeIfAbsent(TaskService.Part.CLEANUP, p -> new ArrayList<>()).add(r.name());
+      }
+      if (LifecycleConfig.cache(r.cache(), key + ".cache") != null) {
+        parts.computeIfAbsent(TaskService.Part.CACHE_EVICTION, p -> new ArrayList<>()).add(r.name());
+      }
+    }
+    Map<String, TaskService.Parts> out = new LinkedHashMap<>();
+    byStore.forEach((store, parts) -> out.put(store, new TaskService.Parts(parts)));
+    return out;
   }
 
   /** {@code handler} measured by the request metrics (itself when metrics are off). */

@@ -30,6 +30,30 @@ public interface Permissions {
     return true;
   }
 
+  /**
+   * Refuses {@code caller} unless it administers every one of {@code repositories}: the rule for
+   * what concerns the whole server or a whole blob store (status checks, blob stores, tasks, the
+   * configuration).
+   *
+   * @param what what is refused, for the message ({@code "the blob stores"})
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
+   */
+  default void requireAdmin(Caller caller, Iterable<Repository> repositories, String what) {
+    for (Repository r : repositories) {
+      if (!may(caller, r, Action.ADMIN)) {
+        throw caller.isAnonymous()
+            ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
+                "authentication required: " + what + " are for administrators")
+            : new ManagementException(ManagementException.Reason.FORBIDDEN,
+                "user " + caller.user() + " needs the admin privilege on every repository to see " + what);
+      }
+    }
+    if (secured() && caller.isAnonymous() && !repositories.iterator().hasNext()) {
+      throw new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
+          "authentication required: " + what + " are for administrators");
+    }
+  }
+
   /** The permissions of {@code security}; {@link #OPEN} when it is null. */
   static Permissions of(RegistrySecurity security) {
     if (security == null) {

@@ -107,6 +107,28 @@ public final class WharfMetrics implements AutoCloseable {
     };
   }
 
+  /** A proxy repository's counters since the server started, manifests and blobs together. */
+  public record ProxyCounts(long requests, long hits, long misses, long pulledBytes) {
+    /** Hits over hits and misses; null before the first of either. */
+    public Double hitRatio() {
+      return hits + misses == 0 ? null : (double) hits / (hits + misses);
+    }
+  }
+
+  /** What {@link #proxy} counted for {@code repository} so far (zeros for a repository it never saw). */
+  public ProxyCounts proxyCounts(String repository) {
+    return new ProxyCounts(sum("registry.proxy.requests", repository), sum("registry.proxy.hits", repository),
+        sum("registry.proxy.misses", repository), sum("registry.proxy.pulled.bytes", repository));
+  }
+
+  private long sum(String name, String repository) {
+    double total = 0;
+    for (Counter c : registry.find(name).tag("repository", repository).counters()) {
+      total += c.count();
+    }
+    return (long) total;
+  }
+
   /** {@code registry_auth_login_failures_total{via}} and {@code registry_auth_lockouts_total{via}}. */
   public RegistrySecurity.LoginObserver logins() {
     return new RegistrySecurity.LoginObserver() {
