@@ -1,10 +1,12 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.lifecycle.MaintenanceScheduler;
+import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StoreSpace;
+import io.wharf.proxy.ProxyRepository;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.RegistryFactory;
@@ -130,6 +132,20 @@ public final class ManagementPlane extends AbstractLifeCycle {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());
       metrics.bind(jetty);
       drivers.keySet().forEach(metrics::store);
+      for (String store : drivers.keySet()) {
+        metrics.storage(store, () -> blobStores.numbers(store).blobCount(),
+            () -> blobStores.numbers(store).totalSizeInBytes(), () -> {
+              Long free = blobStores.numbers(store).availableSpaceInBytes();
+              return free == null ? Double.NaN : free;
+            });
+      }
+      for (Repository r : registry.repositories()) {
+        if (r instanceof ProxyRepository p) {
+          metrics.repositoryStorage(r.name(), () -> bytes(p::cachedBytes));
+        } else if (r instanceof HostedRepository h && h.quota().isPresent()) {
+          metrics.repositoryStorage(r.name(), () -> bytes(h.quota().get()::usedBytes));
+        }
+      }
       if (security != null) {
         security.observeLogins(metrics.logins());
       }
@@ -139,6 +155,19 @@ public final class ManagementPlane extends AbstractLifeCycle {
     }
     jetty.addBean(plane, true);
     return plane;
+  }
+
+  @FunctionalInterface
+  private interface Bytes {
+    long get() throws java.io.IOException;
+  }
+
+  private static double bytes(Bytes b) {
+    try {
+      return b.get();
+    } catch (java.io.IOException e) {
+      return Double.NaN;
+    }
   }
 
   /** Nexus's name of a blob store type: {@code File}, {@code S3}, {@code Memory}. */

@@ -1,6 +1,7 @@
 package io.wharf.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
@@ -19,6 +20,7 @@ import io.wharf.proxy.ProxyMetrics;
 import io.wharf.server.auth.RegistrySecurity;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 import org.eclipse.jetty.server.Server;
 
 /**
@@ -160,6 +162,39 @@ public final class WharfMetrics implements AutoCloseable {
         registry.counter("registry.gc.reclaimed.bytes", "store", report.store()).increment(report.gc().bytesDeleted());
       }
     };
+  }
+
+  /**
+   * {@code registry_storage_blobs{store}}, {@code registry_storage_bytes{store}} and
+   * {@code registry_storage_free_bytes{store}}: read when scraped (the blob count is cached by its
+   * source, see the management plane's blob stores); NaN while a value cannot be read.
+   */
+  public void storage(String store, DoubleSupplier blobs, DoubleSupplier bytes, DoubleSupplier freeBytes) {
+    gauge("registry.storage.blobs", "Blobs in the blob store (counted at most once a minute)", "store", store, blobs);
+    gauge("registry.storage.bytes", "Bytes of the blobs in the blob store (counted at most once a minute)", "store",
+        store, bytes);
+    gauge("registry.storage.free.bytes", "Free space of the blob store, where its driver reports one", "store", store,
+        freeBytes);
+  }
+
+  /**
+   * {@code registry_repository_storage_bytes{repository}}: the distinct blobs a repository links
+   * (a proxy's cache; a hosted repository with a quota), read when scraped from the repository's
+   * own periodic scan.
+   */
+  public void repositoryStorage(String repository, DoubleSupplier bytes) {
+    gauge("registry.repository.storage.bytes", "Bytes of the distinct blobs a repository links", "repository",
+        repository, bytes);
+  }
+
+  private void gauge(String name, String help, String tag, String value, DoubleSupplier f) {
+    Gauge.builder(name, () -> {
+      try {
+        return f.getAsDouble();
+      } catch (RuntimeException e) {
+        return Double.NaN;
+      }
+    }).description(help).tag(tag, value).register(registry);
   }
 
   /** Pre-creates the store's GC counters, so a dashboard shows zero rather than nothing before the first run. */
