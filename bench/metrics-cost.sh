@@ -16,6 +16,7 @@ jvm_options=$(grep -v '^#' "$here/jvm.options")
 port=${WHARF_PORT:-5000}
 export REPS=${REPS:-2} BENCH_DATA=${BENCH_DATA:-${TMPDIR:-/tmp}/wharf-bench}
 [ -f "$jar" ] || { echo "no $jar: run mvn -B -DskipTests package" >&2; exit 2; }
+[ -x "$harness/bench.sh" ] || { echo "no $harness/bench.sh: set HARNESS to the harness directory" >&2; exit 2; }
 pid=
 work=$(mktemp -d "${TMPDIR:-/tmp}/wharf-metrics-cost.XXXXXX")
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -33,7 +34,7 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
       || { echo "metrics $mode: /metrics answers otherwise" >&2; exit 1; }
     echo "== round $round, metrics $mode, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt"
     "$harness/bench.sh" --url "http://127.0.0.1:$port" --pid "$pid" --only W3 --label "metrics-$mode-$round" \
-      --out "$out/$mode-$round.json" >"$out/$mode-$round.txt" 2>&1 || true
+      --out "$out/$mode-$round.json" >"$out/$mode-$round.txt" 2>&1 || echo "bench.sh failed, see $out/$mode-$round.txt" >&2
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   done
 done

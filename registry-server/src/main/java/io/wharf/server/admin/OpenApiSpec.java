@@ -134,7 +134,8 @@ public final class OpenApiSpec {
     } catch (IOException e) {
       throw new UncheckedIOException("could not read " + resource, e);
     } catch (tools.jackson.core.JacksonException e) {
-      throw new IllegalStateException("OpenAPI resource " + resource + " is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalStateException("OpenAPI resource " + resource + " is not valid JSON: "
+          + e.getOriginalMessage(), e);
     }
   }
 

@@ -121,6 +121,7 @@ public final class TaskService {
   public void run(Caller caller, String id) {
     Task t = get(caller, id);
     String store = t.wharf().store();
+    // The scheduler's own lock: no other run can start between the check and the start.
     synchronized (scheduler) {
       if (scheduler.running(store)) {
         throw new ManagementException(ManagementException.Reason.INTERNAL,
