@@ -122,7 +122,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /**
    * Starts a run of {@code store}'s job now, or returns the run of the same kind (dry or not)
    * already in progress on this node; a run of the other kind starts when that one ends. Empty if
-   * the store has no job.
+   * the store has no job. The future completes after the report is recorded ({@link #status()})
+   * and handed to the {@link #onReport} listeners.
    */
   public synchronized Optional<CompletableFuture<MaintenanceReport>> runNow(String store, boolean dryRun) {
     Slot slot = slots.get(store);
@@ -179,9 +180,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
     } else {
       f = CompletableFuture.supplyAsync(() -> slot.entry.job().run(dryRun), runner);
     }
-    slot.running = f;
-    slot.runningDryRun = dryRun;
-    f.whenComplete((report, failure) -> {
+    // The run counts as done once its report is recorded and the listeners have it, so a caller
+    // that waits for it (wait=true, a task's lastRun) sees the metrics and counts it changed.
+    CompletableFuture<MaintenanceReport> done = f.whenComplete((report, failure) -> {
       synchronized (MaintenanceScheduler.this) {
         if (report != null) {
           slot.last = report;
@@ -198,7 +199,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
         }
       }
     });
-    return f;
+    slot.running = done;
+    slot.runningDryRun = dryRun;
+    return done;
   }
 
   private void arm(Slot slot, Instant after) {

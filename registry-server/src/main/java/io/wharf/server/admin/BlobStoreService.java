@@ -89,7 +89,7 @@ public final class BlobStoreService {
 
   /** Every store (administrators of every repository). */
   public List<Summary> list(Caller caller) {
-    permissions.requireAdmin(caller, allRepositories.get(), "the blob stores");
+    permissions.requireServerAdmin(caller, allRepositories.get(), "the blob stores");
     List<Summary> out = new ArrayList<>();
     for (Store s : stores.values()) {
       out.add(summary(s));
@@ -157,7 +157,7 @@ public final class BlobStoreService {
   }
 
   private Store store(Caller caller, String name) {
-    permissions.requireAdmin(caller, allRepositories.get(), "the blob stores");
+    permissions.requireServerAdmin(caller, allRepositories.get(), "the blob stores");
     Store s = stores.get(name);
     if (s == null) {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND,

@@ -60,7 +60,7 @@ public final class CleanupPreview {
 
   /** Every store's preview, or {@code store}'s (404 if unknown). */
   public Preview preview(Caller caller, String store) {
-    permissions.requireAdmin(caller, repositories.get(), "cleanup previews");
+    permissions.requireServerAdmin(caller, repositories.get(), "cleanup previews");
     List<String> stores = scheduler == null ? List.of() : scheduler.stores();
     if (store != null && !stores.contains(store)) {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND,

@@ -114,7 +114,7 @@ public final class HealthService {
    * @throws ManagementException {@code UNAUTHENTICATED} / {@code FORBIDDEN}
    */
   public Map<String, CheckResult> checks(Caller caller) {
-    permissions.requireAdmin(caller, registry.repositories(), "the status checks");
+    permissions.requireServerAdmin(caller, registry.repositories(), "the status checks");
     Map<String, CheckResult> out = new LinkedHashMap<>();
     for (HealthCheck c : checks) {
       long t0 = System.nanoTime();

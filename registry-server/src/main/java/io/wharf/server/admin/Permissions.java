@@ -38,7 +38,7 @@ public interface Permissions {
    * @param what what is refused, for the message ({@code "the blob stores"})
    * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
    */
-  default void requireAdmin(Caller caller, Iterable<Repository> repositories, String what) {
+  default void requireServerAdmin(Caller caller, Iterable<Repository> repositories, String what) {
     for (Repository r : repositories) {
       if (!may(caller, r, Action.ADMIN)) {
         throw caller.isAnonymous()

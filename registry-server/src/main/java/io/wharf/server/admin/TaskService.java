@@ -144,7 +144,7 @@ public final class TaskService {
   }
 
   private void requireAdmin(Caller caller) {
-    permissions.requireAdmin(caller, repositories.get(), "the tasks");
+    permissions.requireServerAdmin(caller, repositories.get(), "the tasks");
   }
 
   private List<Task> all() {

@@ -34,7 +34,7 @@ final class WharfOpsEndpoints implements RestEndpoints {
       call.send(cleanup.preview(call.caller(), store == null || store.isEmpty() ? null : store));
     } else if (call.matches("v1", "config")) {
       call.allow("GET");
-      permissions.requireAdmin(call.caller(), repositories.get(), "the configuration");
+      permissions.requireServerAdmin(call.caller(), repositories.get(), "the configuration");
       call.send(EffectiveConfig.redacted(config.get()));
     } else {
       return false;

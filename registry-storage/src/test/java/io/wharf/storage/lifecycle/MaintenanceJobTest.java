@@ -235,12 +235,18 @@ class MaintenanceJobTest {
         .build();
     try (MaintenanceScheduler scheduler = new MaintenanceScheduler(
         List.of(new MaintenanceScheduler.Entry(job, null, false)))) {
+      List<MaintenanceReport> heard = Collections.synchronizedList(new ArrayList<>());
+      scheduler.onReport(heard::add);
       assertThat(scheduler.stop("default")).as("nothing runs yet").isFalse();
       CompletableFuture<MaintenanceReport> run = scheduler.runNow("default", false).orElseThrow();
       assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
       assertThat(scheduler.stop("default")).isTrue();
       release.countDown();
       MaintenanceReport report = run.get(60, TimeUnit.SECONDS);
+      // a finished run's future completes after its report is recorded and heard, not before
+      assertThat(heard).containsExactly(report);
+      assertThat(scheduler.status().get(0).last()).isSameAs(report);
+      assertThat(scheduler.running("default")).isFalse();
 
       assertThat(report.stopped()).isTrue();
       assertThat(report.succeeded()).isFalse();
