@@ -14,6 +14,7 @@ import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
+import io.wharf.core.quota.RepositoryUsage;
 import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
@@ -82,6 +83,8 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   private static final Logger LOG = LoggerFactory.getLogger(ProxyRepository.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final int DOWNLOAD_BUFFER = 128 * 1024;
+  /** How long a scan of the cache's size is reused by {@link #cachedBytes()}. */
+  private static final Duration CACHE_SIZE_RESCAN = Duration.ofMinutes(1);
 
   private final String name;
   private final IndexMode indexMode;
@@ -109,6 +112,10 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
   private final ProxyMetrics metrics;
+  /** The cache's size, scanned on demand (see {@link #cachedBytes()}). */
+  private final RepositoryUsage usage;
+  /** Tags validated before this are stale, whatever their age ({@link #invalidateCache()}). */
+  private volatile Instant invalidatedAt = Instant.MIN;
 
   private ProxyRepository(Builder b) {
     this.name = b.name;
@@ -125,6 +132,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     this.manifests = new ManifestStore(driver, layout, blobs, Duration.ofSeconds(5));
     this.tags = new TagStore(driver, layout, Duration.ZERO);
     this.catalog = new Catalog(driver, layout);
+    this.usage = new RepositoryUsage(driver, layout, CACHE_SIZE_RESCAN, clock);
     this.spoolDirectory = b.spoolDirectory;
     this.accessLog = b.accessLog;
     this.metrics = b.metrics;
@@ -178,6 +186,30 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   /** Whether the upstream is auto-blocked, and why. */
   public UpstreamStatus status() {
     return autoBlock.status();
+  }
+
+  /**
+   * The bytes the cache holds: the distinct blobs (layers, configs, manifests) linked into its
+   * images, as a quota counts them. Scanned from storage (a {@code list} per directory, a
+   * {@code stat} per blob) at most once a minute; between scans this node's downloads are not
+   * added, so the number may lag a minute behind.
+   */
+  public long cachedBytes() throws IOException {
+    return usage.bytes();
+  }
+
+  /**
+   * Drops what this node remembers of the upstream's metadata, as Nexus's "invalidate cache"
+   * does: every cached tag counts as stale (the next pull of it asks the upstream with a
+   * {@code HEAD}), and the remembered "not found" answers and tag lists are forgotten. Cached
+   * content (manifests by digest, blobs) stays: it cannot change. Other nodes keep their own
+   * memory until their {@code metadataMaxAge} passes.
+   */
+  public void invalidateCache() {
+    invalidatedAt = clock.instant();
+    validatedAt.invalidateAll();
+    notFound.invalidateAll();
+    upstreamTags.invalidateAll();
   }
 
   /**
@@ -246,7 +278,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   }
 
   private boolean isFresh(Instant validated) {
-    return validated.plus(metadataMaxAge).isAfter(clock.instant());
+    return validated.plus(metadataMaxAge).isAfter(clock.instant()) && !validated.isBefore(invalidatedAt);
   }
 
   /** A stale tag: one HEAD; refetch only if the upstream moved the tag. */

@@ -172,6 +172,29 @@ class ProxyRepositoryTest {
   }
 
   @Test
+  void invalidateCache_freshTagIsRevalidated_negativeAnswersForgotten_contentKept() throws Exception {
+    stubManifest("team/app", "1.0", 1);
+    upstream.stubFor(get(urlPathEqualTo("/v2/team/app/manifests/later")).willReturn(aResponse().withStatus(404)
+        .withBody("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}")));
+    Manifest old = proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow();
+    assertThat(proxy.getManifest(IMAGE, Tag.of("later"))).isEmpty();
+    byte[] moved = stubManifest("team/app", "1.0", 2);
+    byte[] later = stubManifest("team/app", "later", 3);
+    clock.advance(Duration.ofSeconds(1)); // well within metadataMaxAge: the tag is still fresh
+    assertThat(proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow().bytes()).isEqualTo(old.bytes());
+    assertThat(proxy.getManifest(IMAGE, Tag.of("later"))).isEmpty();
+
+    proxy.invalidateCache();
+
+    assertThat(proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow().bytes()).isEqualTo(moved);
+    assertThat(proxy.getManifest(IMAGE, Tag.of("later")).orElseThrow().bytes()).isEqualTo(later);
+    proxy.getManifest(IMAGE, Tag.of("1.0")).orElseThrow(); // fresh again: no further request
+    upstream.verify(1, headRequestedFor(urlEqualTo("/v2/team/app/manifests/1.0")));
+    assertThat(proxy.getManifest(IMAGE, old.digest())).as("content by digest stays cached").isPresent();
+    upstream.verify(0, getRequestedFor(urlEqualTo("/v2/team/app/manifests/" + old.digest())));
+  }
+
+  @Test
   void getManifest_byDigest_neverAsksUpstreamAgain() throws Exception {
     byte[] m = stubManifest("team/app", "1.0", 1);
     Digest d = Digest.sha256(m);

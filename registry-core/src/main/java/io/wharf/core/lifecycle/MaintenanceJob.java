@@ -86,6 +86,8 @@ public final class MaintenanceJob {
   private final Duration leaseTtl;
   private final Duration leaseSettle;
   private final Clock clock;
+  /** Set by {@link #stop()}, read between steps; cleared when a run ends. */
+  private volatile boolean stopRequested;
 
   private MaintenanceJob(Builder b) {
     this.store = b.store;
@@ -111,10 +113,33 @@ public final class MaintenanceJob {
     return store;
   }
 
+  /** Whether a run ends with a garbage collection. */
+  public boolean collects() {
+    return gc;
+  }
+
+  /** Whether that collection purges stale uploads (null: it keeps them; always null without collection). */
+  public Duration purgesUploadsAfter() {
+    return gc ? purgeUploadsAfter : null;
+  }
+
   /** The names of the steps, in the order they run. */
   public List<String> stepNames() {
     return steps.stream().map(Step::name).toList();
   }
+
+  /**
+   * Asks the run in progress to stop: it ends before its next step (or before the garbage
+   * collection), with an {@link MaintenanceReport#error()} that starts with {@link #STOPPED}. A
+   * step or a collection already under way completes first (each leaves storage consistent at
+   * any point, but stopping one halfway would waste the work). No effect when nothing runs.
+   */
+  public void stop() {
+    stopRequested = true;
+  }
+
+  /** How the error of a run ended by {@link #stop()} begins. */
+  public static final String STOPPED = "stopped on request";
 
   /**
    * Runs the job once. Never throws for a failed step: the report says which step failed and
@@ -145,12 +170,18 @@ public final class MaintenanceJob {
         if (lease.lost()) {
           throw new IllegalStateException("the lease was taken by another node; stopping before " + step.name());
         }
+        if (stopRequested) {
+          error = STOPPED + " before " + step.name();
+          break;
+        }
         long s0 = System.nanoTime();
         Object report = step.run(dryRun);
         done.add(new MaintenanceReport.StepReport(step.name(), String.valueOf(report), sample(report), elapsed(s0)));
         LOG.info("maintenance of blob store {}: {}: {}", store, step.name(), report);
       }
-      if (gc) {
+      if (gc && error == null && stopRequested) {
+        error = STOPPED + " before garbage collection";
+      } else if (gc && error == null) {
         // Same owner: the collector takes the lease over and releases it when it is done.
         gcReport = GarbageCollector.builder(driver)
             .grace(grace)
@@ -175,6 +206,8 @@ public final class MaintenanceJob {
       } catch (IOException e) {
         LOG.warn("could not release the maintenance lease of {}: {}", store, e.toString());
       }
+      // Cleared at the end, not the start: a stop asked for just after the run was launched holds.
+      stopRequested = false;
     }
     if (!dryRun) {
       for (Runnable hook : afterRun) {

@@ -38,6 +38,11 @@ public record MaintenanceReport(
     return error == null && skipped == null;
   }
 
+  /** True when the run was ended early by {@link MaintenanceJob#stop()}. */
+  public boolean stopped() {
+    return error != null && error.startsWith(MaintenanceJob.STOPPED);
+  }
+
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("maintenance of blob store ").append(store);

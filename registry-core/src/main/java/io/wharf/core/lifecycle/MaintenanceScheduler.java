@@ -137,7 +137,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /**
    * Starts a run of {@code store}'s job now, or returns the run of the same kind (dry or not)
    * already in progress on this node; a run of the other kind starts when that one ends. Empty if
-   * the store has no job.
+   * the store has no job. The future completes after the report is recorded ({@link #status()})
+   * and handed to the {@link #onReport} listeners.
    */
   public synchronized Optional<CompletableFuture<MaintenanceReport>> runNow(String store, boolean dryRun) {
     Slot slot = slots.get(store);
@@ -147,10 +148,31 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return Optional.of(launch(slot, dryRun));
   }
 
+  /** The job of {@code store}, if it has one. */
+  public synchronized Optional<MaintenanceJob> job(String store) {
+    Slot slot = slots.get(store);
+    return slot == null ? Optional.empty() : Optional.of(slot.entry.job());
+  }
+
   /** True if {@code store}'s job is running on this node. */
   public synchronized boolean running(String store) {
     Slot slot = slots.get(store);
     return slot != null && slot.running != null && !slot.running.isDone();
+  }
+
+  /**
+   * Asks {@code store}'s run in progress on this node to stop before its next step ({@link
+   * MaintenanceJob#stop()}); a run queued behind it still starts.
+   *
+   * @return false if no run of that store is in progress here
+   */
+  public synchronized boolean stop(String store) {
+    Slot slot = slots.get(store);
+    if (slot == null || slot.running == null || slot.running.isDone()) {
+      return false;
+    }
+    slot.entry.job().stop();
+    return true;
   }
 
   public synchronized List<Status> status() {
@@ -174,9 +196,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
     } else {
       f = CompletableFuture.supplyAsync(() -> job.run(dryRun), runner);
     }
-    slot.running = f;
-    slot.runningDryRun = dryRun;
-    f.whenComplete((report, failure) -> {
+    // The run counts as done once its report is recorded and the listeners have it, so a caller
+    // that waits for it (wait=true, a task's lastRun) sees the metrics and counts it changed.
+    CompletableFuture<MaintenanceReport> done = f.whenComplete((report, failure) -> {
       synchronized (MaintenanceScheduler.this) {
         if (report != null) {
           slot.last = report;
@@ -193,7 +215,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
         }
       }
     });
-    return f;
+    slot.running = done;
+    slot.runningDryRun = dryRun;
+    return done;
   }
 
   private void arm(Slot slot, Instant after) {

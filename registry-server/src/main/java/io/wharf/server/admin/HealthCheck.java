@@ -5,8 +5,7 @@ import java.util.Map;
 /**
  * One named health check of the running server: storage writable, a proxy's upstream, the token
  * signing key. {@link HealthService} runs them for {@code /v1/status/check}, and those marked for
- * readiness decide {@code /health/ready}. A free-space reserve per blob store is meant to become
- * one more readiness check of this kind.
+ * readiness decide {@code /health/ready} (storage writable, free space above the reserve).
  *
  * <p>{@link #check()} is called per request to the status endpoints, so it must be cheap: answer
  * from memory or from a cached probe, never from a network call of its own.

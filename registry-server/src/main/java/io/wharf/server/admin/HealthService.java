@@ -2,10 +2,12 @@ package io.wharf.server.admin;
 
 import io.wharf.core.repository.Registry;
 import io.wharf.core.repository.Repository;
+import io.wharf.core.quota.Quota;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StoreSpace;
+import java.io.IOException;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
-import io.wharf.server.auth.Action;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,8 +28,9 @@ import java.util.function.Supplier;
  *   <li><b>live</b>: the process answers requests.
  *   <li><b>readable</b>: every blob store answers reads. <b>writable</b>: every blob store takes
  *       writes ({@link StorageProbe}, cached for a few seconds).
- *   <li><b>ready</b>: every readiness check passes: today, every blob store writable. A check is
- *       a {@link HealthCheck}; a free-space reserve per store is meant to join them here.
+ *   <li><b>ready</b>: every readiness check passes: every blob store writable, and every blob
+ *       store whose driver reports its free space above its reserve ({@link #freeSpace}: a store
+ *       below it refuses uploads, so a load balancer should send pushes elsewhere).
  * </ul>
  */
 public final class HealthService {
@@ -112,15 +115,7 @@ public final class HealthService {
    * @throws ManagementException {@code UNAUTHENTICATED} / {@code FORBIDDEN}
    */
   public Map<String, CheckResult> checks(Caller caller) {
-    for (Repository r : registry.repositories()) {
-      if (!permissions.may(caller, r, Action.ADMIN)) {
-        throw caller.isAnonymous()
-            ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
-                "authentication required: the status checks are for administrators")
-            : new ManagementException(ManagementException.Reason.FORBIDDEN,
-                "user " + caller.user() + " needs the admin privilege on every repository");
-      }
-    }
+    permissions.requireServerAdmin(caller, registry.repositories(), "the status checks");
     Map<String, CheckResult> out = new LinkedHashMap<>();
     for (HealthCheck c : checks) {
       long t0 = System.nanoTime();
@@ -151,6 +146,38 @@ public final class HealthService {
       details.put("probedAt", o.at().toString());
       return o.writable() ? HealthCheck.Result.healthy(null, details)
           : HealthCheck.Result.unhealthy("blob store " + probe.store() + " is not writable: " + o.error(), details);
+    });
+  }
+
+  /**
+   * The readiness check "Blob store NAME free space": unhealthy while the store has less free than
+   * its reserve ({@code blobStores.<name>.minFree}, or {@link StoreSpace}'s default), the state in
+   * which it refuses uploads. A store whose driver cannot tell its free space (S3) passes. Costs
+   * one free-space reading of the driver (a {@code statvfs} on a filesystem).
+   */
+  public static HealthCheck freeSpace(StoreSpace space) {
+    return check("Blob store " + space.store() + " free space", () -> {
+      Map<String, Object> details = new LinkedHashMap<>();
+      try {
+        Optional<StorageDriver.Space> s = space.driver().space();
+        if (s.isEmpty()) {
+          return HealthCheck.Result.healthy("the store does not report its free space: no reserve applies", null);
+        }
+        long reserve = space.minFreeBytes();
+        long free = s.get().freeBytes();
+        details.put("availableSpaceInBytes", free);
+        details.put("totalSpaceInBytes", s.get().totalBytes());
+        details.put("reserveInBytes", reserve);
+        if (free < reserve) {
+          return HealthCheck.Result.unhealthy("blob store " + space.store() + " has " + Quota.format(free)
+              + " free, below its reserve of " + Quota.format(reserve) + " (blobStores." + space.store()
+              + ".minFree): uploads are refused; delete images and run garbage collection", details);
+        }
+        return HealthCheck.Result.healthy(Quota.format(free) + " free, reserve " + Quota.format(reserve), details);
+      } catch (IOException | RuntimeException e) {
+        return HealthCheck.Result.unhealthy("could not read the free space of blob store " + space.store() + ": " + e,
+            details);
+      }
     });
   }
 

@@ -14,7 +14,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <ul>
  *   <li>{@code GET /health/live}: 200 {@code {"status":"UP"}} while the process answers;
  *   <li>{@code GET /health/ready}: 200 {@code {"status":"UP"}} when every readiness check passes
- *       (every blob store writable), else 503 {@code {"status":"DOWN","failing":[…]}} naming the
+ *       (every blob store writable, and above its free-space reserve), else 503
+ *       {@code {"status":"DOWN","failing":[…]}} naming the
  *       failing checks (names only: their messages are for {@code /service/rest/v1/status/check}).
  * </ul>
  */

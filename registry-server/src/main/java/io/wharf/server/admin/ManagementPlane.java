@@ -1,18 +1,31 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.lifecycle.MaintenanceScheduler;
+import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.repository.Registry;
+import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.core.storage.StoreSpace;
+import io.wharf.proxy.ProxyRepository;
 import io.wharf.server.auth.Action;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.config.LifecycleConfig;
+import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -85,6 +98,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
     RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings);
     HealthService.Builder health = HealthService.builder(repositories.registry(), permissions);
     drivers.forEach(health::store);
+    List<BlobStoreService.Store> stores = new ArrayList<>();
+    for (Map.Entry<String, StorageDriver> d : drivers.entrySet()) {
+      WharfConfig.BlobStore declared = config.blobStores().get(d.getKey());
+      StoreSpace space = RegistryFactory.space(d.getKey(), declared, d.getValue());
+      health.readiness(HealthService.freeSpace(space));
+      String store = d.getKey();
+      stores.add(new BlobStoreService.Store(store, nexusType(declared.type()), space,
+          () -> repositoriesOn(store, repositories.config(), repositories.registry())));
+    }
     if (security != null) {
       health.signingKey(security::checkSigningKey);
     }
@@ -121,14 +143,28 @@ public final class ManagementPlane extends AbstractLifeCycle {
         images, users);
     // Pushes and deletes through the registry API reach the index as they happen.
     context.addFilter(new FilterHolder(new ManifestChangeFilter(search)), "/*", EnumSet.of(DispatcherType.REQUEST));
+    // What the operations services cover: the repositories running now (they change live).
+    Supplier<Collection<Repository>> all = () -> repositories.registry().repositories();
+    BlobStoreService blobStores = new BlobStoreService(stores, permissions, all, Clock.systemUTC());
+    TaskService tasks = new TaskService(maintenance, taskParts(config), permissions, all);
+    ProxyService proxies = new ProxyService(all, repositoryService::readable, permissions, metrics);
+    CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all);
+    OpenApiSpec openApi = OpenApiSpec.load();
+    if (maintenance != null) {
+      maintenance.onReport(report -> blobStores.refresh());
+    }
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
+        new OpenApiEndpoints(openApi),
         new StatusEndpoints(plane.health),
         new RepositoryEndpoints(plane.repositories),
         new SearchEndpoints(plane.search),
-        new SecurityEndpoints(plane.security));
+        new SecurityEndpoints(plane.security),
+        ProxyEndpoints.nexus(proxies),
+        new BlobStoreEndpoints(blobStores),
+        new TaskEndpoints(tasks));
     List<RestEndpoints> wharf = List.of(
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
@@ -138,7 +174,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
             (caller, repository) -> repositories.registry().repository(repository)
                 .map(r -> permissions.may(caller, r, Action.ADMIN))
                 .orElseGet(() -> repositories.registry().repositories().stream()
-                    .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))));
+                    .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))),
+        ProxyEndpoints.wharf(proxies),
+        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
@@ -150,6 +188,20 @@ public final class ManagementPlane extends AbstractLifeCycle {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());
       metrics.bind(jetty);
       drivers.keySet().forEach(metrics::store);
+      for (String store : drivers.keySet()) {
+        metrics.storage(store, () -> blobStores.numbers(store).blobCount(),
+            () -> blobStores.numbers(store).totalSizeInBytes(), () -> {
+              Long free = blobStores.numbers(store).availableSpaceInBytes();
+              return free == null ? Double.NaN : free;
+            });
+      }
+      for (Repository r : repositories.registry().repositories()) {
+        if (r instanceof ProxyRepository p) {
+          metrics.repositoryStorage(r.name(), () -> bytes(p::cachedBytes));
+        } else if (r instanceof HostedRepository h && h.quota().isPresent()) {
+          metrics.repositoryStorage(r.name(), () -> bytes(h.quota().get()::usedBytes));
+        }
+      }
       if (security != null) {
         security.observeLogins(metrics.logins());
       }
@@ -162,6 +214,61 @@ public final class ManagementPlane extends AbstractLifeCycle {
     }
     jetty.addBean(plane, true);
     return plane;
+  }
+
+  @FunctionalInterface
+  private interface Bytes {
+    long get() throws java.io.IOException;
+  }
+
+  private static double bytes(Bytes b) {
+    try {
+      return b.get();
+    } catch (java.io.IOException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Nexus's name of a blob store type: {@code File}, {@code S3}, {@code Memory}. */
+  private static String nexusType(String type) {
+    return switch (type == null ? "file" : type) {
+      case "s3" -> "S3";
+      case "memory" -> "Memory";
+      default -> "File";
+    };
+  }
+
+  /** The configured repositories whose content {@code store} holds (groups hold none). */
+  private static List<Repository> repositoriesOn(String store, WharfConfig config, Registry registry) {
+    List<Repository> out = new ArrayList<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (!r.isGroup() && store.equals(r.blobStore())) {
+        registry.repository(r.name()).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** Per store, the repositories with a cleanup policy and those with cache limits (the same test as the job's). */
+  private static Map<String, TaskService.Parts> taskParts(WharfConfig config) {
+    Map<String, Map<TaskService.Part, List<String>>> byStore = new LinkedHashMap<>();
+    for (WharfConfig.Repository r : config.repositories()) {
+      if (r.isGroup()) {
+        continue;
+      }
+      String key = "repositories (" + r.name() + ")";
+      Map<TaskService.Part, List<String>> parts = byStore.computeIfAbsent(r.blobStore(),
+          s -> new EnumMap<>(TaskService.Part.class));
+      if (LifecycleConfig.cleanup(r.cleanup(), key + ".cleanup") != null) {
+        parts.computeIfAbsent(TaskService.Part.CLEANUP, p -> new ArrayList<>()).add(r.name());
+      }
+      if (LifecycleConfig.cache(r.cache(), key + ".cache") != null) {
+        parts.computeIfAbsent(TaskService.Part.CACHE_EVICTION, p -> new ArrayList<>()).add(r.name());
+      }
+    }
+    Map<String, TaskService.Parts> out = new LinkedHashMap<>();
+    byStore.forEach((store, parts) -> out.put(store, new TaskService.Parts(parts)));
+    return out;
   }
 
   /** {@code handler} measured by the request metrics (itself when metrics are off). */

@@ -45,10 +45,12 @@ public interface Permissions {
   }
 
   /**
-   * Refuses {@code caller} unless they administer every one of {@code repositories}: the test for
-   * server-wide settings (status checks, webhooks).
+   * Refuses {@code caller} unless it administers every one of {@code repositories}: the rule for
+   * what concerns the whole server or a whole blob store (status checks, blob stores, tasks, the
+   * configuration).
    *
-   * @throws ManagementException {@code UNAUTHENTICATED} for anonymous, {@code FORBIDDEN} otherwise
+   * @param what what is refused, for the message ({@code "the blob stores"})
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
    */
   default void requireServerAdmin(Caller caller, Iterable<Repository> repositories, String what) {
     for (Repository r : repositories) {
@@ -57,8 +59,12 @@ public interface Permissions {
             ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
                 "authentication required: " + what + " are for administrators")
             : new ManagementException(ManagementException.Reason.FORBIDDEN,
-                "user " + caller.user() + " needs the admin privilege on every repository for " + what);
+                "user " + caller.user() + " needs the admin privilege on every repository to see " + what);
       }
+    }
+    if (secured() && caller.isAnonymous() && !repositories.iterator().hasNext()) {
+      throw new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
+          "authentication required: " + what + " are for administrators");
     }
   }
 

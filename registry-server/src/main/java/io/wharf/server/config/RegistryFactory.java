@@ -337,7 +337,7 @@ public final class RegistryFactory {
    * Proxy cache fills go through that driver but are not held to the reserve: to their client they
    * are pulls, which must not fail while the disk still has room; {@code cache.maxSize} bounds them.
    */
-  static StoreSpace space(String name, WharfConfig.BlobStore store, StorageDriver driver) {
+  public static StoreSpace space(String name, WharfConfig.BlobStore store, StorageDriver driver) {
     StoreSpace.Builder b = StoreSpace.builder(name, driver);
     if (store.minFree() != null) {
       b.minFree(Sizes.parse(store.minFree(), "blobStores." + name + ".minFree"));

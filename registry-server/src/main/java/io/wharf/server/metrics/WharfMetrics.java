@@ -23,6 +23,7 @@ import io.wharf.server.events.EventBus;
 import io.wharf.server.events.Webhook;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 import org.eclipse.jetty.server.Server;
 
 /**
@@ -133,6 +134,28 @@ public final class WharfMetrics implements AutoCloseable {
     };
   }
 
+  /** A proxy repository's counters since the server started, manifests and blobs together. */
+  public record ProxyCounts(long requests, long hits, long misses, long pulledBytes) {
+    /** Hits over hits and misses; null before the first of either. */
+    public Double hitRatio() {
+      return hits + misses == 0 ? null : (double) hits / (hits + misses);
+    }
+  }
+
+  /** What {@link #proxy} counted for {@code repository} so far (zeros for a repository it never saw). */
+  public ProxyCounts proxyCounts(String repository) {
+    return new ProxyCounts(sum("registry.proxy.requests", repository), sum("registry.proxy.hits", repository),
+        sum("registry.proxy.misses", repository), sum("registry.proxy.pulled.bytes", repository));
+  }
+
+  private long sum(String name, String repository) {
+    double total = 0;
+    for (Counter c : registry.find(name).tag("repository", repository).counters()) {
+      total += c.count();
+    }
+    return (long) total;
+  }
+
   /** {@code registry_auth_login_failures_total{via}} and {@code registry_auth_lockouts_total{via}}. */
   public RegistrySecurity.LoginObserver logins() {
     return new RegistrySecurity.LoginObserver() {
@@ -164,6 +187,39 @@ public final class WharfMetrics implements AutoCloseable {
         registry.counter("registry.gc.reclaimed.bytes", "store", report.store()).increment(report.gc().bytesDeleted());
       }
     };
+  }
+
+  /**
+   * {@code registry_storage_blobs{store}}, {@code registry_storage_bytes{store}} and
+   * {@code registry_storage_free_bytes{store}}: read when scraped (the blob count is cached by its
+   * source, see the management plane's blob stores); NaN while a value cannot be read.
+   */
+  public void storage(String store, DoubleSupplier blobs, DoubleSupplier bytes, DoubleSupplier freeBytes) {
+    gauge("registry.storage.blobs", "Blobs in the blob store (counted at most once a minute)", "store", store, blobs);
+    gauge("registry.storage.bytes", "Bytes of the blobs in the blob store (counted at most once a minute)", "store",
+        store, bytes);
+    gauge("registry.storage.free.bytes", "Free space of the blob store, where its driver reports one", "store", store,
+        freeBytes);
+  }
+
+  /**
+   * {@code registry_repository_storage_bytes{repository}}: the distinct blobs a repository links
+   * (a proxy's cache; a hosted repository with a quota), read when scraped from the repository's
+   * own periodic scan.
+   */
+  public void repositoryStorage(String repository, DoubleSupplier bytes) {
+    gauge("registry.repository.storage.bytes", "Bytes of the distinct blobs a repository links", "repository",
+        repository, bytes);
+  }
+
+  private void gauge(String name, String help, String tag, String value, DoubleSupplier f) {
+    Gauge.builder(name, () -> {
+      try {
+        return f.getAsDouble();
+      } catch (RuntimeException e) {
+        return Double.NaN;
+      }
+    }).description(help).tag(tag, value).register(registry);
   }
 
   /** Pre-creates the store's GC counters, so a dashboard shows zero rather than nothing before the first run. */

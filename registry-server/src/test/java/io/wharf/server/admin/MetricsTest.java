@@ -45,6 +45,18 @@ class MetricsTest {
     return parseMetrics(text(r));
   }
 
+  /** Blobs under {@code blobs/} of a file store, and their bytes. */
+  static long[] blobsOnDisk(Path root) throws java.io.IOException {
+    long[] out = new long[2];
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root.resolve("docker/registry/v2/blobs"))) {
+      for (Path p : files.filter(f -> f.getFileName().toString().equals("data")).toList()) {
+        out[0]++;
+        out[1] += java.nio.file.Files.size(p);
+      }
+    }
+    return out;
+  }
+
   WharfServer upstream() throws Exception {
     return WharfServer.start(WharfConfig.defaults().override("127.0.0.1", 0, dir.resolve("upstream").toString())
         .withManagement(new WharfConfig.Management(new WharfConfig.Metrics(false, null))));
@@ -137,6 +149,12 @@ class MetricsTest {
         assertThat(delta(m1, m2, "registry_maintenance_runs_total", "store", "default", "outcome", "succeeded",
             "dry_run", "false")).isEqualTo(1);
         assertThat(delta(m1, m2, requests, "handler", "manifest", "method", "DELETE", "code", "202")).isEqualTo(1);
+        // the store's size: counted again after the run, exactly what is on disk
+        long[] disk = blobsOnDisk(dir.resolve("data"));
+        assertThat(m2.get(key("registry_storage_blobs", "store", "default"))).isEqualTo(disk[0]);
+        assertThat(m2.get(key("registry_storage_bytes", "store", "default"))).isEqualTo(disk[1]);
+        assertThat(m2.get(key("registry_storage_free_bytes", "store", "default"))).isPositive();
+        assertThat(m2).containsKey(key("registry_repository_storage_bytes", "repository", "hub"));
       }
     }
   }

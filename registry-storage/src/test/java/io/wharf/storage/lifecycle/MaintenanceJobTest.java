@@ -217,6 +217,56 @@ class MaintenanceJobTest {
   }
 
   @Test
+  void stop_endsTheRunBeforeItsNextStep_andTheCollection_idleStopIsRefused() throws Exception {
+    Digest orphan = upload(repo, APP, random(rnd, 99));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean secondRan = new AtomicBoolean();
+    MaintenanceJob job = job()
+        .step(step("slow", dryRun -> {
+          started.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return "done";
+        }))
+        .step(step("second", dryRun -> secondRan.getAndSet(true)))
+        .build();
+    try (MaintenanceScheduler scheduler = new MaintenanceScheduler(
+        List.of(new MaintenanceScheduler.Entry(job, null, false)))) {
+      List<MaintenanceReport> heard = Collections.synchronizedList(new ArrayList<>());
+      scheduler.onReport(heard::add);
+      assertThat(scheduler.stop("default")).as("nothing runs yet").isFalse();
+      CompletableFuture<MaintenanceReport> run = scheduler.runNow("default", false).orElseThrow();
+      assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(scheduler.stop("default")).isTrue();
+      release.countDown();
+      MaintenanceReport report = run.get(60, TimeUnit.SECONDS);
+      // a finished run's future completes after its report is recorded and heard, not before
+      assertThat(heard).containsExactly(report);
+      assertThat(scheduler.status().get(0).last()).isSameAs(report);
+      assertThat(scheduler.running("default")).isFalse();
+
+      assertThat(report.stopped()).isTrue();
+      assertThat(report.succeeded()).isFalse();
+      assertThat(report.error()).startsWith(MaintenanceJob.STOPPED).contains("second");
+      assertThat(report.steps()).extracting(MaintenanceReport.StepReport::name).containsExactly("slow");
+      assertThat(secondRan).isFalse();
+      assertThat(report.gc()).isNull();
+      assertThat(repo.getBlob(APP, orphan)).as("no collection ran").isPresent();
+      assertThat(GcLease.read(driver)).isEmpty();
+
+      // the request does not outlive its run: the next one runs through
+      MaintenanceReport next = scheduler.runNow("default", false).orElseThrow().get(60, TimeUnit.SECONDS);
+      assertThat(next.succeeded()).as("%s", next).isTrue();
+      assertThat(secondRan).isTrue();
+      assertThat(repo.getBlob(APP, orphan)).isEmpty();
+    }
+  }
+
+  @Test
   void scheduler_runsTheJobOnItsSchedule_andOnDemand_joiningARunInProgress() throws Exception {
     AtomicInteger runs = new AtomicInteger();
     CountDownLatch release = new CountDownLatch(1);

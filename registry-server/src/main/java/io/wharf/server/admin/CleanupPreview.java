@@ -1,0 +1,95 @@
+package io.wharf.server.admin;
+
+import io.wharf.core.gc.GcReport;
+import io.wharf.core.lifecycle.MaintenanceReport;
+import io.wharf.core.lifecycle.MaintenanceScheduler;
+import io.wharf.core.repository.Repository;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * What each blob store's maintenance would remove now: a dry run of its job (the same code as a
+ * real run, changing nothing), with the tags and images each cleanup policy and cache limit
+ * would remove, and the blobs and bytes garbage collection would reclaim right now. The
+ * collection's numbers do not include what the policies would untag (the dry run cannot see
+ * it): they are the garbage already there.
+ *
+ * <p>A dry run already in progress is joined; one asked for during a real run waits for it. Each
+ * step lists at most 100 items ({@code wouldRemove}) and gives its totals in {@code summary}.
+ * Administrators only.
+ */
+public final class CleanupPreview {
+  /** How long a preview waits for the dry runs. */
+  static final Duration WAIT = Duration.ofMinutes(10);
+
+  /** One step of a store's job: its summary (totals) and the first items it would remove. */
+  public record Step(String name, String summary, List<String> wouldRemove) {}
+
+  /** What garbage collection would reclaim now. */
+  public record Garbage(long blobs, long bytes, long untaggedManifests, long staleUploads, List<String> sample) {}
+
+  /**
+   * One store's preview.
+   *
+   * @param garbage null when the job does not collect, or it failed before
+   * @param error why the dry run stopped early; {@code skipped}: another node holds the store's lease
+   */
+  public record StorePreview(String store, Instant at, List<Step> steps, Garbage garbage, String error,
+      String skipped) {}
+
+  public record Preview(List<StorePreview> stores) {}
+
+  private final MaintenanceScheduler scheduler;
+  private final Permissions permissions;
+  private final Supplier<? extends Iterable<Repository>> repositories;
+
+  /** @param scheduler null: no maintenance, an empty preview */
+  public CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
+      Supplier<? extends Iterable<Repository>> repositories) {
+    this.scheduler = scheduler;
+    this.permissions = Objects.requireNonNull(permissions);
+    this.repositories = Objects.requireNonNull(repositories);
+  }
+
+  /** Every store's preview, or {@code store}'s (404 if unknown). */
+  public Preview preview(Caller caller, String store) {
+    permissions.requireServerAdmin(caller, repositories.get(), "cleanup previews");
+    List<String> stores = scheduler == null ? List.of() : scheduler.stores();
+    if (store != null && !stores.contains(store)) {
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND,
+          "no blob store named " + store + "; blob stores: " + stores);
+    }
+    List<StorePreview> out = new ArrayList<>();
+    for (String s : store == null ? stores : List.of(store)) {
+      out.add(preview(s));
+    }
+    return new Preview(out);
+  }
+
+  private StorePreview preview(String store) {
+    MaintenanceReport r;
+    try {
+      r = scheduler.runNow(store, true).orElseThrow().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ManagementException(ManagementException.Reason.UNAVAILABLE, "interrupted");
+    } catch (TimeoutException e) {
+      throw new ManagementException(ManagementException.Reason.UNAVAILABLE,
+          "the dry run of blob store " + store + " takes longer than " + WAIT.toMinutes() + " minutes; try later");
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the dry run of blob store " + store + " failed", e.getCause());
+    }
+    List<Step> steps = r.steps().stream().map(s -> new Step(s.name(), s.summary(), s.sample())).toList();
+    GcReport gc = r.gc();
+    Garbage garbage = gc == null ? null : new Garbage(gc.blobsDeleted(), gc.bytesDeleted(), gc.manifestsUntagged(),
+        gc.uploadsPurged(), gc.deletedSample());
+    return new StorePreview(store, r.started(), steps, garbage, r.error(), r.skipped());
+  }
+}
