@@ -34,11 +34,13 @@ import java.util.function.Supplier;
  * </ul>
  */
 public final class HealthService {
-  private final Registry registry;
+  /** The repositories running now: they change live, and with them the upstream checks. */
+  private final Supplier<Registry> registry;
   private final Permissions permissions;
   private final List<StorageProbe> probes;
   private final List<HealthCheck> readiness;
-  private final List<HealthCheck> checks;
+  private final HealthCheck signingKey;
+  private final List<HealthCheck> others;
   private final Clock clock;
 
   /** Whether the server should take traffic, and the readiness checks that fail (name: message). */
@@ -64,21 +66,33 @@ public final class HealthService {
     }
     ready.addAll(b.readiness);
     this.readiness = List.copyOf(ready);
+    this.signingKey = b.signingKey == null ? null : signingKey(b.signingKey);
+    this.others = List.copyOf(b.others);
+  }
+
+  public static Builder builder(Registry registry, Permissions permissions) {
+    Objects.requireNonNull(registry);
+    return new Builder(() -> registry, permissions);
+  }
+
+  /** For a server whose repositories change while it runs: {@code registry} is asked on every call. */
+  public static Builder builder(Supplier<Registry> registry, Permissions permissions) {
+    return new Builder(registry, permissions);
+  }
+
+  /** The checks in their order: readiness, each proxy's upstream (of the repositories now), the key, the rest. */
+  private List<HealthCheck> checks() {
     List<HealthCheck> all = new ArrayList<>(readiness);
-    for (Repository r : registry.repositories()) {
+    for (Repository r : registry.get().repositories()) {
       if (r instanceof ProxyRepository p) {
         all.add(upstream(p));
       }
     }
-    if (b.signingKey != null) {
-      all.add(signingKey(b.signingKey));
+    if (signingKey != null) {
+      all.add(signingKey);
     }
-    all.addAll(b.others);
-    this.checks = List.copyOf(all);
-  }
-
-  public static Builder builder(Registry registry, Permissions permissions) {
-    return new Builder(registry, permissions);
+    all.addAll(others);
+    return all;
   }
 
   /** The process is up and answering. */
@@ -115,9 +129,9 @@ public final class HealthService {
    * @throws ManagementException {@code UNAUTHENTICATED} / {@code FORBIDDEN}
    */
   public Map<String, CheckResult> checks(Caller caller) {
-    permissions.requireServerAdmin(caller, registry.repositories(), "the status checks");
+    permissions.requireServerAdmin(caller, registry.get().repositories(), "the status checks");
     Map<String, CheckResult> out = new LinkedHashMap<>();
-    for (HealthCheck c : checks) {
+    for (HealthCheck c : checks()) {
       long t0 = System.nanoTime();
       HealthCheck.Result r;
       try {
@@ -229,7 +243,7 @@ public final class HealthService {
   // ---------------------------------------------------------------- building
 
   public static final class Builder {
-    private final Registry registry;
+    private final Supplier<Registry> registry;
     private final Permissions permissions;
     private final List<StorageProbe> probes = new ArrayList<>();
     private final List<HealthCheck> readiness = new ArrayList<>();
@@ -238,7 +252,7 @@ public final class HealthService {
     private Clock clock = Clock.systemUTC();
     private Duration probeTtl = Duration.ofSeconds(5);
 
-    private Builder(Registry registry, Permissions permissions) {
+    private Builder(Supplier<Registry> registry, Permissions permissions) {
       this.registry = Objects.requireNonNull(registry);
       this.permissions = Objects.requireNonNull(permissions);
     }

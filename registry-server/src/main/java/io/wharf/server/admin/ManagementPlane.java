@@ -96,7 +96,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
         : SettingsStore.in(drivers.values().iterator().next());
     Permissions permissions = Permissions.of(security);
     RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings);
-    HealthService.Builder health = HealthService.builder(repositories.registry(), permissions);
+    HealthService.Builder health = HealthService.builder(repositories::registry, permissions);
     drivers.forEach(health::store);
     List<BlobStoreService.Store> stores = new ArrayList<>();
     for (Map.Entry<String, StorageDriver> d : drivers.entrySet()) {

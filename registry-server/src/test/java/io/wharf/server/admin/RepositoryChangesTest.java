@@ -302,6 +302,9 @@ class RepositoryChangesTest {
         "Accept", MediaTypes.OCI_MANIFEST);
     assertThat(pulled.statusCode()).as(text(pulled)).isEqualTo(200);
     assertThat(Digest.sha256(pulled.body())).isEqualTo(image.manifestDigest());
+    // its upstream is one of the status checks at once
+    JsonNode checks = json(get(base, "/service/rest/v1/status/check", ADMIN));
+    assertThat(checks.propertyNames()).anyMatch(n -> n.contains("api-proxy"));
 
     // a group of a file repository and the new proxy
     HttpResponse<byte[]> g = post("group", group("api-group", "docker-hosted", "api-proxy"), ADMIN);
