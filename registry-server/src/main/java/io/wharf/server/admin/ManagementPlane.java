@@ -159,10 +159,11 @@ public final class ManagementPlane extends AbstractLifeCycle {
     List<RestEndpoints> nexus = List.of(
         new OpenApiEndpoints(openApi),
         new StatusEndpoints(plane.health),
+        // before the repository group, which reads /v1/repositories/{format}/{type} for any two segments
+        ProxyEndpoints.nexus(proxies),
         new RepositoryEndpoints(plane.repositories),
         new SearchEndpoints(plane.search),
         new SecurityEndpoints(plane.security),
-        ProxyEndpoints.nexus(proxies),
         new BlobStoreEndpoints(blobStores),
         new TaskEndpoints(tasks));
     List<RestEndpoints> wharf = List.of(

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.wharf.server.it.OciLayouts.Image;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -58,6 +62,31 @@ class DockerInteropIT {
     docker.run("pull", "-q", ref);
 
     assertThat(imageId(ref)).isEqualTo(image.config().digest());
+  }
+
+  /**
+   * A bad release rolled back: the tag is pushed again with another image, docker pulls the new
+   * one; the tag is restored to its first manifest through Wharf's API (tag history), and docker
+   * pulls the old image again.
+   */
+  @Test
+  void restore_pointsTheTagBack_dockerPullsTheOldImage() throws Exception {
+    Image first = registry.seed("team/rollback:1");
+    Image second = registry.seed("team/rollback:1");
+    String ref = registry.wharf.hostPort() + "/team/rollback:1";
+    docker.run("pull", "-q", ref);
+    assertThat(imageId(ref)).isEqualTo(second.config().digest());
+
+    HttpResponse<String> restored = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(registry.wharf.url() + "/wharf/api/v1/repositories/hosted/history/restore"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"image\":\"team/rollback\",\"tag\":\"1\",\"digest\":\""
+            + first.manifest().digest() + "\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(restored.statusCode()).as(restored.body()).isEqualTo(200);
+
+    docker.run("pull", "-q", ref);
+    assertThat(imageId(ref)).isEqualTo(first.config().digest());
   }
 
   @Test
