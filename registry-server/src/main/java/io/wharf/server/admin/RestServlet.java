@@ -3,6 +3,7 @@ package io.wharf.server.admin;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.http.RequestOrigin;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -120,14 +121,7 @@ public abstract class RestServlet extends HttpServlet {
       String s = publicUrl.toString();
       return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
-    String scheme = req.getScheme();
-    int port = req.getServerPort();
-    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
-    String host = req.getServerName();
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return scheme + "://" + host + (defaultPort ? "" : ":" + port) + req.getContextPath();
+    return RequestOrigin.of(req) + req.getContextPath();
   }
 
   /** Nexus's name for a status ({@code NOT_FOUND}). */

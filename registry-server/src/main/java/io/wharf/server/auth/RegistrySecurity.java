@@ -621,11 +621,7 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   private static String hostPort(String host, int port, String scheme) {
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    boolean defaultPort = port <= 0 || (port == 80 && "http".equals(scheme)) || (port == 443 && "https".equals(scheme));
-    return defaultPort ? host : host + ":" + port;
+    return io.wharf.server.http.RequestOrigin.hostPort(host, port, scheme);
   }
 
   private static String stripSlash(String s) {

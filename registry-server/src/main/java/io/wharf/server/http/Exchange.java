@@ -67,23 +67,12 @@ final class Exchange {
     if (!events.wants(action)) {
       return;
     }
-    String url = digest == null ? null : origin() + v2Path(clientName(image) + "/" + kind + "/" + digest);
+    String url = digest == null ? null : RequestOrigin.of(req) + v2Path(clientName(image) + "/" + kind + "/" + digest);
     events.publish(Event.of(action, repository.name(), image.value(), tag, digest, mediaType, size, fromRepository, url,
         new Event.Actor(user, req.getRemoteAddr(), req.getHeader("User-Agent")),
         new Event.Request(null, req.getHeader("Host"), req.getMethod()), events.node(), events.now()));
   }
 
-  /** {@code scheme://host[:port]} as the client reached us. */
-  private String origin() {
-    String scheme = req.getScheme();
-    int port = req.getServerPort();
-    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
-    String host = req.getServerName();
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return scheme + "://" + host + (defaultPort ? "" : ":" + port);
-  }
 
   String method() {
     return req.getMethod();

@@ -471,13 +471,7 @@ final class UiPages {
     if (publicUrl != null) {
       return publicUrl.getPort() < 0 ? publicUrl.getHost() : publicUrl.getHost() + ":" + publicUrl.getPort();
     }
-    String host = req.getServerName();
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    int port = req.getServerPort();
-    boolean defaultPort = port <= 0 || port == 443 && req.isSecure() || port == 80 && !req.isSecure();
-    return defaultPort ? host : host + ":" + port;
+    return io.wharf.server.http.RequestOrigin.hostPort(req.getServerName(), req.getServerPort(), req.getScheme());
   }
 
   private static String enc(String s) {

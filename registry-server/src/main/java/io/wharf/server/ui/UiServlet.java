@@ -358,14 +358,7 @@ public final class UiServlet extends HttpServlet {
   }
 
   private static String ownOrigin(HttpServletRequest req) {
-    String scheme = req.getScheme();
-    int port = req.getServerPort();
-    boolean defaultPort = port <= 0 || port == 80 && "http".equals(scheme) || port == 443 && "https".equals(scheme);
-    String host = req.getServerName();
-    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return scheme + "://" + host + (defaultPort ? "" : ":" + port);
+    return io.wharf.server.http.RequestOrigin.of(req);
   }
 
   private static String cookieValue(HttpServletRequest req, String name) {
