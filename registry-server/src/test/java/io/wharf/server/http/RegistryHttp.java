@@ -222,7 +222,8 @@ final class RegistryHttp implements AutoCloseable {
     }
     // not URI.resolve: that would normalise "a/../b" away before the server sees it
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path))
-        .timeout(Duration.ofSeconds(30))
+        // generous: under a full machine (the suite beside stress-ng) a streamed megabyte took over 30 s
+        .timeout(Duration.ofSeconds(120))
         .method(method, body);
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
