@@ -1,8 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.server.auth.RegistrySecurity;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,26 +34,16 @@ public final class NexusRestServlet extends RestServlet {
   }
 
   @Override
-  protected void error(HttpServletResponse resp, ManagementException e) throws IOException {
-    int status = e.reason().status();
-    if (status == 401) {
-      resp.setHeader("WWW-Authenticate", CHALLENGE);
-    }
-    Object body;
+  protected Object errorBody(ManagementException e) {
     if (!e.violations().isEmpty()) {
-      body = e.violations();
-    } else {
-      Map<String, Object> siesta = new LinkedHashMap<>();
-      siesta.put("status-code", status);
-      siesta.put("siesta-faultid", UUID.randomUUID().toString());
-      siesta.put("status-message", statusName(status));
-      siesta.put("message", e.getMessage());
-      body = siesta;
+      return e.violations();
     }
-    byte[] json = RestCall.JSON.writeValueAsBytes(body);
-    resp.setStatus(status);
-    resp.setContentType("application/json");
-    resp.setContentLength(json.length);
-    resp.getOutputStream().write(json);
+    int status = e.reason().status();
+    Map<String, Object> siesta = new LinkedHashMap<>();
+    siesta.put("status-code", status);
+    siesta.put("siesta-faultid", UUID.randomUUID().toString());
+    siesta.put("status-message", statusName(status));
+    siesta.put("message", e.getMessage());
+    return siesta;
   }
 }

@@ -41,8 +41,8 @@ public abstract class RestServlet extends HttpServlet {
   /** Where this API is mounted, for messages ({@code /service/rest}). */
   protected abstract String mountPath();
 
-  /** Writes a refusal in this API's shape; {@code e} has the status, message and fields. */
-  protected abstract void error(HttpServletResponse resp, ManagementException e) throws IOException;
+  /** A refusal's JSON body in this API's shape; {@code e} has the status, message and fields. */
+  protected abstract Object errorBody(ManagementException e);
 
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -85,7 +85,15 @@ public abstract class RestServlet extends HttpServlet {
     if (large) {
       resp.setHeader("Connection", "close");
     }
-    error(resp, e);
+    int status = e.reason().status();
+    if (status == 401) {
+      resp.setHeader("WWW-Authenticate", NexusRestServlet.CHALLENGE);
+    }
+    byte[] json = RestCall.JSON.writeValueAsBytes(errorBody(e));
+    resp.setStatus(status);
+    resp.setContentType("application/json");
+    resp.setContentLength(json.length);
+    resp.getOutputStream().write(json);
     if (!large) {
       resp.flushBuffer();
       drain(req);

@@ -1,8 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.server.auth.RegistrySecurity;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,11 +26,8 @@ public final class WharfApiServlet extends RestServlet {
   }
 
   @Override
-  protected void error(HttpServletResponse resp, ManagementException e) throws IOException {
+  protected Object errorBody(ManagementException e) {
     int status = e.reason().status();
-    if (status == 401) {
-      resp.setHeader("WWW-Authenticate", NexusRestServlet.CHALLENGE);
-    }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", status);
     body.put("error", statusName(status));
@@ -40,10 +35,6 @@ public final class WharfApiServlet extends RestServlet {
     if (!e.violations().isEmpty()) {
       body.put("fields", e.violations());
     }
-    byte[] json = RestCall.JSON.writeValueAsBytes(body);
-    resp.setStatus(status);
-    resp.setContentType("application/json");
-    resp.setContentLength(json.length);
-    resp.getOutputStream().write(json);
+    return body;
   }
 }

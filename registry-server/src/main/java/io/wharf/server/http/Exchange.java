@@ -2,6 +2,7 @@ package io.wharf.server.http;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.model.ImageName;
+import io.wharf.core.repository.Actor;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.Warnings;
@@ -28,19 +29,17 @@ final class Exchange {
   private final String basePath;
   private final String namePrefix;
   private final EventSink events;
-  private final String user;
 
   Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath,
       String namePrefix) {
-    this(req, resp, route, repository, basePath, namePrefix, EventSink.NONE, null);
+    this(req, resp, route, repository, basePath, namePrefix, EventSink.NONE);
   }
 
   /**
-   * @param events where the endpoints' events go
-   * @param user who sends the request (null: anonymous), for the events' actor
+   * @param events where the endpoints' events go (their actor is the request's {@link Actor})
    */
   Exchange(HttpServletRequest req, HttpServletResponse resp, Route route, Repository repository, String basePath,
-      String namePrefix, EventSink events, String user) {
+      String namePrefix, EventSink events) {
     this.req = req;
     this.resp = resp;
     this.route = route;
@@ -48,7 +47,6 @@ final class Exchange {
     this.basePath = basePath;
     this.namePrefix = namePrefix;
     this.events = events;
-    this.user = user;
   }
 
   /** Whether an event of {@code action} may be wanted by anyone (building one is skipped otherwise). */
@@ -69,7 +67,7 @@ final class Exchange {
     }
     String url = digest == null ? null : RequestOrigin.of(req) + v2Path(clientName(image) + "/" + kind + "/" + digest);
     events.publish(Event.of(action, repository.name(), image.value(), tag, digest, mediaType, size, fromRepository, url,
-        new Event.Actor(user, req.getRemoteAddr(), req.getHeader("User-Agent")),
+        new Event.Actor(Actor.current(), req.getRemoteAddr(), req.getHeader("User-Agent")),
         new Event.Request(null, req.getHeader("Host"), req.getMethod()), events.node(), events.now()));
   }
 

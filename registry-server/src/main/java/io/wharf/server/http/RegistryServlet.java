@@ -108,10 +108,9 @@ public class RegistryServlet extends HttpServlet {
       }
       HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
           ? withoutMount(req) : req;
-      String user = access.user(call);
-      Actor.begin(user); // who, for what repositories record (tag history)
+      Actor.begin(access.user(call)); // who, for what repositories record (tag history) and for events
       dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix(),
-          events, user));
+          events));
       access.completed(call, resp.getStatus());
     } catch (RegistryException e) {
       writeError(req, resp, e, head);
