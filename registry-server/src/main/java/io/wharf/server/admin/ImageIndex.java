@@ -223,10 +223,24 @@ final class ImageIndex implements AutoCloseable {
     indexes.keySet().retainAll(names);
   }
 
+  /**
+   * Stops polling and walking. Hints already queued are still written (other nodes learn of this
+   * node's last changes), and this returns only once nothing of this index touches storage any
+   * more: a server that has stopped leaves its store alone.
+   */
   @Override
   public void close() {
-    poller.shutdownNow();
     walker.shutdownNow();
+    poller.shutdown(); // the periodic poll ends; queued hint writes run
+    try {
+      if (!poller.awaitTermination(30, TimeUnit.SECONDS)) {
+        poller.shutdownNow();
+      }
+      walker.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      poller.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 
   // ---------------------------------------------------------------- one repository
