@@ -101,7 +101,7 @@ public class RegistryServlet extends HttpServlet {
       if (target == null) {
         throw ErrorCode.ROUTE_UNKNOWN.exception("not an API path: " + path + " (the API lives under /v2/)");
       }
-      RequestMetrics.routed(req, target.route().kind());
+      RequestMetrics.routed(target.route().kind());
       ApiCall call = new ApiCall(req, resp, path, router, target);
       if (access.serve(call)) {
         return;

@@ -1,13 +1,14 @@
 package io.wharf.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Summary;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
 import io.wharf.server.routing.Route;
-import jakarta.servlet.ServletRequest;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -23,11 +24,16 @@ import org.eclipse.jetty.util.Callback;
  *
  * <p>The handler label comes from the router's own decision, not from parsing the path a second
  * time: the registry servlet calls {@link #routed} once it has routed the request, which marks
- * this request's {@link Exchange} (found as a request attribute). Requests no one marks are
- * {@link RouteHandler#OTHER}.
+ * this request's {@link Exchange}. Requests no one marks are {@link RouteHandler#OTHER}.
  *
- * <p>Cheap on the hot path: one object per request (the exchange, which is also the callback),
- * meters looked up in arrays by (handler, method) and status code, created on first use.
+ * <p>Cheap on the hot path, because a small GET is the registry's most frequent request and the
+ * metrics must not cost it more than a few percent (measured: {@code bench/metrics-cost.sh}). One
+ * object per request (the exchange, which is also the callback), found by the servlet through a
+ * thread-local while Jetty runs the handler chain on this thread (a request attribute would cost
+ * each request a map). The per-request meters are Prometheus client's own (striped adders, fixed
+ * buckets), not Micrometer's, whose timers and summaries also keep a rotating maximum that reads
+ * the clock and spins on a shared cell for every request; no one charts the maximum. The data
+ * points of each (handler, method) and status code are looked up in arrays, made on first use.
  *
  * <pre>
  * registry_http_requests_total{handler,method,code}
@@ -39,49 +45,58 @@ import org.eclipse.jetty.util.Callback;
  * </pre>
  */
 public final class RequestMetrics {
-  /** Request attribute under which the measuring handler leaves the request's exchange. */
-  static final String ATTRIBUTE = RequestMetrics.class.getName() + ".exchange";
+  /** The request this thread is handling, while the handler chain runs (see {@link #routed}). */
+  private static final ThreadLocal<Exchange> CURRENT = new ThreadLocal<>();
   private static final String[] METHODS = {"GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OTHER"};
   private static final int OTHER_METHOD = METHODS.length - 1;
   private static final RouteHandler[] HANDLERS = RouteHandler.values();
   private static final int MIN_STATUS = 100;
   private static final int MAX_STATUS = 599;
-  /** distribution's buckets (Prometheus's defaults), plus the minutes a large layer takes. */
-  private static final Duration[] BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
-      Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
-      Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
-      Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(300)};
+  /** distribution's buckets (Prometheus's defaults) in seconds, plus the minutes a large layer takes. */
+  private static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
-  private final MeterRegistry registry;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger uploadsInFlight = new AtomicInteger();
-  /** Per (handler, method): the meters that do not depend on the status. */
+  private final Histogram durations;
+  private final io.prometheus.metrics.core.metrics.Counter requests;
+  /** Per (handler, method): the data points that do not depend on the status. */
   private final AtomicReferenceArray<Cell> cells = new AtomicReferenceArray<>(HANDLERS.length * METHODS.length);
-  private final DistributionSummary[] requestSizes = new DistributionSummary[HANDLERS.length];
-  private final DistributionSummary[] responseSizes = new DistributionSummary[HANDLERS.length];
+  private final DistributionDataPoint[] requestSizes = new DistributionDataPoint[HANDLERS.length];
+  private final DistributionDataPoint[] responseSizes = new DistributionDataPoint[HANDLERS.length];
   private final Counter uploadsStarted;
   private final Counter uploadsCompleted;
   private final Counter uploadsCancelled;
 
-  /** The meters of one (handler, method), with its request counters by status code, created on first use. */
+  /** The data points of one (handler, method), with its request counters by status code, made on first use. */
   private static final class Cell {
-    final Timer duration;
-    final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(MAX_STATUS - MIN_STATUS + 1);
+    final DistributionDataPoint duration;
+    final AtomicReferenceArray<CounterDataPoint> byStatus = new AtomicReferenceArray<>(MAX_STATUS - MIN_STATUS + 1);
 
-    Cell(Timer duration) {
+    Cell(DistributionDataPoint duration) {
       this.duration = duration;
     }
   }
 
-  RequestMetrics(MeterRegistry registry) {
-    this.registry = registry;
+  /**
+   * @param registry the Micrometer registry for the rare meters (gauges, upload counters)
+   * @param prometheus the registry it scrapes, for the per-request meters
+   */
+  RequestMetrics(MeterRegistry registry, PrometheusRegistry prometheus) {
     registry.gauge("registry.http.in_flight_requests", inFlight);
     registry.gauge("registry.upload.requests_in_flight", uploadsInFlight);
+    durations = Histogram.builder().name("registry_http_request_duration_seconds").unit(Unit.SECONDS)
+        .help("Time from the request's arrival until its response is complete").labelNames("handler", "method")
+        .classicOnly().classicUpperBounds(BUCKETS).withoutExemplars().register(prometheus);
+    requests = io.prometheus.metrics.core.metrics.Counter.builder().name("registry_http_requests_total")
+        .help("HTTP requests by handler, method and status").labelNames("handler", "method", "code")
+        .withoutExemplars().register(prometheus);
+    Summary requestSize = Summary.builder().name("registry_http_request_size_bytes").unit(Unit.BYTES)
+        .help("Bytes of request bodies read").labelNames("handler").withoutExemplars().register(prometheus);
+    Summary responseSize = Summary.builder().name("registry_http_response_size_bytes").unit(Unit.BYTES)
+        .help("Bytes of response bodies written").labelNames("handler").withoutExemplars().register(prometheus);
     for (RouteHandler h : HANDLERS) {
-      requestSizes[h.ordinal()] = DistributionSummary.builder("registry.http.request.size").baseUnit("bytes")
-          .description("Bytes of request bodies read").tag("handler", h.label()).register(registry);
-      responseSizes[h.ordinal()] = DistributionSummary.builder("registry.http.response.size").baseUnit("bytes")
-          .description("Bytes of response bodies written").tag("handler", h.label()).register(registry);
+      requestSizes[h.ordinal()] = requestSize.labelValues(h.label());
+      responseSizes[h.ordinal()] = responseSize.labelValues(h.label());
     }
     uploadsStarted = Counter.builder("registry.upload.sessions.started")
         .description("Blob upload sessions started on this node").register(registry);
@@ -92,11 +107,13 @@ public final class RequestMetrics {
   }
 
   /**
-   * Tells the measuring handler which route {@code request} took. A no-op where nothing measures
-   * (the servlet embedded elsewhere).
+   * Tells the measuring handler which route the request this thread handles took. A no-op where
+   * nothing measures (the servlet embedded elsewhere). Call it on the thread that received the
+   * request, before any asynchronous processing.
    */
-  public static void routed(ServletRequest request, Route.Kind kind) {
-    if (request.getAttribute(ATTRIBUTE) instanceof Exchange x) {
+  public static void routed(Route.Kind kind) {
+    Exchange x = CURRENT.get();
+    if (x != null) {
       x.routed(RouteHandler.of(kind));
     }
   }
@@ -107,14 +124,16 @@ public final class RequestMetrics {
       @Override
       public boolean handle(Request request, Response response, Callback callback) throws Exception {
         Exchange x = new Exchange(request, response, callback);
-        request.setAttribute(ATTRIBUTE, x);
         inFlight.incrementAndGet();
         boolean handled;
+        CURRENT.set(x);
         try {
           handled = super.handle(request, response, x);
         } catch (Throwable t) {
           x.record(500);
           throw t;
+        } finally {
+          CURRENT.remove();
         }
         if (!handled) {
           x.record(404); // Jetty answers 404 on the original callback
@@ -128,34 +147,24 @@ public final class RequestMetrics {
     int i = handler.ordinal() * METHODS.length + method;
     Cell c = cells.get(i);
     if (c == null) {
-      Timer t = Timer.builder("registry.http.request.duration")
-          .description("Time from the request's arrival until its response is complete")
-          .tag("handler", handler.label()).tag("method", METHODS[method])
-          .serviceLevelObjectives(BUCKETS)
-          .register(registry);
-      cells.compareAndSet(i, null, new Cell(t));
+      cells.compareAndSet(i, null, new Cell(durations.labelValues(handler.label(), METHODS[method])));
       c = cells.get(i);
     }
     return c;
   }
 
-  private Counter requests(Cell cell, RouteHandler handler, int method, int status) {
+  private CounterDataPoint requests(Cell cell, RouteHandler handler, int method, int status) {
     if (status < MIN_STATUS || status > MAX_STATUS) {
-      return counter(handler, method, String.valueOf(status));
+      return requests.labelValues(handler.label(), METHODS[method], String.valueOf(status));
     }
-    Counter c = cell.byStatus.get(status - MIN_STATUS);
+    CounterDataPoint c = cell.byStatus.get(status - MIN_STATUS);
     if (c == null) {
-      c = counter(handler, method, String.valueOf(status)); // the registry returns the same meter to racers
+      // the metric returns the same data point to racers
+      c = requests.labelValues(handler.label(), METHODS[method], String.valueOf(status));
       cell.byStatus.set(status - MIN_STATUS, c);
     }
     return c;
   }
-
-  private Counter counter(RouteHandler handler, int method, String code) {
-    return Counter.builder("registry.http.requests").description("HTTP requests by handler, method and status")
-        .tag("handler", handler.label()).tag("method", METHODS[method]).tag("code", code).register(registry);
-  }
-
   private static int method(String m) {
     return switch (m) {
       case "GET" -> 0;
@@ -219,10 +228,10 @@ public final class RequestMetrics {
       RouteHandler h = handler;
       int m = method(request.getMethod());
       Cell cell = cell(h, m);
-      cell.duration.record(nanos, TimeUnit.NANOSECONDS);
-      requests(cell, h, m, status).increment();
-      requestSizes[h.ordinal()].record(Request.getContentBytesRead(request));
-      responseSizes[h.ordinal()].record(Response.getContentBytesWritten(response));
+      cell.duration.observe(nanos / 1e9);
+      requests(cell, h, m, status).inc();
+      requestSizes[h.ordinal()].observe(Request.getContentBytesRead(request));
+      responseSizes[h.ordinal()].observe(Response.getContentBytesWritten(response));
       if (h.isUpload()) {
         uploadsInFlight.decrementAndGet();
         if (h == RouteHandler.BLOB_UPLOAD && status == 202) {

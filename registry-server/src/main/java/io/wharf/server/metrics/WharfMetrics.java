@@ -40,7 +40,7 @@ import org.eclipse.jetty.server.Server;
  */
 public final class WharfMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final RequestMetrics requests = new RequestMetrics(registry);
+  private final RequestMetrics requests = new RequestMetrics(registry, registry.getPrometheusRegistry());
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
   public WharfMetrics() {
