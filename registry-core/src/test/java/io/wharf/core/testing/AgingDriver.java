@@ -4,6 +4,7 @@ import io.wharf.core.storage.FileInfo;
 import io.wharf.core.storage.StorageDriver;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,25 @@ public final class AgingDriver extends ForwardingDriver {
         ageAll(child, by);
       } else {
         age(child, by);
+      }
+    }
+  }
+
+  /**
+   * Makes every file under {@code dir} (recursively) look exactly {@code age} old at {@code now},
+   * however long ago it was really written: for tests that must not depend on how fast the
+   * machine wrote the files.
+   */
+  public void ageAllTo(String dir, Instant now, Duration age) throws IOException {
+    for (String child : delegate.list(dir)) {
+      Optional<FileInfo> info = delegate.stat(child);
+      if (info.isEmpty()) {
+        continue;
+      }
+      if (info.get().directory()) {
+        ageAllTo(child, now, age);
+      } else {
+        aged.put(child, Duration.between(now.minus(age), info.get().modified()));
       }
     }
   }
