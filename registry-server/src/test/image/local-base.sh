@@ -18,6 +18,11 @@ case "$(uname -m)" in
   *) echo "local-base.sh: unsupported machine $(uname -m)" >&2; exit 1 ;;
 esac
 
+# made already (target/ survives between runs until mvn clean): the same JDK and script make the same base
+if [ -s "$out/base.tar" ] && [ "$out/base.tar" -nt "$0" ] && [ "$out/base.tar" -nt "$java_home/lib/modules" ]; then
+  echo "local-base.sh: $out/base.tar is up to date"
+  exit 0
+fi
 rm -rf "$out"
 root="$out/rootfs"
 mkdir -p "$root/tmp" "$out/image"
