@@ -87,6 +87,16 @@ class ContainerImageIT {
         // not created
       }
       docker.close();
+      // a daemon that ran a container leaves its network namespace mounted under its exec root,
+      // which keeps @TempDir from deleting the directory
+      Path netns = tmp.resolve("docker/exec/netns/default");
+      try {
+        if (Files.readString(Path.of("/proc/mounts")).contains(" " + netns + " ")) {
+          Command.run(List.of("umount", netns.toString()), java.util.Map.of(), tmp);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
   }
 
