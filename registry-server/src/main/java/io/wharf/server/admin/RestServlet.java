@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A management API: authenticates (HTTP Basic with the users of {@code security:}, none for
  * anonymous), offers each call to its {@link RestEndpoints} in order, and writes refusals in the
- * API's own error shape ({@link #error}). Subclasses are the faces: Nexus's REST API and Wharf's.
+ * API's own error shape ({@link #errorBody}). Subclasses are the faces: Nexus's REST API and Wharf's.
  */
 public abstract class RestServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code java -jar wharf.jar <command>}: the standalone server's command line. */
 @Command(name = "wharf", mixinStandardHelpOptions = true, versionProvider = WharfCli.Version.class,
     description = "A container registry for the JVM (OCI Distribution API).",
-    subcommands = {WharfCli.Serve.class, HashPassword.class, Gc.class})
+    subcommands = {WharfCli.Serve.class, HashPassword.class, Gc.class, Health.class})
 public final class WharfCli implements Runnable {
 
   public static void main(String[] args) {
@@ -29,20 +29,27 @@ public final class WharfCli implements Runnable {
     CommandLine.usage(this, System.out);
   }
 
+  // Each option's default comes from an environment variable (WHARF_CONFIG, WHARF_BIND, WHARF_PORT,
+  // WHARF_DATA), so a container image or a systemd EnvironmentFile configures the server without
+  // a command line; a flag given wins over its variable.
   @Command(name = "serve", mixinStandardHelpOptions = true,
       description = "Run the registry. Without --config: one hosted repository on 127.0.0.1:5000, data in ./wharf-data.")
   static final class Serve implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:WHARF_CONFIG}",
+        description = "YAML configuration file (default: $WHARF_CONFIG).")
     Path config;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on (default 127.0.0.1).")
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "${env:WHARF_BIND}",
+        description = "Address to listen on (default: $WHARF_BIND, else the config's, else 127.0.0.1).")
     String bind;
 
-    @Option(names = "--port", paramLabel = "PORT", description = "Main port (default 5000; 0 picks a free one).")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:WHARF_PORT}",
+        description = "Main port (default: $WHARF_PORT, else the config's, else 5000; 0 picks a free one).")
     Integer port;
 
-    @Option(names = "--data", paramLabel = "DIR",
-        description = "Data directory of the default blob store; a CNCF distribution rootdirectory works as is.")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "${env:WHARF_DATA}",
+        description = "Data directory of the default blob store (default: $WHARF_DATA); a CNCF distribution"
+            + " rootdirectory works as is.")
     Path data;
 
     @Option(names = "--ephemeral",
