@@ -1,6 +1,5 @@
 package io.wharf.testkit;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
@@ -338,7 +337,7 @@ public final class TestRegistry implements AutoCloseable {
   }
 
   /** A manifest by {@code name:tag}, {@code name@digest} or {@code name} ({@code latest}). */
-  public Optional<Manifest> manifest(String ref) {
+  public Optional<StoredManifest> manifest(String ref) {
     return hosted().manifest(ref);
   }
 

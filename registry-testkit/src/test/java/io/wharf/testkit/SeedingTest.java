@@ -3,7 +3,6 @@ package io.wharf.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import java.io.IOException;
@@ -52,13 +51,13 @@ class SeedingTest {
     Map<String, Digest> pushed = registry.pushDockerArchive(archive);
 
     assertThat(pushed).containsOnlyKeys("team/app:1.0");
-    Manifest m = registry.manifest("team/app:1.0").orElseThrow();
+    StoredManifest m = registry.manifest("team/app:1.0").orElseThrow();
     assertThat(m.digest()).isEqualTo(pushed.get("team/app:1.0"));
     assertThat(m.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
-    assertThat(m.config().orElseThrow().digest()).isEqualTo(image.image().config().digest());
-    assertThat(m.layers()).extracting(l -> l.descriptor().digest())
+    assertThat(m.config().digest()).isEqualTo(image.image().config().digest());
+    assertThat(m.layers()).extracting(Described::digest)
         .containsExactlyElementsOf(image.image().layers().stream().map(TestImage.Layer::diffId).toList());
-    assertThat(m.layers()).extracting(l -> l.descriptor().mediaType()).containsOnly("application/vnd.oci.image.layer.v1.tar");
+    assertThat(m.layers()).extracting(Described::mediaType).containsOnly("application/vnd.oci.image.layer.v1.tar");
   }
 
   @Test
