@@ -42,9 +42,12 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -97,6 +100,8 @@ public final class TestRegistry implements AutoCloseable {
   private final String hostedName;
   /** The server's security when the options ask for credentials; null: anonymous pull and push. */
   private final AccessControl access;
+  /** The certificate with {@link TestRegistryOptions#https()}; null: plain HTTP. */
+  private final TestTls tls;
   private volatile State state;
   private int generation;
   private boolean closed;
@@ -112,8 +117,10 @@ public final class TestRegistry implements AutoCloseable {
     this.clock = options.clock();
     this.upstream = upstream;
     this.hostedName = options.repositoryName();
-    boolean needsDisk = options.storage() == TestRegistryOptions.Storage.TEMP_DIRECTORY || options.hasProxy();
+    boolean needsDisk = options.storage() == TestRegistryOptions.Storage.TEMP_DIRECTORY || options.hasProxy()
+        || options.isHttps();
     this.tempRoot = needsDisk ? Files.createTempDirectory("wharf-testkit-") : null;
+    this.tls = options.isHttps() ? TestTls.create(tempRoot.resolve("tls")) : null;
 
     List<String> names = new ArrayList<>();
     names.add(hostedName);
@@ -140,8 +147,19 @@ public final class TestRegistry implements AutoCloseable {
     OciErrorHandler errors = new OciErrorHandler();
     jetty.setErrorHandler(errors);
     ContextHandlerCollection contexts = new ContextHandlerCollection();
+    SslContextFactory.Server ssl = null;
+    HttpConfiguration connection = http;
+    if (tls != null) {
+      ssl = new SslContextFactory.Server();
+      ssl.setKeyStore(tls.keyStore());
+      ssl.setKeyStorePassword(tls.keyPassword());
+      connection = new HttpConfiguration(http);
+      // clients check the certificate against the host they asked for; the server need not (SNI)
+      connection.addCustomizer(new SecureRequestCustomizer(false));
+    }
     for (String name : names) {
-      ServerConnector c = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
+      ServerConnector c = ssl == null ? new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(connection))
+          : new ServerConnector(jetty, 1, 1, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(connection));
       c.setHost(options.host());
       c.setPort(name.equals(hostedName) ? options.port() : 0);
       c.setName(name);
@@ -170,7 +188,7 @@ public final class TestRegistry implements AutoCloseable {
       Seeder.deleteTree(tempRoot);
       throw e;
     }
-    connectors.forEach((name, c) -> urls.put(name, url(c)));
+    connectors.forEach((name, c) -> urls.put(name, url(c, tls != null)));
   }
 
   /** Starts a registry with the default options. */
@@ -227,7 +245,10 @@ public final class TestRegistry implements AutoCloseable {
 
   // ---- where it is
 
-  /** {@code http://127.0.0.1:PORT}: the hosted repository's base URL ({@code /v2/} is below it). */
+  /**
+   * {@code http://127.0.0.1:PORT} ({@code https://} with {@link TestRegistryOptions#https()}): the
+   * hosted repository's base URL ({@code /v2/} is below it).
+   */
   public URI url() {
     return hosted().url();
   }
@@ -265,6 +286,18 @@ public final class TestRegistry implements AutoCloseable {
           + (options.hasProxy() ? "" : " (a proxy and a group come with TestRegistryOptions.fakeUpstream())"));
     }
     return view;
+  }
+
+  /**
+   * The certificate of a registry started with {@link TestRegistryOptions#https()}: an {@code
+   * SSLContext}, a trust store and PEM files for clients. Fails for a plain-HTTP registry.
+   */
+  public TestTls tls() {
+    if (tls == null) {
+      throw new IllegalStateException("this test registry speaks plain HTTP; start it with"
+          + " TestRegistryOptions.defaults().https() (or @WharfRegistry(https = true)) for a certificate");
+    }
+    return tls;
   }
 
   /** The fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its own. */
@@ -433,12 +466,12 @@ public final class TestRegistry implements AutoCloseable {
     return urls.get(repository);
   }
 
-  private static URI url(ServerConnector c) {
+  private static URI url(ServerConnector c, boolean https) {
     String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return URI.create("http://" + host + ":" + c.getLocalPort());
+    return URI.create((https ? "https://" : "http://") + host + ":" + c.getLocalPort());
   }
 
   private State build() throws IOException {
