@@ -23,7 +23,10 @@ import jakarta.servlet.http.HttpServlet;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,6 +99,8 @@ public final class TestRegistry implements AutoCloseable {
   /** The ports, kept so that {@code url()} still names them after {@code close()}. */
   private final Map<String, URI> urls = new LinkedHashMap<>();
   private final Map<String, TestRepository> views = new LinkedHashMap<>();
+  /** While {@link Faults#down()}: a bound socket per port that keeps it ours without listening. */
+  private final Map<String, SocketChannel> placeholders = new LinkedHashMap<>();
   private final Path tempRoot;
   private final String hostedName;
   /** The server's security when the options ask for credentials; null: anonymous pull and push. */
@@ -189,6 +194,42 @@ public final class TestRegistry implements AutoCloseable {
       throw e;
     }
     connectors.forEach((name, c) -> urls.put(name, url(c, tls != null)));
+    faults.ports(this::setPortsDown);
+  }
+
+  /**
+   * {@link Faults#down()}: stops listening on every port, or listens again. While down, each port
+   * is held by a socket that is bound but not listening: connections to it are refused (the
+   * kernel answers with a reset), and no other socket on the machine can take the port meanwhile
+   * (a free port handed back could become any process's outgoing port on a busy machine).
+   */
+  private synchronized void setPortsDown(boolean down) {
+    if (closed) {
+      return; // stopped for good
+    }
+    for (ServerConnector c : connectors.values()) {
+      String name = c.getName();
+      try {
+        if (down) {
+          int port = c.getLocalPort();
+          c.setPort(port); // a free port was asked for: come back on the one we got
+          c.stop();
+          SocketChannel hold = SocketChannel.open();
+          hold.setOption(StandardSocketOptions.SO_REUSEADDR, true); // closed connections of the port linger
+          hold.bind(new InetSocketAddress(c.getHost(), port));
+          placeholders.put(name, hold);
+        } else {
+          SocketChannel hold = placeholders.remove(name);
+          if (hold != null) {
+            hold.close();
+          }
+          c.start();
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("could not " + (down ? "stop" : "start again") + " listening on "
+            + urls.get(name) + ": " + e, e);
+      }
+    }
   }
 
   /** Starts a registry with the default options. */
@@ -443,6 +484,10 @@ public final class TestRegistry implements AutoCloseable {
     } catch (Exception e) {
       // stopping is best effort: the threads are daemons and the port is freed with them
     } finally {
+      synchronized (this) {
+        placeholders.values().forEach(TestRegistry::closeQuietly);
+        placeholders.clear();
+      }
       release(state);
       Seeder.deleteTree(tempRoot);
       if (upstream != null) {
@@ -532,6 +577,14 @@ public final class TestRegistry implements AutoCloseable {
     directories.add(dir);
     storageDirectories.put(name, dir);
     return new FilesystemDriver(dir);
+  }
+
+  private static void closeQuietly(Closeable c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // a socket that will not close is freed with the process
+    }
   }
 
   private static void release(State s) {
