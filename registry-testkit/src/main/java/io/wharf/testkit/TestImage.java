@@ -119,6 +119,14 @@ public final class TestImage implements Described {
     public long size() {
       return manifest.size();
     }
+
+    /**
+     * Writes this platform's image as {@code docker save} does, tagged {@code repoTag}
+     * ({@code team/app:1.0}): see {@link TestImage#writeDockerArchive(Path, String)}.
+     */
+    public Path writeDockerArchive(Path file, String repoTag) {
+      return TestImage.writeDockerArchive(this, file, repoTag);
+    }
   }
 
   private final long seed;
@@ -274,11 +282,30 @@ public final class TestImage implements Described {
   /**
    * Writes this image as {@code docker save} does (the classic layout: {@code manifest.json},
    * {@code <config>.json}, {@code <layer>/layer.tar} with uncompressed layers), tagged
-   * {@code repoTag} ({@code team/app:1.0}). A docker archive holds one platform: this must be a
-   * single-platform image. {@link TestRegistry#pushDockerArchive} reads it back.
+   * {@code repoTag} ({@code team/app:1.0}). {@link TestRegistry#pushDockerArchive} reads it back,
+   * as does {@code docker load}. A docker archive holds one platform's image: for an image of
+   * several platforms, say which one with {@link #writeDockerArchive(Path, String, String)}.
+   *
+   * @throws IllegalStateException for an image of several platforms
    */
   public Path writeDockerArchive(Path file, String repoTag) {
-    Image image = image();
+    if (images.size() != 1) {
+      throw new IllegalStateException("a docker archive holds one platform and this image has " + images.size()
+          + " " + images.stream().map(i -> i.platform().toString()).toList() + ": use writeDockerArchive(file, repoTag,"
+          + " \"" + images.get(0).platform() + "\") or image(platform).writeDockerArchive(file, repoTag)");
+    }
+    return images.get(0).writeDockerArchive(file, repoTag);
+  }
+
+  /**
+   * Writes the image of {@code platform} ({@code linux/arm64}; see {@link #image(String)}) as
+   * {@code docker save} does, tagged {@code repoTag}.
+   */
+  public Path writeDockerArchive(Path file, String repoTag, String platform) {
+    return image(platform).writeDockerArchive(file, repoTag);
+  }
+
+  private static Path writeDockerArchive(Image image, Path file, String repoTag) {
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
       String configName = image.config().digest().hex() + ".json";
       Tar.writeEntry(out, configName, image.config().bytes());

@@ -92,4 +92,47 @@ class SeedingTest {
     assertThat(Seeder.splitRepoTag("localhost:5000/team/app:1")).containsExactly("team/app", "1");
     assertThat(Seeder.splitRepoTag("team/app:1")).containsExactly("team/app", "1");
   }
+
+  @Test
+  void writeDockerArchive_multiPlatform_refusesAndNamesTheMethodsThatWriteOne() {
+    TestImage multi = TestImages.seeded(5).platforms("linux/amd64", "linux/arm64").build();
+    Path file = work.resolve("multi.tar");
+
+    assertThatThrownBy(() -> multi.writeDockerArchive(file, "team/app:1.0"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("[linux/amd64, linux/arm64]")
+        .hasMessageContaining("writeDockerArchive(file, repoTag, \"linux/amd64\")")
+        .hasMessageContaining("image(platform).writeDockerArchive(file, repoTag)");
+    assertThat(file).doesNotExist();
+  }
+
+  @Test
+  void writeDockerArchive_onePlatformOfSeveral_isThatPlatformsImage(TestRegistry registry) throws IOException {
+    TestImage multi = TestImages.seeded(6).layers(2, 1500).platforms("linux/amd64", "linux/arm64").build();
+    TestImage.Image arm = multi.image("linux/arm64");
+    Path archive = multi.writeDockerArchive(work.resolve("arm.tar"), "team/app:arm", "linux/arm64");
+
+    Path unpacked = work.resolve("unpacked");
+    try (var in = Files.newInputStream(archive)) {
+      Tar.extract(in, unpacked);
+    }
+    var manifest = TestImages.JSON.readTree(Files.readAllBytes(unpacked.resolve("manifest.json")));
+    assertThat(manifest.size()).isEqualTo(1);
+    assertThat(manifest.get(0).path("Config").asString()).isEqualTo(arm.config().digest().hex() + ".json");
+    assertThat(manifest.get(0).path("RepoTags").get(0).asString()).isEqualTo("team/app:arm");
+    assertThat(manifest.get(0).path("Layers").valueStream().map(n -> n.asString()).toList())
+        .containsExactlyElementsOf(arm.layers().stream().map(l -> l.diffId().hex() + "/layer.tar").toList());
+    assertThat(Files.readAllBytes(unpacked.resolve(arm.config().digest().hex() + ".json"))).isEqualTo(arm.config().bytes());
+    assertThat(TestImages.JSON.readTree(arm.config().bytes()).path("architecture").asString()).isEqualTo("arm64");
+    for (TestImage.Layer l : arm.layers()) {
+      assertThat(Files.readAllBytes(unpacked.resolve(l.diffId().hex() + "/layer.tar"))).isEqualTo(l.tar());
+    }
+
+    registry.pushDockerArchive(archive);
+    assertThat(registry.manifest("team/app:arm").orElseThrow().config().digest()).isEqualTo(arm.config().digest());
+
+    // the per-platform image writes the same archive
+    Path same = arm.writeDockerArchive(work.resolve("arm-too.tar"), "team/app:arm");
+    assertThat(Files.readAllBytes(same)).isEqualTo(Files.readAllBytes(archive));
+  }
 }
