@@ -125,7 +125,12 @@ public final class TestRegistry implements AutoCloseable {
     boolean needsDisk = options.storage() == TestRegistryOptions.Storage.TEMP_DIRECTORY || options.hasProxy()
         || options.isHttps();
     this.tempRoot = needsDisk ? Files.createTempDirectory("wharf-testkit-") : null;
-    this.tls = options.isHttps() ? TestTls.create(tempRoot.resolve("tls")) : null;
+    try {
+      this.tls = options.isHttps() ? TestTls.create(tempRoot.resolve("tls")) : null;
+    } catch (RuntimeException e) {
+      Seeder.deleteTree(tempRoot);
+      throw e;
+    }
 
     List<String> names = new ArrayList<>();
     names.add(hostedName);
