@@ -33,50 +33,49 @@ class HttpsTest {
   @Nested
   @WharfRegistry(https = true)
   class Annotated {
-  @Test
-  void https_servesTheApi_toAClientThatTrustsTheSslContext_only(TestRegistry registry) throws Exception {
-    assertThat(registry.url().toString()).startsWith("https://127.0.0.1:");
-    HttpClient trusting = HttpClient.newBuilder().sslContext(registry.tls().sslContext()).build();
+    @Test
+    void https_servesTheApi_toAClientThatTrustsTheSslContext_only(TestRegistry registry) throws Exception {
+      assertThat(registry.url().toString()).startsWith("https://127.0.0.1:");
+      HttpClient trusting = HttpClient.newBuilder().sslContext(registry.tls().sslContext()).build();
 
-    assertThat(get(trusting, registry.url().resolve("/v2/")).statusCode()).isEqualTo(200);
-    // the name "localhost" is in the certificate too (hostname verification is on in java.net.http)
-    URI byName = URI.create("https://localhost:" + registry.url().getPort() + "/v2/");
-    assertThat(get(trusting, byName).statusCode()).isEqualTo(200);
-    assertThatThrownBy(() -> get(HttpClient.newHttpClient(), registry.url().resolve("/v2/")))
-        .isInstanceOf(SSLHandshakeException.class);
-    assertThat(registry.journal().lines()).containsExactly("GET /v2/", "GET /v2/");
-  }
-
-  @Test
-  void trustStoreAndPem_describeTheServersCertificate(TestRegistry registry) throws Exception {
-    TestTls tls = registry.tls();
-    X509Certificate cert = tls.certificate();
-    assertThat(cert.getSubjectAlternativeNames()).extracting(n -> n.get(1).toString())
-        .containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1", "localhost");
-    assertThat(cert.getBasicConstraints()).isGreaterThanOrEqualTo(0); // its own CA
-
-    KeyStore trust = KeyStore.getInstance(tls.trustStoreType());
-    try (InputStream in = Files.newInputStream(tls.trustStore())) {
-      trust.load(in, tls.trustStorePassword().toCharArray());
+      assertThat(get(trusting, registry.url().resolve("/v2/")).statusCode()).isEqualTo(200);
+      // the name "localhost" is in the certificate too (hostname verification is on in java.net.http)
+      URI byName = URI.create("https://localhost:" + registry.url().getPort() + "/v2/");
+      assertThat(get(trusting, byName).statusCode()).isEqualTo(200);
+      assertThatThrownBy(() -> get(HttpClient.newHttpClient(), registry.url().resolve("/v2/")))
+          .isInstanceOf(SSLHandshakeException.class);
+      assertThat(registry.journal().lines()).containsExactly("GET /v2/", "GET /v2/");
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext fromFile = SSLContext.getInstance("TLS");
-    fromFile.init(null, tmf.getTrustManagers(), null);
-    assertThat(get(HttpClient.newBuilder().sslContext(fromFile).build(), registry.url().resolve("/v2/")).statusCode())
-        .isEqualTo(200);
 
-    assertThat(tls.certificateFile()).hasParent(tls.certDirectory());
-    assertThat(Files.readString(tls.certificateFile())).isEqualTo(tls.certificatePem())
-        .startsWith("-----BEGIN CERTIFICATE-----\n");
-    try (InputStream in = Files.newInputStream(tls.certificateFile())) {
-      assertThat(CertificateFactory.getInstance("X.509").generateCertificate(in)).isEqualTo(cert);
-    }
-    try (var files = Files.list(tls.certDirectory())) {
-      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ca.crt"); // what --cert-dir reads
-    }
-  }
+    @Test
+    void trustStoreAndPem_describeTheServersCertificate(TestRegistry registry) throws Exception {
+      TestTls tls = registry.tls();
+      X509Certificate cert = tls.certificate();
+      assertThat(cert.getSubjectAlternativeNames()).extracting(n -> n.get(1).toString())
+          .containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1", "localhost");
+      assertThat(cert.getBasicConstraints()).isGreaterThanOrEqualTo(0); // its own CA
 
+      KeyStore trust = KeyStore.getInstance(tls.trustStoreType());
+      try (InputStream in = Files.newInputStream(tls.trustStore())) {
+        trust.load(in, tls.trustStorePassword().toCharArray());
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext fromFile = SSLContext.getInstance("TLS");
+      fromFile.init(null, tmf.getTrustManagers(), null);
+      assertThat(get(HttpClient.newBuilder().sslContext(fromFile).build(), registry.url().resolve("/v2/")).statusCode())
+          .isEqualTo(200);
+
+      assertThat(tls.certificateFile()).hasParent(tls.certDirectory());
+      assertThat(Files.readString(tls.certificateFile())).isEqualTo(tls.certificatePem())
+          .startsWith("-----BEGIN CERTIFICATE-----\n");
+      try (InputStream in = Files.newInputStream(tls.certificateFile())) {
+        assertThat(CertificateFactory.getInstance("X.509").generateCertificate(in)).isEqualTo(cert);
+      }
+      try (var files = Files.list(tls.certDirectory())) {
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ca.crt"); // what --cert-dir reads
+      }
+    }
   }
 
   @Test
