@@ -6,10 +6,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * What a test registry does wrong on purpose, so that it can play a misbehaving upstream (Docker
- * Hub at its pull limit, a flaky mirror, a proxy that cuts connections). Every {@link
+ * What a test registry does wrong on purpose, so that it can play a misbehaving registry: the one
+ * the pipeline under test talks to, or an upstream (Docker Hub at its pull limit, a flaky mirror,
+ * a proxy that cuts connections, a host that is down). Every {@link
  * TestRegistry} has one ({@link TestRegistry#faults()}); it starts with no faults, and changes
  * apply to the next request. Thread-safe.
  *
@@ -20,7 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hub.faults().latency(Duration.ofMillis(300));   // every request waits 300 ms
  * hub.faults().cutOffBlobs(1024);                 // blob bodies stop after 1 KiB, the connection drops
  * hub.faults().corruptBlobs();                    // blob bodies do not match their digest
+ * hub.faults().down();                            // connections refused until up()
  * </pre>
+ *
+ * The registry your pipeline talks to has faults too ({@code registry.faults()}): a push that
+ * meets a {@code 503} on its upload, a registry that stops answering mid-pipeline.
  *
  * Faults are served by a servlet filter in front of the registry's servlet, so the registry
  * itself stays correct: a fault changes only what goes over the wire. The journal records each
@@ -36,6 +42,9 @@ public final class Faults {
   private long cutOffAfter = -1;
   private boolean corruptBlobs;
   private boolean corruptManifests;
+  /** Takes the registry's ports down (true) or brings them back (false); set by the registry at start. */
+  private Consumer<Boolean> ports = down -> { };
+  private boolean down;
 
   Faults() {}
 
@@ -131,8 +140,43 @@ public final class Faults {
     return this;
   }
 
-  /** No faults any more; the pull count starts from zero. */
+  /**
+   * The registry is down: every port of it stops listening, so a client's connection is refused
+   * (and open connections are closed), as when the upstream's host is unreachable. Nothing
+   * reaches the registry, so nothing shows in its journal. The ports stay reserved in the
+   * registry's {@code url()}s; {@link #up()} (or {@link #clear()}) listens on them again.
+   *
+   * <pre>
+   * registry.upstream().faults().down();     // Docker Hub is unreachable
+   * // ... the proxy serves what it has cached, and fails clearly for the rest
+   * registry.upstream().faults().up();
+   * </pre>
+   */
+  public synchronized Faults down() {
+    if (!down) {
+      ports.accept(true);
+      down = true;
+    }
+    return this;
+  }
+
+  /** Listens again on the same ports after {@link #down()}. */
+  public synchronized Faults up() {
+    if (down) {
+      ports.accept(false);
+      down = false;
+    }
+    return this;
+  }
+
+  /** True between {@link #down()} and {@link #up()}. */
+  public synchronized boolean isDown() {
+    return down;
+  }
+
+  /** No faults any more (a registry that is {@link #down()} comes up); the pull count starts from zero. */
   public synchronized Faults clear() {
+    up();
     failures.clear();
     latencies.clear();
     pullLimit = null;
@@ -144,7 +188,11 @@ public final class Faults {
     return this;
   }
 
-  // ---- used by FaultFilter
+  // ---- used by TestRegistry and FaultFilter
+
+  synchronized void ports(Consumer<Boolean> ports) {
+    this.ports = Objects.requireNonNull(ports);
+  }
 
   synchronized Duration delay(Endpoint e) {
     Duration total = Duration.ZERO;

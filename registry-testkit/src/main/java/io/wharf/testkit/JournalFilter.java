@@ -12,7 +12,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The outermost filter of each of a test registry's contexts: takes each request's place in the
@@ -60,7 +67,25 @@ final class JournalFilter implements Filter {
     Endpoint endpoint = path.equals("/v2/token") ? Endpoint.TOKEN : Endpoint.of(route.kind());
     return new RecordedRequest(time, repository, req.getMethod(), req.getRequestURI(), req.getQueryString(),
         resp.getStatus(), user(req), endpoint, route.name(), route.argument(), took,
-        fault == null ? null : fault.toString());
+        fault == null ? null : fault.toString(), headers(req));
+  }
+
+  private static Map<String, List<String>> headers(HttpServletRequest req) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (Enumeration<String> names = req.getHeaderNames(); names.hasMoreElements(); ) {
+      String name = names.nextElement().toLowerCase(Locale.ROOT);
+      List<String> values = new ArrayList<>();
+      for (Enumeration<String> v = req.getHeaders(name); v.hasMoreElements(); ) {
+        String value = v.nextElement();
+        if (name.equals("authorization")) {
+          int space = value.strip().indexOf(' ');
+          value = space < 0 ? value.strip() : value.strip().substring(0, space); // the scheme, not the secret
+        }
+        values.add(value);
+      }
+      out.putIfAbsent(name, List.copyOf(values)); // getHeaders is case-insensitive: a second spelling adds nothing
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   /**

@@ -2,6 +2,10 @@ package io.wharf.testkit;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * One request a {@link TestRegistry} served, as the client saw it.
@@ -21,6 +25,9 @@ import java.time.Instant;
  * @param reference the tag, digest or upload id in the path, or {@code null}
  * @param duration how long the registry took to answer (including injected latency)
  * @param fault the fault injected into this request ({@link Faults}), or {@code null}
+ * @param headers the request's headers as the client sent them, names in lower case, values in
+ *     order; {@code authorization} keeps only its scheme ({@code Basic}, {@code Bearer}), since
+ *     journals end up in build logs ({@link #user()} says who it was)
  */
 public record RecordedRequest(
     Instant time,
@@ -34,7 +41,18 @@ public record RecordedRequest(
     String image,
     String reference,
     Duration duration,
-    String fault) {
+    String fault,
+    Map<String, List<String>> headers) {
+
+  public RecordedRequest {
+    headers = headers == null ? Map.of() : headers;
+  }
+
+  /** The first value of header {@code name} (any case), e.g. {@code header("User-Agent")}. */
+  public Optional<String> header(String name) {
+    List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
+    return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+  }
 
   /** {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with AssertJ's {@code containsSubsequence}. */
   public String line() {

@@ -1,6 +1,5 @@
 package io.wharf.testkit;
 
-import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import java.io.BufferedOutputStream;
@@ -26,18 +25,15 @@ import tools.jackson.databind.node.ObjectNode;
  * platforms) index, with their digests. Immutable; the byte arrays it hands out are its own,
  * so do not modify them.
  */
-public final class TestImage {
+public final class TestImage implements Described {
   /** OCI's annotation naming a tag in an image layout's {@code index.json}. */
   public static final String REF_NAME = "org.opencontainers.image.ref.name";
 
   /** A piece of content-addressed content: a layer, a config or a manifest. */
-  public record Content(String mediaType, Digest digest, byte[] bytes) {
+  public record Content(String mediaType, Digest digest, byte[] bytes) implements Described {
+    @Override
     public long size() {
       return bytes.length;
-    }
-
-    public Descriptor descriptor() {
-      return new Descriptor(mediaType, digest, bytes.length);
     }
 
     @Override
@@ -50,9 +46,22 @@ public final class TestImage {
    * One layer: the blob as pushed (a gzipped tar), its {@code diff_id} (the digest of the tar)
    * and the tar itself.
    */
-  public record Layer(Content blob, Digest diffId, byte[] tar) {
+  public record Layer(Content blob, Digest diffId, byte[] tar) implements Described {
+    /** The digest of the blob as pushed (the gzipped tar): what a manifest lists. */
+    @Override
     public Digest digest() {
       return blob.digest();
+    }
+
+    @Override
+    public String mediaType() {
+      return blob.mediaType();
+    }
+
+    /** The size of the blob as pushed. */
+    @Override
+    public long size() {
+      return blob.size();
     }
   }
 
@@ -72,6 +81,11 @@ public final class TestImage {
       return new Platform(parts[0], parts[1], parts.length == 3 ? parts[2] : null);
     }
 
+    /** True if {@code other} is this platform, or this one without a variant names {@code other}'s os and architecture. */
+    boolean matches(Platform other) {
+      return equals(other) || (variant == null && os.equals(other.os) && architecture.equals(other.architecture));
+    }
+
     String slug() {
       return os + "-" + architecture + (variant == null ? "" : "-" + variant);
     }
@@ -82,10 +96,36 @@ public final class TestImage {
     }
   }
 
-  /** The image of one platform: its manifest, config and layers. */
-  public record Image(Platform platform, Content manifest, Content config, List<Layer> layers) {
+  /**
+   * The image of one platform: its manifest, config and layers. The accessors a {@link
+   * StoredManifest} read back from a registry has too: {@code digest()}, {@code mediaType()},
+   * {@code config().digest()}, {@code layers().get(i).digest()}.
+   */
+  public record Image(Platform platform, Content manifest, Content config, List<Layer> layers) implements Described {
+    /** The manifest's digest. */
+    @Override
     public Digest digest() {
       return manifest.digest();
+    }
+
+    /** The manifest's media type. */
+    @Override
+    public String mediaType() {
+      return manifest.mediaType();
+    }
+
+    /** The manifest's size. */
+    @Override
+    public long size() {
+      return manifest.size();
+    }
+
+    /**
+     * Writes this platform's image as {@code docker save} does, tagged {@code repoTag}
+     * ({@code team/app:1.0}): see {@link TestImage#writeDockerArchive(Path, String)}.
+     */
+    public Path writeDockerArchive(Path file, String repoTag) {
+      return TestImage.writeDockerArchive(this, file, repoTag);
     }
   }
 
@@ -131,8 +171,7 @@ public final class TestImage {
   public Image image(String platform) {
     Platform p = Platform.parse(platform);
     return images.stream()
-        .filter(i -> i.platform().equals(p)
-            || (p.variant() == null && i.platform().os().equals(p.os()) && i.platform().architecture().equals(p.architecture())))
+        .filter(i -> p.matches(i.platform()))
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no image for " + platform + " in " + this));
   }
@@ -143,12 +182,20 @@ public final class TestImage {
   }
 
   /** The digest a tag resolves to (the index's, or the only manifest's). */
+  @Override
   public Digest digest() {
     return manifest().digest();
   }
 
+  @Override
   public String mediaType() {
     return manifest().mediaType();
+  }
+
+  /** The size of what a tag points at. */
+  @Override
+  public long size() {
+    return manifest().size();
   }
 
   /** Every config and layer blob, without duplicates, in push order. */
@@ -235,11 +282,30 @@ public final class TestImage {
   /**
    * Writes this image as {@code docker save} does (the classic layout: {@code manifest.json},
    * {@code <config>.json}, {@code <layer>/layer.tar} with uncompressed layers), tagged
-   * {@code repoTag} ({@code team/app:1.0}). A docker archive holds one platform: this must be a
-   * single-platform image. {@link TestRegistry#pushDockerArchive} reads it back.
+   * {@code repoTag} ({@code team/app:1.0}). {@link TestRegistry#pushDockerArchive} reads it back,
+   * as does {@code docker load}. A docker archive holds one platform's image: for an image of
+   * several platforms, say which one with {@link #writeDockerArchive(Path, String, String)}.
+   *
+   * @throws IllegalStateException for an image of several platforms
    */
   public Path writeDockerArchive(Path file, String repoTag) {
-    Image image = image();
+    if (images.size() != 1) {
+      throw new IllegalStateException("a docker archive holds one platform and this image has " + images.size()
+          + " " + images.stream().map(i -> i.platform().toString()).toList() + ": use writeDockerArchive(file, repoTag,"
+          + " \"" + images.get(0).platform() + "\") or image(platform).writeDockerArchive(file, repoTag)");
+    }
+    return images.get(0).writeDockerArchive(file, repoTag);
+  }
+
+  /**
+   * Writes the image of {@code platform} ({@code linux/arm64}; see {@link #image(String)}) as
+   * {@code docker save} does, tagged {@code repoTag}.
+   */
+  public Path writeDockerArchive(Path file, String repoTag, String platform) {
+    return image(platform).writeDockerArchive(file, repoTag);
+  }
+
+  private static Path writeDockerArchive(Image image, Path file, String repoTag) {
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
       String configName = image.config().digest().hex() + ".json";
       Tar.writeEntry(out, configName, image.config().bytes());

@@ -1,6 +1,5 @@
 package io.wharf.testkit;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
@@ -24,7 +23,10 @@ import jakarta.servlet.http.HttpServlet;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,9 +45,12 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -94,10 +99,14 @@ public final class TestRegistry implements AutoCloseable {
   /** The ports, kept so that {@code url()} still names them after {@code close()}. */
   private final Map<String, URI> urls = new LinkedHashMap<>();
   private final Map<String, TestRepository> views = new LinkedHashMap<>();
+  /** While {@link Faults#down()}: a bound socket per port that keeps it ours without listening. */
+  private final Map<String, SocketChannel> placeholders = new LinkedHashMap<>();
   private final Path tempRoot;
   private final String hostedName;
   /** The server's security when the options ask for credentials; null: anonymous pull and push. */
   private final AccessControl access;
+  /** The certificate with {@link TestRegistryOptions#https()}; null: plain HTTP. */
+  private final TestTls tls;
   private volatile State state;
   private int generation;
   private boolean closed;
@@ -113,8 +122,15 @@ public final class TestRegistry implements AutoCloseable {
     this.clock = options.clock();
     this.upstream = upstream;
     this.hostedName = options.repositoryName();
-    boolean needsDisk = options.storage() == TestRegistryOptions.Storage.TEMP_DIRECTORY || options.hasProxy();
+    boolean needsDisk = options.storage() == TestRegistryOptions.Storage.TEMP_DIRECTORY || options.hasProxy()
+        || options.isHttps();
     this.tempRoot = needsDisk ? Files.createTempDirectory("wharf-testkit-") : null;
+    try {
+      this.tls = options.isHttps() ? TestTls.create(tempRoot.resolve("tls")) : null;
+    } catch (RuntimeException e) {
+      Seeder.deleteTree(tempRoot);
+      throw e;
+    }
 
     List<String> names = new ArrayList<>();
     names.add(hostedName);
@@ -141,8 +157,19 @@ public final class TestRegistry implements AutoCloseable {
     OciErrorHandler errors = new OciErrorHandler();
     jetty.setErrorHandler(errors);
     ContextHandlerCollection contexts = new ContextHandlerCollection();
+    SslContextFactory.Server ssl = null;
+    HttpConfiguration connection = http;
+    if (tls != null) {
+      ssl = new SslContextFactory.Server();
+      ssl.setKeyStore(tls.keyStore());
+      ssl.setKeyStorePassword(tls.keyPassword());
+      connection = new HttpConfiguration(http);
+      // clients check the certificate against the host they asked for; the server need not (SNI)
+      connection.addCustomizer(new SecureRequestCustomizer(false));
+    }
     for (String name : names) {
-      ServerConnector c = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
+      ServerConnector c = ssl == null ? new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(connection))
+          : new ServerConnector(jetty, 1, 1, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(connection));
       c.setHost(options.host());
       c.setPort(name.equals(hostedName) ? options.port() : 0);
       c.setName(name);
@@ -171,7 +198,43 @@ public final class TestRegistry implements AutoCloseable {
       Seeder.deleteTree(tempRoot);
       throw e;
     }
-    connectors.forEach((name, c) -> urls.put(name, url(c)));
+    connectors.forEach((name, c) -> urls.put(name, url(c, tls != null)));
+    faults.ports(this::setPortsDown);
+  }
+
+  /**
+   * {@link Faults#down()}: stops listening on every port, or listens again. While down, each port
+   * is held by a socket that is bound but not listening: connections to it are refused (the
+   * kernel answers with a reset), and no other socket on the machine can take the port meanwhile
+   * (a free port handed back could become any process's outgoing port on a busy machine).
+   */
+  private synchronized void setPortsDown(boolean down) {
+    if (closed) {
+      return; // stopped for good
+    }
+    for (ServerConnector c : connectors.values()) {
+      String name = c.getName();
+      try {
+        if (down) {
+          int port = c.getLocalPort();
+          c.setPort(port); // a free port was asked for: come back on the one we got
+          c.stop();
+          SocketChannel hold = SocketChannel.open();
+          hold.setOption(StandardSocketOptions.SO_REUSEADDR, true); // closed connections of the port linger
+          hold.bind(new InetSocketAddress(c.getHost(), port));
+          placeholders.put(name, hold);
+        } else {
+          SocketChannel hold = placeholders.remove(name);
+          if (hold != null) {
+            hold.close();
+          }
+          c.start();
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("could not " + (down ? "stop" : "start again") + " listening on "
+            + urls.get(name) + ": " + e, e);
+      }
+    }
   }
 
   /** Starts a registry with the default options. */
@@ -228,7 +291,10 @@ public final class TestRegistry implements AutoCloseable {
 
   // ---- where it is
 
-  /** {@code http://127.0.0.1:PORT}: the hosted repository's base URL ({@code /v2/} is below it). */
+  /**
+   * {@code http://127.0.0.1:PORT} ({@code https://} with {@link TestRegistryOptions#https()}): the
+   * hosted repository's base URL ({@code /v2/} is below it).
+   */
   public URI url() {
     return hosted().url();
   }
@@ -266,6 +332,18 @@ public final class TestRegistry implements AutoCloseable {
           + (options.hasProxy() ? "" : " (a proxy and a group come with TestRegistryOptions.fakeUpstream())"));
     }
     return view;
+  }
+
+  /**
+   * The certificate of a registry started with {@link TestRegistryOptions#https()}: an {@code
+   * SSLContext}, a trust store and PEM files for clients. Fails for a plain-HTTP registry.
+   */
+  public TestTls tls() {
+    if (tls == null) {
+      throw new IllegalStateException("this test registry speaks plain HTTP; start it with"
+          + " TestRegistryOptions.defaults().https() (or @WharfRegistry(https = true)) for a certificate");
+    }
+    return tls;
   }
 
   /** The fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its own. */
@@ -338,7 +416,7 @@ public final class TestRegistry implements AutoCloseable {
   }
 
   /** A manifest by {@code name:tag}, {@code name@digest} or {@code name} ({@code latest}). */
-  public Optional<Manifest> manifest(String ref) {
+  public Optional<StoredManifest> manifest(String ref) {
     return hosted().manifest(ref);
   }
 
@@ -411,6 +489,10 @@ public final class TestRegistry implements AutoCloseable {
     } catch (Exception e) {
       // stopping is best effort: the threads are daemons and the port is freed with them
     } finally {
+      synchronized (this) {
+        placeholders.values().forEach(TestRegistry::closeQuietly);
+        placeholders.clear();
+      }
       release(state);
       Seeder.deleteTree(tempRoot);
       if (upstream != null) {
@@ -434,12 +516,12 @@ public final class TestRegistry implements AutoCloseable {
     return urls.get(repository);
   }
 
-  private static URI url(ServerConnector c) {
+  private static URI url(ServerConnector c, boolean https) {
     String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return URI.create("http://" + host + ":" + c.getLocalPort());
+    return URI.create((https ? "https://" : "http://") + host + ":" + c.getLocalPort());
   }
 
   private State build() throws IOException {
@@ -500,6 +582,14 @@ public final class TestRegistry implements AutoCloseable {
     directories.add(dir);
     storageDirectories.put(name, dir);
     return new FilesystemDriver(dir);
+  }
+
+  private static void closeQuietly(Closeable c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // a socket that will not close is freed with the process
+    }
   }
 
   private static void release(State s) {

@@ -48,6 +48,7 @@ public final class TestRegistryOptions {
   private boolean anonymousPull;
   private String upstreamUsername;
   private String upstreamPassword;
+  private boolean https;
 
   private TestRegistryOptions() {}
 
@@ -74,6 +75,7 @@ public final class TestRegistryOptions {
     c.anonymousPull = anonymousPull;
     c.upstreamUsername = upstreamUsername;
     c.upstreamPassword = upstreamPassword;
+    c.https = https;
     return c;
   }
 
@@ -192,6 +194,22 @@ public final class TestRegistryOptions {
     this.upstreamUsername = Objects.requireNonNull(username);
     this.upstreamPassword = Objects.requireNonNull(password);
     return this;
+  }
+
+  /**
+   * Serves HTTPS instead of plain HTTP, on every port of the registry, with a self-signed
+   * certificate made at start for {@code 127.0.0.1}, {@code ::1} and {@code localhost}; {@link
+   * TestRegistry#tls()} hands it out as an {@code SSLContext}, a trust store and PEM files. Clients
+   * that refuse to send credentials over plain HTTP (Jib) then need no JVM-wide switch. A fake
+   * upstream stays on plain HTTP: only the kit's own proxy talks to it.
+   */
+  public TestRegistryOptions https() {
+    this.https = true;
+    return this;
+  }
+
+  boolean isHttps() {
+    return https;
   }
 
   String host() {

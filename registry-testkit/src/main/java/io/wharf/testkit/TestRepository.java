@@ -2,7 +2,6 @@ package io.wharf.testkit;
 
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
@@ -76,10 +75,10 @@ public final class TestRepository {
   }
 
   /** A manifest by {@code name:tag}, {@code name@digest}, or {@code name} (meaning {@code :latest}). */
-  public Optional<Manifest> manifest(String ref) {
+  public Optional<StoredManifest> manifest(String ref) {
     String[] parts = split(ref);
     try {
-      return inspector().getManifest(ImageName.of(parts[0]), Reference.parse(parts[1]));
+      return inspector().getManifest(ImageName.of(parts[0]), Reference.parse(parts[1])).map(StoredManifest::of);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -60,4 +60,7 @@ public @interface WharfRegistry {
   String username() default "";
 
   String password() default "";
+
+  /** Serve HTTPS with a generated certificate ({@link TestRegistryOptions#https()}; see {@link TestRegistry#tls()}). */
+  boolean https() default false;
 }

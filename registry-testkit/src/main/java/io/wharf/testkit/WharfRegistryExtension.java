@@ -201,6 +201,9 @@ public final class WharfRegistryExtension
       return new Settings(Lifecycle.PER_METHOD, o);
     }
     o.storage(a.storage());
+    if (a.https()) {
+      o.https();
+    }
     if (a.fakeUpstream()) {
       o.fakeUpstream();
     }

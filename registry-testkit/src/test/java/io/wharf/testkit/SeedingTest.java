@@ -3,7 +3,6 @@ package io.wharf.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import java.io.IOException;
@@ -52,13 +51,13 @@ class SeedingTest {
     Map<String, Digest> pushed = registry.pushDockerArchive(archive);
 
     assertThat(pushed).containsOnlyKeys("team/app:1.0");
-    Manifest m = registry.manifest("team/app:1.0").orElseThrow();
+    StoredManifest m = registry.manifest("team/app:1.0").orElseThrow();
     assertThat(m.digest()).isEqualTo(pushed.get("team/app:1.0"));
     assertThat(m.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
-    assertThat(m.config().orElseThrow().digest()).isEqualTo(image.image().config().digest());
-    assertThat(m.layers()).extracting(l -> l.descriptor().digest())
+    assertThat(m.config().digest()).isEqualTo(image.image().config().digest());
+    assertThat(m.layers()).extracting(Described::digest)
         .containsExactlyElementsOf(image.image().layers().stream().map(TestImage.Layer::diffId).toList());
-    assertThat(m.layers()).extracting(l -> l.descriptor().mediaType()).containsOnly("application/vnd.oci.image.layer.v1.tar");
+    assertThat(m.layers()).extracting(Described::mediaType).containsOnly("application/vnd.oci.image.layer.v1.tar");
   }
 
   @Test
@@ -92,5 +91,48 @@ class SeedingTest {
     assertThat(Seeder.splitRepoTag("docker.io/library/alpine")).containsExactly("library/alpine", "latest");
     assertThat(Seeder.splitRepoTag("localhost:5000/team/app:1")).containsExactly("team/app", "1");
     assertThat(Seeder.splitRepoTag("team/app:1")).containsExactly("team/app", "1");
+  }
+
+  @Test
+  void writeDockerArchive_multiPlatform_refusesAndNamesTheMethodsThatWriteOne() {
+    TestImage multi = TestImages.seeded(5).platforms("linux/amd64", "linux/arm64").build();
+    Path file = work.resolve("multi.tar");
+
+    assertThatThrownBy(() -> multi.writeDockerArchive(file, "team/app:1.0"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("[linux/amd64, linux/arm64]")
+        .hasMessageContaining("writeDockerArchive(file, repoTag, \"linux/amd64\")")
+        .hasMessageContaining("image(platform).writeDockerArchive(file, repoTag)");
+    assertThat(file).doesNotExist();
+  }
+
+  @Test
+  void writeDockerArchive_onePlatformOfSeveral_isThatPlatformsImage(TestRegistry registry) throws IOException {
+    TestImage multi = TestImages.seeded(6).layers(2, 1500).platforms("linux/amd64", "linux/arm64").build();
+    TestImage.Image arm = multi.image("linux/arm64");
+    Path archive = multi.writeDockerArchive(work.resolve("arm.tar"), "team/app:arm", "linux/arm64");
+
+    Path unpacked = work.resolve("unpacked");
+    try (var in = Files.newInputStream(archive)) {
+      Tar.extract(in, unpacked);
+    }
+    var manifest = TestImages.JSON.readTree(Files.readAllBytes(unpacked.resolve("manifest.json")));
+    assertThat(manifest.size()).isEqualTo(1);
+    assertThat(manifest.get(0).path("Config").asString()).isEqualTo(arm.config().digest().hex() + ".json");
+    assertThat(manifest.get(0).path("RepoTags").get(0).asString()).isEqualTo("team/app:arm");
+    assertThat(manifest.get(0).path("Layers").valueStream().map(n -> n.asString()).toList())
+        .containsExactlyElementsOf(arm.layers().stream().map(l -> l.diffId().hex() + "/layer.tar").toList());
+    assertThat(Files.readAllBytes(unpacked.resolve(arm.config().digest().hex() + ".json"))).isEqualTo(arm.config().bytes());
+    assertThat(TestImages.JSON.readTree(arm.config().bytes()).path("architecture").asString()).isEqualTo("arm64");
+    for (TestImage.Layer l : arm.layers()) {
+      assertThat(Files.readAllBytes(unpacked.resolve(l.diffId().hex() + "/layer.tar"))).isEqualTo(l.tar());
+    }
+
+    registry.pushDockerArchive(archive);
+    assertThat(registry.manifest("team/app:arm").orElseThrow().config().digest()).isEqualTo(arm.config().digest());
+
+    // the per-platform image writes the same archive
+    Path same = arm.writeDockerArchive(work.resolve("arm-too.tar"), "team/app:arm");
+    assertThat(Files.readAllBytes(same)).isEqualTo(Files.readAllBytes(archive));
   }
 }

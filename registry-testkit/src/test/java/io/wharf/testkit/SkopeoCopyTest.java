@@ -57,4 +57,19 @@ class SkopeoCopyTest {
           .isEqualTo(new String(image.manifest().bytes(), StandardCharsets.UTF_8));
     }
   }
+
+  @Test
+  void copy_toAnHttpsRegistryWithCredentials_verifiesTheCertificateFromCertDir(@TempDir Path tmp) {
+    TestImage image = TestImages.seeded(9).layers(2, 4096).build();
+    Path layout = image.writeOciLayout(work.resolve("layout"), "v1");
+    try (TestRegistry registry = TestRegistry.start(TestRegistryOptions.defaults().https().credentials("ci", "s3cret"))) {
+      new Skopeo(tmp).run(java.util.List.of("copy", "--dest-tls-verify=true",
+          "--dest-cert-dir", registry.tls().certDirectory().toString(), "--dest-creds", "ci:s3cret",
+          "oci:" + layout + ":v1", "docker://" + registry.imageRef("team/app", "v1")));
+
+      assertThat(registry.manifest("team/app:v1").orElseThrow().digest()).isEqualTo(image.digest());
+      assertThat(registry.journal().requests(RecordedRequest::isTagPush)).singleElement()
+          .satisfies(r -> assertThat(r.user()).isEqualTo("ci"));
+    }
+  }
 }

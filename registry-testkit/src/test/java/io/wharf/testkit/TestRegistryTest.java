@@ -3,7 +3,6 @@ package io.wharf.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -54,7 +53,7 @@ class TestRegistryTest {
       assertThat(registry.tags("nobody/here")).isEmpty();
       assertThat(registry.catalog()).containsExactly("team/app", "team/tools");
       assertThat(registry.blobs()).containsAll(image.digests());
-      Manifest index = registry.manifest("team/app:1.0").orElseThrow();
+      StoredManifest index = registry.manifest("team/app:1.0").orElseThrow();
       assertThat(index.digest()).isEqualTo(image.digest());
       assertThat(index.children()).hasSize(2);
       assertThat(registry.manifest("team/app@" + image.images().get(1).digest())).isPresent();
