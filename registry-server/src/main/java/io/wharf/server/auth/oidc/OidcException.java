@@ -1,0 +1,17 @@
+package io.wharf.server.auth.oidc;
+
+/**
+ * A sign-in with the OpenID Connect provider failed. The message is safe to show to the person
+ * signing in (it never holds a token, code or secret); the cause, if any, is for the log.
+ */
+public final class OidcException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  public OidcException(String message) {
+    super(message);
+  }
+
+  public OidcException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
