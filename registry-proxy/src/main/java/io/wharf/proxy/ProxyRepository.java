@@ -17,6 +17,7 @@ import io.wharf.core.model.Tag;
 import io.wharf.core.quota.RepositoryUsage;
 import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.Page;
+import io.wharf.core.repository.Referrer;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.RepositoryType;
 import io.wharf.core.repository.StorageBacked;
@@ -33,13 +34,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -74,6 +79,10 @@ import org.slf4j.LoggerFactory;
  *       with {@code Retry-After}, refused credentials naming the upstream), not "manifest
  *       unknown". Repeated outages auto-block the upstream for a back-off period ({@link AutoBlock}).
  *   <li>Upstream {@code 404}s are remembered for {@code negativeCacheTtl}.
+ *   <li><b>Referrers</b> (signatures, SBOMs) are the upstream's answer, from its referrers API or
+ *       the referrers tag schema, kept as the cache's referrers index and revalidated like a tag;
+ *       each listed manifest is fetched by digest and verified before it is listed ({@link
+ *       #referrers}).
  * </ul>
  *
  * <p>The cache uses the same storage layout as a hosted repository, so everything cached is
@@ -108,6 +117,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   private final Cache<String, Instant> validatedAt = CacheBuilder.newBuilder().maximumSize(100_000).build();
   private final ConcurrentMap<Digest, CompletableFuture<BlobFetch>> blobFetches = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, CompletableFuture<Optional<Manifest>>> manifestFetches = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, CompletableFuture<Void>> referrerChecks = new ConcurrentHashMap<>();
   private final ExecutorService downloads;
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
@@ -201,9 +211,9 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   /**
    * Drops what this node remembers of the upstream's metadata, as Nexus's "invalidate cache"
    * does: every cached tag counts as stale (the next pull of it asks the upstream with a
-   * {@code HEAD}), and the remembered "not found" answers and tag lists are forgotten. Cached
-   * content (manifests by digest, blobs) stays: it cannot change. Other nodes keep their own
-   * memory until their {@code metadataMaxAge} passes.
+   * {@code HEAD}), as does every cached referrers list, and the remembered "not found" answers
+   * and tag lists are forgotten. Cached content (manifests by digest, blobs) stays: it cannot
+   * change. Other nodes keep their own memory until their {@code metadataMaxAge} passes.
    */
   public void invalidateCache() {
     invalidatedAt = clock.instant();
@@ -377,9 +387,10 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     }
     if (!stated.matches(fetched.bytes())) {
       Digest actual = Digest.of(stated.algorithm(), stated.newMessageDigest().digest(fetched.bytes()));
-      throw upstream.invalid("sent a manifest for " + image + (reference instanceof Digest ? "@" : ":")
-          + reference.value() + " whose content hashes to " + actual + ", not to the " + stated
-          + (reference instanceof Digest ? " asked for" : " it stated") + "; not cached", null);
+      throw UpstreamException.wrongContent("upstream " + upstream.host() + " sent a manifest for " + image
+          + (reference instanceof Digest ? "@" : ":") + reference.value() + " whose content hashes to " + actual
+          + ", not to the " + stated + (reference instanceof Digest ? " asked for" : " it stated") + "; not cached",
+          Map.of("upstream", upstream.host()));
     }
   }
 
@@ -605,6 +616,106 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   @Override
   public Page catalog(int n, String last) throws IOException {
     return Page.of(catalog.images(), n, last);
+  }
+
+  // ---- referrers
+
+  /**
+   * The referrers of {@code subject}, as the upstream lists them (its referrers API, else the
+   * referrers tag schema), under the same freshness rule as a tag: answered from the cache's
+   * referrers index while it was checked less than {@code metadataMaxAge} ago, else checked again;
+   * if the upstream fails then, the last answer is served with a {@code Warning}. Every entry is a
+   * manifest this cache fetched by digest and verified, whose {@code subject} is {@code subject},
+   * described from its own bytes: what the upstream's list says about it is not trusted.
+   */
+  @Override
+  public List<Referrer> referrers(ImageName requested, Digest subject, String artifactType) throws IOException {
+    ImageName image = upstreamName(requested);
+    Optional<Instant> checked = referrersChecked(image, subject);
+    if (checked.isEmpty() || !isFresh(checked.get())) {
+      try {
+        refreshReferrers(image, subject);
+      } catch (UpstreamException e) {
+        if (checked.isEmpty()) {
+          throw e;
+        }
+        Warnings.add("referrers of " + requested + "@" + subject + " from the cache of " + name + ": upstream "
+            + upstream.host() + " failed (" + e.getMessage() + "); last checked " + checked.get());
+      }
+    }
+    return Referrer.indexed(manifests, image, subject, artifactType);
+  }
+
+  /** Single-flight per image and subject: concurrent askers wait for one upstream check. */
+  private void refreshReferrers(ImageName image, Digest subject) throws IOException {
+    String key = image + "@" + subject.value();
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> running = referrerChecks.putIfAbsent(key, mine);
+    if (running != null) {
+      join(running);
+      return;
+    }
+    try {
+      syncReferrers(image, subject);
+      mine.complete(null);
+    } catch (RuntimeException | IOException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      referrerChecks.remove(key, mine);
+    }
+  }
+
+  /**
+   * Makes the cache's referrers index of {@code subject} say what the upstream lists: each listed
+   * manifest is fetched by digest like any other (verified, cached, so clients then pull it from
+   * here) and indexed only if its subject is {@code subject}; a listed manifest the upstream does
+   * not have, or sends with the wrong bytes, is left out. Entries the upstream no longer lists are
+   * taken out of the index. Any other upstream failure aborts, leaving the previous answer.
+   */
+  private void syncReferrers(ImageName image, Digest subject) throws IOException {
+    List<Digest> listed = guarded(() -> upstream.listReferrers(image.value(), subject));
+    Set<Digest> indexed = new HashSet<>(manifests.referrers(image, subject));
+    Set<Digest> kept = new HashSet<>();
+    for (Digest d : new LinkedHashSet<>(listed)) {
+      Optional<Manifest> m;
+      try {
+        m = lookUpManifest(image, d);
+      } catch (UpstreamException e) {
+        if (!e.isWrongContent()) {
+          throw e;
+        }
+        LOG.warn("proxy {}: referrer {} of {}@{} left out: {}", name, d, image, subject, e.getMessage());
+        continue;
+      }
+      if (m.isEmpty() || !m.get().subject().map(s -> s.digest().equals(subject)).orElse(false)) {
+        continue; // dangling, or refers to something else: the upstream's list is not evidence
+      }
+      kept.add(d);
+      if (!indexed.contains(d)) {
+        manifests.put(image, m.get()); // cached earlier, then dropped from the index; listed again now
+      }
+    }
+    for (Digest d : indexed) {
+      if (!kept.contains(d)) {
+        manifests.unlinkReferrer(image, subject, d);
+      }
+    }
+    driver.putContent(layout.referrersChecked(image, subject),
+        clock.instant().toString().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** When the referrers of {@code subject} were last checked upstream; empty if never (or unreadable). */
+  private Optional<Instant> referrersChecked(ImageName image, Digest subject) throws IOException {
+    Optional<byte[]> content = driver.getContent(layout.referrersChecked(image, subject));
+    if (content.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.parse(new String(content.get(), StandardCharsets.US_ASCII).trim()));
+    } catch (DateTimeParseException e) {
+      return Optional.empty(); // torn or foreign: check again
+    }
   }
 
   // ---- upstream calls

@@ -241,6 +241,83 @@ final class UpstreamClient implements Closeable {
     return Optional.of(all);
   }
 
+  /**
+   * The digests the upstream lists as referrers of {@code subject}: from its referrers API
+   * (following {@code Link} pages), else, when it has none (a {@code 404}, as distribution 2.8
+   * answers, or an answer that is no image index), from the image index tagged by the referrers
+   * tag schema ({@link #referrersTag}), as the distribution spec tells clients to fall back.
+   * Nothing listed here is trusted: the caller fetches and checks each manifest. Entries that
+   * name no valid digest are dropped; no list at all is an empty one.
+   */
+  List<Digest> listReferrers(String name, Digest subject) {
+    Optional<List<Digest>> api = referrersFromApi(name, subject);
+    return api.isPresent() ? api.get() : referrersFromTagSchema(name, subject);
+  }
+
+  private Optional<List<Digest>> referrersFromApi(String name, Digest subject) {
+    List<Digest> all = new ArrayList<>();
+    String path = "/v2/" + name + "/referrers/" + subject;
+    for (int page = 0; page < MAX_TAG_PAGES && path != null; page++) {
+      String[] next = new String[1];
+      Optional<List<Digest>> listed = call("GET", name, path, MediaTypes.OCI_INDEX, r -> {
+        if (!MediaTypes.OCI_INDEX.equals(MediaTypes.base(header(r, "Content-Type")))) {
+          return null; // not the referrers API (a catch-all page, say): treat as absent
+        }
+        next[0] = nextLink(header(r, "Link"));
+        return indexEntries(EntityUtils.toByteArray(r.getEntity(), 16 * 1024 * 1024));
+      });
+      if (listed.isEmpty()) {
+        return page == 0 ? Optional.empty() : Optional.of(all);
+      }
+      all.addAll(listed.get());
+      path = next[0];
+    }
+    return Optional.of(all);
+  }
+
+  private List<Digest> referrersFromTagSchema(String name, Digest subject) {
+    Optional<UpstreamManifest> index = getManifest(name, referrersTag(subject));
+    if (index.isEmpty()) {
+      return List.of(); // no tag: the spec says to assume there are no referrers
+    }
+    try {
+      return indexEntries(index.get().bytes());
+    } catch (JacksonException e) {
+      return List.of(); // not a valid image index: likewise
+    }
+  }
+
+  /** The digests in the {@code manifests} array of an image index; entries without a valid digest are skipped. */
+  private static List<Digest> indexEntries(byte[] body) {
+    JsonNode root = JSON.readTree(body);
+    JsonNode manifests = root == null ? null : root.get("manifests");
+    List<Digest> out = new ArrayList<>();
+    if (manifests == null || !manifests.isArray()) {
+      return out;
+    }
+    for (JsonNode m : manifests) {
+      JsonNode digest = m.get("digest");
+      if (digest != null && digest.isString()) {
+        try {
+          out.add(Digest.parse(digest.asString()));
+        } catch (RuntimeException invalid) {
+          // cannot be fetched, so cannot be verified: not listed
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The referrers tag schema of the distribution spec: the algorithm (at most 32 characters), a
+   * {@code -}, and the encoded part (at most 64 characters), e.g. {@code sha256-<hex>}.
+   */
+  static String referrersTag(Digest subject) {
+    String alg = subject.algorithm();
+    String hex = subject.hex();
+    return (alg.length() > 32 ? alg.substring(0, 32) : alg) + "-" + (hex.length() > 64 ? hex.substring(0, 64) : hex);
+  }
+
   @Override
   public void close() throws IOException {
     http.close();

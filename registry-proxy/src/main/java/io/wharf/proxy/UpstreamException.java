@@ -12,13 +12,33 @@ import io.wharf.core.error.RegistryException;
 final class UpstreamException extends RegistryException {
   private static final long serialVersionUID = 1L;
   private final boolean outage;
+  private final boolean wrongContent;
 
   UpstreamException(ErrorCode code, String message, Object detail, boolean outage, Throwable cause) {
+    this(code, message, detail, outage, cause, false);
+  }
+
+  private UpstreamException(ErrorCode code, String message, Object detail, boolean outage, Throwable cause,
+      boolean wrongContent) {
     super(code, message, detail, cause);
     this.outage = outage;
+    this.wrongContent = wrongContent;
+  }
+
+  /**
+   * The upstream answered in full, but with bytes that are not the content asked for (a manifest
+   * hashing to another digest): {@code 502}, an outage, and nothing cached.
+   */
+  static UpstreamException wrongContent(String message, Object detail) {
+    return new UpstreamException(ErrorCode.UPSTREAM_INVALID, message, detail, true, null, true);
   }
 
   boolean countsAsOutage() {
     return outage;
+  }
+
+  /** Whether the upstream sent the wrong bytes, rather than failing to send any (see {@link #wrongContent}). */
+  boolean isWrongContent() {
+    return wrongContent;
   }
 }

@@ -30,7 +30,9 @@ import java.util.TreeSet;
  * looked up first in the member that served the image's last manifest. A member that fails
  * (upstream down, rate limited) does not break the group when a later member has the content;
  * when none has it, the error names every member asked and why each failed. Tags and the
- * catalog are the sorted union of the members', paginated like any listing.
+ * catalog are the sorted union of the members', paginated like any listing; referrers are the
+ * union of the members' answers, each manifest listed once, and a member that fails leaves the
+ * others' answer with a {@code Warning}.
  *
  * <p>With a writable member (a hosted repository), pushes sent to the group go there. Blobs the
  * client skipped because another member already had them (it asked with {@code HEAD} through
@@ -166,11 +168,22 @@ public final class GroupRepository implements Repository {
   @Override
   public List<Referrer> referrers(ImageName image, Digest subject, String artifactType) throws IOException {
     Map<Digest, Referrer> union = new LinkedHashMap<>();
+    boolean answered = false;
+    Failures failures = new Failures();
     for (Repository member : members) {
-      for (Referrer r : member.referrers(image, subject, artifactType)) {
-        union.putIfAbsent(r.descriptor().digest(), r);
+      try {
+        for (Referrer r : member.referrers(image, subject, artifactType)) {
+          union.putIfAbsent(r.descriptor().digest(), r); // the same manifest through two members: listed once
+        }
+        answered = true;
+      } catch (RegistryException e) {
+        failures.add(member, e);
       }
     }
+    if (!answered) {
+      failures.throwIfAnyFailed("referrers of " + image + "@" + subject);
+    }
+    failures.warnIfAnyFailed("referrers of " + image + "@" + subject);
     return List.copyOf(union.values());
   }
 

@@ -160,19 +160,7 @@ public final class HostedRepository implements Repository, StorageBacked {
 
   @Override
   public List<Referrer> referrers(ImageName image, Digest subject, String artifactType) throws IOException {
-    List<Referrer> out = new ArrayList<>();
-    for (Digest d : manifests.referrers(image, subject)) {
-      Optional<Manifest> m = manifests.get(image, d);
-      if (m.isEmpty()) {
-        continue; // deleted meanwhile, or a dangling index entry
-      }
-      String type = m.get().effectiveArtifactType();
-      if (artifactType == null || artifactType.equals(type)) {
-        out.add(new Referrer(m.get().descriptor(), type, m.get().annotations()));
-      }
-    }
-    out.sort((a, b) -> a.descriptor().digest().compareTo(b.descriptor().digest()));
-    return out;
+    return Referrer.indexed(manifests, image, subject, artifactType);
   }
 
   // ---- push

@@ -113,6 +113,14 @@ public final class ManifestStore {
     return true;
   }
 
+  /**
+   * Takes {@code referrer} out of the referrers index of {@code subject} in {@code image} (a proxy
+   * whose upstream no longer lists it); the manifest itself stays, content-addressed.
+   */
+  public void unlinkReferrer(ImageName image, Digest subject, Digest referrer) throws IOException {
+    driver.delete(layout.referrerDir(image, subject, referrer));
+  }
+
   /** Digests of the manifests in {@code image} whose subject is {@code subject}. */
   public List<Digest> referrers(ImageName image, Digest subject) throws IOException {
     return StorageLayout.digestsUnder(driver, layout.referrersDir(image, subject));

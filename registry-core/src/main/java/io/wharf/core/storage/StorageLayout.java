@@ -25,6 +25,7 @@ import java.util.Optional;
  *     _uploads/&lt;id&gt;                                 Wharf: bytes of an upload in progress, one file
  *     _uploads/&lt;id&gt;/{data,startedat,hashstates/…}    distribution's uploads (not resumed by Wharf)
  *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;referrer hex&gt;/link   Wharf only: the referrers index
+ *     _referrers/&lt;alg&gt;/&lt;subject hex&gt;.checked      Wharf only, proxies: when the index was last checked upstream
  *     _history/&lt;tag&gt;/&lt;key&gt;.json                     Wharf only: every change of the tag ({@link TagHistory})
  *   _wharf/                                          Wharf only; distribution never looks here
  *     gc-trash/&lt;alg&gt;-&lt;hex&gt;                           a blob the garbage collector moved aside before deleting it
@@ -193,6 +194,15 @@ public final class StorageLayout {
 
   public String referrerLink(ImageName image, Digest subject, Digest referrer) {
     return referrerDir(image, subject, referrer) + "/link";
+  }
+
+  /**
+   * A proxy's record of when it last made the referrers index of {@code subject} match its
+   * upstream's answer (an ISO-8601 instant): beside the index directory, not in it, so listing
+   * the index never sees it.
+   */
+  public String referrersChecked(ImageName image, Digest subject) {
+    return referrersDir(image, subject) + ".checked";
   }
 
   /**

@@ -15,8 +15,10 @@ import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.GroupRepository;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Page;
+import io.wharf.core.repository.Referrer;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.repository.RepositoryType;
+import io.wharf.core.repository.Warnings;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
@@ -67,6 +69,11 @@ class GroupRepositoryTest {
     @Override
     public Page catalog(int n, String last) {
       return Page.of(List.of(), n, last);
+    }
+
+    @Override
+    public List<Referrer> referrers(ImageName image, Digest subject, String artifactType) {
+      throw down();
     }
   }
 
@@ -240,5 +247,55 @@ class GroupRepositoryTest {
     assertThatThrownBy(() -> group.putManifest(APP, Tag.of("1.0"), MediaTypes.OCI_MANIFEST,
         manifest("c".getBytes(), "l".getBytes())))
         .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_BLOB_UNKNOWN));
+  }
+
+  // ---- referrers
+
+  /** Pushes a referrer of {@code subject} (an artifact manifest with one layer) into {@code repo}; returns its digest. */
+  static Digest pushReferrer(Repository repo, Digest subject, String artifactType, String content) throws IOException {
+    byte[] config = pushBlob(repo, APP, "{}");
+    byte[] layer = pushBlob(repo, APP, content);
+    byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"artifactType\":\""
+        + artifactType + "\",\"config\":{\"mediaType\":\"" + MediaTypes.OCI_EMPTY + "\",\"digest\":\""
+        + Digest.sha256(config) + "\",\"size\":2},\"layers\":[{\"mediaType\":\"" + artifactType + "\",\"digest\":\""
+        + Digest.sha256(layer) + "\",\"size\":" + layer.length + "}],\"subject\":{\"mediaType\":\""
+        + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + subject + "\",\"size\":100}}").getBytes(StandardCharsets.UTF_8);
+    repo.putManifest(APP, Digest.sha256(m), MediaTypes.OCI_MANIFEST, m);
+    return Digest.sha256(m);
+  }
+
+  @Test
+  void referrers_unionOfTheMembers_aManifestInTwoListedOnce() throws IOException {
+    HostedRepository a = hosted("a", new InMemoryDriver());
+    HostedRepository b = hosted("b", new InMemoryDriver());
+    Digest subject = Digest.sha256("subject");
+    Digest sig = pushReferrer(a, subject, "application/vnd.dev.cosign.artifact.sig.v1+json", "sig");
+    assertThat(pushReferrer(b, subject, "application/vnd.dev.cosign.artifact.sig.v1+json", "sig")).isEqualTo(sig);
+    Digest sbom = pushReferrer(b, subject, "application/spdx+json", "sbom");
+    GroupRepository group = new GroupRepository("all", List.of(a, b), null);
+
+    assertThat(group.referrers(APP, subject, null)).extracting(r -> r.descriptor().digest())
+        .containsExactlyInAnyOrder(sig, sbom);
+    assertThat(group.referrers(APP, subject, "application/spdx+json")).extracting(r -> r.descriptor().digest())
+        .containsExactly(sbom);
+  }
+
+  @Test
+  void referrers_failingMember_theOthersAnswerWithAWarning_allFailing_isTheError() throws IOException {
+    HostedRepository b = hosted("b", new InMemoryDriver());
+    Digest subject = Digest.sha256("subject");
+    Digest sig = pushReferrer(b, subject, "application/vnd.dev.cosign.artifact.sig.v1+json", "sig");
+    GroupRepository group = new GroupRepository("all", List.of(new DownMember(), b), null);
+
+    Warnings.begin();
+    try {
+      assertThat(group.referrers(APP, subject, null)).extracting(r -> r.descriptor().digest()).containsExactly(sig);
+      assertThat(Warnings.take()).singleElement().asString().contains("may be incomplete").contains("down");
+    } finally {
+      Warnings.end();
+    }
+    GroupRepository allDown = new GroupRepository("down-only", List.of(new DownMember()), null);
+    assertThatThrownBy(() -> allDown.referrers(APP, subject, null))
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
   }
 }

@@ -151,6 +151,11 @@ final class RegistryHttp implements AutoCloseable {
     stop.start();
   }
 
+  /** Stops the server and returns once it no longer accepts connections (an upstream going down). */
+  void stopNow() throws Exception {
+    server.close();
+  }
+
   // ---- the client
 
   /** A response: status, headers and the whole body. */
