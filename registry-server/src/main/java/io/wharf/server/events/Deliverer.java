@@ -203,7 +203,11 @@ final class Deliverer implements Runnable {
     }
   }
 
-  /** Sends one event until it is delivered or given up on. */
+  /**
+   * Sends one event until it is delivered or given up on, or until this node no longer holds the
+   * queue's lease (then the node that took it over sends the event: retrying here too would
+   * deliver it twice).
+   */
   private void deliver(Outbox.Entry entry) throws InterruptedException {
     Duration backoff = webhook.initialBackoff();
     for (int attempt = 1; running; attempt++) {
@@ -224,7 +228,9 @@ final class Deliverer implements Runnable {
         bury(entry, "not delivered within " + webhook.maxAge() + ", last: " + why, attempt);
         return;
       }
-      sleep(jitter(backoff));
+      if (!waitHoldingLease(jitter(backoff))) {
+        return; // another node took the queue over while this one waited: it sends this event now
+      }
       backoff = backoff.multipliedBy(2);
       if (backoff.compareTo(webhook.maxBackoff()) > 0) {
         backoff = webhook.maxBackoff();
@@ -310,6 +316,27 @@ final class Deliverer implements Runnable {
       }
       signalled = false;
     }
+  }
+
+  /**
+   * Waits {@code d} between attempts, renewing the lease as it goes: a receiver that is down for
+   * longer than the lease lives must not hand the queue to another node while this one still
+   * retries. Returns false if the lease was lost.
+   */
+  private boolean waitHoldingLease(Duration d) throws InterruptedException {
+    long until = System.nanoTime() + d.toNanos(); // real time, as the sleep is: the clock may be a test's
+    long step = LEASE_TTL.dividedBy(3).toNanos();
+    while (running) {
+      long left = until - System.nanoTime();
+      if (left <= 0) {
+        return holdLease();
+      }
+      sleep(Duration.ofNanos(Math.min(left, step)));
+      if (!holdLease()) {
+        return false;
+      }
+    }
+    return false;
   }
 
   private void sleep(Duration d) throws InterruptedException {
