@@ -102,14 +102,20 @@ final class TestDirectory implements AutoCloseable {
     return "ldaps://localhost:" + server.getListenPort("ldaps");
   }
 
+  private boolean stopped;
+
   /** Stops answering: every connection is closed and no new one is taken. */
-  void stop() {
+  synchronized void stop() {
     server.shutDown(true);
+    stopped = true;
   }
 
-  /** Answers again, on the same plain port. */
-  void restart() throws Exception {
-    server.startListening();
+  /** Answers again, on the same plain port, if stopped. */
+  synchronized void restart() throws Exception {
+    if (stopped) {
+      server.startListening();
+      stopped = false;
+    }
   }
 
   void setPassword(String user, String password) throws Exception {
