@@ -38,7 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p><b>Who the caller is.</b> No {@code Authorization} header: anonymous. {@code Basic}: a user,
  * if the password is right (realm {@code basic}). {@code Bearer}: whatever the token grants, if it
- * is ours, unexpired and for this service (realm {@code docker-token}).
+ * is ours, unexpired and for this service (realm {@code docker-token}). Passwords are checked by
+ * the {@link UserSources}: the local users and, with realm {@code ldap}, the company directory.
  *
  * <p><b>What a user may do</b> on a repository: what the privileges of its roles allow
  * ({@link Privilege}), plus what anonymous callers may (pull from repositories with

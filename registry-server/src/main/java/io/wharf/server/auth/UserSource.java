@@ -8,7 +8,7 @@ package io.wharf.server.auth;
  * <p>Implementations are thread-safe and may block on the network, each call within their own
  * timeouts.
  */
-public interface UserSource {
+public interface UserSource extends AutoCloseable {
   /** The realm this source is, as {@code security.realms} names it. */
   Realm realm();
 
@@ -29,6 +29,10 @@ public interface UserSource {
    * @throws SourceUnavailableException when it cannot tell now
    */
   java.util.Optional<Identity> lookup(String name) throws SourceUnavailableException;
+
+  /** Lets go of connections and threads; the source answers nothing after. */
+  @Override
+  default void close() {}
 
   /** What a source answers to a login. */
   sealed interface Result permits Accepted, Refused, Unknown {}

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; the order changes at run time ({@link #order}).
  */
-public final class UserSources {
+public final class UserSources implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(UserSources.class);
   private static final int MAX_REMEMBERED = 10_000;
   static final String WRONG = "invalid username or password";
@@ -200,6 +200,12 @@ public final class UserSources {
       }
     }
     identities.put(identity.name(), new Remembered(identity, clock.instant().plus(remember)));
+  }
+
+  /** Closes the other sources (their connection pools); when the server stops. */
+  @Override
+  public void close() {
+    others.values().forEach(UserSource::close);
   }
 
   private static RuntimeException unavailable(Realm realm, UserSource.SourceUnavailableException e) {

@@ -188,7 +188,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * pull and push, the loopback quick start); with it, every request is checked.
    *
    * @param realms {@code docker-token} (bearer tokens from {@code /v2/token}) and/or {@code basic}
-   *     (Basic credentials on every request); the first decides the challenge
+   *     (Basic credentials on every request); the first of these decides the challenge; {@code ldap}
+   *     adds the directory's users, asked before or after the local users as it stands to {@code basic}
    * @param anonymous the global switch for anonymous pull; a repository still needs {@code anonymousPull}
    * @param htpasswd bcrypt htpasswd files (as CNCF distribution reads them), re-read when they change
    * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list

@@ -39,6 +39,7 @@ class LdapLoginCacheTest {
   static TestDirectory directory;
   static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
   static Server jetty;
+  static UserSources sources;
   static String base;
 
   @BeforeAll
@@ -54,7 +55,7 @@ class LdapLoginCacheTest {
     RegistrySecurity security = RegistrySecurity.builder()
         .realms(List.of(Realm.DOCKER_TOKEN, Realm.BASIC, Realm.LDAP))
         .users(users)
-        .sources(new UserSources(users, List.of(ldap), Duration.ofMinutes(5), CLOCK))
+        .sources(sources = new UserSources(users, List.of(ldap), Duration.ofMinutes(5), CLOCK))
         .tokens(new TokenService(SigningKey.generate(), "wharf", "wharf", Duration.ofMinutes(10), Duration.ofHours(1),
             CLOCK))
         .anonymous(false)
@@ -75,6 +76,7 @@ class LdapLoginCacheTest {
   @AfterAll
   static void stop() throws Exception {
     jetty.stop();
+    sources.close();
     directory.close();
   }
 
