@@ -48,6 +48,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -166,6 +167,14 @@ public final class WharfServer implements AutoCloseable {
         : registry.repository(s.defaultRepository()).orElse(registry.defaultRepository());
     RepositoryRouter router = new RepositoryRouter(registry, mainDefault, byHost);
     RegistrySecurity security = SecurityFactory.build(config, registry);
+    if (security != null) { // the directory's connection pool goes with the server
+      jetty.addEventListener(new LifeCycle.Listener() {
+        @Override
+        public void lifeCycleStopped(LifeCycle event) {
+          security.sources().close();
+        }
+      });
+    }
     if (security == null && !isLoopback(s.bind())) {
       LOG.warn("no security section in the configuration: anyone who reaches {} can push and delete", s.bind());
     }

@@ -57,7 +57,8 @@ public final class SecurityService {
   /** Nexus's realm ids and names for Wharf's realms. */
   private static final Map<Realm, RealmInfo> NEXUS_REALMS = Map.of(
       Realm.BASIC, new RealmInfo("NexusAuthenticatingRealm", "Local Authenticating Realm"),
-      Realm.DOCKER_TOKEN, new RealmInfo("DockerToken", "Docker Bearer Token Realm"));
+      Realm.DOCKER_TOKEN, new RealmInfo("DockerToken", "Docker Bearer Token Realm"),
+      Realm.LDAP, new RealmInfo("LdapRealm", "LDAP Realm"));
 
   // ---------------------------------------------------------------- what the API shows and takes
 
@@ -518,7 +519,10 @@ public final class SecurityService {
 
   // ---------------------------------------------------------------- realms and anonymous access
 
-  /** The realms that can be active: Basic always, the token realm if the server issues tokens. */
+  /**
+   * The realms that can be active: Basic always, the token realm if the server issues tokens, the
+   * LDAP realm if {@code security.ldap} is configured.
+   */
   public List<RealmInfo> availableRealms(Caller caller) {
     requireAdmin(caller);
     return available();
@@ -529,6 +533,9 @@ public final class SecurityService {
     out.add(NEXUS_REALMS.get(Realm.BASIC));
     if (security.issuesTokens()) {
       out.add(NEXUS_REALMS.get(Realm.DOCKER_TOKEN));
+    }
+    if (security.sources().has(Realm.LDAP)) {
+      out.add(NEXUS_REALMS.get(Realm.LDAP));
     }
     return out;
   }
@@ -554,10 +561,15 @@ public final class SecurityService {
     for (String id : ids) {
       if (!available.contains(id)) {
         violations.add(new ManagementException.Violation("*", "unknown realm \"" + id + "\"; available: " + available
-            + (id.equals("DockerToken") ? " (DockerToken needs docker-token in security.realms at start)" : "")));
+            + (id.equals("DockerToken") ? " (DockerToken needs docker-token in security.realms at start)" : "")
+            + (id.equals("LdapRealm") ? " (LdapRealm needs a security.ldap section in the configuration)" : "")));
       } else if (!seen.add(id)) {
         violations.add(new ManagementException.Violation("*", "realm " + id + " is listed twice"));
       }
+    }
+    if (!ids.isEmpty() && violations.isEmpty() && ids.stream().map(SecurityService::realm).noneMatch(Realm::presentsCredentials)) {
+      violations.add(new ManagementException.Violation("*", "LdapRealm is a source of users; keep"
+          + " NexusAuthenticatingRealm and/or DockerToken active, the ways clients present credentials"));
     }
     if (!violations.isEmpty()) {
       throw ManagementException.invalid(violations);

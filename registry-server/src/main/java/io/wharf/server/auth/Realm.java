@@ -9,8 +9,16 @@ public enum Realm {
    * Nexus's "Docker Bearer Token Realm". What docker, podman, skopeo, containerd and Jib do first.
    */
   DOCKER_TOKEN("docker-token"),
-  /** Basic credentials on every request: for simple clients (curl, scripts). */
-  BASIC("basic");
+  /**
+   * Basic credentials on every request: for simple clients (curl, scripts). Also stands for the
+   * local users (Nexus's "Local Authenticating Realm") in the order of user sources.
+   */
+  BASIC("basic"),
+  /**
+   * A source of users, not a way to present credentials: the company directory
+   * ({@code security.ldap}), asked where it stands in the list (see {@link UserSources}).
+   */
+  LDAP("ldap");
 
   private final String configName;
 
@@ -22,6 +30,11 @@ public enum Realm {
     return configName;
   }
 
+  /** Whether this realm is a way to present credentials (docker-token, basic), not only a source of users. */
+  public boolean presentsCredentials() {
+    return this != LDAP;
+  }
+
   /** The realm a config word names, e.g. {@code docker-token}. */
   public static Realm parse(String name) {
     for (Realm r : values()) {
@@ -29,6 +42,6 @@ public enum Realm {
         return r;
       }
     }
-    throw new IllegalArgumentException("unknown realm \"" + name + "\"; known: docker-token, basic");
+    throw new IllegalArgumentException("unknown realm \"" + name + "\"; known: docker-token, basic, ldap");
   }
 }

@@ -38,7 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p><b>Who the caller is.</b> No {@code Authorization} header: anonymous. {@code Basic}: a user,
  * if the password is right (realm {@code basic}). {@code Bearer}: whatever the token grants, if it
- * is ours, unexpired and for this service (realm {@code docker-token}).
+ * is ours, unexpired and for this service (realm {@code docker-token}). Passwords are checked by
+ * the {@link UserSources}: the local users and, with realm {@code ldap}, the company directory.
  *
  * <p><b>What a user may do</b> on a repository: what the privileges of its roles allow
  * ({@link Privilege}), plus what anonymous callers may (pull from repositories with
@@ -80,6 +81,8 @@ public final class RegistrySecurity implements AccessControl {
   /** Replaced whole when repositories change live (see {@link #repositories}). */
   private volatile PerRepository perRepository;
   private final UserDirectory users;
+  /** The local users and the other sources (LDAP), in the order of the realms: who a login is. */
+  private final UserSources sources;
   private final TokenService tokens;
   private final String service;
   private final LoginThrottle throttle;
@@ -104,6 +107,8 @@ public final class RegistrySecurity implements AccessControl {
     this.anonymous = b.anonymous;
     this.perRepository = new PerRepository(Set.copyOf(b.anonymousPull), Set.copyOf(b.claimedHosts));
     this.users = b.users;
+    this.sources = b.sources;
+    this.sources.order(this.realms);
     this.tokens = b.tokens;
     this.service = b.tokens != null ? b.tokens.service() : b.service;
     this.throttle = b.throttle;
@@ -141,7 +146,7 @@ public final class RegistrySecurity implements AccessControl {
     if (user == null) {
       return false;
     }
-    for (Privilege p : users.privileges(user)) {
+    for (Privilege p : sources.privileges(user)) {
       if (p.repository().equals(Privilege.ANY) && p.action().implies(action)) {
         return true;
       }
@@ -154,6 +159,11 @@ public final class RegistrySecurity implements AccessControl {
     return users;
   }
 
+  /** Where users come from: the local users and the directory, in the order of the realms. */
+  public UserSources sources() {
+    return sources;
+  }
+
   /** The global realms in order (repositories may have their own). */
   public List<Realm> realms() {
     return realms;
@@ -162,17 +172,28 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * Replaces the global realms, from the next request on.
    *
-   * @throws IllegalArgumentException if empty, or with {@link Realm#DOCKER_TOKEN} on a server built
-   *     without a token service
+   * @throws IllegalArgumentException if none presents credentials (docker-token, basic), with
+   *     {@link Realm#DOCKER_TOKEN} on a server built without a token service, or with a source of
+   *     users that is not configured
    */
   public void realms(List<Realm> realms) {
-    if (realms.isEmpty()) {
-      throw new IllegalArgumentException("at least one realm is needed");
-    }
+    requirePresenting(realms);
     if (realms.contains(Realm.DOCKER_TOKEN) && tokens == null) {
       throw new IllegalArgumentException("the docker-token realm needs a token service");
     }
+    for (Realm r : realms) {
+      if (!r.presentsCredentials() && !sources.has(r)) {
+        throw new IllegalArgumentException("the " + r.configName() + " realm is not configured");
+      }
+    }
     this.realms = List.copyOf(realms);
+    sources.order(this.realms);
+  }
+
+  private static void requirePresenting(List<Realm> realms) {
+    if (realms.stream().noneMatch(Realm::presentsCredentials)) {
+      throw new IllegalArgumentException("at least one realm that takes credentials is needed: docker-token, basic");
+    }
   }
 
   /** Whether a token service is there, so the docker-token realm can be turned on. */
@@ -195,7 +216,7 @@ public final class RegistrySecurity implements AccessControl {
    * administrators manage users, roles, realms and anonymous access.
    */
   public boolean administers(String user) {
-    return user != null && users.privileges(user).contains(Privilege.ALL);
+    return user != null && sources.privileges(user).contains(Privilege.ALL);
   }
 
   /** Tells {@code observer} of every failed login and lockout from now on. */
@@ -390,7 +411,7 @@ public final class RegistrySecurity implements AccessControl {
     if (scheme.equalsIgnoreCase("Bearer") && tokens != null && here.contains(Realm.DOCKER_TOKEN)) {
       try {
         TokenService.Verified v = tokens.verify(value);
-        if (v.subject() != null && !users.exists(v.subject())) {
+        if (v.subject() != null && !sources.exists(v.subject())) {
           throw new TokenService.InvalidTokenException("its user no longer exists");
         }
         return new Principal(v.subject(), v, "token");
@@ -419,16 +440,21 @@ public final class RegistrySecurity implements AccessControl {
       throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; try again in " + seconds + " s",
           Map.of("retryAfter", seconds));
     }
+    UserSources.Login result;
     try {
-      if (users.authenticate(c.user(), c.password())) {
-        throttle.success(c.user());
-        return true;
-      }
+      result = sources.login(c.user(), c.password());
+    } catch (RuntimeException e) { // the directory is down: no verdict on the password, nothing to count
+      Audit.loginFailed(c.user(), from, via, e.getMessage());
+      throw e;
     } finally {
       Arrays.fill(c.password(), '\0');
     }
+    if (result.accepted()) {
+      throttle.success(c.user());
+      return true;
+    }
     throttle.failure(from, c.user());
-    Audit.loginFailed(c.user(), from, via, "invalid username or password");
+    Audit.loginFailed(c.user(), from, via, result.refusal());
     loginObserver.failed(via);
     return false;
   }
@@ -492,7 +518,7 @@ public final class RegistrySecurity implements AccessControl {
       return false;
     }
     boolean granted = false;
-    for (Privilege p : users.privileges(user)) {
+    for (Privilege p : sources.privileges(user)) {
       if (p.grants(repository.name(), action)) {
         granted = true;
         break;
@@ -558,7 +584,8 @@ public final class RegistrySecurity implements AccessControl {
   private UnauthorizedException challenge(ApiCall call, List<RequiredAccess.Need> needs, String error,
       String message) {
     List<Realm> here = realms(call.target().repository());
-    if (here.get(0) == Realm.DOCKER_TOKEN && tokens != null) {
+    boolean bearer = here.stream().filter(Realm::presentsCredentials).findFirst().orElse(Realm.BASIC) == Realm.DOCKER_TOKEN;
+    if (bearer && tokens != null) {
       StringBuilder sb = new StringBuilder("Bearer realm=\"").append(tokenRealm(call))
           .append("\",service=\"").append(service).append('"');
       String scope = scopes(needs);
@@ -684,7 +711,7 @@ public final class RegistrySecurity implements AccessControl {
         loginObserver.failed("refresh-token");
         throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
       }
-      if (!users.exists(user)) {
+      if (!sources.exists(user)) {
         Audit.loginFailed(user, call.clientAddress(), "refresh-token", "no such user");
         throw basicChallenge("the user of this refresh token no longer exists", null);
       }
@@ -797,6 +824,7 @@ public final class RegistrySecurity implements AccessControl {
     private boolean anonymous = true;
     private final Set<String> anonymousPull = new HashSet<>();
     private UserDirectory users = new UserDirectory(List.of(), Map.of(), List.of(), List.of());
+    private UserSources sources;
     private TokenService tokens;
     private String service = "wharf";
     private LoginThrottle throttle = new LoginThrottle(10, Duration.ofMinutes(5), Duration.ofMinutes(5),
@@ -806,20 +834,19 @@ public final class RegistrySecurity implements AccessControl {
 
     private Builder() {}
 
-    /** The realms, in order: the first decides the challenge. Default: docker-token, basic. */
+    /**
+     * The realms, in order: the first that takes credentials decides the challenge; basic and
+     * ldap are also the order of the user sources. Default: docker-token, basic.
+     */
     public Builder realms(List<Realm> realms) {
-      if (realms.isEmpty()) {
-        throw new IllegalArgumentException("at least one realm is needed");
-      }
+      requirePresenting(realms);
       this.realms = List.copyOf(realms);
       return this;
     }
 
-    /** Other realms for one repository (e.g. Basic only). */
+    /** Other realms for one repository (e.g. Basic only); the sources of users stay the global ones. */
     public Builder realms(String repository, List<Realm> realms) {
-      if (realms.isEmpty()) {
-        throw new IllegalArgumentException("at least one realm is needed");
-      }
+      requirePresenting(realms);
       repositoryRealms.put(repository, List.copyOf(realms));
       return this;
     }
@@ -838,6 +865,12 @@ public final class RegistrySecurity implements AccessControl {
 
     public Builder users(UserDirectory users) {
       this.users = Objects.requireNonNull(users);
+      return this;
+    }
+
+    /** The users of every source (over {@link #users}'s directory); default: the local users only. */
+    public Builder sources(UserSources sources) {
+      this.sources = Objects.requireNonNull(sources);
       return this;
     }
 
@@ -876,6 +909,12 @@ public final class RegistrySecurity implements AccessControl {
       if (tokenRealm && tokens == null) {
         throw new IllegalStateException("the docker-token realm needs a token service");
       }
+      if (sources == null) {
+        sources = UserSources.localOnly(users);
+      }
+      realms.stream().filter(r -> !sources.has(r)).findFirst().ifPresent(r -> {
+        throw new IllegalStateException("the " + r.configName() + " realm is not configured");
+      });
       return new RegistrySecurity(this);
     }
   }

@@ -286,6 +286,14 @@ public final class UserDirectory {
     return all;
   }
 
+  /** The privileges {@code roles} grant (unknown roles grant none): for users of other sources. */
+  public Set<Privilege> privilegesOf(List<String> roles) {
+    State s = state;
+    Set<Privilege> all = new LinkedHashSet<>();
+    roles.forEach(r -> all.addAll(s.effective().getOrDefault(r, Set.of())));
+    return all;
+  }
+
   private String hashOf(String name) {
     Entry e = configured.get(name);
     if (e != null && e.passwordHash() != null) {

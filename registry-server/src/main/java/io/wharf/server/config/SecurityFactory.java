@@ -11,6 +11,7 @@ import io.wharf.server.auth.SigningKey;
 import io.wharf.server.auth.TlsKeys;
 import io.wharf.server.auth.TokenService;
 import io.wharf.server.auth.UserDirectory;
+import io.wharf.server.auth.UserSources;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -66,6 +67,7 @@ public final class SecurityFactory {
         .realms(realms(s.realms(), "security.realms"))
         .anonymous(s.anonymous())
         .users(users)
+        .sources(sources(s, users, roles.keySet()))
         .service(s.token().service())
         .throttle(new LoginThrottle(s.throttle().maxFailures(),
             Durations.parse(s.throttle().window(), "security.throttle.window"),
@@ -98,6 +100,24 @@ public final class SecurityFactory {
       LOG.warn("security: no users are defined; nobody can push");
     }
     return b.build();
+  }
+
+  /**
+   * The local users and the directory of {@code security.ldap}, if any. A directory identity is
+   * remembered for at least a token's lifetime, so the tokens of a login stay valid.
+   */
+  private static UserSources sources(WharfConfig.Security s, UserDirectory users, Set<String> roles) {
+    if (s.ldap() == null) {
+      return UserSources.localOnly(users);
+    }
+    if (!s.realms().contains(Realm.LDAP.configName())) {
+      LOG.warn("security: security.ldap is set but security.realms does not list ldap: directory users cannot log in"
+          + " until the realm is made active (security.realms, or the management API's LdapRealm)");
+    }
+    Duration expiry = Durations.parse(s.token().expiry(), "security.token.expiry");
+    Duration cache = LdapFactory.cacheTtl(s.ldap());
+    return new UserSources(users, List.of(LdapFactory.build(s.ldap(), roles, Clock.systemUTC())),
+        expiry.compareTo(cache) > 0 ? expiry : cache, Clock.systemUTC());
   }
 
   /**
@@ -185,6 +205,10 @@ public final class SecurityFactory {
     if (names == null || names.isEmpty()) {
       throw new ConfigException(key + ": at least one realm is needed: docker-token, basic");
     }
+    if (names.stream().noneMatch(n -> !Realm.LDAP.configName().equals(n))) {
+      throw new ConfigException(key + ": ldap is a source of users; list docker-token and/or basic too, the ways"
+          + " clients present credentials");
+    }
     List<Realm> out = new ArrayList<>();
     for (String n : names) {
       try {
@@ -217,14 +241,19 @@ public final class SecurityFactory {
         if (c.security() == null) {
           throw new ConfigException(key + ".realms: applies only with a security section");
         }
-        realms(r.realms(), key + ".realms");
+        if (realms(r.realms(), key + ".realms").contains(Realm.LDAP)) {
+          throw new ConfigException(key + ".realms: ldap applies to the whole server; list it in security.realms");
+        }
       }
     }
     WharfConfig.Security s = c.security();
     if (s == null) {
       return;
     }
-    realms(s.realms(), p + "security.realms");
+    if (realms(s.realms(), p + "security.realms").contains(Realm.LDAP) && s.ldap() == null) {
+      throw new ConfigException(p + "security.realms: ldap needs a security.ldap section (the directory's URL,"
+          + " base DN, ...)");
+    }
     Map<String, WharfConfig.Role> roles = new LinkedHashMap<>();
     for (int i = 0; i < s.roles().size(); i++) {
       WharfConfig.Role r = s.roles().get(i);
@@ -322,5 +351,8 @@ public final class SecurityFactory {
     }
     Durations.parse(s.throttle().window(), p + "security.throttle.window");
     Durations.parse(s.throttle().lockout(), p + "security.throttle.lockout");
+    if (s.ldap() != null) {
+      LdapFactory.validate(s.ldap(), roles.keySet(), p + "security.ldap");
+    }
   }
 }

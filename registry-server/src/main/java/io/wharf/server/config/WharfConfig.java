@@ -188,10 +188,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * pull and push, the loopback quick start); with it, every request is checked.
    *
    * @param realms {@code docker-token} (bearer tokens from {@code /v2/token}) and/or {@code basic}
-   *     (Basic credentials on every request); the first decides the challenge
+   *     (Basic credentials on every request); the first of these decides the challenge; {@code ldap}
+   *     adds the directory's users, asked before or after the local users as it stands to {@code basic}
    * @param anonymous the global switch for anonymous pull; a repository still needs {@code anonymousPull}
    * @param htpasswd bcrypt htpasswd files (as CNCF distribution reads them), re-read when they change
    * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
+   * @param ldap the company directory, the realm {@code ldap} (see {@link Ldap})
    */
   public record Security(
       List<String> realms,
@@ -201,7 +203,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       List<String> htpasswdRoles,
       List<Role> roles,
       Token token,
-      Throttle throttle) {
+      Throttle throttle,
+      Ldap ldap) {
     public static final String DOCKER_TOKEN = "docker-token";
     public static final String BASIC = "basic";
 
@@ -219,7 +222,62 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
               t.expiry() == null ? "5m" : t.expiry(), t.refreshExpiry() == null ? "7d" : t.refreshExpiry(),
               t.signingKey()),
           new Throttle(th.maxFailures() == null ? 10 : th.maxFailures(), th.window() == null ? "5m" : th.window(),
-              th.lockout() == null ? "5m" : th.lockout()));
+              th.lockout() == null ? "5m" : th.lockout()),
+          ldap == null ? null : ldap.withDefaults());
+    }
+  }
+
+  /**
+   * {@code security.ldap:} users of a company directory, the realm {@code ldap} (list it in
+   * {@code security.realms}; where it stands against {@code basic}, the local users, decides
+   * which is asked first). See {@link io.wharf.server.auth.ldap.LdapSource}.
+   *
+   * @param urls {@code ldap://} or {@code ldaps://} URLs, tried in order
+   * @param trustStore the CAs TLS trusts: PEM certificates, or a PKCS#12 or JKS store (with
+   *     {@code trustStorePassword}); default the JVM's
+   * @param userFilter {@code {0}} is the login name; default {@code (<nameAttribute>={0})}
+   * @param groupAttribute the user entry's attribute listing its groups' DNs ({@code memberOf})
+   * @param groupBaseDn where to search the groups whose {@code groupFilter} ({@code {0}}: the
+   *     user's DN, default {@code (member={0})}) matches; their {@code groupNameAttribute}
+   *     (default {@code cn}) is the group's name
+   * @param groupRoles group name or DN to Wharf roles
+   * @param defaultRoles roles every directory user gets
+   * @param cacheTtl how long a successful login is remembered without asking the directory (0: never)
+   */
+  public record Ldap(
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> urls,
+      Boolean startTls,
+      String trustStore,
+      String trustStorePassword,
+      String bindDn,
+      String bindPassword,
+      String userBaseDn,
+      String nameAttribute,
+      String userFilter,
+      String groupAttribute,
+      String groupBaseDn,
+      String groupFilter,
+      String groupNameAttribute,
+      Map<String, List<String>> groupRoles,
+      List<String> defaultRoles,
+      String connectTimeout,
+      String responseTimeout,
+      Integer poolSize,
+      String cacheTtl) {
+    Ldap withDefaults() {
+      String name = nameAttribute == null ? "uid" : nameAttribute;
+      return new Ldap(urls == null ? List.of() : urls, startTls != null && startTls, trustStore, trustStorePassword,
+          bindDn, bindPassword, userBaseDn, name, userFilter == null ? "(" + name + "={0})" : userFilter,
+          groupAttribute, groupBaseDn, groupFilter == null ? "(member={0})" : groupFilter,
+          groupNameAttribute == null ? "cn" : groupNameAttribute, groupRoles == null ? Map.of() : groupRoles,
+          defaultRoles == null ? List.of() : defaultRoles, connectTimeout == null ? "5s" : connectTimeout,
+          responseTimeout == null ? "10s" : responseTimeout, poolSize == null ? 8 : poolSize,
+          cacheTtl == null ? "5m" : cacheTtl);
+    }
+
+    @Override
+    public String toString() {
+      return "Ldap[urls=" + urls + ", bindDn=" + bindDn + ", userBaseDn=" + userBaseDn + "]"; // never a password
     }
   }
 

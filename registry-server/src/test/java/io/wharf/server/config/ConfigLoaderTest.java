@@ -431,8 +431,8 @@ class ConfigLoaderTest {
 
   @Test
   void parse_unknownRealm_isRefused() {
-    assertThatThrownBy(() -> ConfigLoader.parse(secured("  realms: [docker-token, ldap]\n"), "w.yaml"))
-        .hasMessageContaining("security.realms: unknown realm \"ldap\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(secured("  realms: [docker-token, saml]\n"), "w.yaml"))
+        .hasMessageContaining("security.realms: unknown realm \"saml\"");
     assertThatThrownBy(() -> ConfigLoader.parse(secured("  realms: []\n"), "w.yaml"))
         .hasMessageContaining("security.realms: at least one realm");
   }
