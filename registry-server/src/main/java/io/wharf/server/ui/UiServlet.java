@@ -5,12 +5,8 @@ import gg.jte.html.OwaspHtmlTemplateOutput;
 import gg.jte.output.Utf8ByteOutput;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
-import io.wharf.core.repository.Registry;
 import io.wharf.server.admin.Caller;
-import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ManagementException;
-import io.wharf.server.admin.Permissions;
-import io.wharf.server.admin.RepositoryService;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.WharfConfig;
 import jakarta.servlet.http.Cookie;
@@ -34,9 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The web UI: server-rendered HTML at {@code management.ui.path} (default {@code /ui}) of the main
- * port. It calls the same services as the management API ({@link RepositoryService},
- * {@link HealthService}) with the caller its session stands for, so it shows and does nothing a
- * script could not.
+ * port. It calls the same services as the management API ({@link UiServices}) with the caller its
+ * session stands for, so it shows and does nothing a script could not.
  *
  * <pre>
  * GET  /ui/                                        repositories the caller may read
@@ -46,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * GET  /ui/repositories/{repo}/images/{image}:{tag} or {image}@{digest}   one image
  * GET  /ui/repositories/{repo}/images/{image}:{tag}/delete   what deleting the tag does
  * POST (same)                                      delete the tag
+ * GET  /ui/search?q=                               tags by image name, tag or digest, every readable repository
  * GET  /ui/static/...                              CSS, htmx, the copy buttons' script
  * </pre>
  *
@@ -92,9 +88,8 @@ public final class UiServlet extends HttpServlet {
    * @param security null: an open server (no logins; everyone may everything)
    * @param boundPort the port of a repository's own listener (null: none), for the addresses the UI shows
    */
-  public static void install(ServletContextHandler context, WharfConfig config, Registry registry,
-      RepositoryService repositories, HealthService health, RegistrySecurity security,
-      Function<String, Integer> boundPort) {
+  public static void install(ServletContextHandler context, WharfConfig config, UiServices services,
+      RegistrySecurity security, Function<String, Integer> boundPort) {
     config = config.withDefaults();
     WharfConfig.Ui ui = config.management().ui();
     if (!Boolean.TRUE.equals(ui.enabled())) {
@@ -103,8 +98,7 @@ public final class UiServlet extends HttpServlet {
     String base = ui.path();
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     Clock clock = Clock.systemUTC();
-    UiPages pages = new UiPages(base, config, registry, repositories, health, Permissions.of(security), boundPort,
-        publicUrl, new ImageBrowser(), clock);
+    UiPages pages = new UiPages(base, config, services, boundPort, publicUrl, clock);
     context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages)),
         base + "/*");
     // "" is the context root alone: GET / sends a browser to the UI; /v2/... and the rest stay the registry's.
@@ -208,6 +202,11 @@ public final class UiServlet extends HttpServlet {
       }
       cookie(req, resp, SESSION_COOKIE, "", 0, "Lax");
       redirect(req, resp, "/?loggedOut");
+      return;
+    }
+    if (path.equals("/search")) {
+      getOnly(post);
+      page(resp, 200, pages.search(req, visitor));
       return;
     }
     String prefix = "/repositories/";

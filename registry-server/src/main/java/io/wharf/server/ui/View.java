@@ -50,59 +50,72 @@ public final class View {
   public record RepositoryRow(String name, String href, String kind, String detail, List<Reach> reach,
       String login, String pullExample, String health, String healthTitle, boolean healthy, boolean anonymousPull) {}
 
+  /** A moment: relative for reading ({@code 3 hours ago}), exact on hover, ISO for machines. Null fields: unknown. */
+  public record When(String relative, String exact, String iso) {}
+
+  /** A link that sorts a listing by a column; {@code current} marks the column sorted by now. */
+  public record SortLink(String label, String href, boolean current, boolean descending) {}
+
   // ---------------------------------------------------------------- images of a repository
 
-  /** @param next the link to the next page, null on the last */
-  public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, List<ImageRow> images,
-      String next, boolean first) {}
+  /**
+   * @param filter the prefix image names were filtered by ({@code ""}: none)
+   * @param next the link to the next page, null on the last; {@code firstPage} null on the first
+   */
+  public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, String action, String filter,
+      List<ImageRow> images, String next, String firstPage) {}
 
-  /** @param tags the first few tags; {@code moreTags} whether there are others */
-  public record ImageRow(String name, String href, List<String> tags, boolean moreTags, String error) {}
+  public record ImageRow(String name, String href, int tags, When lastPushed) {}
 
   // ---------------------------------------------------------------- tags of an image
 
   /**
-   * @param filter the substring the tags were filtered by ({@code ""}: none)
-   * @param total how many tags match
+   * @param filter the text the tags were filtered by ({@code ""}: none)
+   * @param show {@code tagged}, {@code untagged} or {@code all}
+   * @param sorts the column headers' links
+   * @param total how many tags the image has
    * @param next the link to the next page, null on the last
    */
   public record TagsPage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String action,
-      String filter, int total, List<TagRow> tags, String next, String firstPage, boolean canDelete) {}
+      String filter, String show, String sort, String order, List<SortLink> sorts, int total, List<TagRow> tags,
+      String next, String firstPage, boolean canDelete) {}
 
   /**
-   * @param kind {@code image}, {@code index (3 platforms)}, ...
+   * @param tag null for a manifest no tag points at
+   * @param kind {@code linux/amd64}, {@code index, 3 platforms}, ...
    * @param sameAs the first few other tags on this page with the same digest; {@code sameAsMore} the rest's count
    * @param deleteHref the confirmation page; null without the delete right
    */
   public record TagRow(String tag, String href, String digest, String shortDigest, String kind, String size,
-      List<String> sameAs, int sameAsMore, String deleteHref, String error) {}
+      When pushed, List<String> sameAs, int sameAsMore, String deleteHref) {}
 
   // ---------------------------------------------------------------- one image
 
   /**
    * @param reference the tag or digest asked for
    * @param tags the image's tags that point at this manifest
-   * @param tagsComplete false when only some of the tags were looked at (see {@link ImageBrowser})
+   * @param totalSize what a pull of every platform downloads; {@code compressedSize} the layers alone
    */
   public record ImagePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String reference,
-      String digest, String mediaType, String manifestSize, boolean index, List<PlatformRow> platforms,
-      List<LayerRow> layers, String totalSize, String configDigest, Config config, Map<String, String> annotations,
-      List<String> tags, boolean tagsComplete, List<Command> commands, String deleteHref) {}
+      String digest, String mediaType, String artifactType, String manifestSize, boolean index,
+      List<PlatformRow> platforms, List<LayerRow> layers, String totalSize, String compressedSize,
+      String configDigest, Config config, Map<String, String> annotations, List<String> tags,
+      List<ReferrerRow> referrers, String subjectHref, List<Command> commands, String deleteHref) {}
 
   public record PlatformRow(String platform, String digest, String shortDigest, String href, String size) {}
 
   public record LayerRow(int number, String digest, String shortDigest, String mediaType, String size,
       String note) {}
 
-  /**
-   * What the config blob says; fields absent from it are null or empty.
-   *
-   * @param createdAgo relative ({@code 3 days ago}); {@code created} the exact time
-   */
-  public record Config(String created, String createdAgo, String author, String platform,
-      Map<String, String> labels, List<HistoryRow> history, List<String> entrypoint) {}
+  /** A signature, SBOM, attestation or other artifact whose subject is this image. */
+  public record ReferrerRow(String kind, String artifactType, String digest, String shortDigest, String href,
+      String size) {}
 
-  public record HistoryRow(String created, String createdBy, String comment, boolean emptyLayer) {}
+  /** What the config blob says; fields absent from it are null or empty. */
+  public record Config(When created, String author, String platform, Map<String, String> labels,
+      List<HistoryRow> history) {}
+
+  public record HistoryRow(When created, String createdBy, String comment, boolean emptyLayer) {}
 
   // ---------------------------------------------------------------- delete
 
@@ -111,6 +124,18 @@ public final class View {
    */
   public record DeletePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String tag,
       String digest, List<String> otherTags, List<String> consequences, String action, String cancel) {}
+
+  // ---------------------------------------------------------------- search
+
+  /**
+   * @param query what was asked ({@code ""}: nothing yet); {@code repository} the repository it was limited to
+   * @param repositories the repositories the visitor may read, to limit the search to one
+   */
+  public record SearchPage(Chrome chrome, String action, String query, String repository,
+      List<String> repositories, List<SearchRow> hits, String next, String firstPage, String help) {}
+
+  public record SearchRow(String repository, String repositoryHref, String image, String imageHref, String tag,
+      String tagHref, String digest, String shortDigest, String size, String platforms, When pushed) {}
 
   // ---------------------------------------------------------------- login and errors
 

@@ -146,7 +146,7 @@ class WebUiBrowserIT {
     wait.until(ExpectedConditions.titleIs("demo/app:1.0 · Wharf"));
     String detail = body();
     assertThat(detail).contains(wharf.app10.toString()).contains("Layers").contains("Build history")
-        .contains("org.opencontainers.image.title").contains(Format.size(wharf.app10Size));
+        .contains("org.opencontainers.image.title").contains(Format.size(wharf.app10Layers));
     // the label holding <script> shows as text and never ran
     assertThat(detail).contains(UiFixture.SCRIPT);
     assertThat(browser.executeScript("return window.pwned === undefined")).isEqualTo(true);

@@ -252,29 +252,109 @@ class WebUiTest {
   // ---------------------------------------------------------------- images, tags, detail
 
   @Test
-  void images_ofARepository_withTheirFirstTags() {
+  void images_ofARepository_withTagCountsAndLastPush() {
     String html = page(new Browser().get("/ui/repositories/docker-hosted"), 200);
-    assertThat(html).contains("demo/app").contains("demo/many").contains(">1.0<").contains(">latest<")
-        .contains("all tags");
+    assertThat(html).contains(">demo/app<").contains(">demo/many<").contains(">120<")
+        .containsPattern("<time datetime=\"[0-9T:.Z-]+\" title=\"[0-9 :-]+ UTC\">(just now|[0-9]+ minutes? ago)</time>");
+    String filtered = page(new Browser().get("/ui/repositories/docker-hosted?q=demo/m"), 200);
+    assertThat(filtered).contains(">demo/many<").doesNotContain(">demo/app<");
+    String paged = page(new Browser().get("/ui/repositories/docker-hosted?n=1"), 200);
+    assertThat(paged).contains(">demo/app<").doesNotContain(">demo/many<");
+    String second = page(new Browser().get(link(paged, "Next page")), 200);
+    assertThat(second).contains(">demo/many<").doesNotContain(">demo/app<").contains("First page");
+  }
+
+  /** The href of the link whose text starts with {@code text}, unescaped. */
+  static String link(String html, String text) {
+    Matcher m = Pattern.compile("<a href=\"([^\"]+)\"[^>]*>" + Pattern.quote(text)).matcher(html);
+    assertThat(m.find()).as("a link %s in %s", text, html).isTrue();
+    return m.group(1).replace("&amp;", "&");
   }
 
   @Test
   void tags_pagedWithSharedDigests() {
     Browser b = new Browser();
     String first = page(b.get("/ui/repositories/docker-hosted/images/demo/many"), 200);
-    assertThat(first).contains("120 tags").contains(">t000<").contains(">t049<").doesNotContain(">t050<")
-        .contains("?last=t049");
+    assertThat(first).contains("120 tags").contains(">t000<").contains(">t049<").doesNotContain(">t050<");
     assertThat(first).contains("class=\"tag shared\">t001<").contains("and 45 more"); // one manifest, 50 tags
-    String second = page(b.get("/ui/repositories/docker-hosted/images/demo/many?last=t049"), 200);
+    String second = page(b.get(link(first, "Next page")), 200);
     assertThat(second).contains(">t050<").contains(">t099<").doesNotContain(">t049<").contains("First page");
     String app = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
-    assertThat(app).contains("4 tags").contains("index, 2 platforms").contains(wharf.app10.toString());
+    assertThat(app).contains("4 tags").contains("index, 2 platforms").contains(wharf.app10.toString())
+        .contains("linux/amd64");
   }
 
   @Test
   void tags_filtered() {
     String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/many?q=t11"), 200);
-    assertThat(html).contains("10 tags containing").contains(">t110<").contains(">t119<").doesNotContain(">t100<");
+    assertThat(html).contains("containing &ldquo;t11&rdquo;").contains(">t110<").contains(">t119<")
+        .doesNotContain(">t100<");
+  }
+
+  @Test
+  void tags_sortedByNamePushAndSize_bothWays() {
+    Browser b = new Browser();
+    String bySize = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=size&order=desc"), 200);
+    // 2.0 is an index of two images: the largest; old has one layer: the smallest of the tags
+    assertThat(bySize.indexOf(">2.0<")).isPositive().isLessThan(bySize.indexOf(">old<"));
+    assertThat(bySize).contains("aria-sort=\"descending\"");
+    String bySizeUp = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=size&order=asc"), 200);
+    assertThat(bySizeUp.indexOf(">old<")).isPositive().isLessThan(bySizeUp.indexOf(">2.0<"));
+    String byName = page(b.get("/ui/repositories/docker-hosted/images/demo/app?order=desc"), 200);
+    assertThat(byName.indexOf(">old<")).isPositive().isLessThan(byName.indexOf(">1.0<"));
+    String byPush = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=pushed&order=desc"), 200);
+    assertThat(byPush.indexOf(">old<")).as("old was pushed last").isPositive().isLessThan(byPush.indexOf(">2.0<"));
+    // the column headers link to the other orders and keep the filter
+    String filtered = page(b.get("/ui/repositories/docker-hosted/images/demo/many?q=t1"), 200);
+    assertThat(filtered).contains("?q=t1&amp;sort=size&amp;order=desc");
+    page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=color"), 400);
+  }
+
+  @Test
+  void tags_untaggedManifests_shownOnRequest() {
+    Browser b = new Browser();
+    String tagged = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
+    assertThat(tagged).doesNotContain(wharf.untagged.toString());
+    String untagged = page(b.get("/ui/repositories/docker-hosted/images/demo/app?show=untagged"), 200);
+    assertThat(untagged).contains(wharf.untagged.toString()).contains(">untagged<").doesNotContain(">1.0<")
+        .contains("/ui/repositories/docker-hosted/images/demo/app@" + wharf.untagged);
+    String all = page(b.get("/ui/repositories/docker-hosted/images/demo/app?show=all"), 200);
+    assertThat(all).contains(wharf.untagged.toString()).contains(">1.0<");
+  }
+
+  // ---------------------------------------------------------------- search
+
+  @Test
+  void search_byNameTagOrDigest_acrossReadableRepositories() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String byName = page(admin.get("/ui/search?q=secret"), 200);
+    assertThat(byName).contains("<title>Search: secret · Wharf</title>").contains(">secret/app<").contains(">private<")
+        .contains("/ui/repositories/private/images/secret/app:1.0");
+    String byTag = page(admin.get("/ui/search?q=latest"), 200);
+    assertThat(byTag).contains(">demo/app<").contains(">latest<").doesNotContain(">secret/app<");
+    String byDigest = page(admin.get("/ui/search?q=" + wharf.app10), 200);
+    assertThat(byDigest).contains(">1.0<").contains(">latest<").doesNotContain(">2.0<").doesNotContain(">old<");
+    String inOne = page(admin.get("/ui/search?q=app&repository=private"), 200);
+    assertThat(inOne).contains(">secret/app<").doesNotContain(">demo/app<");
+    page(admin.get("/ui/search?q=sha256:nothex"), 400);
+  }
+
+  @Test
+  void search_anonymous_findsOnlyWhatItMayRead() {
+    String html = page(new Browser().get("/ui/search?q=app"), 200);
+    assertThat(html).contains(">demo/app<").doesNotContain("secret");
+    page(new Browser().get("/ui/search?q=app&repository=private"), 404);
+  }
+
+  @Test
+  void search_pagedWithoutACap() {
+    Browser b = new Browser();
+    String first = page(b.get("/ui/search?q=demo/many"), 200);
+    assertThat(first).contains(">t000<").contains(">t049<").doesNotContain(">t050<");
+    String second = page(b.get(link(first, "Next page")), 200);
+    assertThat(second).contains(">t050<").contains(">t099<");
+    String third = page(b.get(link(second, "Next page")), 200);
+    assertThat(third).contains(">t100<").contains(">t119<").doesNotContain("Next page");
   }
 
   @Test
@@ -287,7 +367,7 @@ class WebUiTest {
         .contains("Layers").contains("RUN step 3")
         .contains("Wharf tests").contains("linux/amd64")
         .contains("org.opencontainers.image.title").contains("demo app")
-        .contains(Format.size(wharf.app10Size))
+        .contains(Format.size(wharf.app10Layers))
         .contains("docker pull " + ref + ":1.0")
         .contains("docker pull " + ref + "@" + wharf.app10)
         .contains("podman pull --tls-verify=false " + ref + ":1.0")
