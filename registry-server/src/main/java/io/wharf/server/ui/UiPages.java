@@ -9,6 +9,7 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Repository;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
+import io.wharf.server.admin.BlobStoreService;
 import io.wharf.server.admin.Caller;
 import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ImageService;
@@ -24,11 +25,13 @@ import io.wharf.server.ui.View.Chrome;
 import io.wharf.server.ui.View.Command;
 import io.wharf.server.ui.View.Crumb;
 import io.wharf.server.ui.templates.JtedeleteGenerated;
+import io.wharf.server.ui.templates.JtedeleterepositoryGenerated;
 import io.wharf.server.ui.templates.JteerrorGenerated;
 import io.wharf.server.ui.templates.JteimageGenerated;
 import io.wharf.server.ui.templates.JteimagesGenerated;
 import io.wharf.server.ui.templates.JteloginGenerated;
 import io.wharf.server.ui.templates.JterepositoriesGenerated;
+import io.wharf.server.ui.templates.JterepositoryformGenerated;
 import io.wharf.server.ui.templates.JtesearchGenerated;
 import io.wharf.server.ui.templates.JtetagsGenerated;
 import jakarta.servlet.http.HttpServletRequest;
@@ -104,12 +107,14 @@ final class UiPages {
       note = rows.isEmpty() ? "No repository allows anonymous pulls. Log in to see yours."
           : "You see the repositories that allow anonymous pulls. Log in to see yours.";
     }
-    String flash = req.getParameter("loggedOut") != null ? "You are logged out." : null;
+    String deleted = req.getParameter("deleted");
+    String flash = req.getParameter("loggedOut") != null ? "You are logged out."
+        : deleted != null && deleted.matches("[A-Za-z0-9._-]{1,200}") ? "Repository " + deleted + " deleted." : null;
     HealthService.Readiness ready = health.readiness();
     String warning = ready.ready() ? null
         : "The server is not ready: " + String.join(", ", ready.failing().keySet()) + " failing.";
     View.RepositoriesPage page = new View.RepositoriesPage(chrome(v, "Repositories", "repositories", flash), rows,
-        note, warning);
+        note, warning, mayCreate(v.caller()));
     return out -> JterepositoriesGenerated.render(out, null, page);
   }
 
@@ -176,9 +181,14 @@ final class UiPages {
     String next = page.continuationToken() == null ? null
         : action + "?" + (q.isEmpty() ? "" : q + "&") + "page=" + enc(page.continuationToken());
     String first = token == null ? null : action + (q.isEmpty() ? "" : "?" + q);
-    View.ImagesPage p = new View.ImagesPage(chrome(v, name, "repositories", null),
+    String flash = req.getParameter("created") != null ? "Repository " + name + " created."
+        : req.getParameter("saved") != null ? "Changes to " + name + " saved." : null;
+    boolean change = mayChange(v.caller(), r);
+    View.ImagesPage p = new View.ImagesPage(chrome(v, name, "repositories", flash),
         List.of(new Crumb("Repositories", base + "/"), new Crumb(name, null)),
-        row(req, v.caller(), r), action, filter, rows, next, first);
+        row(req, v.caller(), r), action, filter, rows, next, first,
+        change ? base + "/admin/repositories/" + name + "/edit" : null,
+        change ? base + "/admin/repositories/" + name + "/delete" : null);
     return out -> JteimagesGenerated.render(out, null, p);
   }
 
@@ -438,6 +448,153 @@ final class UiPages {
     View.SearchPage p = new View.SearchPage(chrome(v, q.isEmpty() ? "Search" : "Search: " + q, "search", null),
         base + "/search", q, repository, readable, rows, next, first, help);
     return out -> JtesearchGenerated.render(out, null, p);
+  }
+
+  // ---------------------------------------------------------------- administration: repositories
+
+  /** Whether {@code caller} creates repositories (Nexus's global administrator, {@code *:admin}). */
+  boolean mayCreate(Caller caller) {
+    return permissions.mayEverywhere(caller, Action.ADMIN);
+  }
+
+  private boolean mayChange(Caller caller, Repository r) {
+    return !declared.containsKey(r.name()) && permissions.may(caller, r, Action.ADMIN);
+  }
+
+  /**
+   * The form that creates a repository of {@code type} ({@code name} null) or edits {@code name};
+   * with {@code values} and the API's refusal when a sent form is shown again.
+   */
+  Consumer<HtmlTemplateOutput> repositoryForm(UiServlet.Visitor v, String type, String name, Map<String, String> values,
+      ManagementException refusal) {
+    boolean create = name == null;
+    if (create && !mayCreate(v.caller())) {
+      throw v.caller().isAnonymous()
+          ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED, "Log in to create repositories.")
+          : new ManagementException(ManagementException.Reason.FORBIDDEN,
+              "User " + v.caller().user() + " may not create repositories (it takes the admin privilege on all).");
+    }
+    if (!create) {
+      Repository r = repositories.readable(v.caller(), name);
+      type = r.type().name().toLowerCase(Locale.ROOT);
+      if (declared.containsKey(name)) {
+        throw new ManagementException(ManagementException.Reason.CONFLICT, "Repository " + name
+            + " is declared in the configuration file; change it there.");
+      }
+      if (values == null) {
+        values = RepositoryForm.values(repositories.settings(v.caller(), name, ""));
+      }
+    }
+    List<RepositoryForm.Spec> specs = specs(v.caller(), type);
+    Map<String, String> shown = values == null ? Map.of("storage.blobStoreName", "default",
+        "storage.writePolicy", "ALLOW") : values;
+    List<String> errors = new ArrayList<>();
+    Map<String, String> fieldErrors = refusal == null ? Map.of() : RepositoryForm.fieldErrors(refusal, specs, errors);
+    List<View.Field> fields = new ArrayList<>();
+    for (RepositoryForm.Spec f : specs) {
+      if (!create && f.path().equals("name")) {
+        continue; // a repository is never renamed: the name is in the address
+      }
+      fields.add(new View.Field(f.path(), f.label(), f.kind().name().toLowerCase(Locale.ROOT),
+          f.kind() == RepositoryForm.Kind.PASSWORD ? "" : shown.getOrDefault(f.path(), ""), f.options(), f.hint(),
+          fieldErrors.get(f.path())));
+    }
+    String heading = create ? "New " + type + " repository" : "Edit " + name;
+    String action = create ? base + "/admin/repositories/new?type=" + type : base + "/admin/repositories/" + name + "/edit";
+    String cancel = create ? base + "/" : base + "/repositories/" + name;
+    List<Crumb> crumbs = create ? List.of(new Crumb("Repositories", base + "/"), new Crumb("new " + type, null))
+        : List.of(new Crumb("Repositories", base + "/"), new Crumb(name, base + "/repositories/" + name),
+            new Crumb("edit", null));
+    View.RepositoryFormPage p = new View.RepositoryFormPage(chrome(v, heading, "repositories", null), crumbs, heading,
+        type, create, action, fields, errors, create ? "Create repository" : "Save changes", cancel);
+    return out -> JterepositoryformGenerated.render(out, null, p);
+  }
+
+  private List<RepositoryForm.Spec> specs(Caller caller, String type) {
+    List<String> stores = services.blobStores().list(caller).stream().map(BlobStoreService.Summary::name).toList();
+    List<String> names = repositories.list(caller, "").stream().map(RepositorySummary::name).toList();
+    return RepositoryForm.specs(type, stores, names);
+  }
+
+  /** The type a form names: hosted, proxy or group. */
+  static String repositoryType(String type) {
+    for (String t : RepositoryForm.TYPES) {
+      if (t.equals(type)) {
+        return t;
+      }
+    }
+    throw ManagementException.invalid("type", "a repository is hosted, proxy or group");
+  }
+
+  /**
+   * Creates or changes a repository through {@link RepositoryService} (the API's validation);
+   * returns where to go (below the UI's path), or throws the refusal with the values sent.
+   */
+  String saveRepository(HttpServletRequest req, UiServlet.Visitor v, String type, String name) {
+    String kind = name == null ? type : repositories.readable(v.caller(), name).type().name().toLowerCase(Locale.ROOT);
+    List<RepositoryForm.Spec> specs = specs(v.caller(), kind);
+    Map<String, String> values = RepositoryForm.read(req, specs);
+    if (name != null) {
+      values.put("name", name);
+    }
+    try {
+      if (name == null) {
+        repositories.create(v.caller(), kind, RepositoryForm.body(specs, values));
+        return "/repositories/" + values.get("name") + "?created";
+      }
+      repositories.update(v.caller(), kind, name, RepositoryForm.body(specs, values));
+      return "/repositories/" + name + "?saved";
+    } catch (ManagementException e) {
+      if (e.reason() == ManagementException.Reason.BAD_REQUEST || e.reason() == ManagementException.Reason.CONFLICT) {
+        throw new FormRefused(e, values);
+      }
+      throw e;
+    }
+  }
+
+  /** A form the API refused: shown again with the values sent and the messages next to the fields. */
+  static final class FormRefused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient ManagementException refusal;
+    final transient Map<String, String> values;
+
+    FormRefused(ManagementException refusal, Map<String, String> values) {
+      super(refusal.getMessage(), null, false, false);
+      this.refusal = refusal;
+      this.values = values;
+    }
+  }
+
+  Consumer<HtmlTemplateOutput> confirmDeleteRepository(UiServlet.Visitor v, String name) {
+    Repository r = repositories.readable(v.caller(), name);
+    if (!mayChange(v.caller(), r)) {
+      throw declared.containsKey(name)
+          ? new ManagementException(ManagementException.Reason.CONFLICT, "Repository " + name
+              + " is declared in the configuration file; remove it there.")
+          : new ManagementException(ManagementException.Reason.FORBIDDEN, "You may not delete repository " + name + ".");
+    }
+    String kind = r.type().name().toLowerCase(Locale.ROOT);
+    List<String> consequences = new ArrayList<>();
+    consequences.add("It stops serving at once" + (boundPort.apply(name) == null ? "."
+        : ", and its own port " + boundPort.apply(name) + " closes."));
+    if (!kind.equals("group")) {
+      int images = services.images().images(v.caller(), name, null, 1000, null).items().size();
+      consequences.add((kind.equals("proxy") ? "Its cached images" : "Its images") + " (" + images
+          + (images == 1000 ? " or more" : "") + ") are deleted; garbage collection then frees the layers no other"
+          + " repository uses.");
+    } else {
+      consequences.add("Its members keep their images.");
+    }
+    View.DeleteRepositoryPage p = new View.DeleteRepositoryPage(chrome(v, "Delete " + name, "repositories", null),
+        List.of(new Crumb("Repositories", base + "/"), new Crumb(name, base + "/repositories/" + name),
+            new Crumb("delete", null)),
+        name, kind, consequences, base + "/admin/repositories/" + name + "/delete", base + "/repositories/" + name);
+    return out -> JtedeleterepositoryGenerated.render(out, null, p);
+  }
+
+  String deleteRepository(UiServlet.Visitor v, String name) {
+    repositories.delete(v.caller(), name);
+    return "/?deleted=" + enc(name);
   }
 
   // ---------------------------------------------------------------- login, errors

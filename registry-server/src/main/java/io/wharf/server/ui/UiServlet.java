@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * GET  /ui/repositories/{repo}/images/{image}:{tag}/delete   what deleting the tag does
  * POST (same)                                      delete the tag
  * GET  /ui/search?q=                               tags by image name, tag or digest, every readable repository
+ * GET, POST /ui/admin/repositories/new?type=       create a hosted, proxy or group repository
+ * GET, POST /ui/admin/repositories/{repo}/edit     change one (created through the UI or the API)
+ * GET, POST /ui/admin/repositories/{repo}/delete   what deleting it does; delete it
  * GET  /ui/static/...                              CSS, htmx, the copy buttons' script
  * </pre>
  *
@@ -204,6 +207,10 @@ public final class UiServlet extends HttpServlet {
       redirect(req, resp, "/?loggedOut");
       return;
     }
+    if (path.startsWith("/admin/")) {
+      admin(req, resp, path.substring("/admin".length()), post, visitor);
+      return;
+    }
     if (path.equals("/search")) {
       getOnly(post);
       page(resp, 200, pages.search(req, visitor));
@@ -262,6 +269,52 @@ public final class UiServlet extends HttpServlet {
       redirect(req, resp, done);
     } else {
       page(resp, 200, pages.confirmDelete(req, visitor, repository, image, reference));
+    }
+  }
+
+  /** The administrators' pages: {@code /admin/repositories/new?type=}, {@code .../{name}/edit}, {@code .../{name}/delete}. */
+  private void admin(HttpServletRequest req, HttpServletResponse resp, String path, boolean post, Visitor visitor)
+      throws IOException {
+    String repos = "/repositories/";
+    if (path.startsWith(repos)) {
+      String rest = path.substring(repos.length());
+      if (rest.equals("new")) {
+        String type = UiPages.repositoryType(req.getParameter("type"));
+        repositoryForm(req, resp, post, visitor, type, null);
+        return;
+      }
+      int slash = rest.indexOf('/');
+      if (slash > 0) {
+        String name = rest.substring(0, slash);
+        String action = rest.substring(slash + 1);
+        if (action.equals("edit")) {
+          repositoryForm(req, resp, post, visitor, null, name);
+          return;
+        }
+        if (action.equals("delete")) {
+          if (post) {
+            redirect(req, resp, pages.deleteRepository(visitor, name));
+          } else {
+            page(resp, 200, pages.confirmDeleteRepository(visitor, name));
+          }
+          return;
+        }
+      }
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/admin" + path
+        + ".");
+  }
+
+  private void repositoryForm(HttpServletRequest req, HttpServletResponse resp, boolean post, Visitor visitor,
+      String type, String name) throws IOException {
+    if (!post) {
+      page(resp, 200, pages.repositoryForm(visitor, type, name, null, null));
+      return;
+    }
+    try {
+      redirect(req, resp, pages.saveRepository(req, visitor, type, name));
+    } catch (UiPages.FormRefused e) {
+      page(resp, e.refusal.reason().status(), pages.repositoryForm(visitor, type, name, e.values, e.refusal));
     }
   }
 

@@ -39,7 +39,8 @@ public final class View {
    * @param note for anonymous visitors: what they see and why
    * @param warning what fails of the server's readiness (storage), names only; null when ready
    */
-  public record RepositoriesPage(Chrome chrome, List<RepositoryRow> repositories, String note, String warning) {}
+  public record RepositoriesPage(Chrome chrome, List<RepositoryRow> repositories, String note, String warning,
+      boolean canCreate) {}
 
   /**
    * @param kind {@code hosted}, {@code proxy} or {@code group}
@@ -63,7 +64,7 @@ public final class View {
    * @param next the link to the next page, null on the last; {@code firstPage} null on the first
    */
   public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, String action, String filter,
-      List<ImageRow> images, String next, String firstPage) {}
+      List<ImageRow> images, String next, String firstPage, String editHref, String deleteHref) {}
 
   public record ImageRow(String name, String href, int tags, When lastPushed) {}
 
@@ -136,6 +137,33 @@ public final class View {
 
   public record SearchRow(String repository, String repositoryHref, String image, String imageHref, String tag,
       String tagHref, String digest, String shortDigest, String size, String platforms, When pushed) {}
+
+  // ---------------------------------------------------------------- administration: repositories
+
+  /** A field of a form: its name is the API's (a dotted path), so the API's messages land next to it. */
+  public record Field(String name, String label, String kind, String value, List<String> options, String hint,
+      String error) {
+    public String id() {
+      return "f-" + name.replace('.', '-');
+    }
+
+    public boolean checked(String option) {
+      return kind.equals("checkbox") ? "true".equals(value)
+          : value != null && List.of(value.split(",")).contains(option);
+    }
+  }
+
+  /**
+   * Create or edit a repository.
+   *
+   * @param errors the API's messages that name no field of this form (a name taken, a port in use)
+   */
+  public record RepositoryFormPage(Chrome chrome, List<Crumb> crumbs, String heading, String type, boolean create,
+      String action, List<Field> fields, List<String> errors, String submit, String cancel) {}
+
+  /** What deleting a repository does, before it is done. */
+  public record DeleteRepositoryPage(Chrome chrome, List<Crumb> crumbs, String repository, String kind,
+      List<String> consequences, String action, String cancel) {}
 
   // ---------------------------------------------------------------- login and errors
 

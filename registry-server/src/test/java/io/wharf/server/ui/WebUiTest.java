@@ -454,4 +454,125 @@ class WebUiTest {
     assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/manifests/" + wharf.appOld, null,
         UiFixture.concat(ADMIN, "Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode()).isEqualTo(200);
   }
+
+  // ---------------------------------------------------------------- administration: repositories
+
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void admin_createsAHostedRepositoryWithItsOwnPort_servingAtOnce_thenEditsAndDeletesIt() throws Exception {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/"), 200)).contains("/ui/admin/repositories/new?type=hosted");
+    String form = page(admin.get("/ui/admin/repositories/new?type=hosted"), 200);
+    assertThat(form).contains("<title>New hosted repository · Wharf</title>").contains("name=\"docker.httpPort\"")
+        .contains("name=\"storage.writePolicy\"");
+    int port = freePort();
+    HttpResponse<byte[]> created = admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=made-in-ui&storage.blobStoreName=default&storage.writePolicy=ALLOW_ONCE&docker.httpPort=" + port
+        + "&wharf.anonymousPull=true&wharf.cleanup.keepLatest=2", "Origin", wharf.base.toString());
+    assertThat(created.statusCode()).as(text(created)).isEqualTo(303);
+    assertThat(created.headers().firstValue("Location")).hasValue("/ui/repositories/made-in-ui?created");
+    assertThat(page(admin.get("/ui/repositories/made-in-ui?created"), 200)).contains("Repository made-in-ui created.")
+        .contains("its own port " + port).contains("write policy allow once");
+    // its port listens now, as the registry of that repository
+    java.net.http.HttpResponse<String> v2 = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v2/")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(v2.statusCode()).isIn(200, 401);
+    // the same repository as the REST API sees it
+    assertThat(text(wharf.send("GET", "/service/rest/v1/repositories/docker/hosted/made-in-ui", null, ADMIN)))
+        .contains("\"httpPort\":" + port).contains("ALLOW_ONCE");
+
+    String edit = page(admin.get("/ui/admin/repositories/made-in-ui/edit"), 200);
+    assertThat(edit).contains("value=\"" + port + "\"").contains("<option value=\"ALLOW_ONCE\" selected>");
+    HttpResponse<byte[]> saved = admin.post("/ui/admin/repositories/made-in-ui/edit", "_csrf=" + enc(admin.csrf())
+        + "&storage.blobStoreName=default&storage.writePolicy=DENY&docker.httpPort=" + port);
+    assertThat(saved.statusCode()).as(text(saved)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/repositories/made-in-ui?saved"), 200)).contains("write policy deny")
+        .doesNotContain("anonymous pull");
+
+    String confirm = page(admin.get("/ui/admin/repositories/made-in-ui/delete"), 200);
+    assertThat(confirm).contains("Delete repository made-in-ui?").contains("its own port " + port + " closes");
+    HttpResponse<byte[]> deleted = admin.post("/ui/admin/repositories/made-in-ui/delete", "_csrf=" + enc(admin.csrf()));
+    assertThat(deleted.statusCode()).isEqualTo(303);
+    assertThat(page(admin.get("/ui/?deleted=made-in-ui"), 200)).contains("Repository made-in-ui deleted.")
+        .doesNotContain("/ui/repositories/made-in-ui\"");
+    page(admin.get("/ui/repositories/made-in-ui"), 404);
+  }
+
+  @Test
+  void admin_form_showsTheApisMessagesNextToTheFields_andKeepsTheValues() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=hosted");
+    String html = page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=" + enc("bad name!") + "&storage.blobStoreName=default&storage.writePolicy=ALLOW&docker.httpPort=99999"),
+        400);
+    assertThat(html).containsPattern("name=\"name\" type=\"text\"[^>]*value=\"bad name!\"[^>]*aria-invalid=\"true\"")
+        .contains("id=\"f-name-error\">\"bad name!\" is not a repository name")
+        .contains("id=\"f-docker-httpPort-error\">99999 is not a port number");
+    // a port another repository listens on: the API's message, next to the port
+    String clash = page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=clash&storage.blobStoreName=default&storage.writePolicy=ALLOW&docker.httpPort="
+        + wharf.server.port("docker-hosted")), 400);
+    assertThat(clash).contains("id=\"f-docker-httpPort-error\">").contains("already used by docker-hosted");
+    // a name taken: about no field of the form
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=private&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 409))
+        .contains("a repository named private already exists");
+    page(admin.get("/ui/repositories/clash"), 404);
+  }
+
+  @Test
+  void admin_createsProxyAndGroup() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=proxy");
+    HttpResponse<byte[]> proxy = admin.post("/ui/admin/repositories/new?type=proxy", "_csrf=" + enc(admin.csrf())
+        + "&name=ui-proxy&storage.blobStoreName=default&proxy.remoteUrl=" + enc("http://127.0.0.1:9")
+        + "&dockerProxy.indexType=REGISTRY");
+    assertThat(proxy.statusCode()).as(text(proxy)).isEqualTo(303);
+    admin.get("/ui/admin/repositories/new?type=group");
+    assertThat(page(admin.last, 200)).contains("value=\"ui-proxy\"");
+    HttpResponse<byte[]> group = admin.post("/ui/admin/repositories/new?type=group", "_csrf=" + enc(admin.csrf())
+        + "&name=ui-group&group.memberNames=private&group.memberNames=ui-proxy&group.writableMember=private");
+    assertThat(group.statusCode()).as(text(group)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/repositories/ui-group"), 200)).contains("group of private, ui-proxy")
+        .contains("pushes go to private").contains("secret/app");
+    // a member of a group cannot go first: the API's 409, on the confirmation's form
+    admin.get("/ui/admin/repositories/ui-proxy/delete");
+    assertThat(page(admin.post("/ui/admin/repositories/ui-proxy/delete", "_csrf=" + enc(admin.csrf())), 409))
+        .contains("member of group ui-group");
+    admin.get("/ui/admin/repositories/ui-group/delete");
+    assertThat(admin.post("/ui/admin/repositories/ui-group/delete", "_csrf=" + enc(admin.csrf())).statusCode())
+        .isEqualTo(303);
+    admin.get("/ui/admin/repositories/ui-proxy/delete");
+    assertThat(admin.post("/ui/admin/repositories/ui-proxy/delete", "_csrf=" + enc(admin.csrf())).statusCode())
+        .isEqualTo(303);
+  }
+
+  @Test
+  void admin_forms_notForOthers_norFromAnotherSite_norForTheFilesRepositories() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/"), 200)).doesNotContain("/ui/admin/");
+    page(reader.get("/ui/admin/repositories/new?type=hosted"), 403);
+    assertThat(page(reader.get("/ui/repositories/private"), 200)).doesNotContain("Edit settings");
+    page(reader.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(reader.csrf())
+        + "&name=sneaky&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 403);
+    page(new Browser().get("/ui/admin/repositories/new?type=hosted"), 401);
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=hosted");
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=evil&storage.blobStoreName=default&storage.writePolicy=ALLOW", "Origin", "http://evil.example"), 403))
+        .contains("another site");
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted",
+        "name=evil&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 403)).contains("reload the page");
+    page(admin.get("/ui/repositories/evil"), 404);
+    // the configuration file's repositories are changed in the file
+    assertThat(page(admin.get("/ui/repositories/private"), 200)).doesNotContain("Edit settings");
+    assertThat(page(admin.get("/ui/admin/repositories/private/edit"), 409)).contains("configuration file");
+    page(admin.get("/ui/admin/repositories/new?type=nosuch"), 400);
+  }
 }
