@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -215,10 +216,14 @@ public final class ImageService {
           "no image " + image + " in repository " + repository);
     }
     Comparator<Row> byName = Comparator.comparing(t -> t.tag() == null ? "" : t.tag());
+    Map<Digest, Long> sizes = new HashMap<>();
+    if (sort == TagSort.SIZE) {
+      rows.forEach(row -> sizes.computeIfAbsent(row.digest(), d -> size(row))); // once per manifest, not per comparison
+    }
     Comparator<Row> c = switch (sort) {
       case NAME -> byName.thenComparing(t -> t.digest().value());
       case PUSHED -> Comparator.comparing(Row::pushed).thenComparing(byName);
-      case SIZE -> Comparator.comparingLong(this::size).thenComparing(byName);
+      case SIZE -> Comparator.<Row>comparingLong(t -> sizes.get(t.digest())).thenComparing(byName);
     };
     rows.sort(descending ? c.reversed() : c);
     int from = offset(token);

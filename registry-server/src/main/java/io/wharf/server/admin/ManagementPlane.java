@@ -152,6 +152,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
     OpenApiSpec openApi = OpenApiSpec.load();
     if (maintenance != null) {
       maintenance.onReport(report -> blobStores.refresh());
+      // cleanup and eviction delete tags without a request: browse and search see it after a walk
+      maintenance.onReport(report -> {
+        if (!report.dryRun()) {
+          index.walkAgain();
+        }
+      });
     }
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());

@@ -11,6 +11,7 @@ import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
 import io.wharf.server.admin.BlobStoreService;
 import io.wharf.server.admin.Caller;
+import io.wharf.server.admin.CleanupPreview;
 import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ImageService;
 import io.wharf.server.admin.ManagementException;
@@ -19,19 +20,24 @@ import io.wharf.server.admin.RepositoryService;
 import io.wharf.server.admin.RepositorySummary;
 import io.wharf.server.admin.SearchQuery;
 import io.wharf.server.admin.SearchService;
+import io.wharf.server.admin.SecurityService;
+import io.wharf.server.admin.TaskService;
 import io.wharf.server.auth.Action;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.ui.View.Chrome;
 import io.wharf.server.ui.View.Command;
 import io.wharf.server.ui.View.Crumb;
+import io.wharf.server.ui.templates.JteblobstoresGenerated;
 import io.wharf.server.ui.templates.JtedeleteGenerated;
 import io.wharf.server.ui.templates.JtedeleterepositoryGenerated;
 import io.wharf.server.ui.templates.JteerrorGenerated;
 import io.wharf.server.ui.templates.JteimageGenerated;
 import io.wharf.server.ui.templates.JteimagesGenerated;
 import io.wharf.server.ui.templates.JteloginGenerated;
+import io.wharf.server.ui.templates.JtepreviewGenerated;
 import io.wharf.server.ui.templates.JterepositoriesGenerated;
-import io.wharf.server.ui.templates.JterepositoryformGenerated;
+import io.wharf.server.ui.templates.JtesecurityGenerated;
+import io.wharf.server.ui.templates.JteformGenerated;
 import io.wharf.server.ui.templates.JtesearchGenerated;
 import io.wharf.server.ui.templates.JtetagsGenerated;
 import jakarta.servlet.http.HttpServletRequest;
@@ -92,7 +98,8 @@ final class UiPages {
   }
 
   private Chrome chrome(UiServlet.Visitor v, String title, String section, String flash) {
-    return new Chrome(title + " · Wharf", base, v.user(), permissions.secured(), v.csrf(), flash, section);
+    return new Chrome(title + " · Wharf", base, v.user(), permissions.secured(), v.csrf(), flash, section,
+        mayCreate(v.caller()));
   }
 
   // ---------------------------------------------------------------- repositories
@@ -505,9 +512,9 @@ final class UiPages {
     List<Crumb> crumbs = create ? List.of(new Crumb("Repositories", base + "/"), new Crumb("new " + type, null))
         : List.of(new Crumb("Repositories", base + "/"), new Crumb(name, base + "/repositories/" + name),
             new Crumb("edit", null));
-    View.RepositoryFormPage p = new View.RepositoryFormPage(chrome(v, heading, "repositories", null), crumbs, heading,
+    View.FormPage p = new View.FormPage(chrome(v, heading, "repositories", null), crumbs, heading,
         type, create, action, fields, errors, create ? "Create repository" : "Save changes", cancel);
-    return out -> JterepositoryformGenerated.render(out, null, p);
+    return out -> JteformGenerated.render(out, null, p);
   }
 
   private List<RepositoryForm.Spec> specs(Caller caller, String type) {
@@ -597,6 +604,228 @@ final class UiPages {
     return "/?deleted=" + enc(name);
   }
 
+  // ---------------------------------------------------------------- blob stores
+
+  /** Every blob store: size, free space, quota, maintenance (administrators of every repository). */
+  Consumer<HtmlTemplateOutput> blobStores(HttpServletRequest req, UiServlet.Visitor v) {
+    List<BlobStoreService.Summary> stores = services.blobStores().list(v.caller());
+    List<TaskService.Task> tasks = services.tasks().list(v.caller(), null).items();
+    Instant now = clock.instant();
+    List<View.BlobStoreRow> rows = new ArrayList<>();
+    for (BlobStoreService.Summary s : stores) {
+      BlobStoreService.QuotaStatus q = services.blobStores().quotaStatus(v.caller(), s.name());
+      List<TaskService.Task> mine = tasks.stream().filter(t -> t.wharf().store().equals(s.name())).toList();
+      TaskService.Task t = mine.isEmpty() ? null : mine.get(0); // the parts of one store share one run
+      String reserve = s.softQuota() == null ? null : Format.size(s.softQuota().limit() * 1024 * 1024);
+      rows.add(new View.BlobStoreRow(s.name(), s.type(), s.unavailable() ? "unavailable" : Format.size(s.totalSizeInBytes()),
+          s.blobCount(), s.availableSpaceInBytes() == null ? null : Format.size(s.availableSpaceInBytes()), reserve,
+          when(s.countedAt(), now), q.message(), !q.isViolation(),
+          t == null ? null : t.wharf().schedule() == null ? "on demand only" : t.wharf().schedule(),
+          t != null && "RUNNING".equals(t.currentState()), t == null ? null : when(t.lastRun(), now),
+          t == null ? null : t.lastRunResult(), t == null ? null : t.wharf().lastReport(),
+          t == null ? null : when(t.nextRun(), now),
+          mine.stream().map(TaskService.Task::name).map(n -> n.replace(" of blob store " + s.name(), "")).toList(),
+          t == null ? null : base + "/blobstores/" + s.name() + "/run",
+          t == null ? null : base + "/blobstores/" + s.name() + "/preview"));
+    }
+    String flash = req.getParameter("started") != null ? "Maintenance started; its report shows here when it is done."
+        : null;
+    View.BlobStoresPage p = new View.BlobStoresPage(chrome(v, "Blob stores", "blobstores", flash), rows);
+    return out -> JteblobstoresGenerated.render(out, null, p);
+  }
+
+  /** Starts the store's maintenance run (as {@code POST /v1/tasks/{id}/run}); where to go next. */
+  String runMaintenance(UiServlet.Visitor v, String store) {
+    TaskService.Task t = services.tasks().list(v.caller(), null).items().stream()
+        .filter(x -> x.wharf().store().equals(store)).findFirst()
+        .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND,
+            "Blob store " + store + " has no maintenance to run."));
+    services.tasks().run(v.caller(), t.id());
+    return "/blobstores?started=" + enc(store);
+  }
+
+  /**
+   * What the store's maintenance would remove now: a dry run ({@link CleanupPreview}), each tag
+   * with its image's size (looked up in the search index).
+   */
+  Consumer<HtmlTemplateOutput> preview(UiServlet.Visitor v, String store) {
+    CleanupPreview.StorePreview sp = services.cleanup().preview(v.caller(), store).stores().get(0);
+    List<View.PreviewStep> steps = new ArrayList<>();
+    for (CleanupPreview.Step step : sp.steps()) {
+      // "cleanup of <repository>", "cache limits of <repository>": the job's own step names
+      int of = step.name().lastIndexOf(" of ");
+      String repository = of < 0 ? null : step.name().substring(of + 4);
+      List<View.PreviewItem> items = new ArrayList<>();
+      long total = 0;
+      boolean known = true;
+      for (String item : step.wouldRemove()) {
+        int colon = item.lastIndexOf(':');
+        Long size = null;
+        String href = null;
+        if (repository != null && colon > 0) {
+          String image = item.substring(0, colon);
+          String tag = item.substring(colon + 1);
+          size = tagSize(v, repository, image, tag);
+          href = tagHref(repository, image, tag);
+        }
+        known &= size != null;
+        total += size == null ? 0 : size;
+        items.add(new View.PreviewItem(item, href, size == null ? "" : Format.size(size)));
+      }
+      steps.add(new View.PreviewStep(step.name(), step.summary(), items,
+          items.isEmpty() ? null : Format.size(total) + (known ? "" : " or more")));
+    }
+    CleanupPreview.Garbage g = sp.garbage();
+    String garbage = g == null ? null : g.blobs() + (g.blobs() == 1 ? " blob" : " blobs") + ", " + Format.size(g.bytes())
+        + "; " + g.untaggedManifests() + " untagged manifests; " + g.staleUploads() + " stale uploads";
+    View.PreviewPage p = new View.PreviewPage(chrome(v, "Cleanup preview of " + store, "blobstores", null),
+        List.of(new Crumb("Blob stores", base + "/blobstores"), new Crumb(store + ": cleanup preview", null)), store,
+        when(sp.at(), clock.instant()), steps, garbage, g == null ? List.of() : g.sample(), sp.error(), sp.skipped(),
+        base + "/blobstores/" + store + "/run");
+    return out -> JtepreviewGenerated.render(out, null, p);
+  }
+
+  /** The total size of {@code image:tag}'s image, as search finds it; null when it is not found. */
+  private Long tagSize(UiServlet.Visitor v, String repository, String image, String tag) {
+    try {
+      SearchQuery exact = new SearchQuery(repository, new SearchQuery.Match(image, false),
+          new SearchQuery.Match(tag, false), null, null, false, null, false);
+      List<SearchService.Component> found = services.search().search(v.caller(), exact, null, "").items();
+      return found.isEmpty() || found.get(0).wharf() == null ? null : found.get(0).wharf().totalSize();
+    } catch (ManagementException e) {
+      return null; // a repository gone meanwhile: the size is unknown, the item still listed
+    }
+  }
+
+  // ---------------------------------------------------------------- security
+
+  /** Users, roles and anonymous access (administrators; {@link SecurityService} decides). */
+  Consumer<HtmlTemplateOutput> security(HttpServletRequest req, UiServlet.Visitor v) {
+    SecurityService sec = services.security();
+    List<View.UserRow> users = new ArrayList<>();
+    for (SecurityService.User u : sec.users(v.caller(), null, null)) {
+      String name = String.join(" ", java.util.stream.Stream.of(u.firstName(), u.lastName())
+          .filter(x -> x != null && !x.isEmpty()).toList());
+      users.add(new View.UserRow(u.userId(), name, u.source(), u.status(), u.roles(),
+          u.readOnly() ? null : base + "/security/users/" + enc(u.userId()) + "/password"));
+    }
+    List<View.RoleRow> roles = new ArrayList<>();
+    for (SecurityService.Role r : sec.roles(v.caller(), null)) {
+      roles.add(new View.RoleRow(r.id(), r.source(), r.description(), r.privileges(), r.roles()));
+    }
+    String flash = req.getParameter("created") != null ? "User " + req.getParameter("created") + " created."
+        : req.getParameter("password") != null ? "Password of " + req.getParameter("password") + " set."
+        : req.getParameter("anonymous") != null ? "Anonymous access " + ("true".equals(req.getParameter("anonymous"))
+            ? "on." : "off.") : null;
+    View.SecurityPage p = new View.SecurityPage(chrome(v, "Security", "security", flash), users, roles,
+        sec.anonymous(v.caller()).enabled(), base + "/security/anonymous", base + "/security/users/new");
+    return out -> JtesecurityGenerated.render(out, null, p);
+  }
+
+  String anonymous(HttpServletRequest req, UiServlet.Visitor v) {
+    boolean enabled = "true".equals(req.getParameter("enabled"));
+    services.security().anonymous(v.caller(), enabled, null, null);
+    return "/security?anonymous=" + enabled;
+  }
+
+  private static final String[][] USER_FIELDS = {{"userId", "User id", "text"}, {"firstName", "First name", "text"},
+      {"lastName", "Last name", "text"}, {"emailAddress", "Email", "text"}, {"password", "Password", "password"}};
+
+  /** The form that creates a user; {@code values} and {@code refusal} when it is shown again. */
+  Consumer<HtmlTemplateOutput> userForm(UiServlet.Visitor v, Map<String, String> values, ManagementException refusal) {
+    List<String> roleIds = services.security().roles(v.caller(), null).stream().map(SecurityService.Role::id).toList();
+    Map<String, String> shown = values == null ? Map.of() : values;
+    List<String> errors = new ArrayList<>();
+    Map<String, String> fieldErrors = errorsByField(refusal, List.of("userId", "firstName", "lastName",
+        "emailAddress", "password", "roles"), errors);
+    List<View.Field> fields = new ArrayList<>();
+    for (String[] f : USER_FIELDS) {
+      fields.add(new View.Field(f[0], f[1], f[2], f[2].equals("password") ? "" : shown.getOrDefault(f[0], ""),
+          List.of(), f[0].equals("password") ? "stored hashed (bcrypt); the user logs in with it at once" : null,
+          fieldErrors.get(f[0])));
+    }
+    fields.add(new View.Field("roles", "Roles", "members", shown.getOrDefault("roles", ""), roleIds, null,
+        fieldErrors.get("roles")));
+    View.FormPage p = new View.FormPage(chrome(v, "New user", "security", null),
+        List.of(new Crumb("Security", base + "/security"), new Crumb("new user", null)), "New user", null, true,
+        base + "/security/users/new", fields, errors, "Create user", base + "/security");
+    return out -> JteformGenerated.render(out, null, p);
+  }
+
+  String createUser(HttpServletRequest req, UiServlet.Visitor v) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String[] f : USER_FIELDS) {
+      values.put(f[0], param(req, f[0]));
+    }
+    String[] roles = req.getParameterValues("roles");
+    values.put("roles", roles == null ? "" : String.join(",", roles));
+    char[] password = Optional.ofNullable(req.getParameter("password")).orElse("").toCharArray();
+    try {
+      services.security().create(v.caller(), new SecurityService.UserInput(blankToNull(values.get("userId")),
+          blankToNull(values.get("firstName")), blankToNull(values.get("lastName")),
+          blankToNull(values.get("emailAddress")), null, roles == null ? List.of() : List.of(roles)), password);
+    } catch (ManagementException e) {
+      if (e.reason() == ManagementException.Reason.BAD_REQUEST || e.reason() == ManagementException.Reason.CONFLICT) {
+        throw new FormRefused(e, values);
+      }
+      throw e;
+    }
+    return "/security?created=" + enc(values.get("userId"));
+  }
+
+  /** The form that sets a user's password. */
+  Consumer<HtmlTemplateOutput> passwordForm(UiServlet.Visitor v, String userId, ManagementException refusal) {
+    List<String> errors = new ArrayList<>();
+    Map<String, String> fieldErrors = errorsByField(refusal, List.of("password", "confirm"), errors);
+    List<View.Field> fields = List.of(
+        new View.Field("password", "New password", "password", "", List.of(), "the old one stops working at once",
+            fieldErrors.get("password")),
+        new View.Field("confirm", "The same again", "password", "", List.of(), null, fieldErrors.get("confirm")));
+    View.FormPage p = new View.FormPage(chrome(v, "Password of " + userId, "security", null),
+        List.of(new Crumb("Security", base + "/security"), new Crumb(userId + ": password", null)),
+        "Set the password of " + userId, null, false, base + "/security/users/" + enc(userId) + "/password", fields,
+        errors, "Set password", base + "/security");
+    return out -> JteformGenerated.render(out, null, p);
+  }
+
+  String setPassword(HttpServletRequest req, UiServlet.Visitor v, String userId) {
+    String password = Optional.ofNullable(req.getParameter("password")).orElse("");
+    if (!password.equals(Optional.ofNullable(req.getParameter("confirm")).orElse(""))) {
+      throw new FormRefused(ManagementException.invalid("confirm", "the two passwords differ"), Map.of());
+    }
+    try {
+      services.security().changePassword(v.caller(), userId, password.toCharArray());
+    } catch (ManagementException e) {
+      if (e.reason() == ManagementException.Reason.BAD_REQUEST || e.reason() == ManagementException.Reason.CONFLICT) {
+        throw new FormRefused(e, Map.of());
+      }
+      throw e;
+    }
+    return "/security?password=" + enc(userId);
+  }
+
+  private static Map<String, String> errorsByField(ManagementException e, List<String> fields, List<String> rest) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (e == null) {
+      return out;
+    }
+    if (e.violations().isEmpty()) {
+      rest.add(e.getMessage());
+    }
+    for (ManagementException.Violation x : e.violations()) {
+      if (fields.contains(x.id())) {
+        out.merge(x.id(), x.message(), (a, b) -> a + "; " + b);
+      } else {
+        rest.add(x.id() + ": " + x.message());
+      }
+    }
+    return out;
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
   // ---------------------------------------------------------------- login, errors
 
   Consumer<HtmlTemplateOutput> login(UiServlet.Visitor v, String username, String error, String next) {
@@ -676,6 +905,10 @@ final class UiPages {
       }
     }
     throw ManagementException.invalid(name, name + " must be one of " + String.join(", ", allowed));
+  }
+
+  static View.When when(Instant t, Instant now) {
+    return t == null ? null : new View.When(Format.relative(t, now), Format.exact(t), t.toString());
   }
 
   /** A time the services give as ISO-8601, for people; null when absent or unreadable. */

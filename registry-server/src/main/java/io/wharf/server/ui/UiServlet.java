@@ -42,6 +42,12 @@ import org.slf4j.LoggerFactory;
  * GET  /ui/repositories/{repo}/images/{image}:{tag}/delete   what deleting the tag does
  * POST (same)                                      delete the tag
  * GET  /ui/search?q=                               tags by image name, tag or digest, every readable repository
+ * GET  /ui/blobstores                             blob stores: size, free space, quotas, maintenance
+ * GET  /ui/blobstores/{store}/preview              what its maintenance would remove now (a dry run)
+ * POST /ui/blobstores/{store}/run                  run its maintenance now
+ * GET  /ui/security                               users, roles, anonymous access (POST .../anonymous)
+ * GET, POST /ui/security/users/new                 create a user
+ * GET, POST /ui/security/users/{id}/password       set a user's password
  * GET, POST /ui/admin/repositories/new?type=       create a hosted, proxy or group repository
  * GET, POST /ui/admin/repositories/{repo}/edit     change one (created through the UI or the API)
  * GET, POST /ui/admin/repositories/{repo}/delete   what deleting it does; delete it
@@ -211,6 +217,26 @@ public final class UiServlet extends HttpServlet {
       admin(req, resp, path.substring("/admin".length()), post, visitor);
       return;
     }
+    if (path.equals("/blobstores")) {
+      getOnly(post);
+      page(resp, 200, pages.blobStores(req, visitor));
+      return;
+    }
+    if (path.startsWith("/blobstores/") && path.endsWith("/run") && post) {
+      String store = path.substring("/blobstores/".length(), path.length() - "/run".length());
+      redirect(req, resp, pages.runMaintenance(visitor, store));
+      return;
+    }
+    if (path.startsWith("/blobstores/") && path.endsWith("/preview")) {
+      getOnly(post);
+      String store = path.substring("/blobstores/".length(), path.length() - "/preview".length());
+      page(resp, 200, pages.preview(visitor, store));
+      return;
+    }
+    if (path.equals("/security") || path.startsWith("/security/")) {
+      security(req, resp, path.substring("/security".length()), post, visitor);
+      return;
+    }
     if (path.equals("/search")) {
       getOnly(post);
       page(resp, 200, pages.search(req, visitor));
@@ -303,6 +329,50 @@ public final class UiServlet extends HttpServlet {
     }
     throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/admin" + path
         + ".");
+  }
+
+  /** {@code /security}, {@code /security/anonymous}, {@code /security/users/new}, {@code /security/users/{id}/password}. */
+  private void security(HttpServletRequest req, HttpServletResponse resp, String path, boolean post, Visitor visitor)
+      throws IOException {
+    if (path.isEmpty()) {
+      getOnly(post);
+      page(resp, 200, pages.security(req, visitor));
+      return;
+    }
+    if (path.equals("/anonymous") && post) {
+      redirect(req, resp, pages.anonymous(req, visitor));
+      return;
+    }
+    try {
+      if (path.equals("/users/new")) {
+        if (post) {
+          redirect(req, resp, pages.createUser(req, visitor));
+        } else {
+          page(resp, 200, pages.userForm(visitor, null, null));
+        }
+        return;
+      }
+      String users = "/users/";
+      if (path.startsWith(users) && path.endsWith("/password")) {
+        String user = java.net.URLDecoder.decode(path.substring(users.length(), path.length() - "/password".length()),
+            StandardCharsets.UTF_8);
+        if (post) {
+          try {
+            redirect(req, resp, pages.setPassword(req, visitor, user));
+          } catch (UiPages.FormRefused e) {
+            page(resp, e.refusal.reason().status(), pages.passwordForm(visitor, user, e.refusal));
+          }
+        } else {
+          page(resp, 200, pages.passwordForm(visitor, user, null));
+        }
+        return;
+      }
+    } catch (UiPages.FormRefused e) {
+      page(resp, e.refusal.reason().status(), pages.userForm(visitor, e.values, e.refusal));
+      return;
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/security"
+        + path + ".");
   }
 
   private void repositoryForm(HttpServletRequest req, HttpServletResponse resp, boolean post, Visitor visitor,

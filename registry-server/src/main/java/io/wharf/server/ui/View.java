@@ -19,9 +19,10 @@ public final class View {
    * @param secured whether the server has users at all (without, nobody logs in)
    * @param csrf the token every form of this page carries
    * @param flash a one-time message after an action (null for none)
+   * @param admin whether the visitor administers the whole server (blob stores, security)
    */
   public record Chrome(String title, String base, String user, boolean secured, String csrf, String flash,
-      String section) {
+      String section, boolean admin) {
     public String href(String path) {
       return base + path;
     }
@@ -154,16 +155,55 @@ public final class View {
   }
 
   /**
-   * Create or edit a repository.
+   * A form that a service's call takes: create or edit a repository, create a user, set a password.
    *
+   * @param type the repository type a new repository's form is for (its tabs); null for other forms
    * @param errors the API's messages that name no field of this form (a name taken, a port in use)
    */
-  public record RepositoryFormPage(Chrome chrome, List<Crumb> crumbs, String heading, String type, boolean create,
+  public record FormPage(Chrome chrome, List<Crumb> crumbs, String heading, String type, boolean create,
       String action, List<Field> fields, List<String> errors, String submit, String cancel) {}
 
   /** What deleting a repository does, before it is done. */
   public record DeleteRepositoryPage(Chrome chrome, List<Crumb> crumbs, String repository, String kind,
       List<String> consequences, String action, String cancel) {}
+
+  // ---------------------------------------------------------------- blob stores
+
+  public record BlobStoresPage(Chrome chrome, List<BlobStoreRow> stores) {}
+
+  /**
+   * @param free null where the store cannot tell (S3)
+   * @param quota what the quota check says; {@code quotaOk} whether it is good news
+   * @param running whether its maintenance runs now
+   * @param lastReport the last run's report (null: none yet)
+   * @param runAction the form that starts a run; null without maintenance
+   */
+  public record BlobStoreRow(String name, String type, String size, long blobs, String free, String reserve,
+      When counted, String quota, boolean quotaOk, String schedule, boolean running, When lastRun, String lastResult,
+      String lastReport, When nextRun, List<String> parts, String runAction, String previewHref) {}
+
+  /** What a blob store's maintenance would remove now (a dry run). */
+  public record PreviewPage(Chrome chrome, List<Crumb> crumbs, String store, When at, List<PreviewStep> steps,
+      String garbage, List<String> garbageSample, String error, String skipped, String runAction) {}
+
+  /** @param total the size of what it lists (each image counted in full, shared layers included) */
+  public record PreviewStep(String name, String summary, List<PreviewItem> items, String total) {}
+
+  public record PreviewItem(String item, String href, String size) {}
+
+  // ---------------------------------------------------------------- security
+
+  /**
+   * @param anonymous whether anonymous access is on; {@code anonymousAction} the form that turns it over
+   */
+  public record SecurityPage(Chrome chrome, List<UserRow> users, List<RoleRow> roles, boolean anonymous,
+      String anonymousAction, String newUserHref) {}
+
+  /** @param passwordHref the form that sets its password; null for the configuration file's users */
+  public record UserRow(String id, String name, String source, String status, List<String> roles,
+      String passwordHref) {}
+
+  public record RoleRow(String id, String source, String description, List<String> privileges, List<String> roles) {}
 
   // ---------------------------------------------------------------- login and errors
 

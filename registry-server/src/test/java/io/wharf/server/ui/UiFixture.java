@@ -34,6 +34,7 @@ import java.util.Random;
  *                  and a manifest no tag points at
  *     demo/many    tags t000 .. t119 (paging)
  * private         hosted; secret/app:1.0
+ * cleaned         hosted, cleanup keeps the newest tag of each image; tool:v1, v2, v3
  * hub             proxy of a dead upstream, auto-blocked after one failure
  * </pre>
  */
@@ -89,6 +90,7 @@ final class UiFixture implements AutoCloseable {
         repositories:
           - {name: docker-hosted, type: hosted, http: {port: 0}, anonymousPull: true}
           - {name: private, type: hosted}
+          - {name: cleaned, type: hosted, cleanup: {keepLatest: 1}}
           - name: hub
             type: proxy
             remoteUrl: http://127.0.0.1:9
@@ -119,9 +121,22 @@ final class UiFixture implements AutoCloseable {
       tag("docker-hosted/demo/many", String.format("t%03d", i), many);
     }
     pushImage("private/secret/app", "1.0", "{}", null, "linux", "amd64", 1);
+    // three tags, pushed one after the other: the cleanup policy (keep the newest) would delete v1 and v2
+    for (String v : new String[] {"v1", "v2", "v3"}) {
+      pushImage("cleaned/tool", v, "{}", null, "linux", "amd64", 1);
+      awaitNextMillisecond();
+    }
     // one failed pull through the proxy blocks its dead upstream for an hour
     HttpResponse<byte[]> r = send("GET", "/v2/hub/library/alpine/manifests/3", null, ADMIN);
     assertThat(r.statusCode()).as("pull through a dead upstream").isGreaterThanOrEqualTo(500);
+  }
+
+  /** Tags pushed in one millisecond would tie on push time: the policy orders by it. */
+  private static void awaitNextMillisecond() {
+    long now = System.currentTimeMillis();
+    while (System.currentTimeMillis() <= now + 10) {
+      Thread.onSpinWait();
+    }
   }
 
   @Override

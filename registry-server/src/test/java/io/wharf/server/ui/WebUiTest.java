@@ -518,7 +518,7 @@ class WebUiTest {
     String clash = page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
         + "&name=clash&storage.blobStoreName=default&storage.writePolicy=ALLOW&docker.httpPort="
         + wharf.server.port("docker-hosted")), 400);
-    assertThat(clash).contains("id=\"f-docker-httpPort-error\">").contains("already used by docker-hosted");
+    assertThat(clash).contains("id=\"f-docker-httpPort-error\">").contains("port " + wharf.server.port("docker-hosted") + " cannot be opened");
     // a name taken: about no field of the form
     assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
         + "&name=private&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 409))
@@ -574,5 +574,102 @@ class WebUiTest {
     assertThat(page(admin.get("/ui/repositories/private"), 200)).doesNotContain("Edit settings");
     assertThat(page(admin.get("/ui/admin/repositories/private/edit"), 409)).contains("configuration file");
     page(admin.get("/ui/admin/repositories/new?type=nosuch"), 400);
+  }
+
+  // ---------------------------------------------------------------- blob stores
+
+  static void await(String what, java.util.function.BooleanSupplier condition) {
+    java.time.Instant deadline = java.time.Instant.now().plusSeconds(120);
+    while (!condition.getAsBoolean()) {
+      assertThat(java.time.Instant.now()).as("waiting for: %s", what).isBefore(deadline);
+      try {
+        Thread.sleep(50); // a pause between looks, not the wait: that is the deadline
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Test
+  void blobStores_sizeFreeSpaceQuotaAndMaintenance_forAdministratorsOnly() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/"), 200)).contains("href=\"/ui/blobstores\"").contains("href=\"/ui/security\"");
+    String html = page(admin.get("/ui/blobstores"), 200);
+    assertThat(html).contains("<title>Blob stores · Wharf</title>").contains(">default<").containsPattern(
+        "<strong>[0-9.]+ (KiB|MiB)</strong> in [0-9]+ blobs").contains("Free space").containsPattern("[0-9.]+ [KMGT]iB")
+        .contains("within its reserve").contains("Cleanup policies").contains("on demand only")
+        .contains("Preview cleanup").contains("Run maintenance now");
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/"), 200)).doesNotContain("/ui/blobstores").doesNotContain("/ui/security");
+    page(reader.get("/ui/blobstores"), 403);
+    page(new Browser().get("/ui/blobstores"), 401);
+    reader.get("/ui/");
+    page(reader.post("/ui/blobstores/default/run", "_csrf=" + enc(reader.csrf())), 403);
+  }
+
+  @Test
+  void cleanupPreview_listsExactlyWhatThePolicyDeletes_withSizes_andTheRunDeletesThat() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String preview = page(admin.get("/ui/blobstores/default/preview"), 200);
+    assertThat(preview).contains("cleanup of cleaned").contains("tags to delete 2")
+        .contains("href=\"/ui/repositories/cleaned/images/tool:v1\">tool:v1<")
+        .contains("href=\"/ui/repositories/cleaned/images/tool:v2\">tool:v2<").doesNotContain("tool:v3")
+        .containsPattern("tool:v1</a></td><td class=\"num\">[0-9.]+ KiB<").contains("Garbage collection");
+    assertThat(page(admin.get("/ui/repositories/cleaned/images/tool"), 200)).contains(">v1<").contains(">v2<");
+    HttpResponse<byte[]> run = admin.post("/ui/blobstores/default/run", "_csrf=" + enc(admin.csrf()),
+        "Origin", wharf.base.toString());
+    assertThat(run.statusCode()).as(text(run)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/blobstores?started=default"), 200)).contains("Maintenance started");
+    await("the run's report", () -> text(admin.get("/ui/blobstores")).contains("tags deleted 2"));
+    assertThat(page(admin.get("/ui/blobstores"), 200)).contains(">OK<").contains("Last run's report");
+    // browse follows as soon as the index has walked the store again (it does after each run)
+    await("v1 and v2 gone from the tags", () -> !text(admin.get("/ui/repositories/cleaned/images/tool")).contains(">v1<"));
+    String after = page(admin.get("/ui/repositories/cleaned/images/tool"), 200);
+    assertThat(after).contains(">v3<").doesNotContain(">v1<").doesNotContain(">v2<");
+    assertThat(page(admin.get("/ui/blobstores/default/preview"), 200)).contains("tags to delete 0");
+  }
+
+  // ---------------------------------------------------------------- security
+
+  @Test
+  void security_usersRolesAndAnonymousAccess_forAdministratorsOnly() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String html = page(admin.get("/ui/security"), 200);
+    assertThat(html).contains("<title>Security · Wharf</title>").contains("<strong>reader</strong>")
+        .contains("<code>nx-repository-view-docker-private-read</code>").contains("<strong>admins</strong>").contains("Anonymous access")
+        .contains("Turn anonymous access off");
+    page(new Browser().login("reader", "reader-pw").get("/ui/security"), 403);
+    page(new Browser().get("/ui/security/users/new"), 401);
+  }
+
+  @Test
+  void security_createAUser_whoLogsInAtOnce_thenResetItsPassword() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String form = page(admin.get("/ui/security/users/new"), 200);
+    assertThat(form).contains("name=\"userId\"").contains("value=\"readers\"");
+    String refused = page(admin.post("/ui/security/users/new", "_csrf=" + enc(admin.csrf())
+        + "&userId=" + enc("no spaces") + "&emailAddress=nope&password=x&roles=nosuch"), 400);
+    assertThat(refused).contains("id=\"f-userId-error\">").contains("id=\"f-emailAddress-error\">")
+        .contains("is not an email address").contains("unknown role").contains("value=\"nope\"");
+    HttpResponse<byte[]> created = admin.post("/ui/security/users/new", "_csrf=" + enc(admin.csrf())
+        + "&userId=carol&firstName=Carol&emailAddress=carol%40example.org&password=" + enc("carol-pw-1")
+        + "&roles=readers", "Origin", wharf.base.toString());
+    assertThat(created.statusCode()).as(text(created)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/security?created=carol"), 200)).contains("User carol created.")
+        .contains("<strong>carol</strong>");
+    Browser carol = new Browser().login("carol", "carol-pw-1");
+    assertThat(page(carol.get("/ui/"), 200)).contains("Logged in as <strong>carol</strong>").contains("private");
+
+    admin.get("/ui/security/users/carol/password");
+    assertThat(page(admin.post("/ui/security/users/carol/password", "_csrf=" + enc(admin.csrf())
+        + "&password=a-new-pw-2&confirm=other"), 400)).contains("the two passwords differ");
+    HttpResponse<byte[]> reset = admin.post("/ui/security/users/carol/password", "_csrf=" + enc(admin.csrf())
+        + "&password=a-new-pw-2&confirm=a-new-pw-2");
+    assertThat(reset.statusCode()).as(text(reset)).isEqualTo(303);
+    new Browser().login("carol", "a-new-pw-2");
+    Browser old = new Browser();
+    old.get("/ui/login");
+    page(old.post("/ui/login", "_csrf=" + enc(old.csrf()) + "&next=%2Fui%2F&username=carol&password=carol-pw-1"), 401);
   }
 }
