@@ -233,7 +233,7 @@ class WebUiBrowserIT {
     portField.sendKeys(String.valueOf(port));
     browser.findElement(By.id("save")).click();
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("flash"), "Repository team-ui created."));
-    assertThat(body()).contains("its own port " + port);
+    assertThat(browser.getPageSource()).contains("its own port " + port); // under "How to reach it"
     shot("16-repository-created");
 
     // push to its own port with skopeo: two images from the server's other repositories, three tags
