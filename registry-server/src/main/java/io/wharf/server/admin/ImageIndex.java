@@ -213,6 +213,19 @@ final class ImageIndex implements AutoCloseable {
     }
   }
 
+  /**
+   * Walks every repository again soon (in the background; queries answer from the current index
+   * meanwhile): after this node's maintenance deleted tags, which no request marked as changed.
+   */
+  void walkAgain() {
+    for (RepoIndex index : indexes.values()) {
+      if (index.walked != null) {
+        index.walked = null;
+        walker.execute(index::walk);
+      }
+    }
+  }
+
   /** Indexes the repositories that appeared, forgets those that are gone. */
   private void syncRepositories() {
     Set<String> names = new HashSet<>();

@@ -5,6 +5,7 @@ import io.wharf.core.manifest.ManifestParser;
 import io.wharf.core.model.Descriptor;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
+import io.wharf.core.model.MediaTypes;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.Blob;
@@ -25,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,9 +122,39 @@ public final class ImageService {
   /** The images of a repository whose names start with {@code prefix} (null: all), sorted by name. */
   public ImagePage images(Caller caller, String repository, String prefix, int limit, String token) {
     Repository r = repositories.readable(caller, repository);
+    List<Stored> stores = stores(caller, r);
+    int from = offset(token);
+    int size = limit(limit);
+    // One store (not a group): the index is already sorted by name; only the page's images are counted.
+    if (stores.size() == 1) {
+      NavigableMap<String, NavigableMap<String, ImageIndex.TagState>> all = index.images(stores.get(0).repository());
+      if (prefix != null) {
+        all = all.subMap(prefix, true, prefix + Character.MAX_VALUE, true);
+      }
+      List<ImageItem> page = new ArrayList<>(size);
+      int i = 0;
+      boolean more = false;
+      for (Map.Entry<String, NavigableMap<String, ImageIndex.TagState>> e : all.entrySet()) {
+        if (i++ < from) {
+          continue;
+        }
+        if (page.size() == size) {
+          more = true;
+          break;
+        }
+        Instant last = null;
+        int count = 0;
+        for (ImageIndex.TagState t : e.getValue().values()) {
+          count++;
+          last = last == null || t.pushed().isAfter(last) ? t.pushed() : last;
+        }
+        page.add(new ImageItem(e.getKey(), count, last == null ? null : last.toString()));
+      }
+      return new ImagePage(List.copyOf(page), more ? token(from + size) : null);
+    }
     TreeMap<String, Integer> count = new TreeMap<>();
     TreeMap<String, Instant> pushed = new TreeMap<>();
-    for (Stored s : stores(caller, r)) {
+    for (Stored s : stores) {
       for (Map.Entry<String, NavigableMap<String, ImageIndex.TagState>> e : index.images(s.repository()).entrySet()) {
         if (prefix != null && !e.getKey().startsWith(prefix)) {
           continue;
@@ -135,8 +167,7 @@ public final class ImageService {
     }
     List<ImageItem> all = new ArrayList<>();
     count.forEach((name, n) -> all.add(new ImageItem(name, n, pushed.containsKey(name) ? pushed.get(name).toString() : null)));
-    int from = offset(token);
-    int to = Math.min(all.size(), from + limit(limit));
+    int to = Math.min(all.size(), from + size);
     return new ImagePage(List.copyOf(all.subList(Math.min(from, to), to)), to < all.size() ? token(to) : null);
   }
 
@@ -152,7 +183,9 @@ public final class ImageService {
       boolean descending, int limit, String token) {
     Repository r = repositories.readable(caller, repository);
     requireImage(image);
-    List<TagItem> rows = new ArrayList<>();
+    // Rows are sorted and cut light (tag, digest, push time); only the page's rows are read in full,
+    // and sizes are looked up (cached facts) only to sort by size: 10,000 tags stay cheap.
+    List<Row> rows = new ArrayList<>();
     Set<Digest> tagged = new HashSet<>();
     boolean found = false;
     String needle = name == null ? null : name.toLowerCase(Locale.ROOT);
@@ -166,7 +199,7 @@ public final class ImageService {
         for (Map.Entry<String, ImageIndex.TagState> t : tags.entrySet()) {
           tagged.add(t.getValue().digest());
           if (filter != TagFilter.UNTAGGED && (needle == null || t.getKey().toLowerCase(Locale.ROOT).contains(needle))) {
-            rows.add(row(s.storage(), t.getKey(), t.getValue().digest(), t.getValue().pushed()));
+            rows.add(new Row(s.storage(), t.getKey(), t.getValue().digest(), t.getValue().pushed()));
           }
         }
       }
@@ -182,16 +215,39 @@ public final class ImageService {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND,
           "no image " + image + " in repository " + repository);
     }
-    Comparator<TagItem> byName = Comparator.comparing(t -> t.tag() == null ? "" : t.tag());
-    Comparator<TagItem> c = switch (sort) {
-      case NAME -> byName.thenComparing(TagItem::digest);
-      case PUSHED -> Comparator.comparing(TagItem::pushed).thenComparing(byName);
-      case SIZE -> Comparator.comparingLong(TagItem::size).thenComparing(byName);
+    Comparator<Row> byName = Comparator.comparing(t -> t.tag() == null ? "" : t.tag());
+    Map<Digest, Long> sizes = new HashMap<>();
+    if (sort == TagSort.SIZE) {
+      rows.forEach(row -> sizes.computeIfAbsent(row.digest(), d -> size(row))); // once per manifest, not per comparison
+    }
+    Comparator<Row> c = switch (sort) {
+      case NAME -> byName.thenComparing(t -> t.digest().value());
+      case PUSHED -> Comparator.comparing(Row::pushed).thenComparing(byName);
+      case SIZE -> Comparator.<Row>comparingLong(t -> sizes.get(t.digest())).thenComparing(byName);
     };
     rows.sort(descending ? c.reversed() : c);
     int from = offset(token);
     int to = Math.min(rows.size(), from + limit(limit));
-    return new TagPage(List.copyOf(rows.subList(Math.min(from, to), to)), to < rows.size() ? token(to) : null);
+    List<TagItem> page = new ArrayList<>();
+    try {
+      for (Row row : rows.subList(Math.min(from, to), to)) {
+        page.add(row(row.storage(), row.tag(), row.digest(), row.pushed()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new TagPage(List.copyOf(page), to < rows.size() ? token(to) : null);
+  }
+
+  /** A row of a tag listing before it is cut to a page. */
+  private record Row(StorageBacked storage, String tag, Digest digest, Instant pushed) {}
+
+  private long size(Row row) {
+    try {
+      return facts.of(row.storage(), row.digest()).map(ManifestFacts.Facts::totalSize).orElse(0L);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private TagItem row(StorageBacked s, String tag, Digest digest, Instant pushed) throws IOException {
@@ -206,7 +262,7 @@ public final class ImageService {
    *
    * @return whether the image exists in this storage
    */
-  private boolean untagged(StorageBacked s, ImageName image, Set<Digest> tagged, List<TagItem> rows) throws IOException {
+  private boolean untagged(StorageBacked s, ImageName image, Set<Digest> tagged, List<Row> rows) throws IOException {
     StorageLayout layout = s.layout();
     if (s.storage().stat(layout.manifestsDir(image)).isEmpty()) {
       return false;
@@ -214,7 +270,16 @@ public final class ImageService {
     List<Digest> revisions = StorageLayout.digestsUnder(s.storage(), layout.manifestRevisionsDir(image));
     Set<Digest> parts = new HashSet<>();
     Map<Digest, JsonNode> read = new LinkedHashMap<>();
+    // Only what may be a part of another manifest is read: an untagged manifest (a referrer has a
+    // subject) and a tagged index (its children); a tagged image is known from its cached facts,
+    // so an image with 10,000 tags and no untagged manifest costs a directory listing.
     for (Digest d : revisions) {
+      if (tagged.contains(d)) {
+        Optional<ManifestFacts.Facts> f = facts.of(s, d);
+        if (f.isPresent() && !MediaTypes.INDEXES.contains(f.get().mediaType())) {
+          continue;
+        }
+      }
       Optional<JsonNode> m = ManifestFacts.json(s, d);
       if (m.isEmpty()) {
         continue;
@@ -233,7 +298,7 @@ public final class ImageService {
       }
       Instant pushed = s.storage().stat(layout.manifestRevisionLink(image, d)).map(FileInfo::modified)
           .orElse(Instant.EPOCH);
-      rows.add(row(s, null, d, pushed));
+      rows.add(new Row(s, null, d, pushed));
     }
     return true;
   }

@@ -152,6 +152,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
     OpenApiSpec openApi = OpenApiSpec.load();
     if (maintenance != null) {
       maintenance.onReport(report -> blobStores.refresh());
+      // cleanup and eviction delete tags without a request: browse and search see it after a walk
+      maintenance.onReport(report -> {
+        if (!report.dryRun()) {
+          index.walkAgain();
+        }
+      });
     }
 
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
@@ -183,7 +189,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
         WharfApiServlet.PATH + "/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(plane.health)), HealthServlet.PATH + "/*");
-    io.wharf.server.ui.UiServlet.install(context, config, repositories.registry(), plane.repositories, plane.health,
+    io.wharf.server.ui.UiServlet.install(context, config, new io.wharf.server.ui.UiServices(plane.repositories,
+        plane.health, plane.images, plane.search, blobStores, tasks, cleanup, plane.security, permissions),
         security, repositories::boundPort);
     if (metrics != null) {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());

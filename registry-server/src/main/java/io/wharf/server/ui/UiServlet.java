@@ -5,12 +5,8 @@ import gg.jte.html.OwaspHtmlTemplateOutput;
 import gg.jte.output.Utf8ByteOutput;
 import io.wharf.core.error.ErrorCode;
 import io.wharf.core.error.RegistryException;
-import io.wharf.core.repository.Registry;
 import io.wharf.server.admin.Caller;
-import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ManagementException;
-import io.wharf.server.admin.Permissions;
-import io.wharf.server.admin.RepositoryService;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.WharfConfig;
 import jakarta.servlet.http.Cookie;
@@ -34,9 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The web UI: server-rendered HTML at {@code management.ui.path} (default {@code /ui}) of the main
- * port. It calls the same services as the management API ({@link RepositoryService},
- * {@link HealthService}) with the caller its session stands for, so it shows and does nothing a
- * script could not.
+ * port. It calls the same services as the management API ({@link UiServices}) with the caller its
+ * session stands for, so it shows and does nothing a script could not.
  *
  * <pre>
  * GET  /ui/                                        repositories the caller may read
@@ -46,6 +41,16 @@ import org.slf4j.LoggerFactory;
  * GET  /ui/repositories/{repo}/images/{image}:{tag} or {image}@{digest}   one image
  * GET  /ui/repositories/{repo}/images/{image}:{tag}/delete   what deleting the tag does
  * POST (same)                                      delete the tag
+ * GET  /ui/search?q=                               tags by image name, tag or digest, every readable repository
+ * GET  /ui/blobstores                             blob stores: size, free space, quotas, maintenance
+ * GET  /ui/blobstores/{store}/preview              what its maintenance would remove now (a dry run)
+ * POST /ui/blobstores/{store}/run                  run its maintenance now
+ * GET  /ui/security                               users, roles, anonymous access (POST .../anonymous)
+ * GET, POST /ui/security/users/new                 create a user
+ * GET, POST /ui/security/users/{id}/password       set a user's password
+ * GET, POST /ui/admin/repositories/new?type=       create a hosted, proxy or group repository
+ * GET, POST /ui/admin/repositories/{repo}/edit     change one (created through the UI or the API)
+ * GET, POST /ui/admin/repositories/{repo}/delete   what deleting it does; delete it
  * GET  /ui/static/...                              CSS, htmx, the copy buttons' script
  * </pre>
  *
@@ -92,9 +97,8 @@ public final class UiServlet extends HttpServlet {
    * @param security null: an open server (no logins; everyone may everything)
    * @param boundPort the port of a repository's own listener (null: none), for the addresses the UI shows
    */
-  public static void install(ServletContextHandler context, WharfConfig config, Registry registry,
-      RepositoryService repositories, HealthService health, RegistrySecurity security,
-      Function<String, Integer> boundPort) {
+  public static void install(ServletContextHandler context, WharfConfig config, UiServices services,
+      RegistrySecurity security, Function<String, Integer> boundPort) {
     config = config.withDefaults();
     WharfConfig.Ui ui = config.management().ui();
     if (!Boolean.TRUE.equals(ui.enabled())) {
@@ -103,8 +107,7 @@ public final class UiServlet extends HttpServlet {
     String base = ui.path();
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     Clock clock = Clock.systemUTC();
-    UiPages pages = new UiPages(base, config, registry, repositories, health, Permissions.of(security), boundPort,
-        publicUrl, new ImageBrowser(), clock);
+    UiPages pages = new UiPages(base, config, services, boundPort, publicUrl, clock);
     context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages)),
         base + "/*");
     // "" is the context root alone: GET / sends a browser to the UI; /v2/... and the rest stay the registry's.
@@ -210,6 +213,35 @@ public final class UiServlet extends HttpServlet {
       redirect(req, resp, "/?loggedOut");
       return;
     }
+    if (path.startsWith("/admin/")) {
+      admin(req, resp, path.substring("/admin".length()), post, visitor);
+      return;
+    }
+    if (path.equals("/blobstores")) {
+      getOnly(post);
+      page(resp, 200, pages.blobStores(req, visitor));
+      return;
+    }
+    if (path.startsWith("/blobstores/") && path.endsWith("/run") && post) {
+      String store = path.substring("/blobstores/".length(), path.length() - "/run".length());
+      redirect(req, resp, pages.runMaintenance(visitor, store));
+      return;
+    }
+    if (path.startsWith("/blobstores/") && path.endsWith("/preview")) {
+      getOnly(post);
+      String store = path.substring("/blobstores/".length(), path.length() - "/preview".length());
+      page(resp, 200, pages.preview(visitor, store));
+      return;
+    }
+    if (path.equals("/security") || path.startsWith("/security/")) {
+      security(req, resp, path.substring("/security".length()), post, visitor);
+      return;
+    }
+    if (path.equals("/search")) {
+      getOnly(post);
+      page(resp, 200, pages.search(req, visitor));
+      return;
+    }
     String prefix = "/repositories/";
     if (path.startsWith(prefix)) {
       String rest = path.substring(prefix.length());
@@ -263,6 +295,96 @@ public final class UiServlet extends HttpServlet {
       redirect(req, resp, done);
     } else {
       page(resp, 200, pages.confirmDelete(req, visitor, repository, image, reference));
+    }
+  }
+
+  /** The administrators' pages: {@code /admin/repositories/new?type=}, {@code .../{name}/edit}, {@code .../{name}/delete}. */
+  private void admin(HttpServletRequest req, HttpServletResponse resp, String path, boolean post, Visitor visitor)
+      throws IOException {
+    String repos = "/repositories/";
+    if (path.startsWith(repos)) {
+      String rest = path.substring(repos.length());
+      if (rest.equals("new")) {
+        String type = UiPages.repositoryType(req.getParameter("type"));
+        repositoryForm(req, resp, post, visitor, type, null);
+        return;
+      }
+      int slash = rest.indexOf('/');
+      if (slash > 0) {
+        String name = rest.substring(0, slash);
+        String action = rest.substring(slash + 1);
+        if (action.equals("edit")) {
+          repositoryForm(req, resp, post, visitor, null, name);
+          return;
+        }
+        if (action.equals("delete")) {
+          if (post) {
+            redirect(req, resp, pages.deleteRepository(visitor, name));
+          } else {
+            page(resp, 200, pages.confirmDeleteRepository(visitor, name));
+          }
+          return;
+        }
+      }
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/admin" + path
+        + ".");
+  }
+
+  /** {@code /security}, {@code /security/anonymous}, {@code /security/users/new}, {@code /security/users/{id}/password}. */
+  private void security(HttpServletRequest req, HttpServletResponse resp, String path, boolean post, Visitor visitor)
+      throws IOException {
+    if (path.isEmpty()) {
+      getOnly(post);
+      page(resp, 200, pages.security(req, visitor));
+      return;
+    }
+    if (path.equals("/anonymous") && post) {
+      redirect(req, resp, pages.anonymous(req, visitor));
+      return;
+    }
+    try {
+      if (path.equals("/users/new")) {
+        if (post) {
+          redirect(req, resp, pages.createUser(req, visitor));
+        } else {
+          page(resp, 200, pages.userForm(visitor, null, null));
+        }
+        return;
+      }
+      String users = "/users/";
+      if (path.startsWith(users) && path.endsWith("/password")) {
+        String user = java.net.URLDecoder.decode(path.substring(users.length(), path.length() - "/password".length()),
+            StandardCharsets.UTF_8);
+        if (post) {
+          try {
+            redirect(req, resp, pages.setPassword(req, visitor, user));
+          } catch (UiPages.FormRefused e) {
+            page(resp, e.refusal.reason().status(), pages.passwordForm(visitor, user, e.refusal));
+          }
+        } else {
+          page(resp, 200, pages.passwordForm(visitor, user, null));
+        }
+        return;
+      }
+    } catch (UiPages.FormRefused e) {
+      page(resp, e.refusal.reason().status(), pages.userForm(visitor, e.values, e.refusal));
+      return;
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/security"
+        + path + ".");
+  }
+
+  private void repositoryForm(HttpServletRequest req, HttpServletResponse resp, boolean post, Visitor visitor,
+      String type, String name) throws IOException {
+    if (!post) {
+      page(resp, 200, pages.repositoryForm(visitor, type, name, null, null));
+      return;
+    }
+    try {
+      redirect(req, resp, pages.saveRepository(req, visitor, type, name));
+    } catch (UiPages.FormRefused e) {
+      page(resp, e.refusal.reason().status(), pages.repositoryForm(visitor, type, name, e.values, e.refusal));
     }
   }
 

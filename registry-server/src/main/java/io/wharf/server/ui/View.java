@@ -19,9 +19,10 @@ public final class View {
    * @param secured whether the server has users at all (without, nobody logs in)
    * @param csrf the token every form of this page carries
    * @param flash a one-time message after an action (null for none)
+   * @param admin whether the visitor administers the whole server (blob stores, security)
    */
   public record Chrome(String title, String base, String user, boolean secured, String csrf, String flash,
-      String section) {
+      String section, boolean admin) {
     public String href(String path) {
       return base + path;
     }
@@ -39,7 +40,8 @@ public final class View {
    * @param note for anonymous visitors: what they see and why
    * @param warning what fails of the server's readiness (storage), names only; null when ready
    */
-  public record RepositoriesPage(Chrome chrome, List<RepositoryRow> repositories, String note, String warning) {}
+  public record RepositoriesPage(Chrome chrome, List<RepositoryRow> repositories, String note, String warning,
+      boolean canCreate) {}
 
   /**
    * @param kind {@code hosted}, {@code proxy} or {@code group}
@@ -50,59 +52,72 @@ public final class View {
   public record RepositoryRow(String name, String href, String kind, String detail, List<Reach> reach,
       String login, String pullExample, String health, String healthTitle, boolean healthy, boolean anonymousPull) {}
 
+  /** A moment: relative for reading ({@code 3 hours ago}), exact on hover, ISO for machines. Null fields: unknown. */
+  public record When(String relative, String exact, String iso) {}
+
+  /** A link that sorts a listing by a column; {@code current} marks the column sorted by now. */
+  public record SortLink(String label, String href, boolean current, boolean descending) {}
+
   // ---------------------------------------------------------------- images of a repository
 
-  /** @param next the link to the next page, null on the last */
-  public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, List<ImageRow> images,
-      String next, boolean first) {}
+  /**
+   * @param filter the prefix image names were filtered by ({@code ""}: none)
+   * @param next the link to the next page, null on the last; {@code firstPage} null on the first
+   */
+  public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, String action, String filter,
+      List<ImageRow> images, String next, String firstPage, String editHref, String deleteHref) {}
 
-  /** @param tags the first few tags; {@code moreTags} whether there are others */
-  public record ImageRow(String name, String href, List<String> tags, boolean moreTags, String error) {}
+  public record ImageRow(String name, String href, int tags, When lastPushed) {}
 
   // ---------------------------------------------------------------- tags of an image
 
   /**
-   * @param filter the substring the tags were filtered by ({@code ""}: none)
-   * @param total how many tags match
+   * @param filter the text the tags were filtered by ({@code ""}: none)
+   * @param show {@code tagged}, {@code untagged} or {@code all}
+   * @param sorts the column headers' links
+   * @param total how many tags the image has
    * @param next the link to the next page, null on the last
    */
   public record TagsPage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String action,
-      String filter, int total, List<TagRow> tags, String next, String firstPage, boolean canDelete) {}
+      String filter, String show, String sort, String order, List<SortLink> sorts, int total, List<TagRow> tags,
+      String next, String firstPage, boolean canDelete) {}
 
   /**
-   * @param kind {@code image}, {@code index (3 platforms)}, ...
+   * @param tag null for a manifest no tag points at
+   * @param kind {@code linux/amd64}, {@code index, 3 platforms}, ...
    * @param sameAs the first few other tags on this page with the same digest; {@code sameAsMore} the rest's count
    * @param deleteHref the confirmation page; null without the delete right
    */
   public record TagRow(String tag, String href, String digest, String shortDigest, String kind, String size,
-      List<String> sameAs, int sameAsMore, String deleteHref, String error) {}
+      When pushed, List<String> sameAs, int sameAsMore, String deleteHref) {}
 
   // ---------------------------------------------------------------- one image
 
   /**
    * @param reference the tag or digest asked for
    * @param tags the image's tags that point at this manifest
-   * @param tagsComplete false when only some of the tags were looked at (see {@link ImageBrowser})
+   * @param totalSize what a pull of every platform downloads; {@code compressedSize} the layers alone
    */
   public record ImagePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String reference,
-      String digest, String mediaType, String manifestSize, boolean index, List<PlatformRow> platforms,
-      List<LayerRow> layers, String totalSize, String configDigest, Config config, Map<String, String> annotations,
-      List<String> tags, boolean tagsComplete, List<Command> commands, String deleteHref) {}
+      String digest, String mediaType, String artifactType, String manifestSize, boolean index,
+      List<PlatformRow> platforms, List<LayerRow> layers, String totalSize, String compressedSize,
+      String configDigest, Config config, Map<String, String> annotations, List<String> tags,
+      List<ReferrerRow> referrers, String subjectHref, List<Command> commands, String deleteHref) {}
 
   public record PlatformRow(String platform, String digest, String shortDigest, String href, String size) {}
 
   public record LayerRow(int number, String digest, String shortDigest, String mediaType, String size,
       String note) {}
 
-  /**
-   * What the config blob says; fields absent from it are null or empty.
-   *
-   * @param createdAgo relative ({@code 3 days ago}); {@code created} the exact time
-   */
-  public record Config(String created, String createdAgo, String author, String platform,
-      Map<String, String> labels, List<HistoryRow> history, List<String> entrypoint) {}
+  /** A signature, SBOM, attestation or other artifact whose subject is this image. */
+  public record ReferrerRow(String kind, String artifactType, String digest, String shortDigest, String href,
+      String size) {}
 
-  public record HistoryRow(String created, String createdBy, String comment, boolean emptyLayer) {}
+  /** What the config blob says; fields absent from it are null or empty. */
+  public record Config(When created, String author, String platform, Map<String, String> labels,
+      List<HistoryRow> history) {}
+
+  public record HistoryRow(When created, String createdBy, String comment, boolean emptyLayer) {}
 
   // ---------------------------------------------------------------- delete
 
@@ -111,6 +126,84 @@ public final class View {
    */
   public record DeletePage(Chrome chrome, List<Crumb> crumbs, String repository, String image, String tag,
       String digest, List<String> otherTags, List<String> consequences, String action, String cancel) {}
+
+  // ---------------------------------------------------------------- search
+
+  /**
+   * @param query what was asked ({@code ""}: nothing yet); {@code repository} the repository it was limited to
+   * @param repositories the repositories the visitor may read, to limit the search to one
+   */
+  public record SearchPage(Chrome chrome, String action, String query, String repository,
+      List<String> repositories, List<SearchRow> hits, String next, String firstPage, String help) {}
+
+  public record SearchRow(String repository, String repositoryHref, String image, String imageHref, String tag,
+      String tagHref, String digest, String shortDigest, String size, String platforms, When pushed) {}
+
+  // ---------------------------------------------------------------- administration: repositories
+
+  /** A field of a form: its name is the API's (a dotted path), so the API's messages land next to it. */
+  public record Field(String name, String label, String kind, String value, List<String> options, String hint,
+      String error) {
+    public String id() {
+      return "f-" + name.replace('.', '-');
+    }
+
+    public boolean checked(String option) {
+      return kind.equals("checkbox") ? "true".equals(value)
+          : value != null && List.of(value.split(",")).contains(option);
+    }
+  }
+
+  /**
+   * A form that a service's call takes: create or edit a repository, create a user, set a password.
+   *
+   * @param type the repository type a new repository's form is for (its tabs); null for other forms
+   * @param errors the API's messages that name no field of this form (a name taken, a port in use)
+   */
+  public record FormPage(Chrome chrome, List<Crumb> crumbs, String heading, String type, boolean create,
+      String action, List<Field> fields, List<String> errors, String submit, String cancel) {}
+
+  /** What deleting a repository does, before it is done. */
+  public record DeleteRepositoryPage(Chrome chrome, List<Crumb> crumbs, String repository, String kind,
+      List<String> consequences, String action, String cancel) {}
+
+  // ---------------------------------------------------------------- blob stores
+
+  public record BlobStoresPage(Chrome chrome, List<BlobStoreRow> stores) {}
+
+  /**
+   * @param free null where the store cannot tell (S3)
+   * @param quota what the quota check says; {@code quotaOk} whether it is good news
+   * @param running whether its maintenance runs now
+   * @param lastReport the last run's report (null: none yet)
+   * @param runAction the form that starts a run; null without maintenance
+   */
+  public record BlobStoreRow(String name, String type, String size, long blobs, String free, String reserve,
+      When counted, String quota, boolean quotaOk, String schedule, boolean running, When lastRun, String lastResult,
+      String lastReport, When nextRun, List<String> parts, String runAction, String previewHref) {}
+
+  /** What a blob store's maintenance would remove now (a dry run). */
+  public record PreviewPage(Chrome chrome, List<Crumb> crumbs, String store, When at, List<PreviewStep> steps,
+      String garbage, List<String> garbageSample, String error, String skipped, String runAction) {}
+
+  /** @param total the size of what it lists (each image counted in full, shared layers included) */
+  public record PreviewStep(String name, String summary, List<PreviewItem> items, String total) {}
+
+  public record PreviewItem(String item, String href, String size) {}
+
+  // ---------------------------------------------------------------- security
+
+  /**
+   * @param anonymous whether anonymous access is on; {@code anonymousAction} the form that turns it over
+   */
+  public record SecurityPage(Chrome chrome, List<UserRow> users, List<RoleRow> roles, boolean anonymous,
+      String anonymousAction, String newUserHref) {}
+
+  /** @param passwordHref the form that sets its password; null for the configuration file's users */
+  public record UserRow(String id, String name, String source, String status, List<String> roles,
+      String passwordHref) {}
+
+  public record RoleRow(String id, String source, String description, List<String> privileges, List<String> roles) {}
 
   // ---------------------------------------------------------------- login and errors
 

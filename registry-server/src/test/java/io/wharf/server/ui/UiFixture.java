@@ -30,9 +30,11 @@ import java.util.Random;
  * users (password NAME-pw)   admin: *:*   reader: read on private   deleter: read, delete on docker-hosted
  * docker-hosted   hosted, own port, anonymous pull
  *     demo/app     1.0 and latest (one manifest, labels and annotations holding &lt;script&gt;),
- *                  2.0 (an index of linux/amd64 and linux/arm64), old (its own manifest)
+ *                  2.0 (an index of linux/amd64 and linux/arm64), old (its own manifest),
+ *                  and a manifest no tag points at
  *     demo/many    tags t000 .. t119 (paging)
  * private         hosted; secret/app:1.0
+ * cleaned         hosted, cleanup keeps the newest tag of each image; tool:v1, v2, v3
  * hub             proxy of a dead upstream, auto-blocked after one failure
  * </pre>
  */
@@ -56,6 +58,10 @@ final class UiFixture implements AutoCloseable {
   final Digest app20;
   final Digest appOld;
   final long app10Size;
+  /** The layers of demo/app:1.0 alone: its compressed size. */
+  final long app10Layers;
+  /** A manifest of demo/app no tag points at. */
+  final Digest untagged;
   private final Random random = new Random(16);
 
   UiFixture(Path dir) throws Exception {
@@ -84,6 +90,7 @@ final class UiFixture implements AutoCloseable {
         repositories:
           - {name: docker-hosted, type: hosted, http: {port: 0}, anonymousPull: true}
           - {name: private, type: hosted}
+          - {name: cleaned, type: hosted, cleanup: {keepLatest: 1}}
           - name: hub
             type: proxy
             remoteUrl: http://127.0.0.1:9
@@ -102,19 +109,34 @@ final class UiFixture implements AutoCloseable {
     app10 = pushImage("docker-hosted/demo/app", "1.0", labels, quote(SCRIPT), "linux", "amd64", 3);
     tag("docker-hosted/demo/app", "latest", app10);
     app10Size = sizeOf;
+    app10Layers = layersOf;
     Digest amd = pushImage("docker-hosted/demo/app", null, "{}", null, "linux", "amd64", 2);
     long amdSize = sizeOf;
     Digest arm = pushImage("docker-hosted/demo/app", null, "{}", null, "linux", "arm64", 2);
     app20 = pushIndex("docker-hosted/demo/app", "2.0", amd, amdSize, arm);
     appOld = pushImage("docker-hosted/demo/app", "old", "{}", null, "linux", "amd64", 1);
+    untagged = pushImage("docker-hosted/demo/app", null, "{}", null, "linux", "amd64", 1);
     Digest many = pushImage("docker-hosted/demo/many", "t000", "{}", null, "linux", "amd64", 1);
     for (int i = 1; i < 120; i++) {
       tag("docker-hosted/demo/many", String.format("t%03d", i), many);
     }
     pushImage("private/secret/app", "1.0", "{}", null, "linux", "amd64", 1);
+    // three tags, pushed one after the other: the cleanup policy (keep the newest) would delete v1 and v2
+    for (String v : new String[] {"v1", "v2", "v3"}) {
+      pushImage("cleaned/tool", v, "{}", null, "linux", "amd64", 1);
+      awaitNextMillisecond();
+    }
     // one failed pull through the proxy blocks its dead upstream for an hour
     HttpResponse<byte[]> r = send("GET", "/v2/hub/library/alpine/manifests/3", null, ADMIN);
     assertThat(r.statusCode()).as("pull through a dead upstream").isGreaterThanOrEqualTo(500);
+  }
+
+  /** Tags pushed in one millisecond would tie on push time: the policy orders by it. */
+  private static void awaitNextMillisecond() {
+    long now = System.currentTimeMillis();
+    while (System.currentTimeMillis() <= now + 10) {
+      Thread.onSpinWait();
+    }
   }
 
   @Override
@@ -152,6 +174,7 @@ final class UiFixture implements AutoCloseable {
   // ---------------------------------------------------------------- pushing
 
   private long sizeOf;
+  private long layersOf;
 
   /**
    * Pushes an image of {@code layers} random layers with a config that has {@code labels}, a
@@ -186,6 +209,7 @@ final class UiFixture implements AutoCloseable {
     byte[] bytes = manifest.getBytes(StandardCharsets.UTF_8);
     putManifest(name, tag == null ? Digest.sha256(bytes).toString() : tag, MediaTypes.OCI_MANIFEST, bytes);
     sizeOf = total;
+    layersOf = total - config.length;
     return Digest.sha256(bytes);
   }
 

@@ -252,29 +252,109 @@ class WebUiTest {
   // ---------------------------------------------------------------- images, tags, detail
 
   @Test
-  void images_ofARepository_withTheirFirstTags() {
+  void images_ofARepository_withTagCountsAndLastPush() {
     String html = page(new Browser().get("/ui/repositories/docker-hosted"), 200);
-    assertThat(html).contains("demo/app").contains("demo/many").contains(">1.0<").contains(">latest<")
-        .contains("all tags");
+    assertThat(html).contains(">demo/app<").contains(">demo/many<").contains(">120<")
+        .containsPattern("<time datetime=\"[0-9T:.Z-]+\" title=\"[0-9 :-]+ UTC\">(just now|[0-9]+ minutes? ago)</time>");
+    String filtered = page(new Browser().get("/ui/repositories/docker-hosted?q=demo/m"), 200);
+    assertThat(filtered).contains(">demo/many<").doesNotContain(">demo/app<");
+    String paged = page(new Browser().get("/ui/repositories/docker-hosted?n=1"), 200);
+    assertThat(paged).contains(">demo/app<").doesNotContain(">demo/many<");
+    String second = page(new Browser().get(link(paged, "Next page")), 200);
+    assertThat(second).contains(">demo/many<").doesNotContain(">demo/app<").contains("First page");
+  }
+
+  /** The href of the link whose text starts with {@code text}, unescaped. */
+  static String link(String html, String text) {
+    Matcher m = Pattern.compile("<a href=\"([^\"]+)\"[^>]*>" + Pattern.quote(text)).matcher(html);
+    assertThat(m.find()).as("a link %s in %s", text, html).isTrue();
+    return m.group(1).replace("&amp;", "&");
   }
 
   @Test
   void tags_pagedWithSharedDigests() {
     Browser b = new Browser();
     String first = page(b.get("/ui/repositories/docker-hosted/images/demo/many"), 200);
-    assertThat(first).contains("120 tags").contains(">t000<").contains(">t049<").doesNotContain(">t050<")
-        .contains("?last=t049");
+    assertThat(first).contains("120 tags").contains(">t000<").contains(">t049<").doesNotContain(">t050<");
     assertThat(first).contains("class=\"tag shared\">t001<").contains("and 45 more"); // one manifest, 50 tags
-    String second = page(b.get("/ui/repositories/docker-hosted/images/demo/many?last=t049"), 200);
+    String second = page(b.get(link(first, "Next page")), 200);
     assertThat(second).contains(">t050<").contains(">t099<").doesNotContain(">t049<").contains("First page");
     String app = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
-    assertThat(app).contains("4 tags").contains("index, 2 platforms").contains(wharf.app10.toString());
+    assertThat(app).contains("4 tags").contains("index, 2 platforms").contains(wharf.app10.toString())
+        .contains("linux/amd64");
   }
 
   @Test
   void tags_filtered() {
     String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/many?q=t11"), 200);
-    assertThat(html).contains("10 tags containing").contains(">t110<").contains(">t119<").doesNotContain(">t100<");
+    assertThat(html).contains("containing &ldquo;t11&rdquo;").contains(">t110<").contains(">t119<")
+        .doesNotContain(">t100<");
+  }
+
+  @Test
+  void tags_sortedByNamePushAndSize_bothWays() {
+    Browser b = new Browser();
+    String bySize = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=size&order=desc"), 200);
+    // 2.0 is an index of two images: the largest; old has one layer: the smallest of the tags
+    assertThat(bySize.indexOf(">2.0<")).isPositive().isLessThan(bySize.indexOf(">old<"));
+    assertThat(bySize).contains("aria-sort=\"descending\"");
+    String bySizeUp = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=size&order=asc"), 200);
+    assertThat(bySizeUp.indexOf(">old<")).isPositive().isLessThan(bySizeUp.indexOf(">2.0<"));
+    String byName = page(b.get("/ui/repositories/docker-hosted/images/demo/app?order=desc"), 200);
+    assertThat(byName.indexOf(">old<")).isPositive().isLessThan(byName.indexOf(">1.0<"));
+    String byPush = page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=pushed&order=desc"), 200);
+    assertThat(byPush.indexOf(">old<")).as("old was pushed last").isPositive().isLessThan(byPush.indexOf(">2.0<"));
+    // the column headers link to the other orders and keep the filter
+    String filtered = page(b.get("/ui/repositories/docker-hosted/images/demo/many?q=t1"), 200);
+    assertThat(filtered).contains("?q=t1&amp;sort=size&amp;order=desc");
+    page(b.get("/ui/repositories/docker-hosted/images/demo/app?sort=color"), 400);
+  }
+
+  @Test
+  void tags_untaggedManifests_shownOnRequest() {
+    Browser b = new Browser();
+    String tagged = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
+    assertThat(tagged).doesNotContain(wharf.untagged.toString());
+    String untagged = page(b.get("/ui/repositories/docker-hosted/images/demo/app?show=untagged"), 200);
+    assertThat(untagged).contains(wharf.untagged.toString()).contains(">untagged<").doesNotContain(">1.0<")
+        .contains("/ui/repositories/docker-hosted/images/demo/app@" + wharf.untagged);
+    String all = page(b.get("/ui/repositories/docker-hosted/images/demo/app?show=all"), 200);
+    assertThat(all).contains(wharf.untagged.toString()).contains(">1.0<");
+  }
+
+  // ---------------------------------------------------------------- search
+
+  @Test
+  void search_byNameTagOrDigest_acrossReadableRepositories() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String byName = page(admin.get("/ui/search?q=secret"), 200);
+    assertThat(byName).contains("<title>Search: secret · Wharf</title>").contains(">secret/app<").contains(">private<")
+        .contains("/ui/repositories/private/images/secret/app:1.0");
+    String byTag = page(admin.get("/ui/search?q=latest"), 200);
+    assertThat(byTag).contains(">demo/app<").contains(">latest<").doesNotContain(">secret/app<");
+    String byDigest = page(admin.get("/ui/search?q=" + wharf.app10), 200);
+    assertThat(byDigest).contains(">1.0<").contains(">latest<").doesNotContain(">2.0<").doesNotContain(">old<");
+    String inOne = page(admin.get("/ui/search?q=app&repository=private"), 200);
+    assertThat(inOne).contains(">secret/app<").doesNotContain(">demo/app<");
+    page(admin.get("/ui/search?q=sha256:nothex"), 400);
+  }
+
+  @Test
+  void search_anonymous_findsOnlyWhatItMayRead() {
+    String html = page(new Browser().get("/ui/search?q=app"), 200);
+    assertThat(html).contains(">demo/app<").doesNotContain("secret");
+    page(new Browser().get("/ui/search?q=app&repository=private"), 404);
+  }
+
+  @Test
+  void search_pagedWithoutACap() {
+    Browser b = new Browser();
+    String first = page(b.get("/ui/search?q=demo/many"), 200);
+    assertThat(first).contains(">t000<").contains(">t049<").doesNotContain(">t050<");
+    String second = page(b.get(link(first, "Next page")), 200);
+    assertThat(second).contains(">t050<").contains(">t099<");
+    String third = page(b.get(link(second, "Next page")), 200);
+    assertThat(third).contains(">t100<").contains(">t119<").doesNotContain("Next page");
   }
 
   @Test
@@ -287,7 +367,7 @@ class WebUiTest {
         .contains("Layers").contains("RUN step 3")
         .contains("Wharf tests").contains("linux/amd64")
         .contains("org.opencontainers.image.title").contains("demo app")
-        .contains(Format.size(wharf.app10Size))
+        .contains(Format.size(wharf.app10Layers))
         .contains("docker pull " + ref + ":1.0")
         .contains("docker pull " + ref + "@" + wharf.app10)
         .contains("podman pull --tls-verify=false " + ref + ":1.0")
@@ -373,5 +453,223 @@ class WebUiTest {
     assertThat(after).contains("Tag doomed deleted.").doesNotContain(">doomed<").contains(">old<");
     assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/manifests/" + wharf.appOld, null,
         UiFixture.concat(ADMIN, "Accept", "application/vnd.oci.image.manifest.v1+json")).statusCode()).isEqualTo(200);
+  }
+
+  // ---------------------------------------------------------------- administration: repositories
+
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void admin_createsAHostedRepositoryWithItsOwnPort_servingAtOnce_thenEditsAndDeletesIt() throws Exception {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/"), 200)).contains("/ui/admin/repositories/new?type=hosted");
+    String form = page(admin.get("/ui/admin/repositories/new?type=hosted"), 200);
+    assertThat(form).contains("<title>New hosted repository · Wharf</title>").contains("name=\"docker.httpPort\"")
+        .contains("name=\"storage.writePolicy\"");
+    int port = freePort();
+    HttpResponse<byte[]> created = admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=made-in-ui&storage.blobStoreName=default&storage.writePolicy=ALLOW_ONCE&docker.httpPort=" + port
+        + "&wharf.anonymousPull=true&wharf.cleanup.keepLatest=2", "Origin", wharf.base.toString());
+    assertThat(created.statusCode()).as(text(created)).isEqualTo(303);
+    assertThat(created.headers().firstValue("Location")).hasValue("/ui/repositories/made-in-ui?created");
+    assertThat(page(admin.get("/ui/repositories/made-in-ui?created"), 200)).contains("Repository made-in-ui created.")
+        .contains("its own port " + port).contains("write policy allow once");
+    // its port listens now, as the registry of that repository
+    java.net.http.HttpResponse<String> v2 = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v2/")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(v2.statusCode()).isIn(200, 401);
+    // the same repository as the REST API sees it
+    assertThat(text(wharf.send("GET", "/service/rest/v1/repositories/docker/hosted/made-in-ui", null, ADMIN)))
+        .contains("\"httpPort\":" + port).contains("ALLOW_ONCE");
+
+    String edit = page(admin.get("/ui/admin/repositories/made-in-ui/edit"), 200);
+    assertThat(edit).contains("value=\"" + port + "\"").contains("<option value=\"ALLOW_ONCE\" selected>");
+    HttpResponse<byte[]> saved = admin.post("/ui/admin/repositories/made-in-ui/edit", "_csrf=" + enc(admin.csrf())
+        + "&storage.blobStoreName=default&storage.writePolicy=DENY&docker.httpPort=" + port);
+    assertThat(saved.statusCode()).as(text(saved)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/repositories/made-in-ui?saved"), 200)).contains("write policy deny")
+        .doesNotContain("anonymous pull");
+
+    String confirm = page(admin.get("/ui/admin/repositories/made-in-ui/delete"), 200);
+    assertThat(confirm).contains("Delete repository made-in-ui?").contains("its own port " + port + " closes");
+    HttpResponse<byte[]> deleted = admin.post("/ui/admin/repositories/made-in-ui/delete", "_csrf=" + enc(admin.csrf()));
+    assertThat(deleted.statusCode()).isEqualTo(303);
+    assertThat(page(admin.get("/ui/?deleted=made-in-ui"), 200)).contains("Repository made-in-ui deleted.")
+        .doesNotContain("/ui/repositories/made-in-ui\"");
+    page(admin.get("/ui/repositories/made-in-ui"), 404);
+  }
+
+  @Test
+  void admin_form_showsTheApisMessagesNextToTheFields_andKeepsTheValues() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=hosted");
+    String html = page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=" + enc("bad name!") + "&storage.blobStoreName=default&storage.writePolicy=ALLOW&docker.httpPort=99999"),
+        400);
+    assertThat(html).containsPattern("name=\"name\" type=\"text\"[^>]*value=\"bad name!\"[^>]*aria-invalid=\"true\"")
+        .contains("id=\"f-name-error\">\"bad name!\" is not a repository name")
+        .contains("id=\"f-docker-httpPort-error\">99999 is not a port number");
+    // a port another repository listens on: the API's message, next to the port
+    String clash = page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=clash&storage.blobStoreName=default&storage.writePolicy=ALLOW&docker.httpPort="
+        + wharf.server.port("docker-hosted")), 400);
+    assertThat(clash).contains("id=\"f-docker-httpPort-error\">").contains("port " + wharf.server.port("docker-hosted") + " cannot be opened");
+    // a name taken: about no field of the form
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=private&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 409))
+        .contains("a repository named private already exists");
+    page(admin.get("/ui/repositories/clash"), 404);
+  }
+
+  @Test
+  void admin_createsProxyAndGroup() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=proxy");
+    HttpResponse<byte[]> proxy = admin.post("/ui/admin/repositories/new?type=proxy", "_csrf=" + enc(admin.csrf())
+        + "&name=ui-proxy&storage.blobStoreName=default&proxy.remoteUrl=" + enc("http://127.0.0.1:9")
+        + "&dockerProxy.indexType=REGISTRY");
+    assertThat(proxy.statusCode()).as(text(proxy)).isEqualTo(303);
+    admin.get("/ui/admin/repositories/new?type=group");
+    assertThat(page(admin.last, 200)).contains("value=\"ui-proxy\"");
+    HttpResponse<byte[]> group = admin.post("/ui/admin/repositories/new?type=group", "_csrf=" + enc(admin.csrf())
+        + "&name=ui-group&group.memberNames=private&group.memberNames=ui-proxy&group.writableMember=private");
+    assertThat(group.statusCode()).as(text(group)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/repositories/ui-group"), 200)).contains("group of private, ui-proxy")
+        .contains("pushes go to private").contains("secret/app");
+    // a member of a group cannot go first: the API's 409, on the confirmation's form
+    admin.get("/ui/admin/repositories/ui-proxy/delete");
+    assertThat(page(admin.post("/ui/admin/repositories/ui-proxy/delete", "_csrf=" + enc(admin.csrf())), 409))
+        .contains("member of group ui-group");
+    admin.get("/ui/admin/repositories/ui-group/delete");
+    assertThat(admin.post("/ui/admin/repositories/ui-group/delete", "_csrf=" + enc(admin.csrf())).statusCode())
+        .isEqualTo(303);
+    admin.get("/ui/admin/repositories/ui-proxy/delete");
+    assertThat(admin.post("/ui/admin/repositories/ui-proxy/delete", "_csrf=" + enc(admin.csrf())).statusCode())
+        .isEqualTo(303);
+  }
+
+  @Test
+  void admin_forms_notForOthers_norFromAnotherSite_norForTheFilesRepositories() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/"), 200)).doesNotContain("/ui/admin/");
+    page(reader.get("/ui/admin/repositories/new?type=hosted"), 403);
+    assertThat(page(reader.get("/ui/repositories/private"), 200)).doesNotContain("Edit settings");
+    page(reader.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(reader.csrf())
+        + "&name=sneaky&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 403);
+    page(new Browser().get("/ui/admin/repositories/new?type=hosted"), 401);
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/admin/repositories/new?type=hosted");
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted", "_csrf=" + enc(admin.csrf())
+        + "&name=evil&storage.blobStoreName=default&storage.writePolicy=ALLOW", "Origin", "http://evil.example"), 403))
+        .contains("another site");
+    assertThat(page(admin.post("/ui/admin/repositories/new?type=hosted",
+        "name=evil&storage.blobStoreName=default&storage.writePolicy=ALLOW"), 403)).contains("reload the page");
+    page(admin.get("/ui/repositories/evil"), 404);
+    // the configuration file's repositories are changed in the file
+    assertThat(page(admin.get("/ui/repositories/private"), 200)).doesNotContain("Edit settings");
+    assertThat(page(admin.get("/ui/admin/repositories/private/edit"), 409)).contains("configuration file");
+    page(admin.get("/ui/admin/repositories/new?type=nosuch"), 400);
+  }
+
+  // ---------------------------------------------------------------- blob stores
+
+  static void await(String what, java.util.function.BooleanSupplier condition) {
+    java.time.Instant deadline = java.time.Instant.now().plusSeconds(120);
+    while (!condition.getAsBoolean()) {
+      assertThat(java.time.Instant.now()).as("waiting for: %s", what).isBefore(deadline);
+      try {
+        Thread.sleep(50); // a pause between looks, not the wait: that is the deadline
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Test
+  void blobStores_sizeFreeSpaceQuotaAndMaintenance_forAdministratorsOnly() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/"), 200)).contains("href=\"/ui/blobstores\"").contains("href=\"/ui/security\"");
+    String html = page(admin.get("/ui/blobstores"), 200);
+    assertThat(html).contains("<title>Blob stores · Wharf</title>").contains(">default<").containsPattern(
+        "<strong>[0-9.]+ (KiB|MiB)</strong> in [0-9]+ blobs").contains("Free space").containsPattern("[0-9.]+ [KMGT]iB")
+        .contains("within its reserve").contains("Cleanup policies").contains("on demand only")
+        .contains("Preview cleanup").contains("Run maintenance now");
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/"), 200)).doesNotContain("/ui/blobstores").doesNotContain("/ui/security");
+    page(reader.get("/ui/blobstores"), 403);
+    page(new Browser().get("/ui/blobstores"), 401);
+    reader.get("/ui/");
+    page(reader.post("/ui/blobstores/default/run", "_csrf=" + enc(reader.csrf())), 403);
+  }
+
+  @Test
+  void cleanupPreview_listsExactlyWhatThePolicyDeletes_withSizes_andTheRunDeletesThat() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String preview = page(admin.get("/ui/blobstores/default/preview"), 200);
+    assertThat(preview).contains("cleanup of cleaned").contains("tags to delete 2")
+        .contains("href=\"/ui/repositories/cleaned/images/tool:v1\">tool:v1<")
+        .contains("href=\"/ui/repositories/cleaned/images/tool:v2\">tool:v2<").doesNotContain("tool:v3")
+        .containsPattern("tool:v1</a></td><td class=\"num\">[0-9.]+ KiB<").contains("Garbage collection");
+    assertThat(page(admin.get("/ui/repositories/cleaned/images/tool"), 200)).contains(">v1<").contains(">v2<");
+    HttpResponse<byte[]> run = admin.post("/ui/blobstores/default/run", "_csrf=" + enc(admin.csrf()),
+        "Origin", wharf.base.toString());
+    assertThat(run.statusCode()).as(text(run)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/blobstores?started=default"), 200)).contains("Maintenance started");
+    await("the run's report", () -> text(admin.get("/ui/blobstores")).contains("tags deleted 2"));
+    assertThat(page(admin.get("/ui/blobstores"), 200)).contains(">OK<").contains("Last run's report");
+    // browse follows as soon as the index has walked the store again (it does after each run)
+    await("v1 and v2 gone from the tags", () -> !text(admin.get("/ui/repositories/cleaned/images/tool")).contains(">v1<"));
+    String after = page(admin.get("/ui/repositories/cleaned/images/tool"), 200);
+    assertThat(after).contains(">v3<").doesNotContain(">v1<").doesNotContain(">v2<");
+    assertThat(page(admin.get("/ui/blobstores/default/preview"), 200)).contains("tags to delete 0");
+  }
+
+  // ---------------------------------------------------------------- security
+
+  @Test
+  void security_usersRolesAndAnonymousAccess_forAdministratorsOnly() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String html = page(admin.get("/ui/security"), 200);
+    assertThat(html).contains("<title>Security · Wharf</title>").contains("<strong>reader</strong>")
+        .contains("<code>nx-repository-view-docker-private-read</code>").contains("<strong>admins</strong>").contains("Anonymous access")
+        .contains("Turn anonymous access off");
+    page(new Browser().login("reader", "reader-pw").get("/ui/security"), 403);
+    page(new Browser().get("/ui/security/users/new"), 401);
+  }
+
+  @Test
+  void security_createAUser_whoLogsInAtOnce_thenResetItsPassword() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String form = page(admin.get("/ui/security/users/new"), 200);
+    assertThat(form).contains("name=\"userId\"").contains("value=\"readers\"");
+    String refused = page(admin.post("/ui/security/users/new", "_csrf=" + enc(admin.csrf())
+        + "&userId=" + enc("no spaces") + "&emailAddress=nope&password=x&roles=nosuch"), 400);
+    assertThat(refused).contains("id=\"f-userId-error\">").contains("id=\"f-emailAddress-error\">")
+        .contains("is not an email address").contains("unknown role").contains("value=\"nope\"");
+    HttpResponse<byte[]> created = admin.post("/ui/security/users/new", "_csrf=" + enc(admin.csrf())
+        + "&userId=carol&firstName=Carol&emailAddress=carol%40example.org&password=" + enc("carol-pw-1")
+        + "&roles=readers", "Origin", wharf.base.toString());
+    assertThat(created.statusCode()).as(text(created)).isEqualTo(303);
+    assertThat(page(admin.get("/ui/security?created=carol"), 200)).contains("User carol created.")
+        .contains("<strong>carol</strong>");
+    Browser carol = new Browser().login("carol", "carol-pw-1");
+    assertThat(page(carol.get("/ui/"), 200)).contains("Logged in as <strong>carol</strong>").contains("private");
+
+    admin.get("/ui/security/users/carol/password");
+    assertThat(page(admin.post("/ui/security/users/carol/password", "_csrf=" + enc(admin.csrf())
+        + "&password=a-new-pw-2&confirm=other"), 400)).contains("the two passwords differ");
+    HttpResponse<byte[]> reset = admin.post("/ui/security/users/carol/password", "_csrf=" + enc(admin.csrf())
+        + "&password=a-new-pw-2&confirm=a-new-pw-2");
+    assertThat(reset.statusCode()).as(text(reset)).isEqualTo(303);
+    new Browser().login("carol", "a-new-pw-2");
+    Browser old = new Browser();
+    old.get("/ui/login");
+    page(old.post("/ui/login", "_csrf=" + enc(old.csrf()) + "&next=%2Fui%2F&username=carol&password=carol-pw-1"), 401);
   }
 }
