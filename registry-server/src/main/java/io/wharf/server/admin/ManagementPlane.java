@@ -154,6 +154,25 @@ public final class ManagementPlane extends AbstractLifeCycle {
       maintenance.onReport(report -> blobStores.refresh());
     }
 
+    // Robot accounts and API tokens: kept beside the other settings, checked by the security on
+    // every registry request; their last uses are written once more when the server stops.
+    io.wharf.server.auth.ApiCredentials credentials = security == null ? null
+        : new io.wharf.server.auth.ApiCredentials(
+            io.wharf.server.auth.ApiCredentials.Storage.of(settings::read, settings::write), security.clock(),
+            new io.wharf.server.auth.ApiCredentials.Policy(io.wharf.server.config.Durations.parse(
+                config.security().robots().defaultExpiry(), "security.robots.defaultExpiry"),
+                config.security().robots().allowNeverExpire()));
+    if (credentials != null) {
+      security.credentials(credentials);
+      jetty.addBean(new AbstractLifeCycle() {
+        @Override
+        protected void doStop() {
+          credentials.flush();
+        }
+      }, true);
+      context.addServlet(new ServletHolder("jwks", new JwksServlet(security)), JwksServlet.PATH);
+    }
+
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
@@ -177,7 +196,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
                 .orElseGet(() -> repositories.registry().repositories().stream()
                     .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))),
         ProxyEndpoints.wharf(proxies),
-        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all));
+        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all),
+        new CredentialEndpoints(security, credentials));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),
