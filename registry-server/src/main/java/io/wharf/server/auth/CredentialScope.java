@@ -1,5 +1,7 @@
 package io.wharf.server.auth;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +22,7 @@ import java.util.regex.Pattern;
  * administration. The catalog ({@code /v2/_catalog}) needs {@code pull} on the repository by a
  * rule without {@code images}, as it lists every image name.
  */
-public record CredentialScope(List<Rule> rules) {
+public record CredentialScope(@JsonValue List<Rule> rules) {
   private static final Pattern REPOSITORY_GLOB = Pattern.compile("[A-Za-z0-9._*-]{1,128}");
   private static final Pattern IMAGE_GLOB = Pattern.compile("[a-z0-9._/*-]{1,255}");
   private static final Set<String> ACTIONS = Set.of("pull", "push", "delete");
@@ -51,6 +53,8 @@ public record CredentialScope(List<Rule> rules) {
     }
   }
 
+  /** Read from JSON as the array of rules it is written as. */
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public CredentialScope {
     rules = rules == null ? List.of() : List.copyOf(rules);
   }
