@@ -157,6 +157,7 @@ public final class ApiCredentials {
   private volatile Document document = Document.EMPTY;
   private volatile Map<String, Stored> byCredentialId = Map.of();
   private volatile Instant loadedAt = Instant.MIN;
+  private volatile long missReloadNanos = System.nanoTime() - 1_000_000_000L;
   private final Map<String, Usage> usage = new ConcurrentHashMap<>();
   private volatile Map<String, Usage> storedUsage = Map.of();
   private volatile Instant flushedAt;
@@ -249,7 +250,9 @@ public final class ApiCredentials {
       load();
     }
     Stored c = byCredentialId.get(credentialId);
-    if (c == null && clock.instant().isAfter(loadedAt.plus(Duration.ofSeconds(1)))) {
+    long now = System.nanoTime();
+    if (c == null && now - missReloadNanos >= 1_000_000_000L) {
+      missReloadNanos = now; // a rate limit (real time): unknown names must not make every request read storage
       load(); // made on another node a moment ago?
       c = byCredentialId.get(credentialId);
     }

@@ -50,7 +50,7 @@ public final class TokenKeys {
   /** How often a node re-reads the key set from storage. */
   static final Duration RELOAD = Duration.ofMinutes(1);
   private static final Duration SKEW = Duration.ofSeconds(30);
-  private static final Duration UNKNOWN_KID_RELOAD = Duration.ofSeconds(1);
+  private static final long UNKNOWN_KID_RELOAD_NANOS = 1_000_000_000L;
 
   /** A key and when it was made. */
   private record Entry(SigningKey key, Instant created) {}
@@ -67,6 +67,8 @@ public final class TokenKeys {
   private final Clock clock;
   private volatile List<Entry> keys = List.of();
   private volatile Instant loadedAt = Instant.MIN;
+  /** When a token with an unknown kid last made this node re-read the set (real time: a rate limit). */
+  private volatile long unknownReloadNanos = System.nanoTime() - UNKNOWN_KID_RELOAD_NANOS;
 
   private TokenKeys(StorageDriver driver, Duration rotateEvery, Duration keep, Clock clock) {
     this.driver = driver;
@@ -146,7 +148,12 @@ public final class TokenKeys {
   }
 
   private synchronized Entry rotateNow() {
-    Entry e = new Entry(SigningKey.generate(), clock.instant());
+    Instant now = clock.instant();
+    List<Entry> before = keys;
+    if (!before.isEmpty() && !now.isAfter(before.get(before.size() - 1).created())) {
+      now = before.get(before.size() - 1).created().plusMillis(1); // newer than the one it replaces, always
+    }
+    Entry e = new Entry(SigningKey.generate(), now);
     add(e);
     LOG.info("token keys: {} signs from now on", e.key());
     return e;
@@ -169,7 +176,9 @@ public final class TokenKeys {
 
   /** Re-reads the set at once if a token names key {@code kid} this node does not know (at most once a second). */
   void unknownKey(String kid) {
-    if (rotates() && clock.instant().isAfter(loadedAt.plus(UNKNOWN_KID_RELOAD))) {
+    long now = System.nanoTime();
+    if (rotates() && now - unknownReloadNanos >= UNKNOWN_KID_RELOAD_NANOS) {
+      unknownReloadNanos = now;
       LOG.debug("token keys: a token names key {}; re-reading the set", kid);
       load();
     }
