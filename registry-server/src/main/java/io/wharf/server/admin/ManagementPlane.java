@@ -8,7 +8,9 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.server.auth.Action;
+import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.config.Durations;
 import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
@@ -156,12 +158,10 @@ public final class ManagementPlane extends AbstractLifeCycle {
 
     // Robot accounts and API tokens: kept beside the other settings, checked by the security on
     // every registry request; their last uses are written once more when the server stops.
-    io.wharf.server.auth.ApiCredentials credentials = security == null ? null
-        : new io.wharf.server.auth.ApiCredentials(
-            io.wharf.server.auth.ApiCredentials.Storage.of(settings::read, settings::write), security.clock(),
-            new io.wharf.server.auth.ApiCredentials.Policy(io.wharf.server.config.Durations.parse(
-                config.security().robots().defaultExpiry(), "security.robots.defaultExpiry"),
-                config.security().robots().allowNeverExpire()));
+    ApiCredentials credentials = security == null ? null
+        : new ApiCredentials(ApiCredentials.Storage.of(settings::read, settings::write), security.clock(),
+            new ApiCredentials.Policy(Durations.parse(config.security().robots().defaultExpiry(),
+                "security.robots.defaultExpiry"), config.security().robots().allowNeverExpire()));
     if (credentials != null) {
       security.credentials(credentials);
       jetty.addBean(new AbstractLifeCycle() {

@@ -282,7 +282,7 @@ public final class ApiCredentials {
       merged.keySet().removeIf(id -> !byCredentialId.containsKey(id));
       storage.write(USAGE_SUBJECT, JSON.writeValueAsBytes(new UsageDocument(merged)));
       storedUsage = Map.copyOf(merged);
-      mine.forEach(usage::remove);
+      mine.forEach(usage::remove); // two-argument remove: a use seen meanwhile stays for the next write
     } catch (RuntimeException e) {
       LOG.warn("api credentials: cannot write the last uses: {}", e.toString());
     }
@@ -360,21 +360,24 @@ public final class ApiCredentials {
     return new WithSecret(view(c), secret);
   }
 
-  /** Every robot account, by name. */
+  /** Every robot account, by name, with its last use on any node (as last written). */
   public List<View> robots() {
     load();
+    storedUsage = readUsage();
     return document.credentials().stream().filter(c -> c.kind().equals("robot")).map(this::view)
         .sorted(java.util.Comparator.comparing(View::name)).toList();
   }
 
   public Optional<View> robot(String name) {
     load();
+    storedUsage = readUsage();
     return Optional.ofNullable(byCredentialId.get("robot:" + name)).map(this::view);
   }
 
   /** The API tokens of {@code user}, oldest first. */
   public List<View> tokens(String user) {
     load();
+    storedUsage = readUsage();
     return document.credentials().stream().filter(c -> c.kind().equals("token") && user.equals(c.user()))
         .map(this::view).toList();
   }
