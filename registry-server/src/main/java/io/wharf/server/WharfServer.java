@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -105,6 +106,15 @@ public final class WharfServer implements AutoCloseable {
    * changed and deleted through the management API while it runs.
    */
   public static WharfServer start(WharfConfig config) throws Exception {
+    return start(config, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #start(WharfConfig)}, with the clock that security reads: the expiry of robot
+   * accounts and API tokens, of bearer tokens, and the rotation of the token signing keys (tests
+   * move it instead of waiting).
+   */
+  public static WharfServer start(WharfConfig config, Clock clock) throws Exception {
     config = config.withDefaults();
     WharfMetrics metrics = ManagementPlane.metrics(config); // first: the proxies report to it
     Map<String, StoreSpace> spaces = RegistryFactory.spaces(config);
@@ -114,7 +124,7 @@ public final class WharfServer implements AutoCloseable {
         metrics == null ? name -> ProxyMetrics.NONE : metrics::proxy);
     Set<String> pinned = new LinkedHashSet<>();
     config.repositories().forEach(r -> pinned.add(r.name()));
-    return start(running, pinned, assembly.registry(), assembly, metrics);
+    return start(running, pinned, assembly.registry(), assembly, metrics, clock);
   }
 
   /**
@@ -127,11 +137,11 @@ public final class WharfServer implements AutoCloseable {
     config = config.withDefaults();
     Set<String> pinned = new LinkedHashSet<>();
     config.repositories().forEach(r -> pinned.add(r.name()));
-    return start(config, pinned, registry, null, ManagementPlane.metrics(config));
+    return start(config, pinned, registry, null, ManagementPlane.metrics(config), Clock.systemUTC());
   }
 
   private static WharfServer start(WharfConfig config, Set<String> pinned, Registry registry,
-      RegistryFactory.Assembly assembly, WharfMetrics metrics) throws Exception {
+      RegistryFactory.Assembly assembly, WharfMetrics metrics, Clock clock) throws Exception {
     config = config.withDefaults();
     WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
@@ -166,7 +176,9 @@ public final class WharfServer implements AutoCloseable {
     Repository mainDefault = s.defaultRepository() == null ? registry.defaultRepository()
         : registry.repository(s.defaultRepository()).orElse(registry.defaultRepository());
     RepositoryRouter router = new RepositoryRouter(registry, mainDefault, byHost);
-    RegistrySecurity security = SecurityFactory.build(config, registry);
+    // the token keys rotate in the first blob store, beside the API's settings, shared by every node
+    RegistrySecurity security = SecurityFactory.build(config, registry, clock,
+        assembly == null || assembly.drivers().isEmpty() ? null : assembly.drivers().values().iterator().next());
     if (security != null) { // the directory's connection pool goes with the server
       jetty.addEventListener(new LifeCycle.Listener() {
         @Override

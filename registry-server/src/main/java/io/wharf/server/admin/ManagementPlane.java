@@ -8,7 +8,9 @@ import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.server.auth.Action;
+import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.RegistrySecurity;
+import io.wharf.server.config.Durations;
 import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
@@ -160,6 +162,23 @@ public final class ManagementPlane extends AbstractLifeCycle {
       });
     }
 
+    // Robot accounts and API tokens: kept beside the other settings, checked by the security on
+    // every registry request; their last uses are written once more when the server stops.
+    ApiCredentials credentials = security == null ? null
+        : new ApiCredentials(ApiCredentials.Storage.of(settings::read, settings::write), security.clock(),
+            new ApiCredentials.Policy(Durations.parse(config.security().robots().defaultExpiry(),
+                "security.robots.defaultExpiry"), config.security().robots().allowNeverExpire()));
+    if (credentials != null) {
+      security.credentials(credentials);
+      jetty.addBean(new AbstractLifeCycle() {
+        @Override
+        protected void doStop() {
+          credentials.flush();
+        }
+      }, true);
+      context.addServlet(new ServletHolder("jwks", new JwksServlet(security)), JwksServlet.PATH);
+    }
+
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
@@ -183,7 +202,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
                 .orElseGet(() -> repositories.registry().repositories().stream()
                     .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))),
         ProxyEndpoints.wharf(proxies),
-        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all));
+        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all),
+        new CredentialEndpoints(security, credentials));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");
     context.addServlet(new ServletHolder("wharf-api", new WharfApiServlet(wharf, security, publicUrl)),

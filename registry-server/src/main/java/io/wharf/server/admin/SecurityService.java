@@ -324,6 +324,9 @@ public final class SecurityService {
     Document d = document;
     apiUser(d, userId);
     change(d.withUsers(d.users().stream().filter(x -> !x.userId().equals(userId)).toList()));
+    if (security.credentials() != null) {
+      security.credentials().deleteTokens(userId, caller.user()); // a user made again later must not inherit them
+    }
   }
 
   /** Sets a user's password (an administrator, or the user itself); the old one fails at once. */

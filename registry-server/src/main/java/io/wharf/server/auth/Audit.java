@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
  * login-failed user=ci from=10.0.0.7 via=basic reason="invalid username or password"
  * push user=ci from=10.0.0.7 repository=docker-hosted image=team/app reference=1.0
  * denied user=reader from=10.0.0.7 repository=docker-hosted need="repository:team/app:pull,push" status=403
+ * robot-created by=admin credential=robot$ci scope="docker-hosted:pull,push" expires=2027-01-01T00:00:00Z
  * </pre>
  */
 final class Audit {
@@ -44,6 +45,12 @@ final class Audit {
 
   static void delete(String user, String from, String repository, String what) {
     LOG.info("delete user={} from={} repository={} {}", clean(user), clean(from), repository, clean(what));
+  }
+
+  /** A robot account or API token made, changed or revoked ({@code event}: robot-created, token-revoked, ...). */
+  static void credential(String event, String by, String credential, String scope, java.time.Instant expires) {
+    LOG.info("{} by={} credential={}{}{}", event, clean(by), clean(credential),
+        scope == null ? "" : " scope=" + quote(scope), expires == null ? "" : " expires=" + expires);
   }
 
   /**

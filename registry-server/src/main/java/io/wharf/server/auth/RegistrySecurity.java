@@ -63,10 +63,16 @@ public final class RegistrySecurity implements AccessControl {
   private static final String PRINCIPAL = RegistrySecurity.class.getName() + ".principal";
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  /** Who is calling. {@code user} null: anonymous; {@code token} non-null: a bearer token. */
-  private record Principal(String user, TokenService.Verified token, String via) {
-    static final Principal ANONYMOUS = new Principal(null, null, "anonymous");
+  /**
+   * Who is calling. {@code user} null: anonymous; {@code token} non-null: a bearer token;
+   * {@code credential} non-null: a robot account or API token (directly or through the token).
+   */
+  private record Principal(String user, TokenService.Verified token, String via, ApiCredentials.Credential credential) {
+    static final Principal ANONYMOUS = new Principal(null, null, "anonymous", null);
   }
+
+  /** A caller who logged in: a user with its password, or a robot account or API token. */
+  private record LoggedIn(String user, ApiCredentials.Credential credential) {}
 
   private record Credentials(String user, char[] password) {}
 
@@ -89,6 +95,8 @@ public final class RegistrySecurity implements AccessControl {
   private final URI publicUrl;
   private volatile int mainPort = -1;
   private volatile LoginObserver loginObserver = LoginObserver.NONE;
+  private volatile ApiCredentials credentials;
+  private final Clock clock;
 
   /** Hears of failed logins and lockouts (for metrics); called on request threads, must be cheap. */
   public interface LoginObserver {
@@ -113,6 +121,7 @@ public final class RegistrySecurity implements AccessControl {
     this.service = b.tokens != null ? b.tokens.service() : b.service;
     this.throttle = b.throttle;
     this.publicUrl = b.publicUrl;
+    this.clock = b.clock;
   }
 
   public static Builder builder() {
@@ -219,6 +228,29 @@ public final class RegistrySecurity implements AccessControl {
     return user != null && sources.privileges(user).contains(Privilege.ALL);
   }
 
+  /**
+   * Accepts, from now on, the robot accounts and API tokens of {@code credentials} on the
+   * registry API (Basic credentials and the token endpoint; not on the management API or the UI).
+   */
+  public void credentials(ApiCredentials credentials) {
+    this.credentials = credentials;
+  }
+
+  /** The robot accounts and API tokens; null until {@link #credentials(ApiCredentials)}. */
+  public ApiCredentials credentials() {
+    return credentials;
+  }
+
+  /** The token service; null without the docker-token realm. */
+  public TokenService tokens() {
+    return tokens;
+  }
+
+  /** The clock that expiries are read from. */
+  public Clock clock() {
+    return clock;
+  }
+
   /** Tells {@code observer} of every failed login and lockout from now on. */
   public void observeLogins(LoginObserver observer) {
     this.loginObserver = Objects.requireNonNull(observer);
@@ -246,7 +278,7 @@ public final class RegistrySecurity implements AccessControl {
     boolean skipMount = false;
     List<RequiredAccess.Need> missing = new ArrayList<>();
     for (RequiredAccess.Need n : required.needs()) {
-      if (allowed(p, n)) {
+      if (allowed(p, n, call.target().namePrefix())) {
         continue;
       }
       if (n.optional()) {
@@ -403,18 +435,20 @@ public final class RegistrySecurity implements AccessControl {
       if (c == null) {
         throw challenge(call, required.needs(), null, "malformed Basic credentials");
       }
-      if (!login(call.clientAddress(), c, "basic")) {
+      LoggedIn in = login(call.clientAddress(), c, "basic", true);
+      if (in == null) {
         throw challenge(call, required.needs(), null, "invalid username or password");
       }
-      return new Principal(c.user(), null, "basic");
+      return new Principal(in.user(), null, "basic", in.credential());
     }
     if (scheme.equalsIgnoreCase("Bearer") && tokens != null && here.contains(Realm.DOCKER_TOKEN)) {
       try {
         TokenService.Verified v = tokens.verify(value);
-        if (v.subject() != null && !sources.exists(v.subject())) {
+        ApiCredentials.Credential credential = credential(v, call.clientAddress());
+        if (v.subject() != null && credential == null && !sources.exists(v.subject())) {
           throw new TokenService.InvalidTokenException("its user no longer exists");
         }
-        return new Principal(v.subject(), v, "token");
+        return new Principal(v.subject(), v, "token", credential);
       } catch (TokenService.InvalidTokenException e) {
         Audit.denied(null, call.clientAddress(), call.request().getMethod(), call.target().repository().name(),
             scopes(required.needs()), 401, "invalid token: " + e.getMessage());
@@ -428,10 +462,34 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   /**
-   * Checks a user's password, throttled. Returns whether it is right; throws 429 while the
-   * address or the user is locked out.
+   * The robot account or API token a token was obtained with, checked to be still in force (a
+   * revoked or expired one ends its tokens at once); null for a token obtained with a password.
    */
+  private ApiCredentials.Credential credential(TokenService.Verified v, String from)
+      throws TokenService.InvalidTokenException {
+    if (v.credential() == null) {
+      return null;
+    }
+    ApiCredentials api = credentials;
+    ApiCredentials.Credential c = api == null ? null : api.current(v.credential(), from).orElse(null);
+    if (c == null || !c.user().equals(v.subject()) || !c.robot() && !sources.exists(c.user())) {
+      throw new TokenService.InvalidTokenException(api == null ? "robot accounts and API tokens are off"
+          : c == null ? Objects.requireNonNullElse(api.refusal(v.credential()), "the credential is not in force")
+          : "its user no longer exists");
+    }
+    return c;
+  }
+
   private boolean login(String from, Credentials c, String via) {
+    return login(from, c, via, false) != null;
+  }
+
+  /**
+   * Checks a user's password, throttled; with {@code machines}, robot accounts' secrets and API
+   * tokens too (the registry API). Returns who logged in, or null if the credentials are wrong;
+   * throws 429 while the address or the user is locked out.
+   */
+  private LoggedIn login(String from, Credentials c, String via, boolean machines) {
     Optional<Duration> locked = throttle.lockedFor(from, c.user());
     if (locked.isPresent()) {
       long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
@@ -440,23 +498,38 @@ public final class RegistrySecurity implements AccessControl {
       throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; try again in " + seconds + " s",
           Map.of("retryAfter", seconds));
     }
-    UserSources.Login result;
+    String reason = "invalid username or password";
     try {
-      result = sources.login(c.user(), c.password());
-    } catch (RuntimeException e) { // the directory is down: no verdict on the password, nothing to count
-      Audit.loginFailed(c.user(), from, via, e.getMessage());
-      throw e;
+      ApiCredentials api = credentials;
+      ApiCredentials.Login m = machines && api != null ? api.login(c.user(), c.password(), from)
+          : ApiCredentials.Login.NOT_OURS;
+      if (m.credential() != null && (m.credential().robot() || sources.exists(m.credential().user()))) {
+        throttle.success(c.user());
+        return new LoggedIn(m.credential().user(), m.credential());
+      }
+      if (m.credential() != null || m.refusal() != null) {
+        reason = m.credential() != null ? "the API token's user no longer exists" : m.refusal();
+      } else {
+        UserSources.Login result;
+        try {
+          result = sources.login(c.user(), c.password());
+        } catch (RuntimeException e) { // the directory is down: no verdict on the password, nothing to count
+          Audit.loginFailed(c.user(), from, via, e.getMessage());
+          throw e;
+        }
+        if (result.accepted()) {
+          throttle.success(c.user());
+          return new LoggedIn(result.identity().name(), null);
+        }
+        reason = result.refusal();
+      }
     } finally {
       Arrays.fill(c.password(), '\0');
     }
-    if (result.accepted()) {
-      throttle.success(c.user());
-      return true;
-    }
     throttle.failure(from, c.user());
-    Audit.loginFailed(c.user(), from, via, result.refusal());
+    Audit.loginFailed(c.user(), from, via, reason);
     loginObserver.failed(via);
-    return false;
+    return null;
   }
 
   /** {@code user:password} in base64 (UTF-8); null if malformed. */
@@ -498,15 +571,48 @@ public final class RegistrySecurity implements AccessControl {
 
   // ---------------------------------------------------------------- what
 
-  private boolean allowed(Principal p, RequiredAccess.Need n) {
+  private boolean allowed(Principal p, RequiredAccess.Need n, String namePrefix) {
     if (p.token() != null) {
       String action = n.type().equals("registry") ? "*" : n.action().dockerName();
       // what the token says, and what its user may still do: a removed user, a role taken away or
       // anonymous pull switched off ends an issued token's rights at once
       return p.token().covers(n.repository().name(), n.type(), n.name(), action)
-          && may(p.user(), n.repository(), n.action());
+          && may(p, n.repository(), n.action(), image(n, namePrefix));
     }
-    return may(p.user(), n.repository(), n.action());
+    return may(p, n.repository(), n.action(), image(n, namePrefix));
+  }
+
+  /** The image a need is about, without the routing prefix ({@code docker-hosted/}); null for the catalog. */
+  private static String image(RequiredAccess.Need n, String namePrefix) {
+    if (n.type().equals("registry")) {
+      return null;
+    }
+    return n.name().startsWith(namePrefix) ? n.name().substring(namePrefix.length()) : n.name();
+  }
+
+  /**
+   * What the caller may: its user's rights, narrowed by the scope of the API token it used; a
+   * robot account's scope (it holds no roles), plus anonymous pull.
+   */
+  private boolean may(Principal p, Repository repository, Action action, String image) {
+    ApiCredentials.Credential c = p.credential();
+    if (c == null) {
+      return may(p.user(), repository, action);
+    }
+    if (c.robot() && action == Action.READ && anonymous && perRepository.anonymousPull().contains(repository.name())) {
+      return true;
+    }
+    if (c.scope() != null && !c.scope().allows(repository.name(), image, action)) {
+      return false;
+    }
+    if (!c.robot()) {
+      return may(p.user(), repository, action);
+    }
+    if ((action == Action.WRITE || action == Action.DELETE) && repository instanceof GroupRepository group
+        && group.writableMember().isPresent()) {
+      return may(p, group.writableMember().get(), action, image); // where the content lands
+    }
+    return true;
   }
 
   /** Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}. */
@@ -541,7 +647,7 @@ public final class RegistrySecurity implements AccessControl {
       return challenge(call, missing, p.token() != null ? "insufficient_scope" : null,
           "authentication required to " + what);
     }
-    if (p.token() != null && missing.stream().allMatch(n -> may(p.user(), n.repository(), n.action()))) {
+    if (p.token() != null && missing.stream().allMatch(n -> may(p, n.repository(), n.action(), image(n, call.target().namePrefix())))) {
       // the user may, the token just does not say so: let the client fetch one that does
       Audit.denied(p.user(), call.clientAddress(), method, repository, need, 401, Audit.TOKEN_LACKS_SCOPE);
       return challenge(call, missing, "insufficient_scope", "the token does not grant " + need);
@@ -660,34 +766,37 @@ public final class RegistrySecurity implements AccessControl {
   private void tokenGet(ApiCall call) throws IOException {
     HttpServletRequest req = call.request();
     String header = req.getHeader("Authorization");
-    String user = null;
+    LoggedIn in = new LoggedIn(null, null);
     if (header != null && !header.isBlank()) {
       header = header.strip();
       Credentials c = header.regionMatches(true, 0, "Basic ", 0, 6) ? parseBasic(header.substring(6).strip()) : null;
       if (c == null) {
         throw basicChallenge("the token endpoint takes Basic credentials", null);
       }
-      if (!login(call.clientAddress(), c, "token")) {
+      in = login(call.clientAddress(), c, "token", true);
+      if (in == null) {
         throw basicChallenge("invalid username or password", null);
       }
-      user = c.user();
     } else if (!anonymous) {
       throw basicChallenge("authentication required: log in", null);
     }
-    List<TokenService.Access> granted = grant(call, user, scopes(req.getParameterValues("scope")));
+    String user = in.user();
+    List<TokenService.Access> granted = grant(call, new Principal(user, null, "token", in.credential()),
+        scopes(req.getParameterValues("scope")));
     if (user != null) {
       Audit.login(user, call.clientAddress(), "token", scopeString(granted));
     }
     // No refresh token here, even with offline_token=true (as Nexus and Harbor): docker then keeps
     // the password and logs in anew each time, so password changes and removed users take effect
     // at once, and a login never expires under a client that saved an identity token.
-    sendToken(call.response(), tokens.issue(user, granted), null, null);
+    sendToken(call.response(), tokens.issue(user, credentialId(in.credential()), granted), null, null);
   }
 
   private void tokenPost(ApiCall call) throws IOException {
     HttpServletRequest req = call.request();
     String grantType = req.getParameter("grant_type");
     String user;
+    ApiCredentials.Credential credential = null;
     String refresh = null;
     if ("password".equals(grantType)) {
       String username = req.getParameter("username");
@@ -695,23 +804,27 @@ public final class RegistrySecurity implements AccessControl {
       if (username == null || username.isEmpty() || password == null) {
         throw basicChallenge("the password grant needs username and password", null);
       }
-      if (!login(call.clientAddress(), new Credentials(username, password.toCharArray()), "token")) {
+      LoggedIn in = login(call.clientAddress(), new Credentials(username, password.toCharArray()), "token", true);
+      if (in == null) {
         throw basicChallenge("invalid username or password", null);
       }
-      user = username;
+      user = in.user();
+      credential = in.credential();
       if ("offline".equals(req.getParameter("access_type"))) {
-        refresh = tokens.issueRefresh(user);
+        refresh = tokens.issueRefresh(user, credentialId(credential));
       }
     } else if ("refresh_token".equals(grantType)) {
       String token = req.getParameter("refresh_token");
       try {
-        user = tokens.verifyRefresh(token == null ? "" : token);
+        TokenService.Verified v = tokens.verifyRefreshToken(token == null ? "" : token);
+        user = v.subject();
+        credential = credential(v, call.clientAddress());
       } catch (TokenService.InvalidTokenException e) {
         Audit.loginFailed(null, call.clientAddress(), "refresh-token", "invalid refresh token: " + e.getMessage());
         loginObserver.failed("refresh-token");
         throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
       }
-      if (!sources.exists(user)) {
+      if (credential == null && !sources.exists(user)) {
         Audit.loginFailed(user, call.clientAddress(), "refresh-token", "no such user");
         throw basicChallenge("the user of this refresh token no longer exists", null);
       }
@@ -720,9 +833,15 @@ public final class RegistrySecurity implements AccessControl {
       throw ErrorCode.UNSUPPORTED.exception("grant_type \"" + Audit.clean(grantType)
           + "\" is not supported; use password or refresh_token (or GET with Basic credentials)");
     }
-    List<TokenService.Access> granted = grant(call, user, scopes(req.getParameterValues("scope")));
+    List<TokenService.Access> granted = grant(call, new Principal(user, null, "token", credential),
+        scopes(req.getParameterValues("scope")));
     Audit.login(user, call.clientAddress(), "token", scopeString(granted));
-    sendToken(call.response(), tokens.issue(user, granted), refresh, scopeString(granted));
+    sendToken(call.response(), tokens.issue(user, credentialId(credential), granted), refresh,
+        scopeString(granted));
+  }
+
+  private static String credentialId(ApiCredentials.Credential c) {
+    return c == null ? null : c.id();
   }
 
   /** Every scope of the {@code scope} parameters (repeated, or space-separated as OAuth2 has it). */
@@ -741,7 +860,7 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   /** What of {@code scopes} the caller gets: the intersection of what was asked and what it may. */
-  private List<TokenService.Access> grant(ApiCall call, String user, List<String> scopes) {
+  private List<TokenService.Access> grant(ApiCall call, Principal caller, List<String> scopes) {
     Map<String, TokenService.Access> granted = new LinkedHashMap<>();
     for (String scope : scopes) {
       int first = scope.indexOf(':');
@@ -762,7 +881,7 @@ public final class RegistrySecurity implements AccessControl {
         Set<Action> allowed = EnumSet.noneOf(Action.class);
         for (String a : actions) {
           for (Action wanted : Action.fromDocker(a)) {
-            if (may(user, t.repository(), wanted)) {
+            if (may(caller, t.repository(), wanted, t.route().name())) {
               allowed.add(wanted);
             }
           }
@@ -779,7 +898,7 @@ public final class RegistrySecurity implements AccessControl {
         }
       } else if (type.equals("registry") && name.equals("catalog")) {
         Repository r = call.target().repository();
-        if (may(user, r, Action.READ)) {
+        if (may(caller, r, Action.READ, null)) {
           granted.put("registry:catalog@" + r.name(), new TokenService.Access("registry", "catalog", List.of("*"), r.name()));
         }
       }
@@ -831,8 +950,15 @@ public final class RegistrySecurity implements AccessControl {
         Clock.systemUTC());
     private URI publicUrl;
     private final Set<String> claimedHosts = new HashSet<>();
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
+
+    /** The clock robot accounts' and API tokens' expiries are read from (default: the system's). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
 
     /**
      * The realms, in order: the first that takes credentials decides the challenge; basic and

@@ -5,8 +5,9 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.factories.DefaultJWSSignerFactory;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
@@ -44,8 +45,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * name was routed to when the token was issued; a token is good for that repository only, so a
  * token obtained on one port, host or base path opens nothing elsewhere.
  *
+ * <p>A token obtained with a robot account's secret or a personal API token also names that
+ * credential ({@code "cred":"robot:robot$ci"}, {@code "cred":"token:<id>"}), so each request
+ * can check that it is still valid ({@link ApiCredentials}).
+ *
+ * <p>The keys come from {@link TokenKeys}: the newest signs, every live one verifies (the JWT
+ * header's {@code kid} names it), so keys rotate without logging anyone out.
+ *
  * <p>Refresh tokens (the OAuth2 {@code refresh_token} grant of containerd and buildkit) are
- * JWTs of the same key with {@code "use":"refresh"} and a longer expiry; neither kind is accepted
+ * JWTs of the same keys with {@code "use":"refresh"} and a longer expiry; neither kind is accepted
  * as the other. Verified access tokens are remembered until they expire, so a pull of many blobs
  * verifies one signature. Thread-safe.
  */
@@ -55,6 +63,7 @@ public final class TokenService {
   private static final int CLOCK_SKEW_SECONDS = 30;
   private static final String USE = "use";
   private static final String REFRESH = "refresh";
+  private static final String CREDENTIAL = "cred";
 
   /**
    * One entry of the {@code access} claim.
@@ -72,8 +81,15 @@ public final class TokenService {
     }
   }
 
-  /** A token that passed every check. {@code subject} is null for an anonymous token. */
-  public record Verified(String subject, List<Access> access, Instant expiresAt) {
+  /**
+   * A token that passed every check. {@code subject} is null for an anonymous token;
+   * {@code credential} names the robot account or API token it was obtained with (null: a password).
+   */
+  public record Verified(String subject, List<Access> access, Instant expiresAt, String credential) {
+    public Verified(String subject, List<Access> access, Instant expiresAt) {
+      this(subject, access, expiresAt, null);
+    }
+
     /** Whether the token grants {@code action} (a Docker action name) on {@code type:name} in {@code repository}. */
     public boolean covers(String repository, String type, String name, String action) {
       for (Access a : access) {
@@ -98,13 +114,13 @@ public final class TokenService {
     }
   }
 
-  private final SigningKey key;
+  private final TokenKeys keys;
   private final String issuer;
   private final String service;
   private final Duration expiry;
   private final Duration refreshExpiry;
   private final Clock clock;
-  private final JWSSigner signer;
+  private final Map<String, JWSSigner> signers = new ConcurrentHashMap<>();
   private final DefaultJWTProcessor<SecurityContext> processor;
   private final Map<String, Verified> remembered = new ConcurrentHashMap<>();
 
@@ -115,22 +131,32 @@ public final class TokenService {
    */
   public TokenService(SigningKey key, String issuer, String service, Duration expiry, Duration refreshExpiry,
       Clock clock) {
-    this.key = Objects.requireNonNull(key, "key");
+    this(TokenKeys.pinned(Objects.requireNonNull(key, "key")), issuer, service, expiry, refreshExpiry, clock);
+  }
+
+  /** A token service whose keys rotate (or not) as {@code keys} say. */
+  public TokenService(TokenKeys keys, String issuer, String service, Duration expiry, Duration refreshExpiry,
+      Clock clock) {
+    this.keys = Objects.requireNonNull(keys, "keys");
     this.issuer = Objects.requireNonNull(issuer, "issuer");
     this.service = Objects.requireNonNull(service, "service");
     this.expiry = Objects.requireNonNull(expiry, "expiry");
     this.refreshExpiry = Objects.requireNonNull(refreshExpiry, "refreshExpiry");
     this.clock = Objects.requireNonNull(clock, "clock");
-    try {
-      this.signer = new DefaultJWSSignerFactory().createJWSSigner(key.jwk(), key.algorithm());
-    } catch (JOSEException e) {
-      throw new IllegalArgumentException("cannot sign with " + key + ": " + e.getMessage(), e);
-    }
     DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
     p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, null));
-    // Only our algorithm with our public key: "alg":"none", HS256 and foreign keys all fail here.
-    p.setJWSKeySelector(new JWSVerificationKeySelector<>(key.algorithm(),
-        new ImmutableJWKSet<>(new JWKSet(key.jwk().toPublicJWK()))));
+    // Only our algorithms with our live public keys: "alg":"none", HS256, foreign keys and
+    // dropped keys all fail here. A kid this node has not seen yet (another node rotated) makes
+    // it re-read the key set once.
+    JWKSource<SecurityContext> live = (selector, context) -> {
+      List<JWK> found = selector.select(keys.publicSet());
+      if (found.isEmpty() && selector.getMatcher().getKeyIDs() != null) {
+        selector.getMatcher().getKeyIDs().forEach(keys::unknownKey);
+        found = selector.select(keys.publicSet());
+      }
+      return found;
+    };
+    p.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256), live));
     DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(service,
         new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("exp", "iat", "iss", "aud")) {
       @Override
@@ -157,11 +183,25 @@ public final class TokenService {
 
   /** The signing key's algorithm and id, for status checks (never the key). */
   public String keyDescription() {
+    SigningKey key = keys.signing();
     return key.algorithm() + " key " + key.keyId();
+  }
+
+  /** The signing keys: the one that signs, those that verify, the JWKS. */
+  public TokenKeys keys() {
+    return keys;
   }
 
   /** A signed access token for {@code subject} (null: anonymous) granting {@code access}. */
   public Issued issue(String subject, List<Access> access) {
+    return issue(subject, null, access);
+  }
+
+  /**
+   * A signed access token for {@code subject} granting {@code access}, obtained with
+   * {@code credential} (a robot account or API token, see {@link ApiCredentials}; null: a password).
+   */
+  public Issued issue(String subject, String credential, List<Access> access) {
     Instant now = clock.instant();
     List<Map<String, Object>> claim = new ArrayList<>();
     for (Access a : access) {
@@ -173,13 +213,25 @@ public final class TokenService {
       claim.add(m);
     }
     JWTClaimsSet.Builder b = base(subject, now, expiry).claim("access", claim);
+    if (credential != null) {
+      b.claim(CREDENTIAL, credential);
+    }
     return new Issued(sign(b.build()), now, expiry);
   }
 
   /** A refresh token for user {@code subject}. */
   public String issueRefresh(String subject) {
+    return issueRefresh(subject, null);
+  }
+
+  /** A refresh token for user {@code subject}, obtained with {@code credential} (null: a password). */
+  public String issueRefresh(String subject, String credential) {
     Objects.requireNonNull(subject, "subject");
-    return sign(base(subject, clock.instant(), refreshExpiry).claim(USE, REFRESH).build());
+    JWTClaimsSet.Builder b = base(subject, clock.instant(), refreshExpiry).claim(USE, REFRESH);
+    if (credential != null) {
+      b.claim(CREDENTIAL, credential);
+    }
+    return sign(b.build());
   }
 
   private JWTClaimsSet.Builder base(String subject, Instant now, Duration lifetime) {
@@ -196,6 +248,14 @@ public final class TokenService {
   }
 
   private String sign(JWTClaimsSet claims) {
+    SigningKey key = keys.signing();
+    JWSSigner signer = signers.computeIfAbsent(key.keyId(), kid -> {
+      try {
+        return new DefaultJWSSignerFactory().createJWSSigner(key.jwk(), key.algorithm());
+      } catch (JOSEException e) {
+        throw new IllegalArgumentException("cannot sign with " + key + ": " + e.getMessage(), e);
+      }
+    });
     JWSHeader header = new JWSHeader.Builder(key.algorithm()).type(JOSEObjectType.JWT).keyID(key.keyId()).build();
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
@@ -220,7 +280,8 @@ public final class TokenService {
     if (REFRESH.equals(claims.getClaim(USE))) {
       throw new InvalidTokenException("a refresh token is no access token");
     }
-    Verified v = new Verified(claims.getSubject(), access(claims), claims.getExpirationTime().toInstant());
+    Verified v = new Verified(claims.getSubject(), access(claims), claims.getExpirationTime().toInstant(),
+        credential(claims));
     if (remembered.size() >= MAX_REMEMBERED) {
       remembered.clear();
     }
@@ -230,11 +291,24 @@ public final class TokenService {
 
   /** Checks a refresh token; returns its user. */
   public String verifyRefresh(String token) throws InvalidTokenException {
+    return verifyRefreshToken(token).subject();
+  }
+
+  /** Checks a refresh token; returns its user and the credential it was obtained with. */
+  public Verified verifyRefreshToken(String token) throws InvalidTokenException {
     JWTClaimsSet claims = check(token);
     if (!REFRESH.equals(claims.getClaim(USE)) || claims.getSubject() == null) {
       throw new InvalidTokenException("not a refresh token");
     }
-    return claims.getSubject();
+    return new Verified(claims.getSubject(), List.of(), claims.getExpirationTime().toInstant(), credential(claims));
+  }
+
+  private static String credential(JWTClaimsSet claims) throws InvalidTokenException {
+    Object c = claims.getClaim(CREDENTIAL);
+    if (c != null && !(c instanceof String)) {
+      throw new InvalidTokenException("malformed cred claim");
+    }
+    return (String) c;
   }
 
   private JWTClaimsSet check(String token) throws InvalidTokenException {

@@ -1,6 +1,7 @@
 package io.wharf.server.config;
 
 import io.wharf.core.repository.Registry;
+import io.wharf.core.storage.StorageDriver;
 import io.wharf.server.auth.Htpasswd;
 import io.wharf.server.auth.LoginThrottle;
 import io.wharf.server.auth.PasswordHashes;
@@ -9,6 +10,7 @@ import io.wharf.server.auth.Realm;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.SigningKey;
 import io.wharf.server.auth.TlsKeys;
+import io.wharf.server.auth.TokenKeys;
 import io.wharf.server.auth.TokenService;
 import io.wharf.server.auth.UserDirectory;
 import io.wharf.server.auth.UserSources;
@@ -43,6 +45,15 @@ public final class SecurityFactory {
    * one on first start).
    */
   public static RegistrySecurity build(WharfConfig config, Registry registry) throws IOException {
+    return build(config, registry, Clock.systemUTC(), null);
+  }
+
+  /**
+   * As {@link #build(WharfConfig, Registry)}, with the clock expiries and key rotation read, and
+   * the driver that keeps the rotating token keys (null: this process only).
+   */
+  public static RegistrySecurity build(WharfConfig config, Registry registry, Clock clock, StorageDriver keys)
+      throws IOException {
     WharfConfig.Security s = config.security();
     if (s == null) {
       return null;
@@ -68,6 +79,7 @@ public final class SecurityFactory {
         .anonymous(s.anonymous())
         .users(users)
         .sources(sources(s, users, roles.keySet()))
+        .clock(clock)
         .service(s.token().service())
         .throttle(new LoginThrottle(s.throttle().maxFailures(),
             Durations.parse(s.throttle().window(), "security.throttle.window"),
@@ -92,9 +104,10 @@ public final class SecurityFactory {
       b.publicUrl(URI.create(config.server().publicUrl()));
     }
     if (tokenRealm) {
-      b.tokens(new TokenService(signingKey(config), s.token().issuer(), s.token().service(),
-          Durations.parse(s.token().expiry(), "security.token.expiry"),
-          Durations.parse(s.token().refreshExpiry(), "security.token.refreshExpiry"), Clock.systemUTC()));
+      Duration expiry = Durations.parse(s.token().expiry(), "security.token.expiry");
+      Duration refreshExpiry = Durations.parse(s.token().refreshExpiry(), "security.token.refreshExpiry");
+      b.tokens(new TokenService(tokenKeys(config, keys, clock, expiry.compareTo(refreshExpiry) > 0 ? expiry : refreshExpiry),
+          s.token().issuer(), s.token().service(), expiry, refreshExpiry, clock));
     }
     if (s.users().isEmpty() && s.htpasswd().isEmpty()) {
       LOG.warn("security: no users are defined; nobody can push");
@@ -137,21 +150,30 @@ public final class SecurityFactory {
   }
 
   /**
-   * {@code security.token.signingKey}, else the key kept in the default file blob store's directory
-   * (generated on first start), else (no file store) a key that lives as long as this process.
+   * {@code security.token.signingKey} (pinned), else keys that rotate every
+   * {@code security.token.rotateEvery}, kept in {@code driver} (from the first start on; a key
+   * file of an older version in the default file store's directory is adopted as the first key),
+   * else (no driver: a caller's registry) in this process, starting from the key file if there is
+   * a file store.
    */
-  static SigningKey signingKey(WharfConfig config) throws IOException {
-    String configured = config.security().token().signingKey();
-    if (configured != null) {
-      return SigningKey.load(Path.of(configured));
+  static TokenKeys tokenKeys(WharfConfig config, StorageDriver driver, Clock clock, Duration longestToken)
+      throws IOException {
+    WharfConfig.Token t = config.security().token();
+    if (t.signingKey() != null) {
+      return TokenKeys.pinned(SigningKey.load(Path.of(t.signingKey())));
     }
-    Path file = defaultKeyFile(config);
-    if (file != null) {
-      return SigningKey.loadOrCreate(file);
+    Duration every = Durations.parse(t.rotateEvery(), "security.token.rotateEvery");
+    Path legacy = defaultKeyFile(config);
+    SigningKey adopt = null;
+    if (driver == null) {
+      adopt = legacy != null ? SigningKey.loadOrCreate(legacy) : null;
+      if (adopt == null) {
+        LOG.warn("security: no blob store to keep the token signing keys in; tokens will not survive a restart.");
+      }
+    } else if (legacy != null && Files.exists(legacy)) {
+      adopt = SigningKey.load(legacy);
     }
-    LOG.warn("security: no file blob store to keep the token signing key in; tokens will not survive a restart "
-        + "and other nodes will not accept them. Set security.token.signingKey to a PEM file to fix that.");
-    return SigningKey.generate();
+    return TokenKeys.rotating(driver, every, longestToken, clock, adopt);
   }
 
   /** {@code <path of the default file blob store>/wharf/token-signing-key.pem}, or null. */
@@ -344,6 +366,12 @@ public final class SecurityFactory {
         throw new ConfigException(p + "security.token.signingKey: cannot read " + s.token().signingKey() + ": "
             + e.getMessage(), e);
       }
+    }
+    if (Durations.parse(s.token().rotateEvery(), p + "security.token.rotateEvery").isZero()) {
+      throw new ConfigException(p + "security.token.rotateEvery: must be longer than 0");
+    }
+    if (Durations.parse(s.robots().defaultExpiry(), p + "security.robots.defaultExpiry").isZero()) {
+      throw new ConfigException(p + "security.robots.defaultExpiry: must be longer than 0");
     }
     if (s.throttle().maxFailures() < 0) {
       throw new ConfigException(p + "security.throttle.maxFailures: " + s.throttle().maxFailures()

@@ -204,12 +204,14 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       List<Role> roles,
       Token token,
       Throttle throttle,
-      Ldap ldap) {
+      Ldap ldap,
+      Robots robots) {
     public static final String DOCKER_TOKEN = "docker-token";
     public static final String BASIC = "basic";
 
     Security withDefaults() {
-      Token t = token == null ? new Token(null, null, null, null, null) : token;
+      Token t = token == null ? new Token(null, null, null, null, null, null) : token;
+      Robots ro = robots == null ? new Robots(null, null) : robots;
       Throttle th = throttle == null ? new Throttle(null, null, null) : throttle;
       return new Security(
           realms == null ? List.of(DOCKER_TOKEN, BASIC) : realms,
@@ -220,10 +222,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           roles == null ? List.of() : roles,
           new Token(t.issuer() == null ? "wharf" : t.issuer(), t.service() == null ? "wharf" : t.service(),
               t.expiry() == null ? "5m" : t.expiry(), t.refreshExpiry() == null ? "7d" : t.refreshExpiry(),
-              t.signingKey()),
+              t.signingKey(), t.rotateEvery() == null ? "30d" : t.rotateEvery()),
           new Throttle(th.maxFailures() == null ? 10 : th.maxFailures(), th.window() == null ? "5m" : th.window(),
               th.lockout() == null ? "5m" : th.lockout()),
-          ldap == null ? null : ldap.withDefaults());
+          ldap == null ? null : ldap.withDefaults(),
+          new Robots(ro.allowNeverExpire() == null ? Boolean.FALSE : ro.allowNeverExpire(),
+              ro.defaultExpiry() == null ? "30d" : ro.defaultExpiry()));
     }
   }
 
@@ -296,11 +300,21 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public record Role(String name, List<String> privileges) {}
 
   /**
-   * {@code security.token:} the bearer tokens of the {@code docker-token} realm. Without
-   * {@code signingKey} (a PEM file: EC P-256 for ES256, or RSA for RS256) a key is generated on
-   * first start and kept in the default file blob store's directory.
+   * {@code security.token:} the bearer tokens of the {@code docker-token} realm. With
+   * {@code signingKey} (a PEM file: EC P-256 for ES256, or RSA for RS256) that key signs, always.
+   * Without, the keys are generated and kept in the first blob store, shared by every node on
+   * it, and a new key signs every {@code rotateEvery} (the old ones verify until their tokens
+   * expire; see {@code io.wharf.server.auth.TokenKeys}).
    */
-  public record Token(String issuer, String service, String expiry, String refreshExpiry, String signingKey) {}
+  public record Token(String issuer, String service, String expiry, String refreshExpiry, String signingKey,
+      String rotateEvery) {}
+
+  /**
+   * {@code security.robots:} robot accounts and personal API tokens: they expire after
+   * {@code defaultExpiry} unless made with another expiry; "never" only with
+   * {@code allowNeverExpire}.
+   */
+  public record Robots(Boolean allowNeverExpire, String defaultExpiry) {}
 
   /** {@code security.throttle:} after {@code maxFailures} failed logins within {@code window}, 429 for {@code lockout}. */
   public record Throttle(Integer maxFailures, String window, String lockout) {}

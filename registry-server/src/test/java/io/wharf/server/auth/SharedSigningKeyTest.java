@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The signing key is made on first start and kept in the default file blob store's directory, so
- * a restarted node, or another node on the same storage, accepts the tokens; a node with another
- * key does not.
+ * The signing keys are made on first start and kept in the first blob store, so a restarted node,
+ * or another node on the same storage, accepts the tokens; a node with other keys does not. A key
+ * file of an older version is adopted as the first key.
  */
 class SharedSigningKeyTest {
   @TempDir Path dir;
@@ -46,12 +46,23 @@ class SharedSigningKeyTest {
   void nodesOnTheSameStorage_acceptEachOthersTokens_othersDoNot() throws Exception {
     Path shared = dir.resolve("shared");
     try (WharfServer a = start(shared); WharfServer b = start(shared); WharfServer other = start(dir.resolve("other"))) {
-      assertThat(Files.exists(shared.resolve("wharf/token-signing-key.pem"))).isTrue();
       String fromA = token(a);
+      try (var keys = Files.list(shared.resolve("docker/registry/v2/_wharf/token-keys"))) {
+        assertThat(keys).hasSize(1);
+      }
 
       assertThat(pull(a, fromA)).isEqualTo(404); // allowed, nothing there
       assertThat(pull(b, fromA)).isEqualTo(404);
       assertThat(pull(other, fromA)).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void theKeyFileOfAnOlderVersion_signsOn() throws Exception {
+    Path data = dir.resolve("upgraded");
+    SigningKey old = SigningKey.loadOrCreate(data.resolve(SigningKey.DEFAULT_FILE));
+    try (WharfServer s = start(data)) {
+      assertThat(com.nimbusds.jwt.SignedJWT.parse(token(s)).getHeader().getKeyID()).isEqualTo(old.keyId());
     }
   }
 }

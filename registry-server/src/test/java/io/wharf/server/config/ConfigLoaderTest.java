@@ -412,7 +412,7 @@ class ConfigLoaderTest {
     assertThat(s.realms()).containsExactly("docker-token", "basic");
     assertThat(s.anonymous()).isTrue();
     assertThat(s.users()).singleElement().satisfies(u -> assertThat(u.roles()).containsExactly("pusher"));
-    assertThat(s.token()).isEqualTo(new WharfConfig.Token("wharf", "wharf", "5m", "7d", null));
+    assertThat(s.token()).isEqualTo(new WharfConfig.Token("wharf", "wharf", "5m", "7d", null, "30d"));
     assertThat(s.throttle()).isEqualTo(new WharfConfig.Throttle(10, "5m", "5m"));
     assertThat(c.repositories().get(0).anonymousPull()).isTrue();
     assertThat(s.users().get(0).toString()).doesNotContain(HASH);
