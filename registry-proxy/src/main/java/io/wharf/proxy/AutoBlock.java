@@ -10,7 +10,8 @@ import java.time.Instant;
  * not called for a back-off period that doubles on each renewed failure up to a maximum; the
  * first call after the period is a probe, and one success clears everything. Refusals (401/403)
  * do not count: they are answers, and a credentials fix must take effect at once. A threshold of
- * 0 turns blocking off.
+ * 0 turns blocking off. {@link #success} and {@link #failure} say whether they changed the state
+ * (blocked, or answering again), so the proxy can tell its {@link UpstreamListener}.
  */
 final class AutoBlock {
   private final Clock clock;
@@ -35,20 +36,27 @@ final class AutoBlock {
     return blockedUntil == null || !clock.instant().isBefore(blockedUntil);
   }
 
-  synchronized void success() {
+  /** Records a success; true if it lifts a block. */
+  synchronized boolean success() {
+    boolean wasBlocked = blockedUntil != null;
     failures = 0;
     backoff = initialBackoff;
     blockedUntil = null;
+    return wasBlocked;
   }
 
-  synchronized void failure(String error) {
+  /** Records an outage; true if it blocks an upstream that was not blocked (a renewed block is not new). */
+  synchronized boolean failure(String error) {
     failures++;
     lastError = error;
     if (threshold > 0 && failures >= threshold) {
+      boolean fresh = blockedUntil == null;
       blockedUntil = clock.instant().plus(backoff);
       Duration doubled = backoff.multipliedBy(2);
       backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+      return fresh;
     }
+    return false;
   }
 
   synchronized UpstreamStatus status() {

@@ -122,6 +122,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   /** Null unless pulls are recorded (for cache eviction by last use). */
   private final AccessLog accessLog;
   private final ProxyMetrics metrics;
+  private final UpstreamListener upstreamListener;
   /** The cache's size, scanned on demand (see {@link #cachedBytes()}). */
   private final RepositoryUsage usage;
   /** Tags validated before this are stale, whatever their age ({@link #invalidateCache()}). */
@@ -146,6 +147,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     this.spoolDirectory = b.spoolDirectory;
     this.accessLog = b.accessLog;
     this.metrics = b.metrics;
+    this.upstreamListener = b.upstreamListener;
     this.stallTimeout = b.readTimeout;
     this.ticker = new Ticker() {
       @Override
@@ -506,7 +508,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
           blobs.linkIfStored(image, fetch.digest);
         }
       }
-      autoBlock.success();
+      succeeded();
       fetch.succeeded();
     } catch (IOException | RuntimeException e) {
       LOG.warn("proxy {}: download of {} from {} failed: {}", name, fetch.digest, upstream.host(), e.getMessage());
@@ -745,17 +747,36 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     }
     try {
       T result = call.call();
-      autoBlock.success();
+      succeeded();
       return result;
     } catch (UpstreamException e) {
       if (e.countsAsOutage()) {
-        autoBlock.failure(e.getMessage());
+        boolean blocked = autoBlock.failure(e.getMessage());
         if (!autoBlock.allows()) {
           LOG.warn("proxy {}: upstream {} auto-blocked until {}: {}", name, upstream.host(),
               autoBlock.status().blockedUntil(), e.getMessage());
         }
+        if (blocked) {
+          tell(() -> upstreamListener.blocked(name, upstream.host(), autoBlock.status()));
+        }
       }
       throw e;
+    }
+  }
+
+  /** Records an upstream success; tells the listener if it lifted a block. */
+  private void succeeded() {
+    if (autoBlock.success()) {
+      LOG.info("proxy {}: upstream {} answers again; no longer blocked", name, upstream.host());
+      tell(() -> upstreamListener.unblocked(name, upstream.host()));
+    }
+  }
+
+  private void tell(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.warn("proxy {}: an upstream listener failed: {}", name, e.toString());
     }
   }
 
@@ -817,6 +838,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     private String namespace;
     private AccessLog accessLog;
     private ProxyMetrics metrics = ProxyMetrics.NONE;
+    private UpstreamListener upstreamListener = UpstreamListener.NONE;
 
     private Builder(String name, StorageDriver driver, URI remoteUrl) {
       this.name = Objects.requireNonNull(name, "name");
@@ -911,6 +933,12 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
+      return this;
+    }
+
+    /** Tells {@code listener} when the upstream is auto-blocked and unblocked; default none. */
+    public Builder upstreamListener(UpstreamListener listener) {
+      this.upstreamListener = Objects.requireNonNull(listener);
       return this;
     }
 

@@ -19,6 +19,7 @@ import io.wharf.server.config.SecurityFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
 import io.wharf.server.events.EventSink;
+import io.wharf.server.events.SystemEvents;
 import io.wharf.server.http.MaintenanceServlet;
 import io.wharf.server.http.OciErrorHandler;
 import io.wharf.server.http.RegistryServlet;
@@ -120,11 +121,15 @@ public final class WharfServer implements AutoCloseable {
     Map<String, StoreSpace> spaces = RegistryFactory.spaces(config);
     SettingsStore settings = SettingsStore.in(spaces.values().iterator().next().driver());
     WharfConfig running = RepositoryDocument.merge(config, RepositoryDocument.read(settings), LOG::warn);
-    RegistryFactory.Assembly assembly = RegistryFactory.assemble(running, spaces,
-        metrics == null ? name -> ProxyMetrics.NONE : metrics::proxy);
+    // Events: the outbox lives in the first blob store, beside the API's settings, where every
+    // node sharing that store sees it. Built before the repositories, whose quotas and upstreams it hears.
+    EventBus events = EventsFactory.build(running, spaces.values().iterator().next().driver());
+    SystemEvents system = new SystemEvents(events);
+    RegistryFactory.Assembly assembly = RegistryFactory.assemble(running, spaces, new RegistryFactory.Observers(
+        metrics == null ? name -> ProxyMetrics.NONE : metrics::proxy, system.upstreams(), system.quotas()));
     Set<String> pinned = new LinkedHashSet<>();
     config.repositories().forEach(r -> pinned.add(r.name()));
-    return start(running, pinned, assembly.registry(), assembly, metrics, clock);
+    return start(running, pinned, assembly.registry(), assembly, metrics, events, clock);
   }
 
   /**
@@ -137,11 +142,12 @@ public final class WharfServer implements AutoCloseable {
     config = config.withDefaults();
     Set<String> pinned = new LinkedHashSet<>();
     config.repositories().forEach(r -> pinned.add(r.name()));
-    return start(config, pinned, registry, null, ManagementPlane.metrics(config), Clock.systemUTC());
+    return start(config, pinned, registry, null, ManagementPlane.metrics(config), null, Clock.systemUTC());
   }
 
+  /** @param events null: none (a caller's registry has no store of ours) */
   private static WharfServer start(WharfConfig config, Set<String> pinned, Registry registry,
-      RegistryFactory.Assembly assembly, WharfMetrics metrics, Clock clock) throws Exception {
+      RegistryFactory.Assembly assembly, WharfMetrics metrics, EventBus events, Clock clock) throws Exception {
     config = config.withDefaults();
     WharfConfig.Server s = config.server();
     QueuedThreadPool threads = new QueuedThreadPool(256, 8);
@@ -199,10 +205,6 @@ public final class WharfServer implements AutoCloseable {
         security);
     repositories.openAtStart();
 
-    // Webhooks: the outbox lives in the first blob store, beside the API's settings, where every
-    // node sharing that store sees it. A caller's registry has no store of ours: no events.
-    EventBus events = assembly == null || assembly.drivers().isEmpty() ? null
-        : EventsFactory.build(config, assembly.drivers().values().iterator().next());
     if (events != null) {
       jetty.addBean(events, true);
     }

@@ -48,6 +48,11 @@ public final class MaintenanceJob {
     /** What the step does, for reports: {@code cleanup of docker-hosted}. */
     String name();
 
+    /** The repository the step works on, for reports; null if none. */
+    default String repository() {
+      return null;
+    }
+
     Object run(boolean dryRun) throws IOException;
   }
 
@@ -59,12 +64,22 @@ public final class MaintenanceJob {
 
   /** A step named {@code name} that does {@code work}. */
   public static Step step(String name, Work work) {
+    return step(name, null, work);
+  }
+
+  /** A step named {@code name} that does {@code work} on {@code repository} (null: none). */
+  public static Step step(String name, String repository, Work work) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(work, "work");
     return new Step() {
       @Override
       public String name() {
         return name;
+      }
+
+      @Override
+      public String repository() {
+        return repository;
       }
 
       @Override
@@ -176,7 +191,8 @@ public final class MaintenanceJob {
         }
         long s0 = System.nanoTime();
         Object report = step.run(dryRun);
-        done.add(new MaintenanceReport.StepReport(step.name(), String.valueOf(report), sample(report), elapsed(s0)));
+        done.add(new MaintenanceReport.StepReport(step.name(), String.valueOf(report), sample(report), elapsed(s0),
+            step.repository(), report));
         LOG.info("maintenance of blob store {}: {}: {}", store, step.name(), report);
       }
       if (gc && error == null && stopRequested) {

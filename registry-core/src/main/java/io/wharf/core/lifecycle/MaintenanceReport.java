@@ -29,9 +29,15 @@ public record MaintenanceReport(
 
   /**
    * One completed step: its name, its report's summary, the first tags or images it removed (or
-   * would remove, in a dry run), its wall time.
+   * would remove, in a dry run), its wall time, the repository it worked on (null if none) and
+   * its report ({@link CleanupReport}, {@link EvictionReport}, or what the step returned).
    */
-  public record StepReport(String name, String summary, List<String> sample, Duration duration) {}
+  public record StepReport(String name, String summary, List<String> sample, Duration duration, String repository,
+      Object report) {
+    public StepReport(String name, String summary, List<String> sample, Duration duration) {
+      this(name, summary, sample, duration, null, null);
+    }
+  }
 
   /** True when the run completed every step (and the collection, when enabled). */
   public boolean succeeded() {

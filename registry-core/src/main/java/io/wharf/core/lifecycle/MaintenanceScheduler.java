@@ -38,6 +38,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
   public record Status(String store, String schedule, boolean running, Instant next, MaintenanceReport last,
       List<String> steps) {}
 
+  /** How long {@link #close} waits for a run in progress to reach its next step and end. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
   private final Map<String, Slot> slots = new LinkedHashMap<>();
   private final Clock clock;
   private final ScheduledExecutorService timer;
@@ -250,13 +252,28 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      timer.shutdownNow();
+      // A run in progress stops before its next step; waited for (outside the lock, which its
+      // report listeners take), so that nothing it or its listeners (events) write lands in
+      // storage after close returns, when the store may be gone.
+      slots.values().forEach(s -> s.entry.job().stop());
+      runner.shutdown();
     }
-    closed = true;
-    timer.shutdownNow();
-    runner.shutdownNow();
+    try {
+      if (!runner.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("a maintenance run still works after {} s; closing without it", CLOSE_WAIT.toSeconds());
+        runner.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      runner.shutdownNow();
+    }
     for (Runnable hook : closeHooks) {
       try {
         hook.run();

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Soft limit.</b> A push that leaves usage above it succeeds with a {@link Warnings} entry
  * (a {@code Warning: 299} header) and a log line (at most one a minute per repository at WARN,
- * the rest at DEBUG).
+ * the rest at DEBUG). The {@link QuotaListener} hears of the first push over it (again after
+ * usage was seen back under it) and of every refusal.
  *
  * <p>Reservations live in this JVM for the duration of a request: nodes sharing storage see each
  * other's pushes at the next scan, so together they may overshoot by what they push in parallel.
@@ -53,11 +55,19 @@ public final class RepositoryQuota {
   /** Bytes of pushes in progress on this node, not yet in {@link #usage}. */
   private final AtomicLong reserved = new AtomicLong();
   private final AtomicLong lastSoftLog = new AtomicLong(System.nanoTime() - SOFT_LOG_EVERY);
+  private final QuotaListener listener;
+  /** Whether the last soft-limit check found usage over it: the listener hears of crossings only. */
+  private final AtomicBoolean overSoft = new AtomicBoolean();
 
   public RepositoryQuota(String repository, Quota quota, RepositoryUsage usage) {
+    this(repository, quota, usage, QuotaListener.NONE);
+  }
+
+  public RepositoryQuota(String repository, Quota quota, RepositoryUsage usage, QuotaListener listener) {
     this.repository = Objects.requireNonNull(repository, "repository");
     this.quota = Objects.requireNonNull(quota, "quota");
     this.usage = Objects.requireNonNull(usage, "usage");
+    this.listener = Objects.requireNonNull(listener, "listener");
   }
 
   public Quota quota() {
@@ -179,12 +189,17 @@ public final class RepositoryQuota {
       return;
     }
     if (used <= quota.softBytes()) {
+      overSoft.set(false);
       return;
     }
     String text = "quota warning: repository \"" + repository + "\" uses " + Quota.format(used)
         + ", over its soft limit of " + Quota.format(quota.softBytes())
         + (quota.hasHard() ? " (hard limit " + Quota.format(quota.hardBytes()) + ")" : "");
     Warnings.add(text);
+    if (overSoft.compareAndSet(false, true)) {
+      long over = used;
+      tell(() -> listener.softLimitPassed(repository, over, quota));
+    }
     long now = System.nanoTime();
     long last = lastSoftLog.get();
     if (now - last >= SOFT_LOG_EVERY && lastSoftLog.compareAndSet(last, now)) {
@@ -206,7 +221,18 @@ public final class RepositoryQuota {
     detail.put("pushBytes", push);
     detail.put("reservedBytes", others);
     LOG.info("push refused: {}", message);
-    return new QuotaExceededException(message, detail);
+    QuotaExceededException refusal = new QuotaExceededException(message, detail);
+    tell(() -> listener.refused(repository, refusal));
+    return refusal;
+  }
+
+  /** Tells the listener; what it throws is logged, never the push's outcome. */
+  private void tell(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.warn("quota of {}: a listener failed: {}", repository, e.toString());
+    }
   }
 
   private static void cancelQuietly(UploadStore uploads, ImageName image, String id) {

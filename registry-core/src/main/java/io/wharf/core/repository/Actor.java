@@ -1,22 +1,46 @@
 package io.wharf.core.repository;
 
 /**
- * Who is changing a repository right now, for the records repositories keep (tag history): the
- * user name, or null for anonymous. Request-scoped through a thread-local, like {@link Warnings}:
- * the server calls {@link #begin} after authenticating a request and {@link #end} when it is done.
+ * Who is changing a repository right now, for the records repositories keep (tag history) and
+ * for what they tell listeners (a quota's warnings): the user name, or null for anonymous, and
+ * where the request came from. Request-scoped through a thread-local, like {@link Warnings}: the
+ * server calls {@link #begin} after authenticating a request and {@link #end} when it is done.
  */
 public final class Actor {
-  private static final ThreadLocal<String> CURRENT = new ThreadLocal<>();
+  private record Who(String user, String address, String userAgent) {}
+
+  private static final ThreadLocal<Who> CURRENT = new ThreadLocal<>();
 
   private Actor() {}
 
   public static void begin(String user) {
-    CURRENT.set(user);
+    begin(user, null, null);
+  }
+
+  /**
+   * @param address the client's address (null if unknown)
+   * @param userAgent the client's {@code User-Agent} (null if none)
+   */
+  public static void begin(String user, String address, String userAgent) {
+    CURRENT.set(new Who(user, address, userAgent));
   }
 
   /** The current request's user; null for anonymous or outside a request. */
   public static String current() {
-    return CURRENT.get();
+    Who w = CURRENT.get();
+    return w == null ? null : w.user();
+  }
+
+  /** The current request's client address; null outside a request. */
+  public static String address() {
+    Who w = CURRENT.get();
+    return w == null ? null : w.address();
+  }
+
+  /** The current request's user agent; null outside a request or without one. */
+  public static String userAgent() {
+    Who w = CURRENT.get();
+    return w == null ? null : w.userAgent();
   }
 
   public static void end() {

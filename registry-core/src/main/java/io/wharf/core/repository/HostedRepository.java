@@ -10,6 +10,7 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
 import io.wharf.core.quota.Quota;
+import io.wharf.core.quota.QuotaListener;
 import io.wharf.core.quota.RepositoryQuota;
 import io.wharf.core.quota.RepositoryUsage;
 import io.wharf.core.storage.BlobStore;
@@ -83,7 +84,8 @@ public final class HostedRepository implements Repository, StorageBacked {
     this.allowLatestRedeploy = b.allowLatestRedeploy;
     this.accessLog = b.accessLog;
     this.quota = b.quota == null ? null
-        : new RepositoryQuota(name, b.quota, new RepositoryUsage(driver, layout, b.quota.rescanAfter()));
+        : new RepositoryQuota(name, b.quota, new RepositoryUsage(driver, layout, b.quota.rescanAfter()),
+            b.quotaListener);
     this.space = b.space;
   }
 
@@ -433,6 +435,7 @@ public final class HostedRepository implements Repository, StorageBacked {
     private Duration metadataCacheTtl = Duration.ofSeconds(5);
     private String namespace;
     private Quota quota;
+    private QuotaListener quotaListener = QuotaListener.NONE;
     private AccessLog accessLog;
     private StoreSpace space;
 
@@ -479,6 +482,12 @@ public final class HostedRepository implements Repository, StorageBacked {
      */
     public Builder quota(Quota quota) {
       this.quota = quota;
+      return this;
+    }
+
+    /** Tells {@code listener} of pushes that pass the soft limit or are refused by the hard one; default none. */
+    public Builder quotaListener(QuotaListener listener) {
+      this.quotaListener = Objects.requireNonNull(listener);
       return this;
     }
 

@@ -97,7 +97,7 @@ final class EventEndpoints implements RestEndpoints {
       action = Event.Action.of(call.query("action"));
       if (action == null || action == Event.Action.PING) {
         throw ManagementException.invalid("action", "unknown action " + call.query("action")
-            + "; one of push, pull, delete, mount");
+            + "; one of " + Event.Action.names());
       }
     }
     int limit = DEFAULT_LIMIT;

@@ -15,6 +15,7 @@ import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.RegistryFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
+import io.wharf.server.events.SystemEvents;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
 import jakarta.servlet.DispatcherType;
@@ -97,7 +98,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
     SettingsStore settings = drivers.isEmpty() ? SettingsStore.inMemory()
         : SettingsStore.in(drivers.values().iterator().next());
     Permissions permissions = Permissions.of(security);
-    RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings);
+    // the events that are not about an artifact: the services' changes, logins, maintenance runs
+    SystemEvents system = new SystemEvents(events);
+    RepositoryService repositoryService = new RepositoryService(repositories, permissions, settings, system);
     HealthService.Builder health = HealthService.builder(repositories::registry, permissions);
     drivers.forEach(health::store);
     List<BlobStoreService.Store> stores = new ArrayList<>();
@@ -140,7 +143,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
     ImageService images = new ImageService(repositoryService, permissions, index, facts);
     // users, roles, realms and anonymous access changed through the API: applied (and loaded) here
     SecurityService users = new SecurityService(security, settings,
-        name -> repositories.registry().repository(name).isPresent());
+        name -> repositories.registry().repository(name).isPresent(), system);
     ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings, index, search,
         images, users);
     // Pushes and deletes through the registry API reach the index as they happen.
@@ -238,6 +241,14 @@ public final class ManagementPlane extends AbstractLifeCycle {
       }
       if (events != null) {
         metrics.events(events);
+      }
+    }
+    if (events != null) {
+      if (security != null) { // besides the metrics' observer, set above
+        security.observeLogins(system.logins(metrics == null ? null : metrics.logins()));
+      }
+      if (maintenance != null) {
+        maintenance.onReport(system.maintenance());
       }
     }
     jetty.addBean(plane, true);

@@ -11,6 +11,8 @@ import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.ConfigLoader;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.WharfConfig;
+import io.wharf.server.events.Event;
+import io.wharf.server.events.SystemEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,6 +47,7 @@ public final class RepositoryService {
   private final RepositoryDeployment deployment;
   private final Permissions permissions;
   private final SettingsStore settings;
+  private final SystemEvents events;
 
   /**
    * A service over a fixed set of repositories (an embedder's registry): reads only.
@@ -62,9 +65,16 @@ public final class RepositoryService {
    * and records in {@code settings} (subject {@value RepositoryDocument#SUBJECT}).
    */
   public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings) {
+    this(deployment, permissions, settings, new SystemEvents(null));
+  }
+
+  /** As above, telling {@code events} of each repository created, changed or deleted. */
+  public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings,
+      SystemEvents events) {
     this.deployment = Objects.requireNonNull(deployment);
     this.permissions = Objects.requireNonNull(permissions);
     this.settings = Objects.requireNonNull(settings);
+    this.events = Objects.requireNonNull(events);
   }
 
   /** The repositories served now (read it on each call: the set changes while the server runs). */
@@ -171,6 +181,7 @@ public final class RepositoryService {
     List<WharfConfig.Repository> next = new ArrayList<>(running.repositories());
     next.add(r);
     change(running.withRepositories(next), r);
+    events.repository(Event.Action.REPOSITORY_CREATE, r.name(), type, caller.actor());
   }
 
   /**
@@ -194,6 +205,7 @@ public final class RepositoryService {
     List<WharfConfig.Repository> next = new ArrayList<>();
     running.repositories().forEach(o -> next.add(o.name().equals(name) ? r : o));
     change(running.withRepositories(next), r);
+    events.repository(Event.Action.REPOSITORY_CHANGE, name, type, caller.actor());
   }
 
   /**
@@ -205,7 +217,7 @@ public final class RepositoryService {
    *     configuration file declares it or a group holds it
    */
   public synchronized void delete(Caller caller, String name) {
-    administered(caller, name);
+    Repository deleted = administered(caller, name);
     requireChangeable();
     requireOwned(name, "deleted");
     WharfConfig running = deployment.config();
@@ -218,6 +230,7 @@ public final class RepositoryService {
     }
     List<WharfConfig.Repository> next = running.repositories().stream().filter(o -> !o.name().equals(name)).toList();
     change(running.withRepositories(next), null);
+    events.repository(Event.Action.REPOSITORY_DELETE, name, type(deleted), caller.actor());
   }
 
   /** What {@link #reload} did: the repositories now served, and those of the document left out (and why). */

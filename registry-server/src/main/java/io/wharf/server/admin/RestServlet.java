@@ -121,7 +121,7 @@ public abstract class RestServlet extends HttpServlet {
   }
 
   private Caller caller(HttpServletRequest req) {
-    return security == null ? Caller.ANONYMOUS : Caller.user(security.basicUser(req));
+    return Caller.of(security == null ? null : security.basicUser(req), req.getRemoteAddr(), req.getHeader("User-Agent"));
   }
 
   private String base(HttpServletRequest req) {

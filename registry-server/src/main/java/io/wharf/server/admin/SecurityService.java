@@ -5,6 +5,8 @@ import io.wharf.server.auth.Privilege;
 import io.wharf.server.auth.Realm;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.UserDirectory;
+import io.wharf.server.events.Event;
+import io.wharf.server.events.SystemEvents;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -133,6 +135,7 @@ public final class SecurityService {
   private final Predicate<String> repositoryExists;
   private final List<Realm> fileRealms;
   private final boolean fileAnonymous;
+  private final SystemEvents events;
   private volatile Document document;
 
   /**
@@ -144,6 +147,13 @@ public final class SecurityService {
    *     drop the API's users and overwrite them with the next change
    */
   public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists) {
+    this(security, settings, repositoryExists, new SystemEvents(null));
+  }
+
+  /** As above, telling {@code events} of each user and role created, changed or deleted. */
+  public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists,
+      SystemEvents events) {
+    this.events = Objects.requireNonNull(events);
     this.security = security;
     this.directory = security == null ? null : security.users();
     this.settings = Objects.requireNonNull(settings);
@@ -293,6 +303,7 @@ public final class SecurityService {
       List<StoredUser> users = new ArrayList<>(d.users());
       users.add(u);
       change(d.withUsers(users));
+      events.user(Event.Action.USER_CREATE, u.userId(), u.roles(), false, caller.actor());
       return view(u);
     } finally {
       Arrays.fill(password, '\0');
@@ -316,6 +327,7 @@ public final class SecurityService {
     StoredUser u = new StoredUser(userId, in.firstName(), in.lastName(), in.emailAddress(), status(in), in.roles(),
         old.passwordHash());
     change(d.withUsers(d.users().stream().map(x -> x.userId().equals(userId) ? u : x).toList()));
+    events.user(Event.Action.USER_CHANGE, userId, u.roles(), false, caller.actor());
   }
 
   /** Deletes a user; its next request fails. */
@@ -327,6 +339,7 @@ public final class SecurityService {
     if (security.credentials() != null) {
       security.credentials().deleteTokens(userId, caller.user()); // a user made again later must not inherit them
     }
+    events.user(Event.Action.USER_DELETE, userId, null, false, caller.actor());
   }
 
   /** Sets a user's password (an administrator, or the user itself); the old one fails at once. */
@@ -343,6 +356,7 @@ public final class SecurityService {
       StoredUser u = new StoredUser(old.userId(), old.firstName(), old.lastName(), old.emailAddress(), old.status(),
           old.roles(), hash);
       change(d.withUsers(d.users().stream().map(x -> x.userId().equals(userId) ? u : x).toList()));
+      events.user(Event.Action.USER_CHANGE, userId, null, true, caller.actor());
     } finally {
       Arrays.fill(password, '\0');
     }
@@ -435,6 +449,7 @@ public final class SecurityService {
     List<StoredRole> roles = new ArrayList<>(d.roles());
     roles.add(r);
     change(d.withRoles(roles));
+    events.role(Event.Action.ROLE_CREATE, r.id(), r.privileges(), r.roles(), caller.actor());
     return view(r);
   }
 
@@ -453,6 +468,7 @@ public final class SecurityService {
     }
     StoredRole r = stored(in, id);
     change(d.withRoles(d.roles().stream().map(x -> x.id().equals(id) ? r : x).toList()));
+    events.role(Event.Action.ROLE_CHANGE, id, r.privileges(), r.roles(), caller.actor());
   }
 
   /** Deletes a role no user or role holds (409 otherwise, naming them). */
@@ -467,6 +483,7 @@ public final class SecurityService {
       throw conflict("role " + id + " is in use by " + String.join(", ", holders) + "; take it from them first");
     }
     change(d.withRoles(d.roles().stream().filter(x -> !x.id().equals(id)).toList()));
+    events.role(Event.Action.ROLE_DELETE, id, null, null, caller.actor());
   }
 
   private void validate(RoleInput in, String id, Document d, List<ManagementException.Violation> violations) {

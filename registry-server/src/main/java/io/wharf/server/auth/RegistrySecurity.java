@@ -98,15 +98,30 @@ public final class RegistrySecurity implements AccessControl {
   private volatile ApiCredentials credentials;
   private final Clock clock;
 
-  /** Hears of failed logins and lockouts (for metrics); called on request threads, must be cheap. */
+  /** Hears of failed logins and lockouts (for metrics, events); called on request threads, must be cheap. */
   public interface LoginObserver {
     LoginObserver NONE = new LoginObserver() {};
 
-    /** A login with a wrong password or an unknown user ({@code via}: basic, token, refresh-token). */
+    /** A login with a wrong password or an unknown user ({@code via}: basic, token, refresh-token, form). */
     default void failed(String via) {}
 
     /** A login refused because its address or user is locked out. */
     default void lockedOut(String via) {}
+
+    /**
+     * {@link #failed(String)} with who tried and from where.
+     *
+     * @param user the user name given (null: none, e.g. a bad refresh token)
+     * @param address the client's address
+     */
+    default void failed(String via, String user, String address) {
+      failed(via);
+    }
+
+    /** {@link #lockedOut(String)} with who tried, from where, and for how many more seconds. */
+    default void lockedOut(String via, String user, String address, long retryAfterSeconds) {
+      lockedOut(via);
+    }
   }
 
   private RegistrySecurity(Builder b) {
@@ -494,7 +509,7 @@ public final class RegistrySecurity implements AccessControl {
     if (locked.isPresent()) {
       long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
       Audit.lockedOut(c.user(), from, via, seconds);
-      loginObserver.lockedOut(via);
+      loginObserver.lockedOut(via, c.user(), from, seconds);
       throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; try again in " + seconds + " s",
           Map.of("retryAfter", seconds));
     }
@@ -528,7 +543,7 @@ public final class RegistrySecurity implements AccessControl {
     }
     throttle.failure(from, c.user());
     Audit.loginFailed(c.user(), from, via, reason);
-    loginObserver.failed(via);
+    loginObserver.failed(via, c.user(), from);
     return null;
   }
 
@@ -821,7 +836,7 @@ public final class RegistrySecurity implements AccessControl {
         credential = credential(v, call.clientAddress());
       } catch (TokenService.InvalidTokenException e) {
         Audit.loginFailed(null, call.clientAddress(), "refresh-token", "invalid refresh token: " + e.getMessage());
-        loginObserver.failed("refresh-token");
+        loginObserver.failed("refresh-token", null, call.clientAddress());
         throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
       }
       if (credential == null && !sources.exists(user)) {

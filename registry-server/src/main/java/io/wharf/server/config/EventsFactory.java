@@ -88,7 +88,7 @@ public final class EventsFactory {
     }
     EventFilter filter;
     try {
-      filter = new EventFilter(e.repositories(), e.actions(), e.mediaTypes());
+      filter = new EventFilter(e.repositories(), e.actions(), e.mediaTypes(), format);
     } catch (IllegalArgumentException bad) {
       throw new ConfigException(key + ".actions: " + bad.getMessage());
     }

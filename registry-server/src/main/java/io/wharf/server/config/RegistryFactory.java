@@ -7,6 +7,7 @@ import io.wharf.core.lifecycle.CleanupJob;
 import io.wharf.core.lifecycle.CleanupPolicy;
 import io.wharf.core.lifecycle.MaintenanceJob;
 import io.wharf.core.lifecycle.MaintenanceScheduler;
+import io.wharf.core.quota.QuotaListener;
 import io.wharf.core.repository.GroupRepository;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
@@ -16,6 +17,7 @@ import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.OutboundProxy;
 import io.wharf.proxy.ProxyMetrics;
 import io.wharf.proxy.ProxyRepository;
+import io.wharf.proxy.UpstreamListener;
 import io.wharf.storage.fs.FilesystemDriver;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.io.IOException;
@@ -50,8 +52,7 @@ public final class RegistryFactory {
    */
   public record Assembly(Registry registry, List<MaintenanceScheduler.Entry> maintenance,
       Map<String, List<Repository>> repositoriesByStore, Map<String, AccessLog> accessLogs,
-      Map<String, StorageDriver> drivers, Map<String, StoreSpace> spaces,
-      Function<String, ProxyMetrics> proxyMetrics) {
+      Map<String, StorageDriver> drivers, Map<String, StoreSpace> spaces, Observers observers) {
 
     /**
      * Starts the schedules and a chore that flushes the access logs every minute; close the
@@ -83,7 +84,7 @@ public final class RegistryFactory {
       names.forEach(built::remove);
       Map<String, AccessLog> logs = new LinkedHashMap<>();
       for (String name : names) {
-        RegistryFactory.build(declared.get(name), declared, built, spaces, logs, config, proxyMetrics);
+        RegistryFactory.build(declared.get(name), declared, built, spaces, logs, config, observers);
       }
       for (String name : names) {
         AccessLog old = logs.containsKey(name) ? accessLogs.put(name, logs.get(name)) : accessLogs.remove(name);
@@ -127,6 +128,19 @@ public final class RegistryFactory {
     return assemble(config, name -> ProxyMetrics.NONE);
   }
 
+  /**
+   * Who hears what the repositories built do: each proxy's metrics ({@code proxyMetrics.apply(name)}),
+   * proxies' upstreams blocked and unblocked, hosted repositories' quota warnings and refusals.
+   */
+  public record Observers(Function<String, ProxyMetrics> proxyMetrics, UpstreamListener upstreams,
+      QuotaListener quotas) {
+    public Observers {
+      java.util.Objects.requireNonNull(proxyMetrics);
+      upstreams = upstreams == null ? UpstreamListener.NONE : upstreams;
+      quotas = quotas == null ? QuotaListener.NONE : quotas;
+    }
+  }
+
   /** As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}. */
   public static Assembly assemble(WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
     return assemble(config, spaces(config), proxyMetrics);
@@ -142,6 +156,11 @@ public final class RegistryFactory {
   /** As {@link #assemble(WharfConfig, Function)}, over blob stores already opened ({@link #spaces}). */
   public static Assembly assemble(WharfConfig config, Map<String, StoreSpace> spaces,
       Function<String, ProxyMetrics> proxyMetrics) {
+    return assemble(config, spaces, new Observers(proxyMetrics, null, null));
+  }
+
+  /** As {@link #assemble(WharfConfig, Map, Function)}, with every observer. */
+  public static Assembly assemble(WharfConfig config, Map<String, StoreSpace> spaces, Observers observers) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     spaces.forEach((name, space) -> drivers.put(name, space.driver()));
     Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
@@ -149,7 +168,7 @@ public final class RegistryFactory {
     Map<String, Repository> built = new LinkedHashMap<>();
     Map<String, AccessLog> accessLogs = new ConcurrentHashMap<>();
     for (WharfConfig.Repository r : config.repositories()) {
-      build(r, declared, built, spaces, accessLogs, config, proxyMetrics);
+      build(r, declared, built, spaces, accessLogs, config, observers);
     }
     Registry.Builder registry = Registry.builder();
     config.repositories().forEach(r -> registry.add(built.get(r.name())));
@@ -164,7 +183,7 @@ public final class RegistryFactory {
     config.blobStores().forEach((store, bs) -> jobs.add(maintenance(store, bs, drivers.get(store), config, built,
         accessLogs)));
     return new Assembly(registry.build(), jobs, byStore, accessLogs, Collections.unmodifiableMap(drivers),
-        Collections.unmodifiableMap(spaces), proxyMetrics);
+        Collections.unmodifiableMap(spaces), observers);
   }
 
   /**
@@ -213,12 +232,12 @@ public final class RegistryFactory {
       AccessLog log = accessLogs.get(r.name());
       CleanupPolicy policy = LifecycleConfig.cleanup(r.cleanup(), rkey + ".cleanup");
       if (policy != null) {
-        job.step(MaintenanceJob.step("cleanup of " + r.name(), dryRun -> CleanupJob.builder(driver, policy)
+        job.step(MaintenanceJob.step("cleanup of " + r.name(), r.name(), dryRun -> CleanupJob.builder(driver, policy)
             .namespace(namespace).accessLog(log).dryRun(dryRun).build().run()));
       }
       CacheLimits limits = LifecycleConfig.cache(r.cache(), rkey + ".cache");
       if (limits != null) {
-        job.step(MaintenanceJob.step("cache limits of " + r.name(), dryRun -> CacheEvictor.builder(driver, limits)
+        job.step(MaintenanceJob.step("cache limits of " + r.name(), r.name(), dryRun -> CacheEvictor.builder(driver, limits)
             .namespace(namespace).accessLog(log).dryRun(dryRun).build().run()));
       }
       if (built.get(r.name()) instanceof HostedRepository hosted && hosted.quota().isPresent()) {
@@ -232,7 +251,7 @@ public final class RegistryFactory {
   /** Builds {@code r}, members first (the config was checked for cycles). */
   private static Repository build(WharfConfig.Repository r, Map<String, WharfConfig.Repository> declared,
       Map<String, Repository> built, Map<String, StoreSpace> spaces, Map<String, AccessLog> accessLogs,
-      WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
+      WharfConfig config, Observers observers) {
     Repository existing = built.get(r.name());
     if (existing != null) {
       return existing;
@@ -241,7 +260,7 @@ public final class RegistryFactory {
     if (r.isGroup()) {
       List<Repository> members = new ArrayList<>();
       for (String m : r.members()) {
-        members.add(build(declared.get(m), declared, built, spaces, accessLogs, config, proxyMetrics));
+        members.add(build(declared.get(m), declared, built, spaces, accessLogs, config, observers));
       }
       repo = new GroupRepository(r.name(), members, r.writableMember() == null ? null : built.get(r.writableMember()));
     } else {
@@ -254,8 +273,9 @@ public final class RegistryFactory {
       if (log != null) {
         accessLogs.put(r.name(), log);
       }
-      repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log, proxyMetrics.apply(r.name()))
-          : hosted(r, space, namespace, metadataCacheTtl(r, config), log);
+      repo = r.isProxy() ? proxy(r, driver, config.http(), namespace, log, observers.proxyMetrics().apply(r.name()),
+          observers.upstreams())
+          : hosted(r, space, namespace, metadataCacheTtl(r, config), log, observers.quotas());
     }
     built.put(r.name(), repo);
     return repo;
@@ -290,7 +310,7 @@ public final class RegistryFactory {
   }
 
   private static Repository hosted(WharfConfig.Repository r, StoreSpace space, String namespace, Duration cacheTtl,
-      AccessLog accessLog) {
+      AccessLog accessLog, QuotaListener quotas) {
     String key = "repositories (" + r.name() + ")";
     return HostedRepository.builder(r.name(), space.driver())
         .space(space)
@@ -299,12 +319,13 @@ public final class RegistryFactory {
         .allowLatestRedeploy(Boolean.TRUE.equals(r.allowLatestRedeploy()))
         .metadataCacheTtl(cacheTtl)
         .quota(LifecycleConfig.quota(r.quota(), key + ".quota"))
+        .quotaListener(quotas)
         .accessLog(accessLog)
         .build();
   }
 
   private static Repository proxy(WharfConfig.Repository r, StorageDriver driver, WharfConfig.Outbound serverWide,
-      String namespace, AccessLog accessLog, ProxyMetrics metrics) {
+      String namespace, AccessLog accessLog, ProxyMetrics metrics, UpstreamListener upstreams) {
     String key = "repositories (" + r.name() + ")";
     WharfConfig.Outbound out = r.outbound() == null ? serverWide : r.outbound().over(serverWide);
     ProxyRepository.Builder b = ProxyRepository.builder(r.name(), driver, ConfigLoader.remoteUrl(r.remoteUrl(), key + ".remoteUrl"))
@@ -320,7 +341,8 @@ public final class RegistryFactory {
         .userAgent(out.userAgent())
         .outboundProxy(new OutboundProxy(endpoint(out.proxy()), endpoint(out.httpsProxy()), out.nonProxyHosts()))
         .accessLog(accessLog)
-        .metrics(metrics);
+        .metrics(metrics)
+        .upstreamListener(upstreams);
     if (r.username() != null) {
       b.credentials(r.username(), r.password());
     }

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class EventBus extends AbstractLifeCycle implements EventSink {
   private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
   public static final int DEFAULT_MAX_PENDING = 100_000;
+  /** The share of {@code maxPending} from which a queue counts as filling up (health, a log line). */
+  static final double FILLING = 0.8;
   /** How often a queue is looked at without a local signal: events stored by other nodes. */
   static final Duration POLL_INTERVAL = Duration.ofSeconds(5);
   /**
@@ -110,6 +112,10 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
         LOG.warn("events to {}: {} waiting, new events go to the dead letters", d.webhook().name(), d.pending());
       } else {
         d.appended();
+        if (d.pending() == (int) Math.ceil(maxPending * FILLING)) { // said once, on the way up
+          LOG.warn("events to {}: {} waiting, {} % of events.maxPending ({}); past it, new events go to the dead"
+              + " letters", d.webhook().name(), d.pending(), (int) (FILLING * 100), maxPending);
+        }
       }
     }
   }
@@ -173,7 +179,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   public Map<String, Integer> health() {
     Map<String, Integer> full = new LinkedHashMap<>();
     deliverers.forEach((name, d) -> {
-      if (d.pending() >= maxPending * 0.8) {
+      if (d.pending() >= maxPending * FILLING) {
         full.put(name, d.pending());
       }
     });

@@ -12,8 +12,13 @@ import tools.jackson.databind.json.JsonMapper;
  *       {@code {"events":[{id, timestamp, action, target, request, actor, source}]}} with its media
  *       type, so receivers written for distribution work unchanged. {@code target.repository} is
  *       the image name as distribution names it; Wharf's repository is in {@code target.wharfRepository}.
+ *       Events that are not about an artifact (sent in this format only to endpoints that name
+ *       their actions) have the same envelope: {@code target} holds only
+ *       {@code wharfRepository}, and their own fields are in {@code details}.
  *   <li>{@link #CLOUDEVENTS}: a CloudEvents 1.0 structured JSON event, {@code type}
- *       {@code io.wharf.artifact.<pushed|pulled|deleted|mounted>} (or {@code io.wharf.ping}).
+ *       {@code io.wharf.<subject>.<verb>} ({@link Event.Action#cloudEventsType()}:
+ *       {@code io.wharf.artifact.pushed}, {@code io.wharf.repository.created} ..., {@code io.wharf.ping}),
+ *       the event's own fields ({@link Event#details()}) in {@code data} beside the common ones.
  * </ul>
  */
 public enum EventFormat {
@@ -21,6 +26,12 @@ public enum EventFormat {
     @Override
     Object shape(Event e) {
       Map<String, Object> target = new LinkedHashMap<>();
+      if (!e.action().isArtifact()) {
+        put(target, "wharfRepository", e.repository());
+        Map<String, Object> event = envelope(e, target);
+        put(event, "details", e.details());
+        return Map.of("events", List.of(event));
+      }
       put(target, "mediaType", e.mediaType());
       put(target, "digest", e.digest());
       put(target, "size", e.size());
@@ -30,15 +41,17 @@ public enum EventFormat {
       put(target, "url", e.url());
       put(target, "tag", e.tag());
       put(target, "wharfRepository", e.repository());
+      return Map.of("events", List.of(envelope(e, target)));
+    }
+
+    private Map<String, Object> envelope(Event e, Map<String, Object> target) {
       Map<String, Object> request = new LinkedHashMap<>();
       Event.Request r = e.request();
-      if (r != null) {
-        put(request, "id", r.id());
-        put(request, "addr", e.actor() == null ? null : e.actor().addr());
-        put(request, "host", r.host());
-        put(request, "method", r.method());
-        put(request, "useragent", e.actor() == null ? null : e.actor().userAgent());
-      }
+      put(request, "id", r == null ? null : r.id());
+      put(request, "addr", e.actor() == null ? null : e.actor().addr());
+      put(request, "host", r == null ? null : r.host());
+      put(request, "method", r == null ? null : r.method());
+      put(request, "useragent", e.actor() == null ? null : e.actor().userAgent());
       Map<String, Object> actor = new LinkedHashMap<>();
       put(actor, "name", e.actor() == null ? null : e.actor().name());
       Map<String, Object> event = new LinkedHashMap<>();
@@ -49,7 +62,7 @@ public enum EventFormat {
       event.put("request", request);
       event.put("actor", actor);
       event.put("source", Map.of("instanceID", e.node()));
-      return Map.of("events", List.of(event));
+      return event;
     }
   },
   CLOUDEVENTS("application/cloudevents+json") {
@@ -64,6 +77,9 @@ public enum EventFormat {
       put(data, "size", e.size());
       put(data, "fromRepository", e.fromRepository());
       put(data, "url", e.url());
+      if (e.details() != null) {
+        e.details().forEach((k, v) -> put(data, k, v));
+      }
       if (e.actor() != null) {
         Map<String, Object> actor = new LinkedHashMap<>();
         put(actor, "name", e.actor().name());
@@ -75,11 +91,9 @@ public enum EventFormat {
       ce.put("specversion", "1.0");
       ce.put("id", e.id());
       ce.put("source", "/wharf/" + e.node() + (e.repository() == null ? "" : "/repositories/" + e.repository()));
-      ce.put("type", e.action() == Event.Action.PING ? "io.wharf.ping" : "io.wharf.artifact." + e.action().pastTense());
+      ce.put("type", e.action().cloudEventsType());
       ce.put("time", e.timestamp());
-      if (e.image() != null) {
-        ce.put("subject", e.image() + (e.tag() != null ? ":" + e.tag() : e.digest() != null ? "@" + e.digest() : ""));
-      }
+      put(ce, "subject", e.subject());
       ce.put("datacontenttype", "application/json");
       ce.put("data", data);
       return ce;

@@ -28,8 +28,8 @@ public record Webhook(String name, URI url, Map<String, String> headers, String 
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(url, "url");
     headers = headers == null ? Map.of() : Map.copyOf(headers);
-    filter = filter == null ? EventFilter.defaults() : filter;
     format = format == null ? EventFormat.DISTRIBUTION : format;
+    filter = filter == null ? EventFilter.defaults(format) : filter;
     timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
     initialBackoff = initialBackoff == null ? DEFAULT_INITIAL_BACKOFF : initialBackoff;
     maxBackoff = maxBackoff == null ? DEFAULT_MAX_BACKOFF : maxBackoff;

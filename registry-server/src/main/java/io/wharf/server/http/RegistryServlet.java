@@ -108,7 +108,8 @@ public class RegistryServlet extends HttpServlet {
       }
       HttpServletRequest request = access.authorize(call) == AccessControl.Verdict.ALLOW_WITHOUT_MOUNT
           ? withoutMount(req) : req;
-      Actor.begin(access.user(call)); // who, for what repositories record (tag history) and for events
+      // who, for what repositories record (tag history) and tell (quota warnings), and for events
+      Actor.begin(access.user(call), req.getRemoteAddr(), req.getHeader("User-Agent"));
       dispatch(new Exchange(request, resp, target.route(), target.repository(), target.basePath(), target.namePrefix(),
           events));
       access.completed(call, resp.getStatus());

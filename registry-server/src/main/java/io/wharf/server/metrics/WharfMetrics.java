@@ -69,7 +69,8 @@ public final class WharfMetrics implements AutoCloseable {
 
   /**
    * The webhooks' metrics, in distribution's {@code registry_notifications_*} family:
-   * {@code registry_notifications_pending{endpoint}} (events waiting),
+   * {@code registry_notifications_pending{endpoint}} (events waiting) and
+   * {@code registry_notifications_pending_limit{endpoint}} (where the queue is full),
    * {@code registry_notifications_events_total{endpoint,outcome=delivered|dead}} and
    * {@code registry_notifications_failed_attempts_total{endpoint}}.
    */
@@ -78,6 +79,9 @@ public final class WharfMetrics implements AutoCloseable {
       String name = w.name();
       Gauge.builder("registry.notifications.pending", bus, b -> b.pending(name))
           .description("Events waiting for delivery").tag("endpoint", name).register(registry);
+      Gauge.builder("registry.notifications.pending.limit", bus, EventBus::maxPending)
+          .description("Events that may wait before new ones go to the dead letters").tag("endpoint", name)
+          .register(registry);
       FunctionCounter.builder("registry.notifications.events", bus, b -> b.counts(name)[0])
           .description("Events delivered or given up on").tags("endpoint", name, "outcome", "delivered")
           .register(registry);

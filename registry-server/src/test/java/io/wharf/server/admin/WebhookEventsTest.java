@@ -202,6 +202,49 @@ class WebhookEventsTest {
   }
 
   @Test
+  void aFillingOutbox_saysSoBeforeItIsFull_andThenDeadLettersNewEvents() throws Exception {
+    String yaml = """
+        server: {bind: 127.0.0.1, port: 0, accessLog: false}
+        blobStores:
+          default: {type: file, path: DATA}
+        repositories:
+          - {name: hosted, type: hosted}
+        events:
+          maxPending: 5
+          endpoints:
+        """.replace("DATA", dir.resolve("data").toString());
+    try (Receiver receiver = new Receiver()) {
+      receiver.answer(503);
+      try (WharfServer server = WharfServer.start(ConfigLoader.parse(yaml
+          + endpoint("hook", receiver.url(), "").indent(4), "bounded.yaml"))) {
+        URI base = server.url();
+        for (int i = 0; i < 3; i++) {
+          pushImage(base, "app", "t" + i, 10);
+        }
+        JsonNode check = json(get(base, "/service/rest/v1/status/check")).path("Event outbox");
+        assertThat(check.path("healthy").asBoolean()).as(check.toString()).isTrue();
+        pushImage(base, "app", "t3", 10); // 4 of 5: 80 %
+        check = json(get(base, "/service/rest/v1/status/check")).path("Event outbox");
+        assertThat(check.path("healthy").asBoolean()).as(check.toString()).isFalse();
+        assertThat(check.path("message").asString()).contains("hook").contains("limit 5");
+        assertThat(check.path("details").path("hook").asInt()).isEqualTo(4);
+        Map<String, Double> m = parseMetrics(text(get(base, "/metrics")));
+        assertThat(m.get(key("registry_notifications_pending", "endpoint", "hook"))).isEqualTo(4);
+        assertThat(m.get(key("registry_notifications_pending_limit", "endpoint", "hook"))).isEqualTo(5);
+        assertThat(get(base, "/health/ready").statusCode()).as("a dead receiver does not stop the registry")
+            .isEqualTo(200);
+
+        pushImage(base, "app", "t4", 10); // the fifth fills the queue
+        pushImage(base, "app", "t5", 10); // the sixth is kept, as a dead letter: pushes never fail for it
+        assertThat(json(get(base, "/wharf/api/v1/events/endpoints/hook")).get("pending").asInt()).isEqualTo(5);
+        JsonNode dead = awaitDeadLetters(base, "hook", 1);
+        assertThat(dead.get(0).get("event").get("tag").asString()).isEqualTo("t5");
+        assertThat(dead.get(0).get("reason").asString()).contains("full");
+      }
+    }
+  }
+
+  @Test
   void aHangingReceiver_slowsNoPush_andGetsItsEventsWhenItAnswers() throws Exception {
     try (Receiver slow = new Receiver(); Receiver fast = new Receiver();
         WharfServer server = start(endpoint("slow", slow.url(), ", timeout: 10m")
