@@ -18,7 +18,12 @@ public enum Realm {
    * A source of users, not a way to present credentials: the company directory
    * ({@code security.ldap}), asked where it stands in the list (see {@link UserSources}).
    */
-  LDAP("ldap");
+  LDAP("ldap"),
+  /**
+   * People signed in to the web UI through an OpenID Connect provider ({@code security.oidc}).
+   * Not a word of {@code security.realms}: the provider vouches for them once, at sign-in.
+   */
+  OIDC("oidc");
 
   private final String configName;
 
@@ -32,13 +37,13 @@ public enum Realm {
 
   /** Whether this realm is a way to present credentials (docker-token, basic), not only a source of users. */
   public boolean presentsCredentials() {
-    return this != LDAP;
+    return this != LDAP && this != OIDC;
   }
 
   /** The realm a config word names, e.g. {@code docker-token}. */
   public static Realm parse(String name) {
     for (Realm r : values()) {
-      if (r.configName.equals(name == null ? null : name.toLowerCase(Locale.ROOT))) {
+      if (r != OIDC && r.configName.equals(name == null ? null : name.toLowerCase(Locale.ROOT))) {
         return r;
       }
     }

@@ -412,6 +412,20 @@ public final class RegistrySecurity implements AccessControl {
   }
 
   /**
+   * A sign-in through single sign-on: the web UI's OpenID Connect provider vouched for
+   * {@code identity}, which becomes a user with its roles for {@code session}, audited as logins
+   * are. False (and audited) when the name is a local user's: see {@link UserSources#signedIn}.
+   */
+  public boolean singleSignOn(String address, Identity identity, Duration session) {
+    if (sources.signedIn(identity, session)) {
+      Audit.login(identity.name(), address, "sso", "roles " + identity.roles());
+      return true;
+    }
+    Audit.loginFailed(identity.name(), address, "sso", "the provider's name is a local user's");
+    return false;
+  }
+
+  /**
    * Checks that bearer tokens can be issued and verified now: signs an empty token and verifies
    * it. Returns a description of the key; empty when no realm uses tokens.
    *

@@ -192,6 +192,10 @@ public final class UserSources implements AutoCloseable {
   }
 
   private void remember(Identity identity) {
+    remember(identity, remember);
+  }
+
+  private void remember(Identity identity, Duration duration) {
     if (identities.size() >= MAX_REMEMBERED) {
       Instant now = clock.instant();
       identities.values().removeIf(r -> !r.until().isAfter(now));
@@ -199,7 +203,22 @@ public final class UserSources implements AutoCloseable {
         identities.clear(); // they are confirmed again on their next request
       }
     }
-    identities.put(identity.name(), new Remembered(identity, clock.instant().plus(remember)));
+    identities.put(identity.name(), new Remembered(identity, clock.instant().plus(duration)));
+  }
+
+  /**
+   * Makes {@code identity}, vouched for by a single sign-on, a user with its roles for
+   * {@code duration} (a UI session's life): nothing can confirm it again afterwards. Refused
+   * (false) when the name is a local user's or another realm's identity is remembered under it:
+   * a provider must not hand out the name of the registry's own administrator.
+   */
+  public boolean signedIn(Identity identity, Duration duration) {
+    Optional<Identity> other = fresh(identity.name());
+    if (local.exists(identity.name()) || other.isPresent() && other.get().realm() != identity.realm()) {
+      return false;
+    }
+    remember(identity, duration);
+    return true;
   }
 
   /** Closes the other sources (their connection pools); when the server stops. */

@@ -205,7 +205,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Token token,
       Throttle throttle,
       Ldap ldap,
-      Robots robots) {
+      Robots robots,
+      Oidc oidc) {
     public static final String DOCKER_TOKEN = "docker-token";
     public static final String BASIC = "basic";
 
@@ -227,7 +228,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
               th.lockout() == null ? "5m" : th.lockout()),
           ldap == null ? null : ldap.withDefaults(),
           new Robots(ro.allowNeverExpire() == null ? Boolean.FALSE : ro.allowNeverExpire(),
-              ro.defaultExpiry() == null ? "30d" : ro.defaultExpiry()));
+              ro.defaultExpiry() == null ? "30d" : ro.defaultExpiry()),
+          oidc);
     }
   }
 
@@ -315,6 +317,39 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code allowNeverExpire}.
    */
   public record Robots(Boolean allowNeverExpire, String defaultExpiry) {}
+
+  /**
+   * {@code security.oidc:} single sign-on to the web UI with an OpenID Connect provider (the
+   * authorization code flow with PKCE). See {@link io.wharf.server.auth.oidc.OidcLogin}.
+   *
+   * @param issuer the provider's issuer URL (its discovery document is below it)
+   * @param clientId this registry's client at the provider
+   * @param clientSecret null for a public client
+   * @param redirectUri the callback registered at the provider; default
+   *     {@code <the URL the browser used>/ui/login/sso/callback}
+   * @param label the sign-in button's text; default "Sign in with single sign-on"
+   * @param scopes default openid, profile, email
+   * @param usernameClaim default {@code preferred_username}
+   * @param groupsClaim default {@code groups}
+   * @param groupRoles provider group to Wharf roles
+   * @param defaultRoles roles everyone signed in this way gets
+   */
+  public record Oidc(
+      String issuer,
+      String clientId,
+      String clientSecret,
+      String redirectUri,
+      String label,
+      List<String> scopes,
+      String usernameClaim,
+      String groupsClaim,
+      Map<String, List<String>> groupRoles,
+      List<String> defaultRoles) {
+    @Override
+    public String toString() {
+      return "Oidc[issuer=" + issuer + ", clientId=" + clientId + "]"; // never the secret
+    }
+  }
 
   /** {@code security.throttle:} after {@code maxFailures} failed logins within {@code window}, 429 for {@code lockout}. */
   public record Throttle(Integer maxFailures, String window, String lockout) {}

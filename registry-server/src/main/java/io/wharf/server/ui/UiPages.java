@@ -82,9 +82,11 @@ final class UiPages {
   private final Function<String, Integer> boundPort;
   private final URI publicUrl;
   private final Clock clock;
+  /** The single sign-on button's text; null: no single sign-on. */
+  private final String ssoLabel;
 
   UiPages(String base, WharfConfig config, UiServices services, Function<String, Integer> boundPort, URI publicUrl,
-      Clock clock) {
+      Clock clock, String ssoLabel) {
     this.base = base;
     this.config = config.withDefaults();
     this.config.repositories().forEach(r -> declared.put(r.name(), r));
@@ -95,6 +97,7 @@ final class UiPages {
     this.boundPort = boundPort;
     this.publicUrl = publicUrl;
     this.clock = clock;
+    this.ssoLabel = ssoLabel;
   }
 
   private Chrome chrome(UiServlet.Visitor v, String title, String section, String flash) {
@@ -829,8 +832,10 @@ final class UiPages {
   // ---------------------------------------------------------------- login, errors
 
   Consumer<HtmlTemplateOutput> login(UiServlet.Visitor v, String username, String error, String next) {
+    String ssoHref = ssoLabel == null ? null
+        : base + "/login/sso?next=" + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8);
     View.LoginPage p = new View.LoginPage(chrome(v, "Log in", "login", null), username == null ? "" : username,
-        error, next, v.csrf());
+        error, next, v.csrf(), ssoLabel, ssoHref);
     return out -> JteloginGenerated.render(out, null, p);
   }
 

@@ -1,5 +1,11 @@
 package io.wharf.server.ui;
 
+import io.wharf.server.auth.Identity;
+import io.wharf.server.auth.Realm;
+import io.wharf.server.auth.oidc.OidcException;
+import io.wharf.server.auth.oidc.OidcIdentity;
+import io.wharf.server.auth.oidc.OidcLogin;
+import io.wharf.server.http.RequestOrigin;
 import gg.jte.html.HtmlTemplateOutput;
 import gg.jte.html.OwaspHtmlTemplateOutput;
 import gg.jte.output.Utf8ByteOutput;
@@ -67,6 +73,8 @@ public final class UiServlet extends HttpServlet {
   private static final Logger LOG = LoggerFactory.getLogger(UiServlet.class);
   static final String SESSION_COOKIE = "wharf_session";
   static final String CSRF_COOKIE = "wharf_csrf";
+  /** The state of a single sign-on this browser began (see {@link #ssoBegin}). */
+  static final String SSO_COOKIE = "wharf_sso";
   static final String CSRF_FIELD = "_csrf";
   static final String HTMX_VERSION = "2.0.10";
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -81,12 +89,14 @@ public final class UiServlet extends HttpServlet {
   private final transient RegistrySecurity security;
   private final transient UiSessions sessions;
   private final transient UiPages pages;
+  private final transient UiSso sso;
 
-  UiServlet(String base, RegistrySecurity security, UiSessions sessions, UiPages pages) {
+  UiServlet(String base, RegistrySecurity security, UiSessions sessions, UiPages pages, UiSso sso) {
     this.base = base;
     this.security = security;
     this.sessions = sessions;
     this.pages = pages;
+    this.sso = sso;
   }
 
   /**
@@ -107,8 +117,9 @@ public final class UiServlet extends HttpServlet {
     String base = ui.path();
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     Clock clock = Clock.systemUTC();
-    UiPages pages = new UiPages(base, config, services, boundPort, publicUrl, clock);
-    context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages)),
+    UiSso sso = security == null || config.security() == null ? null : UiSso.from(config.security().oidc(), clock);
+    UiPages pages = new UiPages(base, config, services, boundPort, publicUrl, clock, sso == null ? null : sso.label());
+    context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages, sso)),
         base + "/*");
     // "" is the context root alone: GET / sends a browser to the UI; /v2/... and the rest stay the registry's.
     context.addServlet(new ServletHolder("ui-root", new RootRedirect(base + "/")), "");
@@ -199,6 +210,16 @@ public final class UiServlet extends HttpServlet {
       } else {
         page(resp, 200, pages.login(visitor, null, null, safeNext(req.getParameter("next"))));
       }
+      return;
+    }
+    if (path.equals("/login/sso")) {
+      getOnly(post);
+      ssoBegin(req, resp, visitor);
+      return;
+    }
+    if (path.equals("/login/sso/callback")) {
+      getOnly(post);
+      ssoCallback(req, resp, visitor);
       return;
     }
     if (path.equals("/logout")) {
@@ -425,6 +446,69 @@ public final class UiServlet extends HttpServlet {
       sessions.remove(visitor.session().id); // a login is a new session, never a reused id
     }
     UiSessions.Session s = sessions.create(user);
+    cookie(req, resp, SESSION_COOKIE, s.id, -1, "Lax");
+    resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
+    resp.setHeader("Location", req.getContextPath() + next);
+  }
+
+  /**
+   * {@code GET /login/sso}: starts a sign-in with the OpenID Connect provider. The login's state
+   * also goes into a short cookie, so the callback is accepted only in the browser that began it
+   * (else an attacker could sign a victim in to the attacker's account with a callback URL).
+   */
+  private void ssoBegin(HttpServletRequest req, HttpServletResponse resp, Visitor visitor) throws IOException {
+    if (sso == null) {
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND,
+          "single sign-on is not configured here (security.oidc)");
+    }
+    String next = safeNext(req.getParameter("next"));
+    OidcLogin.Started started;
+    try {
+      URI callback = URI.create(RequestOrigin.of(req) + req.getContextPath() + base + "/login/sso/callback");
+      started = sso.flow().begin(sso.redirectUri(callback), next);
+    } catch (OidcException e) {
+      LOG.warn("single sign-on: {}", e.getMessage(), e.getCause());
+      page(resp, 503, pages.login(visitor, null, "Single sign-on is not available now: " + e.getMessage() + ".", next));
+      return;
+    }
+    cookie(req, resp, SSO_COOKIE, started.state(), sso.loginSeconds(), "Lax");
+    resp.setStatus(HttpServletResponse.SC_FOUND);
+    resp.setHeader("Location", started.authorizationUri().toString());
+  }
+
+  /** {@code GET /login/sso/callback}: the provider sends the browser back; a session for who it vouched for. */
+  private void ssoCallback(HttpServletRequest req, HttpServletResponse resp, Visitor visitor) throws IOException {
+    if (sso == null) {
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND,
+          "single sign-on is not configured here (security.oidc)");
+    }
+    String state = req.getParameter("state");
+    String began = cookieValue(req, SSO_COOKIE);
+    cookie(req, resp, SSO_COOKIE, "", 0, "Lax");
+    String next = base + "/";
+    OidcIdentity who;
+    try {
+      if (state == null || !state.equals(began)) {
+        throw new OidcException("this sign-in was not started in this browser; start again");
+      }
+      OidcLogin.Completed done = sso.flow().complete(state, req.getParameter("code"), req.getParameter("error"));
+      next = done.next();
+      who = done.identity();
+    } catch (OidcException e) {
+      LOG.info("single sign-on refused from {}: {}", req.getRemoteAddr(), e.getMessage());
+      page(resp, 401, pages.login(visitor, null, "Single sign-on failed: " + e.getMessage() + ".", next));
+      return;
+    }
+    if (!security.singleSignOn(req.getRemoteAddr(), new Identity(who.user(), Realm.OIDC, who.roles()),
+        UiSessions.MAX_AGE)) {
+      page(resp, 403, pages.login(visitor, who.user(), "The provider signed you in as \"" + who.user()
+          + "\", the name of a user of this registry: log in with that user's password instead.", next));
+      return;
+    }
+    if (visitor.session() != null) {
+      sessions.remove(visitor.session().id); // a login is a new session, never a reused id
+    }
+    UiSessions.Session s = sessions.create(who.user());
     cookie(req, resp, SESSION_COOKIE, s.id, -1, "Lax");
     resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
     resp.setHeader("Location", req.getContextPath() + next);

@@ -208,7 +208,9 @@ public final class View {
   // ---------------------------------------------------------------- login and errors
 
   /** @param next where to go after logging in (a path of the UI) */
-  public record LoginPage(Chrome chrome, String username, String error, String next, String csrf) {}
+  /** {@code ssoLabel}, {@code ssoHref}: the single sign-on button, or null. */
+  public record LoginPage(Chrome chrome, String username, String error, String next, String csrf, String ssoLabel,
+      String ssoHref) {}
 
   public record ErrorPage(Chrome chrome, int status, String heading, String message) {}
 }
