@@ -219,10 +219,10 @@ public final class TestRegistry implements AutoCloseable {
           int port = c.getLocalPort();
           c.setPort(port); // a free port was asked for: come back on the one we got
           c.stop();
-          SocketChannel hold = SocketChannel.open();
-          hold.setOption(StandardSocketOptions.SO_REUSEADDR, true); // closed connections of the port linger
-          hold.bind(new InetSocketAddress(c.getHost(), port));
-          placeholders.put(name, hold);
+          SocketChannel hold = holdPort(c.getHost(), port);
+          if (hold != null) {
+            placeholders.put(name, hold);
+          }
         } else {
           SocketChannel hold = placeholders.remove(name);
           if (hold != null) {
@@ -233,6 +233,30 @@ public final class TestRegistry implements AutoCloseable {
       } catch (Exception e) {
         throw new IllegalStateException("could not " + (down ? "stop" : "start again") + " listening on "
             + urls.get(name) + ": " + e, e);
+      }
+    }
+  }
+
+  /**
+   * A socket bound to {@code port} but not listening, or null if none could be bound within a few
+   * seconds: the connections the stopped connector closed may keep the port bound a while (a
+   * peer that has not closed its end yet). Without the placeholder the port is still closed, as
+   * {@link Faults#down()} promises; it is only not reserved.
+   */
+  private static SocketChannel holdPort(String host, int port) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      SocketChannel hold = SocketChannel.open();
+      try {
+        hold.setOption(StandardSocketOptions.SO_REUSEADDR, true); // closed connections of the port linger
+        hold.bind(new InetSocketAddress(host, port));
+        return hold;
+      } catch (java.net.BindException e) {
+        hold.close();
+        if (System.nanoTime() > deadline) {
+          return null;
+        }
+        Thread.sleep(50); // a condition polled with a generous deadline, not a timing assumption
       }
     }
   }
