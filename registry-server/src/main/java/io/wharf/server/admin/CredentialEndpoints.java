@@ -86,8 +86,8 @@ final class CredentialEndpoints implements RestEndpoints {
       if (call.method().equals("POST")) {
         JsonNode body = object(call);
         List<ManagementException.Violation> violations = new ArrayList<>();
-        String name = string(body, "name", violations);
-        String description = string(body, "description", violations);
+        String name = SecurityEndpoints.string(body, "name", violations);
+        String description = SecurityEndpoints.string(body, "description", violations);
         CredentialScope scope = scope(body.get("scope"), violations, true);
         Duration expiresIn = expiresIn(body, violations);
         done(violations);
@@ -160,7 +160,7 @@ final class CredentialEndpoints implements RestEndpoints {
         }
         JsonNode body = object(call);
         List<ManagementException.Violation> violations = new ArrayList<>();
-        String name = string(body, "name", violations);
+        String name = SecurityEndpoints.string(body, "name", violations);
         JsonNode scope = body.get("scope");
         CredentialScope parsed = scope == null || scope.isNull() ? null : scope(scope, violations, false);
         Duration expiresIn = expiresIn(body, violations);
@@ -247,21 +247,9 @@ final class CredentialEndpoints implements RestEndpoints {
     return body;
   }
 
-  private static String string(JsonNode body, String field, List<ManagementException.Violation> violations) {
-    JsonNode n = body.get(field);
-    if (n == null || n.isNull()) {
-      return null;
-    }
-    if (!n.isString()) {
-      violations.add(new ManagementException.Violation(field, "must be a string"));
-      return null;
-    }
-    return n.stringValue();
-  }
-
   /** {@code expiresIn}: absent (the default), {@code "never"} ({@link Duration#ZERO}) or a duration such as {@code 30d}. */
   private static Duration expiresIn(JsonNode body, List<ManagementException.Violation> violations) {
-    String text = string(body, "expiresIn", violations);
+    String text = SecurityEndpoints.string(body, "expiresIn", violations);
     if (text == null) {
       return null;
     }

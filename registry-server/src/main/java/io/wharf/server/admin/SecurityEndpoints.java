@@ -171,7 +171,8 @@ final class SecurityEndpoints implements RestEndpoints {
     return in;
   }
 
-  private static String string(JsonNode body, String field, List<ManagementException.Violation> violations) {
+  /** A string field of a request body; absent or null: null; another type: a violation of {@code field}. */
+  static String string(JsonNode body, String field, List<ManagementException.Violation> violations) {
     JsonNode n = body.get(field);
     if (n == null || n.isNull()) {
       return null;
