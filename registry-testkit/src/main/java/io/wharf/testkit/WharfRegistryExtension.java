@@ -49,7 +49,7 @@ public final class WharfRegistryExtension
   private final TestRegistryOptions options;
   private volatile TestRegistry current;
 
-  /** {@return the annotation's extension: settings from {@link WharfRegistry} on the test class} */
+  /** The annotation's extension: settings from {@link WharfRegistry} on the test class. */
   public WharfRegistryExtension() {
     this(null, null);
   }
