@@ -65,6 +65,8 @@ public final class Registry {
     private final Map<String, Repository> repositories = new LinkedHashMap<>();
     private String defaultName;
 
+    private Builder() {}
+
     /**
      * Adds a repository; the first one added is the default unless {@link #defaultRepository} says
      * otherwise.
