@@ -241,7 +241,8 @@ public final class Faults {
   }
 
   /**
-   * No faults any more (a registry that is {@link #down()} comes up); the pull count starts from zero.
+   * No faults any more (a registry that is {@link #down()} comes up); the pull count starts from
+   * zero.
    *
    * @return these faults, for chaining
    */

@@ -76,7 +76,10 @@ public record RecordedRequest(
     return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
   }
 
-  /** {@return {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with AssertJ's {@code containsSubsequence}} */
+  /**
+   * {@return {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with
+   * AssertJ's {@code containsSubsequence}}
+   */
   public String line() {
     return method + " " + path;
   }

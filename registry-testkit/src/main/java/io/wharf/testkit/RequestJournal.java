@@ -89,14 +89,18 @@ public final class RequestJournal {
   /**
    * The requests to one repository, in arrival order.
    *
-   * @param repository the repository's name ({@value TestRegistry#HOSTED}, {@value TestRegistry#PROXY}, ...)
+   * @param repository the repository's name ({@value TestRegistry#HOSTED}, {@value
+   *     TestRegistry#PROXY}, ...)
    * @return the requests that came to its port
    */
   public List<RecordedRequest> requestsTo(String repository) {
     return requests(r -> repository.equals(r.repository()));
   }
 
-  /** {@return {@link RecordedRequest#line()} of every request: {@code "PUT /v2/team/app/manifests/1.0"}} */
+  /**
+   * {@return {@link RecordedRequest#line()} of every request: {@code "PUT
+   * /v2/team/app/manifests/1.0"}}
+   */
   public List<String> lines() {
     return requests().stream().map(RecordedRequest::line).toList();
   }
@@ -111,7 +115,10 @@ public final class RequestJournal {
     return requests(r -> r.isTagPush() && image.equals(r.image())).stream().map(RecordedRequest::reference).toList();
   }
 
-  /** {@return every image that got a tag pushed, with its tags: {@code "team/app:1.0"}, in push order} */
+  /**
+   * {@return every image that got a tag pushed, with its tags: {@code "team/app:1.0"}, in push
+   * order}
+   */
   public List<String> pushedRefs() {
     return requests(RecordedRequest::isTagPush).stream().map(r -> r.image() + ":" + r.reference()).toList();
   }

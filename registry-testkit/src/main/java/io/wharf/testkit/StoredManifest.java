@@ -108,7 +108,10 @@ public final class StoredManifest implements Described {
     return MediaTypes.INDEXES.contains(mediaType);
   }
 
-  /** {@return the config blob of an image manifest; fails for an index, which has none (see {@link #children()})} */
+  /**
+   * {@return the config blob of an image manifest; fails for an index, which has none (see {@link
+   * #children()})}
+   */
   public OciDescriptor config() {
     return config.orElseThrow(() -> new IllegalStateException(
         digest + " is " + (isIndex() ? "an index: it has no config; see children() or child(platform)" : "without a config")));

@@ -53,7 +53,8 @@ public final class TestImage implements Described {
    * and the tar itself.
    *
    * @param blob the blob as pushed: the gzipped tar
-   * @param diffId the digest of the uncompressed tar, as the config's {@code rootfs.diff_ids} lists it
+   * @param diffId the digest of the uncompressed tar, as the config's {@code rootfs.diff_ids} lists
+   *     it
    * @param tar the uncompressed tar; do not modify it
    */
   public record Layer(Content blob, Digest diffId, byte[] tar) implements Described {
@@ -180,7 +181,10 @@ public final class TestImage implements Described {
     this.images = List.copyOf(images);
   }
 
-  /** {@return the seed it was built from: {@code TestImages.seeded(seed)} with the same calls rebuilds it} */
+  /**
+   * {@return the seed it was built from: {@code TestImages.seeded(seed)} with the same calls
+   * rebuilds it}
+   */
   public long seed() {
     return seed;
   }
@@ -213,7 +217,8 @@ public final class TestImage implements Described {
    *
    * @param platform the platform, e.g. {@code linux/arm64}; without a variant it matches any
    * @return its image
-   * @throws IllegalArgumentException if this image has no such platform, or {@code platform} is malformed
+   * @throws IllegalArgumentException if this image has no such platform, or {@code platform} is
+   *     malformed
    */
   public Image image(String platform) {
     Platform p = Platform.parse(platform);

@@ -48,7 +48,9 @@ public final class TestImages {
 
   private TestImages() {}
 
-  /** {@return a builder with a random seed (see {@link TestImage#seed()} to reproduce a failure)} */
+  /**
+   * {@return a builder with a random seed (see {@link TestImage#seed()} to reproduce a failure)}
+   */
   public static Builder random() {
     return new Builder(ThreadLocalRandom.current().nextLong());
   }
@@ -98,7 +100,8 @@ public final class TestImages {
     }
 
     /**
-     * {@code count} layers of random content, each one file of {@code bytes} bytes (default: 1 of 1024).
+     * {@code count} layers of random content, each one file of {@code bytes} bytes (default: 1 of
+     * 1024).
      *
      * @param count how many random layers; 0 for none
      * @param bytes the size of the file in each

@@ -366,7 +366,10 @@ public final class TestRegistry implements AutoCloseable {
     return repository(PROXY);
   }
 
-  /** {@return the group over the hosted repository and the proxy; fails if the options asked for none} */
+  /**
+   * {@return the group over the hosted repository and the proxy; fails if the options asked for
+   * none}
+   */
   public TestRepository group() {
     return repository(GROUP);
   }
@@ -402,7 +405,10 @@ public final class TestRegistry implements AutoCloseable {
     return tls;
   }
 
-  /** {@return the fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its own} */
+  /**
+   * {@return the fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its
+   * own}
+   */
   public TestRegistry upstream() {
     if (upstream == null) {
       throw new IllegalStateException("this test registry has no fake upstream; start it with"
@@ -481,7 +487,8 @@ public final class TestRegistry implements AutoCloseable {
   }
 
   /**
-   * As {@link #pushDockerArchive(Path)}, but under {@code name} (the archive's tags, else {@code latest}).
+   * As {@link #pushDockerArchive(Path)}, but under {@code name} (the archive's tags, else {@code
+   * latest}).
    *
    * @param archive the tarball
    * @param name the image name to push to, or {@code null} for the names in the archive
@@ -519,7 +526,10 @@ public final class TestRegistry implements AutoCloseable {
     return hosted().manifest(ref);
   }
 
-  /** {@return every digest in the blob store: layers, configs and manifests (which distribution's layout stores as blobs too)} */
+  /**
+   * {@return every digest in the blob store: layers, configs and manifests (which distribution's
+   * layout stores as blobs too)}
+   */
   public SortedSet<Digest> blobs() {
     return hosted().blobs();
   }

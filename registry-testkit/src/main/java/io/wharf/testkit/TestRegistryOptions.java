@@ -112,7 +112,8 @@ public final class TestRegistryOptions {
   }
 
   /**
-   * Where the hosted repository (and a proxy's cache) keep their bytes (default {@link Storage#MEMORY}).
+   * Where the hosted repository (and a proxy's cache) keep their bytes (default {@link
+   * Storage#MEMORY}).
    *
    * @param storage memory or a temporary directory
    * @return these options
@@ -134,7 +135,8 @@ public final class TestRegistryOptions {
   }
 
   /**
-   * {@code allow} (default), {@code allow_once} (tags are written once) or {@code deny} (read-only).
+   * {@code allow} (default), {@code allow_once} (tags are written once) or {@code deny}
+   * (read-only).
    *
    * @param policy the hosted repository's write policy
    * @return these options

@@ -36,7 +36,10 @@ public final class TestRepository {
     this.name = name;
   }
 
-  /** {@return this repository's name: {@value TestRegistry#HOSTED} (or the name given), {@value TestRegistry#PROXY} or {@value TestRegistry#GROUP}} */
+  /**
+   * {@return this repository's name: {@value TestRegistry#HOSTED} (or the name given), {@value
+   * TestRegistry#PROXY} or {@value TestRegistry#GROUP}}
+   */
   public String name() {
     return name;
   }

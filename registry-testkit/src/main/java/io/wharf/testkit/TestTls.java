@@ -94,7 +94,10 @@ public final class TestTls {
     return pem(certificate);
   }
 
-  /** {@return {@code ca.crt} in {@link #certDirectory()}: the PEM file for curl's {@code --cacert} or docker's {@code certs.d}} */
+  /**
+   * {@return {@code ca.crt} in {@link #certDirectory()}: the PEM file for curl's {@code --cacert}
+   * or docker's {@code certs.d}}
+   */
   public Path certificateFile() {
     return certDirectory.resolve("ca.crt");
   }
@@ -119,12 +122,18 @@ public final class TestTls {
     return TRUST_STORE_PASSWORD;
   }
 
-  /** {@return {@code PKCS12}: the type of {@link #trustStore()}, for {@code javax.net.ssl.trustStoreType}} */
+  /**
+   * {@return {@code PKCS12}: the type of {@link #trustStore()}, for {@code
+   * javax.net.ssl.trustStoreType}}
+   */
   public String trustStoreType() {
     return "PKCS12";
   }
 
-  /** {@return a TLS context that trusts this certificate (and nothing else): for {@code HttpClient.Builder.sslContext}} */
+  /**
+   * {@return a TLS context that trusts this certificate (and nothing else): for {@code
+   * HttpClient.Builder.sslContext}}
+   */
   public SSLContext sslContext() {
     return sslContext;
   }

@@ -72,7 +72,8 @@ public @interface WharfRegistry {
   String password() default "";
 
   /**
-   * Serve HTTPS with a generated certificate ({@link TestRegistryOptions#https()}; see {@link TestRegistry#tls()}).
+   * Serve HTTPS with a generated certificate ({@link TestRegistryOptions#https()}; see {@link
+   * TestRegistry#tls()}).
    *
    * @return true for HTTPS
    */

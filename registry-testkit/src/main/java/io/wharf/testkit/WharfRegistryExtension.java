@@ -59,13 +59,16 @@ public final class WharfRegistryExtension
     this.options = options == null ? null : options.copy();
   }
 
-  /** {@return an extension that starts a fresh registry with default options for every test method} */
+  /**
+   * {@return an extension that starts a fresh registry with default options for every test method}
+   */
   public static WharfRegistryExtension perMethod() {
     return perMethod(TestRegistryOptions.defaults());
   }
 
   /**
-   * An extension that starts a fresh registry for every test method, and closes it after the method.
+   * An extension that starts a fresh registry for every test method, and closes it after the
+   * method.
    *
    * @param options how each registry is set up (copied)
    * @return the extension, to register with {@code @RegisterExtension}
@@ -74,13 +77,17 @@ public final class WharfRegistryExtension
     return new WharfRegistryExtension(Lifecycle.PER_METHOD, Objects.requireNonNull(options));
   }
 
-  /** {@return an extension that starts one registry with default options for the whole class (register it on a static field)} */
+  /**
+   * {@return an extension that starts one registry with default options for the whole class
+   * (register it on a static field)}
+   */
   public static WharfRegistryExtension perClass() {
     return perClass(TestRegistryOptions.defaults());
   }
 
   /**
-   * An extension that starts one registry for the whole class (register it on a static field), and closes it after the class.
+   * An extension that starts one registry for the whole class (register it on a static field), and
+   * closes it after the class.
    *
    * @param options how the registry is set up (copied)
    * @return the extension, to register with {@code @RegisterExtension}

@@ -59,6 +59,7 @@ public record CleanupPolicy(int keepLatest, Duration olderThan, Duration notPull
     }
   }
 
+  /**
    * {@return the tags this policy may delete at all: those matching {@code include} and not {@code
    * exclude}}
    */

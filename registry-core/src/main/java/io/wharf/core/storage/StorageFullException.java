@@ -74,6 +74,7 @@ public class StorageFullException extends IOException {
     return minFreeBytes;
   }
 
+  /**
    * {@return the {@code detail} of the error envelope: the numbers a client or an operator may act
    * on}
    */

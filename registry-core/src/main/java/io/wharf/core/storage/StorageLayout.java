@@ -85,6 +85,7 @@ public final class StorageLayout {
     return imagesRoot;
   }
 
+  /**
    * {@return {@code blobs}: the blob store shared by every repository on the storage, one {@code
    * <alg>/<first two hex>/<hex>/data} per blob}
    */

@@ -96,6 +96,7 @@ public final class StoreSpace {
     return store;
   }
 
+  /**
    * {@return the store's driver, whose out-of-space errors name this store: give this one to
    * repositories}
    */
