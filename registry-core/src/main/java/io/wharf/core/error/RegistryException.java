@@ -13,6 +13,7 @@ import java.util.Objects;
 public class RegistryException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** What kind of error this is. */
   private final ErrorCode code;
   private final transient Object detail;
 

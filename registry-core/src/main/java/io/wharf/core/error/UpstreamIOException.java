@@ -12,6 +12,7 @@ import java.util.Objects;
  */
 public final class UpstreamIOException extends IOException {
   private static final long serialVersionUID = 1L;
+  /** What the client is told. */
   private final RegistryException error;
 
   /**

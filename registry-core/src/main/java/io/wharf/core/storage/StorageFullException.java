@@ -18,9 +18,13 @@ import java.util.Map;
 public class StorageFullException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The blob store's name, or null. */
   private final String store;
+  /** Free bytes when the write failed, or -1. */
   private final long freeBytes;
+  /** Size of the store, or -1. */
   private final long totalBytes;
+  /** The reserve the write would have eaten into, or 0. */
   private final long minFreeBytes;
 
   /**
