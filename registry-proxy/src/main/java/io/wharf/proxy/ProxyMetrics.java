@@ -14,25 +14,42 @@ public interface ProxyMetrics {
 
   /** What was asked for. */
   enum Kind {
+    /** A manifest, by tag or digest. */
     MANIFEST,
+    /** A blob. */
     BLOB
   }
 
   /** Records nothing: the default. */
   ProxyMetrics NONE = new ProxyMetrics() {};
 
-  /** A request for a manifest or a blob reached the proxy. */
+  /**
+   * A request for a manifest or a blob reached the proxy.
+   *
+   * @param kind what was asked for
+   */
   default void request(Kind kind) {}
 
   /**
    * The request was answered from the cache (a tag revalidated by a {@code HEAD}, or served stale
    * while the upstream fails, counts as a hit: no content came from upstream).
+   *
+   * @param kind what was asked for
    */
   default void hit(Kind kind) {}
 
-  /** The request needed the content from upstream (its own download, or one it joined). */
+  /**
+   * The request needed the content from upstream (its own download, or one it joined).
+   *
+   * @param kind what was asked for
+   */
   default void miss(Kind kind) {}
 
-  /** {@code bytes} arrived from the upstream (called as they arrive, for blobs). */
+  /**
+   * {@code bytes} arrived from the upstream (called as they arrive, for blobs).
+   *
+   * @param kind what arrived
+   * @param bytes how many bytes arrived
+   */
   default void pulled(Kind kind, long bytes) {}
 }

@@ -165,6 +165,14 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     });
   }
 
+  /**
+   * A proxy repository named {@code name} that caches {@code remoteUrl} on {@code driver}.
+   *
+   * @param name the repository's name, unique in its registry
+   * @param driver the cache's storage
+   * @param remoteUrl the upstream's base URL, e.g. {@code https://registry-1.docker.io}
+   * @return a builder with the defaults (see each setter)
+   */
   public static Builder builder(String name, StorageDriver driver, URI remoteUrl) {
     return new Builder(name, driver, remoteUrl);
   }
@@ -179,7 +187,6 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     return RepositoryType.PROXY;
   }
 
-  /** The upstream this repository caches, e.g. {@code https://registry-1.docker.io}. */
   /** The storage of this proxy's cache (already path-checked). */
   @Override
   public StorageDriver storage() {
@@ -191,11 +198,16 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     return layout;
   }
 
+  /** {@return the upstream this repository caches, e.g. {@code https://registry-1.docker.io}} */
   public URI remoteUrl() {
     return upstream.base();
   }
 
-  /** Whether the upstream is auto-blocked, and why. */
+  /**
+   * Whether the upstream is auto-blocked, and why.
+   *
+   * @return the upstream's status
+   */
   public UpstreamStatus status() {
     return autoBlock.status();
   }
@@ -205,6 +217,9 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
    * images, as a quota counts them. Scanned from storage (a {@code list} per directory, a
    * {@code stat} per blob) at most once a minute; between scans this node's downloads are not
    * added, so the number may lag a minute behind.
+   *
+   * @return the bytes cached
+   * @throws IOException if a scan of storage fails
    */
   public long cachedBytes() throws IOException {
     return usage.bytes();
@@ -227,6 +242,9 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
   /**
    * The name under which the upstream knows (and the cache stores) {@code image}: with {@link
    * IndexMode#HUB}, {@code alpine} is {@code library/alpine}.
+   *
+   * @param image the name a client asked for
+   * @return the upstream's name for it
    */
   public ImageName upstreamName(ImageName image) {
     if (indexMode == IndexMode.HUB && image.value().indexOf('/') < 0) {
@@ -816,6 +834,7 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     return "proxy(" + name + " -> " + upstream.base() + ")";
   }
 
+  /** Sets up a {@link ProxyRepository}; from {@link ProxyRepository#builder}. Not thread-safe. */
   public static final class Builder {
     private final String name;
     private final StorageDriver driver;
@@ -846,64 +865,124 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
       this.remoteUrl = Objects.requireNonNull(remoteUrl, "remoteUrl");
     }
 
+    /**
+     * How image names map onto the upstream's (default {@link IndexMode#REGISTRY}: unchanged).
+     *
+     * @param mode {@link IndexMode#HUB} for Docker Hub
+     * @return this builder
+     */
     public Builder indexMode(IndexMode mode) {
       this.indexMode = Objects.requireNonNull(mode);
       return this;
     }
 
-    /** Credentials for the upstream (token endpoint or Basic); none means anonymous. */
+    /**
+     * Credentials for the upstream (token endpoint or Basic); none means anonymous.
+     *
+     * @param username the upstream user, or null for anonymous
+     * @param password that user's password or token
+     * @return this builder
+     */
     public Builder credentials(String username, String password) {
       this.username = username;
       this.password = password;
       return this;
     }
 
-    /** How long a cached tag is served without asking the upstream (default 24 h). */
+    /**
+     * How long a cached tag is served without asking the upstream (default 24 h).
+     *
+     * @param d the age
+     * @return this builder
+     */
     public Builder metadataMaxAge(Duration d) {
       this.metadataMaxAge = Objects.requireNonNull(d);
       return this;
     }
 
-    /** How long an upstream 404 is remembered (default 5 min). */
+    /**
+     * How long an upstream 404 is remembered (default 5 min).
+     *
+     * @param d how long
+     * @return this builder
+     */
     public Builder negativeCacheTtl(Duration d) {
       this.negativeCacheTtl = Objects.requireNonNull(d);
       return this;
     }
 
+    /**
+     * How long a connection to the upstream may take (default 10 s).
+     *
+     * @param d the timeout
+     * @return this builder
+     */
     public Builder connectTimeout(Duration d) {
       this.connectTimeout = Objects.requireNonNull(d);
       return this;
     }
 
-    /** Socket read timeout; also how long a client waits on a stalled download (default 60 s). */
+    /**
+     * Socket read timeout; also how long a client waits on a stalled download (default 60 s).
+     *
+     * @param d the timeout
+     * @return this builder
+     */
     public Builder readTimeout(Duration d) {
       this.readTimeout = Objects.requireNonNull(d);
       return this;
     }
 
-    /** Retries of a failed upstream call (connection errors, 5xx; never 429), default 2. */
+    /**
+     * Retries of a failed upstream call (connection errors, 5xx; never 429), default 2.
+     *
+     * @param n the retries; 0 for none
+     * @return this builder
+     */
     public Builder retries(int n) {
       this.retries = n;
       return this;
     }
 
+    /**
+     * The {@code User-Agent} of upstream calls (default {@code wharf-proxy}).
+     *
+     * @param ua the user agent
+     * @return this builder
+     */
     public Builder userAgent(String ua) {
       this.userAgent = Objects.requireNonNull(ua);
       return this;
     }
 
+    /**
+     * The HTTP proxies upstream calls go through (default {@link OutboundProxy#DIRECT}).
+     *
+     * @param proxy the proxies
+     * @return this builder
+     */
     public Builder outboundProxy(OutboundProxy proxy) {
       this.outboundProxy = Objects.requireNonNull(proxy);
       return this;
     }
 
-    /** Where downloads in progress are spooled for concurrent readers (default: the temp directory). */
+    /**
+     * Where downloads in progress are spooled for concurrent readers (default: the temp directory).
+     *
+     * @param dir the directory, created as needed
+     * @return this builder
+     */
     public Builder spoolDirectory(Path dir) {
       this.spoolDirectory = Objects.requireNonNull(dir);
       return this;
     }
 
-    /** The clock for max ages, negative caching, token expiry and auto-block (tests move it). */
+    /**
+     * The clock for max ages, negative caching, token expiry and auto-block (tests move it).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;
@@ -912,6 +991,11 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
     /**
      * Auto-block after {@code threshold} consecutive outages (0: never), for {@code initial}
      * doubling up to {@code max}; default 3, 10 s, 10 min.
+     *
+     * @param threshold consecutive outages before the upstream is blocked; 0 never blocks
+     * @param initial the first block's length
+     * @param max the longest block
+     * @return this builder
      */
     public Builder autoBlock(int threshold, Duration initial, Duration max) {
       this.autoBlockThreshold = threshold;
@@ -920,7 +1004,13 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
       return this;
     }
 
-    /** Keeps the cached images under {@code namespace} in storage (see {@code StorageLayout}); default none. */
+    /**
+     * Keeps the cached images under {@code namespace} in storage (see {@code StorageLayout});
+     * default none.
+     *
+     * @param namespace the namespace (usually the repository's name), or null for none
+     * @return this builder
+     */
     public Builder namespace(String namespace) {
       this.namespace = namespace;
       return this;
@@ -930,24 +1020,44 @@ public final class ProxyRepository implements Repository, StorageBacked, Closeab
      * Records manifest pulls in {@code accessLog}, for cache eviction by last use ({@code
      * CacheEvictor}); the log must be built with this repository's namespace, and its owner
      * flushes it. Default: none.
+     *
+     * @param accessLog the access log, or null for none
+     * @return this builder
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
       return this;
     }
 
-    /** Tells {@code listener} when the upstream is auto-blocked and unblocked; default none. */
+    /**
+     * Tells {@code listener} when the upstream is auto-blocked and unblocked; default none.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
     public Builder upstreamListener(UpstreamListener listener) {
       this.upstreamListener = Objects.requireNonNull(listener);
       return this;
     }
 
-    /** Tells {@code metrics} about requests, cache hits and misses and upstream bytes; default none. */
+    /**
+     * Tells {@code metrics} about requests, cache hits and misses and upstream bytes; default none.
+     *
+     * @param metrics the observer
+     * @return this builder
+     */
     public Builder metrics(ProxyMetrics metrics) {
       this.metrics = Objects.requireNonNull(metrics);
       return this;
     }
 
+    /**
+     * Builds the repository; its upstream client and download threads start now (close it to stop
+     * them).
+     *
+     * @return the repository
+     * @throws IllegalArgumentException if the access log is another namespace's
+     */
     public ProxyRepository build() {
       if (accessLog != null) {
         accessLog.requireNamespace(namespace, "proxy repository " + name);

@@ -105,6 +105,11 @@ public final class WharfServer implements AutoCloseable {
    * serving it, with the maintenance jobs of its blob stores on their schedules and the
    * maintenance API at {@value MaintenanceServlet#PATH}. Repositories can then be created,
    * changed and deleted through the management API while it runs.
+   *
+   * @param config the configuration, as {@code ConfigLoader} reads it
+   * @return the running server; close it to stop it
+   * @throws Exception if the configuration is invalid, storage cannot be opened or a port cannot be
+   *     bound
    */
   public static WharfServer start(WharfConfig config) throws Exception {
     return start(config, Clock.systemUTC());
@@ -114,6 +119,12 @@ public final class WharfServer implements AutoCloseable {
    * As {@link #start(WharfConfig)}, with the clock that security reads: the expiry of robot
    * accounts and API tokens, of bearer tokens, and the rotation of the token signing keys (tests
    * move it instead of waiting).
+   *
+   * @param config the configuration
+   * @param clock the clock of security's expiries
+   * @return the running server; close it to stop it
+   * @throws Exception if the configuration is invalid, storage cannot be opened or a port cannot be
+   *     bound
    */
   public static WharfServer start(WharfConfig config, Clock clock) throws Exception {
     config = config.withDefaults();
@@ -137,6 +148,11 @@ public final class WharfServer implements AutoCloseable {
    * port for each repository of {@code config} that declares {@code http.port} and exists in
    * {@code registry}, and host-name routing for those that declare {@code hosts}. No maintenance
    * jobs: the caller owns {@code registry}'s storage.
+   *
+   * @param config the listener settings (its repositories and storage are not built)
+   * @param registry the repositories to serve
+   * @return the running server; close it to stop it
+   * @throws Exception if the configuration is invalid or a port cannot be bound
    */
   public static WharfServer start(WharfConfig config, Registry registry) throws Exception {
     config = config.withDefaults();
@@ -381,22 +397,42 @@ public final class WharfServer implements AutoCloseable {
     }
   }
 
-  /** The port actually bound (useful with port 0). */
+  /**
+   * The port actually bound (useful with port 0).
+   *
+   * @return the port
+   */
   public int port() {
     return connector.getLocalPort();
   }
 
-  /** {@code http://host:port} (or {@code https://}) of the main listener. */
+  /**
+   * {@code http://host:port} (or {@code https://}) of the main listener.
+   *
+   * @return the URL
+   */
   public URI url() {
     return url(connector);
   }
 
-  /** The port of a repository's own listener. */
+  /**
+   * The port of a repository's own listener.
+   *
+   * @param repository the repository's name
+   * @return the port
+   * @throws IllegalArgumentException if the repository has no listener of its own
+   */
   public int port(String repository) {
     return listener(repository).getLocalPort();
   }
 
-  /** {@code http://host:port} of a repository's own listener. */
+  /**
+   * {@code http://host:port} of a repository's own listener.
+   *
+   * @param repository the repository's name
+   * @return the URL
+   * @throws IllegalArgumentException if the repository has no listener of its own
+   */
   public URI url(String repository) {
     return url(listener(repository));
   }
@@ -418,17 +454,29 @@ public final class WharfServer implements AutoCloseable {
     return URI.create(scheme + "://" + host + ":" + c.getLocalPort());
   }
 
-  /** The repositories served now (they change when the management API changes them). */
+  /**
+   * The repositories served now (they change when the management API changes them).
+   *
+   * @return the registry
+   */
   public Registry registry() {
     return repositories.registry();
   }
 
-  /** The maintenance jobs of the blob stores; empty for a server of a caller's registry. */
+  /**
+   * The maintenance jobs of the blob stores; empty for a server of a caller's registry.
+   *
+   * @return the scheduler, or empty
+   */
   public Optional<MaintenanceScheduler> maintenance() {
     return Optional.ofNullable(maintenance);
   }
 
-  /** Blocks until the server stops. */
+  /**
+   * Blocks until the server stops.
+   *
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
   public void join() throws InterruptedException {
     jetty.join();
   }

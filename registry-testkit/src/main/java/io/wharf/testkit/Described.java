@@ -15,12 +15,12 @@ import io.wharf.core.model.Digest;
  * </pre>
  */
 public interface Described {
-  /** The media type, without parameters. */
+  /** {@return the media type, without parameters} */
   String mediaType();
 
-  /** The digest of the bytes. */
+  /** {@return the digest of the bytes} */
   Digest digest();
 
-  /** The number of bytes. */
+  /** {@return the number of bytes} */
   long size();
 }

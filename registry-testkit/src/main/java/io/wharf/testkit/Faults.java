@@ -57,6 +57,10 @@ public final class Faults {
    * {@code 429 TOOMANYREQUESTS} with {@code Retry-After} (60 s unless given), as Docker Hub does.
    * {@code HEAD}s and blobs are not limited (also as on Docker Hub). Responses to manifest
    * requests carry {@code ratelimit-limit} and {@code ratelimit-remaining}.
+   *
+   * @param pulls how many manifest {@code GET}s succeed before the limit is hit (0: none)
+   * @return these faults, for chaining
+   * @throws IllegalArgumentException if {@code pulls} is negative
    */
   public synchronized Faults rateLimitPulls(int pulls) {
     if (pulls < 0) {
@@ -66,29 +70,56 @@ public final class Faults {
     return this;
   }
 
-  /** As {@link #rateLimitPulls(int)}, with this {@code Retry-After}. */
+  /**
+   * As {@link #rateLimitPulls(int)}, with this {@code Retry-After}.
+   *
+   * @param pulls how many manifest {@code GET}s succeed before the limit is hit (0: none)
+   * @param retryAfter what the {@code Retry-After} header of a {@code 429} says
+   * @return these faults, for chaining
+   * @throws IllegalArgumentException if {@code pulls} is negative
+   */
   public synchronized Faults rateLimitPulls(int pulls, Duration retryAfter) {
     this.retryAfter = Objects.requireNonNull(retryAfter);
     return rateLimitPulls(pulls);
   }
 
-  /** The successful manifest {@code GET}s so far (counted with or without a limit). */
+  /** {@return the successful manifest {@code GET}s so far (counted with or without a limit)} */
   public int pulls() {
     return pulls.get();
   }
 
-  /** Starts counting pulls from zero again (the limit stays). */
+  /**
+   * Starts counting pulls from zero again (the limit stays).
+   *
+   * @return these faults, for chaining
+   */
   public Faults resetPulls() {
     pulls.set(0);
     return this;
   }
 
-  /** The next {@code times} requests answer {@code status} (with an OCI error body). */
+  /**
+   * The next {@code times} requests answer {@code status} (with an OCI error body).
+   *
+   * @param times how many requests fail; positive
+   * @param status the HTTP status they answer, such as {@code 500} or {@code 503}
+   * @return these faults, for chaining
+   * @throws IllegalArgumentException if {@code times} is not positive
+   */
   public Faults failNext(int times, int status) {
     return failNext(times, status, Endpoint.ANY);
   }
 
-  /** The next {@code times} requests to {@code endpoint} answer {@code status}. */
+  /**
+   * The next {@code times} requests to {@code endpoint} answer {@code status} (with an OCI error
+   * body); requests to other endpoints are served normally.
+   *
+   * @param times how many requests fail; positive
+   * @param status the HTTP status they answer
+   * @param endpoint which requests fail ({@link Endpoint#ANY} for all)
+   * @return these faults, for chaining
+   * @throws IllegalArgumentException if {@code times} is not positive
+   */
   public synchronized Faults failNext(int times, int status, Endpoint endpoint) {
     if (times <= 0) {
       throw new IllegalArgumentException("times must be positive");
@@ -97,17 +128,36 @@ public final class Faults {
     return this;
   }
 
-  /** Every request to {@code endpoint} answers {@code status}, until {@link #clear()}. */
+  /**
+   * Every request to {@code endpoint} answers {@code status}, until {@link #clear()}.
+   *
+   * @param status the HTTP status they answer
+   * @param endpoint which requests fail ({@link Endpoint#ANY} for all)
+   * @return these faults, for chaining
+   */
   public synchronized Faults fail(int status, Endpoint endpoint) {
     failures.add(new Failure(Objects.requireNonNull(endpoint), status, new int[] {-1}));
     return this;
   }
 
-  /** Every request waits {@code delay} before it is served (really: this one sleeps). */
+  /**
+   * Every request waits {@code delay} before it is served (really: the request's thread sleeps).
+   *
+   * @param delay how long each request waits
+   * @return these faults, for chaining
+   */
   public Faults latency(Duration delay) {
     return latency(Endpoint.ANY, delay);
   }
 
+  /**
+   * Every request to {@code endpoint} waits {@code delay} before it is served; latencies of
+   * several calls add up for a request they all match.
+   *
+   * @param endpoint which requests are slow ({@link Endpoint#ANY} for all)
+   * @param delay how long each of them waits
+   * @return these faults, for chaining
+   */
   public synchronized Faults latency(Endpoint endpoint, Duration delay) {
     latencies.add(new Latency(Objects.requireNonNull(endpoint), Objects.requireNonNull(delay)));
     return this;
@@ -116,6 +166,10 @@ public final class Faults {
   /**
    * Blob bodies ({@code GET}) end after {@code bytes} bytes although {@code Content-Length}
    * promised more, and the connection is dropped: a download cut off mid-way.
+   *
+   * @param bytes how many bytes of each blob body are sent; 0 or more
+   * @return these faults, for chaining
+   * @throws IllegalArgumentException if {@code bytes} is negative
    */
   public synchronized Faults cutOffBlobs(long bytes) {
     if (bytes < 0) {
@@ -125,7 +179,11 @@ public final class Faults {
     return this;
   }
 
-  /** Blob bodies have their first byte flipped: same length, wrong digest. */
+  /**
+   * Blob bodies have their first byte flipped: same length, wrong digest.
+   *
+   * @return these faults, for chaining
+   */
   public synchronized Faults corruptBlobs() {
     this.corruptBlobs = true;
     return this;
@@ -134,6 +192,8 @@ public final class Faults {
   /**
    * Manifest bodies ({@code GET}) have one hex digit of their first digest changed: still valid
    * JSON of the same length, but not the content their digest names.
+   *
+   * @return these faults, for chaining
    */
   public synchronized Faults corruptManifests() {
     this.corruptManifests = true;
@@ -151,6 +211,8 @@ public final class Faults {
    * // ... the proxy serves what it has cached, and fails clearly for the rest
    * registry.upstream().faults().up();
    * </pre>
+   *
+   * @return these faults, for chaining
    */
   public synchronized Faults down() {
     if (!down) {
@@ -160,7 +222,11 @@ public final class Faults {
     return this;
   }
 
-  /** Listens again on the same ports after {@link #down()}. */
+  /**
+   * Listens again on the same ports after {@link #down()}; does nothing if the registry is up.
+   *
+   * @return these faults, for chaining
+   */
   public synchronized Faults up() {
     if (down) {
       ports.accept(false);
@@ -169,12 +235,17 @@ public final class Faults {
     return this;
   }
 
-  /** True between {@link #down()} and {@link #up()}. */
+  /** {@return true between {@link #down()} and {@link #up()}} */
   public synchronized boolean isDown() {
     return down;
   }
 
-  /** No faults any more (a registry that is {@link #down()} comes up); the pull count starts from zero. */
+  /**
+   * No faults any more (a registry that is {@link #down()} comes up); the pull count starts from
+   * zero.
+   *
+   * @return these faults, for chaining
+   */
   public synchronized Faults clear() {
     up();
     failures.clear();

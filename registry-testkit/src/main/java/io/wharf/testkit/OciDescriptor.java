@@ -15,6 +15,15 @@ import java.util.Optional;
  */
 public record OciDescriptor(String mediaType, Digest digest, long size, Optional<TestImage.Platform> platform)
     implements Described {
+  /**
+   * Creates a descriptor.
+   *
+   * @param mediaType the media type the manifest gives it
+   * @param digest its digest
+   * @param size its size in bytes
+   * @param platform for an index's child: the platform the index names for it, else empty
+   * @throws NullPointerException if {@code mediaType}, {@code digest} or {@code platform} is null
+   */
   public OciDescriptor {
     Objects.requireNonNull(mediaType, "mediaType");
     Objects.requireNonNull(digest, "digest");

@@ -44,26 +44,52 @@ public record RecordedRequest(
     String fault,
     Map<String, List<String>> headers) {
 
+  /**
+   * Creates a recorded request; what the registry records, rarely needed by tests.
+   *
+   * @param time when it arrived
+   * @param repository the repository whose port it came to
+   * @param method the HTTP method
+   * @param path the request path as sent
+   * @param query the query string, or {@code null}
+   * @param status the status code of the response
+   * @param user who the client said it was, or {@code null}
+   * @param endpoint the API endpoint
+   * @param image the image name, or {@code null}
+   * @param reference the tag, digest or upload id in the path, or {@code null}
+   * @param duration how long the registry took to answer
+   * @param fault the fault injected into this request, or {@code null}
+   * @param headers the request's headers, names in lower case; {@code null} is taken as none
+   */
   public RecordedRequest {
     headers = headers == null ? Map.of() : headers;
   }
 
-  /** The first value of header {@code name} (any case), e.g. {@code header("User-Agent")}. */
+  /**
+   * The first value of a request header, e.g. {@code header("User-Agent")}.
+   *
+   * @param name the header's name, in any case
+   * @return its first value, or empty if the client did not send it
+   */
   public Optional<String> header(String name) {
     List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
     return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
   }
 
-  /** {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with AssertJ's {@code containsSubsequence}. */
+  /**
+   * {@return {@code METHOD path}, e.g. {@code HEAD /v2/team/app/blobs/sha256:...}: handy with
+   * AssertJ's {@code containsSubsequence}}
+   */
   public String line() {
     return method + " " + path;
   }
 
+  /** {@return true if the response's status was 2xx} */
   public boolean isSuccessful() {
     return status >= 200 && status < 300;
   }
 
-  /** A successful {@code PUT} of a manifest by tag. */
+  /** {@return true for a successful {@code PUT} of a manifest by tag} */
   public boolean isTagPush() {
     return endpoint == Endpoint.MANIFEST && "PUT".equals(method) && isSuccessful()
         && reference != null && reference.indexOf(':') < 0;

@@ -68,7 +68,7 @@ public final class RequestJournal {
     return true;
   }
 
-  /** Every request so far. */
+  /** {@return every request so far} */
   public List<RecordedRequest> requests() {
     synchronized (this) {
       settle();
@@ -76,43 +76,76 @@ public final class RequestJournal {
     }
   }
 
-  /** The requests that match {@code filter}. */
+  /**
+   * The requests that match a condition, in arrival order.
+   *
+   * @param filter which requests to keep
+   * @return the matching requests
+   */
   public List<RecordedRequest> requests(Predicate<RecordedRequest> filter) {
     return requests().stream().filter(filter).toList();
   }
 
-  /** The requests to one repository ({@value TestRegistry#HOSTED}, {@value TestRegistry#PROXY}, ...). */
+  /**
+   * The requests to one repository, in arrival order.
+   *
+   * @param repository the repository's name ({@value TestRegistry#HOSTED}, {@value
+   *     TestRegistry#PROXY}, ...)
+   * @return the requests that came to its port
+   */
   public List<RecordedRequest> requestsTo(String repository) {
     return requests(r -> repository.equals(r.repository()));
   }
 
-  /** {@link RecordedRequest#line()} of every request: {@code "PUT /v2/team/app/manifests/1.0"}. */
+  /**
+   * {@return {@link RecordedRequest#line()} of every request: {@code "PUT
+   * /v2/team/app/manifests/1.0"}}
+   */
   public List<String> lines() {
     return requests().stream().map(RecordedRequest::line).toList();
   }
 
-  /** The tags pushed to {@code image} (successful manifest {@code PUT}s by tag), in push order. */
+  /**
+   * The tags pushed to an image (successful manifest {@code PUT}s by tag), in push order.
+   *
+   * @param image the image name, e.g. {@code team/app}
+   * @return its pushed tags; a tag pushed twice is listed twice
+   */
   public List<String> pushedTags(String image) {
     return requests(r -> r.isTagPush() && image.equals(r.image())).stream().map(RecordedRequest::reference).toList();
   }
 
-  /** Every image that got a tag pushed, with its tags: {@code "team/app:1.0"}, in push order. */
+  /**
+   * {@return every image that got a tag pushed, with its tags: {@code "team/app:1.0"}, in push
+   * order}
+   */
   public List<String> pushedRefs() {
     return requests(RecordedRequest::isTagPush).stream().map(r -> r.image() + ":" + r.reference()).toList();
   }
 
-  /** The references of the manifests pulled ({@code GET}, successful) from {@code image}, in order. */
+  /**
+   * The references of the manifests pulled ({@code GET}, successful) from an image, in order.
+   *
+   * @param image the image name, e.g. {@code team/app}
+   * @return the tags and digests as the clients asked for them
+   */
   public List<String> pulledManifests(String image) {
     return requests(r -> r.endpoint() == Endpoint.MANIFEST && "GET".equals(r.method()) && r.isSuccessful()
         && image.equals(r.image())).stream().map(RecordedRequest::reference).toList();
   }
 
-  /** How many requests used {@code method} on {@code endpoint}. */
+  /**
+   * How many requests used a method on an endpoint.
+   *
+   * @param method the HTTP method, e.g. {@code "GET"}
+   * @param endpoint the endpoint ({@link Endpoint#ANY} counts every endpoint)
+   * @return the number of such requests, whatever their status
+   */
   public long count(String method, Endpoint endpoint) {
     return requests(r -> r.method().equals(method) && endpoint.covers(r.endpoint())).size();
   }
 
-  /** The number of requests so far. */
+  /** {@return the number of requests so far} */
   public int size() {
     return requests().size();
   }

@@ -66,13 +66,13 @@ public final class StoredManifest implements Described {
     return new OciDescriptor(d.mediaType(), d.digest(), d.size(), platform);
   }
 
-  /** The media type it was pushed with, without parameters. */
+  /** {@return the media type it was pushed with, without parameters} */
   @Override
   public String mediaType() {
     return mediaType;
   }
 
-  /** The digest of {@link #bytes()}: what {@code Docker-Content-Digest} says. */
+  /** {@return the digest of {@link #bytes()}: what {@code Docker-Content-Digest} says} */
   @Override
   public Digest digest() {
     return digest;
@@ -83,38 +83,47 @@ public final class StoredManifest implements Described {
     return bytes.length;
   }
 
-  /** The exact body as served; do not modify it. */
+  /** {@return the exact body as served; do not modify it} */
   public byte[] bytes() {
     return bytes;
   }
 
-  /** An image manifest's layers, in order; empty for an index. */
+  /** {@return an image manifest's layers, in order; empty for an index} */
   public List<OciDescriptor> layers() {
     return layers;
   }
 
-  /** An index's manifests, in order, with their platforms; empty for an image manifest. */
+  /** {@return an index's manifests, in order, with their platforms; empty for an image manifest} */
   public List<OciDescriptor> children() {
     return children;
   }
 
-  /** The top-level annotations (empty if none). */
+  /** {@return the top-level annotations (empty if none)} */
   public Map<String, String> annotations() {
     return annotations;
   }
 
-  /** True for an index (OCI image index or Docker manifest list). */
+  /** {@return true for an index (OCI image index or Docker manifest list)} */
   public boolean isIndex() {
     return MediaTypes.INDEXES.contains(mediaType);
   }
 
-  /** The config blob of an image manifest; fails for an index, which has none (see {@link #children()}). */
+  /**
+   * {@return the config blob of an image manifest; fails for an index, which has none (see {@link
+   * #children()})}
+   */
   public OciDescriptor config() {
     return config.orElseThrow(() -> new IllegalStateException(
         digest + " is " + (isIndex() ? "an index: it has no config; see children() or child(platform)" : "without a config")));
   }
 
-  /** An index's manifest for {@code platform} ({@code linux/arm64}, {@code linux/arm64/v8}). */
+  /**
+   * An index's manifest for {@code platform} ({@code linux/arm64}, {@code linux/arm64/v8}).
+   *
+   * @param platform the platform; without a variant it matches any variant
+   * @return the first of the index's manifests for that platform
+   * @throws IllegalArgumentException if the index has none for it, or {@code platform} is malformed
+   */
   public OciDescriptor child(String platform) {
     TestImage.Platform wanted = TestImage.Platform.parse(platform);
     return children.stream().filter(c -> c.platform().filter(wanted::matches).isPresent()).findFirst()

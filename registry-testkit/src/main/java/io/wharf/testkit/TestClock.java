@@ -26,23 +26,37 @@ public final class TestClock extends Clock {
     this.now = Objects.requireNonNull(now, "now");
   }
 
-  /** A clock standing at the current real time. */
+  /** {@return a clock standing at the current real time} */
   public static TestClock frozen() {
     return new TestClock(Instant.now());
   }
 
-  /** A clock standing at {@code instant}. */
+  /**
+   * A clock standing at {@code instant}.
+   *
+   * @param instant where the clock stands until it is moved
+   * @return a new clock
+   */
   public static TestClock at(Instant instant) {
     return new TestClock(instant);
   }
 
-  /** Moves the clock forward ({@code d} may be negative to move it back); returns the new time. */
+  /**
+   * Moves the clock forward ({@code d} may be negative to move it back); returns the new time.
+   *
+   * @param d how far to move it
+   * @return the clock's new time
+   */
   public synchronized Instant advance(Duration d) {
     now = now.plus(d);
     return now;
   }
 
-  /** Sets the clock to {@code instant}. */
+  /**
+   * Sets the clock to {@code instant}.
+   *
+   * @param instant the clock's new time
+   */
   public void set(Instant instant) {
     now = Objects.requireNonNull(instant, "instant");
   }

@@ -29,7 +29,13 @@ public final class TestImage implements Described {
   /** OCI's annotation naming a tag in an image layout's {@code index.json}. */
   public static final String REF_NAME = "org.opencontainers.image.ref.name";
 
-  /** A piece of content-addressed content: a layer, a config or a manifest. */
+  /**
+   * A piece of content-addressed content: a layer, a config or a manifest.
+   *
+   * @param mediaType the media type it is pushed with
+   * @param digest the digest of {@code bytes}
+   * @param bytes the content itself; do not modify it
+   */
   public record Content(String mediaType, Digest digest, byte[] bytes) implements Described {
     @Override
     public long size() {
@@ -45,9 +51,14 @@ public final class TestImage implements Described {
   /**
    * One layer: the blob as pushed (a gzipped tar), its {@code diff_id} (the digest of the tar)
    * and the tar itself.
+   *
+   * @param blob the blob as pushed: the gzipped tar
+   * @param diffId the digest of the uncompressed tar, as the config's {@code rootfs.diff_ids} lists
+   *     it
+   * @param tar the uncompressed tar; do not modify it
    */
   public record Layer(Content blob, Digest diffId, byte[] tar) implements Described {
-    /** The digest of the blob as pushed (the gzipped tar): what a manifest lists. */
+    /** {@return the digest of the blob as pushed (the gzipped tar): what a manifest lists} */
     @Override
     public Digest digest() {
       return blob.digest();
@@ -58,21 +69,42 @@ public final class TestImage implements Described {
       return blob.mediaType();
     }
 
-    /** The size of the blob as pushed. */
+    /** {@return the size of the blob as pushed} */
     @Override
     public long size() {
       return blob.size();
     }
   }
 
-  /** {@code os/architecture[/variant]}. */
+  /**
+   * A platform, {@code os/architecture[/variant]}, as an index names it; {@link #parse} reads
+   * the usual notation.
+   *
+   * @param os the operating system, e.g. {@code linux}
+   * @param architecture the CPU architecture, e.g. {@code amd64}
+   * @param variant the CPU variant, e.g. {@code v8}, or {@code null} for none
+   */
   public record Platform(String os, String architecture, String variant) {
+    /**
+     * Creates a platform.
+     *
+     * @param os the operating system, e.g. {@code linux}
+     * @param architecture the CPU architecture, e.g. {@code amd64}
+     * @param variant the CPU variant, e.g. {@code v8}, or {@code null} for none
+     * @throws NullPointerException if {@code os} or {@code architecture} is null
+     */
     public Platform {
       Objects.requireNonNull(os, "os");
       Objects.requireNonNull(architecture, "architecture");
     }
 
-    /** Parses {@code linux/amd64} or {@code linux/arm64/v8}. */
+    /**
+     * Parses {@code linux/amd64} or {@code linux/arm64/v8}.
+     *
+     * @param s the platform as {@code os/architecture[/variant]}
+     * @return the platform
+     * @throws IllegalArgumentException if {@code s} is not of that form
+     */
     public static Platform parse(String s) {
       String[] parts = s.split("/");
       if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
@@ -100,21 +132,26 @@ public final class TestImage implements Described {
    * The image of one platform: its manifest, config and layers. The accessors a {@link
    * StoredManifest} read back from a registry has too: {@code digest()}, {@code mediaType()},
    * {@code config().digest()}, {@code layers().get(i).digest()}.
+   *
+   * @param platform the platform it is for
+   * @param manifest its image manifest
+   * @param config its config blob
+   * @param layers its layers, in order
    */
   public record Image(Platform platform, Content manifest, Content config, List<Layer> layers) implements Described {
-    /** The manifest's digest. */
+    /** {@return the manifest's digest} */
     @Override
     public Digest digest() {
       return manifest.digest();
     }
 
-    /** The manifest's media type. */
+    /** {@return the manifest's media type} */
     @Override
     public String mediaType() {
       return manifest.mediaType();
     }
 
-    /** The manifest's size. */
+    /** {@return the manifest's size} */
     @Override
     public long size() {
       return manifest.size();
@@ -123,6 +160,11 @@ public final class TestImage implements Described {
     /**
      * Writes this platform's image as {@code docker save} does, tagged {@code repoTag}
      * ({@code team/app:1.0}): see {@link TestImage#writeDockerArchive(Path, String)}.
+     *
+     * @param file the archive to write (replaced if it exists)
+     * @param repoTag the tag {@code docker load} gives it, e.g. {@code team/app:1.0}
+     * @return {@code file}
+     * @throws java.io.UncheckedIOException if the file cannot be written
      */
     public Path writeDockerArchive(Path file, String repoTag) {
       return TestImage.writeDockerArchive(this, file, repoTag);
@@ -139,27 +181,30 @@ public final class TestImage implements Described {
     this.images = List.copyOf(images);
   }
 
-  /** The seed it was built from: {@code TestImages.seeded(seed)} with the same calls rebuilds it. */
+  /**
+   * {@return the seed it was built from: {@code TestImages.seeded(seed)} with the same calls
+   * rebuilds it}
+   */
   public long seed() {
     return seed;
   }
 
-  /** The index, if the image has several platforms (or was built with {@code index()}). */
+  /** {@return the index, if the image has several platforms (or was built with {@code index()})} */
   public Optional<Content> index() {
     return Optional.ofNullable(index);
   }
 
-  /** True if the top-level manifest is an index. */
+  /** {@return true if the top-level manifest is an index} */
   public boolean isIndex() {
     return index != null;
   }
 
-  /** The image of each platform, in the order the platforms were given. */
+  /** {@return the image of each platform, in the order the platforms were given} */
   public List<Image> images() {
     return images;
   }
 
-  /** The only platform's image; fails for an index of several. */
+  /** {@return the only platform's image; fails for an index of several} */
   public Image image() {
     if (images.size() != 1) {
       throw new IllegalStateException("this image has " + images.size() + " platforms; use image(platform)");
@@ -167,7 +212,14 @@ public final class TestImage implements Described {
     return images.get(0);
   }
 
-  /** The image of {@code platform} ({@code linux/arm64}), which must exist. */
+  /**
+   * The image of one platform.
+   *
+   * @param platform the platform, e.g. {@code linux/arm64}; without a variant it matches any
+   * @return its image
+   * @throws IllegalArgumentException if this image has no such platform, or {@code platform} is
+   *     malformed
+   */
   public Image image(String platform) {
     Platform p = Platform.parse(platform);
     return images.stream()
@@ -176,12 +228,12 @@ public final class TestImage implements Described {
         .orElseThrow(() -> new IllegalArgumentException("no image for " + platform + " in " + this));
   }
 
-  /** What a tag points at: the index, or the only manifest. */
+  /** {@return what a tag points at: the index, or the only manifest} */
   public Content manifest() {
     return index != null ? index : images.get(0).manifest();
   }
 
-  /** The digest a tag resolves to (the index's, or the only manifest's). */
+  /** {@return the digest a tag resolves to (the index's, or the only manifest's)} */
   @Override
   public Digest digest() {
     return manifest().digest();
@@ -192,13 +244,13 @@ public final class TestImage implements Described {
     return manifest().mediaType();
   }
 
-  /** The size of what a tag points at. */
+  /** {@return the size of what a tag points at} */
   @Override
   public long size() {
     return manifest().size();
   }
 
-  /** Every config and layer blob, without duplicates, in push order. */
+  /** {@return every config and layer blob, without duplicates, in push order} */
   public List<Content> blobs() {
     Map<Digest, Content> out = new LinkedHashMap<>();
     for (Image i : images) {
@@ -210,7 +262,7 @@ public final class TestImage implements Described {
     return List.copyOf(out.values());
   }
 
-  /** Every manifest in push order: the platforms' manifests, then the index if any. */
+  /** {@return every manifest in push order: the platforms' manifests, then the index if any} */
   public List<Content> manifests() {
     List<Content> out = new ArrayList<>();
     images.forEach(i -> out.add(i.manifest()));
@@ -220,7 +272,7 @@ public final class TestImage implements Described {
     return out;
   }
 
-  /** The digest of every blob and manifest. */
+  /** {@return the digest of every blob and manifest} */
   public List<Digest> digests() {
     List<Digest> out = new ArrayList<>();
     blobs().forEach(c -> out.add(c.digest()));
@@ -232,6 +284,11 @@ public final class TestImage implements Described {
    * Writes this image into an OCI image layout at {@code dir} (created if absent, added to if it
    * already holds a layout), tagged {@code tag} in {@code index.json}. {@code skopeo copy
    * oci:DIR:TAG ...} reads it, as does {@link TestRegistry#pushOciLayout}.
+   *
+   * @param dir the layout's directory
+   * @param tag the tag to give it in {@code index.json} (an existing entry of that tag moves)
+   * @return {@code dir}
+   * @throws java.io.UncheckedIOException if the layout cannot be read or written
    */
   public Path writeOciLayout(Path dir, String tag) {
     try {
@@ -286,7 +343,11 @@ public final class TestImage implements Described {
    * as does {@code docker load}. A docker archive holds one platform's image: for an image of
    * several platforms, say which one with {@link #writeDockerArchive(Path, String, String)}.
    *
+   * @param file the archive to write (replaced if it exists)
+   * @param repoTag the tag {@code docker load} gives it, e.g. {@code team/app:1.0}
+   * @return {@code file}
    * @throws IllegalStateException for an image of several platforms
+   * @throws java.io.UncheckedIOException if the file cannot be written
    */
   public Path writeDockerArchive(Path file, String repoTag) {
     if (images.size() != 1) {
@@ -300,6 +361,13 @@ public final class TestImage implements Described {
   /**
    * Writes the image of {@code platform} ({@code linux/arm64}; see {@link #image(String)}) as
    * {@code docker save} does, tagged {@code repoTag}.
+   *
+   * @param file the archive to write (replaced if it exists)
+   * @param repoTag the tag {@code docker load} gives it, e.g. {@code team/app:1.0}
+   * @param platform the platform, e.g. {@code linux/arm64}
+   * @return {@code file}
+   * @throws IllegalArgumentException if this image has no such platform
+   * @throws java.io.UncheckedIOException if the file cannot be written
    */
   public Path writeDockerArchive(Path file, String repoTag, String platform) {
     return image(platform).writeDockerArchive(file, repoTag);

@@ -48,12 +48,19 @@ public final class TestImages {
 
   private TestImages() {}
 
-  /** A builder with a random seed (see {@link TestImage#seed()} to reproduce a failure). */
+  /**
+   * {@return a builder with a random seed (see {@link TestImage#seed()} to reproduce a failure)}
+   */
   public static Builder random() {
     return new Builder(ThreadLocalRandom.current().nextLong());
   }
 
-  /** A builder with a fixed seed: the same calls always give the same bytes. */
+  /**
+   * A builder with a fixed seed: the same calls always give the same bytes.
+   *
+   * @param seed the seed of every random byte and choice
+   * @return a new builder
+   */
   public static Builder seeded(long seed) {
     return new Builder(seed);
   }
@@ -81,12 +88,26 @@ public final class TestImages {
       this.seed = seed;
     }
 
+    /**
+     * Replaces the seed the builder started with (see {@link TestImages#seeded(long)}).
+     *
+     * @param seed the seed of every random byte and choice
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
     }
 
-    /** {@code count} layers of random content, each one file of {@code bytes} bytes (default: 1 of 1024). */
+    /**
+     * {@code count} layers of random content, each one file of {@code bytes} bytes (default: 1 of
+     * 1024).
+     *
+     * @param count how many random layers; 0 for none
+     * @param bytes the size of the file in each
+     * @return this builder
+     * @throws IllegalArgumentException if either is negative
+     */
     public Builder layers(int count, int bytes) {
       if (count < 0 || bytes < 0) {
         throw new IllegalArgumentException("layers(" + count + ", " + bytes + ")");
@@ -96,13 +117,26 @@ public final class TestImages {
       return this;
     }
 
-    /** An extra layer, after the random ones, holding one file at {@code path} with {@code content}. */
+    /**
+     * An extra layer, after the random ones, holding one file at {@code path} with {@code content}.
+     * Each call adds one layer, in call order.
+     *
+     * @param path the file's path in the layer, e.g. {@code app/config.txt}
+     * @param content the file's bytes (copied)
+     * @return this builder
+     */
     public Builder file(String path, byte[] content) {
       files.add(Map.entry(Objects.requireNonNull(path), content.clone()));
       return this;
     }
 
-    /** An extra layer holding one UTF-8 text file. */
+    /**
+     * An extra layer holding one UTF-8 text file; as {@link #file(String, byte[])}.
+     *
+     * @param path the file's path in the layer
+     * @param content the file's text
+     * @return this builder
+     */
     public Builder file(String path, String content) {
       return file(path, content.getBytes(StandardCharsets.UTF_8));
     }
@@ -110,6 +144,10 @@ public final class TestImages {
     /**
      * One image per platform ({@code os/architecture[/variant]}, e.g. {@code linux/arm64/v8});
      * with two or more the result is an index. Default: {@code linux/amd64}.
+     *
+     * @param platforms the platforms, replacing any given before
+     * @return this builder
+     * @throws IllegalArgumentException if a platform is malformed
      */
     public Builder platforms(String... platforms) {
       this.platforms.clear();
@@ -119,28 +157,54 @@ public final class TestImages {
       return this;
     }
 
-    /** A label in every config ({@code config.Labels}). */
+    /**
+     * A label in every config ({@code config.Labels}).
+     *
+     * @param key the label's name
+     * @param value its value
+     * @return this builder
+     */
     public Builder label(String key, String value) {
       labels.put(key, value);
       return this;
     }
 
+    /**
+     * The manifest flavour: OCI (the default) or Docker schema 2.
+     *
+     * @param format the media types to use
+     * @return this builder
+     */
     public Builder format(Format format) {
       this.format = Objects.requireNonNull(format);
       return this;
     }
 
-    /** Docker schema 2 media types instead of OCI ones. */
+    /**
+     * Docker schema 2 media types instead of OCI ones.
+     *
+     * @return this builder
+     */
     public Builder dockerFormat() {
       return format(Format.DOCKER);
     }
 
-    /** Wrap even a single platform in an index. */
+    /**
+     * Wrap even a single platform in an index.
+     *
+     * @return this builder
+     */
     public Builder index() {
       this.forceIndex = true;
       return this;
     }
 
+    /**
+     * Builds the image: layers, configs, manifests and, for several platforms, the index. The
+     * builder can be changed and built again.
+     *
+     * @return the image, in memory
+     */
     public TestImage build() {
       SplittableRandom random = new SplittableRandom(seed);
       List<Platform> targets = platforms.isEmpty() ? List.of(Platform.parse("linux/amd64")) : List.copyOf(platforms);

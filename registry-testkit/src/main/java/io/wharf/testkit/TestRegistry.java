@@ -261,12 +261,22 @@ public final class TestRegistry implements AutoCloseable {
     }
   }
 
-  /** Starts a registry with the default options. */
+  /**
+   * Starts a registry with the default options ({@link TestRegistryOptions#defaults()}).
+   *
+   * @return the running registry; close it when done
+   */
   public static TestRegistry start() {
     return start(TestRegistryOptions.defaults());
   }
 
-  /** Starts a registry; it is serving when this returns. Close it to stop it. */
+  /**
+   * Starts a registry; it is serving when this returns. Close it to stop it.
+   *
+   * @param options how to set it up (copied: changing them later does not affect this registry)
+   * @return the running registry
+   * @throws IllegalStateException if it could not start (a port in use, for one)
+   */
   public static TestRegistry start(TestRegistryOptions options) {
     TestRegistryOptions o = options.copy();
     if (o.clock() == null) {
@@ -299,7 +309,12 @@ public final class TestRegistry implements AutoCloseable {
     }
   }
 
-  /** A user name and password. */
+  /**
+   * A user name and password.
+   *
+   * @param username the user's name
+   * @param password the user's password (not shown by {@code toString()})
+   */
   public record Credentials(String username, String password) {
     @Override
     public String toString() {
@@ -307,7 +322,7 @@ public final class TestRegistry implements AutoCloseable {
     }
   }
 
-  /** The credentials clients need, if the options turned authentication on. */
+  /** {@return the credentials clients need, if the options turned authentication on} */
   public Optional<Credentials> credentials() {
     return options.username() == null ? Optional.empty()
         : Optional.of(new Credentials(options.username(), options.password()));
@@ -318,37 +333,54 @@ public final class TestRegistry implements AutoCloseable {
   /**
    * {@code http://127.0.0.1:PORT} ({@code https://} with {@link TestRegistryOptions#https()}): the
    * hosted repository's base URL ({@code /v2/} is below it).
+   *
+   * @return the hosted repository's base URL
    */
   public URI url() {
     return hosted().url();
   }
 
-  /** {@code 127.0.0.1:PORT}: what goes before the image name in an image reference. */
+  /** {@return {@code 127.0.0.1:PORT}: what goes before the image name in an image reference} */
   public String hostPort() {
     return hosted().hostPort();
   }
 
-  /** {@code 127.0.0.1:PORT/NAME:TAG}, or {@code ...NAME@DIGEST} when {@code reference} is a digest. */
+  /**
+   * {@code 127.0.0.1:PORT/NAME:TAG}, or {@code ...NAME@DIGEST} when {@code reference} is a digest.
+   *
+   * @param name the image name, e.g. {@code team/app}
+   * @param reference a tag, or a digest ({@code sha256:...})
+   * @return the image reference for the hosted repository
+   */
   public String imageRef(String name, String reference) {
     return hosted().imageRef(name, reference);
   }
 
-  /** The hosted repository. */
+  /** {@return the hosted repository} */
   public TestRepository hosted() {
     return views.get(hostedName);
   }
 
-  /** The proxy repository of the upstream; fails if the options asked for none. */
+  /** {@return the proxy repository of the upstream; fails if the options asked for none} */
   public TestRepository proxy() {
     return repository(PROXY);
   }
 
-  /** The group over the hosted repository and the proxy; fails if the options asked for none. */
+  /**
+   * {@return the group over the hosted repository and the proxy; fails if the options asked for
+   * none}
+   */
   public TestRepository group() {
     return repository(GROUP);
   }
 
-  /** A repository by name: {@link #HOSTED} (or the name given), {@link #PROXY}, {@link #GROUP}. */
+  /**
+   * A repository by name: {@link #HOSTED} (or the name given), {@link #PROXY}, {@link #GROUP}.
+   *
+   * @param name the repository's name
+   * @return its view
+   * @throws IllegalArgumentException if this registry has no such repository
+   */
   public TestRepository repository(String name) {
     TestRepository view = views.get(name);
     if (view == null) {
@@ -361,6 +393,9 @@ public final class TestRegistry implements AutoCloseable {
   /**
    * The certificate of a registry started with {@link TestRegistryOptions#https()}: an {@code
    * SSLContext}, a trust store and PEM files for clients. Fails for a plain-HTTP registry.
+   *
+   * @return the registry's certificate and the ways to trust it
+   * @throws IllegalStateException for a plain-HTTP registry
    */
   public TestTls tls() {
     if (tls == null) {
@@ -370,7 +405,10 @@ public final class TestRegistry implements AutoCloseable {
     return tls;
   }
 
-  /** The fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its own. */
+  /**
+   * {@return the fake upstream ({@link TestRegistryOptions#fakeUpstream()}): a test registry of its
+   * own}
+   */
   public TestRegistry upstream() {
     if (upstream == null) {
       throw new IllegalStateException("this test registry has no fake upstream; start it with"
@@ -381,7 +419,16 @@ public final class TestRegistry implements AutoCloseable {
 
   // ---- seeding (straight into the hosted repository; not in the journal)
 
-  /** Pushes a fixture as {@code name:tag}; returns the digest the tag points at. */
+  /**
+   * Pushes a fixture as {@code name:tag}; returns the digest the tag points at.
+   *
+   * @param name the image name, e.g. {@code team/app}
+   * @param tag the tag, e.g. {@code 1.0}
+   * @param image the fixture
+   * @return the digest of the manifest (or index) the tag points at
+   * @throws java.io.UncheckedIOException if storage fails
+   * @throws io.wharf.core.error.RegistryException if the name or tag is not valid in a registry
+   */
   public Digest push(String name, String tag, TestImage image) {
     try {
       return new Seeder(state.repositories().get(hostedName)).push(ImageName.of(name), Tag.of(tag), image);
@@ -390,7 +437,15 @@ public final class TestRegistry implements AutoCloseable {
     }
   }
 
-  /** Pushes a fixture to {@code name} by digest only (no tag); returns that digest. */
+  /**
+   * Pushes a fixture to {@code name} by digest only (no tag); returns that digest.
+   *
+   * @param name the image name, e.g. {@code team/app}
+   * @param image the fixture
+   * @return the digest of its manifest (or index)
+   * @throws java.io.UncheckedIOException if storage fails
+   * @throws io.wharf.core.error.RegistryException if the name is not valid in a registry
+   */
   public Digest push(String name, TestImage image) {
     try {
       return new Seeder(state.repositories().get(hostedName)).push(ImageName.of(name), null, image);
@@ -403,6 +458,11 @@ public final class TestRegistry implements AutoCloseable {
    * Pushes every image of an OCI image layout directory (what {@code skopeo copy ... oci:DIR:TAG},
    * {@code buildah push} or Jib's {@code OCI} output write) to {@code name}, tagged as its
    * {@code index.json} says. Returns tag -> digest (untagged entries: digest -> digest).
+   *
+   * @param layout the layout's directory (with {@code oci-layout} and {@code index.json})
+   * @param name the image name to push to
+   * @return tag to digest, and digest to digest for untagged entries
+   * @throws java.io.UncheckedIOException if the layout cannot be read or storage fails
    */
   public Map<String, Digest> pushOciLayout(Path layout, String name) {
     try {
@@ -417,12 +477,24 @@ public final class TestRegistry implements AutoCloseable {
    * tags in it ({@code alpine:3.20} stays {@code alpine}; a registry host in front is dropped).
    * Layers go in uncompressed, as the archive holds them, under an OCI manifest. Returns
    * {@code name:tag} -> digest.
+   *
+   * @param archive the tarball
+   * @return {@code name:tag} to the digest of its manifest
+   * @throws java.io.UncheckedIOException if the archive cannot be read or storage fails
    */
   public Map<String, Digest> pushDockerArchive(Path archive) {
     return pushDockerArchive(archive, null);
   }
 
-  /** As {@link #pushDockerArchive(Path)}, but under {@code name} (the archive's tags, else {@code latest}). */
+  /**
+   * As {@link #pushDockerArchive(Path)}, but under {@code name} (the archive's tags, else {@code
+   * latest}).
+   *
+   * @param archive the tarball
+   * @param name the image name to push to, or {@code null} for the names in the archive
+   * @return {@code name:tag} to the digest of its manifest
+   * @throws java.io.UncheckedIOException if the archive cannot be read or storage fails
+   */
   public Map<String, Digest> pushDockerArchive(Path archive, String name) {
     try {
       return new Seeder(state.repositories().get(hostedName))
@@ -434,39 +506,52 @@ public final class TestRegistry implements AutoCloseable {
 
   // ---- inspection of the hosted repository (not in the journal)
 
-  /** The tags of {@code name}, sorted; empty if the image does not exist. */
+  /**
+   * The tags of {@code name}, sorted; empty if the image does not exist.
+   *
+   * @param name the image name
+   * @return its tags
+   */
   public List<String> tags(String name) {
     return hosted().tags(name);
   }
 
-  /** A manifest by {@code name:tag}, {@code name@digest} or {@code name} ({@code latest}). */
+  /**
+   * A manifest by {@code name:tag}, {@code name@digest} or {@code name} ({@code latest}).
+   *
+   * @param ref the reference, without host
+   * @return the manifest as stored, or empty if there is none
+   */
   public Optional<StoredManifest> manifest(String ref) {
     return hosted().manifest(ref);
   }
 
-  /** Every digest in the blob store: layers, configs and manifests (which distribution's layout stores as blobs too). */
+  /**
+   * {@return every digest in the blob store: layers, configs and manifests (which distribution's
+   * layout stores as blobs too)}
+   */
   public SortedSet<Digest> blobs() {
     return hosted().blobs();
   }
 
-  /** The image names, sorted. */
+  /** {@return the image names, sorted} */
   public List<String> catalog() {
     return hosted().catalog();
   }
 
   // ---- observing and controlling
 
-  /** Every request served, on every port of this registry. */
+  /** {@return every request served, on every port of this registry} */
   public RequestJournal journal() {
     return journal;
   }
 
-  /** The faults this registry injects (none until told). */
+  /** {@return the faults this registry injects (none until told)} */
   public Faults faults() {
     return faults;
   }
 
-  /** The clock of the proxy repository (cached tag ages, negative cache, auto-block). */
+  /** {@return the clock of the proxy repository (cached tag ages, negative cache, auto-block)} */
   public TestClock clock() {
     return clock;
   }

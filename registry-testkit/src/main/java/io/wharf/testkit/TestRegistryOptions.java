@@ -52,10 +52,20 @@ public final class TestRegistryOptions {
 
   private TestRegistryOptions() {}
 
+  /**
+   * A new set of options with the defaults the class describes, to change with the fluent setters.
+   *
+   * @return new options
+   */
   public static TestRegistryOptions defaults() {
     return new TestRegistryOptions();
   }
 
+  /**
+   * An independent copy: changing it leaves these options as they are.
+   *
+   * @return the copy
+   */
   public TestRegistryOptions copy() {
     TestRegistryOptions c = new TestRegistryOptions();
     c.host = host;
@@ -79,36 +89,69 @@ public final class TestRegistryOptions {
     return c;
   }
 
-  /** The address to listen on (default {@code 127.0.0.1}; the kit is for loopback tests). */
+  /**
+   * The address to listen on (default {@code 127.0.0.1}; the kit is for loopback tests).
+   *
+   * @param host an IP address or host name of this machine
+   * @return these options
+   */
   public TestRegistryOptions host(String host) {
     this.host = Objects.requireNonNull(host);
     return this;
   }
 
-  /** The main port (default 0: a free one). Extra repositories always get free ports. */
+  /**
+   * The main port (default 0: a free one). Extra repositories always get free ports.
+   *
+   * @param port the port, or 0 for a free one
+   * @return these options
+   */
   public TestRegistryOptions port(int port) {
     this.port = port;
     return this;
   }
 
+  /**
+   * Where the hosted repository (and a proxy's cache) keep their bytes (default {@link
+   * Storage#MEMORY}).
+   *
+   * @param storage memory or a temporary directory
+   * @return these options
+   */
   public TestRegistryOptions storage(Storage storage) {
     this.storage = Objects.requireNonNull(storage);
     return this;
   }
 
-  /** The hosted repository's name (default {@value TestRegistry#HOSTED}); it shows in the journal. */
+  /**
+   * The hosted repository's name (default {@value TestRegistry#HOSTED}); it shows in the journal.
+   *
+   * @param name the repository's name
+   * @return these options
+   */
   public TestRegistryOptions repositoryName(String name) {
     this.repositoryName = Objects.requireNonNull(name);
     return this;
   }
 
-  /** {@code allow} (default), {@code allow_once} (tags are written once) or {@code deny} (read-only). */
+  /**
+   * {@code allow} (default), {@code allow_once} (tags are written once) or {@code deny}
+   * (read-only).
+   *
+   * @param policy the hosted repository's write policy
+   * @return these options
+   */
   public TestRegistryOptions writePolicy(WritePolicy policy) {
     this.writePolicy = Objects.requireNonNull(policy);
     return this;
   }
 
-  /** The clock of the registry's proxy repositories (default: a new {@link TestClock#frozen()}). */
+  /**
+   * The clock of the registry's proxy repositories (default: a new {@link TestClock#frozen()}).
+   *
+   * @param clock the clock, which the test then moves
+   * @return these options
+   */
   public TestRegistryOptions clock(TestClock clock) {
     this.clock = Objects.requireNonNull(clock);
     return this;
@@ -119,12 +162,19 @@ public final class TestRegistryOptions {
    * TestRegistry#upstream()}), a proxy repository {@value TestRegistry#PROXY} of it in which
    * {@code alpine} means {@code library/alpine}, and a group {@value TestRegistry#GROUP} over the
    * hosted repository and the proxy. Each has its own port.
+   *
+   * @return these options
    */
   public TestRegistryOptions fakeUpstream() {
     return fakeUpstream(IndexMode.HUB);
   }
 
-  /** As {@link #fakeUpstream()}, with {@link IndexMode#REGISTRY} for names passed through unchanged. */
+  /**
+   * As {@link #fakeUpstream()}, with {@link IndexMode#REGISTRY} for names passed through unchanged.
+   *
+   * @param mode how the proxy maps image names onto the upstream's
+   * @return these options
+   */
   public TestRegistryOptions fakeUpstream(IndexMode mode) {
     this.fakeUpstream = true;
     this.upstreamUrl = null;
@@ -135,6 +185,10 @@ public final class TestRegistryOptions {
   /**
    * Adds a proxy repository {@value TestRegistry#PROXY} of a registry that already runs (another
    * {@code TestRegistry}'s {@code url()}, a {@code docker-registry} process), and the group.
+   *
+   * @param upstream the upstream registry's base URL, e.g. {@code http://127.0.0.1:5000}
+   * @param mode how the proxy maps image names onto the upstream's
+   * @return these options
    */
   public TestRegistryOptions proxyOf(URI upstream, IndexMode mode) {
     this.upstreamUrl = Objects.requireNonNull(upstream);
@@ -143,7 +197,12 @@ public final class TestRegistryOptions {
     return this;
   }
 
-  /** Whether a proxy comes with a group over it and the hosted repository (default true). */
+  /**
+   * Whether a proxy comes with a group over it and the hosted repository (default true).
+   *
+   * @param group false for a proxy without a group
+   * @return these options
+   */
   public TestRegistryOptions group(boolean group) {
     this.group = group;
     return this;
@@ -157,6 +216,9 @@ public final class TestRegistryOptions {
    * <pre>
    * options.proxy(p -> p.metadataMaxAge(Duration.ofHours(6)).negativeCacheTtl(Duration.ofMinutes(1)))
    * </pre>
+   *
+   * @param customizer changes the proxy's builder; several calls apply in order
+   * @return these options
    */
   public TestRegistryOptions proxy(Consumer<ProxyRepository.Builder> customizer) {
     Consumer<ProxyRepository.Builder> before = this.proxyCustomizer;
@@ -173,6 +235,10 @@ public final class TestRegistryOptions {
    * Docker's token protocol ({@code /v2/token}, what docker, skopeo and Jib use) and Basic
    * credentials. Anonymous requests are refused (see {@link #anonymousPull}). Tokens expire after
    * 5 minutes of {@link TestClock} time, so {@code clock().advance(...)} tests token expiry.
+   *
+   * @param username the user's name
+   * @param password the user's password
+   * @return these options
    */
   public TestRegistryOptions credentials(String username, String password) {
     this.username = Objects.requireNonNull(username);
@@ -180,7 +246,12 @@ public final class TestRegistryOptions {
     return this;
   }
 
-  /** With {@link #credentials}: anonymous callers may still pull (push needs the credentials). */
+  /**
+   * With {@link #credentials}: anonymous callers may still pull (push needs the credentials).
+   *
+   * @param anonymousPull true to let anonymous callers pull
+   * @return these options
+   */
   public TestRegistryOptions anonymousPull(boolean anonymousPull) {
     this.anonymousPull = anonymousPull;
     return this;
@@ -189,6 +260,10 @@ public final class TestRegistryOptions {
   /**
    * With a fake upstream: the upstream requires these credentials (Docker Hub's token protocol),
    * and the proxy logs in with them.
+   *
+   * @param username the user the upstream knows
+   * @param password that user's password
+   * @return these options
    */
   public TestRegistryOptions upstreamCredentials(String username, String password) {
     this.upstreamUsername = Objects.requireNonNull(username);
@@ -202,6 +277,8 @@ public final class TestRegistryOptions {
    * TestRegistry#tls()} hands it out as an {@code SSLContext}, a trust store and PEM files. Clients
    * that refuse to send credentials over plain HTTP (Jib) then need no JVM-wide switch. A fake
    * upstream stays on plain HTTP: only the kit's own proxy talks to it.
+   *
+   * @return these options
    */
   public TestRegistryOptions https() {
     this.https = true;

@@ -36,31 +36,47 @@ public final class TestRepository {
     this.name = name;
   }
 
+  /**
+   * {@return this repository's name: {@value TestRegistry#HOSTED} (or the name given), {@value
+   * TestRegistry#PROXY} or {@value TestRegistry#GROUP}}
+   */
   public String name() {
     return name;
   }
 
+  /** {@return whether it is a hosted repository, a proxy or a group} */
   public RepositoryType type() {
     return repository().type();
   }
 
-  /** {@code http://127.0.0.1:PORT} of this repository's own port. */
+  /** {@return {@code http://127.0.0.1:PORT} of this repository's own port} */
   public URI url() {
     return owner.url(name);
   }
 
-  /** {@code 127.0.0.1:PORT}, for image references. */
+  /** {@return {@code 127.0.0.1:PORT}, for image references} */
   public String hostPort() {
     URI u = url();
     return u.getHost() + ":" + u.getPort();
   }
 
-  /** {@code 127.0.0.1:PORT/NAME:TAG}, or {@code ...NAME@DIGEST} when {@code reference} is a digest. */
+  /**
+   * {@code 127.0.0.1:PORT/NAME:TAG}, or {@code ...NAME@DIGEST} when {@code reference} is a digest.
+   *
+   * @param image the image name, e.g. {@code team/app}
+   * @param reference a tag, or a digest ({@code sha256:...})
+   * @return the image reference for this repository's port
+   */
   public String imageRef(String image, String reference) {
     return hostPort() + "/" + image + (reference.indexOf(':') >= 0 ? "@" : ":") + reference;
   }
 
-  /** The tags of {@code image}, sorted; empty if the image does not exist here. */
+  /**
+   * The tags of {@code image}, sorted; empty if the image does not exist here.
+   *
+   * @param image the image name
+   * @return its tags
+   */
   public List<String> tags(String image) {
     try {
       return inspector().listTags(ImageName.of(image), Page.UNLIMITED, null).items();
@@ -74,7 +90,13 @@ public final class TestRepository {
     }
   }
 
-  /** A manifest by {@code name:tag}, {@code name@digest}, or {@code name} (meaning {@code :latest}). */
+  /**
+   * A manifest by {@code name:tag}, {@code name@digest}, or {@code name} (meaning {@code :latest}).
+   *
+   * @param ref the reference, without host
+   * @return the manifest, or empty if there is none
+   * @throws java.io.UncheckedIOException if storage (or, for a proxy, the upstream) fails
+   */
   public Optional<StoredManifest> manifest(String ref) {
     String[] parts = split(ref);
     try {
@@ -87,6 +109,9 @@ public final class TestRepository {
   /**
    * Every digest in this repository's blob store: layers, configs and manifests (CNCF
    * distribution's layout stores manifests as blobs too). For a group, the union of its members'.
+   *
+   * @return the digests, sorted
+   * @throws java.io.UncheckedIOException if storage fails
    */
   public SortedSet<Digest> blobs() {
     TestRegistry.State s = owner.state();
@@ -125,12 +150,14 @@ public final class TestRepository {
    * The directory that holds this repository's storage, in CNCF distribution's layout (a
    * {@code registry:2} {@code rootdirectory}), with {@link TestRegistryOptions.Storage#TEMP_DIRECTORY};
    * empty in memory and for a group. It changes on {@link TestRegistry#reset()} and is deleted on close.
+   *
+   * @return the directory, or empty
    */
   public Optional<Path> storageDirectory() {
     return Optional.ofNullable(owner.state().storageDirectories().get(name));
   }
 
-  /** The image names, sorted. */
+  /** {@return the image names, sorted} */
   public List<String> catalog() {
     try {
       return inspector().catalog(Page.UNLIMITED, null).items();
@@ -143,6 +170,8 @@ public final class TestRepository {
    * The live Wharf repository behind this port (a {@code HostedRepository}, {@code
    * ProxyRepository} or {@code GroupRepository}), for anything the kit does not wrap. It is
    * replaced by {@link TestRegistry#reset()}.
+   *
+   * @return the repository
    */
   public Repository repository() {
     return owner.state().repositories().get(name);

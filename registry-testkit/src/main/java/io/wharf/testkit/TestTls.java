@@ -84,17 +84,20 @@ public final class TestTls {
     }
   }
 
-  /** The server's certificate (self-signed, so also the CA to trust). */
+  /** {@return the server's certificate (self-signed, so also the CA to trust)} */
   public X509Certificate certificate() {
     return certificate;
   }
 
-  /** The certificate in PEM ({@code -----BEGIN CERTIFICATE-----...}). */
+  /** {@return the certificate in PEM ({@code -----BEGIN CERTIFICATE-----...})} */
   public String certificatePem() {
     return pem(certificate);
   }
 
-  /** {@code ca.crt} in {@link #certDirectory()}: the PEM file for curl's {@code --cacert} or docker's {@code certs.d}. */
+  /**
+   * {@return {@code ca.crt} in {@link #certDirectory()}: the PEM file for curl's {@code --cacert}
+   * or docker's {@code certs.d}}
+   */
   public Path certificateFile() {
     return certDirectory.resolve("ca.crt");
   }
@@ -102,27 +105,35 @@ public final class TestTls {
   /**
    * A directory holding only {@code ca.crt}: what skopeo's {@code --cert-dir} ({@code
    * --src-cert-dir}, {@code --dest-cert-dir}) and podman's {@code --cert-dir} read.
+   *
+   * @return the directory
    */
   public Path certDirectory() {
     return certDirectory;
   }
 
-  /** A PKCS#12 trust store with the certificate, for {@code javax.net.ssl.trustStore}. */
+  /** {@return a PKCS#12 trust store with the certificate, for {@code javax.net.ssl.trustStore}} */
   public Path trustStore() {
     return trustStore;
   }
 
-  /** The password of {@link #trustStore()}. */
+  /** {@return the password of {@link #trustStore()}} */
   public String trustStorePassword() {
     return TRUST_STORE_PASSWORD;
   }
 
-  /** {@code PKCS12}: the type of {@link #trustStore()}, for {@code javax.net.ssl.trustStoreType}. */
+  /**
+   * {@return {@code PKCS12}: the type of {@link #trustStore()}, for {@code
+   * javax.net.ssl.trustStoreType}}
+   */
   public String trustStoreType() {
     return "PKCS12";
   }
 
-  /** A TLS context that trusts this certificate (and nothing else): for {@code HttpClient.Builder.sslContext}. */
+  /**
+   * {@return a TLS context that trusts this certificate (and nothing else): for {@code
+   * HttpClient.Builder.sslContext}}
+   */
   public SSLContext sslContext() {
     return sslContext;
   }

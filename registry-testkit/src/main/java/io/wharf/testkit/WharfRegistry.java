@@ -42,25 +42,40 @@ public @interface WharfRegistry {
     PER_CLASS
   }
 
+  /** {@return when a fresh registry starts: per test method (the default) or once per class} */
   Lifecycle lifecycle() default Lifecycle.PER_METHOD;
 
-  /** Where the registry keeps its bytes. */
+  /**
+   * Where the registry keeps its bytes.
+   *
+   * @return memory (the default) or a temporary directory
+   */
   TestRegistryOptions.Storage storage() default TestRegistryOptions.Storage.MEMORY;
 
   /**
    * Also run a fake upstream with Docker Hub's naming, a proxy repository of it and a group over
    * both ({@link TestRegistryOptions#fakeUpstream()}).
+   *
+   * @return true for an upstream, a proxy and a group besides the hosted repository
    */
   boolean fakeUpstream() default false;
 
   /**
    * With a user name (and {@link #password()}), authentication is on: see {@link
    * TestRegistryOptions#credentials}; {@link TestRegistry#credentials()} gives them back.
+   *
+   * @return the user's name, or empty (the default) for no authentication
    */
   String username() default "";
 
+  /** {@return the password of {@link #username()}} */
   String password() default "";
 
-  /** Serve HTTPS with a generated certificate ({@link TestRegistryOptions#https()}; see {@link TestRegistry#tls()}). */
+  /**
+   * Serve HTTPS with a generated certificate ({@link TestRegistryOptions#https()}; see {@link
+   * TestRegistry#tls()}).
+   *
+   * @return true for HTTPS
+   */
   boolean https() default false;
 }

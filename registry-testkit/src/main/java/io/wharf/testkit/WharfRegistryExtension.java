@@ -59,20 +59,39 @@ public final class WharfRegistryExtension
     this.options = options == null ? null : options.copy();
   }
 
-  /** A fresh registry with default options for every test method. */
+  /**
+   * {@return an extension that starts a fresh registry with default options for every test method}
+   */
   public static WharfRegistryExtension perMethod() {
     return perMethod(TestRegistryOptions.defaults());
   }
 
+  /**
+   * An extension that starts a fresh registry for every test method, and closes it after the
+   * method.
+   *
+   * @param options how each registry is set up (copied)
+   * @return the extension, to register with {@code @RegisterExtension}
+   */
   public static WharfRegistryExtension perMethod(TestRegistryOptions options) {
     return new WharfRegistryExtension(Lifecycle.PER_METHOD, Objects.requireNonNull(options));
   }
 
-  /** One registry with default options for the whole class (register it on a static field). */
+  /**
+   * {@return an extension that starts one registry with default options for the whole class
+   * (register it on a static field)}
+   */
   public static WharfRegistryExtension perClass() {
     return perClass(TestRegistryOptions.defaults());
   }
 
+  /**
+   * An extension that starts one registry for the whole class (register it on a static field), and
+   * closes it after the class.
+   *
+   * @param options how the registry is set up (copied)
+   * @return the extension, to register with {@code @RegisterExtension}
+   */
   public static WharfRegistryExtension perClass(TestRegistryOptions options) {
     return new WharfRegistryExtension(Lifecycle.PER_CLASS, Objects.requireNonNull(options));
   }
@@ -81,6 +100,9 @@ public final class WharfRegistryExtension
    * The registry of the test that is running (or, per class, of the class). For a field
    * registration, where parameters are not needed; with parallel test methods prefer a
    * parameter, which is always the right one.
+   *
+   * @return the running registry
+   * @throws IllegalStateException outside a test or lifecycle method, when no registry runs
    */
   public TestRegistry registry() {
     TestRegistry r = current;

@@ -10,20 +10,35 @@ package io.wharf.core.error;
  * wire so that every client understands it, and keeps its own name and status here.
  */
 public enum ErrorCode {
+  /** The blob is not in the image (or not stored). */
   BLOB_UNKNOWN(404, "blob unknown to registry"),
+  /** The upload request is malformed, or its chunk cannot be taken. */
   BLOB_UPLOAD_INVALID(400, "blob upload invalid"),
+  /** No upload of that id in the image (finished, cancelled, purged or never started). */
   BLOB_UPLOAD_UNKNOWN(404, "blob upload unknown to registry"),
+  /** A digest that is malformed or unsupported, or that the content does not hash to. */
   DIGEST_INVALID(400, "provided digest did not match uploaded content"),
+  /** A pushed manifest references a blob or child manifest the image does not hold. */
   MANIFEST_BLOB_UNKNOWN(400, "manifest references a manifest or blob unknown to registry"),
+  /** A pushed manifest that is not valid JSON of a supported manifest type. */
   MANIFEST_INVALID(400, "manifest invalid"),
+  /** No manifest (or tag) of that reference in the image. */
   MANIFEST_UNKNOWN(404, "manifest unknown to registry"),
+  /** An image name that does not match the grammar of {@code ImageName}. */
   NAME_INVALID(400, "invalid repository name"),
+  /** No image of that name in the repository. */
   NAME_UNKNOWN(404, "repository name not known to registry"),
+  /** The content is not as long as the request said. */
   SIZE_INVALID(400, "provided length did not match content length"),
+  /** A tag that does not match the grammar of {@code Tag}. */
   TAG_INVALID(400, "invalid tag"),
+  /** The request needs credentials (or a token) and has none that work. */
   UNAUTHORIZED(401, "authentication required"),
+  /** The caller may not do this: missing privilege, write policy, quota. */
   DENIED(403, "requested access to the resource is denied"),
+  /** This repository does not do this at all (a push to a proxy). */
   UNSUPPORTED(405, "the operation is unsupported"),
+  /** The caller (or the upstream) limits the request rate; retry later. */
   TOOMANYREQUESTS(429, "too many requests"),
   /** A chunk that does not start where the upload ends, or a blob range beyond its end. */
   RANGE_INVALID("BLOB_UPLOAD_INVALID", 416, "requested range not satisfiable"),
@@ -46,6 +61,7 @@ public enum ErrorCode {
   URI_TOO_LONG("NAME_INVALID", 414, "request URI too long"),
   /** Request headers larger than the server reads. */
   HEADERS_TOO_LARGE("UNSUPPORTED", 431, "request header fields too large"),
+  /** Wharf or a proxy's upstream cannot serve the request now; retry later. */
   UNAVAILABLE(503, "service unavailable"),
   /**
    * A proxy's upstream sent something unusable: a body cut off or reset, content that does not
@@ -60,6 +76,7 @@ public enum ErrorCode {
    * {@code UNAVAILABLE}, which clients know, with a message that names the store and its free space.
    */
   STORAGE_FULL("UNAVAILABLE", 507, "insufficient storage"),
+  /** An internal error: anything that is not a {@link RegistryException}. */
   UNKNOWN(500, "unknown error");
 
   private final String wireCode;
@@ -76,30 +93,43 @@ public enum ErrorCode {
     this.defaultMessage = defaultMessage;
   }
 
-  /** The code sent to clients in the {@code errors[].code} field. */
+  /** {@return the code sent to clients in the {@code errors[].code} field} */
   public String wireCode() {
     return wireCode;
   }
 
+  /** {@return the HTTP status of the response} */
   public int httpStatus() {
     return httpStatus;
   }
 
+  /** {@return the message of an exception created without one} */
   public String defaultMessage() {
     return defaultMessage;
   }
 
-  /** An exception with this code and the default message. */
+  /** {@return an exception with this code and the default message} */
   public RegistryException exception() {
     return new RegistryException(this, defaultMessage, null);
   }
 
-  /** An exception with this code and a message that says what exactly was wrong. */
+  /**
+   * An exception with this code and a message that says what exactly was wrong.
+   *
+   * @param message what was wrong, for the client; null for the default message
+   * @return the exception, to throw
+   */
   public RegistryException exception(String message) {
     return new RegistryException(this, message, null);
   }
 
-  /** An exception with this code, a message and a detail object (serialised as JSON). */
+  /**
+   * An exception with this code, a message and a detail object (serialised as JSON).
+   *
+   * @param message what was wrong, for the client; null for the default message
+   * @param detail the {@code detail} member of the error envelope (JSON-serialisable), or null
+   * @return the exception, to throw
+   */
   public RegistryException exception(String message, Object detail) {
     return new RegistryException(this, message, detail);
   }

@@ -13,13 +13,29 @@ import java.util.Objects;
 public class RegistryException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** What kind of error this is. */
   private final ErrorCode code;
   private final transient Object detail;
 
+  /**
+   * An exception; prefer {@link ErrorCode#exception(String, Object)}.
+   *
+   * @param code what kind of error, which decides the wire code and status
+   * @param message what was wrong, for the client; null for the code's default message
+   * @param detail the {@code detail} member of the error envelope (JSON-serialisable), or null
+   */
   public RegistryException(ErrorCode code, String message, Object detail) {
     this(code, message, detail, null);
   }
 
+  /**
+   * An exception with a cause (logged, not sent to the client).
+   *
+   * @param code what kind of error, which decides the wire code and status
+   * @param message what was wrong, for the client; null for the code's default message
+   * @param detail the {@code detail} member of the error envelope (JSON-serialisable), or null
+   * @param cause the cause, or null
+   */
   public RegistryException(ErrorCode code, String message, Object detail, Throwable cause) {
     // No stack trace: these are answers to clients (a 404 for every HEAD of a blob not pushed
     // yet), not bugs, and filling in a deep servlet stack for each costs more than the answer.
@@ -29,11 +45,12 @@ public class RegistryException extends RuntimeException {
     this.detail = detail;
   }
 
+  /** {@return what kind of error this is} */
   public ErrorCode code() {
     return code;
   }
 
-  /** Detail for the error envelope; {@code null} if none. Must be JSON-serialisable. */
+  /** {@return detail for the error envelope; {@code null} if none. Must be JSON-serialisable} */
   public Object detail() {
     return detail;
   }

@@ -12,14 +12,20 @@ import java.util.Objects;
  */
 public final class UpstreamIOException extends IOException {
   private static final long serialVersionUID = 1L;
+  /** What the client is told. */
   private final RegistryException error;
 
+  /**
+   * An exception whose message is {@code error}'s.
+   *
+   * @param error what the client is told, if the response has not started
+   */
   public UpstreamIOException(RegistryException error) {
     super(Objects.requireNonNull(error, "error").getMessage(), error);
     this.error = error;
   }
 
-  /** The error response for the client. */
+  /** {@return the error response for the client} */
   public RegistryException error() {
     return error;
   }

@@ -183,6 +183,13 @@ public final class GarbageCollector {
     this.leaseSettle = b.leaseSettle;
   }
 
+  /**
+   * A collector of the blob store on {@code driver}: every repository whose links live there is
+   * walked.
+   *
+   * @param driver the storage
+   * @return a builder with the defaults
+   */
   public static Builder builder(StorageDriver driver) {
     return new Builder(driver);
   }
@@ -190,6 +197,8 @@ public final class GarbageCollector {
   /**
    * Runs one collection.
    *
+   * @return what was deleted (or, in a dry run, would be), and what was kept
+   * @throws IOException if storage fails; what was moved to the trash is put back by the next run
    * @throws GcLease.HeldException if another collection holds this storage's lease
    * @throws IllegalStateException if the lease was lost while running (the sweep stopped)
    */
@@ -701,6 +710,7 @@ public final class GarbageCollector {
     return path.substring(0, path.lastIndexOf('/'));
   }
 
+  /** Sets up a {@link GarbageCollector}; from {@link GarbageCollector#builder}. Not thread-safe. */
   public static final class Builder {
     private final StorageDriver driver;
     private Duration grace = Duration.ofHours(1);
@@ -721,25 +731,43 @@ public final class GarbageCollector {
      * Unreferenced blobs younger than this survive (pushes upload blobs before their manifest),
      * and so do blobs linked, and untagged manifests linked, more recently than this or than
      * {@link #LINK_WINDOW_FLOOR}, whichever is longer. Default 1 h.
+     *
+     * @param grace the grace period
+     * @return this builder
      */
     public Builder grace(Duration grace) {
       this.grace = requireNonNegative(grace, "grace");
       return this;
     }
 
-    /** Also unlink manifests no tag reaches (older than the grace period). Default off. */
+    /**
+     * Also unlink manifests no tag reaches (older than the grace period). Default off.
+     *
+     * @param deleteUntagged true to unlink untagged manifests
+     * @return this builder
+     */
     public Builder deleteUntagged(boolean deleteUntagged) {
       this.deleteUntagged = deleteUntagged;
       return this;
     }
 
-    /** Report what would go, delete nothing. */
+    /**
+     * Report what would go, delete nothing.
+     *
+     * @param dryRun true to delete nothing
+     * @return this builder
+     */
     public Builder dryRun(boolean dryRun) {
       this.dryRun = dryRun;
       return this;
     }
 
-    /** Purge incomplete uploads with no activity for this long; null (default): keep them. */
+    /**
+     * Purge incomplete uploads with no activity for this long; null (default): keep them.
+     *
+     * @param age the idle time after which an upload is purged, or null
+     * @return this builder
+     */
     public Builder purgeUploadsAfter(Duration age) {
       this.purgeUploadsAfter = age == null ? null : requireNonNegative(age, "purgeUploadsAfter");
       return this;
@@ -748,25 +776,43 @@ public final class GarbageCollector {
     /**
      * How long the manifests a tag pointed at stay restorable: tag history entries younger than
      * this keep their manifest (and its blobs); older ones are removed. Default 14 days.
+     *
+     * @param window the window
+     * @return this builder
      */
     public Builder tagHistory(Duration window) {
       this.tagHistory = requireNonNegative(window, "tagHistory");
       return this;
     }
 
-    /** The clock for cutoffs and the lease (tests move it). */
+    /**
+     * The clock for cutoffs and the lease (tests move it).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;
     }
 
-    /** This collector's lease owner id; default one unique per collector. */
+    /**
+     * This collector's lease owner id; default one unique per collector.
+     *
+     * @param owner the owner id, as {@link GcLease} records it
+     * @return this builder
+     */
     public Builder owner(String owner) {
       this.owner = Objects.requireNonNull(owner);
       return this;
     }
 
-    /** How long the lease lasts without renewal (renewed every third of it). Default 5 min. */
+    /**
+     * How long the lease lasts without renewal (renewed every third of it). Default 5 min.
+     *
+     * @param ttl the lease's lifetime
+     * @return this builder
+     */
     public Builder leaseTtl(Duration ttl) {
       Objects.requireNonNull(ttl);
       if (ttl.toMillis() < 30) {
@@ -779,12 +825,16 @@ public final class GarbageCollector {
     /**
      * How long to wait after writing the lease before reading it back; longer than the storage's
      * write latency. Default 1 s.
+     *
+     * @param settle the wait
+     * @return this builder
      */
     public Builder leaseSettle(Duration settle) {
       this.leaseSettle = requireNonNegative(settle, "leaseSettle");
       return this;
     }
 
+    /** {@return the collector, ready to {@link GarbageCollector#run()}} */
     public GarbageCollector build() {
       return new GarbageCollector(this);
     }

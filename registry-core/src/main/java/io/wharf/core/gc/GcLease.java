@@ -33,7 +33,12 @@ public final class GcLease implements AutoCloseable {
   /** Where the lease lives, beside distribution's {@code blobs} and {@code repositories}. */
   public static final String PATH = "/docker/registry/v2/_wharf/gc.lease";
 
-  /** Who holds a lease, until when. */
+  /**
+   * Who holds a lease, until when.
+   *
+   * @param owner the owner's id, e.g. from {@link GcLease#newOwnerId()}
+   * @param expires when the lease ends unless renewed
+   */
   public record Holder(String owner, Instant expires) {
     byte[] encode() {
       return ("owner=" + owner + "\nexpires=" + expires + "\n").getBytes(StandardCharsets.UTF_8);
@@ -75,7 +80,12 @@ public final class GcLease implements AutoCloseable {
       this.holder = holder;
     }
 
-    /** The holder, if known. */
+    /**
+     * The holder, if known.
+     *
+     * @return the holder, or empty if the lease was taken at the same time by an owner not yet
+     *     known
+     */
     public Optional<Holder> holder() {
       return Optional.ofNullable(holder);
     }
@@ -100,6 +110,15 @@ public final class GcLease implements AutoCloseable {
   /**
    * Takes the lease for {@code ttl}, or throws {@link HeldException}. A lease of the same owner
    * (a previous run of this collector that did not release it) is taken over.
+   *
+   * @param driver the storage whose garbage collection the lease guards
+   * @param owner who takes it
+   * @param ttl how long it lasts without renewal
+   * @param settle how long to wait after writing it before reading it back
+   * @param clock the clock of the expiry
+   * @return the lease; close it to release it
+   * @throws HeldException if another owner holds it, or took it at the same time
+   * @throws IOException if storage fails
    */
   public static GcLease acquire(StorageDriver driver, String owner, Duration ttl, Duration settle, Clock clock)
       throws IOException {
@@ -109,6 +128,16 @@ public final class GcLease implements AutoCloseable {
   /**
    * As {@link #acquire(StorageDriver, String, Duration, Duration, Clock)}, for another job that
    * must run on one node at a time (e.g. one webhook endpoint's deliveries), its lease at {@code path}.
+   *
+   * @param driver the storage
+   * @param path where the lease lives
+   * @param owner who takes it
+   * @param ttl how long it lasts without renewal
+   * @param settle how long to wait after writing it before reading it back
+   * @param clock the clock of the expiry
+   * @return the lease; close it to release it
+   * @throws HeldException if another owner holds it, or took it at the same time
+   * @throws IOException if storage fails
    */
   public static GcLease acquire(StorageDriver driver, String path, String owner, Duration ttl, Duration settle,
       Clock clock) throws IOException {
@@ -128,21 +157,39 @@ public final class GcLease implements AutoCloseable {
     return lease;
   }
 
-  /** The current holder, if any (expired or not). */
+  /**
+   * The current holder, if any (expired or not).
+   *
+   * @param driver the storage
+   * @return the holder, or empty if there is no lease (or it cannot be read)
+   * @throws IOException if storage fails
+   */
   public static Optional<Holder> read(StorageDriver driver) throws IOException {
     return read(driver, PATH);
   }
 
-  /** The current holder of the lease at {@code path}, if any. */
+  /**
+   * The current holder of the lease at {@code path}, if any.
+   *
+   * @param driver the storage
+   * @param path where the lease lives
+   * @return the holder, or empty if there is no lease (or it cannot be read)
+   * @throws IOException if storage fails
+   */
   public static Optional<Holder> read(StorageDriver driver, String path) throws IOException {
     return driver.getContent(path).flatMap(Holder::decode);
   }
 
-  /** A default owner id: process id, host and a random part (one per collector instance). */
+  /**
+   * A default owner id: process id, host and a random part (one per collector instance).
+   *
+   * @return a new owner id
+   */
   public static String newOwnerId() {
     return ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** {@return who holds this lease} */
   public String owner() {
     return owner;
   }
@@ -151,6 +198,9 @@ public final class GcLease implements AutoCloseable {
    * Extends the lease by its time to live, if it is still ours; otherwise marks it {@link #lost()}
    * and returns false. Synchronised with {@link #close()}, so a renewal never brings a released
    * lease back.
+   *
+   * @return true if it was renewed, false if it is lost or closed
+   * @throws IOException if storage fails
    */
   public synchronized boolean renew() throws IOException {
     if (lost || closed) {
@@ -165,7 +215,11 @@ public final class GcLease implements AutoCloseable {
     return true;
   }
 
-  /** True once another owner was seen holding the lease: the job must stop deleting. */
+  /**
+   * True once another owner was seen holding the lease: the job must stop deleting.
+   *
+   * @return true if the lease was lost
+   */
   public boolean lost() {
     return lost;
   }

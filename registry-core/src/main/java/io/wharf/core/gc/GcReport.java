@@ -29,6 +29,7 @@ public record GcReport(
     List<String> deletedSample,
     Duration duration) {
 
+  /** The most digests {@link #deletedSample()} lists. */
   public static final int SAMPLE_SIZE = 100;
 
   @Override

@@ -81,11 +81,21 @@ public final class AccessLog {
     this.clock = b.clock;
   }
 
+  /**
+   * A log that keeps its records on {@code driver}, the storage of the repository it serves.
+   *
+   * @param driver the repository's storage
+   * @return a builder with no namespace and the default resolution
+   */
   public static Builder builder(StorageDriver driver) {
     return new Builder(driver);
   }
 
-  /** The namespace of the repository this log belongs to; empty for none. */
+  /**
+   * The namespace of the repository this log belongs to; empty for none.
+   *
+   * @return the namespace, or empty
+   */
   public String namespace() {
     return namespace;
   }
@@ -93,6 +103,10 @@ public final class AccessLog {
   /**
    * Throws unless this log is for {@code namespace} (null or empty: none): {@code user} (a
    * repository, a job) would otherwise read and write another repository's pull times.
+   *
+   * @param namespace the namespace of the user
+   * @param user who is checking, for the message
+   * @throws IllegalArgumentException if the namespaces differ
    */
   public void requireNamespace(String namespace, String user) {
     String ns = namespace == null ? "" : namespace;
@@ -101,12 +115,26 @@ public final class AccessLog {
     }
   }
 
-  /** Notes that {@code image:tag} or {@code image@digest} was pulled now. Memory only; never blocks on storage. */
+  /**
+   * Notes that {@code image:tag} or {@code image@digest} was pulled now. Memory only; never blocks
+   * on storage.
+   *
+   * @param image the image pulled
+   * @param reference the tag or digest it was pulled by
+   */
   public void recordPull(ImageName image, Reference reference) {
     pending.merge(new Key(image, reference), clock.instant(), AccessLog::later);
   }
 
-  /** The last recorded pull of {@code image:tag} or {@code image@digest}: this node's unflushed pulls or storage. */
+  /**
+   * The last recorded pull of {@code image:tag} or {@code image@digest}: this node's unflushed
+   * pulls or storage.
+   *
+   * @param image the image
+   * @param reference the tag or digest
+   * @return when it was last pulled, or empty if no pull is recorded
+   * @throws IOException if storage fails
+   */
   public Optional<Instant> lastPulled(ImageName image, Reference reference) throws IOException {
     Key key = new Key(image, reference);
     Instant here = pending.get(key);
@@ -122,6 +150,7 @@ public final class AccessLog {
    * what storage holds. On a storage error the unwritten pulls stay for the next flush.
    *
    * @return the number of records written
+   * @throws IOException if storage fails
    */
   public synchronized int flush() throws IOException {
     int written = 0;
@@ -140,7 +169,14 @@ public final class AccessLog {
     return written;
   }
 
-  /** Drops what is known about {@code image:tag} or {@code image@digest} (its tag or manifest was removed). */
+  /**
+   * Drops what is known about {@code image:tag} or {@code image@digest} (its tag or manifest was
+   * removed).
+   *
+   * @param image the image
+   * @param reference the removed tag or digest
+   * @throws IOException if storage fails
+   */
   public synchronized void forget(ImageName image, Reference reference) throws IOException {
     Key key = new Key(image, reference);
     pending.remove(key);
@@ -196,6 +232,7 @@ public final class AccessLog {
     return "access log(" + (namespace.isEmpty() ? "" : namespace + ", ") + driver.name() + ")";
   }
 
+  /** Sets up an {@link AccessLog}; from {@link AccessLog#builder}. Not thread-safe. */
   public static final class Builder {
     private final StorageDriver driver;
     private String namespace;
@@ -206,13 +243,26 @@ public final class AccessLog {
       this.driver = Objects.requireNonNull(driver, "driver");
     }
 
-    /** The namespace of the repository whose pulls this log records (the same as the repository's); default none. */
+    /**
+     * The namespace of the repository whose pulls this log records (the same as the repository's);
+     * default none.
+     *
+     * @param namespace the namespace, or null or empty for none
+     * @return this builder
+     */
     public Builder namespace(String namespace) {
       this.namespace = namespace;
       return this;
     }
 
-    /** A key is written again only when its time moved at least this much. Default 1 h; zero writes every flush. */
+    /**
+     * A key is written again only when its time moved at least this much. Default 1 h; zero writes
+     * every flush.
+     *
+     * @param resolution the resolution; zero or more
+     * @return this builder
+     * @throws IllegalArgumentException if it is negative
+     */
     public Builder resolution(Duration resolution) {
       Objects.requireNonNull(resolution, "resolution");
       if (resolution.isNegative()) {
@@ -222,12 +272,18 @@ public final class AccessLog {
       return this;
     }
 
-    /** The clock that stamps pulls (tests move it). */
+    /**
+     * The clock that stamps pulls (tests move it).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
+    /** {@return the access log} */
     public AccessLog build() {
       return new AccessLog(this);
     }

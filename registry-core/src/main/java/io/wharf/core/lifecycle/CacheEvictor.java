@@ -76,7 +76,14 @@ public final class CacheEvictor {
     this.clock = b.clock;
   }
 
-  /** An evictor for the proxy repository whose cache is on {@code driver} (set its namespace with {@link Builder#namespace}). */
+  /**
+   * An evictor for the proxy repository whose cache is on {@code driver} (set its namespace with
+   * {@link Builder#namespace}).
+   *
+   * @param driver the proxy repository's storage
+   * @param limits how much the cache may hold
+   * @return a builder
+   */
   public static Builder builder(StorageDriver driver, CacheLimits limits) {
     return new Builder(driver, limits);
   }
@@ -96,6 +103,13 @@ public final class CacheEvictor {
     }
   }
 
+  /**
+   * Runs the eviction once (see "A run" above), or in a dry run only reports what it would
+   * evict. The bytes stay until the next garbage collection.
+   *
+   * @return what was evicted (or would be)
+   * @throws IOException if storage fails; what was evicted so far stays evicted
+   */
   public EvictionReport run() throws IOException {
     long started = System.nanoTime();
     Instant now = clock.instant();
@@ -275,6 +289,7 @@ public final class CacheEvictor {
     return out;
   }
 
+  /** Sets up a {@link CacheEvictor}; from {@link CacheEvictor#builder}. Not thread-safe. */
   public static final class Builder {
     private final StorageDriver driver;
     private final CacheLimits limits;
@@ -288,30 +303,56 @@ public final class CacheEvictor {
       this.limits = Objects.requireNonNull(limits, "limits");
     }
 
-    /** The namespace of the proxy repository (as given to its builder); default none. */
+    /**
+     * The namespace of the proxy repository (as given to its builder); default none.
+     *
+     * @param namespace the namespace, or null or empty for none
+     * @return this builder
+     */
     public Builder namespace(String namespace) {
       this.namespace = namespace;
       return this;
     }
 
-    /** The proxy repository's access log; without one, last use is when a unit was cached. */
+    /**
+     * The proxy repository's access log; without one, last use is when a unit was cached.
+     *
+     * @param accessLog the repository's access log
+     * @return this builder
+     */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
       return this;
     }
 
-    /** Report what would go, remove nothing. */
+    /**
+     * Report what would go, remove nothing.
+     *
+     * @param dryRun true to remove nothing
+     * @return this builder
+     */
     public Builder dryRun(boolean dryRun) {
       this.dryRun = dryRun;
       return this;
     }
 
-    /** The clock ages are measured against (tests move it). */
+    /**
+     * The clock ages are measured against (tests move it).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
+    /**
+     * Builds the evictor.
+     *
+     * @return the evictor
+     * @throws IllegalArgumentException if the access log is another namespace's
+     */
     public CacheEvictor build() {
       if (accessLog != null) {
         accessLog.requireNamespace(namespace, "the cache evictor");

@@ -12,6 +12,13 @@ import java.time.Duration;
  */
 public record CacheLimits(Long maxSize, Duration maxUnusedAge) {
 
+  /**
+   * Checks the limits.
+   *
+   * @param maxSize the most bytes of distinct blobs the cache may hold, or null
+   * @param maxUnusedAge the age after which unused cached images are evicted, or null
+   * @throws IllegalArgumentException if a limit is not positive, or both are null
+   */
   public CacheLimits {
     if (maxSize != null && maxSize <= 0) {
       throw new IllegalArgumentException("maxSize must be positive: " + maxSize);

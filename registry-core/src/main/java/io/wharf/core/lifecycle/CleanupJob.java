@@ -68,11 +68,26 @@ public final class CleanupJob {
     this.clock = b.clock;
   }
 
-  /** A job for the repository whose images are on {@code driver} (set its namespace with {@link Builder#namespace}). */
+  /**
+   * A job for the repository whose images are on {@code driver} (set its namespace with {@link
+   * Builder#namespace}).
+   *
+   * @param driver the repository's storage
+   * @param policy what to remove
+   * @return a builder
+   */
   public static Builder builder(StorageDriver driver, CleanupPolicy policy) {
     return new Builder(driver, policy);
   }
 
+  /**
+   * Runs the cleanup once: deletes the tags the policy selects and unlinks the manifests only
+   * they used, or in a dry run only reports them. The bytes stay until the next garbage collection.
+   *
+   * @return what was removed (or would be)
+   * @throws IOException if storage fails; what was removed so far stays removed, and the next
+   *     run continues
+   */
   public CleanupReport run() throws IOException {
     long started = System.nanoTime();
     Run run = new Run(clock.instant());
@@ -238,6 +253,7 @@ public final class CleanupJob {
     }
   }
 
+  /** Sets up a {@link CleanupJob}; from {@link CleanupJob#builder}. Not thread-safe. */
   public static final class Builder {
     private final StorageDriver driver;
     private final CleanupPolicy policy;
@@ -251,7 +267,12 @@ public final class CleanupJob {
       this.policy = Objects.requireNonNull(policy, "policy");
     }
 
-    /** The namespace of the repository (as given to its builder); default none. */
+    /**
+     * The namespace of the repository (as given to its builder); default none.
+     *
+     * @param namespace the namespace, or null or empty for none
+     * @return this builder
+     */
     public Builder namespace(String namespace) {
       this.namespace = namespace;
       return this;
@@ -260,24 +281,45 @@ public final class CleanupJob {
     /**
      * The repository's access log: needed for {@code notPulledFor}; also forgets the pulls of
      * what the job deletes, so the log does not grow with deleted tags.
+     *
+     * @param accessLog the repository's access log
+     * @return this builder
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
       return this;
     }
 
-    /** Report what would go, delete nothing. */
+    /**
+     * Report what would go, delete nothing.
+     *
+     * @param dryRun true to delete nothing
+     * @return this builder
+     */
     public Builder dryRun(boolean dryRun) {
       this.dryRun = dryRun;
       return this;
     }
 
-    /** The clock the ages are measured against (tests move it). */
+    /**
+     * The clock the ages are measured against (tests move it).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
+    /**
+     * Builds the job.
+     *
+     * @return the job
+     * @throws IllegalArgumentException if the policy needs pull times ({@code notPulledFor}) and no
+     *     access log was given, or
+   *     the access log is another namespace's
+     */
     public CleanupJob build() {
       if (policy.notPulledFor() != null && accessLog == null) {
         throw new IllegalArgumentException("a cleanup policy with notPulledFor needs the repository's access log");

@@ -33,6 +33,18 @@ import java.util.regex.PatternSyntaxException;
  */
 public record CleanupPolicy(int keepLatest, Duration olderThan, Duration notPulledFor, String include, String exclude) {
 
+  /**
+   * Checks the policy.
+   *
+   * @param keepLatest how many of the newest matching tags of each image to keep; 0 or more
+   * @param olderThan the push age, or null
+   * @param notPulledFor the unused time, or null
+   * @param include the regular expression of tags to consider, or null for all
+   * @param exclude the regular expression of tags never deleted, or null for none
+   * @throws IllegalArgumentException if {@code keepLatest} is negative, an age is not positive, an
+   *     expression does not compile, or the policy has neither {@code keepLatest} nor an age
+   *     criterion
+   */
   public CleanupPolicy {
     if (keepLatest < 0) {
       throw new IllegalArgumentException("keepLatest must not be negative: " + keepLatest);
@@ -47,7 +59,10 @@ public record CleanupPolicy(int keepLatest, Duration olderThan, Duration notPull
     }
   }
 
-  /** The tags this policy may delete at all: those matching {@code include} and not {@code exclude}. */
+  /**
+   * {@return the tags this policy may delete at all: those matching {@code include} and not {@code
+   * exclude}}
+   */
   public Predicate<String> tagFilter() {
     Pattern in = compile(include, "include");
     Pattern out = compile(exclude, "exclude");

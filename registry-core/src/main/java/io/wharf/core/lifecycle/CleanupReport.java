@@ -22,6 +22,7 @@ public record CleanupReport(
     List<String> deletedSample,
     Duration duration) {
 
+  /** The most tags a report's sample lists. */
   public static final int SAMPLE_SIZE = 100;
 
   @Override

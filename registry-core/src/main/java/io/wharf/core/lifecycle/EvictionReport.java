@@ -32,6 +32,7 @@ public record EvictionReport(
     List<String> evictedSample,
     Duration duration) {
 
+  /** The most units a report's sample lists. */
   public static final int SAMPLE_SIZE = 100;
 
   @Override

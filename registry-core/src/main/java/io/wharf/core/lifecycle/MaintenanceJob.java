@@ -45,29 +45,56 @@ public final class MaintenanceJob {
 
   /** One step before the collection; returns its report (its {@code toString} is the summary). */
   public interface Step {
-    /** What the step does, for reports: {@code cleanup of docker-hosted}. */
+    /** {@return what the step does, for reports: {@code cleanup of docker-hosted}} */
     String name();
 
-    /** The repository the step works on, for reports; null if none. */
+    /** {@return the repository the step works on, for reports; null if none} */
     default String repository() {
       return null;
     }
 
+    /**
+     * Does the step's work, or (dry run) finds what it would do.
+     *
+     * @param dryRun true to change nothing and report what would be done
+     * @return the step's report; its {@code toString} is the summary
+     * @throws IOException if storage fails; the job stops there
+     */
     Object run(boolean dryRun) throws IOException;
   }
 
   /** What a step does, given whether this is a dry run; returns its report. */
   @FunctionalInterface
   public interface Work {
+    /**
+     * Does the work, or (dry run) finds what it would do.
+     *
+     * @param dryRun true to change nothing and report what would be done
+     * @return the report; its {@code toString} is the summary
+     * @throws IOException if storage fails; the job stops there
+     */
     Object run(boolean dryRun) throws IOException;
   }
 
-  /** A step named {@code name} that does {@code work}. */
+  /**
+   * A step named {@code name} that does {@code work}.
+   *
+   * @param name what the step does, for reports
+   * @param work the work
+   * @return the step
+   */
   public static Step step(String name, Work work) {
     return step(name, null, work);
   }
 
-  /** A step named {@code name} that does {@code work} on {@code repository} (null: none). */
+  /**
+   * A step named {@code name} that does {@code work} on {@code repository} (null: none).
+   *
+   * @param name what the step does, for reports
+   * @param repository the repository it works on, for reports; null for none
+   * @param work the work
+   * @return the step
+   */
   public static Step step(String name, String repository, Work work) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(work, "work");
@@ -119,26 +146,46 @@ public final class MaintenanceJob {
     this.clock = b.clock;
   }
 
-  /** A job for the blob store named {@code store}, with the collector's defaults (grace 1 h). */
+  /**
+   * A job for the blob store named {@code store}, with the collector's defaults (grace 1 h).
+   *
+   * @param store the blob store's name, for reports and logs
+   * @param driver the blob store's storage, which holds the lease
+   * @return a builder with no steps
+   */
   public static Builder builder(String store, StorageDriver driver) {
     return new Builder(store, driver);
   }
 
+  /** {@return the name of the blob store this job maintains} */
   public String store() {
     return store;
   }
 
-  /** Whether a run ends with a garbage collection. */
+  /**
+   * Whether a run ends with a garbage collection.
+   *
+   * @return true if it does (the default)
+   */
   public boolean collects() {
     return gc;
   }
 
-  /** Whether that collection purges stale uploads (null: it keeps them; always null without collection). */
+  /**
+   * Whether that collection purges stale uploads (null: it keeps them; always null without
+   * collection).
+   *
+   * @return the age after which uploads are purged, or null
+   */
   public Duration purgesUploadsAfter() {
     return gc ? purgeUploadsAfter : null;
   }
 
-  /** The names of the steps, in the order they run. */
+  /**
+   * The names of the steps, in the order they run.
+   *
+   * @return the names
+   */
   public List<String> stepNames() {
     return steps.stream().map(Step::name).toList();
   }
@@ -160,6 +207,9 @@ public final class MaintenanceJob {
    * Runs the job once. Never throws for a failed step: the report says which step failed and
    * the job stops there (a cleanup that failed halfway leaves nothing inconsistent, and the next
    * run continues).
+   *
+   * @param dryRun true to change nothing and report what would be removed
+   * @return what the run did, or why it was skipped or failed
    */
   public MaintenanceReport run(boolean dryRun) {
     Instant started = clock.instant();
@@ -256,6 +306,7 @@ public final class MaintenanceJob {
     return Duration.ofNanos(System.nanoTime() - t0);
   }
 
+  /** Sets up a {@link MaintenanceJob}; from {@link MaintenanceJob#builder}. Not thread-safe. */
   public static final class Builder {
     private final String store;
     private final StorageDriver driver;
@@ -275,43 +326,78 @@ public final class MaintenanceJob {
       this.driver = Objects.requireNonNull(driver, "driver");
     }
 
-    /** Adds a step; steps run in the order they were added, before the collection. */
+    /**
+     * Adds a step; steps run in the order they were added, before the collection.
+     *
+     * @param step the step
+     * @return this builder
+     */
     public Builder step(Step step) {
       steps.add(Objects.requireNonNull(step));
       return this;
     }
 
-    /** Whether the job ends with a garbage collection (default true). */
+    /**
+     * Whether the job ends with a garbage collection (default true).
+     *
+     * @param gc false for a job of steps only
+     * @return this builder
+     */
     public Builder gc(boolean gc) {
       this.gc = gc;
       return this;
     }
 
-    /** See {@link GarbageCollector.Builder#grace}. */
+    /**
+     * See {@link GarbageCollector.Builder#grace}.
+     *
+     * @param grace how old unreferenced content must be before it is deleted
+     * @return this builder
+     */
     public Builder grace(Duration grace) {
       this.grace = Objects.requireNonNull(grace);
       return this;
     }
 
-    /** See {@link GarbageCollector.Builder#deleteUntagged}. */
+    /**
+     * See {@link GarbageCollector.Builder#deleteUntagged}.
+     *
+     * @param deleteUntagged true to delete manifests no tag points at
+     * @return this builder
+     */
     public Builder deleteUntagged(boolean deleteUntagged) {
       this.deleteUntagged = deleteUntagged;
       return this;
     }
 
-    /** See {@link GarbageCollector.Builder#purgeUploadsAfter}; null keeps stale uploads. */
+    /**
+     * See {@link GarbageCollector.Builder#purgeUploadsAfter}; null keeps stale uploads.
+     *
+     * @param age how old an upload must be to be purged, or null
+     * @return this builder
+     */
     public Builder purgeUploadsAfter(Duration age) {
       this.purgeUploadsAfter = age;
       return this;
     }
 
-    /** See {@link GarbageCollector.Builder#tagHistory}. */
+    /**
+     * See {@link GarbageCollector.Builder#tagHistory}.
+     *
+     * @param window how long old targets of a tag are kept
+     * @return this builder
+     */
     public Builder tagHistory(Duration window) {
       this.tagHistory = Objects.requireNonNull(window);
       return this;
     }
 
-    /** Runs after every run that was not a dry run, even a failed one (e.g. quotas re-read usage). */
+    /**
+     * Runs after every run that was not a dry run, even a failed one (e.g. quotas re-read usage).
+     *
+     * @param hook what to run
+     * @return this builder
+     */
     public Builder afterRun(Runnable hook) {
       afterRun.add(Objects.requireNonNull(hook));
       return this;
@@ -320,6 +406,10 @@ public final class MaintenanceJob {
     /**
      * How long the lease lasts without renewal, and how long to wait after writing it before
      * checking that it is still ours (see {@link GcLease#acquire}); for tests.
+     *
+     * @param ttl how long the lease lasts without renewal
+     * @param settle how long to wait before checking the lease is still ours
+     * @return this builder
      */
     public Builder lease(Duration ttl, Duration settle) {
       this.leaseTtl = Objects.requireNonNull(ttl);
@@ -327,11 +417,18 @@ public final class MaintenanceJob {
       return this;
     }
 
+    /**
+     * The clock of the lease and the reports (default: the system's UTC clock); for tests.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;
     }
 
+    /** {@return the job} */
     public MaintenanceJob build() {
       return new MaintenanceJob(this);
     }

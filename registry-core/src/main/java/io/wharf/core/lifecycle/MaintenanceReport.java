@@ -31,20 +31,35 @@ public record MaintenanceReport(
    * One completed step: its name, its report's summary, the first tags or images it removed (or
    * would remove, in a dry run), its wall time, the repository it worked on (null if none) and
    * its report ({@link CleanupReport}, {@link EvictionReport}, or what the step returned).
+   *
+   * @param name the step's name, e.g. {@code cleanup of docker-hosted}
+   * @param summary its report's {@code toString}
+   * @param sample the first tags or images it removed (or would remove)
+   * @param duration its wall time
+   * @param repository the repository it worked on, or null
+   * @param report its report, or null
    */
   public record StepReport(String name, String summary, List<String> sample, Duration duration, String repository,
       Object report) {
+    /**
+     * A step report without repository or report object.
+     *
+     * @param name the step's name
+     * @param summary its report's summary
+     * @param sample the first tags or images it removed (or would remove)
+     * @param duration its wall time
+     */
     public StepReport(String name, String summary, List<String> sample, Duration duration) {
       this(name, summary, sample, duration, null, null);
     }
   }
 
-  /** True when the run completed every step (and the collection, when enabled). */
+  /** {@return true when the run completed every step (and the collection, when enabled)} */
   public boolean succeeded() {
     return error == null && skipped == null;
   }
 
-  /** True when the run was ended early by {@link MaintenanceJob#stop()}. */
+  /** {@return true when the run was ended early by {@link MaintenanceJob#stop()}} */
   public boolean stopped() {
     return error != null && error.startsWith(MaintenanceJob.STOPPED);
   }

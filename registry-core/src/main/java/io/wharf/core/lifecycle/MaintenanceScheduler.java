@@ -27,14 +27,38 @@ import org.slf4j.LoggerFactory;
 public final class MaintenanceScheduler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MaintenanceScheduler.class);
 
-  /** A job and its schedule ({@code null}: on demand only); {@code dryRun} applies to scheduled runs. */
+  /**
+   * A job and its schedule ({@code null}: on demand only); {@code dryRun} applies to scheduled
+   * runs.
+   *
+   * @param job the job
+   * @param schedule when it runs, or {@code null} for on demand only
+   * @param dryRun true if scheduled runs only report what they would remove
+   */
   public record Entry(MaintenanceJob job, Schedule schedule, boolean dryRun) {
+    /**
+     * Creates an entry.
+     *
+     * @param job the job
+     * @param schedule when it runs, or {@code null} for on demand only
+     * @param dryRun true if scheduled runs only report what they would remove
+     * @throws NullPointerException if {@code job} is null
+     */
     public Entry {
       Objects.requireNonNull(job, "job");
     }
   }
 
-  /** What a caller can see of a job: its schedule, whether it runs now, its next and last run. */
+  /**
+   * What a caller can see of a job: its schedule, whether it runs now, its next and last run.
+   *
+   * @param store the blob store the job maintains
+   * @param schedule the schedule as written, or {@code null} for on demand only
+   * @param running true if a run is in progress on this node
+   * @param next when the next scheduled run starts, or {@code null}
+   * @param last the report of the last run on this node, or {@code null}
+   * @param steps the names of the job's steps, in order
+   */
   public record Status(String store, String schedule, boolean running, Instant next, MaintenanceReport last,
       List<String> steps) {}
 
@@ -61,6 +85,13 @@ public final class MaintenanceScheduler implements AutoCloseable {
     }
   }
 
+  /**
+   * A scheduler of these jobs, not yet started ({@link #start()}); close it to stop it.
+   *
+   * @param entries the jobs, at most one per blob store
+   * @param clock the clock of the schedules
+   * @throws IllegalArgumentException if two jobs maintain the same blob store
+   */
   public MaintenanceScheduler(List<Entry> entries, Clock clock) {
     this.clock = Objects.requireNonNull(clock);
     for (Entry e : entries) {
@@ -72,11 +103,21 @@ public final class MaintenanceScheduler implements AutoCloseable {
     this.runner = Executors.newCachedThreadPool(daemon("wharf-maintenance"));
   }
 
+  /**
+   * A scheduler of these jobs on the system's UTC clock, not yet started ({@link #start()}).
+   *
+   * @param entries the jobs, at most one per blob store
+   * @throws IllegalArgumentException if two jobs maintain the same blob store
+   */
   public MaintenanceScheduler(List<Entry> entries) {
     this(entries, Clock.systemUTC());
   }
 
-  /** Arms every scheduled job. */
+  /**
+   * Arms every scheduled job.
+   *
+   * @return this scheduler
+   */
   public synchronized MaintenanceScheduler start() {
     for (Slot slot : slots.values()) {
       if (slot.entry.schedule() != null) {
@@ -86,7 +127,13 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return this;
   }
 
-  /** Runs {@code chore} every {@code period} until closed; failures are logged, not fatal. */
+  /**
+   * Runs {@code chore} every {@code period} until closed; failures are logged, not fatal.
+   *
+   * @param period the delay between the end of one run and the start of the next
+   * @param name what the chore is, for the log
+   * @param chore the chore
+   */
   public void every(Duration period, String name, Chore chore) {
     timer.scheduleWithFixedDelay(() -> {
       try {
@@ -97,7 +144,11 @@ public final class MaintenanceScheduler implements AutoCloseable {
     }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Runs {@code hook} when the scheduler is closed (e.g. a last flush). */
+  /**
+   * Runs {@code hook} when the scheduler is closed (e.g. a last flush).
+   *
+   * @param hook what to run
+   */
   public synchronized void atClose(Runnable hook) {
     closeHooks.add(Objects.requireNonNull(hook));
   }
@@ -105,6 +156,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /**
    * Hands every finished run's report to {@code listener} (metrics, audit), on the thread that
    * ran it; a listener that throws is logged and does not affect the run.
+   *
+   * @param listener receives each report
    */
   public void onReport(java.util.function.Consumer<MaintenanceReport> listener) {
     reportListeners.add(Objects.requireNonNull(listener));
@@ -113,6 +166,11 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /** A periodic chore. */
   @FunctionalInterface
   public interface Chore {
+    /**
+     * Does the chore once.
+     *
+     * @throws Exception anything; it is logged and the chore runs again next period
+     */
     void run() throws Exception;
   }
 
@@ -121,6 +179,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
    * deleted while the server runs: a run in progress finishes with the old job, the next one
    * uses the new. The schedule stays as it was armed; the last report is kept.
    *
+   * @param entry the store's new job (its schedule and dry-run setting are ignored)
    * @throws IllegalArgumentException if the store has no job
    */
   public synchronized void replace(Entry entry) {
@@ -131,7 +190,11 @@ public final class MaintenanceScheduler implements AutoCloseable {
     slot.entry = new Entry(entry.job(), slot.entry.schedule(), slot.entry.dryRun());
   }
 
-  /** The stores that have a job. */
+  /**
+   * The stores that have a job.
+   *
+   * @return the stores' names, in the order of the entries
+   */
   public synchronized List<String> stores() {
     return List.copyOf(slots.keySet());
   }
@@ -141,6 +204,10 @@ public final class MaintenanceScheduler implements AutoCloseable {
    * already in progress on this node; a run of the other kind starts when that one ends. Empty if
    * the store has no job. The future completes after the report is recorded ({@link #status()})
    * and handed to the {@link #onReport} listeners.
+   *
+   * @param store the blob store's name
+   * @param dryRun true to only report what would be removed
+   * @return the run's report to come, or empty if the store has no job
    */
   public synchronized Optional<CompletableFuture<MaintenanceReport>> runNow(String store, boolean dryRun) {
     Slot slot = slots.get(store);
@@ -150,13 +217,23 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return Optional.of(launch(slot, dryRun));
   }
 
-  /** The job of {@code store}, if it has one. */
+  /**
+   * The job of {@code store}, if it has one.
+   *
+   * @param store the blob store's name
+   * @return its job, or empty
+   */
   public synchronized Optional<MaintenanceJob> job(String store) {
     Slot slot = slots.get(store);
     return slot == null ? Optional.empty() : Optional.of(slot.entry.job());
   }
 
-  /** True if {@code store}'s job is running on this node. */
+  /**
+   * True if {@code store}'s job is running on this node.
+   *
+   * @param store the blob store's name
+   * @return true while a run is in progress
+   */
   public synchronized boolean running(String store) {
     Slot slot = slots.get(store);
     return slot != null && slot.running != null && !slot.running.isDone();
@@ -167,6 +244,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
    * MaintenanceJob#stop()}); a run queued behind it still starts.
    *
    * @return false if no run of that store is in progress here
+   * @param store the blob store's name
    */
   public synchronized boolean stop(String store) {
     Slot slot = slots.get(store);
@@ -177,6 +255,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
     return true;
   }
 
+  /** {@return the status of every job, in the order of the entries} */
   public synchronized List<Status> status() {
     List<Status> out = new ArrayList<>();
     slots.forEach((store, s) -> out.add(new Status(store,

@@ -42,7 +42,13 @@ public final class Schedule {
     this.dayOfWeekRestricted = dowRestricted;
   }
 
-  /** A job every {@code period}, counted from when the scheduler starts. */
+  /**
+   * A job every {@code period}, counted from when the scheduler starts.
+   *
+   * @param period the time between the end of one run and the start of the next
+   * @return the schedule
+   * @throws IllegalArgumentException if {@code period} is not positive
+   */
   public static Schedule every(Duration period) {
     if (period.isNegative() || period.isZero()) {
       throw new IllegalArgumentException("a schedule's period must be positive: " + period);
@@ -54,6 +60,9 @@ public final class Schedule {
    * Parses a cron expression or {@code @daily}-style shorthand (not the {@code every} form, whose
    * duration syntax belongs to the caller's configuration format).
    *
+   * @param expression five fields ({@code minute hour day-of-month month day-of-week}, in UTC) or
+   *     {@code @hourly}, {@code @daily}, {@code @midnight}, {@code @weekly}, {@code @monthly}
+   * @return the schedule
    * @throws IllegalArgumentException naming the field that is wrong
    */
   public static Schedule cron(String expression) {
@@ -86,6 +95,10 @@ public final class Schedule {
   /**
    * The first time after {@code after} at which the job runs; for a period, {@code after + period}
    * (the scheduler passes the end of the previous run, so slow runs never pile up).
+   *
+   * @param after when the previous run ended (or the scheduler started)
+   * @return when the next run starts
+   * @throws IllegalStateException for a cron expression that never fires (February 30th)
    */
   public Instant next(Instant after) {
     if (period != null) {

@@ -33,8 +33,14 @@ public record Manifest(
     String artifactType,
     Map<String, String> annotations) {
 
-  /** A layer descriptor; {@code urls} non-empty marks a foreign (non-distributable) layer. */
+  /**
+   * A layer descriptor; {@code urls} non-empty marks a foreign (non-distributable) layer.
+   *
+   * @param descriptor the layer's media type, digest and size
+   * @param urls where a foreign layer's bytes are; empty for an ordinary layer
+   */
   public record Layer(Descriptor descriptor, List<String> urls) {
+    /** {@return true for a foreign layer, whose bytes the registry does not hold} */
     public boolean isForeign() {
       return !urls.isEmpty();
     }
@@ -44,6 +50,8 @@ public record Manifest(
    * The blobs this manifest needs the registry to hold: its config and its layers, except foreign
    * layers (their bytes live at their {@code urls}). Pushes check them, garbage collection and
    * cleanup keep them.
+   *
+   * @return their digests, config first
    */
   public List<Digest> storedBlobs() {
     List<Digest> out = new ArrayList<>(layers.size() + 1);
@@ -56,10 +64,12 @@ public record Manifest(
     return out;
   }
 
+  /** {@return true for an index (OCI image index or Docker manifest list)} */
   public boolean isIndex() {
     return MediaTypes.INDEXES.contains(mediaType);
   }
 
+  /** {@return this manifest's media type, digest and size} */
   public Descriptor descriptor() {
     return new Descriptor(mediaType, digest, bytes.length);
   }
@@ -67,6 +77,8 @@ public record Manifest(
   /**
    * The type a referrers response reports: {@code artifactType}, else for an image manifest the
    * config's media type, else {@code null} (an index without one).
+   *
+   * @return the type, or {@code null}
    */
   public String effectiveArtifactType() {
     if (artifactType != null) {

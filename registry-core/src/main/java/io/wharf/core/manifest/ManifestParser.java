@@ -32,7 +32,9 @@ public final class ManifestParser {
   /**
    * Parses {@code body} pushed with {@code contentType}.
    *
+   * @param body the body exactly as pushed
    * @param contentType the request's Content-Type, may be {@code null} or carry parameters
+   * @return the manifest, whose digest is that of {@code body}
    * @throws RegistryException {@code MANIFEST_INVALID} for anything malformed, {@code
    *     MANIFEST_TOO_LARGE} over {@link #MAX_MANIFEST_BYTES}
    */
@@ -103,6 +105,9 @@ public final class ManifestParser {
    * Reads a manifest back from storage. Storage may hold what Wharf would refuse today (a schema 1
    * manifest written by an old distribution): those are still served byte for byte, with the
    * media type they declare and no parsed references.
+   *
+   * @param body the stored bytes
+   * @return the manifest
    */
   public static Manifest parseStored(byte[] body) {
     try {

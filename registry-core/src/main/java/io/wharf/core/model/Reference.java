@@ -11,6 +11,8 @@ public sealed interface Reference permits Tag, Digest {
   /**
    * Parses a tag-or-digest.
    *
+   * @param s what follows {@code /manifests/}
+   * @return a {@link Digest} if {@code s} contains a colon, else a {@link Tag}
    * @throws io.wharf.core.error.RegistryException {@code DIGEST_INVALID} or {@code TAG_INVALID}
    *     (which the manifest endpoints report as {@code MANIFEST_UNKNOWN} or 400)
    */
@@ -21,6 +23,6 @@ public sealed interface Reference permits Tag, Digest {
     return s.indexOf(':') >= 0 ? Digest.parse(s) : Tag.of(s);
   }
 
-  /** The string form as it appears in a URL. */
+  /** {@return the string form as it appears in a URL} */
   String value();
 }

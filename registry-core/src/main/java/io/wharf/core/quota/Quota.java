@@ -21,6 +21,16 @@ public record Quota(long hardBytes, long softBytes, Duration rescanAfter) {
   /** Default of {@link #rescanAfter}. */
   public static final Duration DEFAULT_RESCAN_AFTER = Duration.ofMinutes(5);
 
+  /**
+   * Checks the limits.
+   *
+   * @param hardBytes the hard limit in bytes, or {@link #NONE}
+   * @param softBytes the soft limit in bytes, or {@link #NONE}
+   * @param rescanAfter how long a scanned usage is trusted
+   * @throws IllegalArgumentException if both limits are {@link #NONE}, a limit is below {@link
+   *     #NONE}, the soft limit is above the hard one, or {@code rescanAfter} is negative
+   * @throws NullPointerException if {@code rescanAfter} is null
+   */
   public Quota {
     if (hardBytes < NONE || softBytes < NONE) {
       throw new IllegalArgumentException("quota limits must be sizes >= 0 (or NONE): hard " + hardBytes + ", soft " + softBytes);
@@ -37,36 +47,72 @@ public record Quota(long hardBytes, long softBytes, Duration rescanAfter) {
     }
   }
 
+  /**
+   * A quota that rescans after {@link #DEFAULT_RESCAN_AFTER}.
+   *
+   * @param hardBytes the hard limit in bytes, or {@link #NONE}
+   * @param softBytes the soft limit in bytes, or {@link #NONE}
+   * @throws IllegalArgumentException as the canonical constructor
+   */
   public Quota(long hardBytes, long softBytes) {
     this(hardBytes, softBytes, DEFAULT_RESCAN_AFTER);
   }
 
-  /** A quota from optional limits, as a config file gives them ({@code null}: no such limit). */
+  /**
+   * A quota from optional limits, as a config file gives them ({@code null}: no such limit).
+   *
+   * @param hardBytes the hard limit in bytes, or null
+   * @param softBytes the soft limit in bytes, or null
+   * @return the quota
+   * @throws IllegalArgumentException if both are null, or as the canonical constructor
+   */
   public static Quota of(Long hardBytes, Long softBytes) {
     return new Quota(hardBytes == null ? NONE : hardBytes, softBytes == null ? NONE : softBytes);
   }
 
+  /**
+   * {@return a quota with only a hard limit}
+   *
+   * @param bytes the hard limit in bytes
+   */
   public static Quota hard(long bytes) {
     return new Quota(bytes, NONE);
   }
 
+  /**
+   * {@return a quota with only a soft limit}
+   *
+   * @param bytes the soft limit in bytes
+   */
   public static Quota soft(long bytes) {
     return new Quota(NONE, bytes);
   }
 
+  /**
+   * {@return this quota, rescanning after {@code rescanAfter}}
+   *
+   * @param rescanAfter how long a scanned usage is trusted
+   */
   public Quota withRescanAfter(Duration rescanAfter) {
     return new Quota(hardBytes, softBytes, rescanAfter);
   }
 
+  /** {@return true if there is a hard limit} */
   public boolean hasHard() {
     return hardBytes != NONE;
   }
 
+  /** {@return true if there is a soft limit} */
   public boolean hasSoft() {
     return softBytes != NONE;
   }
 
-  /** A byte count for people, rounded down: {@code 512 B}, {@code 9.5 MiB}, {@code 10 GiB}. */
+  /**
+   * A byte count for people, rounded down: {@code 512 B}, {@code 9.5 MiB}, {@code 10 GiB}.
+   *
+   * @param bytes a byte count, 0 or more
+   * @return the count for people
+   */
   public static String format(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";

@@ -59,10 +59,25 @@ public final class RepositoryQuota {
   /** Whether the last soft-limit check found usage over it: the listener hears of crossings only. */
   private final AtomicBoolean overSoft = new AtomicBoolean();
 
+  /**
+   * The quota of a repository, told to no listener.
+   *
+   * @param repository the repository's name, for messages
+   * @param quota the limits
+   * @param usage the repository's usage accounting
+   */
   public RepositoryQuota(String repository, Quota quota, RepositoryUsage usage) {
     this(repository, quota, usage, QuotaListener.NONE);
   }
 
+  /**
+   * The quota of a repository.
+   *
+   * @param repository the repository's name, for messages
+   * @param quota the limits
+   * @param usage the repository's usage accounting
+   * @param listener hears of soft-limit crossings and refusals
+   */
   public RepositoryQuota(String repository, Quota quota, RepositoryUsage usage, QuotaListener listener) {
     this.repository = Objects.requireNonNull(repository, "repository");
     this.quota = Objects.requireNonNull(quota, "quota");
@@ -70,20 +85,26 @@ public final class RepositoryQuota {
     this.listener = Objects.requireNonNull(listener, "listener");
   }
 
+  /** {@return the limits} */
   public Quota quota() {
     return quota;
   }
 
+  /** {@return the repository's usage accounting} */
   public RepositoryUsage usage() {
     return usage;
   }
 
-  /** The repository's usage in bytes (see {@link RepositoryUsage#bytes()}). */
+  /**
+   * {@return the repository's usage in bytes (see {@link RepositoryUsage#bytes()})}
+   *
+   * @throws IOException if a rescan of storage fails
+   */
   public long usedBytes() throws IOException {
     return usage.bytes();
   }
 
-  /** Bytes reserved by pushes in progress on this node. */
+  /** {@return bytes reserved by pushes in progress on this node} */
   public long reservedBytes() {
     return reserved.get();
   }
@@ -95,7 +116,19 @@ public final class RepositoryQuota {
 
   // ---- the enforcement points
 
-  /** {@link UploadStore#append} under the quota. */
+  /**
+   * {@link UploadStore#append} under the quota.
+   *
+   * @param uploads the repository's uploads
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @param body the chunk's bytes
+   * @param chunk where the client says the chunk goes
+   * @return the upload, with the bytes it holds now
+   * @throws QuotaExceededException if the upload would take usage over the hard limit; the upload
+   *     is cancelled
+   * @throws IOException if storage fails
+   */
   public UploadSession append(UploadStore uploads, ImageName image, String id, InputStream body, Chunk chunk)
       throws IOException {
     if (!quota.hasHard()) {
@@ -110,7 +143,21 @@ public final class RepositoryQuota {
     }
   }
 
-  /** {@link UploadStore#finish} under the quota; counts the blob if it is new in {@code image}. */
+  /**
+   * {@link UploadStore#finish} under the quota; counts the blob if it is new in {@code image}.
+   *
+   * @param uploads the repository's uploads
+   * @param blobs the repository's blobs
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @param body the last chunk's bytes
+   * @param chunk where the client says the chunk goes
+   * @param digest the digest the client says the blob has
+   * @return the stored blob
+   * @throws QuotaExceededException if the blob would take usage over the hard limit; the upload is
+   *     cancelled
+   * @throws IOException if storage fails
+   */
   public Descriptor finish(UploadStore uploads, BlobStore blobs, ImageName image, String id, InputStream body,
       Chunk chunk, Digest digest) throws IOException {
     boolean newLink = !blobs.isLinked(image, digest);
@@ -135,6 +182,12 @@ public final class RepositoryQuota {
   /**
    * Runs {@code store}, which adds {@code newBytes} to the repository (a manifest, a blob linked
    * from storage; 0 if what it links is linked already), refusing it first if they do not fit.
+   *
+   * @param newBytes the bytes it adds; 0 or less to add nothing
+   * @param store the write
+   * @throws QuotaExceededException if the bytes would take usage over the hard limit; nothing is
+   *     written
+   * @throws IOException if storage or the write fails
    */
   public void store(long newBytes, Store store) throws IOException {
     if (!quota.hasHard() || newBytes <= 0) {
@@ -157,6 +210,11 @@ public final class RepositoryQuota {
   /** A write that {@link #store} guards. */
   @FunctionalInterface
   public interface Store {
+    /**
+     * Writes.
+     *
+     * @throws IOException if storage fails
+     */
     void run() throws IOException;
   }
 

@@ -55,10 +55,26 @@ public final class RepositoryUsage {
   private volatile boolean exact;
   private final AtomicLong scans = new AtomicLong();
 
+  /**
+   * The usage of the repository whose storage and layout these are, on the system's UTC clock.
+   *
+   * @param driver the repository's storage
+   * @param layout the repository's layout
+   * @param rescanAfter how long a scan is trusted
+   */
   public RepositoryUsage(StorageDriver driver, StorageLayout layout, Duration rescanAfter) {
     this(driver, layout, rescanAfter, Clock.systemUTC());
   }
 
+  /**
+   * The usage of the repository whose storage and layout these are.
+   *
+   * @param driver the repository's storage
+   * @param layout the repository's layout
+   * @param rescanAfter how long a scan is trusted
+   * @param clock the clock that ages scans
+   * @throws NullPointerException if any argument is null
+   */
   public RepositoryUsage(StorageDriver driver, StorageLayout layout, Duration rescanAfter, Clock clock) {
     this.driver = Objects.requireNonNull(driver, "driver");
     this.layout = Objects.requireNonNull(layout, "layout");
@@ -71,6 +87,9 @@ public final class RepositoryUsage {
    * The bytes used. Scans first if there was no scan yet, or {@link #refresh()} was called, or
    * the last scan is older than {@code rescanAfter} (unless another thread is scanning already:
    * then the previous number is returned rather than waiting).
+   *
+   * @return the bytes used: the last scan's, plus what was added since
+   * @throws IOException if the scan fails
    */
   public long bytes() throws IOException {
     if (scanned < 0) {
@@ -84,6 +103,9 @@ public final class RepositoryUsage {
   /**
    * The bytes used, rescanned first unless the last scan is exact (nothing added or deleted
    * since) and younger than a few seconds. For the moment before a push is refused.
+   *
+   * @return the bytes used
+   * @throws IOException if the scan fails
    */
   public long recheck() throws IOException {
     if (scanned < 0 || stale || !exact || isOlderThan(RECHECK_AFTER)) {
@@ -92,7 +114,11 @@ public final class RepositoryUsage {
     return current();
   }
 
-  /** Counts {@code bytes} of newly linked blobs (pushed, mounted) until the next scan. */
+  /**
+   * Counts {@code bytes} of newly linked blobs (pushed, mounted) until the next scan.
+   *
+   * @param bytes the bytes added; 0 or less adds nothing
+   */
   public void add(long bytes) {
     if (bytes > 0) {
       added.addAndGet(bytes);
@@ -110,12 +136,12 @@ public final class RepositoryUsage {
     stale = true;
   }
 
-  /** When the last scan started; {@link Instant#MIN} before the first. */
+  /** {@return when the last scan started; {@link Instant#MIN} before the first} */
   public Instant scannedAt() {
     return scannedAt;
   }
 
-  /** How many scans ran (for tests and metrics). */
+  /** {@return how many scans ran (for tests and metrics)} */
   public long scans() {
     return scans.get();
   }

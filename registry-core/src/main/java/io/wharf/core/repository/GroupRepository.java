@@ -49,6 +49,14 @@ public final class GroupRepository implements Repository {
   /** Which member served an image's latest manifest: its blobs are most likely there. */
   private final Cache<ImageName, Repository> servedBy = CacheBuilder.newBuilder().maximumSize(10_000).build();
 
+  /**
+   * A group that reads its members in order.
+   *
+   * @param name the group's name
+   * @param members the members, in the order they are asked
+   * @param writableMember the member pushes go to, or null for a read-only group
+   * @throws IllegalArgumentException if {@code writableMember} is not one of {@code members}
+   */
   public GroupRepository(String name, List<Repository> members, Repository writableMember) {
     this.name = Objects.requireNonNull(name, "name");
     this.members = List.copyOf(members);
@@ -68,10 +76,12 @@ public final class GroupRepository implements Repository {
     return RepositoryType.GROUP;
   }
 
+  /** {@return the members, in the order they are asked} */
   public List<Repository> members() {
     return members;
   }
 
+  /** {@return the member pushes go to, or empty for a read-only group} */
   public Optional<Repository> writableMember() {
     return Optional.ofNullable(writable);
   }

@@ -89,6 +89,13 @@ public final class HostedRepository implements Repository, StorageBacked {
     this.space = b.space;
   }
 
+  /**
+   * A hosted repository named {@code name} that keeps its images on {@code driver}.
+   *
+   * @param name the repository's name, unique in its {@link Registry}
+   * @param driver its storage
+   * @return a builder with the defaults (write policy {@code allow}, no namespace, no quota)
+   */
   public static Builder builder(String name, StorageDriver driver) {
     return new Builder(name, driver);
   }
@@ -103,11 +110,12 @@ public final class HostedRepository implements Repository, StorageBacked {
     return RepositoryType.HOSTED;
   }
 
+  /** {@return what pushes and deletes may do: allow, allow once (tags are written once) or deny} */
   public WritePolicy writePolicy() {
     return writePolicy;
   }
 
-  /** The storage this repository writes to (already path-checked). */
+  /** {@return the storage this repository writes to (already path-checked)} */
   @Override
   public StorageDriver storage() {
     return driver;
@@ -121,6 +129,8 @@ public final class HostedRepository implements Repository, StorageBacked {
   /**
    * The quota and its usage accounting, if {@link Builder#quota} set one: {@code
    * quota().ifPresent(RepositoryQuota::refresh)} after garbage collection or cleanup.
+   *
+   * @return the quota, or empty if none was set
    */
   public Optional<RepositoryQuota> quota() {
     return Optional.ofNullable(quota);
@@ -319,6 +329,13 @@ public final class HostedRepository implements Repository, StorageBacked {
    * for another image or by another repository on the same blob store). Used by groups to adopt
    * blobs a client skipped because another member had them; never exposes bytes that no member
    * serves for that image. Safe against a concurrent garbage collection as {@link #mountBlob} is.
+   *
+   * @param image the image to link the blob into
+   * @param digest the blob's digest
+   * @return true if the blob is linked now, false if its bytes are not stored
+   * @throws io.wharf.core.error.RegistryException {@code DENIED} if the write policy forbids
+   *     pushes, or the quota's hard limit
+   * @throws IOException if storage fails
    */
   public boolean linkIfStored(ImageName image, Digest digest) throws IOException {
     requireWritable();
@@ -427,6 +444,7 @@ public final class HostedRepository implements Repository, StorageBacked {
     return "hosted(" + name + ", " + driver.name() + ")";
   }
 
+  /** Sets up a {@link HostedRepository}; from {@link HostedRepository#builder}. Not thread-safe. */
   public static final class Builder {
     private final String name;
     private final StorageDriver driver;
@@ -444,12 +462,23 @@ public final class HostedRepository implements Repository, StorageBacked {
       this.driver = Objects.requireNonNull(driver, "driver");
     }
 
+    /**
+     * What pushes and deletes may do (default {@link WritePolicy#ALLOW}).
+     *
+     * @param writePolicy the policy
+     * @return this builder
+     */
     public Builder writePolicy(WritePolicy writePolicy) {
       this.writePolicy = Objects.requireNonNull(writePolicy);
       return this;
     }
 
-    /** With {@link WritePolicy#ALLOW_ONCE}: let the {@code latest} tag move anyway. */
+    /**
+     * With {@link WritePolicy#ALLOW_ONCE}: let the {@code latest} tag move anyway.
+     *
+     * @param allow true to let {@code latest} move under {@code allow_once}
+     * @return this builder
+     */
     public Builder allowLatestRedeploy(boolean allow) {
       this.allowLatestRedeploy = allow;
       return this;
@@ -459,6 +488,9 @@ public final class HostedRepository implements Repository, StorageBacked {
      * How long manifests and tag lookups may be served from memory. This node's writes
      * invalidate at once; another node's writes to shared storage show after at most this long.
      * Zero disables the cache. Default 5 s.
+     *
+     * @param ttl how long, or zero for no cache
+     * @return this builder
      */
     public Builder metadataCacheTtl(Duration ttl) {
       this.metadataCacheTtl = Objects.requireNonNull(ttl);
@@ -469,6 +501,9 @@ public final class HostedRepository implements Repository, StorageBacked {
      * Keeps this repository's images under {@code namespace} in storage, apart from other
      * repositories on the same storage (see {@link StorageLayout}). Default: none, the plain
      * distribution layout, for a repository alone on its storage.
+     *
+     * @param namespace the namespace (usually the repository's name), or null for none
+     * @return this builder
      */
     public Builder namespace(String namespace) {
       this.namespace = namespace;
@@ -479,13 +514,22 @@ public final class HostedRepository implements Repository, StorageBacked {
      * Limits what this repository stores (see {@link RepositoryQuota}): pushes over the hard
      * limit are refused with {@code DENIED}, pushes over the soft limit get a warning. Default:
      * none (null), and pushes pay nothing for the feature.
+     *
+     * @param quota the limits, or null for none
+     * @return this builder
      */
     public Builder quota(Quota quota) {
       this.quota = quota;
       return this;
     }
 
-    /** Tells {@code listener} of pushes that pass the soft limit or are refused by the hard one; default none. */
+    /**
+     * Tells {@code listener} of pushes that pass the soft limit or are refused by the hard one;
+     * default none.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
     public Builder quotaListener(QuotaListener listener) {
       this.quotaListener = Objects.requireNonNull(listener);
       return this;
@@ -496,6 +540,9 @@ public final class HostedRepository implements Repository, StorageBacked {
      * StoreSpace}): uploads that would eat into it are refused with 507. Pass the repository the
      * store's {@link StoreSpace#driver()} as its driver, so out-of-space errors name the store.
      * Default: none; an upload is then refused only when the storage itself is full.
+     *
+     * @param space the store's reserve, or null for none
+     * @return this builder
      */
     public Builder space(StoreSpace space) {
       this.space = space;
@@ -506,12 +553,21 @@ public final class HostedRepository implements Repository, StorageBacked {
      * Records manifest pulls (by tag and by digest) in {@code accessLog}, for cleanup policies
      * with {@code notPulledFor}; the log must be built with this repository's namespace, and its
      * owner flushes it. Default: none (null), and pulls pay nothing for the feature.
+     *
+     * @param accessLog the access log, or null for none
+     * @return this builder
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = accessLog;
       return this;
     }
 
+    /**
+     * Builds the repository.
+     *
+     * @return the repository
+     * @throws IllegalArgumentException if the access log is another namespace's
+     */
     public HostedRepository build() {
       if (accessLog != null) {
         accessLog.requireNamespace(namespace, "repository " + name);

@@ -10,9 +10,17 @@ import io.wharf.core.storage.StorageLayout;
  */
 public interface StorageBacked {
 
-  /** The storage this repository's images live in (already path-checked). */
+  /**
+   * The storage this repository's images live in (already path-checked).
+   *
+   * @return the storage
+   */
   StorageDriver storage();
 
-  /** Where in {@link #storage()} its images are (its namespace). */
+  /**
+   * Where in {@link #storage()} its images are (its namespace).
+   *
+   * @return the layout of its namespace
+   */
   StorageLayout layout();
 }

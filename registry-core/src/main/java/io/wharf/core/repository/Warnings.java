@@ -18,10 +18,16 @@ public final class Warnings {
 
   private Warnings() {}
 
+  /** Starts collecting warnings for the request on the calling thread. */
   public static void begin() {
     CURRENT.set(new ArrayList<>(1));
   }
 
+  /**
+   * Adds a warning to the current request's, once; dropped outside a request.
+   *
+   * @param warning the text the client sees, in plain ASCII
+   */
   public static void add(String warning) {
     List<String> list = CURRENT.get();
     if (list != null && !list.contains(warning)) {
@@ -29,7 +35,11 @@ public final class Warnings {
     }
   }
 
-  /** The warnings raised so far in this request; later ones are collected afresh. */
+  /**
+   * The warnings raised so far in this request; later ones are collected afresh.
+   *
+   * @return the warnings, in the order they were added; empty if none
+   */
   public static List<String> take() {
     List<String> list = CURRENT.get();
     if (list == null || list.isEmpty()) {

@@ -44,6 +44,12 @@ public final class BlobStore {
   private final StorageDriver driver;
   private final StorageLayout layout;
 
+  /**
+   * The blobs of the repository whose storage and layout these are.
+   *
+   * @param driver the storage, already path-checked
+   * @param layout the repository's layout (its namespace decides where its links are)
+   */
   public BlobStore(StorageDriver driver, StorageLayout layout) {
     this.driver = driver;
     this.layout = layout;
@@ -53,11 +59,23 @@ public final class BlobStore {
    * Size and time of the stored bytes of {@code digest}, whoever links them. Strict: bytes that
    * garbage collection has moved aside do not count, so this is the check a writer makes after
    * linking.
+   *
+   * @param digest the blob's digest
+   * @return the stored bytes' size and time, or empty if they are not stored
+   * @throws IOException if storage fails
    */
   public Optional<FileInfo> stat(Digest digest) throws IOException {
     return driver.stat(layout.blobData(digest)).filter(f -> !f.directory());
   }
 
+  /**
+   * {@return true if {@code digest} is linked into {@code image}, whether or not its bytes are
+   * stored}
+   *
+   * @param image the image
+   * @param digest the blob's digest
+   * @throws IOException if storage fails
+   */
   public boolean isLinked(ImageName image, Digest digest) throws IOException {
     return driver.stat(layout.layerLink(image, digest)).isPresent();
   }
@@ -69,6 +87,11 @@ public final class BlobStore {
    * collection running meanwhile either sees that fresh link and keeps the blob, or has already
    * moved the bytes aside and this answers false (see the class comment). Only links that exist
    * are rewritten, so this never makes a blob visible in an image.
+   *
+   * @param image the image the manifest is pushed to
+   * @param digest the referenced blob's digest
+   * @return true if the blob is linked and stored
+   * @throws IOException if storage fails
    */
   public boolean refreshLink(ImageName image, Digest digest) throws IOException {
     Optional<FileInfo> link = driver.stat(layout.layerLink(image, digest));
@@ -84,6 +107,12 @@ public final class BlobStore {
    * is written (or refreshed, as in {@link #refreshLink}) first, then the bytes are looked at. If
    * they are not there, a link this call created is removed again and the answer is empty.
    * For mounts, groups adopting a blob and proxies linking a blob cached for another image.
+   *
+   * @param image the image to link the blob into
+   * @param digest the blob's digest
+   * @return the stored bytes' size and time, or empty if they are not stored (and nothing is
+   *     linked)
+   * @throws IOException if storage fails
    */
   public Optional<FileInfo> linkIfStored(ImageName image, Digest digest) throws IOException {
     Optional<FileInfo> before = driver.stat(layout.layerLink(image, digest));
@@ -106,6 +135,11 @@ public final class BlobStore {
    * The blob as {@code image} sees it: linked there and present in storage. While garbage
    * collection has the bytes of a linked blob in its trash (between moving them aside and
    * putting them back, a moment), they are read from there, so a pull never sees a blob blink.
+   *
+   * @param image the image
+   * @param digest the blob's digest
+   * @return the blob, or empty if it is not linked into the image or not stored
+   * @throws IOException if storage fails
    */
   public Optional<Blob> get(ImageName image, Digest digest) throws IOException {
     if (!isLinked(image, digest)) {
@@ -120,12 +154,24 @@ public final class BlobStore {
         .map(info -> new StoredBlob(new Descriptor(null, digest, info.size()), trashed, false));
   }
 
-  /** Makes {@code digest} visible in {@code image}. Idempotent. */
+  /**
+   * Makes {@code digest} visible in {@code image}. Idempotent.
+   *
+   * @param image the image
+   * @param digest the blob's digest
+   * @throws IOException if storage fails
+   */
   public void link(ImageName image, Digest digest) throws IOException {
     driver.putContent(layout.layerLink(image, digest), digest.value().getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Removes the link; the bytes stay until garbage collection finds them unreferenced. */
+  /**
+   * Removes the link; the bytes stay until garbage collection finds them unreferenced.
+   *
+   * @param image the image
+   * @param digest the blob's digest
+   * @throws IOException if storage fails
+   */
   public void unlink(ImageName image, Digest digest) throws IOException {
     driver.delete(layout.layerDir(image, digest));
   }
@@ -136,6 +182,10 @@ public final class BlobStore {
    * fresh modification time tells a garbage collection running now that the blob is wanted again,
    * and whatever the collector does with the old copy, these bytes end in place (it only ever
    * deletes its trash). Link the blob before calling this (see the class comment).
+   *
+   * @param from the storage path of the verified bytes (an upload's data)
+   * @param digest their digest
+   * @throws IOException if storage fails
    */
   public void commit(String from, Digest digest) throws IOException {
     driver.move(from, layout.blobData(digest));
@@ -144,6 +194,10 @@ public final class BlobStore {
   /**
    * Reads a small blob (a manifest) whole; empty if absent. For reads of a manifest an image
    * links: like {@link #get}, falls back to garbage collection's trash.
+   *
+   * @param digest the blob's digest
+   * @return its bytes, or empty
+   * @throws IOException if storage fails
    */
   public Optional<byte[]> readSmall(Digest digest) throws IOException {
     Optional<byte[]> stored = driver.getContent(layout.blobData(digest));
@@ -154,6 +208,10 @@ public final class BlobStore {
    * Stores a small blob (a manifest) atomically. An existing copy is rewritten (same bytes) for
    * the same reason as in {@link #commit}: a manifest pushed again must look new to a garbage
    * collection in progress, and its bytes end in place. Link it before calling this.
+   *
+   * @param digest the digest of {@code content}
+   * @param content the bytes
+   * @throws IOException if storage fails
    */
   public void putSmall(Digest digest, byte[] content) throws IOException {
     driver.putContent(layout.blobData(digest), content);

@@ -14,12 +14,23 @@ public final class Catalog {
   private final StorageDriver driver;
   private final StorageLayout layout;
 
+  /**
+   * The catalog of the repository whose storage and layout these are.
+   *
+   * @param driver the storage
+   * @param layout the repository's layout
+   */
   public Catalog(StorageDriver driver, StorageLayout layout) {
     this.driver = driver;
     this.layout = layout;
   }
 
-  /** Every image name, sorted. */
+  /**
+   * Every image name, sorted.
+   *
+   * @return the image names
+   * @throws IOException if storage fails
+   */
   public List<String> images() throws IOException {
     List<String> out = new ArrayList<>();
     String root = layout.repositoriesRoot();

@@ -21,7 +21,13 @@ public final class CheckedStorageDriver implements StorageDriver {
     this.delegate = delegate;
   }
 
-  /** Wraps {@code driver}, unless it is already wrapped. */
+  /**
+   * Wraps {@code driver}, unless it is already wrapped.
+   *
+   * @param driver a driver
+   * @return a driver that rejects malformed paths with {@code IllegalArgumentException} before
+   *     calling {@code driver}
+   */
   public static StorageDriver wrap(StorageDriver driver) {
     return driver instanceof CheckedStorageDriver ? driver : new CheckedStorageDriver(driver);
   }

@@ -25,6 +25,14 @@ public final class ManifestStore {
   private final BlobStore blobs;
   private final MetadataCache<Key, Manifest> cache;
 
+  /**
+   * The manifests of the repository whose storage and layout these are.
+   *
+   * @param driver the storage, already path-checked
+   * @param layout the repository's layout
+   * @param blobs the repository's blobs, which hold the manifests' bytes
+   * @param cacheTtl how long a read may be served from memory; zero for no cache
+   */
   public ManifestStore(StorageDriver driver, StorageLayout layout, BlobStore blobs, Duration cacheTtl) {
     this.driver = driver;
     this.layout = layout;
@@ -32,7 +40,14 @@ public final class ManifestStore {
     this.cache = new MetadataCache<>(cacheTtl, 10_000);
   }
 
-  /** The manifest if it is part of {@code image}. */
+  /**
+   * The manifest if it is part of {@code image}.
+   *
+   * @param image the image
+   * @param digest the manifest's digest
+   * @return the manifest, or empty if it is not part of the image
+   * @throws IOException if storage fails
+   */
   public Optional<Manifest> get(ImageName image, Digest digest) throws IOException {
     Key key = new Key(image, digest);
     Optional<Manifest> cached = cache.get(key);
@@ -47,6 +62,13 @@ public final class ManifestStore {
     return m;
   }
 
+  /**
+   * {@return true if the manifest is part of {@code image} (its revision link exists)}
+   *
+   * @param image the image
+   * @param digest the manifest's digest
+   * @throws IOException if storage fails
+   */
   public boolean exists(ImageName image, Digest digest) throws IOException {
     return cache.get(new Key(image, digest)).isPresent()
         || driver.stat(layout.manifestRevisionLink(image, digest)).isPresent();
@@ -57,6 +79,11 @@ public final class ManifestStore {
    * image} and its bytes are stored. As {@link BlobStore#refreshLink}, an old revision link is
    * rewritten first and only then are the bytes looked at (strictly), so a concurrent garbage
    * collection keeps the child (and does not remove it as untagged), or this answers false.
+   *
+   * @param image the image
+   * @param digest the listed manifest's digest
+   * @return true if it is part of the image and stored
+   * @throws IOException if storage fails
    */
   public boolean refresh(ImageName image, Digest digest) throws IOException {
     String path = layout.manifestRevisionLink(image, digest);
@@ -75,6 +102,10 @@ public final class ManifestStore {
    * its bytes: in that order, as every write that references a blob (see {@link BlobStore}), so a
    * garbage collection that moved an old copy of the same manifest aside either finds the fresh
    * link or is overtaken by the fresh bytes.
+   *
+   * @param image the image
+   * @param manifest the manifest, parsed from the bytes pushed
+   * @throws IOException if storage fails
    */
   public void put(ImageName image, Manifest manifest) throws IOException {
     Digest digest = manifest.digest();
@@ -91,6 +122,10 @@ public final class ManifestStore {
    * collection with {@code deleteUntagged} removed it as old and untagged just as this push
    * rewrote it), links it again. One stat on every push; the collector checks the other side
    * (the manifest's bytes are fresh) after its delete, so one of the two always sees the other.
+   *
+   * @param image the image
+   * @param manifest the manifest just stored
+   * @throws IOException if storage fails
    */
   public void ensureLinked(ImageName image, Manifest manifest) throws IOException {
     if (driver.stat(layout.manifestRevisionLink(image, manifest.digest())).isEmpty()) {
@@ -98,7 +133,14 @@ public final class ManifestStore {
     }
   }
 
-  /** Unlinks the manifest from {@code image}; returns false if it was not there. */
+  /**
+   * Unlinks the manifest from {@code image}; returns false if it was not there.
+   *
+   * @param image the image
+   * @param digest the manifest's digest
+   * @return true if it was unlinked
+   * @throws IOException if storage fails
+   */
   public boolean delete(ImageName image, Digest digest) throws IOException {
     Optional<Manifest> m = get(image, digest);
     if (m.isEmpty()) {
@@ -116,12 +158,24 @@ public final class ManifestStore {
   /**
    * Takes {@code referrer} out of the referrers index of {@code subject} in {@code image} (a proxy
    * whose upstream no longer lists it); the manifest itself stays, content-addressed.
+   *
+   * @param image the image
+   * @param subject the digest referred to
+   * @param referrer the referring manifest's digest
+   * @throws IOException if storage fails
    */
   public void unlinkReferrer(ImageName image, Digest subject, Digest referrer) throws IOException {
     driver.delete(layout.referrerDir(image, subject, referrer));
   }
 
-  /** Digests of the manifests in {@code image} whose subject is {@code subject}. */
+  /**
+   * Digests of the manifests in {@code image} whose subject is {@code subject}.
+   *
+   * @param image the image
+   * @param subject the digest referred to
+   * @return the referrers' digests, unsorted; some may no longer be stored
+   * @throws IOException if storage fails
+   */
   public List<Digest> referrers(ImageName image, Digest subject) throws IOException {
     return StorageLayout.digestsUnder(driver, layout.referrersDir(image, subject));
   }

@@ -6,6 +6,11 @@ import java.io.IOException;
 public class PathNotFoundException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception naming {@code path}.
+   *
+   * @param path the path that does not exist
+   */
   public PathNotFoundException(String path) {
     super("path not found: " + path);
   }

@@ -38,16 +38,39 @@ import java.util.Optional;
  */
 public interface StorageDriver {
 
-  /** A short name for logs and metrics, e.g. {@code filesystem}. */
+  /**
+   * A short name for logs and metrics, e.g. {@code filesystem}.
+   *
+   * @return the name
+   */
   String name();
 
-  /** Size, modification time and kind of the object or directory at {@code path}, if it exists. */
+  /**
+   * Size, modification time and kind of the object or directory at {@code path}, if it exists.
+   *
+   * @param path the path
+   * @return what is there, or empty if nothing
+   * @throws IOException if the backend fails
+   */
   Optional<FileInfo> stat(String path) throws IOException;
 
-  /** The whole content of a small object (links, manifests), or empty if absent. */
+  /**
+   * The whole content of a small object (links, manifests), or empty if absent.
+   *
+   * @param path the object's path
+   * @return its bytes, or empty
+   * @throws IOException if the backend fails
+   */
   Optional<byte[]> getContent(String path) throws IOException;
 
-  /** Writes a small object atomically, replacing any previous content. Creates parents. */
+  /**
+   * Writes a small object atomically, replacing any previous content. Creates parents.
+   *
+   * @param path the object's path
+   * @param content the bytes
+   * @throws StorageFullException if the backend is out of space
+   * @throws IOException if the backend fails
+   */
   void putContent(String path, byte[] content) throws IOException;
 
   /**
@@ -55,6 +78,9 @@ public interface StorageDriver {
    * filesystem driver returns a {@link java.nio.channels.FileChannel}, which the server maps
    * or transfers without copying through the heap.
    *
+   * @param path the object's path
+   * @return a new channel; the caller closes it
+   * @throws IOException if the backend fails
    * @throws PathNotFoundException if there is no object at {@code path}
    */
   SeekableByteChannel reader(String path) throws IOException;
@@ -63,12 +89,21 @@ public interface StorageDriver {
    * Opens a writer at {@code path}. With {@code append} the writer continues an existing object
    * (this is how an upload resumes, possibly in another process); without it, any existing
    * object is truncated. Creates parents.
+   *
+   * @param path the object's path
+   * @param append true to continue the existing object, false to start it afresh
+   * @return the writer; the caller closes it
+   * @throws IOException if the backend fails
    */
   FileWriter writer(String path, boolean append) throws IOException;
 
   /**
    * The direct children of directory {@code dir}, as full paths, sorted. Empty if {@code dir}
    * does not exist.
+   *
+   * @param dir the directory's path
+   * @return the children's paths
+   * @throws IOException if the backend fails
    */
   List<String> list(String dir) throws IOException;
 
@@ -76,16 +111,28 @@ public interface StorageDriver {
    * Moves an object, replacing {@code to} if it exists. Atomic where the backend allows (a rename
    * on a filesystem). Creates the parents of {@code to}.
    *
+   * @param from the object's path
+   * @param to its new path
+   * @throws IOException if the backend fails
    * @throws PathNotFoundException if there is no object at {@code from}
    */
   void move(String from, String to) throws IOException;
 
-  /** Deletes an object, or a directory and everything below it. Absent is not an error. */
+  /**
+   * Deletes an object, or a directory and everything below it. Absent is not an error.
+   *
+   * @param path the path of an object or directory
+   * @throws IOException if the backend fails
+   */
   void delete(String path) throws IOException;
 
   /**
    * A URL from which a client may fetch the object directly (a presigned S3 URL), if the backend
    * offers one. The default is none: the registry serves the bytes itself.
+   *
+   * @param path the object's path
+   * @return the URL, or empty
+   * @throws IOException if the backend fails
    */
   default Optional<URI> redirectUrl(String path) throws IOException {
     return Optional.empty();
@@ -95,12 +142,20 @@ public interface StorageDriver {
    * The free and total space of the storage, if the backend can tell (a filesystem, a memory
    * driver with a size limit); empty otherwise (S3). Called at most about once a second per
    * store ({@link StoreSpace} caches it), so it may cost a system call.
+   *
+   * @return the space, or empty if the backend cannot tell
+   * @throws IOException if the backend fails
    */
   default Optional<Space> space() throws IOException {
     return Optional.empty();
   }
 
-  /** What {@link #space()} reports: bytes free for new data, and the size of the storage. */
+  /**
+   * What {@link #space()} reports: bytes free for new data, and the size of the storage.
+   *
+   * @param freeBytes the bytes free for new data
+   * @param totalBytes the size of the storage in bytes
+   */
   record Space(long freeBytes, long totalBytes) {}
 
   /**
@@ -109,6 +164,11 @@ public interface StorageDriver {
    * The default copies it through a writer beside {@code to} and moves that into place; a
    * filesystem driver renames the file instead when it is on the same filesystem, so a proxy's
    * download is written once.
+   *
+   * @param local the local file, which this method deletes
+   * @param to the object's path
+   * @throws StorageFullException if the backend is out of space
+   * @throws IOException if the backend fails
    */
   default void importFile(java.nio.file.Path local, String to) throws IOException {
     String staging = to + ".import-" + java.util.UUID.randomUUID();
@@ -128,16 +188,33 @@ public interface StorageDriver {
    * so far (so an upload can continue later); {@link #cancel()} deletes it.
    */
   interface FileWriter extends Closeable {
-    /** The stream to write to. Not thread-safe; one writer per stream. */
+    /**
+     * The stream to write to. Not thread-safe; one writer per stream.
+     *
+     * @return the stream; closing the writer closes it
+     */
     OutputStream stream();
 
-    /** Bytes in the object so far, including what an appending writer found there. */
+    /**
+     * Bytes in the object so far, including what an appending writer found there.
+     *
+     * @return the byte count
+     */
     long size();
 
-    /** Makes the written bytes durable (flush and fsync). The writer may be closed after it. */
+    /**
+     * Makes the written bytes durable (flush and fsync). The writer may be closed after it.
+     *
+     * @throws StorageFullException if the backend is out of space
+     * @throws IOException if the backend fails
+     */
     void commit() throws IOException;
 
-    /** Discards the object. */
+    /**
+     * Discards the object.
+     *
+     * @throws IOException if the backend fails
+     */
     void cancel() throws IOException;
   }
 }

@@ -18,17 +18,37 @@ import java.util.Map;
 public class StorageFullException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The blob store's name, or null. */
   private final String store;
+  /** Free bytes when the write failed, or -1. */
   private final long freeBytes;
+  /** Size of the store, or -1. */
   private final long totalBytes;
+  /** The reserve the write would have eaten into, or 0. */
   private final long minFreeBytes;
 
-  /** A driver's report: {@code what} says where (a directory, a bucket); the numbers may be -1. */
+  /**
+   * A driver's report: {@code what} says where (a directory, a bucket); the numbers may be -1.
+   *
+   * @param what where the write failed, e.g. a directory or a bucket
+   * @param freeBytes the free bytes, or -1 if unknown
+   * @param totalBytes the store's size, or -1 if unknown
+   * @param cause the backend's own exception, or null
+   */
   public StorageFullException(String what, long freeBytes, long totalBytes, Throwable cause) {
     this(null, "storage " + what + " is full: " + numbers(freeBytes, totalBytes), freeBytes, totalBytes, 0, cause);
   }
 
-  /** A named store's report, with the message the client reads. */
+  /**
+   * A named store's report, with the message the client reads.
+   *
+   * @param store the blob store's name
+   * @param message what the client reads
+   * @param freeBytes the free bytes, or -1 if unknown
+   * @param totalBytes the store's size, or -1 if unknown
+   * @param minFreeBytes the reserve the write would have eaten into; 0 if the store itself ran out
+   * @param cause the driver's exception, or null
+   */
   public StorageFullException(String store, String message, long freeBytes, long totalBytes, long minFreeBytes,
       Throwable cause) {
     super(message, cause);
@@ -38,27 +58,30 @@ public class StorageFullException extends IOException {
     this.minFreeBytes = minFreeBytes;
   }
 
-  /** The blob store's name; null while only the driver knows of the failure. */
+  /** {@return the blob store's name; null while only the driver knows of the failure} */
   public String store() {
     return store;
   }
 
-  /** Free bytes when the write failed, or -1 if the backend does not say. */
+  /** {@return free bytes when the write failed, or -1 if the backend does not say} */
   public long freeBytes() {
     return freeBytes;
   }
 
-  /** Size of the store, or -1 if the backend does not say. */
+  /** {@return size of the store, or -1 if the backend does not say} */
   public long totalBytes() {
     return totalBytes;
   }
 
-  /** The reserve the write would have eaten into; 0 when the store itself ran out. */
+  /** {@return the reserve the write would have eaten into; 0 when the store itself ran out} */
   public long minFreeBytes() {
     return minFreeBytes;
   }
 
-  /** The {@code detail} of the error envelope: the numbers a client or an operator may act on. */
+  /**
+   * {@return the {@code detail} of the error envelope: the numbers a client or an operator may act
+   * on}
+   */
   public Map<String, Object> detail() {
     Map<String, Object> detail = new LinkedHashMap<>();
     if (store != null) {

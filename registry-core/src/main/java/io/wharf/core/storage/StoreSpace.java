@@ -70,26 +70,45 @@ public final class StoreSpace {
     this.named = new NamedDriver();
   }
 
+  /**
+   * The reserve of the blob store named {@code store} on {@code driver}.
+   *
+   * @param store the blob store's name, as the configuration calls it
+   * @param driver the store's own driver
+   * @return a builder with the default reserve
+   */
   public static Builder builder(String store, StorageDriver driver) {
     return new Builder(store, driver);
   }
 
-  /** The default reserve of a store of {@code totalBytes}: the smaller of 1 GiB and 5 % of it. */
+  /**
+   * The default reserve of a store of {@code totalBytes}: the smaller of 1 GiB and 5 % of it.
+   *
+   * @param totalBytes the store's size in bytes
+   * @return the reserve in bytes
+   */
   public static long defaultMinFree(long totalBytes) {
     return Math.min(MAX_DEFAULT_MIN_FREE, Math.max(0, totalBytes) / 20);
   }
 
-  /** The blob store's name, as the configuration calls it. */
+  /** {@return the blob store's name, as the configuration calls it} */
   public String store() {
     return store;
   }
 
-  /** The store's driver, whose out-of-space errors name this store: give this one to repositories. */
+  /**
+   * {@return the store's driver, whose out-of-space errors name this store: give this one to
+   * repositories}
+   */
   public StorageDriver driver() {
     return named;
   }
 
-  /** The reserve in bytes (0 if off, or if the driver cannot tell how full it is). */
+  /**
+   * {@return the reserve in bytes (0 if off, or if the driver cannot tell how full it is)}
+   *
+   * @throws IOException if the driver fails to tell its space
+   */
   public long minFreeBytes() throws IOException {
     Reading r = read(false);
     return r == null ? 0 : r.minFree();
@@ -100,6 +119,8 @@ public final class StoreSpace {
    * it declares (0 if it declares nothing, e.g. a POST that starts an upload or a body of unknown
    * length, which {@link #meter} then follows).
    *
+   * @param bytes the bytes the request declares, or 0
+   * @throws IOException if the driver fails to tell its space
    * @throws StorageFullException naming the store, its free space and the reserve
    */
   public void requireRoom(long bytes) throws IOException {
@@ -124,6 +145,9 @@ public final class StoreSpace {
    * {@code body}, watched as it is read: the read whose bytes would take the store below its
    * reserve fails with {@link StorageFullException}, before those bytes are written. (They count
    * against the free space when they are written, through {@link #driver()}.)
+   *
+   * @param body the request body
+   * @return the body, metered (or {@code body} itself when the reserve is off)
    */
   public InputStream meter(InputStream body) {
     if (minFree != null && minFree == 0) {
@@ -379,6 +403,7 @@ public final class StoreSpace {
     }
   }
 
+  /** Sets up a {@link StoreSpace}; from {@link StoreSpace#builder}. Not thread-safe. */
   public static final class Builder {
     private final String store;
     private final StorageDriver driver;
@@ -390,7 +415,13 @@ public final class StoreSpace {
       this.driver = Objects.requireNonNull(driver, "driver");
     }
 
-    /** The reserve in bytes; 0 turns it off. Default: {@link #defaultMinFree} of the store's size. */
+    /**
+     * The reserve in bytes; 0 turns it off. Default: {@link #defaultMinFree} of the store's size.
+     *
+     * @param bytes the reserve, 0 or more
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
     public Builder minFree(long bytes) {
       if (bytes < 0) {
         throw new IllegalArgumentException("minFree must not be negative, got " + bytes);
@@ -399,12 +430,18 @@ public final class StoreSpace {
       return this;
     }
 
-    /** The clock that ages readings of the free space. Default: the system clock. */
+    /**
+     * The clock that ages readings of the free space. Default: the system clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
+    /** {@return the reserve} */
     public StoreSpace build() {
       return new StoreSpace(this);
     }

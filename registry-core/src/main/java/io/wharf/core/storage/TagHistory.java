@@ -45,13 +45,29 @@ public final class TagHistory {
   private final Clock clock;
   private final AtomicLong counter = new AtomicLong();
 
+  /**
+   * The tag history of the repository whose storage and layout these are.
+   *
+   * @param driver the storage, already path-checked
+   * @param layout the repository's layout
+   * @param clock the clock that stamps each change
+   */
   public TagHistory(StorageDriver driver, StorageLayout layout, Clock clock) {
     this.driver = driver;
     this.layout = layout;
     this.clock = clock;
   }
 
-  /** Remembers that {@code tag} now points at {@code digest} (null: deleted), done by {@code actor}. */
+  /**
+   * Remembers that {@code tag} now points at {@code digest} (null: deleted), done by {@code actor}.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @param digest what it points at now, or null if it was deleted
+   * @param action what happened, e.g. {@code push}, {@code delete}, {@code restore}
+   * @param actor who did it, or null for anonymous
+   * @throws IOException if storage fails
+   */
   public void record(ImageName image, Tag tag, Digest digest, String action, String actor) throws IOException {
     Instant now = clock.instant();
     String key = String.format("%013d-%09d", now.toEpochMilli(), counter.incrementAndGet() % 1_000_000_000L);
@@ -59,7 +75,14 @@ public final class TagHistory {
     driver.putContent(tagDir(image, tag) + "/" + key + ".json", Json.MAPPER.writeValueAsBytes(r));
   }
 
-  /** The tag's changes, oldest first. */
+  /**
+   * The tag's changes, oldest first.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @return its revisions, empty if none
+   * @throws IOException if storage fails
+   */
   public List<TagRevision> list(ImageName image, Tag tag) throws IOException {
     List<TagRevision> out = new ArrayList<>();
     for (String path : driver.list(tagDir(image, tag))) {
@@ -72,7 +95,12 @@ public final class TagHistory {
     return layout.imageRoot(image) + "/" + DIR + "/" + tag.value();
   }
 
-  /** An entry's content, or empty if it is not one (a torn or foreign file is skipped, never fatal). */
+  /**
+   * An entry's content, or empty if it is not one (a torn or foreign file is skipped, never fatal).
+   *
+   * @param bytes the content of an entry file
+   * @return the revision, or empty
+   */
   public static Optional<TagRevision> parse(byte[] bytes) {
     try {
       TagRevision r = Json.MAPPER.readValue(bytes, TagRevision.class);

@@ -22,12 +22,27 @@ public final class TagStore {
   private final StorageLayout layout;
   private final MetadataCache<Key, Digest> cache;
 
+  /**
+   * The tags of the repository whose storage and layout these are.
+   *
+   * @param driver the storage, already path-checked
+   * @param layout the repository's layout
+   * @param cacheTtl how long a lookup may be served from memory; zero for no cache
+   */
   public TagStore(StorageDriver driver, StorageLayout layout, Duration cacheTtl) {
     this.driver = driver;
     this.layout = layout;
     this.cache = new MetadataCache<>(cacheTtl, 10_000);
   }
 
+  /**
+   * The digest {@code tag} points at.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @return the digest, or empty if the image has no such tag
+   * @throws IOException if storage fails
+   */
   public Optional<Digest> resolve(ImageName image, Tag tag) throws IOException {
     Key key = new Key(image, tag.value());
     Optional<Digest> cached = cache.get(key);
@@ -42,12 +57,24 @@ public final class TagStore {
   /**
    * When the tag was last written (pushed, or revalidated by a proxy), from the link's
    * modification time in storage, so every node sharing the storage sees the same answer.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @return when, or empty if the image has no such tag
+   * @throws IOException if storage fails
    */
   public Optional<Instant> lastWritten(ImageName image, Tag tag) throws IOException {
     return driver.stat(layout.tagCurrentLink(image, tag)).map(FileInfo::modified);
   }
 
-  /** Points {@code tag} at {@code digest}. The current link is replaced atomically. */
+  /**
+   * Points {@code tag} at {@code digest}. The current link is replaced atomically.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @param digest the manifest's digest
+   * @throws IOException if storage fails
+   */
   public void tag(ImageName image, Tag tag, Digest digest) throws IOException {
     byte[] link = ManifestStore.link(digest);
     driver.putContent(layout.tagIndexLink(image, tag, digest), link);
@@ -55,7 +82,14 @@ public final class TagStore {
     cache.put(new Key(image, tag.value()), digest);
   }
 
-  /** Removes the tag; false if it did not exist. */
+  /**
+   * Removes the tag; false if it did not exist.
+   *
+   * @param image the image
+   * @param tag the tag
+   * @return true if it was removed
+   * @throws IOException if storage fails
+   */
   public boolean untag(ImageName image, Tag tag) throws IOException {
     cache.invalidate(new Key(image, tag.value()));
     if (driver.stat(layout.tagCurrentLink(image, tag)).isEmpty()) {
@@ -65,7 +99,13 @@ public final class TagStore {
     return true;
   }
 
-  /** Every tag of {@code image}, sorted; empty if none. */
+  /**
+   * Every tag of {@code image}, sorted; empty if none.
+   *
+   * @param image the image
+   * @return the tags
+   * @throws IOException if storage fails
+   */
   public List<String> list(ImageName image) throws IOException {
     List<String> tags = new ArrayList<>();
     for (String dir : driver.list(layout.tagsDir(image))) {

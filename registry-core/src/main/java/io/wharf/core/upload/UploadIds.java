@@ -18,7 +18,12 @@ public final class UploadIds {
     return new UUID(msb, random.getLeastSignificantBits()).toString();
   }
 
-  /** When the upload named {@code id} started, if the id is a version-7 UUID. */
+  /**
+   * When the upload named {@code id} started, if the id is a version-7 UUID.
+   *
+   * @param id an upload id
+   * @return when it started, or empty for an id of another kind (e.g. written by distribution)
+   */
   public static Optional<Instant> startedAt(String id) {
     if (id.length() != 36) {
       return Optional.empty();

@@ -55,12 +55,26 @@ public final class UploadStore {
       CacheBuilder.newBuilder().maximumSize(4096).expireAfterAccess(Duration.ofHours(2)).build();
   private final Striped<Lock> locks = Striped.lock(64);
 
+  /**
+   * The uploads of the repository whose storage and layout these are.
+   *
+   * @param driver the storage, already path-checked
+   * @param layout the repository's layout
+   * @param blobs the repository's blobs, which finished uploads join
+   */
   public UploadStore(StorageDriver driver, StorageLayout layout, BlobStore blobs) {
     this.driver = driver;
     this.layout = layout;
     this.blobs = blobs;
   }
 
+  /**
+   * Starts an upload into {@code image}: creates its (empty) data file.
+   *
+   * @param image the image the blob is for
+   * @return the new upload
+   * @throws IOException if storage fails
+   */
   public UploadSession start(ImageName image) throws IOException {
     Instant now = Instant.now();
     String id = UploadIds.next(now);
@@ -70,7 +84,15 @@ public final class UploadStore {
     return new UploadSession(image, id, 0, now);
   }
 
-  /** The upload's current state; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
+  /**
+   * The upload's current state; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload.
+   *
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @return the upload
+   * @throws io.wharf.core.error.RegistryException {@code BLOB_UPLOAD_UNKNOWN}
+   * @throws IOException if storage fails
+   */
   public UploadSession status(ImageName image, String id) throws IOException {
     if (id == null || !UPLOAD_ID.matcher(id).matches()) {
       throw unknown(id);
@@ -83,6 +105,15 @@ public final class UploadStore {
   /**
    * Appends a chunk. A chunk that does not start where the upload ends is refused with
    * {@code RANGE_INVALID} (416) before anything is written.
+   *
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @param body the chunk's bytes; read to its end
+   * @param chunk where the client says the chunk goes, and how long it is
+   * @return the upload, with the bytes it holds now
+   * @throws io.wharf.core.error.RegistryException {@code BLOB_UPLOAD_UNKNOWN}, {@code
+   *     RANGE_INVALID}, {@code SIZE_INVALID}
+   * @throws IOException if storage or reading the body fails
    */
   public UploadSession append(ImageName image, String id, InputStream body, Chunk chunk) throws IOException {
     Lock lock = locks.get(key(image, id));
@@ -101,6 +132,16 @@ public final class UploadStore {
    * Appends the last chunk (may be empty), verifies the whole upload against {@code expected},
    * links it into the image and moves it into the blob store. On a digest mismatch the upload is
    * discarded and nothing is stored.
+   *
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @param body the last chunk's bytes, possibly none; read to its end
+   * @param chunk where the client says the chunk goes, and how long it is
+   * @param expected the digest the client says the blob has
+   * @return the stored blob
+   * @throws io.wharf.core.error.RegistryException {@code DIGEST_INVALID} on a mismatch, {@code
+   *     BLOB_UPLOAD_UNKNOWN}, {@code RANGE_INVALID}, {@code SIZE_INVALID}
+   * @throws IOException if storage or reading the body fails
    */
   public Descriptor finish(ImageName image, String id, InputStream body, Chunk chunk, Digest expected)
       throws IOException {
@@ -158,7 +199,14 @@ public final class UploadStore {
   }
 
 
-  /** Discards an upload; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
+  /**
+   * Discards an upload; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload.
+   *
+   * @param image the image the blob is for
+   * @param id the upload's id
+   * @throws io.wharf.core.error.RegistryException {@code BLOB_UPLOAD_UNKNOWN}
+   * @throws IOException if storage fails
+   */
   public void cancel(ImageName image, String id) throws IOException {
     status(image, id);
     discard(image, id);

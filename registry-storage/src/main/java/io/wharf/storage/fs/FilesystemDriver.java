@@ -72,6 +72,11 @@ public final class FilesystemDriver implements StorageDriver {
 
   private final Path root;
 
+  /**
+   * A driver that stores path {@code /a/b} as the file {@code <root>/a/b}.
+   *
+   * @param root the storage's root directory (a distribution {@code rootdirectory})
+   */
   public FilesystemDriver(Path root) {
     this.root = root.toAbsolutePath().normalize();
   }

@@ -45,7 +45,12 @@ public final class InMemoryDriver implements StorageDriver {
     this(Long.MAX_VALUE);
   }
 
-  /** At most {@code limitBytes} of object data (directories cost nothing). */
+  /**
+   * At most {@code limitBytes} of object data (directories cost nothing).
+   *
+   * @param limitBytes the limit, positive; writes beyond it fail with {@code StorageFullException}
+   * @throws IllegalArgumentException if {@code limitBytes} is not positive
+   */
   public InMemoryDriver(long limitBytes) {
     if (limitBytes <= 0) {
       throw new IllegalArgumentException("the size limit must be positive, got " + limitBytes);
@@ -146,7 +151,11 @@ public final class InMemoryDriver implements StorageDriver {
     return limit == Long.MAX_VALUE ? Optional.empty() : Optional.of(new Space(Math.max(0, limit - used.get()), limit));
   }
 
-  /** Bytes of all objects (what {@link #space()} counts against the limit). */
+  /**
+   * Bytes of all objects (what {@link #space()} counts against the limit).
+   *
+   * @return the byte count
+   */
   public long usedBytes() {
     return used.get();
   }

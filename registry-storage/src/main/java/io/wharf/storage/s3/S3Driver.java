@@ -147,6 +147,9 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
   /**
    * A driver with its own S3 client on the Apache HttpClient 5 transport. Close it to release the
    * connection pool.
+   *
+   * @param config the bucket and how to reach it
+   * @return the driver; nothing is sent to S3 until it is used
    */
   public static S3Driver create(S3DriverConfig config) {
     return create(config, List.of());
@@ -202,6 +205,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     return "s3";
   }
 
+  /** {@return the configuration the driver was created with} */
   public S3DriverConfig config() {
     return config;
   }

@@ -68,12 +68,19 @@ public record S3DriverConfig(
     long multipartCopyPartSize,
     int maxConnections) {
 
+  /** The smallest part size, S3's minimum: 5 MiB. */
   public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+  /** The largest part size accepted: 512 MiB. */
   public static final int MAX_PART_SIZE = 512 * 1024 * 1024;
+  /** The largest object a single CopyObject accepts: 5 GiB. */
   public static final long MAX_COPY_SIZE = 5L * 1024 * 1024 * 1024;
+  /** The largest part of a multipart copy accepted: 4 GiB. */
   public static final long MAX_COPY_PART_SIZE = 4L * 1024 * 1024 * 1024;
+  /** The default part size: 10 MiB. */
   public static final int DEFAULT_PART_SIZE = 10 * 1024 * 1024;
+  /** The default part size of a multipart copy: 512 MiB. */
   public static final long DEFAULT_MULTIPART_COPY_PART_SIZE = 512L * 1024 * 1024;
+  /** How long a presigned URL stays valid by default: 20 minutes. */
   public static final Duration DEFAULT_REDIRECT_EXPIRY = Duration.ofMinutes(20);
 
   // The segment grammar of storage paths: the prefix is prepended to paths, so it obeys it too.
@@ -89,6 +96,29 @@ public record S3DriverConfig(
     KMS
   }
 
+  /**
+   * Checks the configuration and fills in defaults: an empty prefix, region {@code us-east-1}, no
+   * encryption, {@link #DEFAULT_REDIRECT_EXPIRY}. The components are as the class describes them.
+   *
+   * @param bucket the bucket
+   * @param prefix the key prefix (leading and trailing {@code /} are dropped), or null
+   * @param region the signing region, or null
+   * @param endpoint the endpoint, or null for AWS
+   * @param pathStyle path-style addressing
+   * @param accessKey the access key, or null
+   * @param secretKey the secret key, or null
+   * @param sessionToken the session token, or null
+   * @param storageClass the storage class, or null
+   * @param encryption the encryption, or null for none
+   * @param kmsKeyId the KMS key, or null
+   * @param redirect presigned redirects for blob GETs
+   * @param redirectExpiry how long a presigned URL stays valid, or null
+   * @param partSize the multipart part size
+   * @param multipartCopyThreshold the size above which moves copy in parts
+   * @param multipartCopyPartSize the part size of a multipart copy
+   * @param maxConnections the size of the connection pool
+   * @throws IllegalArgumentException naming the setting that is missing or out of range
+   */
   public S3DriverConfig {
     if (bucket == null || bucket.isBlank()) {
       throw new IllegalArgumentException("s3: bucket is required");
@@ -129,11 +159,20 @@ public record S3DriverConfig(
     }
   }
 
+  /**
+   * {@return a builder for a configuration of {@code bucket}, with every default}
+   *
+   * @param bucket the bucket, which must exist
+   */
   public static Builder builder(String bucket) {
     return new Builder(bucket);
   }
 
-  /** A builder that starts from this configuration. */
+  /**
+   * A builder that starts from this configuration.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     Builder b = new Builder(bucket);
     b.prefix = prefix;
@@ -155,7 +194,11 @@ public record S3DriverConfig(
     return b;
   }
 
-  /** Static credentials are configured (else the SDK's default chain is used). */
+  /**
+   * Static credentials are configured (else the SDK's default chain is used).
+   *
+   * @return true if an access key is set
+   */
   public boolean hasStaticCredentials() {
     return accessKey != null;
   }
@@ -207,85 +250,182 @@ public record S3DriverConfig(
       this.bucket = bucket;
     }
 
+    /**
+     * The key prefix every path is stored under (default none).
+     *
+     * @param prefix the prefix, e.g. {@code wharf}
+     * @return this builder
+     */
     public Builder prefix(String prefix) {
       this.prefix = prefix;
       return this;
     }
 
+    /**
+     * The signing region (default {@code us-east-1}).
+     *
+     * @param region the region
+     * @return this builder
+     */
     public Builder region(String region) {
       this.region = region;
       return this;
     }
 
+    /**
+     * The endpoint of an S3-compatible store (default: AWS).
+     *
+     * @param endpoint the endpoint, e.g. {@code http://127.0.0.1:9000}
+     * @return this builder
+     */
     public Builder endpoint(URI endpoint) {
       this.endpoint = endpoint;
       return this;
     }
 
+    /**
+     * Path-style addressing, {@code http://host/bucket/key} (default off); most S3-compatible
+     * stores need it.
+     *
+     * @param pathStyle true for path style
+     * @return this builder
+     */
     public Builder pathStyle(boolean pathStyle) {
       this.pathStyle = pathStyle;
       return this;
     }
 
-    /** Static credentials; without this call the SDK's default credentials chain is used. */
+    /**
+     * Static credentials; without this call the SDK's default credentials chain is used.
+     *
+     * @param accessKey the access key
+     * @param secretKey the secret key
+     * @return this builder
+     */
     public Builder credentials(String accessKey, String secretKey) {
       this.accessKey = Objects.requireNonNull(accessKey, "accessKey");
       this.secretKey = Objects.requireNonNull(secretKey, "secretKey");
       return this;
     }
 
+    /**
+     * A session token for temporary static credentials (with {@link #credentials}).
+     *
+     * @param sessionToken the token
+     * @return this builder
+     */
     public Builder sessionToken(String sessionToken) {
       this.sessionToken = sessionToken;
       return this;
     }
 
+    /**
+     * The storage class of stored objects (default: the bucket's).
+     *
+     * @param storageClass the class, e.g. {@code STANDARD_IA}
+     * @return this builder
+     */
     public Builder storageClass(String storageClass) {
       this.storageClass = storageClass;
       return this;
     }
 
+    /**
+     * Server-side encryption of every object written (default {@link Encryption#NONE}).
+     *
+     * @param encryption the encryption
+     * @return this builder
+     */
     public Builder encryption(Encryption encryption) {
       this.encryption = encryption;
       return this;
     }
 
-    /** SSE-KMS with this key. */
+    /**
+     * SSE-KMS with this key.
+     *
+     * @param kmsKeyId the KMS key, or null for the account's default key
+     * @return this builder
+     */
     public Builder kms(String kmsKeyId) {
       this.encryption = Encryption.KMS;
       this.kmsKeyId = kmsKeyId;
       return this;
     }
 
+    /**
+     * Answers blob GETs with a presigned URL (307) instead of serving the bytes (default off).
+     *
+     * @param redirect true to redirect
+     * @return this builder
+     */
     public Builder redirect(boolean redirect) {
       this.redirect = redirect;
       return this;
     }
 
+    /**
+     * How long a presigned URL stays valid (default 20 minutes, at most 7 days).
+     *
+     * @param redirectExpiry the validity
+     * @return this builder
+     */
     public Builder redirectExpiry(Duration redirectExpiry) {
       this.redirectExpiry = redirectExpiry;
       return this;
     }
 
+    /**
+     * The multipart part size, which is also each open writer's buffer (default 10 MiB; 5 to 512
+     * MiB).
+     *
+     * @param partSize the size in bytes
+     * @return this builder
+     */
     public Builder partSize(int partSize) {
       this.partSize = partSize;
       return this;
     }
 
+    /**
+     * Objects larger than this are moved with a multipart copy (default and maximum 5 GiB).
+     *
+     * @param multipartCopyThreshold the size in bytes
+     * @return this builder
+     */
     public Builder multipartCopyThreshold(long multipartCopyThreshold) {
       this.multipartCopyThreshold = multipartCopyThreshold;
       return this;
     }
 
+    /**
+     * The part size of a multipart copy (default 512 MiB; 5 MiB to 4 GiB).
+     *
+     * @param multipartCopyPartSize the size in bytes
+     * @return this builder
+     */
     public Builder multipartCopyPartSize(long multipartCopyPartSize) {
       this.multipartCopyPartSize = multipartCopyPartSize;
       return this;
     }
 
+    /**
+     * The size of the HTTP connection pool (default 50).
+     *
+     * @param maxConnections the number of connections, positive
+     * @return this builder
+     */
     public Builder maxConnections(int maxConnections) {
       this.maxConnections = maxConnections;
       return this;
     }
 
+    /**
+     * Builds the configuration.
+     *
+     * @return the configuration
+     * @throws IllegalArgumentException naming the setting that is missing or out of range
+     */
     public S3DriverConfig build() {
       return new S3DriverConfig(bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey, sessionToken,
           storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, multipartCopyThreshold,
