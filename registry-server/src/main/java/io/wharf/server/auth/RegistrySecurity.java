@@ -524,8 +524,10 @@ public final class RegistrySecurity implements AccessControl {
       try {
         TokenService.Verified v = tokens.verify(value);
         ApiCredentials.Credential credential = credential(v, call.clientAddress());
-        if (v.subject() != null && credential == null) {
-          checkLogin(v);
+        // a short-lived access token lives out its minutes after a password change (refresh tokens
+        // and UI sessions end at once, see loginStamp); a removed or disabled user's ends now
+        if (v.subject() != null && credential == null && !sources.exists(v.subject())) {
+          throw new TokenService.InvalidTokenException("its user no longer exists or is disabled");
         }
         return new Principal(v.subject(), v, "token", credential);
       } catch (TokenService.InvalidTokenException e) {
@@ -577,9 +579,9 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * What a password login of {@code user} stands on now: for a local user, a fingerprint of its
    * password hash; for a user of the directory or single sign-on, its realm. Empty when
-   * {@code user} is no user now (removed, disabled, forgotten). Bearer tokens, refresh tokens and
-   * UI sessions record it when they are made and end when it changes: a new password, a disabled
-   * user ends them at once.
+   * {@code user} is no user now (removed, disabled, forgotten). Refresh tokens and UI sessions
+   * record it when they are made and end when it changes: a new password, a disabled user ends
+   * them at once. (Access tokens, minutes long, are not tied to it: they live out their minutes.)
    *
    * @throws io.wharf.core.error.RegistryException {@code UNAVAILABLE} (503) when a directory
    *     user's identity expired and the directory cannot be asked
@@ -602,7 +604,7 @@ public final class RegistrySecurity implements AccessControl {
     return Optional.of(sources.remembered(user).map(i -> i.realm().configName()).orElse("directory"));
   }
 
-  /** Refuses a token obtained with a password once its user is gone or the password changed. */
+  /** Refuses a refresh token obtained with a password once its user is gone or the password changed. */
   private void checkLogin(TokenService.Verified v) throws TokenService.InvalidTokenException {
     Optional<String> now = loginStamp(v.subject());
     if (now.isEmpty()) {
@@ -932,8 +934,7 @@ public final class RegistrySecurity implements AccessControl {
     // No refresh token here, even with offline_token=true (as Nexus and Harbor): docker then keeps
     // the password and logs in anew each time, so password changes and removed users take effect
     // at once, and a login never expires under a client that saved an identity token.
-    sendToken(call.response(), tokens.issue(user, credentialId(in.credential()), stampFor(user, in.credential()),
-        granted), null, null);
+    sendToken(call.response(), tokens.issue(user, credentialId(in.credential()), granted), null, null);
   }
 
   private void tokenPost(ApiCall call) throws IOException {
@@ -985,15 +986,15 @@ public final class RegistrySecurity implements AccessControl {
     List<TokenService.Access> granted = grant(call, new Principal(user, null, "token", credential),
         scopes(req.getParameterValues("scope")));
     Audit.login(user, call.clientAddress(), "token", scopeString(granted));
-    sendToken(call.response(), tokens.issue(user, credentialId(credential), stampFor(user, credential), granted),
-        refresh, scopeString(granted));
+    sendToken(call.response(), tokens.issue(user, credentialId(credential), granted), refresh,
+        scopeString(granted));
   }
 
   private static String credentialId(ApiCredentials.Credential c) {
     return c == null ? null : c.id();
   }
 
-  /** What a token obtained with a password records of the login (null: anonymous, or a credential, checked itself). */
+  /** What a refresh token obtained with a password records of the login (null: a credential, checked itself). */
   private String stampFor(String user, ApiCredentials.Credential c) {
     return user == null || c != null ? null : loginStamp(user).orElse(null);
   }

@@ -47,9 +47,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A token obtained with a robot account's secret or a personal API token also names that
  * credential ({@code "cred":"robot:robot$ci"}, {@code "cred":"token:<id>"}), so each request
- * can check that it is still valid ({@link ApiCredentials}). A token obtained with a password
- * names what that login stood on ({@code "login"}, {@link RegistrySecurity#loginStamp}: a
- * fingerprint of the password's hash), so a new password or a disabled user ends it.
+ * can check that it is still valid ({@link ApiCredentials}). A refresh token obtained with a
+ * password names what that login stood on ({@code "login"}, {@link RegistrySecurity#loginStamp}:
+ * a fingerprint of the password's hash), so a new password or a disabled user ends it.
  *
  * <p>The keys come from {@link TokenKeys}: the newest signs, every live one verifies (the JWT
  * header's {@code kid} names it), so keys rotate without logging anyone out.
@@ -224,14 +224,6 @@ public final class TokenService {
    * {@code credential} (a robot account or API token, see {@link ApiCredentials}; null: a password).
    */
   public Issued issue(String subject, String credential, List<Access> access) {
-    return issue(subject, credential, null, access);
-  }
-
-  /**
-   * As {@link #issue(String, String, List)}, recording {@code login}: what the user's password
-   * login stood on ({@link RegistrySecurity#loginStamp}), checked again on each use.
-   */
-  public Issued issue(String subject, String credential, String login, List<Access> access) {
     Instant now = clock.instant();
     List<Map<String, Object>> claim = new ArrayList<>();
     for (Access a : access) {
@@ -246,9 +238,6 @@ public final class TokenService {
     if (credential != null) {
       b.claim(CREDENTIAL, credential);
     }
-    if (login != null) {
-      b.claim(LOGIN, login);
-    }
     return new Issued(sign(b.build()), now, expiry);
   }
 
@@ -262,7 +251,10 @@ public final class TokenService {
     return issueRefresh(subject, credential, null);
   }
 
-  /** As {@link #issueRefresh(String, String)}, recording {@code login} (see {@link #issue(String, String, String, List)}). */
+  /**
+   * As {@link #issueRefresh(String, String)}, recording {@code login}: what the user's password
+   * login stood on ({@link RegistrySecurity#loginStamp}), checked again on each use.
+   */
   public String issueRefresh(String subject, String credential, String login) {
     Objects.requireNonNull(subject, "subject");
     JWTClaimsSet.Builder b = base(subject, clock.instant(), refreshExpiry).claim(USE, REFRESH);

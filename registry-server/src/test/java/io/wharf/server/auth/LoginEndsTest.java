@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a login opened ends when the login no longer stands, on a real server over HTTP: a new
- * password ends the user's web UI sessions, bearer tokens and refresh tokens (they recorded a
- * fingerprint of the old password's hash) but keeps its personal API tokens, which are
- * credentials of their own (as Harbor and GitLab do); disabling the user ends all of it and
- * revokes the API tokens for good.
+ * password ends the user's web UI sessions and refresh tokens (they recorded a fingerprint of the
+ * old password's hash) but keeps its personal API tokens, which are credentials of their own (as
+ * Harbor and GitLab do), and lets bearer tokens live out their few minutes; disabling the user
+ * ends all of it at once and revokes the API tokens for good.
  */
 class LoginEndsTest {
   @TempDir Path dir;
@@ -64,6 +64,9 @@ class LoginEndsTest {
     assertThat(changed.statusCode()).as(changed.body()).isEqualTo(204);
 
     assertEnded(held, "password changed");
+    // a bearer token (minutes long) lives out its life
+    assertThat(send("GET", base + "/v2/", null, "Authorization", "Bearer " + held.access()).statusCode())
+        .isEqualTo(200);
     // the API token is a credential of its own
     assertThat(send("GET", base + "/v2/", null, "Authorization", basic("dev", held.apiToken())).statusCode())
         .isEqualTo(200);
@@ -82,6 +85,11 @@ class LoginEndsTest {
     assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(204);
 
     assertEnded(held, "no longer exists or is disabled");
+    HttpResponse<String> bearer = send("GET", base + "/v2/", null, "Authorization", "Bearer " + held.access());
+    assertThat(bearer.statusCode()).isEqualTo(401);
+    assertThat(DockerTokenClient.errorCode(bearer)).isEqualTo("UNAUTHORIZED");
+    assertThat(bearer.body()).contains("no longer exists or is disabled");
+    assertThat(bearer.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"");
     assertThat(send("GET", base + "/v2/", null, "Authorization", basic("ops", held.apiToken())).statusCode())
         .isEqualTo(401);
     HttpResponse<String> tokens = send("GET", base + "/wharf/api/v1/users/ops/tokens", null, "Authorization",
@@ -123,16 +131,10 @@ class LoginEndsTest {
     return new Held(ui, csrf, access, refresh, DockerTokenClient.json(made).path("secret").asString());
   }
 
-  /** The session, the bearer token and the refresh token of {@code held} are refused, saying {@code why}. */
+  /** The UI session and the refresh token of {@code held} are refused, the refresh saying {@code why}. */
   void assertEnded(Held held, String why) throws Exception {
     assertThat(held.ui().api("GET", "/v1/users/me/tokens", null, held.csrf()).statusCode()).isEqualTo(401);
     assertThat(held.ui().get(base + "/ui/").body()).doesNotContain("Logged in as");
-
-    HttpResponse<String> bearer = send("GET", base + "/v2/", null, "Authorization", "Bearer " + held.access());
-    assertThat(bearer.statusCode()).isEqualTo(401);
-    assertThat(DockerTokenClient.errorCode(bearer)).isEqualTo("UNAUTHORIZED");
-    assertThat(bearer.body()).contains(why);
-    assertThat(bearer.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"");
 
     HttpResponse<String> refreshed = tokenPost(refreshForm(held.refresh()));
     assertThat(refreshed.statusCode()).isEqualTo(401);
