@@ -2,6 +2,8 @@ package io.wharf.server.admin;
 
 import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.CredentialScope;
+import io.wharf.server.auth.Identity;
+import io.wharf.server.auth.Realm;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.TokenKeys;
 import io.wharf.server.config.ConfigException;
@@ -166,7 +168,9 @@ final class CredentialEndpoints implements RestEndpoints {
         Duration expiresIn = expiresIn(body, violations);
         done(violations);
         try {
-          created(call, credentials.createToken(me, name, parsed, expiresIn));
+          // a user who signed in through single sign-on: the token keeps the roles of that sign-in
+          Identity sso = security.sources().remembered(me).filter(i -> i.realm() == Realm.OIDC).orElse(null);
+          created(call, credentials.createToken(me, name, parsed, expiresIn, sso));
         } catch (IllegalArgumentException e) {
           throw invalid(e);
         } catch (IllegalStateException e) {

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A management API: authenticates (HTTP Basic with the users of {@code security:}, none for
- * anonymous), offers each call to its {@link RestEndpoints} in order, and writes refusals in the
+ * A management API: authenticates (HTTP Basic with the users of {@code security:}, or the web
+ * UI's session cookie with its CSRF token in {@code X-Wharf-CSRF}, none for anonymous), offers each call to its {@link RestEndpoints} in order, and writes refusals in the
  * API's own error shape ({@link #errorBody}). Subclasses are the faces: Nexus's REST API and Wharf's.
  */
 public abstract class RestServlet extends HttpServlet {
@@ -121,7 +121,7 @@ public abstract class RestServlet extends HttpServlet {
   }
 
   private Caller caller(HttpServletRequest req) {
-    return Caller.of(security == null ? null : security.basicUser(req), req.getRemoteAddr(), req.getHeader("User-Agent"));
+    return Caller.of(security == null ? null : security.apiUser(req), req.getRemoteAddr(), req.getHeader("User-Agent"));
   }
 
   private String base(HttpServletRequest req) {

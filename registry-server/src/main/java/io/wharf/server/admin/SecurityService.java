@@ -327,6 +327,11 @@ public final class SecurityService {
     StoredUser u = new StoredUser(userId, in.firstName(), in.lastName(), in.emailAddress(), status(in), in.roles(),
         old.passwordHash());
     change(d.withUsers(d.users().stream().map(x -> x.userId().equals(userId) ? u : x).toList()));
+    if (u.status().equals("disabled") && !old.status().equals("disabled") && security.credentials() != null) {
+      // as Harbor and GitLab: disabling a user revokes its API tokens (a password change keeps them);
+      // its sessions, bearer and refresh tokens end by themselves: the user no longer exists for them
+      security.credentials().deleteTokens(userId, caller.user());
+    }
     events.user(Event.Action.USER_CHANGE, userId, u.roles(), false, caller.actor());
   }
 
@@ -342,7 +347,11 @@ public final class SecurityService {
     events.user(Event.Action.USER_DELETE, userId, null, false, caller.actor());
   }
 
-  /** Sets a user's password (an administrator, or the user itself); the old one fails at once. */
+  /**
+   * Sets a user's password (an administrator, or the user itself); the old one fails at once, and
+   * so do the user's UI sessions, bearer and refresh tokens (they recorded the old password's
+   * fingerprint). Its API tokens stay: they are credentials of their own.
+   */
   public synchronized void changePassword(Caller caller, String userId, char[] password) {
     try {
       requirePasswordChange(caller, userId);

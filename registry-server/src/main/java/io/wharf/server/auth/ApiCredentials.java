@@ -101,8 +101,10 @@ public final class ApiCredentials {
    * @param id {@code robot:robot$<name>} or {@code token:<id>}, as bearer tokens name it
    * @param user the robot's name, or the token's user
    * @param scope what it may; null: an unscoped API token (its user's rights)
+   * @param identity for an API token of a single sign-on user: who the provider said the user is
+   *     at the user's latest sign-in (name and roles); null otherwise
    */
-  public record Credential(String id, String user, boolean robot, CredentialScope scope) {}
+  public record Credential(String id, String user, boolean robot, CredentialScope scope, Identity identity) {}
 
   /** The outcome of a login: a credential, a refusal with its reason, or neither (not a credential of ours). */
   public record Login(Credential credential, String refusal) {
@@ -116,8 +118,10 @@ public final class ApiCredentials {
   /** A credential just made or given a new secret: the only time the secret is shown. */
   public record WithSecret(View credential, String secret) {}
 
+  /** {@code ssoRoles}: the roles of a single sign-on user's latest sign-in (API tokens of such users only). */
   record Stored(String kind, String name, String id, String user, String description, CredentialScope scope,
-      Instant created, String createdBy, Instant expires, boolean disabled, String salt, String hash) {
+      Instant created, String createdBy, Instant expires, boolean disabled, String salt, String hash,
+      List<String> ssoRoles) {
     boolean expired(Instant now) {
       return expires != null && !now.isBefore(expires);
     }
@@ -127,11 +131,18 @@ public final class ApiCredentials {
     }
 
     Stored withSecret(String salt, String hash) {
-      return new Stored(kind, name, id, user, description, scope, created, createdBy, expires, disabled, salt, hash);
+      return new Stored(kind, name, id, user, description, scope, created, createdBy, expires, disabled, salt, hash,
+          ssoRoles);
     }
 
     Stored disabled(boolean d) {
-      return new Stored(kind, name, id, user, description, scope, created, createdBy, expires, d, salt, hash);
+      return new Stored(kind, name, id, user, description, scope, created, createdBy, expires, d, salt, hash,
+          ssoRoles);
+    }
+
+    Stored withSsoRoles(List<String> roles) {
+      return new Stored(kind, name, id, user, description, scope, created, createdBy, expires, disabled, salt, hash,
+          roles);
     }
   }
 
@@ -242,7 +253,7 @@ public final class ApiCredentials {
 
   private static Credential credential(Stored c) {
     return new Credential(c.credentialId(), c.kind().equals("robot") ? c.name() : c.user(), c.kind().equals("robot"),
-        c.scope());
+        c.scope(), c.ssoRoles() == null ? null : new Identity(c.user(), Realm.OIDC, c.ssoRoles()));
   }
 
   private Stored find(String credentialId) {
@@ -324,7 +335,7 @@ public final class ApiCredentials {
     String secret = ROBOT_SECRET_PREFIX + random(32);
     String salt = random(16);
     Stored c = new Stored("robot", name, null, null, description, scope, clock.instant(), by, expires, false, salt,
-        Base64.getEncoder().encodeToString(hash(salt, secret)));
+        Base64.getEncoder().encodeToString(hash(salt, secret)), null);
     save(with(c));
     Audit.credential("robot-created", by, name, scopeText(scope), expires);
     return new WithSecret(view(c), secret);
@@ -335,7 +346,21 @@ public final class ApiCredentials {
    *
    * @param scope null: the user's own rights
    */
-  public synchronized WithSecret createToken(String user, String name, CredentialScope scope, Duration expiresIn) {
+  public WithSecret createToken(String user, String name, CredentialScope scope, Duration expiresIn) {
+    return createToken(user, name, scope, expiresIn, null);
+  }
+
+  /**
+   * Makes an API token for {@code user}, who signed in through single sign-on as {@code sso}
+   * (null: a user of the local users or the directory). Such a user has no password and the
+   * provider cannot be asked about them later, so the token keeps the roles of the sign-in;
+   * each later sign-in replaces them ({@link #signedIn}).
+   */
+  public synchronized WithSecret createToken(String user, String name, CredentialScope scope, Duration expiresIn,
+      Identity sso) {
+    if (sso != null && !sso.name().equals(user)) {
+      throw new IllegalArgumentException("user: the signed-in identity is " + sso.name() + ", not " + user);
+    }
     List<String[]> problems = new ArrayList<>();
     if (name == null || !TOKEN_NAME.matcher(name).matches()) {
       problems.add(new String[] {"name", name == null ? "missing: a name that says what the token is for"
@@ -354,7 +379,7 @@ public final class ApiCredentials {
     String secret = TOKEN_PREFIX + id + "_" + random(32);
     String salt = random(16);
     Stored c = new Stored("token", name, id, user, null, scope, clock.instant(), user, expires, false, salt,
-        Base64.getEncoder().encodeToString(hash(salt, secret)));
+        Base64.getEncoder().encodeToString(hash(salt, secret)), sso == null ? null : sso.roles());
     save(with(c));
     Audit.credential("token-created", user, "token:" + id, scope == null ? "the user's rights" : scopeText(scope), expires);
     return new WithSecret(view(c), secret);
@@ -424,6 +449,30 @@ public final class ApiCredentials {
     save(replace(c, null));
     Audit.credential("token-revoked", by, "token:" + id, null, null);
     return true;
+  }
+
+  /**
+   * {@code identity} signed in again through single sign-on: its API tokens take the roles the
+   * provider's groups give now (a user dropped from a group loses that group's rights on its
+   * tokens at its next sign-in). Writes only when the roles changed.
+   */
+  public synchronized void signedIn(Identity identity) {
+    load();
+    List<Stored> next = new ArrayList<>();
+    boolean changed = false;
+    for (Stored c : document.credentials()) {
+      if (c.ssoRoles() != null && identity.name().equals(c.user()) && !c.ssoRoles().equals(identity.roles())) {
+        next.add(c.withSsoRoles(identity.roles()));
+        changed = true;
+      } else {
+        next.add(c);
+      }
+    }
+    if (changed) {
+      save(new Document(next));
+      Audit.credential("tokens-roles-updated", identity.name(), "user:" + identity.name(),
+          "roles " + identity.roles(), null);
+    }
   }
 
   /** Deletes every API token of {@code user} (the user was removed); returns how many. */

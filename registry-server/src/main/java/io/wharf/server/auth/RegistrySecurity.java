@@ -62,6 +62,8 @@ public final class RegistrySecurity implements AccessControl {
   /** Request attribute holding the authenticated caller. */
   private static final String PRINCIPAL = RegistrySecurity.class.getName() + ".principal";
   private static final JsonMapper JSON = JsonMapper.builder().build();
+  /** How a caller with a token of the external token server came ({@link Principal#via}). */
+  private static final String EXTERNAL = "external-token";
 
   /**
    * Who is calling. {@code user} null: anonymous; {@code token} non-null: a bearer token;
@@ -90,13 +92,30 @@ public final class RegistrySecurity implements AccessControl {
   /** The local users and the other sources (LDAP), in the order of the realms: who a login is. */
   private final UserSources sources;
   private final TokenService tokens;
+  /** The external token server whose tokens are accepted and whose realm challenges name; null: none. */
+  private final ExternalTokens external;
   private final String service;
   private final LoginThrottle throttle;
   private final URI publicUrl;
   private volatile int mainPort = -1;
   private volatile LoginObserver loginObserver = LoginObserver.NONE;
   private volatile ApiCredentials credentials;
+  private volatile BrowserSessions browserSessions = req -> null;
   private final Clock clock;
+
+  /**
+   * The web UI's logins, as the management APIs accept them: how a user who signed in through
+   * single sign-on (and so has no password for Basic) calls the API, e.g. to make an API token.
+   */
+  public interface BrowserSessions {
+    /**
+     * The user of the live UI session {@code req} carries together with that session's CSRF
+     * token; null when it carries none (anonymous, or Basic credentials decide).
+     *
+     * @throws RuntimeException (a 403 of the API) when the CSRF token is not the session's
+     */
+    String user(HttpServletRequest req);
+  }
 
   /** Hears of failed logins and lockouts (for metrics, events); called on request threads, must be cheap. */
   public interface LoginObserver {
@@ -133,6 +152,7 @@ public final class RegistrySecurity implements AccessControl {
     this.sources = b.sources;
     this.sources.order(this.realms);
     this.tokens = b.tokens;
+    this.external = b.external;
     this.service = b.tokens != null ? b.tokens.service() : b.service;
     this.throttle = b.throttle;
     this.publicUrl = b.publicUrl;
@@ -249,6 +269,21 @@ public final class RegistrySecurity implements AccessControl {
    */
   public void credentials(ApiCredentials credentials) {
     this.credentials = credentials;
+  }
+
+  /** Lets the management APIs accept the web UI's sessions ({@link #apiUser}). */
+  public void browserSessions(BrowserSessions sessions) {
+    this.browserSessions = Objects.requireNonNull(sessions);
+  }
+
+  /**
+   * The user a call to a management API comes from: that of its Basic credentials
+   * ({@link #basicUser}), else that of the web UI session it carries with the session's CSRF
+   * token (see {@link BrowserSessions}); null for anonymous.
+   */
+  public String apiUser(HttpServletRequest req) {
+    String user = basicUser(req);
+    return user != null ? user : browserSessions.user(req);
   }
 
   /** The robot accounts and API tokens; null until {@link #credentials(ApiCredentials)}. */
@@ -419,6 +454,10 @@ public final class RegistrySecurity implements AccessControl {
   public boolean singleSignOn(String address, Identity identity, Duration session) {
     if (sources.signedIn(identity, session)) {
       Audit.login(identity.name(), address, "sso", "roles " + identity.roles());
+      ApiCredentials api = credentials;
+      if (api != null) {
+        api.signedIn(identity); // the user's API tokens take the roles of this sign-in
+      }
       return true;
     }
     Audit.loginFailed(identity.name(), address, "sso", "the provider's name is a local user's");
@@ -470,12 +509,25 @@ public final class RegistrySecurity implements AccessControl {
       }
       return new Principal(in.user(), null, "basic", in.credential());
     }
+    if (scheme.equalsIgnoreCase("Bearer") && external != null && here.contains(Realm.DOCKER_TOKEN)
+        && external.claims(value)) {
+      try {
+        TokenService.Verified v = external.verify(value);
+        return new Principal(v.subject(), v, EXTERNAL, null);
+      } catch (TokenService.InvalidTokenException e) {
+        Audit.denied(null, call.clientAddress(), call.request().getMethod(), call.target().repository().name(),
+            scopes(required.needs()), 401, "invalid token of " + external.issuer() + ": " + e.getMessage());
+        throw challenge(call, required.needs(), "invalid_token", "invalid token: " + e.getMessage());
+      }
+    }
     if (scheme.equalsIgnoreCase("Bearer") && tokens != null && here.contains(Realm.DOCKER_TOKEN)) {
       try {
         TokenService.Verified v = tokens.verify(value);
         ApiCredentials.Credential credential = credential(v, call.clientAddress());
+        // a short-lived access token lives out its minutes after a password change (refresh tokens
+        // and UI sessions end at once, see loginStamp); a removed or disabled user's ends now
         if (v.subject() != null && credential == null && !sources.exists(v.subject())) {
-          throw new TokenService.InvalidTokenException("its user no longer exists");
+          throw new TokenService.InvalidTokenException("its user no longer exists or is disabled");
         }
         return new Principal(v.subject(), v, "token", credential);
       } catch (TokenService.InvalidTokenException e) {
@@ -501,12 +553,66 @@ public final class RegistrySecurity implements AccessControl {
     }
     ApiCredentials api = credentials;
     ApiCredentials.Credential c = api == null ? null : api.current(v.credential(), from).orElse(null);
-    if (c == null || !c.user().equals(v.subject()) || !c.robot() && !sources.exists(c.user())) {
+    if (c == null || !c.user().equals(v.subject()) || !userInForce(c)) {
       throw new TokenService.InvalidTokenException(api == null ? "robot accounts and API tokens are off"
           : c == null ? Objects.requireNonNullElse(api.refusal(v.credential()), "the credential is not in force")
           : "its user no longer exists");
     }
     return c;
+  }
+
+  /**
+   * Whether the user behind a robot account or API token is still one: a robot is its own; an
+   * API token of a single sign-on user vouches for the identity of the user's latest sign-in
+   * (the provider cannot be asked); others must exist in their source.
+   */
+  private boolean userInForce(ApiCredentials.Credential c) {
+    if (c.robot()) {
+      return true;
+    }
+    if (c.identity() != null) {
+      return sources.vouched(c.identity(), tokens != null ? tokens.expiry() : Duration.ofMinutes(5));
+    }
+    return sources.exists(c.user());
+  }
+
+  /**
+   * What a password login of {@code user} stands on now: for a local user, a fingerprint of its
+   * password hash; for a user of the directory or single sign-on, its realm. Empty when
+   * {@code user} is no user now (removed, disabled, forgotten). Refresh tokens and UI sessions
+   * record it when they are made and end when it changes: a new password, a disabled user ends
+   * them at once. (Access tokens, minutes long, are not tied to it: they live out their minutes.)
+   *
+   * @throws io.wharf.core.error.RegistryException {@code UNAVAILABLE} (503) when a directory
+   *     user's identity expired and the directory cannot be asked
+   */
+  public Optional<String> loginStamp(String user) {
+    if (user == null) {
+      return Optional.empty();
+    }
+    Optional<Identity> other = sources.remembered(user);
+    if (other.isPresent()) {
+      return Optional.of(other.get().realm().configName());
+    }
+    Optional<String> local = users.passwordStamp(user);
+    if (local.isPresent()) {
+      return Optional.of("local:" + local.get());
+    }
+    if (!sources.exists(user)) {
+      return Optional.empty();
+    }
+    return Optional.of(sources.remembered(user).map(i -> i.realm().configName()).orElse("directory"));
+  }
+
+  /** Refuses a refresh token obtained with a password once its user is gone or the password changed. */
+  private void checkLogin(TokenService.Verified v) throws TokenService.InvalidTokenException {
+    Optional<String> now = loginStamp(v.subject());
+    if (now.isEmpty()) {
+      throw new TokenService.InvalidTokenException("its user no longer exists or is disabled");
+    }
+    if (!now.get().equals(v.login())) {
+      throw new TokenService.InvalidTokenException("the user's password changed since it was issued; log in again");
+    }
   }
 
   private boolean login(String from, Credentials c, String via) {
@@ -532,7 +638,7 @@ public final class RegistrySecurity implements AccessControl {
       ApiCredentials api = credentials;
       ApiCredentials.Login m = machines && api != null ? api.login(c.user(), c.password(), from)
           : ApiCredentials.Login.NOT_OURS;
-      if (m.credential() != null && (m.credential().robot() || sources.exists(m.credential().user()))) {
+      if (m.credential() != null && userInForce(m.credential())) {
         throttle.success(c.user());
         return new LoggedIn(m.credential().user(), m.credential());
       }
@@ -601,6 +707,10 @@ public final class RegistrySecurity implements AccessControl {
   // ---------------------------------------------------------------- what
 
   private boolean allowed(Principal p, RequiredAccess.Need n, String namePrefix) {
+    if (p.token() != null && p.via().equals(EXTERNAL)) {
+      // the external token server decided who may what, as distribution trusts it: its access claim is all
+      return p.token().coversName(n.type(), n.name(), n.type().equals("registry") ? "*" : n.action().dockerName());
+    }
     if (p.token() != null) {
       String action = n.type().equals("registry") ? "*" : n.action().dockerName();
       // what the token says, and what its user may still do: a removed user, a role taken away or
@@ -671,6 +781,11 @@ public final class RegistrySecurity implements AccessControl {
     String method = call.request().getMethod();
     String repository = call.target().repository().name();
     String what = describe(missing);
+    if (p.token() != null && p.via().equals(EXTERNAL)) {
+      // only the token server can grant more: send the client back to it for a token that does
+      Audit.denied(p.user(), call.clientAddress(), method, repository, need, 401, Audit.TOKEN_LACKS_SCOPE);
+      return challenge(call, missing, "insufficient_scope", "the token does not grant " + need);
+    }
     if (p.user() == null) {
       Audit.denied(null, call.clientAddress(), method, repository, need, 401, null);
       return challenge(call, missing, p.token() != null ? "insufficient_scope" : null,
@@ -721,8 +836,9 @@ public final class RegistrySecurity implements AccessControl {
     List<Realm> here = realms(call.target().repository());
     boolean bearer = here.stream().filter(Realm::presentsCredentials).findFirst().orElse(Realm.BASIC) == Realm.DOCKER_TOKEN;
     if (bearer && tokens != null) {
-      StringBuilder sb = new StringBuilder("Bearer realm=\"").append(tokenRealm(call))
-          .append("\",service=\"").append(service).append('"');
+      StringBuilder sb = new StringBuilder("Bearer realm=\"")
+          .append(external != null ? external.realm() : tokenRealm(call))
+          .append("\",service=\"").append(external != null ? external.service() : service).append('"');
       String scope = scopes(needs);
       if (!scope.isEmpty()) {
         sb.append(",scope=\"").append(scope).append('"');
@@ -840,12 +956,13 @@ public final class RegistrySecurity implements AccessControl {
       user = in.user();
       credential = in.credential();
       if ("offline".equals(req.getParameter("access_type"))) {
-        refresh = tokens.issueRefresh(user, credentialId(credential));
+        refresh = tokens.issueRefresh(user, credentialId(credential), stampFor(user, credential));
       }
     } else if ("refresh_token".equals(grantType)) {
       String token = req.getParameter("refresh_token");
+      TokenService.Verified v;
       try {
-        TokenService.Verified v = tokens.verifyRefreshToken(token == null ? "" : token);
+        v = tokens.verifyRefreshToken(token == null ? "" : token);
         user = v.subject();
         credential = credential(v, call.clientAddress());
       } catch (TokenService.InvalidTokenException e) {
@@ -853,9 +970,13 @@ public final class RegistrySecurity implements AccessControl {
         loginObserver.failed("refresh-token", null, call.clientAddress());
         throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
       }
-      if (credential == null && !sources.exists(user)) {
-        Audit.loginFailed(user, call.clientAddress(), "refresh-token", "no such user");
-        throw basicChallenge("the user of this refresh token no longer exists", null);
+      if (credential == null) {
+        try {
+          checkLogin(v);
+        } catch (TokenService.InvalidTokenException e) {
+          Audit.loginFailed(user, call.clientAddress(), "refresh-token", e.getMessage());
+          throw basicChallenge("invalid refresh token: " + e.getMessage(), null);
+        }
       }
       refresh = token;
     } else {
@@ -871,6 +992,11 @@ public final class RegistrySecurity implements AccessControl {
 
   private static String credentialId(ApiCredentials.Credential c) {
     return c == null ? null : c.id();
+  }
+
+  /** What a refresh token obtained with a password records of the login (null: a credential, checked itself). */
+  private String stampFor(String user, ApiCredentials.Credential c) {
+    return user == null || c != null ? null : loginStamp(user).orElse(null);
   }
 
   /** Every scope of the {@code scope} parameters (repeated, or space-separated as OAuth2 has it). */
@@ -980,8 +1106,18 @@ public final class RegistrySecurity implements AccessControl {
     private URI publicUrl;
     private final Set<String> claimedHosts = new HashSet<>();
     private Clock clock = Clock.systemUTC();
+    private ExternalTokens external;
 
     private Builder() {}
+
+    /**
+     * Accepts the bearer tokens of an external token server besides Wharf's own, and names its
+     * realm and service in challenges (needs the docker-token realm).
+     */
+    public Builder external(ExternalTokens external) {
+      this.external = external;
+      return this;
+    }
 
     /** The clock robot accounts' and API tokens' expiries are read from (default: the system's). */
     public Builder clock(Clock clock) {
@@ -1063,6 +1199,13 @@ public final class RegistrySecurity implements AccessControl {
           || repositoryRealms.values().stream().anyMatch(r -> r.contains(Realm.DOCKER_TOKEN));
       if (tokenRealm && tokens == null) {
         throw new IllegalStateException("the docker-token realm needs a token service");
+      }
+      if (external != null && !tokenRealm) {
+        throw new IllegalStateException("an external token server needs the docker-token realm");
+      }
+      if (external != null && tokens != null && external.issuer().equals(tokens.issuer())) {
+        throw new IllegalStateException("the external token server's issuer must differ from Wharf's own ("
+            + tokens.issuer() + ")");
       }
       if (sources == null) {
         sources = UserSources.localOnly(users);

@@ -47,7 +47,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A token obtained with a robot account's secret or a personal API token also names that
  * credential ({@code "cred":"robot:robot$ci"}, {@code "cred":"token:<id>"}), so each request
- * can check that it is still valid ({@link ApiCredentials}).
+ * can check that it is still valid ({@link ApiCredentials}). A refresh token obtained with a
+ * password names what that login stood on ({@code "login"}, {@link RegistrySecurity#loginStamp}:
+ * a fingerprint of the password's hash), so a new password or a disabled user ends it.
  *
  * <p>The keys come from {@link TokenKeys}: the newest signs, every live one verifies (the JWT
  * header's {@code kid} names it), so keys rotate without logging anyone out.
@@ -64,6 +66,7 @@ public final class TokenService {
   private static final String USE = "use";
   private static final String REFRESH = "refresh";
   private static final String CREDENTIAL = "cred";
+  private static final String LOGIN = "login";
 
   /**
    * One entry of the {@code access} claim.
@@ -83,11 +86,17 @@ public final class TokenService {
 
   /**
    * A token that passed every check. {@code subject} is null for an anonymous token;
-   * {@code credential} names the robot account or API token it was obtained with (null: a password).
+   * {@code credential} names the robot account or API token it was obtained with (null: a password);
+   * {@code login} is what the password login stood on when the token was issued
+   * ({@link RegistrySecurity#loginStamp}; null: none was recorded), so a changed password ends it.
    */
-  public record Verified(String subject, List<Access> access, Instant expiresAt, String credential) {
+  public record Verified(String subject, List<Access> access, Instant expiresAt, String credential, String login) {
     public Verified(String subject, List<Access> access, Instant expiresAt) {
-      this(subject, access, expiresAt, null);
+      this(subject, access, expiresAt, null, null);
+    }
+
+    public Verified(String subject, List<Access> access, Instant expiresAt, String credential) {
+      this(subject, access, expiresAt, credential, null);
     }
 
     /** Whether the token grants {@code action} (a Docker action name) on {@code type:name} in {@code repository}. */
@@ -95,6 +104,19 @@ public final class TokenService {
       for (Access a : access) {
         if (a.type().equals(type) && a.name().equals(name) && repository.equals(a.repository())
             && (a.actions().contains(action) || a.actions().contains("*"))) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * Whether the token grants {@code action} on {@code type:name}, whatever repository the name
+     * routes to: for tokens of an external token server, whose access names images only.
+     */
+    public boolean coversName(String type, String name, String action) {
+      for (Access a : access) {
+        if (a.type().equals(type) && a.name().equals(name) && (a.actions().contains(action) || a.actions().contains("*"))) {
           return true;
         }
       }
@@ -226,10 +248,21 @@ public final class TokenService {
 
   /** A refresh token for user {@code subject}, obtained with {@code credential} (null: a password). */
   public String issueRefresh(String subject, String credential) {
+    return issueRefresh(subject, credential, null);
+  }
+
+  /**
+   * As {@link #issueRefresh(String, String)}, recording {@code login}: what the user's password
+   * login stood on ({@link RegistrySecurity#loginStamp}), checked again on each use.
+   */
+  public String issueRefresh(String subject, String credential, String login) {
     Objects.requireNonNull(subject, "subject");
     JWTClaimsSet.Builder b = base(subject, clock.instant(), refreshExpiry).claim(USE, REFRESH);
     if (credential != null) {
       b.claim(CREDENTIAL, credential);
+    }
+    if (login != null) {
+      b.claim(LOGIN, login);
     }
     return sign(b.build());
   }
@@ -281,7 +314,7 @@ public final class TokenService {
       throw new InvalidTokenException("a refresh token is no access token");
     }
     Verified v = new Verified(claims.getSubject(), access(claims), claims.getExpirationTime().toInstant(),
-        credential(claims));
+        string(claims, CREDENTIAL), string(claims, LOGIN));
     if (remembered.size() >= MAX_REMEMBERED) {
       remembered.clear();
     }
@@ -300,13 +333,14 @@ public final class TokenService {
     if (!REFRESH.equals(claims.getClaim(USE)) || claims.getSubject() == null) {
       throw new InvalidTokenException("not a refresh token");
     }
-    return new Verified(claims.getSubject(), List.of(), claims.getExpirationTime().toInstant(), credential(claims));
+    return new Verified(claims.getSubject(), List.of(), claims.getExpirationTime().toInstant(),
+        string(claims, CREDENTIAL), string(claims, LOGIN));
   }
 
-  private static String credential(JWTClaimsSet claims) throws InvalidTokenException {
-    Object c = claims.getClaim(CREDENTIAL);
+  private static String string(JWTClaimsSet claims, String name) throws InvalidTokenException {
+    Object c = claims.getClaim(name);
     if (c != null && !(c instanceof String)) {
-      throw new InvalidTokenException("malformed cred claim");
+      throw new InvalidTokenException("malformed " + name + " claim");
     }
     return (String) c;
   }
@@ -323,7 +357,8 @@ public final class TokenService {
     }
   }
 
-  private static List<Access> access(JWTClaimsSet claims) throws InvalidTokenException {
+  /** The {@code access} claim (distribution's shape; {@code repository} is Wharf's own addition). */
+  static List<Access> access(JWTClaimsSet claims) throws InvalidTokenException {
     Object claim = claims.getClaim("access");
     if (claim == null) {
       return List.of();

@@ -5,12 +5,15 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -260,6 +263,24 @@ public final class UserDirectory {
     }
     remembered.put(name, new Remembered(mac, hash, System.nanoTime() + REMEMBER_NANOS));
     return true;
+  }
+
+  /**
+   * A fingerprint of user {@code name}'s password hash (a truncated SHA-256 of it: it tells
+   * nothing of the password, and changes whenever the password does); empty if there is no such
+   * user. What refresh tokens and UI sessions are tied to, so a new password ends them.
+   */
+  public Optional<String> passwordStamp(String name) {
+    String hash = hashOf(name);
+    if (hash == null) {
+      return Optional.empty();
+    }
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(hash.getBytes(StandardCharsets.UTF_8));
+      return Optional.of(Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(d, 12)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   /** Whether {@code name} is a user (in the config, an htpasswd file or the overlay). */

@@ -221,6 +221,32 @@ public final class UserSources implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Makes {@code identity} a user again, as an API token of a single sign-on user vouches for it:
+   * the token holds the identity of the user's latest sign-in (nothing can ask the provider about
+   * a user who is not there). Remembered for at least {@code atLeast}, never shorter than it
+   * already is (a UI session's identity keeps its life). False when the name is now a local
+   * user's or another realm's: see {@link #signedIn}.
+   */
+  public boolean vouched(Identity identity, Duration atLeast) {
+    Instant now = clock.instant();
+    Remembered before = identities.get(identity.name());
+    Optional<Identity> other = before != null && before.until().isAfter(now) ? Optional.of(before.identity())
+        : Optional.empty();
+    if (local.exists(identity.name()) || other.isPresent() && other.get().realm() != identity.realm()) {
+      return false;
+    }
+    Instant until = now.plus(atLeast.compareTo(remember) < 0 ? remember : atLeast);
+    if (other.isPresent() && before.until().isAfter(until)) {
+      if (other.get().equals(identity)) {
+        return true;
+      }
+      until = before.until();
+    }
+    remember(identity, Duration.between(now, until));
+    return true;
+  }
+
   /** Closes the other sources (their connection pools); when the server stops. */
   @Override
   public void close() {

@@ -2,6 +2,7 @@ package io.wharf.server.config;
 
 import io.wharf.core.repository.Registry;
 import io.wharf.core.storage.StorageDriver;
+import io.wharf.server.auth.ExternalTokens;
 import io.wharf.server.auth.Htpasswd;
 import io.wharf.server.auth.LoginThrottle;
 import io.wharf.server.auth.PasswordHashes;
@@ -78,7 +79,7 @@ public final class SecurityFactory {
         .realms(realms(s.realms(), "security.realms"))
         .anonymous(s.anonymous())
         .users(users)
-        .sources(sources(s, users, roles.keySet()))
+        .sources(sources(s, users, roles.keySet(), clock))
         .clock(clock)
         .service(s.token().service())
         .throttle(new LoginThrottle(s.throttle().maxFailures(),
@@ -109,6 +110,9 @@ public final class SecurityFactory {
       b.tokens(new TokenService(tokenKeys(config, keys, clock, expiry.compareTo(refreshExpiry) > 0 ? expiry : refreshExpiry),
           s.token().issuer(), s.token().service(), expiry, refreshExpiry, clock));
     }
+    if (s.externalToken() != null) {
+      b.external(externalTokens(s, clock, ""));
+    }
     if (s.users().isEmpty() && s.htpasswd().isEmpty()) {
       LOG.warn("security: no users are defined; nobody can push");
     }
@@ -119,9 +123,9 @@ public final class SecurityFactory {
    * The local users and the directory of {@code security.ldap}, if any. A directory identity is
    * remembered for at least a token's lifetime, so the tokens of a login stay valid.
    */
-  private static UserSources sources(WharfConfig.Security s, UserDirectory users, Set<String> roles) {
+  private static UserSources sources(WharfConfig.Security s, UserDirectory users, Set<String> roles, Clock clock) {
     if (s.ldap() == null) {
-      return UserSources.localOnly(users);
+      return new UserSources(users, List.of(), Duration.ZERO, clock); // single sign-on identities only
     }
     if (!s.realms().contains(Realm.LDAP.configName())) {
       LOG.warn("security: security.ldap is set but security.realms does not list ldap: directory users cannot log in"
@@ -130,7 +134,7 @@ public final class SecurityFactory {
     Duration expiry = Durations.parse(s.token().expiry(), "security.token.expiry");
     Duration cache = LdapFactory.cacheTtl(s.ldap());
     return new UserSources(users, List.of(LdapFactory.build(s.ldap(), roles, Clock.systemUTC())),
-        expiry.compareTo(cache) > 0 ? expiry : cache, Clock.systemUTC());
+        expiry.compareTo(cache) > 0 ? expiry : cache, clock);
   }
 
   /**
@@ -381,6 +385,69 @@ public final class SecurityFactory {
     Durations.parse(s.throttle().lockout(), p + "security.throttle.lockout");
     if (s.ldap() != null) {
       LdapFactory.validate(s.ldap(), roles.keySet(), p + "security.ldap");
+    }
+    if (s.externalToken() != null) {
+      externalTokens(s, Clock.systemUTC(), p);
+    }
+  }
+
+  /**
+   * The external token server of {@code security.externalToken}.
+   *
+   * @throws ConfigException naming the key of a missing or malformed value
+   */
+  static ExternalTokens externalTokens(WharfConfig.Security s, Clock clock, String p) {
+    WharfConfig.ExternalToken e = s.externalToken();
+    String k = p + "security.externalToken";
+    URI realm = httpUrl(e.realm(), k + ".realm", "the token server's URL, where clients get tokens");
+    if (e.service() == null || e.service().isBlank() || e.service().contains("\"")) {
+      throw new ConfigException(k + ".service: required: the service name tokens are issued for (their audience),"
+          + " without '\"'");
+    }
+    if (e.issuer() == null || e.issuer().isBlank()) {
+      throw new ConfigException(k + ".issuer: required: the iss of the token server's tokens");
+    }
+    if (e.issuer().equals(s.token().issuer())) {
+      throw new ConfigException(k + ".issuer: \"" + e.issuer() + "\" is also Wharf's own (security.token.issuer);"
+          + " they must differ, so a token's issuer says who checks it");
+    }
+    if (!s.realms().contains(WharfConfig.Security.DOCKER_TOKEN)) {
+      throw new ConfigException(k + ": needs the docker-token realm in security.realms (bearer tokens)");
+    }
+    if ((e.rootCertBundle() == null) == (e.jwks() == null)) {
+      throw new ConfigException(k + ": give exactly one of rootCertBundle (PEM certificates) and jwks (a URL)");
+    }
+    if (e.jwks() != null) {
+      URI jwks = httpUrl(e.jwks(), k + ".jwks", "the URL of the token server's JWKS document");
+      try {
+        return ExternalTokens.withJwks(realm.toString(), e.service(), e.issuer(), jwks.toURL(), clock);
+      } catch (java.net.MalformedURLException x) {
+        throw new ConfigException(k + ".jwks: not a URL: " + x.getMessage(), x);
+      }
+    }
+    try {
+      List<java.security.cert.X509Certificate> roots =
+          io.wharf.server.auth.Pem.certificates(existing(e.rootCertBundle(), k + ".rootCertBundle"));
+      return ExternalTokens.withCertificates(realm.toString(), e.service(), e.issuer(), roots, clock);
+    } catch (IllegalArgumentException x) {
+      throw new ConfigException(k + ".rootCertBundle: " + e.rootCertBundle() + ": " + x.getMessage());
+    } catch (IOException x) {
+      throw new ConfigException(k + ".rootCertBundle: cannot read " + e.rootCertBundle() + ": " + x.getMessage(), x);
+    }
+  }
+
+  private static URI httpUrl(String value, String key, String what) {
+    if (value == null || value.isBlank()) {
+      throw new ConfigException(key + ": required: " + what);
+    }
+    try {
+      URI u = new URI(value.strip());
+      if (!u.isAbsolute() || !("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
+        throw new ConfigException(key + ": an http(s) URL is required, not \"" + value + "\"");
+      }
+      return u;
+    } catch (java.net.URISyntaxException x) {
+      throw new ConfigException(key + ": not a URL: " + x.getMessage(), x);
     }
   }
 }

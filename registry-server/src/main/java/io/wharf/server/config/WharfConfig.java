@@ -194,6 +194,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * @param htpasswd bcrypt htpasswd files (as CNCF distribution reads them), re-read when they change
    * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
    * @param ldap the company directory, the realm {@code ldap} (see {@link Ldap})
+   * @param externalToken bearer tokens of an existing token server, accepted on {@code /v2} (see {@link ExternalToken})
    */
   public record Security(
       List<String> realms,
@@ -206,7 +207,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Throttle throttle,
       Ldap ldap,
       Robots robots,
-      Oidc oidc) {
+      Oidc oidc,
+      ExternalToken externalToken) {
     public static final String DOCKER_TOKEN = "docker-token";
     public static final String BASIC = "basic";
 
@@ -229,9 +231,24 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           ldap == null ? null : ldap.withDefaults(),
           new Robots(ro.allowNeverExpire() == null ? Boolean.FALSE : ro.allowNeverExpire(),
               ro.defaultExpiry() == null ? "30d" : ro.defaultExpiry()),
-          oidc);
+          oidc,
+          externalToken);
     }
   }
+
+  /**
+   * {@code security.externalToken:} an existing token server whose bearer tokens {@code /v2}
+   * accepts, as CNCF distribution's {@code auth.token} configures one; challenges then send
+   * clients to it. See {@link io.wharf.server.auth.ExternalTokens}.
+   *
+   * @param realm the token server's URL, the {@code realm} of challenges
+   * @param service the {@code service} of challenges; tokens must name it as their audience
+   * @param issuer the tokens' {@code iss}; must differ from {@code security.token.issuer}
+   * @param rootCertBundle PEM certificates: tokens are signed by one of their keys, or carry an
+   *     {@code x5c} chain that leads to one (distribution's {@code rootcertbundle})
+   * @param jwks the URL of the token server's JWKS document (instead of {@code rootCertBundle})
+   */
+  public record ExternalToken(String realm, String service, String issuer, String rootCertBundle, String jwks) {}
 
   /**
    * {@code security.ldap:} users of a company directory, the realm {@code ldap} (list it in

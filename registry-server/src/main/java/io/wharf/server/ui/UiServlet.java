@@ -76,6 +76,8 @@ public final class UiServlet extends HttpServlet {
   /** The state of a single sign-on this browser began (see {@link #ssoBegin}). */
   static final String SSO_COOKIE = "wharf_sso";
   static final String CSRF_FIELD = "_csrf";
+  /** The header that carries a session's CSRF token on calls to the management APIs. */
+  static final String CSRF_HEADER = "X-Wharf-CSRF";
   static final String HTMX_VERSION = "2.0.10";
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
       + " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -119,8 +121,11 @@ public final class UiServlet extends HttpServlet {
     Clock clock = Clock.systemUTC();
     UiSso sso = security == null || config.security() == null ? null : UiSso.from(config.security().oidc(), clock);
     UiPages pages = new UiPages(base, config, services, boundPort, publicUrl, clock, sso == null ? null : sso.label());
-    context.addServlet(new ServletHolder("ui", new UiServlet(base, security, new UiSessions(clock), pages, sso)),
-        base + "/*");
+    UiServlet servlet = new UiServlet(base, security, new UiSessions(clock), pages, sso);
+    if (security != null) {
+      security.browserSessions(servlet::apiUser); // the APIs accept a UI session with its CSRF token
+    }
+    context.addServlet(new ServletHolder("ui", servlet), base + "/*");
     // "" is the context root alone: GET / sends a browser to the UI; /v2/... and the rest stay the registry's.
     context.addServlet(new ServletHolder("ui-root", new RootRedirect(base + "/")), "");
   }
@@ -445,7 +450,7 @@ public final class UiServlet extends HttpServlet {
     if (visitor.session() != null) {
       sessions.remove(visitor.session().id); // a login is a new session, never a reused id
     }
-    UiSessions.Session s = sessions.create(user);
+    UiSessions.Session s = sessions.create(user, security.loginStamp(user).orElse(null));
     cookie(req, resp, SESSION_COOKIE, s.id, -1, "Lax");
     resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
     resp.setHeader("Location", req.getContextPath() + next);
@@ -508,7 +513,7 @@ public final class UiServlet extends HttpServlet {
     if (visitor.session() != null) {
       sessions.remove(visitor.session().id); // a login is a new session, never a reused id
     }
-    UiSessions.Session s = sessions.create(who.user());
+    UiSessions.Session s = sessions.create(who.user(), security.loginStamp(who.user()).orElse(null));
     cookie(req, resp, SESSION_COOKIE, s.id, -1, "Lax");
     resp.setStatus(HttpServletResponse.SC_SEE_OTHER);
     resp.setHeader("Location", req.getContextPath() + next);
@@ -527,7 +532,7 @@ public final class UiServlet extends HttpServlet {
 
   private Visitor visitor(HttpServletRequest req, HttpServletResponse resp) {
     if (security != null) {
-      Optional<UiSessions.Session> s = sessions.find(cookieValue(req, SESSION_COOKIE));
+      Optional<UiSessions.Session> s = live(req);
       if (s.isPresent()) {
         return new Visitor(Caller.user(s.get().user), s.get(), s.get().csrf);
       }
@@ -538,6 +543,45 @@ public final class UiServlet extends HttpServlet {
       cookie(req, resp, CSRF_COOKIE, csrf, -1, "Strict");
     }
     return new Visitor(Caller.ANONYMOUS, null, csrf);
+  }
+
+  /**
+   * The session {@code req}'s cookie names, if it is live and its user's login still stands: a
+   * user disabled or removed, or whose password changed since, is logged out.
+   */
+  private Optional<UiSessions.Session> live(HttpServletRequest req) {
+    Optional<UiSessions.Session> s = sessions.find(cookieValue(req, SESSION_COOKIE));
+    if (s.isPresent()) {
+      Optional<String> now = security.loginStamp(s.get().user);
+      if (now.isEmpty() || !now.get().equals(s.get().login)) {
+        sessions.remove(s.get().id);
+        return Optional.empty();
+      }
+    }
+    return s;
+  }
+
+  /**
+   * The user of the UI session a call to the management APIs carries: the session cookie, and
+   * the session's CSRF token in {@value #CSRF_HEADER} (a header no other site's page can send).
+   * Without that header the cookie is not looked at (the call is anonymous or has Basic
+   * credentials). How people who signed in through single sign-on, with no password, use the API.
+   */
+  String apiUser(HttpServletRequest req) {
+    String token = req.getHeader(CSRF_HEADER);
+    if (token == null) {
+      return null;
+    }
+    Optional<UiSessions.Session> s = live(req);
+    if (s.isEmpty()) {
+      throw new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
+          "no live UI session: log in to the web UI again (the " + CSRF_HEADER + " header needs the session cookie)");
+    }
+    if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), s.get().csrf.getBytes(StandardCharsets.UTF_8))) {
+      throw new ManagementException(ManagementException.Reason.FORBIDDEN,
+          "the " + CSRF_HEADER + " header is not the CSRF token of this session");
+    }
+    return s.get().user;
   }
 
   /**

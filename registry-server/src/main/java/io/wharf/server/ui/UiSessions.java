@@ -27,18 +27,23 @@ final class UiSessions {
   private static final int SWEEP_AT = 10_000;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** A login. {@code csrf} is the token its forms carry. */
+  /**
+   * A login. {@code csrf} is the token its forms carry; {@code login} what the login stood on
+   * ({@link io.wharf.server.auth.RegistrySecurity#loginStamp}): the session ends when that changes.
+   */
   static final class Session {
     final String id;
     final String user;
     final String csrf;
+    final String login;
     final Instant created;
     volatile Instant lastSeen;
 
-    Session(String id, String user, String csrf, Instant created) {
+    Session(String id, String user, String csrf, String login, Instant created) {
       this.id = id;
       this.user = user;
       this.csrf = csrf;
+      this.login = login;
       this.created = created;
       this.lastSeen = created;
     }
@@ -51,13 +56,13 @@ final class UiSessions {
     this.clock = Objects.requireNonNull(clock);
   }
 
-  /** A new session of {@code user} (after its password was checked). */
-  Session create(String user) {
+  /** A new session of {@code user} (after its password was checked), standing on {@code login}. */
+  Session create(String user, String login) {
     if (sessions.size() > SWEEP_AT) {
       Instant now = clock.instant();
       sessions.values().removeIf(s -> expired(s, now));
     }
-    Session s = new Session(token(), user, token(), clock.instant());
+    Session s = new Session(token(), user, token(), login, clock.instant());
     sessions.put(s.id, s);
     return s;
   }

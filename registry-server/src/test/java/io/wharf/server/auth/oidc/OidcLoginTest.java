@@ -11,19 +11,16 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.wharf.core.testing.MutableClock;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterEach;
@@ -45,23 +42,7 @@ class OidcLoginTest {
   private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
       .connectTimeout(PATIENT).build();
   private final MockOAuth2Server provider = new MockOAuth2Server();
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-  private final Clock clock = new Clock() {
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-  };
+  private final MutableClock clock = new MutableClock();
   private OidcSettings settings;
 
   @BeforeEach
@@ -130,7 +111,7 @@ class OidcLoginTest {
     OidcLogin login = new OidcLogin(OidcProvider.discover(settings, http), clock);
     signsInAs("alice", List.of());
     URI back = followToCallback(login.begin(CALLBACK, "/ui/").authorizationUri());
-    now.set(now.get().plus(settings.loginTimeout()).plusSeconds(1));
+    clock.advance(settings.loginTimeout().plusSeconds(1));
 
     assertThatThrownBy(() -> login.complete(param(back, "state"), param(back, "code"), null))
         .isInstanceOf(OidcException.class).hasMessageContaining("took too long");
@@ -151,7 +132,7 @@ class OidcLoginTest {
     SignedJWT forAnother = provider.issueToken(ISSUER_ID, "bob", "another-app", Map.of("nonce", "n",
         "preferred_username", "bob"), 3600);
 
-    assertThatThrownBy(() -> p.verifyIdToken(forAnother.serialize(), "n", now.get()))
+    assertThatThrownBy(() -> p.verifyIdToken(forAnother.serialize(), "n", clock.instant()))
         .isInstanceOf(OidcException.class).hasMessageContaining("not this client");
   }
 
@@ -163,7 +144,7 @@ class OidcLoginTest {
     OidcLogin.Started started = login.begin(CALLBACK, "/ui/");
     URI back = followToCallback(started.authorizationUri());
     // the browser came back in time, but the token's minute (plus the skew) is over when it is checked
-    now.set(now.get().plus(Duration.ofMinutes(3)));
+    clock.advance(Duration.ofMinutes(3));
 
     assertThatThrownBy(() -> login.complete(param(back, "state"), param(back, "code"), null))
         .isInstanceOf(OidcException.class).hasMessageContaining("expired");
@@ -175,15 +156,15 @@ class OidcLoginTest {
     RSAKey forger = new RSAKeyGenerator(2048).keyID("forged").generate();
     JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(settings.issuer().toString()).audience(CLIENT)
         .subject("mallory").claim("preferred_username", "admin").claim("nonce", "n")
-        .issueTime(Date.from(now.get())).expirationTime(Date.from(now.get().plusSeconds(300))).build();
+        .issueTime(Date.from(clock.instant())).expirationTime(Date.from(clock.instant().plusSeconds(300))).build();
     SignedJWT forged = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("forged").build(), claims);
     forged.sign(new RSASSASigner(forger));
 
-    assertThatThrownBy(() -> p.verifyIdToken(forged.serialize(), "n", now.get()))
+    assertThatThrownBy(() -> p.verifyIdToken(forged.serialize(), "n", clock.instant()))
         .isInstanceOf(OidcException.class).hasMessageContaining("signature");
     // "alg":"none" with the same claims
     String unsigned = new com.nimbusds.jwt.PlainJWT(claims).serialize();
-    assertThatThrownBy(() -> p.verifyIdToken(unsigned, "n", now.get())).isInstanceOf(OidcException.class);
+    assertThatThrownBy(() -> p.verifyIdToken(unsigned, "n", clock.instant())).isInstanceOf(OidcException.class);
   }
 
   @Test
@@ -191,13 +172,13 @@ class OidcLoginTest {
     OidcProvider p = OidcProvider.discover(settings, http);
     SignedJWT genuine = provider.issueToken(ISSUER_ID, "alice", CLIENT, Map.of("nonce", "theirs",
         "preferred_username", "alice"), 3600);
-    assertThat(p.verifyIdToken(genuine.serialize(), "theirs", now.get()).getSubject()).isEqualTo("alice");
-    assertThatThrownBy(() -> p.verifyIdToken(genuine.serialize(), "ours", now.get()))
+    assertThat(p.verifyIdToken(genuine.serialize(), "theirs", clock.instant()).getSubject()).isEqualTo("alice");
+    assertThatThrownBy(() -> p.verifyIdToken(genuine.serialize(), "ours", clock.instant()))
         .isInstanceOf(OidcException.class).hasMessageContaining("nonce");
 
     // the same provider's key, but another issuer of it
     SignedJWT otherIssuer = provider.issueToken("other", "alice", CLIENT, Map.of("nonce", "n"), 3600);
-    assertThatThrownBy(() -> p.verifyIdToken(otherIssuer.serialize(), "n", now.get()))
+    assertThatThrownBy(() -> p.verifyIdToken(otherIssuer.serialize(), "n", clock.instant()))
         .isInstanceOf(OidcException.class);
   }
 
