@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -145,7 +146,11 @@ public final class TestRegistry implements AutoCloseable {
     this.state = build();
 
     int id = IDS.incrementAndGet();
-    QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+    // The JDK's two-lock queue, unbounded like Jetty's default one: Jetty's own queue
+    // (BlockingArrayQueue) asks the platform MBean server for the VM's compressed-oops setting
+    // when first loaded, which starts JMX in the test's JVM (some 350 classes, about 8 % of the
+    // CPU of a first start) for a cache-line padding a test registry does not need.
+    QueuedThreadPool threads = new QueuedThreadPool(64, 2, new LinkedBlockingQueue<>());
     threads.setName("wharf-test-" + id);
     threads.setDaemon(true); // a registry someone forgot to close must not keep the JVM alive
     jetty = new Server(threads);
