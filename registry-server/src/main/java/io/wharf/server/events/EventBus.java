@@ -184,7 +184,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
         continue;
       }
       outbox.append(d.webhook().name(), key, event);
-      if (d.pending() >= maxPending) {
+      // this node's count is an estimate (other nodes deliver and store too): the store's count
+      // decides when it says full
+      if (d.full(maxPending)) {
         // kept, never lost: the API lists it and can send it again once the receiver catches up
         outbox.bury(d.webhook().name(), new Outbox.Entry(key, event),
             "the outbox of " + d.webhook().name() + " was full (" + maxPending + " events waiting)", 0);
@@ -213,9 +215,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return Optional.ofNullable(deliverers.get(name)).map(Deliverer::webhook);
   }
 
-  /** Events waiting for {@code endpoint}. */
+  /** Events waiting for {@code endpoint}, counted in the store (a listing: for the API and metrics, not per request). */
   public int pending(String endpoint) {
-    return deliverer(endpoint).pending();
+    return deliverer(endpoint).recount();
   }
 
   /** Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on. */
@@ -258,8 +260,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   public Map<String, Integer> health() {
     Map<String, Integer> full = new LinkedHashMap<>();
     deliverers.forEach((name, d) -> {
-      if (d.pending() >= maxPending * FILLING) {
-        full.put(name, d.pending());
+      int waiting = d.recount(); // the store's count: events of every node, delivered by any
+      if (waiting >= maxPending * FILLING) {
+        full.put(name, waiting);
       }
     });
     return full;
