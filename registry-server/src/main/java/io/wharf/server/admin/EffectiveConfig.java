@@ -20,7 +20,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code secret}, {@code token} (not the {@code token:} section itself, an object), {@code hash},
  * {@code credential} or ends in {@code key} ({@code accessKey}, {@code secretKey},
  * {@code signingKey}, TLS {@code key}; also key file paths, which tell where a key lies). URLs
- * lose their user information ({@code https://user:pass@host}). Administrators only.
+ * lose their user information ({@code https://user:pass@host}). The values of a {@code headers}
+ * map (a webhook's, whose {@code Authorization} is a credential under a name no pattern catches)
+ * are all redacted; their names stay. Administrators only.
  */
 public final class EffectiveConfig {
   public static final String REDACTED = "**redacted**";
@@ -46,6 +48,8 @@ public final class EffectiveConfig {
         JsonNode v = e.getValue();
         if (v.isValueNode() && !v.isNull() && isSecret(e.getKey())) {
           o.put(e.getKey(), REDACTED);
+        } else if (e.getKey().equals("headers") && v instanceof ObjectNode headers) {
+          java.util.List.copyOf(headers.propertyNames()).forEach(name -> headers.put(name, REDACTED));
         } else if (v.isString()) {
           o.put(e.getKey(), withoutUserInfo(v.asString()));
         } else {

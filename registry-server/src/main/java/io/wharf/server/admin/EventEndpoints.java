@@ -1,5 +1,6 @@
 package io.wharf.server.admin;
 
+import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.AuditLog;
 import io.wharf.server.events.DeliveryAttempt;
 import io.wharf.server.events.Event;
@@ -21,12 +22,16 @@ import java.util.function.Consumer;
  * GET  /v1/events?repository=&amp;image=&amp;action=&amp;actor=&amp;since=&amp;until=&amp;limit=&amp;continuationToken=
  *                                                         the audit trail, newest first, paged
  * GET  /v1/events/endpoints                               each endpoint: url, format, events waiting, last attempt
+ * POST /v1/events/endpoints                               create one (the config file's entry shape): 201
  * GET  /v1/events/endpoints/{name}                        one, with its last attempts (status, latency, error)
+ * PUT  /v1/events/endpoints/{name}                        change one the API created: 200
+ * DELETE /v1/events/endpoints/{name}                      delete one the API created: 204
  * GET  /v1/events/endpoints/{name}/dead                   the events given up on, with why
  * POST /v1/events/endpoints/{name}/dead/{key}/redeliver   queue a dead letter again (204)
  * POST /v1/events/endpoints/{name}/ping                   send a ping now; the attempt's outcome
  * </pre>
- * Secrets and header values are never shown.
+ * Secrets and header values are never shown. Endpoints the config file declares are pinned
+ * (409 on a change): see {@link EventEndpointService}.
  */
 final class EventEndpoints implements RestEndpoints {
   private static final int DEAD_LETTERS_SHOWN = 500;
@@ -35,16 +40,20 @@ final class EventEndpoints implements RestEndpoints {
   static final int MAX_LIMIT = 1000;
 
   private final EventBus events;
+  private final EventEndpointService endpoints;
   private final Consumer<Caller> requireAdmin;
   private final BiPredicate<Caller, String> mayAudit;
 
   /**
    * @param events null: no events are kept or sent (every list is empty)
+   * @param endpoints the endpoints created through the API; null when {@code events} is
    * @param requireAdmin refuses a caller who is not a server administrator
    * @param mayAudit whether a caller may see the events of a repository (by name)
    */
-  EventEndpoints(EventBus events, Consumer<Caller> requireAdmin, BiPredicate<Caller, String> mayAudit) {
+  EventEndpoints(EventBus events, EventEndpointService endpoints, Consumer<Caller> requireAdmin,
+      BiPredicate<Caller, String> mayAudit) {
     this.events = events;
+    this.endpoints = endpoints;
     this.requireAdmin = requireAdmin;
     this.mayAudit = mayAudit;
   }
@@ -61,13 +70,27 @@ final class EventEndpoints implements RestEndpoints {
       return false;
     }
     if (call.matches("v1", "events", "endpoints")) {
-      call.allow("GET");
+      call.allow("GET", "POST");
       requireAdmin.accept(call.caller());
+      if (call.method().equals("POST")) {
+        Webhook created = service().create(call.json());
+        call.header("Location", call.base() + "/wharf/api/v1/events/endpoints/" + created.name());
+        call.send(201, summary(created, false));
+        return true;
+      }
+      sync();
       call.send(events == null ? List.of() : events.endpoints().stream().map(w -> summary(w, false)).toList());
     } else if (call.matches("v1", "events", "endpoints", "*")) {
-      call.allow("GET");
+      call.allow("GET", "PUT", "DELETE");
       requireAdmin.accept(call.caller());
-      call.send(summary(endpoint(call.segment(3)), true));
+      switch (call.method()) {
+        case "PUT" -> call.send(summary(service().update(call.segment(3), call.json()), false));
+        case "DELETE" -> {
+          service().delete(call.segment(3));
+          call.status(204);
+        }
+        default -> call.send(summary(endpoint(call.segment(3)), true));
+      }
     } else if (call.matches("v1", "events", "endpoints", "*", "dead")) {
       call.allow("GET");
       requireAdmin.accept(call.caller());
@@ -136,7 +159,23 @@ final class EventEndpoints implements RestEndpoints {
     }
   }
 
+  private EventEndpointService service() {
+    if (endpoints == null) {
+      throw new ManagementException(ManagementException.Reason.CONFLICT, "this server keeps no events (it serves"
+          + " an embedder's registry, without a blob store of its own); event endpoints cannot be added");
+    }
+    return endpoints;
+  }
+
+  /** Another node sharing the store may have changed the API's endpoints: what this answer shows is current. */
+  private void sync() {
+    if (endpoints != null) {
+      endpoints.sync();
+    }
+  }
+
   private Webhook endpoint(String name) {
+    sync();
     if (events == null) {
       throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no event endpoint named " + name
           + " (none is configured: events.endpoints)");
@@ -152,7 +191,14 @@ final class EventEndpoints implements RestEndpoints {
     m.put("format", w.format().name().toLowerCase(java.util.Locale.ROOT));
     m.put("signed", w.secret() != null);
     m.put("headers", w.headers().keySet());
+    m.put("source", endpoints != null && !endpoints.pinned(w.name()) ? "api" : "file");
+    WharfConfig.EventEndpoint declared = endpoints == null ? null : endpoints.declared(w.name()).orElse(null);
+    m.put("repositories", declared == null || declared.repositories() == null ? List.of() : declared.repositories());
+    m.put("actions", declared == null || declared.actions() == null ? List.of() : declared.actions());
+    m.put("mediaTypes", declared == null || declared.mediaTypes() == null ? List.of() : declared.mediaTypes());
     m.put("timeout", w.timeout().toString());
+    m.put("backoff", w.initialBackoff().toString());
+    m.put("maxBackoff", w.maxBackoff().toString());
     m.put("maxAge", w.maxAge().toString());
     m.put("pending", events.pending(w.name()));
     List<DeliveryAttempt> history = events.history(w.name());

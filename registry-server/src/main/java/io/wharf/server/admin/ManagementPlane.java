@@ -182,6 +182,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
       context.addServlet(new ServletHolder("jwks", new JwksServlet(security)), JwksServlet.PATH);
     }
 
+    // Webhook endpoints created through the API: in the settings beside the repositories, read
+    // now (they deliver from the start) and again by every node as they change.
+    EventEndpointService eventEndpoints = events == null ? null
+        : new EventEndpointService(events, settings, config.events().endpoints());
+    if (eventEndpoints != null) {
+      eventEndpoints.sync();
+      jetty.addBean(eventEndpoints, true);
+    }
+
     URI publicUrl = config.server().publicUrl() == null ? null : URI.create(config.server().publicUrl());
     // Endpoint groups, in the order they are asked; each new group is one line here.
     List<RestEndpoints> nexus = List.of(
@@ -198,14 +207,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
-        new EventEndpoints(events,
+        new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             (caller, repository) -> repositories.registry().repository(repository)
                 .map(r -> permissions.may(caller, r, Action.ADMIN))
                 .orElseGet(() -> repositories.registry().repositories().stream()
                     .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))),
         ProxyEndpoints.wharf(proxies),
-        new WharfOpsEndpoints(cleanup, repositories::config, permissions, all),
+        new WharfOpsEndpoints(cleanup, eventEndpoints == null ? repositories::config
+            : () -> eventEndpoints.effective(repositories.config()), permissions, all),
         new CredentialEndpoints(security, credentials));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");

@@ -19,15 +19,13 @@ public final class EventsFactory {
   private EventsFactory() {}
 
   /**
-   * The event bus of {@code config}, its outbox and audit trail in {@code driver}; null when
-   * there is neither an endpoint nor an audit trail (events then cost nothing).
+   * The event bus of {@code config}, its outbox and audit trail in {@code driver}. Always a bus,
+   * as endpoints can be added through the management API; with neither an endpoint nor an audit
+   * trail it wants no event, and events cost nothing.
    */
   public static EventBus build(WharfConfig config, StorageDriver driver) {
     WharfConfig.Events events = config.withDefaults().events();
     boolean audit = Boolean.TRUE.equals(events.audit().enabled());
-    if (events.endpoints().isEmpty() && !audit) {
-      return null;
-    }
     EventBus.Builder b = EventBus.builder(driver);
     if (audit) {
       b.audit(positive(events.audit().keep(), "events.audit.keep"), Boolean.TRUE.equals(events.audit().pulls()));
@@ -68,7 +66,11 @@ public final class EventsFactory {
     }
   }
 
-  private static Webhook webhook(WharfConfig.EventEndpoint e, String key) {
+  /**
+   * The webhook {@code e} describes, checked as the file's endpoints are (the management API's
+   * too); a {@link ConfigException} whose message starts with {@code key.<field>: }.
+   */
+  public static Webhook webhook(WharfConfig.EventEndpoint e, String key) {
     if (e.name() == null || !NAME.matcher(e.name()).matches()) {
       throw new ConfigException(key + ".name: \"" + e.name() + "\" is not a name: lower-case letters, digits and '-',"
           + " up to 63 characters");
@@ -91,6 +93,16 @@ public final class EventsFactory {
       filter = new EventFilter(e.repositories(), e.actions(), e.mediaTypes(), format);
     } catch (IllegalArgumentException bad) {
       throw new ConfigException(key + ".actions: " + bad.getMessage());
+    }
+    if (e.headers() != null) {
+      java.net.http.HttpRequest.Builder probe = java.net.http.HttpRequest.newBuilder(url);
+      for (java.util.Map.Entry<String, String> h : e.headers().entrySet()) {
+        try { // the delivery's own HTTP client decides: a header it refuses would fail every delivery
+          probe.header(h.getKey(), h.getValue() == null ? "" : h.getValue());
+        } catch (IllegalArgumentException bad) {
+          throw new ConfigException(key + ".headers: " + h.getKey() + " cannot be sent: " + bad.getMessage());
+        }
+      }
     }
     if (e.secret() != null && e.secret().length() < 16) {
       throw new ConfigException(key + ".secret: use at least 16 characters (it signs every delivery)");

@@ -87,6 +87,12 @@ public final class AuditLog {
    * @param after the previous page's {@code continuationToken}, or null for the first page
    */
   public Page query(Query q, Predicate<Event> visible, int limit, String after) {
+    // kept for {@code keep}, to the minute: expiry deletes whole days, so the days it has not
+    // deleted yet may hold older events, which no answer shows
+    Instant kept = clock.instant().minus(keep);
+    if (q.since() == null || q.since().isBefore(kept)) {
+      q = new Query(q.repository(), q.image(), q.action(), q.actor(), kept, q.until());
+    }
     List<Event> out = new ArrayList<>();
     String last = null;
     List<String> days = list(ROOT).stream().map(StorageLayout::lastSegment).filter(d -> DAY.matcher(d).matches())

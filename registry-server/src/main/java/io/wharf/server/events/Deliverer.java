@@ -61,6 +61,7 @@ final class Deliverer implements Runnable {
   private final Duration leaseSettle;
   private GcLease lease;
   private Instant leaseRenewAt = Instant.MIN;
+  private volatile Instant recountedAt;
   private boolean signalled;
   private volatile boolean running = true;
   private volatile Thread thread;
@@ -74,6 +75,7 @@ final class Deliverer implements Runnable {
     this.clock = clock;
     this.pollInterval = pollInterval;
     this.pending = new AtomicInteger(outbox.count(webhook.name()));
+    this.recountedAt = clock.instant();
   }
 
   Webhook webhook() {
@@ -88,6 +90,45 @@ final class Deliverer implements Runnable {
   /** Events delivered, attempts that failed, events given up on: since this node started. */
   long[] counts() {
     return new long[] {delivered.get(), failedAttempts.get(), buried.get()};
+  }
+
+  /**
+   * Counts the events waiting in the store and takes that as {@link #pending()}: on a node that
+   * does not deliver this queue, events another node delivered are never counted down, nor
+   * those other nodes stored counted up; the store is the truth (DESIGN: storage stays the truth).
+   */
+  int recount() {
+    int n = outbox.count(webhook.name());
+    pending.set(n);
+    recountedAt = clock.instant();
+    return n;
+  }
+
+  /** {@link #recount()} if the last was longer ago than the poll interval, else the count as it is. */
+  int recountIfStale() {
+    return stale() ? recount() : pending();
+  }
+
+  private boolean stale() {
+    return !clock.instant().isBefore(recountedAt.plus(pollInterval));
+  }
+
+  /**
+   * Whether the queue was full before the event just appended to it ({@link #pending()} at least
+   * {@code max}), by the store's count when this node's is stale; the caller then buries the
+   * event, or else counts it with {@link #appended()}. The store is listed at most once a poll
+   * interval: a queue that is full stays cheap for the requests that find it so.
+   */
+  boolean full(int max) {
+    if (pending() < max) {
+      return false;
+    }
+    if (!stale()) {
+      return true;
+    }
+    int stored = recount(); // the event just appended included: the caller counts it (or buries it)
+    pending.decrementAndGet();
+    return stored > max;
   }
 
   void appended() {
@@ -134,16 +175,19 @@ final class Deliverer implements Runnable {
   private void loop() {
     while (running) {
       try {
+        // this node's count misses what other nodes store and deliver: the store's, now and then
+        recountIfStale();
         if (!holdLease()) {
           awaitSignal(); // another node delivers; look again later (it may die)
           continue;
         }
         List<Outbox.Entry> batch = outbox.pending(webhook.name(), BATCH);
         for (Outbox.Entry e : batch) {
-          if (!running || !holdLease()) {
+          // an event not done (the lease was lost while it was retried) must not be passed over:
+          // the queue is read again from its oldest, by whichever node holds it, so order holds
+          if (!running || !holdLease() || !deliver(e)) {
             break;
           }
-          deliver(e);
         }
         if (batch.size() < BATCH) {
           awaitSignal();
@@ -207,8 +251,10 @@ final class Deliverer implements Runnable {
    * Sends one event until it is delivered or given up on, or until this node no longer holds the
    * queue's lease (then the node that took it over sends the event: retrying here too would
    * deliver it twice).
+   *
+   * @return whether the event is done with (delivered or given up on); false: it is still waiting
    */
-  private void deliver(Outbox.Entry entry) throws InterruptedException {
+  private boolean deliver(Outbox.Entry entry) throws InterruptedException {
     Duration backoff = webhook.initialBackoff();
     for (int attempt = 1; running; attempt++) {
       DeliveryAttempt r = send(entry.event(), attempt);
@@ -216,26 +262,27 @@ final class Deliverer implements Runnable {
         outbox.delivered(webhook.name(), entry.key());
         pending.decrementAndGet();
         delivered.incrementAndGet();
-        return;
+        return true;
       }
       failedAttempts.incrementAndGet();
       String why = r.status() > 0 ? "HTTP " + r.status() : r.error();
       if (r.refused()) {
         bury(entry, "refused by the receiver: " + why, attempt);
-        return;
+        return true;
       }
       if (age(entry.event()).compareTo(webhook.maxAge()) > 0) {
         bury(entry, "not delivered within " + webhook.maxAge() + ", last: " + why, attempt);
-        return;
+        return true;
       }
       if (!waitHoldingLease(jitter(backoff))) {
-        return; // another node took the queue over while this one waited: it sends this event now
+        return false; // another node took the queue over while this one waited: it sends this event now
       }
       backoff = backoff.multipliedBy(2);
       if (backoff.compareTo(webhook.maxBackoff()) > 0) {
         backoff = webhook.maxBackoff();
       }
     }
+    return false; // stopping: the event waits for the next start (or node)
   }
 
   private void bury(Outbox.Entry entry, String reason, int attempts) {

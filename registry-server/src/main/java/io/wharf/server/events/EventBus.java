@@ -47,7 +47,16 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   private final Outbox outbox;
   private final AuditLog audit;
   private ScheduledExecutorService chores;
-  private final Map<String, Deliverer> deliverers = new LinkedHashMap<>();
+  /**
+   * The endpoints now, replaced whole on each change ({@link #put}, {@link #remove}): publishing
+   * reads one snapshot without a lock, so a change never delays a request.
+   */
+  private volatile Map<String, Deliverer> deliverers = Map.of();
+  private final HttpClient http;
+  private final Duration pollInterval;
+  private final Duration leaseSettle;
+  private final List<EndpointListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private boolean delivering; // started and not stopped: new endpoints start delivering at once
   private final int maxPending;
   private final String node;
   private final Clock clock;
@@ -58,13 +67,83 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     this.outbox = new Outbox(b.driver, node, clock);
     this.maxPending = b.maxPending;
     this.audit = b.auditKeep == null ? null : new AuditLog(b.driver, clock, b.auditKeep, b.auditPulls);
-    HttpClient http = HttpClient.newBuilder()
+    this.http = HttpClient.newBuilder()
         .connectTimeout(Webhook.DEFAULT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NEVER)
         .build();
+    this.pollInterval = b.pollInterval;
+    this.leaseSettle = b.leaseSettle;
+    Map<String, Deliverer> initial = new LinkedHashMap<>();
     for (Webhook w : b.endpoints) {
-      deliverers.put(w.name(), new Deliverer(w, outbox, http, clock, b.pollInterval, b.leaseSettle));
+      initial.put(w.name(), deliverer(w));
     }
+    this.deliverers = java.util.Collections.unmodifiableMap(initial);
+  }
+
+  private Deliverer deliverer(Webhook w) {
+    return new Deliverer(w, outbox, http, clock, pollInterval, leaseSettle);
+  }
+
+  /** Told when an endpoint comes or goes at run time (the metrics follow it). */
+  public interface EndpointListener {
+    void added(String endpoint);
+
+    void removed(String endpoint);
+  }
+
+  public void listen(EndpointListener listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Adds endpoint {@code w}, or replaces the one of its name, at once: the next event is
+   * filtered by {@code w}. A replaced endpoint keeps its queue: the events waiting (one in the
+   * middle of an attempt included, sent again) go to {@code w}'s URL with its settings, in order.
+   */
+  public void put(Webhook w) throws InterruptedException {
+    Deliverer old;
+    Deliverer next = deliverer(w);
+    synchronized (this) {
+      Map<String, Deliverer> m = new LinkedHashMap<>(deliverers);
+      old = m.put(w.name(), next);
+      deliverers = java.util.Collections.unmodifiableMap(m);
+      if (old != null) {
+        old.stop(); // releases the queue's lease, so that the new deliverer takes it
+      }
+      if (delivering) {
+        next.start();
+      }
+    }
+    if (old == null) {
+      listeners.forEach(l -> l.added(w.name()));
+    }
+  }
+
+  /**
+   * Removes endpoint {@code name} at once, with the events still waiting for it and its dead
+   * letters: nobody is left to receive them, and a later endpoint of the same name must not get
+   * an old one's events (the audit trail keeps them).
+   *
+   * @return false if there is no such endpoint
+   */
+  public boolean remove(String name) throws InterruptedException {
+    Deliverer old;
+    synchronized (this) {
+      Map<String, Deliverer> m = new LinkedHashMap<>(deliverers);
+      old = m.remove(name);
+      if (old == null) {
+        return false;
+      }
+      deliverers = java.util.Collections.unmodifiableMap(m);
+      old.stop();
+      int dropped = outbox.drop(name);
+      if (dropped > 0) {
+        LOG.info("events to {}: the endpoint was removed with {} event(s) waiting and dead; they are dropped",
+            name, dropped);
+      }
+    }
+    listeners.forEach(l -> l.removed(name));
+    return true;
   }
 
   public static Builder builder(StorageDriver driver) {
@@ -105,7 +184,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
         continue;
       }
       outbox.append(d.webhook().name(), key, event);
-      if (d.pending() >= maxPending) {
+      // this node's count is an estimate (other nodes deliver and store too): the store's count
+      // decides when it says full
+      if (d.full(maxPending)) {
         // kept, never lost: the API lists it and can send it again once the receiver catches up
         outbox.bury(d.webhook().name(), new Outbox.Entry(key, event),
             "the outbox of " + d.webhook().name() + " was full (" + maxPending + " events waiting)", 0);
@@ -125,7 +206,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return Optional.ofNullable(audit);
   }
 
-  /** The configured endpoints, in order. */
+  /** The endpoints, the file's first, in order, then those added at run time. */
   public List<Webhook> endpoints() {
     return deliverers.values().stream().map(Deliverer::webhook).toList();
   }
@@ -134,9 +215,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return Optional.ofNullable(deliverers.get(name)).map(Deliverer::webhook);
   }
 
-  /** Events waiting for {@code endpoint}. */
+  /** Events waiting for {@code endpoint}, counted in the store (a listing: for the API and metrics, not per request). */
   public int pending(String endpoint) {
-    return deliverer(endpoint).pending();
+    return deliverer(endpoint).recount();
   }
 
   /** Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on. */
@@ -179,8 +260,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   public Map<String, Integer> health() {
     Map<String, Integer> full = new LinkedHashMap<>();
     deliverers.forEach((name, d) -> {
-      if (d.pending() >= maxPending * FILLING) {
-        full.put(name, d.pending());
+      int waiting = d.recount(); // the store's count: events of every node, delivered by any
+      if (waiting >= maxPending * FILLING) {
+        full.put(name, waiting);
       }
     });
     return full;
@@ -200,7 +282,10 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
 
   @Override
   protected void doStart() {
-    deliverers.values().forEach(Deliverer::start);
+    synchronized (this) {
+      delivering = true;
+      deliverers.values().forEach(Deliverer::start);
+    }
     if (audit != null) {
       chores = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "wharf-audit-expiry");
@@ -221,6 +306,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   protected void doStop() throws InterruptedException {
     if (chores != null) {
       chores.shutdownNow();
+    }
+    synchronized (this) {
+      delivering = false;
     }
     for (Deliverer d : deliverers.values()) {
       d.stop();

@@ -140,6 +140,22 @@ public final class Outbox {
   }
 
   /**
+   * Deletes {@code endpoint}'s queue and dead letters (the endpoint is gone).
+   *
+   * @return how many events were dropped
+   */
+  public int drop(String endpoint) {
+    int n = 0;
+    for (String dir : List.of(queue(endpoint), dead(endpoint))) {
+      for (String path : list(dir)) {
+        delete(path);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
    * Takes the lease on delivering {@code endpoint}'s queue, so that of several nodes sharing the
    * store one delivers it (see {@link GcLease}: the same mechanism as garbage collection's).
    *

@@ -20,7 +20,6 @@ import io.wharf.core.lifecycle.MaintenanceReport;
 import io.wharf.proxy.ProxyMetrics;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.events.EventBus;
-import io.wharf.server.events.Webhook;
 import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
@@ -75,22 +74,47 @@ public final class WharfMetrics implements AutoCloseable {
    * {@code registry_notifications_failed_attempts_total{endpoint}}.
    */
   public void events(EventBus bus) {
-    for (Webhook w : bus.endpoints()) {
-      String name = w.name();
-      Gauge.builder("registry.notifications.pending", bus, b -> b.pending(name))
-          .description("Events waiting for delivery").tag("endpoint", name).register(registry);
-      Gauge.builder("registry.notifications.pending.limit", bus, EventBus::maxPending)
-          .description("Events that may wait before new ones go to the dead letters").tag("endpoint", name)
-          .register(registry);
-      FunctionCounter.builder("registry.notifications.events", bus, b -> b.counts(name)[0])
-          .description("Events delivered or given up on").tags("endpoint", name, "outcome", "delivered")
-          .register(registry);
-      FunctionCounter.builder("registry.notifications.events", bus, b -> b.counts(name)[2])
-          .description("Events delivered or given up on").tags("endpoint", name, "outcome", "dead")
-          .register(registry);
-      FunctionCounter.builder("registry.notifications.failed.attempts", bus, b -> b.counts(name)[1])
-          .description("Delivery attempts that failed (retried)").tag("endpoint", name).register(registry);
-    }
+    // endpoints come and go through the API: their meters with them
+    java.util.Map<String, java.util.List<io.micrometer.core.instrument.Meter>> meters =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    Consumer<String> add = name -> meters.computeIfAbsent(name, n -> endpointMeters(bus, n));
+    bus.endpoints().forEach(w -> add.accept(w.name()));
+    bus.listen(new EventBus.EndpointListener() {
+      @Override
+      public void added(String endpoint) {
+        add.accept(endpoint);
+      }
+
+      @Override
+      public void removed(String endpoint) {
+        java.util.List<io.micrometer.core.instrument.Meter> gone = meters.remove(endpoint);
+        if (gone != null) {
+          gone.forEach(registry::remove);
+        }
+      }
+    });
+  }
+
+  private java.util.List<io.micrometer.core.instrument.Meter> endpointMeters(EventBus bus, String name) {
+    // an endpoint removed between a scrape's listing and its reading shows NaN, not an error
+    java.util.function.ToDoubleFunction<EventBus> pending = b -> b.endpoint(name).isPresent() ? b.pending(name)
+        : Double.NaN;
+    java.util.function.IntFunction<java.util.function.ToDoubleFunction<EventBus>> count =
+        i -> b -> b.endpoint(name).isPresent() ? b.counts(name)[i] : 0;
+    return java.util.List.of(
+        Gauge.builder("registry.notifications.pending", bus, pending)
+            .description("Events waiting for delivery").tag("endpoint", name).register(registry),
+        Gauge.builder("registry.notifications.pending.limit", bus, EventBus::maxPending)
+            .description("Events that may wait before new ones go to the dead letters").tag("endpoint", name)
+            .register(registry),
+        FunctionCounter.builder("registry.notifications.events", bus, count.apply(0))
+            .description("Events delivered or given up on").tags("endpoint", name, "outcome", "delivered")
+            .register(registry),
+        FunctionCounter.builder("registry.notifications.events", bus, count.apply(2))
+            .description("Events delivered or given up on").tags("endpoint", name, "outcome", "dead")
+            .register(registry),
+        FunctionCounter.builder("registry.notifications.failed.attempts", bus, count.apply(1))
+            .description("Delivery attempts that failed (retried)").tag("endpoint", name).register(registry));
   }
 
   /** The text exposition Prometheus scrapes. */
