@@ -1111,17 +1111,22 @@ final class UiPages {
     return v == null ? "" : v.strip();
   }
 
-  /** A parameter that must be one of {@code allowed}; {@code fallback} when absent. */
-  private static String choice(HttpServletRequest req, String name, String fallback, String... allowed) {
+  /**
+   * A parameter that must be {@code fallback} or one of {@code others}; {@code fallback} when
+   * absent. The default is a choice too: forms and sort links send it explicitly.
+   */
+  private static String choice(HttpServletRequest req, String name, String fallback, String... others) {
     String v = req.getParameter(name);
-    if (v == null || v.isEmpty()) {
+    if (v == null || v.isEmpty() || v.equals(fallback)) {
       return fallback;
     }
-    for (String a : allowed) {
+    for (String a : others) {
       if (a.equals(v)) {
         return v;
       }
     }
+    java.util.Set<String> allowed = new java.util.LinkedHashSet<>(List.of(fallback));
+    allowed.addAll(List.of(others));
     throw ManagementException.invalid(name, name + " must be one of " + String.join(", ", allowed));
   }
 

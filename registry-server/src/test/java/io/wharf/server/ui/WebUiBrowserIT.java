@@ -462,7 +462,8 @@ class WebUiBrowserIT {
   void tags_liveFilter_keepsTheChosenSort_andAReloadKeepsBoth() throws Exception {
     browser.get(url("/ui/repositories/docker-hosted/images/demo/app"));
     browser.executeScript("window.wharfMarker = 42");
-    browser.findElement(By.linkText("Size")).click(); // largest first
+    // the headers show in capitals (CSS): found by where they lead
+    browser.findElement(By.cssSelector("th a[href*='sort=size']")).click(); // largest first
     wait.until(ExpectedConditions.attributeToBe(By.xpath("//th[a[starts-with(., 'Size')]]"), "aria-sort", "descending"));
     browser.findElement(By.id("q")).sendKeys("0");
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("count"), "containing “0”"));

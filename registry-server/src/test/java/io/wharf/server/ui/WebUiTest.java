@@ -319,6 +319,11 @@ class WebUiTest {
             + "<input type=\"hidden\" name=\"order\" value=\"desc\"></span>");
     // a sort link's answer brings the sort the filter sends next
     assertThat(html).containsPattern("<a href=\"[^\"]*sort=pushed[^\"]*\" hx-get=[^>]*hx-select-oob=\"#view\"");
+    // what the form sends, the defaults spelled out too (the filter form, the Tag column's link)
+    assertThat(page(new Browser().get("/ui/repositories/docker-hosted/images/demo/many?q=t11&show=tagged&sort=name"
+        + "&order=asc"), 200)).contains("containing &ldquo;t11&rdquo;").contains(">t110<");
+    assertThat(page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app?show=every"), 400))
+        .contains("show must be one of tagged, untagged, all");
   }
 
   @Test
