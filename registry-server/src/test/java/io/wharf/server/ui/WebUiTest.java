@@ -596,7 +596,7 @@ class WebUiTest {
         .contains("id=\"f-repositories-error\"").contains("missing: repository names or globs");
     String shown = page(reader.post("/ui/tokens/new", "_csrf=" + enc(reader.csrf()) + "&name=laptop"), 201);
     String secret = secretIn(shown, "wharf_pat_");
-    assertThat(shown).as("a token logs in as its user: no robot login line").doesNotContain("paste the secret at the prompt");
+    assertThat(shown).as("a token logs in as its user: no robot login line").doesNotContain("Paste the secret at its password prompt");
     assertThat(wharf.send("GET", "/v2/private/secret/app/tags/list", null, UiFixture.basic("reader", secret))
         .statusCode()).isEqualTo(200);
     String list = page(reader.get("/ui/tokens"), 200);
