@@ -22,15 +22,32 @@ import java.util.function.Supplier;
  * it): they are the garbage already there.
  *
  * <p>A dry run already in progress is joined; one asked for during a real run waits for it. Each
- * step lists at most 100 items ({@code wouldRemove}) and gives its totals in {@code summary}.
+ * step lists at most 100 items ({@code wouldRemove}) and gives its totals in {@code summary}; its
+ * {@code items} are the same with the size of each tag's image as search knows it (the bytes a
+ * pull downloads, an upper bound of what the removal frees: layers can be shared).
  * Administrators only.
  */
 public final class CleanupPreview {
   /** How long a preview waits for the dry runs. */
   static final Duration WAIT = Duration.ofMinutes(10);
 
-  /** One step of a store's job: its summary (totals) and the first items it would remove. */
-  public record Step(String name, String summary, List<String> wouldRemove) {}
+  /**
+   * One step of a store's job: its summary (totals) and the first items it would remove.
+   *
+   * @param repository the repository it works on; null for a step of no one repository
+   * @param items {@code wouldRemove}, each with its image's size where known
+   * @param sizeInBytes the sum of the items' known sizes; {@code sizeComplete} whether every size was known
+   */
+  public record Step(String name, String summary, List<String> wouldRemove, String repository, List<Item> items,
+      long sizeInBytes, boolean sizeComplete) {}
+
+  /**
+   * One tag or image a step would remove.
+   *
+   * @param image null when the item is not an {@code image:tag}
+   * @param sizeInBytes the image's total size (what a pull downloads); null when search does not know it
+   */
+  public record Item(String item, String image, String tag, Long sizeInBytes) {}
 
   /** What garbage collection would reclaim now. */
   public record Garbage(long blobs, long bytes, long untaggedManifests, long staleUploads, List<String> sample) {}
@@ -49,13 +66,18 @@ public final class CleanupPreview {
   private final MaintenanceScheduler scheduler;
   private final Permissions permissions;
   private final Supplier<? extends Iterable<Repository>> repositories;
+  private final SearchService search;
 
-  /** @param scheduler null: no maintenance, an empty preview */
+  /**
+   * @param scheduler null: no maintenance, an empty preview
+   * @param search where the items' sizes come from
+   */
   public CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
-      Supplier<? extends Iterable<Repository>> repositories) {
+      Supplier<? extends Iterable<Repository>> repositories, SearchService search) {
     this.scheduler = scheduler;
     this.permissions = Objects.requireNonNull(permissions);
     this.repositories = Objects.requireNonNull(repositories);
+    this.search = Objects.requireNonNull(search);
   }
 
   /** Every store's preview, or {@code store}'s (404 if unknown). */
@@ -68,12 +90,12 @@ public final class CleanupPreview {
     }
     List<StorePreview> out = new ArrayList<>();
     for (String s : store == null ? stores : List.of(store)) {
-      out.add(preview(s));
+      out.add(storePreview(caller, s));
     }
     return new Preview(out);
   }
 
-  private StorePreview preview(String store) {
+  private StorePreview storePreview(Caller caller, String store) {
     MaintenanceReport r;
     try {
       r = scheduler.runNow(store, true).orElseThrow().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -86,10 +108,42 @@ public final class CleanupPreview {
     } catch (ExecutionException e) {
       throw new IllegalStateException("the dry run of blob store " + store + " failed", e.getCause());
     }
-    List<Step> steps = r.steps().stream().map(s -> new Step(s.name(), s.summary(), s.sample())).toList();
+    List<Step> steps = new ArrayList<>();
+    for (MaintenanceReport.StepReport s : r.steps()) {
+      List<Item> items = new ArrayList<>();
+      long size = 0;
+      boolean complete = true;
+      for (String item : s.sample()) {
+        Item i = item(caller, s.repository(), item);
+        items.add(i);
+        size += i.sizeInBytes() == null ? 0 : i.sizeInBytes();
+        complete &= i.sizeInBytes() != null;
+      }
+      steps.add(new Step(s.name(), s.summary(), s.sample(), s.repository(), items, size, complete));
+    }
     GcReport gc = r.gc();
     Garbage garbage = gc == null ? null : new Garbage(gc.blobsDeleted(), gc.bytesDeleted(), gc.manifestsUntagged(),
         gc.uploadsPurged(), gc.deletedSample());
     return new StorePreview(store, r.started(), steps, garbage, r.error(), r.skipped());
+  }
+
+  /** {@code item} ({@code image:tag}) of {@code repository} with its image's size, as an exact search finds it. */
+  private Item item(Caller caller, String repository, String item) {
+    int colon = item.lastIndexOf(':');
+    if (repository == null || colon <= 0 || item.indexOf('@') >= 0) {
+      return new Item(item, null, null, null);
+    }
+    String image = item.substring(0, colon);
+    String tag = item.substring(colon + 1);
+    Long size = null;
+    try {
+      SearchQuery exact = new SearchQuery(repository, new SearchQuery.Match(image, false),
+          new SearchQuery.Match(tag, false), null, null, false, null, false);
+      List<SearchService.Component> found = search.search(caller, exact, null, "").items();
+      size = found.isEmpty() || found.get(0).wharf() == null ? null : found.get(0).wharf().totalSize();
+    } catch (ManagementException e) {
+      // a repository gone meanwhile: the size is unknown, the item still listed
+    }
+    return new Item(item, image, tag, size);
   }
 }

@@ -2,12 +2,8 @@ package io.wharf.server.admin;
 
 import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.CredentialScope;
-import io.wharf.server.auth.Identity;
-import io.wharf.server.auth.Realm;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.auth.TokenKeys;
-import io.wharf.server.config.ConfigException;
-import io.wharf.server.config.Durations;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,11 +35,13 @@ import tools.jackson.databind.JsonNode;
 final class CredentialEndpoints implements RestEndpoints {
   private final RegistrySecurity security;
   private final ApiCredentials credentials;
+  private final CredentialService service;
 
   /** @param security null: an open server (every call is refused, 409) */
   CredentialEndpoints(RegistrySecurity security, ApiCredentials credentials) {
     this.security = security;
     this.credentials = credentials;
+    this.service = new CredentialService(security, credentials);
   }
 
   @Override
@@ -84,7 +82,7 @@ final class CredentialEndpoints implements RestEndpoints {
   private void robots(RestCall call) throws IOException {
     if (call.matches("v1", "robots")) {
       call.allow("GET", "POST");
-      String admin = requireAdmin(call.caller());
+      requireAdmin(call.caller());
       if (call.method().equals("POST")) {
         JsonNode body = object(call);
         List<ManagementException.Violation> violations = new ArrayList<>();
@@ -93,14 +91,7 @@ final class CredentialEndpoints implements RestEndpoints {
         CredentialScope scope = scope(body.get("scope"), violations, true);
         Duration expiresIn = expiresIn(body, violations);
         done(violations);
-        try {
-          created(call, credentials.createRobot(name == null || name.startsWith(ApiCredentials.ROBOT_PREFIX) ? name
-              : ApiCredentials.ROBOT_PREFIX + name, description, scope, expiresIn, admin));
-        } catch (IllegalArgumentException e) {
-          throw invalid(e);
-        } catch (IllegalStateException e) {
-          throw new ManagementException(ManagementException.Reason.CONFLICT, e.getMessage());
-        }
+        created(call, service.createRobot(call.caller(), name, description, scope, expiresIn));
       } else {
         call.send(credentials.robots());
       }
@@ -142,7 +133,7 @@ final class CredentialEndpoints implements RestEndpoints {
   }
 
   private static String robotName(String segment) {
-    return segment.startsWith(ApiCredentials.ROBOT_PREFIX) ? segment : ApiCredentials.ROBOT_PREFIX + segment;
+    return CredentialService.robotName(segment);
   }
 
   // ---------------------------------------------------------------- API tokens
@@ -167,15 +158,7 @@ final class CredentialEndpoints implements RestEndpoints {
         CredentialScope parsed = scope == null || scope.isNull() ? null : scope(scope, violations, false);
         Duration expiresIn = expiresIn(body, violations);
         done(violations);
-        try {
-          // a user who signed in through single sign-on: the token keeps the roles of that sign-in
-          Identity sso = security.sources().remembered(me).filter(i -> i.realm() == Realm.OIDC).orElse(null);
-          created(call, credentials.createToken(me, name, parsed, expiresIn, sso));
-        } catch (IllegalArgumentException e) {
-          throw invalid(e);
-        } catch (IllegalStateException e) {
-          throw new ManagementException(ManagementException.Reason.CONFLICT, e.getMessage());
-        }
+        created(call, service.createToken(call.caller(), name, parsed, expiresIn));
       } else {
         call.send(credentials.tokens(user));
       }
@@ -222,23 +205,11 @@ final class CredentialEndpoints implements RestEndpoints {
   // ---------------------------------------------------------------- who may
 
   private String requireUser(Caller caller) {
-    if (security == null || credentials == null) {
-      throw new ManagementException(ManagementException.Reason.CONFLICT,
-          "security is off: this server's configuration has no security section, so there are no credentials");
-    }
-    if (caller.isAnonymous()) {
-      throw new ManagementException(ManagementException.Reason.UNAUTHENTICATED, "authentication required");
-    }
-    return caller.user();
+    return service.requireUser(caller);
   }
 
   private String requireAdmin(Caller caller) {
-    String user = requireUser(caller);
-    if (!security.administers(user)) {
-      throw new ManagementException(ManagementException.Reason.FORBIDDEN,
-          "user " + user + " is no administrator (needs nx-all, *:admin)");
-    }
-    return user;
+    return service.requireAdmin(caller);
   }
 
   // ---------------------------------------------------------------- bodies
@@ -253,24 +224,7 @@ final class CredentialEndpoints implements RestEndpoints {
 
   /** {@code expiresIn}: absent (the default), {@code "never"} ({@link Duration#ZERO}) or a duration such as {@code 30d}. */
   private static Duration expiresIn(JsonNode body, List<ManagementException.Violation> violations) {
-    String text = SecurityEndpoints.string(body, "expiresIn", violations);
-    if (text == null) {
-      return null;
-    }
-    if (text.equals("never")) {
-      return Duration.ZERO;
-    }
-    try {
-      Duration d = Durations.parse(text, "expiresIn");
-      if (d.isZero()) {
-        violations.add(new ManagementException.Violation("expiresIn", "must be longer than 0 (or \"never\")"));
-      }
-      return d;
-    } catch (ConfigException e) {
-      violations.add(new ManagementException.Violation("expiresIn", "\"" + text
-          + "\" is no duration; write 30d, 12h, 90m, or never"));
-      return null;
-    }
+    return CredentialService.expiresIn(SecurityEndpoints.string(body, "expiresIn", violations), violations);
   }
 
   private static CredentialScope scope(JsonNode n, List<ManagementException.Violation> violations, boolean required) {
@@ -325,14 +279,4 @@ final class CredentialEndpoints implements RestEndpoints {
     }
   }
 
-  /** The service's {@code field: message} lines as a 400 naming each field. */
-  private static ManagementException invalid(IllegalArgumentException e) {
-    List<ManagementException.Violation> violations = new ArrayList<>();
-    for (String line : e.getMessage().split("\n")) {
-      int colon = line.indexOf(": ");
-      violations.add(colon < 0 ? new ManagementException.Violation("*", line)
-          : new ManagementException.Violation(line.substring(0, colon), line.substring(colon + 2)));
-    }
-    return ManagementException.invalid(violations);
-  }
 }

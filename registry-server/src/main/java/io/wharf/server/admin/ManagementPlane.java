@@ -7,7 +7,6 @@ import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.ProxyRepository;
-import io.wharf.server.auth.Action;
 import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.Durations;
@@ -153,8 +152,10 @@ public final class ManagementPlane extends AbstractLifeCycle {
     BlobStoreService blobStores = new BlobStoreService(stores, permissions, all, Clock.systemUTC());
     TaskService tasks = new TaskService(maintenance, taskParts(config), permissions, all);
     ProxyService proxies = new ProxyService(all, repositoryService::readable, permissions, metrics);
-    CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all);
+    CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all, search);
     OpenApiSpec openApi = OpenApiSpec.load();
+    // who reads which events: the API's audit trail and the UI's recent activity
+    AuditTrail audit = new AuditTrail(events, permissions, name -> repositories.registry().repository(name), all);
     if (maintenance != null) {
       maintenance.onReport(report -> blobStores.refresh());
       // cleanup and eviction delete tags without a request: browse and search see it after a walk
@@ -209,10 +210,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new TagHistoryEndpoints(plane.repositories, permissions, events),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
-            (caller, repository) -> repositories.registry().repository(repository)
-                .map(r -> permissions.may(caller, r, Action.ADMIN))
-                .orElseGet(() -> repositories.registry().repositories().stream()
-                    .allMatch(r -> permissions.may(caller, r, Action.ADMIN)))),
+            audit::mayAudit),
         ProxyEndpoints.wharf(proxies),
         new WharfOpsEndpoints(cleanup, eventEndpoints == null ? repositories::config
             : () -> eventEndpoints.effective(repositories.config()), permissions, all),
@@ -223,7 +221,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
         WharfApiServlet.PATH + "/*");
     context.addServlet(new ServletHolder("health", new HealthServlet(plane.health)), HealthServlet.PATH + "/*");
     io.wharf.server.ui.UiServlet.install(context, config, new io.wharf.server.ui.UiServices(plane.repositories,
-        plane.health, plane.images, plane.search, blobStores, tasks, cleanup, plane.security, permissions),
+        plane.health, plane.images, plane.search, blobStores, tasks, cleanup, plane.security, permissions, audit,
+        new CredentialService(security, credentials)),
         security, repositories::boundPort);
     if (metrics != null) {
       context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), config.management().metrics().path());

@@ -59,6 +59,16 @@ final class Format {
     return n + " " + unit + (n == 1 ? "" : "s");
   }
 
+  /** {@code 30 days}, {@code 12 hours}, {@code 90 minutes}: a duration in its largest whole unit. */
+  static String duration(java.time.Duration d) {
+    long s = d.getSeconds();
+    if (s == 0) {
+      return "never";
+    }
+    return s % 86_400 == 0 ? plural(s / 86_400, "day") : s % 3600 == 0 ? plural(s / 3600, "hour")
+        : s % 60 == 0 ? plural(s / 60, "minute") : plural(s, "second");
+  }
+
   /** The first 12 hex digits of a digest ({@code sha256:0123456789ab}), as docker shows image ids. */
   static String shortDigest(String digest) {
     int colon = digest.indexOf(':');

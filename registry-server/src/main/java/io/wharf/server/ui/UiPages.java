@@ -9,9 +9,11 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Repository;
 import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.UpstreamStatus;
+import io.wharf.server.admin.AuditTrail;
 import io.wharf.server.admin.BlobStoreService;
 import io.wharf.server.admin.Caller;
 import io.wharf.server.admin.CleanupPreview;
+import io.wharf.server.admin.CredentialService;
 import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ImageService;
 import io.wharf.server.admin.ManagementException;
@@ -23,11 +25,17 @@ import io.wharf.server.admin.SearchService;
 import io.wharf.server.admin.SecurityService;
 import io.wharf.server.admin.TaskService;
 import io.wharf.server.auth.Action;
+import io.wharf.server.auth.ApiCredentials;
+import io.wharf.server.auth.CredentialScope;
 import io.wharf.server.config.WharfConfig;
+import io.wharf.server.events.AuditLog;
+import io.wharf.server.events.Event;
 import io.wharf.server.ui.View.Chrome;
 import io.wharf.server.ui.View.Command;
 import io.wharf.server.ui.View.Crumb;
 import io.wharf.server.ui.templates.JteblobstoresGenerated;
+import io.wharf.server.ui.templates.JtecredentialsGenerated;
+import io.wharf.server.ui.templates.JterevokeGenerated;
 import io.wharf.server.ui.templates.JtedeleteGenerated;
 import io.wharf.server.ui.templates.JtedeleterepositoryGenerated;
 import io.wharf.server.ui.templates.JteerrorGenerated;
@@ -57,6 +65,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Builds each page's {@link View} from the management services and the repositories, and hands
@@ -71,6 +80,8 @@ final class UiPages {
   static final int TAG_PREVIEW = 5;
   /** Tags named in a row's "same manifest as"; the others are counted. */
   static final int SAME_SHOWN = 4;
+  /** Events in a page's "recent activity". */
+  static final int ACTIVITY = 15;
 
   private final String base;
   private final WharfConfig config;
@@ -198,7 +209,8 @@ final class UiPages {
         List.of(new Crumb("Repositories", base + "/"), new Crumb(name, null)),
         row(req, v.caller(), r), action, filter, rows, next, first,
         change ? base + "/admin/repositories/" + name + "/edit" : null,
-        change ? base + "/admin/repositories/" + name + "/delete" : null);
+        change ? base + "/admin/repositories/" + name + "/delete" : null,
+        activity(v.caller(), name, null, e -> true));
     return out -> JteimagesGenerated.render(out, null, p);
   }
 
@@ -343,8 +355,63 @@ final class UiPages {
         MediaTypes.INDEXES.contains(d.mediaType()), platforms, layers, Format.size(d.totalSize()),
         Format.size(d.compressedSize()), d.config() == null ? null : d.config().digest(), config, d.annotations(),
         d.tags(), referrers, d.subject() == null ? null : imageHref(name, imageName) + "@" + d.subject(), commands,
-        deleteHref);
+        deleteHref, activity(v.caller(), name, imageName,
+            e -> digest.equals(e.digest()) || e.tag() != null && d.tags().contains(e.tag())));
     return out -> JteimageGenerated.render(out, null, p);
+  }
+
+  // ---------------------------------------------------------------- recent activity
+
+  /**
+   * The last {@value #ACTIVITY} events of {@code repository} (of {@code image} when not null, that
+   * {@code which} lets through) the visitor may see in the audit trail, as {@code GET
+   * /wharf/api/v1/events?repository=&image=} shows them; null when no trail is kept.
+   */
+  private View.Activity activity(Caller caller, String repository, String image, Predicate<Event> which) {
+    AuditTrail audit = services.audit();
+    if (!audit.kept()) {
+      return null;
+    }
+    if (!audit.mayAudit(caller, repository)) {
+      return new View.Activity(List.of(), "Recent activity is shown to the administrators of " + repository + ".");
+    }
+    List<Event> events = audit.query(caller, new AuditLog.Query(repository, image, null, null, null, null), which,
+        ACTIVITY, null).items();
+    Instant now = clock.instant();
+    List<View.ActivityRow> rows = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      Event e = events.get(i);
+      // the tag's previous push on this list pointed elsewhere: this push moved it
+      boolean moved = false;
+      if (e.action() == Event.Action.PUSH && e.tag() != null) {
+        for (Event older : events.subList(i + 1, events.size())) {
+          if (older.action() == Event.Action.PUSH && e.tag().equals(older.tag()) && e.image().equals(older.image())) {
+            moved = older.digest() != null && !older.digest().equals(e.digest());
+            break;
+          }
+        }
+      }
+      boolean restore = e.action() == Event.Action.PUSH && e.request() != null && "POST".equals(e.request().method());
+      String what = switch (e.action()) {
+        case PUSH -> restore ? "tag restored" : moved ? "tag moved" : e.tag() == null ? "pushed by digest" : "pushed";
+        case PULL -> "pulled";
+        case DELETE -> e.url() != null && e.url().contains("/blobs/") ? "blob deleted"
+            : e.tag() != null ? "tag deleted" : "deleted";
+        case MOUNT -> "mounted" + (e.fromRepository() == null ? "" : " from " + e.fromRepository());
+        default -> e.action().wire();
+      };
+      // a manifest's digest opens the image; a blob's is shown only
+      boolean manifest = e.url() != null ? e.url().contains("/manifests/") : e.mediaType() != null;
+      String imageHref = e.image() == null ? null : imageHref(repository, e.image());
+      String digestHref = imageHref != null && manifest && e.digest() != null && e.action() != Event.Action.DELETE
+          ? imageHref + "@" + e.digest() : null;
+      rows.add(new View.ActivityRow(when(e.timestamp(), now), what, e.action().wire().replace('.', '-'), e.image(),
+          imageHref, e.image() == null ? null : e.tag(),
+          imageHref == null || e.tag() == null ? null : tagHref(repository, e.image(), e.tag()), e.digest(),
+          e.digest() == null ? null : Format.shortDigest(e.digest()), digestHref,
+          e.actor() == null ? null : e.actor().name(), e.actor() == null ? null : e.actor().addr()));
+    }
+    return new View.Activity(rows, rows.isEmpty() ? "No event of this in the audit trail." : null);
   }
 
   // ---------------------------------------------------------------- delete a tag
@@ -649,34 +716,20 @@ final class UiPages {
 
   /**
    * What the store's maintenance would remove now: a dry run ({@link CleanupPreview}), each tag
-   * with its image's size (looked up in the search index).
+   * with its image's size, exactly as {@code GET /wharf/api/v1/cleanup/preview} gives them.
    */
   Consumer<HtmlTemplateOutput> preview(UiServlet.Visitor v, String store) {
     CleanupPreview.StorePreview sp = services.cleanup().preview(v.caller(), store).stores().get(0);
     List<View.PreviewStep> steps = new ArrayList<>();
     for (CleanupPreview.Step step : sp.steps()) {
-      // "cleanup of <repository>", "cache limits of <repository>": the job's own step names
-      int of = step.name().lastIndexOf(" of ");
-      String repository = of < 0 ? null : step.name().substring(of + 4);
       List<View.PreviewItem> items = new ArrayList<>();
-      long total = 0;
-      boolean known = true;
-      for (String item : step.wouldRemove()) {
-        int colon = item.lastIndexOf(':');
-        Long size = null;
-        String href = null;
-        if (repository != null && colon > 0) {
-          String image = item.substring(0, colon);
-          String tag = item.substring(colon + 1);
-          size = tagSize(v, repository, image, tag);
-          href = tagHref(repository, image, tag);
-        }
-        known &= size != null;
-        total += size == null ? 0 : size;
-        items.add(new View.PreviewItem(item, href, size == null ? "" : Format.size(size)));
+      for (CleanupPreview.Item item : step.items()) {
+        String href = item.image() == null ? null : tagHref(step.repository(), item.image(), item.tag());
+        items.add(new View.PreviewItem(item.item(), href,
+            item.sizeInBytes() == null ? "" : Format.size(item.sizeInBytes())));
       }
       steps.add(new View.PreviewStep(step.name(), step.summary(), items,
-          items.isEmpty() ? null : Format.size(total) + (known ? "" : " or more")));
+          items.isEmpty() ? null : Format.size(step.sizeInBytes()) + (step.sizeComplete() ? "" : " or more")));
     }
     CleanupPreview.Garbage g = sp.garbage();
     String garbage = g == null ? null : g.blobs() + (g.blobs() == 1 ? " blob" : " blobs") + ", " + Format.size(g.bytes())
@@ -686,18 +739,6 @@ final class UiPages {
         when(sp.at(), clock.instant()), steps, garbage, g == null ? List.of() : g.sample(), sp.error(), sp.skipped(),
         base + "/blobstores/" + store + "/run");
     return out -> JtepreviewGenerated.render(out, null, p);
-  }
-
-  /** The total size of {@code image:tag}'s image, as search finds it; null when it is not found. */
-  private Long tagSize(UiServlet.Visitor v, String repository, String image, String tag) {
-    try {
-      SearchQuery exact = new SearchQuery(repository, new SearchQuery.Match(image, false),
-          new SearchQuery.Match(tag, false), null, null, false, null, false);
-      List<SearchService.Component> found = services.search().search(v.caller(), exact, null, "").items();
-      return found.isEmpty() || found.get(0).wharf() == null ? null : found.get(0).wharf().totalSize();
-    } catch (ManagementException e) {
-      return null; // a repository gone meanwhile: the size is unknown, the item still listed
-    }
   }
 
   // ---------------------------------------------------------------- security
@@ -829,6 +870,178 @@ final class UiPages {
     return s == null || s.isEmpty() ? null : s;
   }
 
+  // ---------------------------------------------------------------- robot accounts and API tokens
+
+  /**
+   * The robot accounts (administrators) or the visitor's API tokens, as {@code GET
+   * /wharf/api/v1/robots} and {@code GET /wharf/api/v1/users/me/tokens} list them.
+   *
+   * @param created the one just made, with its secret (shown this once), or null
+   */
+  Consumer<HtmlTemplateOutput> credentials(HttpServletRequest req, UiServlet.Visitor v, boolean robots,
+      ApiCredentials.WithSecret created) {
+    CredentialService service = services.credentials();
+    List<ApiCredentials.View> list = robots ? service.robots(v.caller()) : service.tokens(v.caller());
+    Instant now = clock.instant();
+    String section = robots ? "/robots" : "/tokens";
+    List<View.CredentialRow> rows = new ArrayList<>();
+    for (ApiCredentials.View c : list) {
+      List<String> scope = c.scope() == null ? List.of() : c.scope().rules().stream().map(r -> String.join(", ",
+          r.repositories()) + (r.images().isEmpty() ? "" : " / " + String.join(", ", r.images())) + ": "
+          + String.join(", ", r.actions())).toList();
+      String key = robots ? c.name().substring(ApiCredentials.ROBOT_PREFIX.length()) : c.id();
+      rows.add(new View.CredentialRow(c.name(), c.id(), c.description(), scope, when(c.created(), now), c.createdBy(),
+          when(c.expires(), now), c.expires() != null && !c.expires().isAfter(now), c.disabled(),
+          when(c.lastUsed(), now), c.lastUsedFrom(), base + section + "/" + enc(key) + "/revoke"));
+    }
+    View.Created shown = null;
+    if (created != null) {
+      // the name is quoted for the shell: a robot's has a $ in it
+      shown = new View.Created(created.credential().name(), created.secret(), robots
+          ? "docker login -u '" + created.credential().name() + "' " + mainHost(req) : null);
+    }
+    String revoked = req.getParameter("revoked");
+    String flash = revoked != null && revoked.matches("[A-Za-z0-9$._ -]{1,80}") ? revoked + " revoked." : null;
+    String title = robots ? "Robot accounts" : "API tokens";
+    View.CredentialsPage p = new View.CredentialsPage(chrome(v, title, robots ? "robots" : "tokens", flash),
+        List.of(new Crumb(title, null)), robots, rows, shown, base + section + "/new");
+    return out -> JtecredentialsGenerated.render(out, null, p);
+  }
+
+  /** The form that makes a robot account or an API token; {@code values} and the API's refusal when shown again. */
+  Consumer<HtmlTemplateOutput> credentialForm(UiServlet.Visitor v, boolean robot, Map<String, String> values,
+      ManagementException refusal) {
+    CredentialService service = services.credentials();
+    if (robot) {
+      service.requireAdmin(v.caller());
+    } else {
+      service.requireUser(v.caller());
+    }
+    Map<String, String> shown = values == null ? Map.of("actions", "pull") : values;
+    List<String> errors = new ArrayList<>();
+    Map<String, String> fieldErrors = credentialErrors(refusal, errors);
+    ApiCredentials.Policy policy = service.policy();
+    String expiry = "30d, 12h or 90m; empty: " + Format.duration(policy.defaultExpiry())
+        + (policy.allowNeverExpire() ? "; never: it does not expire" : "");
+    List<View.Field> fields = new ArrayList<>();
+    fields.add(new View.Field("name", "Name", "text", shown.getOrDefault("name", ""), List.of(), robot
+        ? "a-z, 0-9, . _ -; it logs in as robot$<name>" : "what the token is for (letters, digits, space, . _ -)",
+        fieldErrors.get("name")));
+    if (robot) {
+      fields.add(new View.Field("description", "Description", "text", shown.getOrDefault("description", ""),
+          List.of(), null, fieldErrors.get("description")));
+    }
+    fields.add(new View.Field("repositories", "Repositories", "text", shown.getOrDefault("repositories", ""),
+        List.of(), robot ? "names or globs, separated by commas or spaces: docker-hosted, team-*"
+            : "names or globs, separated by commas or spaces; empty (and no action): everything you may",
+        fieldErrors.get("repositories")));
+    fields.add(new View.Field("actions", "Actions", "members", shown.getOrDefault("actions", ""),
+        List.of("pull", "push", "delete"), null, fieldErrors.get("actions")));
+    fields.add(new View.Field("expiresIn", "Expires in", "text", shown.getOrDefault("expiresIn", ""), List.of(),
+        expiry, fieldErrors.get("expiresIn")));
+    String section = robot ? "/robots" : "/tokens";
+    String title = robot ? "Robot accounts" : "API tokens";
+    String heading = robot ? "New robot account" : "New API token";
+    View.FormPage p = new View.FormPage(chrome(v, heading, robot ? "robots" : "tokens", null),
+        List.of(new Crumb(title, base + section), new Crumb(robot ? "new robot" : "new token", null)), heading, null,
+        true, base + section + "/new", fields, errors, robot ? "Create robot account" : "Create token",
+        base + section);
+    return out -> JteformGenerated.render(out, null, p);
+  }
+
+  /**
+   * Makes the robot account or API token the form describes, through {@link CredentialService}
+   * (the API's validation and messages); the refusal with the values sent, else the one made.
+   */
+  ApiCredentials.WithSecret createCredential(HttpServletRequest req, UiServlet.Visitor v, boolean robot) {
+    if (robot) {
+      services.credentials().requireAdmin(v.caller()); // who may, before what is wrong with the form
+    } else {
+      services.credentials().requireUser(v.caller());
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String f : robot ? List.of("name", "description", "repositories", "expiresIn")
+        : List.of("name", "repositories", "expiresIn")) {
+      values.put(f, param(req, f));
+    }
+    String[] actions = req.getParameterValues("actions");
+    List<String> chosen = actions == null ? List.of() : List.of(actions);
+    values.put("actions", String.join(",", chosen));
+    List<String> repos = java.util.Arrays.stream(values.get("repositories").split("[,\\s]+"))
+        .filter(x -> !x.isEmpty()).toList();
+    // one rule of the form's repositories and actions; a token without either has its user's rights
+    CredentialScope scope = !robot && repos.isEmpty() && chosen.isEmpty() ? null
+        : new CredentialScope(List.of(new CredentialScope.Rule(repos, List.of(), chosen)));
+    List<ManagementException.Violation> violations = new ArrayList<>();
+    java.time.Duration expiresIn = CredentialService.expiresIn(blankToNull(values.get("expiresIn")), violations);
+    try {
+      if (!violations.isEmpty()) {
+        throw ManagementException.invalid(violations);
+      }
+      return robot
+          ? services.credentials().createRobot(v.caller(), blankToNull(values.get("name")),
+              blankToNull(values.get("description")), scope, expiresIn)
+          : services.credentials().createToken(v.caller(), blankToNull(values.get("name")), scope, expiresIn);
+    } catch (ManagementException e) {
+      if (e.reason() == ManagementException.Reason.BAD_REQUEST || e.reason() == ManagementException.Reason.CONFLICT) {
+        throw new FormRefused(e, values);
+      }
+      throw e;
+    }
+  }
+
+  /** The API's violations by the form's fields: {@code scope[0].actions} is the actions field, and so on. */
+  private static Map<String, String> credentialErrors(ManagementException e, List<String> rest) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (e == null) {
+      return out;
+    }
+    if (e.violations().isEmpty()) {
+      rest.add(e.getMessage());
+    }
+    for (ManagementException.Violation x : e.violations()) {
+      String field = x.id().equals("scope") || x.id().endsWith(".repositories") ? "repositories"
+          : x.id().endsWith(".actions") ? "actions" : x.id();
+      if (List.of("name", "description", "repositories", "actions", "expiresIn").contains(field)) {
+        out.merge(field, x.message(), (a, b) -> a + "; " + b);
+      } else {
+        rest.add(x.id() + ": " + x.message());
+      }
+    }
+    return out;
+  }
+
+  /** What revoking a robot account ({@code key}: its name without robot$) or an API token ({@code key}: its id) does. */
+  Consumer<HtmlTemplateOutput> confirmRevoke(UiServlet.Visitor v, boolean robot, String key) {
+    CredentialService service = services.credentials();
+    ApiCredentials.View c = (robot ? service.robots(v.caller()) : service.tokens(v.caller())).stream()
+        .filter(x -> robot ? x.name().equals(CredentialService.robotName(key)) : key.equals(x.id())).findFirst()
+        .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, robot
+            ? "There is no robot account " + CredentialService.robotName(key) + "."
+            : "You have no API token " + key + "."));
+    String section = robot ? "/robots" : "/tokens";
+    String title = robot ? "Robot accounts" : "API tokens";
+    List<String> consequences = List.of(
+        (robot ? "The robot account " : "The API token ") + c.name() + " is deleted: its next request fails,"
+            + " and so do the bearer tokens it obtained.",
+        "Jobs and tools that use it need a new " + (robot ? "robot account" : "token") + "; this cannot be undone.");
+    String heading = "Revoke " + c.name();
+    View.RevokePage p = new View.RevokePage(chrome(v, heading, robot ? "robots" : "tokens", null),
+        List.of(new Crumb(title, base + section), new Crumb(c.name() + ": revoke", null)), heading, consequences,
+        base + section + "/" + enc(key) + "/revoke", base + section);
+    return out -> JterevokeGenerated.render(out, null, p);
+  }
+
+  /** Revokes it; where to go next (below the UI's path). */
+  String revoke(UiServlet.Visitor v, boolean robot, String key) {
+    if (robot) {
+      services.credentials().deleteRobot(v.caller(), key);
+      return "/robots?revoked=" + enc(CredentialService.robotName(key));
+    }
+    services.credentials().deleteToken(v.caller(), key);
+    return "/tokens?revoked=" + enc("token " + key);
+  }
+
   // ---------------------------------------------------------------- login, errors
 
   Consumer<HtmlTemplateOutput> login(UiServlet.Visitor v, String username, String error, String next) {
@@ -898,17 +1111,22 @@ final class UiPages {
     return v == null ? "" : v.strip();
   }
 
-  /** A parameter that must be one of {@code allowed}; {@code fallback} when absent. */
-  private static String choice(HttpServletRequest req, String name, String fallback, String... allowed) {
+  /**
+   * A parameter that must be {@code fallback} or one of {@code others}; {@code fallback} when
+   * absent. The default is a choice too: forms and sort links send it explicitly.
+   */
+  private static String choice(HttpServletRequest req, String name, String fallback, String... others) {
     String v = req.getParameter(name);
-    if (v == null || v.isEmpty()) {
+    if (v == null || v.isEmpty() || v.equals(fallback)) {
       return fallback;
     }
-    for (String a : allowed) {
+    for (String a : others) {
       if (a.equals(v)) {
         return v;
       }
     }
+    java.util.Set<String> allowed = new java.util.LinkedHashSet<>(List.of(fallback));
+    allowed.addAll(List.of(others));
     throw ManagementException.invalid(name, name + " must be one of " + String.join(", ", allowed));
   }
 

@@ -1,7 +1,9 @@
 package io.wharf.server.ui;
 
+import io.wharf.server.admin.AuditTrail;
 import io.wharf.server.admin.BlobStoreService;
 import io.wharf.server.admin.CleanupPreview;
+import io.wharf.server.admin.CredentialService;
 import io.wharf.server.admin.HealthService;
 import io.wharf.server.admin.ImageService;
 import io.wharf.server.admin.Permissions;
@@ -17,7 +19,7 @@ import java.util.Objects;
  */
 public record UiServices(RepositoryService repositories, HealthService health, ImageService images,
     SearchService search, BlobStoreService blobStores, TaskService tasks, CleanupPreview cleanup,
-    SecurityService security, Permissions permissions) {
+    SecurityService security, Permissions permissions, AuditTrail audit, CredentialService credentials) {
   public UiServices {
     Objects.requireNonNull(repositories);
     Objects.requireNonNull(health);
@@ -28,5 +30,7 @@ public record UiServices(RepositoryService repositories, HealthService health, I
     Objects.requireNonNull(cleanup);
     Objects.requireNonNull(security);
     Objects.requireNonNull(permissions);
+    Objects.requireNonNull(audit);
+    Objects.requireNonNull(credentials);
   }
 }

@@ -1,5 +1,6 @@
 package io.wharf.server.ui;
 
+import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.Identity;
 import io.wharf.server.auth.Realm;
 import io.wharf.server.auth.oidc.OidcException;
@@ -57,6 +58,10 @@ import org.slf4j.LoggerFactory;
  * GET, POST /ui/admin/repositories/new?type=       create a hosted, proxy or group repository
  * GET, POST /ui/admin/repositories/{repo}/edit     change one (created through the UI or the API)
  * GET, POST /ui/admin/repositories/{repo}/delete   what deleting it does; delete it
+ * GET  /ui/robots                                  robot accounts (administrators)
+ * GET, POST /ui/robots/new                         make one; the answer shows its secret, once
+ * GET, POST /ui/robots/{name}/revoke               what revoking it does; revoke it
+ * GET  /ui/tokens, GET, POST /ui/tokens/new, GET, POST /ui/tokens/{id}/revoke   the same for the visitor's API tokens
  * GET  /ui/static/...                              CSS, htmx, the copy buttons' script
  * </pre>
  *
@@ -263,6 +268,14 @@ public final class UiServlet extends HttpServlet {
       security(req, resp, path.substring("/security".length()), post, visitor);
       return;
     }
+    if (path.equals("/robots") || path.startsWith("/robots/")) {
+      credentials(req, resp, path.substring("/robots".length()), post, visitor, true);
+      return;
+    }
+    if (path.equals("/tokens") || path.startsWith("/tokens/")) {
+      credentials(req, resp, path.substring("/tokens".length()), post, visitor, false);
+      return;
+    }
     if (path.equals("/search")) {
       getOnly(post);
       page(resp, 200, pages.search(req, visitor));
@@ -399,6 +412,48 @@ public final class UiServlet extends HttpServlet {
     }
     throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base + "/security"
         + path + ".");
+  }
+
+  /**
+   * {@code /robots} or {@code /tokens} ({@code robots} false) and below: the list, {@code /new},
+   * {@code /{name or id}/revoke}.
+   */
+  private void credentials(HttpServletRequest req, HttpServletResponse resp, String path, boolean post,
+      Visitor visitor, boolean robots) throws IOException {
+    if (path.isEmpty()) {
+      getOnly(post);
+      page(resp, 200, pages.credentials(req, visitor, robots, null));
+      return;
+    }
+    if (path.equals("/new")) {
+      if (!post) {
+        page(resp, 200, pages.credentialForm(visitor, robots, null, null));
+        return;
+      }
+      ApiCredentials.WithSecret made;
+      try {
+        made = pages.createCredential(req, visitor, robots);
+      } catch (UiPages.FormRefused e) {
+        page(resp, e.refusal.reason().status(), pages.credentialForm(visitor, robots, e.values, e.refusal));
+        return;
+      }
+      // the secret is in this answer only (no-store): never in a URL, never kept for a later page
+      page(resp, 201, pages.credentials(req, visitor, robots, made));
+      return;
+    }
+    String revoke = "/revoke";
+    if (path.endsWith(revoke) && path.length() > revoke.length() + 1
+        && path.indexOf('/', 1) == path.length() - revoke.length()) {
+      String key = path.substring(1, path.length() - revoke.length());
+      if (post) {
+        redirect(req, resp, pages.revoke(visitor, robots, key));
+      } else {
+        page(resp, 200, pages.confirmRevoke(visitor, robots, key));
+      }
+      return;
+    }
+    throw new ManagementException(ManagementException.Reason.NOT_FOUND, "There is no page at " + base
+        + (robots ? "/robots" : "/tokens") + path + ".");
   }
 
   private void repositoryForm(HttpServletRequest req, HttpServletResponse resp, boolean post, Visitor visitor,

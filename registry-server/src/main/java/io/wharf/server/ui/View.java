@@ -65,7 +65,7 @@ public final class View {
    * @param next the link to the next page, null on the last; {@code firstPage} null on the first
    */
   public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, String action, String filter,
-      List<ImageRow> images, String next, String firstPage, String editHref, String deleteHref) {}
+      List<ImageRow> images, String next, String firstPage, String editHref, String deleteHref, Activity activity) {}
 
   public record ImageRow(String name, String href, int tags, When lastPushed) {}
 
@@ -102,7 +102,8 @@ public final class View {
       String digest, String mediaType, String artifactType, String manifestSize, boolean index,
       List<PlatformRow> platforms, List<LayerRow> layers, String totalSize, String compressedSize,
       String configDigest, Config config, Map<String, String> annotations, List<String> tags,
-      List<ReferrerRow> referrers, String subjectHref, List<Command> commands, String deleteHref) {}
+      List<ReferrerRow> referrers, String subjectHref, List<Command> commands, String deleteHref,
+      Activity activity) {}
 
   public record PlatformRow(String platform, String digest, String shortDigest, String href, String size) {}
 
@@ -118,6 +119,60 @@ public final class View {
       List<HistoryRow> history) {}
 
   public record HistoryRow(When created, String createdBy, String comment, boolean emptyLayer) {}
+
+  // ---------------------------------------------------------------- recent activity
+
+  /**
+   * The last events of a repository or an image, from the audit trail, newest first.
+   *
+   * @param note why there is nothing to show (no right to the trail, nothing recorded); null when there are rows
+   */
+  public record Activity(List<ActivityRow> rows, String note) {}
+
+  /**
+   * One event.
+   *
+   * @param what {@code pushed}, {@code tag moved}, {@code tag restored}, {@code deleted}, {@code pulled}, ...
+   * @param action the event's wire name ({@code push}), for styling
+   * @param imageHref null when the event names no image; {@code digestHref} null for a blob's or no digest
+   * @param user null: anonymous
+   */
+  public record ActivityRow(When when, String what, String action, String image, String imageHref, String tag,
+      String tagHref, String digest, String shortDigest, String digestHref, String user, String address) {}
+
+  // ---------------------------------------------------------------- robot accounts and API tokens
+
+  /**
+   * The robot accounts (administrators) or the visitor's own API tokens: one page, two kinds.
+   *
+   * @param robots true: robot accounts; false: the visitor's API tokens
+   * @param created the credential just made, with its secret: shown this once; null otherwise
+   * @param newHref the form that makes one
+   */
+  public record CredentialsPage(Chrome chrome, List<Crumb> crumbs, boolean robots, List<CredentialRow> rows,
+      Created created, String newHref) {}
+
+  /**
+   * @param scope one line per rule ({@code docker-hosted, team-*: pull, push})
+   * @param expires null: never
+   * @param lastUsed null: never used; {@code lastUsedFrom} the client's address
+   * @param revokeHref the confirmation page
+   */
+  public record CredentialRow(String name, String id, String description, List<String> scope, When created,
+      String createdBy, When expires, boolean expired, boolean disabled, When lastUsed, String lastUsedFrom,
+      String revokeHref) {}
+
+  /**
+   * A credential just made. Its secret leaves the server this one time (and is never stored in the
+   * clear): the page after the form's POST shows it, directly, not through a redirect.
+   *
+   * @param login a {@code docker login} line for it (robots), null for API tokens
+   */
+  public record Created(String name, String secret, String login) {}
+
+  /** Revoke a robot account or an API token: what it does, and the button. */
+  public record RevokePage(Chrome chrome, List<Crumb> crumbs, String heading, List<String> consequences,
+      String action, String cancel) {}
 
   // ---------------------------------------------------------------- delete
 

@@ -180,7 +180,7 @@ final class UiFixture implements AutoCloseable {
    * Pushes an image of {@code layers} random layers with a config that has {@code labels}, a
    * build history and a creation time; tags it unless {@code tag} is null. Sets {@link #sizeOf}.
    */
-  private Digest pushImage(String name, String tag, String labels, String annotation, String os, String arch,
+  Digest pushImage(String name, String tag, String labels, String annotation, String os, String arch,
       int layers) {
     List<String> descriptors = new ArrayList<>();
     List<String> history = new ArrayList<>();

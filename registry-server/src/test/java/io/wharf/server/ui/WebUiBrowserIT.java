@@ -313,6 +313,100 @@ class WebUiBrowserIT {
     assertThat(browser.findElements(By.cssSelector(".card h2"))).extracting(WebElement::getText).contains("private");
   }
 
+  // ---------------------------------------------------------------- robot accounts, API tokens, activity
+
+  @Test
+  void admin_makesARobot_copiesItsSecretOnce_pushesWithItBySkopeo_seesThePushInTheActivity() throws Exception {
+    login("admin", "admin-pw");
+    browser.findElement(By.linkText("Robots")).click();
+    wait.until(ExpectedConditions.titleIs("Robot accounts · Wharf"));
+    browser.findElement(By.linkText("New robot account")).click();
+    wait.until(ExpectedConditions.titleIs("New robot account · Wharf"));
+    browser.findElement(By.id("f-name")).sendKeys("ci-browser");
+    browser.findElement(By.id("f-description")).sendKeys("pushes from the browser test");
+    browser.findElement(By.id("f-repositories")).sendKeys("docker-hosted");
+    browser.findElement(By.cssSelector("input[name=actions][value=push]")).click();
+    browser.findElement(By.id("f-expiresIn")).sendKeys("90d");
+    browser.findElement(By.id("save")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("secret"), "shown this once"));
+    List<WebElement> commands = browser.findElements(By.cssSelector(".secret .cmd"));
+    assertThat(commands).hasSize(2);
+    String login = commands.get(1).findElement(By.tagName("code")).getText();
+    assertThat(login).isEqualTo("docker login -u 'robot$ci-browser' 127.0.0.1:" + wharf.server.port());
+
+    // the secret, through its Copy button: the clipboard holds exactly what is shown
+    browser.executeCdpCommand("Browser.grantPermissions", Map.of("origin", wharf.base.toString(),
+        "permissions", List.of("clipboardReadWrite", "clipboardSanitizedWrite")));
+    String shown = commands.get(0).findElement(By.tagName("code")).getText();
+    WebElement copy = commands.get(0).findElement(By.cssSelector("button.copy"));
+    wait.until(ExpectedConditions.visibilityOf(copy));
+    copy.click();
+    wait.until(ExpectedConditions.textToBePresentInElement(copy, "Copied"));
+    Object secret = browser.executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + " navigator.clipboard.readText().then(done, e => done('error: ' + e));");
+    assertThat(secret).isEqualTo(shown);
+    assertThat(shown).startsWith("wharf_robot_");
+    shot("22-robot-created");
+
+    // shown once: the list, and the same page loaded again, hold no secret
+    browser.get(url("/ui/robots"));
+    wait.until(ExpectedConditions.titleIs("Robot accounts · Wharf"));
+    assertThat(browser.getPageSource()).doesNotContain(shown).contains("robot$ci-browser");
+
+    // skopeo pushes with the robot's secret to the repository its scope names
+    String main = "127.0.0.1:" + wharf.server.port();
+    skopeo("copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", "admin:admin-pw",
+        "--dest-creds", "robot$ci-browser:" + shown, "docker://" + main + "/docker-hosted/demo/app:1.0",
+        "docker://" + main + "/docker-hosted/robot/app:ci");
+
+    browser.navigate().refresh();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("table.credentials"),
+        "from 127.0.0.1"));
+    assertThat(body()).contains("docker-hosted: pull, push").contains("pushes from the browser test");
+    shot("23-robots");
+
+    // the push, in the repository's recent activity, by the robot, its digest linked to the image
+    browser.get(url("/ui/repositories/docker-hosted"));
+    WebElement activity = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("recent-activity")));
+    WebElement first = activity.findElement(By.cssSelector("tbody tr"));
+    assertThat(first.getText()).contains("pushed").contains("robot/app:ci").contains("robot$ci-browser")
+        .contains("from 127.0.0.1");
+    shot("24-repository-activity");
+    first.findElement(By.tagName("code")).click();
+    wait.until(ExpectedConditions.titleContains("robot/app@sha256:"));
+    assertThat(browser.findElement(By.id("recent-activity")).getText()).contains("robot$ci-browser");
+    shot("25-image-activity");
+
+    // revoked after a confirmation: its next push fails
+    browser.get(url("/ui/robots"));
+    browser.findElement(By.cssSelector("a[aria-label='Revoke robot$ci-browser']")).click();
+    wait.until(ExpectedConditions.titleIs("Revoke robot$ci-browser · Wharf"));
+    browser.findElement(By.id("confirm-revoke")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("flash"), "robot$ci-browser revoked."));
+    assertThat(wharf.send("GET", "/v2/docker-hosted/robot/app/tags/list", null,
+        UiFixture.basic("robot$ci-browser", shown)).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void user_makesAnApiToken_shownOnce() throws Exception {
+    login("reader", "reader-pw");
+    browser.findElement(By.linkText("API tokens")).click();
+    wait.until(ExpectedConditions.titleIs("API tokens · Wharf"));
+    browser.findElement(By.linkText("New API token")).click();
+    browser.findElement(By.id("f-name")).sendKeys("laptop");
+    browser.findElement(By.id("f-repositories")).sendKeys("private");
+    assertThat(browser.findElement(By.cssSelector("input[name=actions][value=pull]")).isSelected())
+        .as("pull is chosen at first").isTrue();
+    browser.findElement(By.id("save")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("secret"), "shown this once"));
+    String token = browser.findElement(By.cssSelector(".secret code")).getText();
+    assertThat(token).startsWith("wharf_pat_");
+    assertThat(wharf.send("GET", "/v2/private/secret/app/tags/list", null, UiFixture.basic("reader", token))
+        .statusCode()).isEqualTo(200);
+    assertThat(body()).contains("private: pull");
+    shot("26-api-token-created");
+  }
+
   // ---------------------------------------------------------------- rights
 
   @Test
@@ -362,6 +456,28 @@ class WebUiBrowserIT {
     assertThat(browser.findElements(By.linkText("t050"))).isEmpty();
     assertThat(((JavascriptExecutor) browser).executeScript("return window.wharfMarker")).isEqualTo(42L);
     shot("12-tags-filtered");
+  }
+
+  @Test
+  void tags_liveFilter_keepsTheChosenSort_andAReloadKeepsBoth() throws Exception {
+    browser.get(url("/ui/repositories/docker-hosted/images/demo/app"));
+    browser.executeScript("window.wharfMarker = 42");
+    // the headers show in capitals (CSS): found by where they lead
+    browser.findElement(By.cssSelector("th a[href*='sort=size']")).click(); // largest first
+    wait.until(ExpectedConditions.attributeToBe(By.xpath("//th[a[starts-with(., 'Size')]]"), "aria-sort", "descending"));
+    browser.findElement(By.id("q")).sendKeys("0");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("count"), "containing “0”"));
+    // 1.0 and 2.0 contain a 0; 2.0, an index of two images, is the larger
+    assertThat(browser.findElements(By.cssSelector("#tags tbody tr td:first-child"))).extracting(WebElement::getText)
+        .containsExactly("2.0", "1.0");
+    assertThat(browser.getCurrentUrl()).contains("q=0").contains("sort=size").contains("order=desc");
+    assertThat(((JavascriptExecutor) browser).executeScript("return window.wharfMarker")).isEqualTo(42L);
+
+    browser.navigate().refresh();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.className("count"), "containing “0”"));
+    assertThat(browser.findElements(By.cssSelector("#tags tbody tr td:first-child"))).extracting(WebElement::getText)
+        .containsExactly("2.0", "1.0");
+    assertThat(browser.findElement(By.id("q")).getAttribute("value")).isEqualTo("0");
   }
 
   @Test

@@ -311,6 +311,22 @@ class WebUiTest {
   }
 
   @Test
+  void tags_liveFilter_sendsTheSortShown_andPutsItInTheUrl() {
+    String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app?sort=size&order=desc"), 200);
+    // the filter's requests take the whole form (with the sort) and push their URL
+    assertThat(html).containsPattern("<input id=\"q\"[^>]*hx-include=\"closest form\"[^>]*hx-push-url=\"true\"")
+        .contains("<span id=\"view\"><input type=\"hidden\" name=\"sort\" value=\"size\">"
+            + "<input type=\"hidden\" name=\"order\" value=\"desc\"></span>");
+    // a sort link's answer brings the sort the filter sends next
+    assertThat(html).containsPattern("<a href=\"[^\"]*sort=pushed[^\"]*\" hx-get=[^>]*hx-select-oob=\"#view\"");
+    // what the form sends, the defaults spelled out too (the filter form, the Tag column's link)
+    assertThat(page(new Browser().get("/ui/repositories/docker-hosted/images/demo/many?q=t11&show=tagged&sort=name"
+        + "&order=asc"), 200)).contains("containing &ldquo;t11&rdquo;").contains(">t110<");
+    assertThat(page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app?show=every"), 400))
+        .contains("show must be one of tagged, untagged, all");
+  }
+
+  @Test
   void tags_untaggedManifests_shownOnRequest() {
     Browser b = new Browser();
     String tagged = page(b.get("/ui/repositories/docker-hosted/images/demo/app"), 200);
@@ -396,6 +412,209 @@ class WebUiTest {
     String html = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:1.0"), 200);
     assertThat(html).doesNotContain(SCRIPT).contains("&lt;script&gt;window.pwned=1&lt;/script&gt;");
     assertThat(html).contains("org.example.note"); // the annotation, escaped like the label
+  }
+
+  // ---------------------------------------------------------------- recent activity
+
+  /** The page's "recent activity" section, to its end. */
+  static String activityOf(String html) {
+    int at = html.indexOf("id=\"recent-activity\"");
+    assertThat(at).as("a recent activity section in %s", html).isNotNegative();
+    return html.substring(at, html.indexOf("</section>", at));
+  }
+
+  @Test
+  void activity_ofARepository_forItsAdministrators_whoWhenTagAndDigestLinked() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String html = page(admin.get("/ui/repositories/docker-hosted"), 200);
+    String activity = activityOf(html);
+    // the newest pushes are demo/many's last tags, all by admin from this machine
+    assertThat(activity).contains("Recent activity").contains(">pushed<").contains(">demo/many<")
+        .contains("href=\"/ui/repositories/docker-hosted/images/demo/many:t119\">t119<")
+        .contains("href=\"/ui/repositories/docker-hosted/images/demo/many@sha256:")
+        .contains("<strong>admin</strong>").contains("from 127.0.0.1")
+        .containsPattern("<time datetime=\"[0-9T:.Z-]+\" title=\"[0-9 :-]+ UTC\">");
+  }
+
+  @Test
+  void activity_ofAnImage_onlyItsDigestAndTags_withTheTagMoves() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    String app = page(admin.get("/ui/repositories/docker-hosted/images/demo/app:1.0"), 200);
+    String activity = activityOf(app);
+    assertThat(activity).contains(">1.0<").contains(">latest<").contains(Format.shortDigest(wharf.app10.toString()))
+        .doesNotContain(Format.shortDigest(wharf.appOld.toString())).doesNotContain(">old<")
+        .doesNotContain("demo/many");
+
+    // a repository of its own: a tag pushed, then pushed again at another image, moved
+    HttpResponse<byte[]> made = wharf.send("POST", "/service/rest/v1/repositories/docker/hosted",
+        ("{\"name\":\"moves\",\"online\":true,\"storage\":{\"blobStoreName\":\"default\",\"writePolicy\":\"ALLOW\"},"
+            + "\"docker\":{\"forceBasicAuth\":false}}").getBytes(StandardCharsets.UTF_8),
+        UiFixture.concat(ADMIN, "Content-Type", "application/json"));
+    assertThat(made.statusCode()).as(text(made)).isEqualTo(201);
+    var first = wharf.pushImage("moves/team/app", "stable", "{}", null, "linux", "amd64", 1);
+    var second = wharf.pushImage("moves/team/app", "stable", "{}", null, "linux", "amd64", 1);
+    String moved = page(admin.get("/ui/repositories/moves/images/team/app:stable"), 200);
+    String rows = activityOf(moved);
+    assertThat(rows).contains(">tag moved<").contains(">pushed<")
+        .contains("href=\"/ui/repositories/moves/images/team/app@" + second + "\"")
+        .contains(Format.shortDigest(first.toString()));
+    assertThat(rows.indexOf(">tag moved<")).as("newest first").isLessThan(rows.indexOf(">pushed<"));
+  }
+
+  @Test
+  void activity_notShownToThoseWhoDoNotAdministerTheRepository() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    for (String path : List.of("/ui/repositories/private", "/ui/repositories/private/images/secret/app:1.0",
+        "/ui/repositories/docker-hosted")) {
+      String html = page(reader.get(path), 200);
+      assertThat(html).as(path).contains("Recent activity is shown to the administrators of")
+          .doesNotContain(">pushed<").doesNotContain("from 127.0.0.1");
+    }
+    String anonymous = page(new Browser().get("/ui/repositories/docker-hosted/images/demo/app:1.0"), 200);
+    assertThat(anonymous).contains("Recent activity is shown to the administrators of docker-hosted")
+        .doesNotContain(">pushed<");
+    // the API agrees: the same caller reads no event of these repositories
+    HttpResponse<byte[]> api = wharf.send("GET", "/wharf/api/v1/events?repository=private", null,
+        UiFixture.basic("reader", "reader-pw"));
+    assertThat(text(api)).as(text(api)).contains("\"items\":[]");
+  }
+
+  // ---------------------------------------------------------------- robot accounts, API tokens
+
+  /** What a page says, HTML entities read as the characters they stand for. */
+  static String unescaped(String html) {
+    return html.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+        .replace("&amp;", "&");
+  }
+
+  static String secretIn(String html, String prefix) {
+    Matcher m = Pattern.compile(Pattern.quote(prefix) + "[A-Za-z0-9_-]+").matcher(html);
+    assertThat(m.find()).as("a secret %s... in %s", prefix, html).isTrue();
+    String secret = m.group();
+    assertThat(html.indexOf(secret, m.end())).as("the secret is on the page once").isEqualTo(-1);
+    return secret;
+  }
+
+  @Test
+  void robots_created_secretShownOnce_usable_listedWithScopeAndLastUse_thenRevoked() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/"), 200)).contains("href=\"/ui/robots\"");
+    String form = page(admin.get("/ui/robots/new"), 200);
+    assertThat(form).contains("name=\"repositories\"").contains("value=\"push\"").contains("name=\"expiresIn\"");
+    HttpResponse<byte[]> created = admin.post("/ui/robots/new", "_csrf=" + enc(admin.csrf()) + "&name=ci-ui"
+        + "&description=" + enc(SCRIPT) + "&repositories=docker-hosted&actions=pull&actions=push&expiresIn=7d",
+        "Origin", wharf.base.toString());
+    String shown = page(created, 201);
+    String secret = secretIn(shown, "wharf_robot_");
+    assertThat(unescaped(shown)).contains("shown this once")
+        .contains("docker login -u 'robot$ci-ui' " + wharf.base.getAuthority());
+
+    HttpResponse<byte[]> used = wharf.send("GET", "/v2/docker-hosted/demo/app/tags/list", null,
+        UiFixture.basic("robot$ci-ui", secret));
+    assertThat(used.statusCode()).as(text(used)).isEqualTo(200);
+
+    String list = page(admin.get("/ui/robots"), 200);
+    assertThat(list).contains("<strong>robot$ci-ui</strong>").contains("<code>docker-hosted: pull, push</code>")
+        .contains("from 127.0.0.1").contains("&lt;script&gt;window.pwned=1&lt;/script&gt;").doesNotContain(SCRIPT)
+        .doesNotContain(secret).containsPattern("<time datetime=\"[0-9T:.Z-]+\" title=\"[0-9 :-]+ UTC\">in (6|7) days");
+    assertThat(text(wharf.send("GET", "/wharf/api/v1/robots", null, ADMIN))).contains("robot$ci-ui");
+
+    assertThat(page(admin.get("/ui/robots/ci-ui/revoke"), 200)).contains("Revoke robot$ci-ui")
+        .contains("next request fails");
+    HttpResponse<byte[]> revoked = admin.post("/ui/robots/ci-ui/revoke", "_csrf=" + enc(admin.csrf()));
+    assertThat(revoked.statusCode()).as(text(revoked)).isEqualTo(303);
+    assertThat(page(admin.get(revoked.headers().firstValue("Location").orElseThrow()), 200))
+        .contains("robot$ci-ui revoked.").doesNotContain("<strong>robot$ci-ui</strong>");
+    assertThat(wharf.send("GET", "/v2/docker-hosted/demo/app/tags/list", null,
+        UiFixture.basic("robot$ci-ui", secret)).statusCode()).isEqualTo(401);
+    page(admin.get("/ui/robots/ci-ui/revoke"), 404);
+  }
+
+  @Test
+  void robots_form_refusedWithTheApisOwnMessages_valuesKept() {
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/robots/new");
+    String badExpiry = unescaped(page(admin.post("/ui/robots/new", "_csrf=" + enc(admin.csrf())
+        + "&name=ok&repositories=docker-hosted&actions=pull&expiresIn=soon"), 400));
+    String badBody = unescaped(page(admin.post("/ui/robots/new", "_csrf=" + enc(admin.csrf())
+        + "&name=" + enc("Bad <b>Name") + "&description=kept&repositories=&expiresIn="), 400));
+    assertThat(badBody).contains("value=\"kept\"").contains("id=\"f-name-error\"")
+        .contains("id=\"f-repositories-error\"").contains("id=\"f-actions-error\"");
+    assertThat(page(admin.post("/ui/robots/new", "_csrf=" + enc(admin.csrf()) + "&name=" + enc("Bad <b>Name")), 400))
+        .contains("&lt;b&gt;").doesNotContain("<b>Name");
+
+    // the API, asked the same, says the same words
+    for (String[] pair : new String[][] {
+        {"{\"name\":\"ok\",\"scope\":[{\"repositories\":[\"docker-hosted\"],\"actions\":[\"pull\"]}],"
+            + "\"expiresIn\":\"soon\"}", badExpiry},
+        {"{\"name\":\"Bad <b>Name\",\"description\":\"kept\",\"scope\":[{\"repositories\":[],\"actions\":[]}]}",
+            badBody}}) {
+      HttpResponse<byte[]> api = wharf.send("POST", "/wharf/api/v1/robots", pair[0].getBytes(StandardCharsets.UTF_8),
+          UiFixture.concat(ADMIN, "Content-Type", "application/json"));
+      assertThat(api.statusCode()).as(text(api)).isEqualTo(400);
+      List<tools.jackson.databind.JsonNode> fields = new ArrayList<>();
+      tools.jackson.databind.json.JsonMapper.builder().build().readTree(api.body()).get("fields").forEach(fields::add);
+      assertThat(fields).as(text(api)).isNotEmpty();
+      for (tools.jackson.databind.JsonNode f : fields) {
+        assertThat(pair[1]).as("the UI shows the API's %s", f).contains(f.get("message").stringValue());
+      }
+    }
+    assertThat(text(wharf.send("GET", "/wharf/api/v1/robots", null, ADMIN))).doesNotContain("robot$ok");
+  }
+
+  @Test
+  void robots_onlyForAdministrators_andEveryFormNeedsItsCsrfToken() {
+    page(new Browser().get("/ui/robots"), 401);
+    page(new Browser().get("/ui/tokens"), 401);
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/"), 200)).doesNotContain("href=\"/ui/robots\"").contains("href=\"/ui/tokens\"");
+    page(reader.get("/ui/robots"), 403);
+    page(reader.get("/ui/robots/new"), 403);
+    page(reader.post("/ui/robots/new", "_csrf=" + enc(reader.csrf())
+        + "&name=sneaky&repositories=private&actions=pull"), 403);
+
+    Browser admin = new Browser().login("admin", "admin-pw");
+    admin.get("/ui/robots/new");
+    String token = admin.csrf();
+    String body = "&name=forged&repositories=docker-hosted&actions=push";
+    assertThat(page(admin.post("/ui/robots/new", body.substring(1)), 403)).contains("reload the page");
+    assertThat(page(admin.post("/ui/robots/new", "_csrf=" + enc(token) + body, "Origin", "http://evil.example"), 403))
+        .contains("another site");
+    assertThat(page(admin.post("/ui/tokens/new", "_csrf=" + enc(token) + "&name=forged", "Sec-Fetch-Site",
+        "cross-site"), 403)).contains("another site");
+    assertThat(text(wharf.send("GET", "/wharf/api/v1/robots", null, ADMIN))).doesNotContain("forged")
+        .doesNotContain("sneaky");
+    assertThat(text(wharf.send("GET", "/wharf/api/v1/users/me/tokens", null, ADMIN))).doesNotContain("forged");
+  }
+
+  @Test
+  void tokens_eachUserMakesUsesAndRevokesItsOwn() {
+    Browser reader = new Browser().login("reader", "reader-pw");
+    assertThat(page(reader.get("/ui/tokens"), 200)).contains("Your API tokens");
+    reader.get("/ui/tokens/new");
+    assertThat(page(reader.post("/ui/tokens/new", "_csrf=" + enc(reader.csrf()) + "&name=scoped&actions=pull"), 400))
+        .contains("id=\"f-repositories-error\"").contains("missing: repository names or globs");
+    String shown = page(reader.post("/ui/tokens/new", "_csrf=" + enc(reader.csrf()) + "&name=laptop"), 201);
+    String secret = secretIn(shown, "wharf_pat_");
+    assertThat(shown).as("a token logs in as its user: no robot login line").doesNotContain("Paste the secret at its password prompt");
+    assertThat(wharf.send("GET", "/v2/private/secret/app/tags/list", null, UiFixture.basic("reader", secret))
+        .statusCode()).isEqualTo(200);
+    String list = page(reader.get("/ui/tokens"), 200);
+    assertThat(list).contains("<strong>laptop</strong>").contains("your own rights").doesNotContain(secret);
+    Matcher id = Pattern.compile("/ui/tokens/([0-9a-f]+)/revoke").matcher(list);
+    assertThat(id.find()).isTrue();
+
+    Browser admin = new Browser().login("admin", "admin-pw");
+    assertThat(page(admin.get("/ui/tokens"), 200)).doesNotContain("laptop");
+    page(admin.get("/ui/tokens/" + id.group(1) + "/revoke"), 404);
+    page(admin.post("/ui/tokens/" + id.group(1) + "/revoke", "_csrf=" + enc(admin.csrf())), 404);
+
+    reader.get("/ui/tokens/" + id.group(1) + "/revoke");
+    HttpResponse<byte[]> revoked = reader.post("/ui/tokens/" + id.group(1) + "/revoke", "_csrf=" + enc(reader.csrf()));
+    assertThat(revoked.statusCode()).as(text(revoked)).isEqualTo(303);
+    assertThat(page(reader.get("/ui/tokens"), 200)).doesNotContain("<strong>laptop</strong>");
+    assertThat(wharf.send("GET", "/v2/private/secret/app/tags/list", null, UiFixture.basic("reader", secret))
+        .statusCode()).isEqualTo(401);
   }
 
   // ---------------------------------------------------------------- delete a tag
@@ -616,6 +835,28 @@ class WebUiTest {
         .contains("href=\"/ui/repositories/cleaned/images/tool:v1\">tool:v1<")
         .contains("href=\"/ui/repositories/cleaned/images/tool:v2\">tool:v2<").doesNotContain("tool:v3")
         .containsPattern("tool:v1</a></td><td class=\"num\">[0-9.]+ KiB<").contains("Garbage collection");
+    // the API's preview holds the same sizes (the page shows nothing a script could not read)
+    HttpResponse<byte[]> api = wharf.send("GET", "/wharf/api/v1/cleanup/preview?store=default", null, ADMIN);
+    assertThat(api.statusCode()).as(text(api)).isEqualTo(200);
+    tools.jackson.databind.JsonNode cleaned = null;
+    for (tools.jackson.databind.JsonNode step : tools.jackson.databind.json.JsonMapper.builder().build()
+        .readTree(api.body()).get("stores").get(0).get("steps")) {
+      if (step.path("repository").isString() && step.path("repository").stringValue().equals("cleaned")) {
+        cleaned = step;
+      }
+    }
+    assertThat(cleaned).as(text(api)).isNotNull();
+    assertThat(cleaned.get("items")).hasSize(2);
+    assertThat(cleaned.get("sizeComplete").booleanValue()).isTrue();
+    long sum = 0;
+    for (tools.jackson.databind.JsonNode item : cleaned.get("items")) {
+      long size = item.get("sizeInBytes").longValue();
+      assertThat(size).isPositive();
+      assertThat(preview).contains(item.get("item").stringValue() + "</a></td><td class=\"num\">"
+          + Format.size(size) + "<");
+      sum += size;
+    }
+    assertThat(cleaned.get("sizeInBytes").longValue()).isEqualTo(sum);
     assertThat(page(admin.get("/ui/repositories/cleaned/images/tool"), 200)).contains(">v1<").contains(">v2<");
     HttpResponse<byte[]> run = admin.post("/ui/blobstores/default/run", "_csrf=" + enc(admin.csrf()),
         "Origin", wharf.base.toString());
