@@ -242,6 +242,43 @@ final class UpstreamClient implements Closeable {
   }
 
   /**
+   * Every image name in the upstream's catalog, following {@code Link} pages; empty if it has no
+   * catalog (a 404, or a 401/403 for it alone, as Docker Hub answers), so that a caller can say
+   * names must be given literally.
+   */
+  Optional<List<String>> catalog() {
+    List<String> all = new ArrayList<>();
+    String path = "/v2/_catalog?n=1000";
+    for (int page = 0; page < MAX_TAG_PAGES && path != null; page++) {
+      String[] next = new String[1];
+      Optional<List<String>> names;
+      try {
+        names = call("GET", "", path, "application/json", r -> {
+          JsonNode body = JSON.readTree(EntityUtils.toByteArray(r.getEntity(), 16 * 1024 * 1024));
+          List<String> out = new ArrayList<>();
+          JsonNode repositories = body == null ? null : body.get("repositories");
+          if (repositories != null && repositories.isArray()) {
+            repositories.forEach(n -> out.add(n.asString()));
+          }
+          next[0] = nextLink(header(r, "Link"));
+          return out;
+        });
+      } catch (UpstreamException e) {
+        if (page == 0 && (e.code() == ErrorCode.UNAUTHORIZED || e.code() == ErrorCode.DENIED)) {
+          return Optional.empty();
+        }
+        throw e;
+      }
+      if (names.isEmpty()) {
+        return page == 0 ? Optional.empty() : Optional.of(all);
+      }
+      all.addAll(names.get());
+      path = next[0];
+    }
+    return Optional.of(all);
+  }
+
+  /**
    * The digests the upstream lists as referrers of {@code subject}: from its referrers API
    * (following {@code Link} pages), else, when it has none (a {@code 404}, as distribution 2.8
    * answers, or an answer that is no image index), from the image index tagged by the referrers
@@ -377,7 +414,8 @@ final class UpstreamClient implements Closeable {
   }
 
   private ClassicHttpResponse openOnce(String method, String name, URI uri, String accept) {
-    String scope = "repository:" + name + ":pull";
+    // an empty name is the catalog, which has a scope of its own
+    String scope = name.isEmpty() ? "registry:catalog:*" : "repository:" + name + ":pull";
     Token cached = tokens.getIfPresent(scope);
     String authorization = cached != null && cached.expires().isAfter(clock.instant())
         ? "Bearer " + cached.value() : null;

@@ -180,6 +180,20 @@ public final class HostedRepository implements Repository, StorageBacked {
   @Override
   public PushedManifest putManifest(ImageName image, Reference reference, String contentType, byte[] body)
       throws IOException {
+    return putManifest(image, reference, contentType, body, Set.of());
+  }
+
+  /**
+   * {@link #putManifest(ImageName, Reference, String, byte[])} for an image index some of whose
+   * children were left out on purpose: a sync rule that keeps only some platforms stores the
+   * index byte for byte (so its digest and signatures stay valid) without the children it
+   * filtered out; pulling one of those gives {@code MANIFEST_UNKNOWN}. Every other reference must
+   * be present as for a push.
+   *
+   * @param leftOutChildren child manifests of the index that need not be in the image
+   */
+  public PushedManifest putManifest(ImageName image, Reference reference, String contentType, byte[] body,
+      Set<Digest> leftOutChildren) throws IOException {
     requireWritable();
     Manifest manifest = ManifestParser.parse(body, contentType);
     if (reference instanceof Digest d && !d.equals(manifest.digest())) {
@@ -188,7 +202,7 @@ public final class HostedRepository implements Repository, StorageBacked {
           Map.of("expected", d.value(), "actual", manifest.digest().value()));
     }
     long checked = System.nanoTime();
-    requireReferencesPresent(image, manifest);
+    requireReferencesPresent(image, manifest, leftOutChildren);
     if (reference instanceof Tag tag) {
       requireTagWritable(image, tag, manifest.digest());
     }
@@ -201,7 +215,7 @@ public final class HostedRepository implements Repository, StorageBacked {
     if (System.nanoTime() - checked > BlobStore.REFERENCE_CHECK_VALID_FOR.toNanos()) {
       // A stalled push: the links the check refreshed may have aged out of a concurrent garbage
       // collection's window by now. Check again (refreshing them), before any tag points here.
-      requireReferencesPresent(image, manifest);
+      requireReferencesPresent(image, manifest, leftOutChildren);
     }
     if (reference instanceof Tag tag) {
       Optional<Digest> previous = tags.resolve(image, tag);
@@ -413,7 +427,8 @@ public final class HostedRepository implements Repository, StorageBacked {
   }
 
   /** Every config, layer and child manifest must already be in the image (foreign layers excepted). */
-  private void requireReferencesPresent(ImageName image, Manifest manifest) throws IOException {
+  private void requireReferencesPresent(ImageName image, Manifest manifest, Set<Digest> leftOutChildren)
+      throws IOException {
     Set<Digest> missingBlobs = new LinkedHashSet<>();
     // refreshLink/refresh, not isLinked/exists: they also tell a concurrent garbage collection
     // that these blobs are referenced again (see GarbageCollector), and check the bytes are there.
@@ -424,7 +439,7 @@ public final class HostedRepository implements Repository, StorageBacked {
     }
     Set<Digest> missingManifests = new LinkedHashSet<>();
     for (Descriptor child : manifest.children()) {
-      if (!manifests.refresh(image, child.digest())) {
+      if (!manifests.refresh(image, child.digest()) && !leftOutChildren.contains(child.digest())) {
         missingManifests.add(child.digest());
       }
     }

@@ -7,6 +7,7 @@ import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.core.storage.StoreSpace;
 import io.wharf.proxy.ProxyRepository;
+import io.wharf.proxy.sync.PausingSource;
 import io.wharf.server.auth.ApiCredentials;
 import io.wharf.server.auth.RegistrySecurity;
 import io.wharf.server.config.Durations;
@@ -17,6 +18,7 @@ import io.wharf.server.events.EventBus;
 import io.wharf.server.events.SystemEvents;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
+import io.wharf.server.sync.SyncService;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.time.Clock;
@@ -153,6 +155,24 @@ public final class ManagementPlane extends AbstractLifeCycle {
     TaskService tasks = new TaskService(maintenance, taskParts(config), permissions, all);
     ProxyService proxies = new ProxyService(all, repositoryService::readable, permissions, metrics);
     CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all, search);
+    // Pull rules (docs/sync.md): on their schedules and on demand; their runs as events and metrics.
+    SyncService sync = new SyncService(repositories::config, name -> repositories.registry().repository(name),
+        Clock.systemUTC(), PausingSource.Pauser.SLEEP);
+    sync.observe(system.sync());
+    if (metrics != null) {
+      sync.observe(metrics.sync());
+    }
+    jetty.addBean(new AbstractLifeCycle() {
+      @Override
+      protected void doStart() {
+        sync.start();
+      }
+
+      @Override
+      protected void doStop() {
+        sync.close();
+      }
+    }, true);
     OpenApiSpec openApi = OpenApiSpec.load();
     // who reads which events: the API's audit trail and the UI's recent activity
     AuditTrail audit = new AuditTrail(events, permissions, name -> repositories.registry().repository(name), all);
@@ -208,6 +228,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
+        new SyncEndpoints(sync, plane.repositories, permissions),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             audit::mayAudit),

@@ -149,6 +149,7 @@ public final class ConfigLoader {
     validateOutbound(c.http(), p + "http");
     SecurityFactory.validate(c, byName, p);
     LifecycleConfig.validate(c, p);
+    SyncConfig.validate(c, byName, p);
     validateManagement(c.management(), p + "management");
     EventsFactory.validate(c.events(), p + "events");
   }

@@ -195,6 +195,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
    * @param ldap the company directory, the realm {@code ldap} (see {@link Ldap})
    * @param externalToken bearer tokens of an existing token server, accepted on {@code /v2} (see {@link ExternalToken})
+   * @param credentials named outbound credentials for sync rules ({@link SyncConfig.Credential}); never shown
    */
   public record Security(
       List<String> realms,
@@ -208,9 +209,25 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Ldap ldap,
       Robots robots,
       Oidc oidc,
-      ExternalToken externalToken) {
+      ExternalToken externalToken,
+      List<SyncConfig.Credential> credentials) {
     public static final String DOCKER_TOKEN = "docker-token";
     public static final String BASIC = "basic";
+
+    /** Without an external token server, and no {@code credentials}. */
+    public Security(List<String> realms, Boolean anonymous, List<User> users, List<String> htpasswd,
+        List<String> htpasswdRoles, List<Role> roles, Token token, Throttle throttle, Ldap ldap, Robots robots,
+        Oidc oidc) {
+      this(realms, anonymous, users, htpasswd, htpasswdRoles, roles, token, throttle, ldap, robots, oidc, null, null);
+    }
+
+    /** Without {@code credentials}: none. */
+    public Security(List<String> realms, Boolean anonymous, List<User> users, List<String> htpasswd,
+        List<String> htpasswdRoles, List<Role> roles, Token token, Throttle throttle, Ldap ldap, Robots robots,
+        Oidc oidc, ExternalToken externalToken) {
+      this(realms, anonymous, users, htpasswd, htpasswdRoles, roles, token, throttle, ldap, robots, oidc,
+          externalToken, null);
+    }
 
     Security withDefaults() {
       Token t = token == null ? new Token(null, null, null, null, null, null) : token;
@@ -232,7 +249,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           new Robots(ro.allowNeverExpire() == null ? Boolean.FALSE : ro.allowNeverExpire(),
               ro.defaultExpiry() == null ? "30d" : ro.defaultExpiry()),
           oidc,
-          externalToken);
+          externalToken,
+          credentials == null ? List.of() : credentials);
     }
   }
 
@@ -554,7 +572,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code group}. Every type: {@code http} (own port), {@code hosts}, {@code anonymousPull}, {@code realms}
    * (overrides {@code security.realms} for this repository).
    * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
-   * {@code allowLatestRedeploy}, {@code metadataCacheTtl}, {@code cleanup}, {@code quota}. Proxy keys:
+   * {@code allowLatestRedeploy}, {@code metadataCacheTtl}, {@code cleanup}, {@code quota}, {@code sync} (pull
+   * rules, {@link SyncConfig}). Proxy keys:
    * {@code remoteUrl}, {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
    * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}, {@code cache}. Group keys:
    * {@code members}, {@code writableMember}.
@@ -582,7 +601,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       List<String> realms,
       Cleanup cleanup,
       Quota quota,
-      Cache cache) {
+      Cache cache,
+      List<SyncConfig.Rule> sync) {
 
     public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
         List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
@@ -590,21 +610,32 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          null, null, null, null);
+          null, null, null, null, null);
+    }
+
+    /** Without {@code sync}: no pull rules. */
+    public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
+        List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
+        String metadataCacheTtl, String remoteUrl, String index, String username, String password,
+        String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace, List<String> realms,
+        Cleanup cleanup, Quota quota, Cache cache) {
+      this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
+          metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
+          realms, cleanup, quota, cache, null);
     }
 
     /** A copy with the lifecycle keys set ({@code null} for none). */
     public Repository withLifecycle(Cleanup cleanup, Quota quota, Cache cache) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
     }
 
     /** A copy keeping its images under {@code namespace} ({@code ""}: none). */
     public Repository withNamespace(String namespace) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
     }
 
     public boolean isProxy() {
@@ -647,7 +678,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           username, password,
           metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
           negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
-          outbound, namespace, realms, cleanup, quota, cache);
+          outbound, namespace, realms, cleanup, quota, cache, sync == null ? List.of() : sync);
     }
   }
 

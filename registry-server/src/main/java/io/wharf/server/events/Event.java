@@ -53,6 +53,7 @@ public record Event(String id, String timestamp, Action action, String repositor
     QUOTA_EXCEED("quota.exceed", "quota.exceeded"),
     CLEANUP_COMPLETE("cleanup.complete", "cleanup.completed"),
     GC_COMPLETE("gc.complete", "gc.completed"),
+    SYNC_COMPLETE("sync.complete", "sync.completed"),
     PROXY_BLOCK("proxy.block", "proxy.blocked"),
     PROXY_UNBLOCK("proxy.unblock", "proxy.unblocked"),
     LOGIN_FAIL("login.fail", "login.failed"),

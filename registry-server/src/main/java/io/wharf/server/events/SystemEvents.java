@@ -208,6 +208,28 @@ public final class SystemEvents {
     };
   }
 
+  /**
+   * A pull rule's run ended ({@code docs/sync.md}): a {@code sync.complete} of the repository
+   * with the run's numbers, its state and the images that failed, with why.
+   */
+  public io.wharf.server.sync.SyncService.Observer sync() {
+    return (repository, report) -> {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("rule", report.rule());
+      d.put("state", report.state().name().toLowerCase(java.util.Locale.ROOT));
+      put(d, "error", report.error());
+      d.put("imagesCopied", report.imagesCopied());
+      d.put("imagesSkipped", report.imagesSkipped());
+      d.put("imagesFailed", report.imagesFailed());
+      d.put("bytesCopied", report.bytesCopied());
+      d.put("failures", report.failures());
+      if (report.finished() != null) {
+        d.put("durationMillis", java.time.Duration.between(report.started(), report.finished()).toMillis());
+      }
+      publish(Event.Action.SYNC_COMPLETE, repository, new Event.Actor("sync:" + report.rule(), null, null), d);
+    };
+  }
+
   // ---------------------------------------------------------------- internals
 
   private static Map<String, Object> via(String via, String user) {

@@ -218,6 +218,36 @@ public final class WharfMetrics implements AutoCloseable {
   }
 
   /**
+   * Pull rule runs ({@code docs/sync.md}): {@code registry_sync_runs_total{repository,rule,outcome}}
+   * ({@code succeeded}, {@code partial}, {@code failed}), {@code registry_sync_images_total} by
+   * {@code outcome} ({@code copied}, {@code skipped}, {@code failed}),
+   * {@code registry_sync_copied_bytes_total}, and {@code registry_sync_last_success_timestamp_seconds}
+   * (when a run of the rule last ended without failures).
+   */
+  public io.wharf.server.sync.SyncService.Observer sync() {
+    java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastSuccess = new java.util.concurrent.ConcurrentHashMap<>();
+    return (repository, report) -> {
+      String rule = report.rule();
+      String outcome = report.state().name().toLowerCase(java.util.Locale.ROOT);
+      registry.counter("registry.sync.runs", "repository", repository, "rule", rule, "outcome", outcome).increment();
+      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "copied")
+          .increment(report.imagesCopied());
+      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "skipped")
+          .increment(report.imagesSkipped());
+      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "failed")
+          .increment(report.imagesFailed());
+      registry.counter("registry.sync.copied.bytes", "repository", repository, "rule", rule)
+          .increment(report.bytesCopied());
+      if (report.state() == io.wharf.proxy.sync.SyncReport.State.SUCCEEDED && report.finished() != null) {
+        lastSuccess.computeIfAbsent(repository + "/" + rule, k -> registry.gauge(
+            "registry.sync.last.success.timestamp.seconds",
+            io.micrometer.core.instrument.Tags.of("repository", repository, "rule", rule),
+            new java.util.concurrent.atomic.AtomicLong())).set(report.finished().getEpochSecond());
+      }
+    };
+  }
+
+  /**
    * {@code registry_storage_blobs{store}}, {@code registry_storage_bytes{store}} and
    * {@code registry_storage_free_bytes{store}}: read when scraped (the blob count is cached by its
    * source, see the management plane's blob stores); NaN while a value cannot be read.

@@ -91,7 +91,8 @@ class OpenApiTest {
             - {name: admins, privileges: ["*:*"]}
             - {name: readers, privileges: ["docker-hosted:read"]}
         repositories:
-          - {name: docker-hosted, type: hosted, cleanup: {keepLatest: 5}}
+          - {name: docker-hosted, type: hosted, cleanup: {keepLatest: 5},
+             sync: [{name: nightly, source: {repository: hub}, content: [{names: [team/app]}]}]}
           - {name: hub, type: proxy, remoteUrl: UPSTREAM, cache: {maxSize: 1GiB}}
           - {name: all, type: group, members: [docker-hosted, hub]}
         """.replace("DATA", dir.resolve("data").toString())

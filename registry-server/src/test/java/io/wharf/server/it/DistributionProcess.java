@@ -27,10 +27,20 @@ public final class DistributionProcess extends ServerProcess {
 
   /** Serves {@code rootDirectory}; the config file is written next to the log under target/. */
   public static DistributionProcess serve(Path rootDirectory) throws IOException {
+    return serve(rootDirectory, null);
+  }
+
+  /** As {@link #serve(Path)}, with Basic authentication against {@code htpasswd} (bcrypt entries) unless null. */
+  public static DistributionProcess serve(Path rootDirectory, Path htpasswd) throws IOException {
     Files.createDirectories(rootDirectory);
     Started s = launch("docker-registry", port -> {
       Path config = Files.createTempFile(logDir(), "docker-registry-" + port + "-", ".yml");
-      Files.writeString(config, config(rootDirectory, port), StandardCharsets.UTF_8);
+      Files.writeString(config, config(rootDirectory, port) + (htpasswd == null ? "" : """
+          auth:
+            htpasswd:
+              realm: wharf-test
+              path: %s
+          """.formatted(quote(htpasswd.toAbsolutePath().toString()))), StandardCharsets.UTF_8);
       return List.of(BINARY.toString(), "serve", config.toString());
     }, DEFAULT_START_TIMEOUT);
     return new DistributionProcess(s, rootDirectory);

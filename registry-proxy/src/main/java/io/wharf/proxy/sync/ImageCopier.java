@@ -1,0 +1,257 @@
+package io.wharf.proxy.sync;
+
+import io.wharf.core.manifest.Manifest;
+import io.wharf.core.manifest.ManifestParser;
+import io.wharf.core.model.Descriptor;
+import io.wharf.core.model.Digest;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Copies images from a {@link SyncSource} to a {@link SyncTarget} with their digests intact: the
+ * manifests are stored byte for byte as the source served them (each checked against the digest
+ * asked for), the blobs stream through in constant memory and are verified by the target.
+ *
+ * <p>Order, so that nothing a client can reach is incomplete: blobs before the manifest that
+ * references them, index children before the index, the tag last; referrers after their subject.
+ * What the target holds already is not fetched again (a blob or a manifest by digest), so a run
+ * killed mid-way continues where it stopped; a blob cut off mid-way restarts from its beginning.
+ *
+ * <p>Rate limits are the source's business: a {@link PausingSource} around it waits out a
+ * {@code 429} and retries, so the copy sees only answers.
+ *
+ * <p>One copier serves one run; it is not thread-safe.
+ */
+public final class ImageCopier {
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  /**
+   * What to copy besides the image itself.
+   *
+   * @param platforms the platforms of an index to keep; empty keeps every child
+   * @param referrers whether to copy what the source lists as referrers of each copied manifest
+   */
+  public record Options(List<Platform> platforms, boolean referrers) {
+    public static final Options ALL = new Options(List.of(), false);
+
+    public Options {
+      platforms = List.copyOf(platforms);
+    }
+  }
+
+  private final SyncSource source;
+  private final SyncTarget target;
+  private final SyncReport report;
+
+  /** @param source wrapped in a {@link PausingSource} by the caller where a 429 should pause, not fail */
+  public ImageCopier(SyncSource source, SyncTarget target, SyncReport report) {
+    this.source = source;
+    this.target = target;
+    this.report = report;
+  }
+
+  /** The source said it does not have what was asked. */
+  public static final class NotFoundException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotFoundException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Copies {@code sourceName:tag} to {@code targetName:tag}. An image the target has under that
+   * tag already is skipped (one {@code HEAD} at the source), but its referrers are still brought
+   * up to date when {@code options} ask for them: a signature is often added after the image.
+   *
+   * @return whether anything was copied ({@code false}: skipped, already there)
+   * @throws NotFoundException if the source has no such tag
+   */
+  public boolean copyTag(String sourceName, String tag, String targetName, Options options) throws IOException {
+    String image = sourceName + ":" + tag;
+    Digest digest = source.manifestDigest(sourceName, tag)
+        .orElseThrow(() -> new NotFoundException(source.describe() + " has no " + image));
+    if (target.tagged(targetName, tag).equals(Optional.of(digest)) && target.hasManifest(targetName, digest)) {
+      if (options.referrers()) {
+        copyReferrers(sourceName, digest, targetName);
+      }
+      return false;
+    }
+    Fetched top = fetch(sourceName, digest);
+    Set<Digest> leftOut = copyContent(sourceName, top, targetName, options);
+    target.putManifest(targetName, tag, top.manifest.mediaType(), top.manifest.bytes(), leftOut);
+    report.manifestCopied();
+    if (options.referrers()) {
+      copyReferrers(sourceName, digest, targetName);
+    }
+    return true;
+  }
+
+  private record Fetched(Manifest manifest, JsonNode json) {}
+
+  /** A manifest by digest from the source, checked to be that digest's content. */
+  private Fetched fetch(String name, Digest digest) throws IOException {
+    SyncSource.SourceManifest m = source.manifest(name, digest.value())
+        .orElseThrow(() -> new NotFoundException(source.describe() + " lists " + name + "@" + digest
+            + " but does not serve it"));
+    if (!digest.matches(m.bytes())) {
+      throw new IOException(source.describe() + " sent a manifest for " + name + "@" + digest
+          + " whose content hashes to " + Digest.sha256(m.bytes()) + "; not copied");
+    }
+    Manifest parsed;
+    JsonNode json;
+    try {
+      parsed = ManifestParser.parse(m.bytes(), m.mediaType());
+      json = JSON.readTree(m.bytes());
+    } catch (RuntimeException e) { // RegistryException or JacksonException: what a push would refuse
+      throw new IOException(source.describe() + " sent a manifest for " + name + "@" + digest
+          + " that cannot be stored: " + e.getMessage(), e);
+    }
+    return new Fetched(parsed, json);
+  }
+
+  /**
+   * Copies what {@code fetched} references (blobs, or the kept children of an index) and returns
+   * the index children left out by the platform filter.
+   */
+  private Set<Digest> copyContent(String sourceName, Fetched fetched, String targetName, Options options)
+      throws IOException {
+    Manifest m = fetched.manifest;
+    if (!m.isIndex()) {
+      for (Descriptor blob : blobsOf(m)) {
+        copyBlob(sourceName, blob, targetName);
+      }
+      return Set.of();
+    }
+    Set<Digest> leftOut = new LinkedHashSet<>();
+    JsonNode entries = fetched.json.get("manifests");
+    for (int i = 0; i < m.children().size(); i++) {
+      Descriptor child = m.children().get(i);
+      JsonNode entry = entries == null ? null : entries.get(i);
+      if (!keeps(options.platforms(), entry)) {
+        leftOut.add(child.digest());
+        continue;
+      }
+      copyByDigest(sourceName, child.digest(), targetName, options);
+    }
+    return leftOut;
+  }
+
+  /** A manifest stored under its digest (an index child, a referrer), with its content first. */
+  private void copyByDigest(String sourceName, Digest digest, String targetName, Options options) throws IOException {
+    if (!target.hasManifest(targetName, digest)) {
+      Fetched child = fetch(sourceName, digest);
+      Set<Digest> leftOut = copyContent(sourceName, child, targetName, options);
+      target.putManifest(targetName, digest.value(), child.manifest.mediaType(), child.manifest.bytes(), leftOut);
+      report.manifestCopied();
+    }
+    if (options.referrers()) {
+      copyReferrers(sourceName, digest, targetName);
+    }
+  }
+
+  /**
+   * The referrers the source lists for {@code subject} that the target lacks, with everything
+   * they reference. Referrers of referrers are not followed; a listed referrer the source does
+   * not serve is left out.
+   */
+  private void copyReferrers(String sourceName, Digest subject, String targetName) throws IOException {
+    for (Digest r : new LinkedHashSet<>(source.referrers(sourceName, subject))) {
+      if (target.hasManifest(targetName, r)) {
+        continue;
+      }
+      Fetched referrer;
+      try {
+        referrer = fetch(sourceName, r);
+      } catch (NotFoundException dangling) {
+        continue; // listed but gone: the listing is no evidence
+      }
+      if (!referrer.manifest.subject().map(s -> s.digest().equals(subject)).orElse(false)) {
+        continue; // refers to something else
+      }
+      Set<Digest> leftOut = copyContent(sourceName, referrer, targetName, Options.ALL);
+      target.putManifest(targetName, r.value(), referrer.manifest.mediaType(), referrer.manifest.bytes(), leftOut);
+      report.manifestCopied();
+    }
+  }
+
+  private static List<Descriptor> blobsOf(Manifest m) {
+    Set<Digest> stored = new HashSet<>(m.storedBlobs());
+    List<Descriptor> out = new java.util.ArrayList<>();
+    m.config().filter(c -> stored.contains(c.digest())).ifPresent(out::add);
+    for (Manifest.Layer l : m.layers()) {
+      if (!l.isForeign()) {
+        out.add(l.descriptor());
+      }
+    }
+    return out;
+  }
+
+  /** Whether an index entry passes the platform filter: everything does without one. */
+  static boolean keeps(List<Platform> platforms, JsonNode entry) {
+    if (platforms.isEmpty()) {
+      return true;
+    }
+    JsonNode p = entry == null ? null : entry.get("platform");
+    if (p == null || !p.isObject()) {
+      return false; // no platform named: not one of those asked for
+    }
+    String os = text(p, "os");
+    String arch = text(p, "architecture");
+    String variant = text(p, "variant");
+    return platforms.stream().anyMatch(k -> k.matches(os, arch, variant));
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v == null || !v.isString() ? null : v.asString();
+  }
+
+  private void copyBlob(String sourceName, Descriptor blob, String targetName) throws IOException {
+    Digest d = blob.digest();
+    if (target.hasBlob(targetName, d)) {
+      report.blobSkipped();
+      return;
+    }
+    try (SyncSource.SourceBlob body = source.blob(sourceName, d)
+        .orElseThrow(() -> new NotFoundException(source.describe() + " does not serve blob " + d + " of " + sourceName))) {
+      CountingInputStream counted = new CountingInputStream(body.body());
+      target.putBlob(targetName, d, blob.size(), counted);
+      report.blobCopied(counted.count);
+    }
+  }
+
+  private static final class CountingInputStream extends FilterInputStream {
+    long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.wharf.proxy.sync;
+
+import io.wharf.core.model.Digest;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A source that waits out its rate limit: when a call ends in a {@link RateLimitedException}
+ * (a {@code 429}), the run pauses for the {@code Retry-After} the source gave (see
+ * {@link RateLimitedException#parseRetryAfter}), shows the pause in its {@link SyncReport}, and
+ * sends the same call again. After {@link #MAX_PAUSES_PER_CALL} pauses in a row for one call the
+ * call fails: a source that never lets us in.
+ */
+public final class PausingSource implements SyncSource {
+  static final int MAX_PAUSES_PER_CALL = 20;
+
+  /** Waits out a rate limit; {@link #SLEEP} in production. */
+  public interface Pauser {
+    void pause(Duration d) throws InterruptedException;
+
+    Pauser SLEEP = d -> Thread.sleep(d.toMillis());
+  }
+
+  private final SyncSource source;
+  private final SyncReport report;
+  private final Clock clock;
+  private final Pauser pauser;
+
+  public PausingSource(SyncSource source, SyncReport report, Clock clock, Pauser pauser) {
+    this.source = source;
+    this.report = report;
+    this.clock = clock;
+    this.pauser = pauser;
+  }
+
+  @Override
+  public String describe() {
+    return source.describe();
+  }
+
+  @Override
+  public Optional<List<String>> catalog() throws IOException {
+    return paced(source::catalog);
+  }
+
+  @Override
+  public Optional<List<String>> tags(String name) throws IOException {
+    return paced(() -> source.tags(name));
+  }
+
+  @Override
+  public Optional<Digest> manifestDigest(String name, String reference) throws IOException {
+    return paced(() -> source.manifestDigest(name, reference));
+  }
+
+  @Override
+  public Optional<SourceManifest> manifest(String name, String reference) throws IOException {
+    return paced(() -> source.manifest(name, reference));
+  }
+
+  @Override
+  public Optional<SourceBlob> blob(String name, Digest digest) throws IOException {
+    return paced(() -> source.blob(name, digest));
+  }
+
+  @Override
+  public List<Digest> referrers(String name, Digest subject) throws IOException {
+    return paced(() -> source.referrers(name, subject));
+  }
+
+  private interface Call<T> {
+    T call() throws IOException;
+  }
+
+  private <T> T paced(Call<T> call) throws IOException {
+    for (int pauses = 0; ; pauses++) {
+      try {
+        return call.call();
+      } catch (RateLimitedException e) {
+        if (pauses == MAX_PAUSES_PER_CALL) {
+          throw new IOException(source.describe() + " still rate-limits after " + pauses + " pauses: " + e.getMessage(), e);
+        }
+        Duration wait = e.retryAfter();
+        report.paused(clock.instant().plus(wait));
+        try {
+          pauser.pause(wait);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while paused for the rate limit of " + source.describe());
+        } finally {
+          report.resumed();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.wharf.proxy.sync;
+
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import io.wharf.core.model.Reference;
+import io.wharf.core.model.Tag;
+import io.wharf.core.repository.Blob;
+import io.wharf.core.repository.Page;
+import io.wharf.core.repository.Repository;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Another repository of this server as a sync source (a proxy, so a rule pulls through its
+ * cache, or a hosted or group repository), read through the {@link Repository} API.
+ */
+public final class RepositorySource implements SyncSource {
+  private final Repository repository;
+
+  public RepositorySource(Repository repository) {
+    this.repository = repository;
+  }
+
+  @Override
+  public String describe() {
+    return "repository " + repository.name();
+  }
+
+  @Override
+  public Optional<List<String>> catalog() throws IOException {
+    return Optional.of(repository.catalog(Page.UNLIMITED, null).items());
+  }
+
+  @Override
+  public Optional<List<String>> tags(String name) throws IOException {
+    try {
+      return Optional.of(repository.listTags(ImageName.of(name), Page.UNLIMITED, null).items());
+    } catch (RegistryException e) {
+      if (e.code() == ErrorCode.NAME_UNKNOWN) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Optional<Digest> manifestDigest(String name, String reference) throws IOException {
+    return repository.getManifest(ImageName.of(name), reference(reference)).map(m -> m.digest());
+  }
+
+  @Override
+  public Optional<SourceManifest> manifest(String name, String reference) throws IOException {
+    return repository.getManifest(ImageName.of(name), reference(reference))
+        .map(m -> new SourceManifest(m.bytes(), m.mediaType(), m.digest()));
+  }
+
+  @Override
+  public Optional<SourceBlob> blob(String name, Digest digest) throws IOException {
+    Optional<Blob> blob = repository.getBlob(ImageName.of(name), digest);
+    if (blob.isEmpty()) {
+      return Optional.empty();
+    }
+    SeekableByteChannel channel = blob.get().open();
+    return Optional.of(new SourceBlob(Channels.newInputStream(channel), blob.get().descriptor().size(), channel));
+  }
+
+  @Override
+  public List<Digest> referrers(String name, Digest subject) throws IOException {
+    return repository.referrers(ImageName.of(name), subject, null).stream().map(r -> r.descriptor().digest()).toList();
+  }
+
+  private static Reference reference(String reference) {
+    return reference.contains(":") ? Digest.parse(reference) : Tag.of(reference);
+  }
+}

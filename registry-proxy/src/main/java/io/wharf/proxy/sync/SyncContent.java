@@ -1,0 +1,188 @@
+package io.wharf.proxy.sync;
+
+import io.wharf.core.model.Digest;
+import io.wharf.core.model.ImageName;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One {@code content} entry of a pull rule: which images of the source to copy and where they go.
+ * The filters apply in this order: {@code names} (globs over the source's names), {@code include}
+ * and {@code exclude} (whole-tag regexes), {@code semver} (a {@link SemverRange}; tags that are no
+ * version drop out), {@code newest} (the N most recently created of what is left), then, while
+ * copying, {@code platforms} and {@code referrers} ({@link ImageCopier.Options}). The name an
+ * image gets here is {@code destination/} followed by its source name without {@code stripPrefix/}.
+ *
+ * @param include null: every tag
+ * @param exclude null: none excluded
+ * @param semver null: no range
+ * @param newest null: no limit
+ * @param destination null: the source's name
+ * @param stripPrefix null: nothing stripped
+ */
+public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude, SemverRange semver, Integer newest,
+    List<Platform> platforms, boolean referrers, String destination, String stripPrefix) {
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  /** The most a config blob read for {@code newest} may hold: configs are small JSON. */
+  private static final int MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+  public SyncContent {
+    names = List.copyOf(names);
+    platforms = List.copyOf(platforms);
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException("names: at least one name or pattern");
+    }
+    if (newest != null && newest < 1) {
+      throw new IllegalArgumentException("tags.newest: " + newest + " is not a positive number");
+    }
+  }
+
+  /** One image to copy: {@code sourceName:tag} to {@code targetName:tag}. */
+  public record Selected(String sourceName, String tag, String targetName) {
+    @Override
+    public String toString() {
+      return sourceName + ":" + tag;
+    }
+  }
+
+  public ImageCopier.Options copyOptions() {
+    return new ImageCopier.Options(platforms, referrers);
+  }
+
+  /**
+   * The images this entry selects at {@code source}, by source name and tag.
+   *
+   * @throws IllegalArgumentException when a pattern needs a catalog the source does not have
+   */
+  public List<Selected> select(SyncSource source) throws IOException {
+    List<Selected> out = new ArrayList<>();
+    for (String name : matchingNames(source)) {
+      Optional<List<String>> tags = source.tags(name);
+      if (tags.isEmpty()) {
+        continue; // a literal name the source does not know: nothing to copy
+      }
+      List<String> kept = new ArrayList<>();
+      for (String tag : tags.get()) {
+        if ((include == null || include.matcher(tag).matches())
+            && (exclude == null || !exclude.matcher(tag).matches())
+            && (semver == null || semver.admits(tag))) {
+          kept.add(tag);
+        }
+      }
+      if (newest != null && kept.size() > newest) {
+        kept = newest(source, name, kept, newest);
+      }
+      String target = targetName(name);
+      for (String tag : kept) {
+        out.add(new Selected(name, tag, target));
+      }
+    }
+    return out;
+  }
+
+  private Set<String> matchingNames(SyncSource source) throws IOException {
+    Set<String> out = new LinkedHashSet<>();
+    boolean allLiteral = names.stream().allMatch(NameGlob::isLiteral);
+    if (allLiteral) {
+      names.forEach(n -> out.add(n.text()));
+      return out;
+    }
+    List<String> catalog = source.catalog().orElseThrow(() -> new IllegalArgumentException(source.describe()
+        + " has no catalog, so names must be literal; " + names.stream().filter(n -> !n.isLiteral())
+            .map(NameGlob::text).toList() + " cannot be listed there"));
+    for (NameGlob glob : names) {
+      if (glob.isLiteral()) {
+        out.add(glob.text());
+      } else {
+        catalog.stream().filter(glob::matches).sorted().forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** {@code destination/} + {@code name} without {@code stripPrefix/}; checked to be a valid image name. */
+  public String targetName(String sourceName) {
+    String rest = sourceName;
+    if (stripPrefix != null && (rest.equals(stripPrefix) || rest.startsWith(stripPrefix + "/"))) {
+      rest = rest.length() == stripPrefix.length() ? "" : rest.substring(stripPrefix.length() + 1);
+    }
+    String out = destination == null ? rest : rest.isEmpty() ? destination : destination + "/" + rest;
+    if (!ImageName.isValid(out)) {
+      throw new IllegalArgumentException("image " + sourceName + " would be stored as \"" + out
+          + "\", which is no valid image name (check destination and stripPrefix)");
+    }
+    return out;
+  }
+
+  /**
+   * The {@code n} newest of {@code tags}: by the {@code created} time of the image's config, or of
+   * the newest child of an index; an image without one counts as oldest. Ties go by tag name,
+   * highest first, so the answer does not depend on the source's listing order.
+   */
+  private static List<String> newest(SyncSource source, String name, List<String> tags, int n) throws IOException {
+    Map<String, Instant> created = new TreeMap<>();
+    for (String tag : tags) {
+      created.put(tag, created(source, name, tag, 0).orElse(Instant.EPOCH));
+    }
+    return created.entrySet().stream()
+        .sorted(Comparator.<Map.Entry<String, Instant>, Instant>comparing(Map.Entry::getValue)
+            .thenComparing(Map.Entry::getKey).reversed())
+        .limit(n).map(Map.Entry::getKey).toList();
+  }
+
+  private static Optional<Instant> created(SyncSource source, String name, String reference, int depth)
+      throws IOException {
+    Optional<SyncSource.SourceManifest> m = source.manifest(name, reference);
+    if (m.isEmpty() || depth > 1) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode root = JSON.readTree(m.get().bytes());
+      JsonNode children = root.get("manifests");
+      if (children != null && children.isArray()) {
+        Optional<Instant> newest = Optional.empty();
+        for (JsonNode child : children) {
+          JsonNode d = child.get("digest");
+          if (d != null && d.isString()) {
+            Optional<Instant> c = created(source, name, d.asString(), depth + 1);
+            if (c.isPresent() && (newest.isEmpty() || c.get().isAfter(newest.get()))) {
+              newest = c;
+            }
+          }
+        }
+        return newest;
+      }
+      JsonNode config = root.get("config");
+      JsonNode digest = config == null ? null : config.get("digest");
+      if (digest == null || !digest.isString()) {
+        return Optional.empty();
+      }
+      Optional<SyncSource.SourceBlob> blob = source.blob(name, Digest.parse(digest.asString()));
+      if (blob.isEmpty()) {
+        return Optional.empty();
+      }
+      try (SyncSource.SourceBlob b = blob.get(); InputStream in = b.body()) {
+        JsonNode c = JSON.readTree(in.readNBytes(MAX_CONFIG_BYTES));
+        JsonNode at = c == null ? null : c.get("created");
+        return at == null || !at.isString() ? Optional.empty() : Optional.of(Instant.parse(at.asString()));
+      }
+    } catch (JacksonException | DateTimeParseException | io.wharf.core.error.RegistryException unreadable) {
+      return Optional.empty(); // no readable time: counts as oldest
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.wharf.server.config;
+
+import io.wharf.core.model.ImageName;
+import io.wharf.proxy.sync.NameGlob;
+import io.wharf.proxy.sync.Platform;
+import io.wharf.proxy.sync.SemverRange;
+import io.wharf.proxy.sync.SyncContent;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The pull rules of a repository ({@code repositories[].sync[]}) and the credentials they use
+ * ({@code security.credentials[]}): the records the YAML reads into, their validation (each
+ * message names its key, e.g. {@code repositories[0] (mirror).sync[1] (hub).content[0].tags.semver}),
+ * and the conversion into the sync engine's types ({@link SyncContent}). See {@code docs/sync.md}.
+ */
+public final class SyncConfig {
+  private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  private SyncConfig() {}
+
+  /**
+   * {@code repositories[].sync[]:} one pull rule.
+   *
+   * @param name unique within the repository; names runs, metrics and events
+   * @param schedule as {@code maintenance.schedule}; absent: on demand only
+   */
+  public record Rule(String name, Source source, String schedule, List<Content> content) {}
+
+  /**
+   * Where a rule copies from: a registry {@code url} (with {@code index: hub} for Docker Hub's
+   * {@code library/} names, and {@code credentials} naming a {@code security.credentials} entry),
+   * or a {@code repository} of this server.
+   */
+  public record Source(String url, String index, String credentials, String repository) {}
+
+  /** {@code content[]:} what to copy; see {@link SyncContent} for the order the filters apply in. */
+  public record Content(List<String> names, Tags tags, List<String> platforms, Boolean referrers, String destination,
+      String stripPrefix) {}
+
+  /** {@code content[].tags:} whole-tag regexes, a semver range, the newest N. */
+  public record Tags(String include, String exclude, String semver, Integer newest) {}
+
+  /**
+   * {@code security.credentials[]:} a user name and a password (or a file holding it) for an
+   * outbound registry, named so that rules refer to it without holding the secret.
+   */
+  public record Credential(String name, String username, String password, String passwordFile) {
+    @Override
+    public String toString() {
+      return "Credential[" + name + ", " + username + "]"; // never the password
+    }
+  }
+
+  /** Checks every rule of every repository and the credentials; throws {@link ConfigException} naming the key. */
+  static void validate(WharfConfig c, Map<String, WharfConfig.Repository> byName, String p) {
+    Set<String> credentials = new HashSet<>();
+    List<Credential> declared = c.security() == null || c.security().credentials() == null ? List.of()
+        : c.security().credentials();
+    for (int i = 0; i < declared.size(); i++) {
+      Credential cred = declared.get(i);
+      String key = p + "security.credentials[" + i + "]";
+      if (cred == null || cred.name() == null || cred.name().isBlank()) {
+        throw new ConfigException(key + ".name: missing");
+      }
+      key += " (" + cred.name() + ")";
+      if (!credentials.add(cred.name())) {
+        throw new ConfigException(key + ".name: duplicate credentials name \"" + cred.name() + "\"");
+      }
+      if (cred.username() == null || cred.username().isBlank()) {
+        throw new ConfigException(key + ".username: missing");
+      }
+      if ((cred.password() == null) == (cred.passwordFile() == null)) {
+        throw new ConfigException(key + ": give either password or passwordFile (one of them)");
+      }
+    }
+    List<WharfConfig.Repository> repos = c.repositories();
+    for (int i = 0; i < repos.size(); i++) {
+      WharfConfig.Repository r = repos.get(i);
+      if (r.sync() == null || r.sync().isEmpty()) {
+        continue;
+      }
+      String repoKey = p + "repositories[" + i + "] (" + r.name() + ").sync";
+      if (!"hosted".equals(r.type())) {
+        throw new ConfigException(repoKey + ": pull rules write into a hosted repository; " + r.name() + " is a "
+            + r.type() + " repository (rules for proxy repositories are not built yet)");
+      }
+      Set<String> names = new HashSet<>();
+      for (int j = 0; j < r.sync().size(); j++) {
+        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials, byName);
+      }
+    }
+  }
+
+  private static void validateRule(Rule rule, String key, String repository, Set<String> names,
+      Set<String> credentials, Map<String, WharfConfig.Repository> byName) {
+    if (rule == null) {
+      throw new ConfigException(key + ": empty entry");
+    }
+    if (rule.name() == null || !RULE_NAME.matcher(rule.name()).matches()) {
+      throw new ConfigException(key + ".name: " + (rule.name() == null ? "missing" : "\"" + rule.name() + "\" is invalid")
+          + "; use letters, digits, '.', '_' and '-' (at most 64)");
+    }
+    key += " (" + rule.name() + ")";
+    if (!names.add(rule.name())) {
+      throw new ConfigException(key + ".name: duplicate rule name \"" + rule.name() + "\" in repository " + repository);
+    }
+    Source s = rule.source();
+    if (s == null) {
+      throw new ConfigException(key + ".source: missing; give a url or a repository");
+    }
+    if ((s.url() == null) == (s.repository() == null)) {
+      throw new ConfigException(key + ".source: give either url or repository (one of them)");
+    }
+    if (s.url() != null) {
+      URI u;
+      try {
+        u = URI.create(s.url());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not a URL: " + e.getMessage());
+      }
+      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not an http(s) URL with a host");
+      }
+      if (s.index() != null && !s.index().equals("hub") && !s.index().equals("registry")) {
+        throw new ConfigException(key + ".source.index: \"" + s.index() + "\" is unknown; known: hub, registry");
+      }
+      if (s.credentials() != null && !credentials.contains(s.credentials())) {
+        throw new ConfigException(key + ".source.credentials: no security.credentials entry named \""
+            + s.credentials() + "\"");
+      }
+    } else {
+      if (s.index() != null || s.credentials() != null) {
+        throw new ConfigException(key + ".source: index and credentials belong to a url source; a repository"
+            + " source uses that repository's settings");
+      }
+      if (!byName.containsKey(s.repository())) {
+        throw new ConfigException(key + ".source.repository: no repository named \"" + s.repository() + "\"");
+      }
+      if (s.repository().equals(repository)) {
+        throw new ConfigException(key + ".source.repository: a rule cannot copy a repository into itself");
+      }
+    }
+    LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
+    if (rule.content() == null || rule.content().isEmpty()) {
+      throw new ConfigException(key + ".content: at least one entry saying which images to copy");
+    }
+    for (int k = 0; k < rule.content().size(); k++) {
+      content(rule.content().get(k), "hub".equals(s.index()), key + ".content[" + k + "]");
+    }
+  }
+
+  /**
+   * One {@code content} entry as the sync engine's {@link SyncContent}; with {@code hub}, a name
+   * without a {@code /} means {@code library/<name>}, as Docker Hub and proxies read it.
+   */
+  public static SyncContent content(Content c, boolean hub, String key) {
+    if (c == null) {
+      throw new ConfigException(key + ": empty entry");
+    }
+    if (c.names() == null || c.names().isEmpty()) {
+      throw new ConfigException(key + ".names: at least one image name or pattern");
+    }
+    List<NameGlob> names = new ArrayList<>();
+    for (int i = 0; i < c.names().size(); i++) {
+      String n = c.names().get(i);
+      if (n == null || n.isBlank()) {
+        throw new ConfigException(key + ".names[" + i + "]: empty");
+      }
+      names.add(NameGlob.of(hub && !n.contains("/") && !n.contains("*") ? "library/" + n : n));
+    }
+    Tags t = c.tags() == null ? new Tags(null, null, null, null) : c.tags();
+    Pattern include = regex(t.include(), key + ".tags.include");
+    Pattern exclude = regex(t.exclude(), key + ".tags.exclude");
+    SemverRange semver;
+    try {
+      semver = t.semver() == null ? null : SemverRange.parse(t.semver());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ".tags.semver: " + e.getMessage());
+    }
+    if (t.newest() != null && t.newest() < 1) {
+      throw new ConfigException(key + ".tags.newest: " + t.newest() + " is not a positive number");
+    }
+    List<Platform> platforms = new ArrayList<>();
+    List<String> ps = c.platforms() == null ? List.of() : c.platforms();
+    for (int i = 0; i < ps.size(); i++) {
+      try {
+        platforms.add(Platform.parse(ps.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ".platforms[" + i + "]: " + e.getMessage());
+      }
+    }
+    for (String[] part : new String[][] {{"destination", c.destination()}, {"stripPrefix", c.stripPrefix()}}) {
+      if (part[1] != null && !ImageName.isValid(part[1])) {
+        throw new ConfigException(key + "." + part[0] + ": \"" + part[1] + "\" is not an image name prefix"
+            + " (lower-case path segments separated by '/')");
+      }
+    }
+    return new SyncContent(names, include, exclude, semver, t.newest(), platforms,
+        Boolean.TRUE.equals(c.referrers()), c.destination(), c.stripPrefix());
+  }
+
+  private static Pattern regex(String value, String key) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Pattern.compile(value);
+    } catch (PatternSyntaxException e) {
+      throw new ConfigException(key + ": not a regular expression: " + e.getDescription() + " near index "
+          + e.getIndex());
+    }
+  }
+
+  /** The password of {@code c}: as given, or the first line of its {@code passwordFile}. */
+  public static String password(Credential c, String key) {
+    if (c.password() != null) {
+      return c.password();
+    }
+    try {
+      String text = Files.readString(Path.of(c.passwordFile()), StandardCharsets.UTF_8);
+      int nl = text.indexOf('\n');
+      return (nl < 0 ? text : text.substring(0, nl)).strip();
+    } catch (IOException e) {
+      throw new ConfigException(key + ".passwordFile: cannot read " + c.passwordFile() + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.wharf.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wharf.proxy.sync.SyncContent;
+import org.junit.jupiter.api.Test;
+
+/** {@code repositories[].sync} and {@code security.credentials}: read, and every bad value named by its key. */
+class SyncConfigTest {
+  static final String HEAD = """
+      blobStores: {default: {type: memory}}
+      security:
+        credentials:
+          - {name: hub-readonly, username: wharfbot, password: s3cret}
+      repositories:
+        - name: upstream
+        - name: mirror
+          sync:
+            - name: hub
+              source: {url: "https://registry-1.docker.io", index: hub, credentials: hub-readonly}
+              schedule: "0 2 * * *"
+              content:
+      """;
+
+  static WharfConfig parse(String content) {
+    return ConfigLoader.parse(HEAD + content, "test.yaml");
+  }
+
+  static void refused(String content, String... messageParts) {
+    var thrown = assertThatThrownBy(() -> parse(content)).isInstanceOf(ConfigException.class);
+    for (String part : messageParts) {
+      thrown.hasMessageContaining(part);
+    }
+  }
+
+  @Test
+  void parse_fullRule_readsEveryKey() {
+    WharfConfig c = parse("""
+                - names: [alpine, "team/*"]
+                  tags: {include: "3\\\\.\\\\d+", exclude: ".*-rc.*", semver: ">=3.18 <4", newest: 5}
+                  platforms: [linux/amd64, linux/arm64]
+                  referrers: true
+                  destination: base
+                  stripPrefix: library
+        """);
+    SyncConfig.Rule rule = c.repositories().get(1).sync().get(0);
+    assertThat(rule.name()).isEqualTo("hub");
+    assertThat(rule.source().credentials()).isEqualTo("hub-readonly");
+    SyncContent content = SyncConfig.content(rule.content().get(0), true, "k");
+    assertThat(content.names()).extracting(n -> n.text()).containsExactly("library/alpine", "team/*");
+    assertThat(content.include().pattern()).isEqualTo("3\\.\\d+");
+    assertThat(content.semver().admits("3.19")).isTrue();
+    assertThat(content.newest()).isEqualTo(5);
+    assertThat(content.platforms()).extracting(Object::toString).containsExactly("linux/amd64", "linux/arm64");
+    assertThat(content.referrers()).isTrue();
+    assertThat(content.targetName("library/alpine")).isEqualTo("base/alpine");
+    assertThat(c.security().credentials()).singleElement().hasToString("Credential[hub-readonly, wharfbot]");
+  }
+
+  @Test
+  void parse_repositoriesWithoutRules_haveNone() {
+    WharfConfig c = parse("""
+                - names: [alpine]
+        """);
+    assertThat(c.repositories().get(0).sync()).isEmpty();
+  }
+
+  @Test
+  void unknownKey_isNamed() {
+    refused("""
+                - names: [alpine]
+                  tag: {include: "3"}
+        """, "unknown key \"tag\"", "tags");
+  }
+
+  @Test
+  void badValues_nameTheirKeys() {
+    refused("""
+                - names: [alpine]
+                  tags: {include: "3.(("}
+        """, "repositories[1] (mirror).sync[0] (hub).content[0].tags.include", "not a regular expression");
+    refused("""
+                - names: [alpine]
+                  tags: {semver: ">=banana"}
+        """, "content[0].tags.semver", "\"banana\"", "is no version");
+    refused("""
+                - names: [alpine]
+                  tags: {newest: 0}
+        """, "content[0].tags.newest", "not a positive number");
+    refused("""
+                - names: [alpine]
+                  platforms: [amd64]
+        """, "content[0].platforms[0]", "os/architecture");
+    refused("""
+                - names: [alpine]
+                  destination: "Base/"
+        """, "content[0].destination");
+    refused("""
+                - names: []
+        """, "content[0].names");
+    refused("""
+                  []
+        """, "sync[0] (hub).content", "at least one entry");
+  }
+
+  @Test
+  void source_mustBeOneOfUrlOrRepository_andReferToWhatExists() {
+    String rule = """
+        blobStores: {default: {type: memory}}
+        security:
+          credentials:
+            - {name: a, username: u, passwordFile: /run/secrets/a}
+        repositories:
+          - name: upstream
+          - name: mirror
+            sync:
+              - name: r
+                source: %s
+                content: [{names: [x]}]
+        """;
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", repository: upstream}"), "t"))
+        .hasMessageContaining("sync[0] (r).source: give either url or repository");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", credentials: b}"), "t"))
+        .hasMessageContaining("sync[0] (r).source.credentials: no security.credentials entry named \"b\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: nowhere}"), "t"))
+        .hasMessageContaining("source.repository: no repository named \"nowhere\"");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: mirror}"), "t"))
+        .hasMessageContaining("into itself");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"ftp://x.io\"}"), "t"))
+        .hasMessageContaining("source.url");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", index: dockerhub}"), "t"))
+        .hasMessageContaining("source.index");
+    assertThat(ConfigLoader.parse(rule.formatted("{repository: upstream}"), "t").repositories().get(1).sync())
+        .hasSize(1);
+  }
+
+  @Test
+  void schedule_usesTheMaintenanceGrammar() {
+    String rule = """
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io"}, schedule: "%s", content: [{names: [x]}]}
+        """;
+    assertThat(ConfigLoader.parse(rule.formatted("every 6h"), "t").repositories().get(0).sync()).hasSize(1);
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("at noon"), "t"))
+        .hasMessageContaining("sync[0] (r).schedule");
+  }
+
+  @Test
+  void rules_needAHostedRepository_andUniqueNames() {
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: cache
+            type: proxy
+            remoteUrl: https://x.io
+            sync: [{name: r, source: {url: "https://x.io"}, content: [{names: [x]}]}]
+        """, "t")).hasMessageContaining("(cache).sync").hasMessageContaining("proxy repository");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io"}, content: [{names: [x]}]}
+              - {name: r, source: {url: "https://y.io"}, content: [{names: [y]}]}
+        """, "t")).hasMessageContaining("sync[1] (r).name: duplicate rule name");
+  }
+
+  @Test
+  void credentials_needAUserAndOneSecret() {
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        security:
+          credentials: [{name: a, username: u}]
+        """, "t")).hasMessageContaining("security.credentials[0] (a): give either password or passwordFile");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        security:
+          credentials: [{name: a, password: p}]
+        """, "t")).hasMessageContaining("security.credentials[0] (a).username: missing");
+  }
+}

@@ -1,0 +1,52 @@
+package io.wharf.server.sync;
+
+import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.repository.Registry;
+import io.wharf.proxy.RegistrySource;
+import io.wharf.server.WharfServer;
+import io.wharf.server.config.WharfConfig;
+import java.time.Duration;
+
+/** A Wharf server on a free loopback port serving one hosted repository: the source of sync tests. */
+final class SyncTestServers {
+  static {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "wharf-logback.xml");
+    }
+  }
+
+  private SyncTestServers() {}
+
+  static WharfServer serve(HostedRepository repository) throws Exception {
+    WharfConfig c = WharfConfig.defaults().override("127.0.0.1", 0, null);
+    WharfConfig.Server s = c.server();
+    c = new WharfConfig(new WharfConfig.Server(s.bind(), s.port(), s.publicUrl(), s.accessLog(), "100ms",
+        s.defaultRepository(), s.tls(), s.trustedProxies(), s.idleTimeout(), s.headerTimeout(), s.maxConnections()),
+        c.blobStores(), c.http(), c.repositories(), c.security(), c.management(), c.events());
+    return WharfServer.start(c, Registry.of(repository));
+  }
+
+  /**
+   * Stops {@code server}. Its graceful part is short (100 ms): a JDK {@code HttpClient}'s idle
+   * keep-alive connection, which the test cannot close, makes it time out, and the server stops
+   * anyway; that timeout is no failure (as {@code RegistryHttp.close} treats it).
+   */
+  static void stop(WharfServer server) throws Exception {
+    try {
+      server.close();
+    } catch (Exception e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.util.concurrent.TimeoutException) {
+          return;
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** A client of {@code server} as a sync source, with generous timeouts (a loaded machine). */
+  static RegistrySource source(WharfServer server) {
+    return RegistrySource.builder(server.url()).connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(120))
+        .retries(0).build();
+  }
+}
