@@ -190,7 +190,13 @@ public final class HostedRepository implements Repository, StorageBacked {
    * filtered out; pulling one of those gives {@code MANIFEST_UNKNOWN}. Every other reference must
    * be present as for a push.
    *
+   * @param image the image the manifest belongs to
+   * @param reference the tag or digest it is pushed by
+   * @param contentType the manifest's media type, as a client would send it
+   * @param body the manifest's bytes, stored unchanged
    * @param leftOutChildren child manifests of the index that need not be in the image
+   * @return the stored manifest's digest and location, as for a push
+   * @throws IOException if the store cannot be read or written
    */
   public PushedManifest putManifest(ImageName image, Reference reference, String contentType, byte[] body,
       Set<Digest> leftOutChildren) throws IOException {
