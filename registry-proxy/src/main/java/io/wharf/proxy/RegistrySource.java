@@ -18,6 +18,14 @@ import java.util.Optional;
  * dance, redirects without credentials, retries of transient failures and timeouts as a proxy
  * repository. A {@code 429} becomes a {@link RateLimitedException} with the upstream's
  * {@code Retry-After}, so that the run pauses instead of failing. Credentials are never logged.
+ *
+ * <p>Built with {@link #builder(URI)}, e.g.
+ * {@code RegistrySource.builder(URI.create("https://registry-1.docker.io")).credentials(user, password).build()};
+ * close it when the run is done to release its connections. A {@code 404} (or {@code 400}) is
+ * "not there", an empty answer; any other error of the registry (a {@code 403}, a {@code 5xx} or a
+ * timeout after the retries, a redirect without a target) comes out of the {@link SyncSource}
+ * methods as a {@link io.wharf.core.error.RegistryException} with the code a client of a proxy
+ * would see.
  */
 public final class RegistrySource implements SyncSource, Closeable {
   private final UpstreamClient upstream;
@@ -29,6 +37,14 @@ public final class RegistrySource implements SyncSource, Closeable {
         b.userAgent, b.proxy, b.clock);
   }
 
+  /**
+   * Starts configuring a source for one registry.
+   *
+   * @param url the registry's base URL, http or https, e.g. {@code https://registry-1.docker.io}
+   *     (without {@code /v2/})
+   * @return a builder with the defaults: anonymous, 10 s to connect, 60 s to read, 2 retries,
+   *     user agent {@code wharf-sync}, no outbound proxy, the system clock
+   */
   public static Builder builder(URI url) {
     return new Builder(url);
   }
@@ -78,6 +94,12 @@ public final class RegistrySource implements SyncSource, Closeable {
     return limited(() -> upstream.listReferrers(name, subject));
   }
 
+  /**
+   * Releases the HTTP client's connections; call it once no blob opened from this source is read
+   * any more.
+   *
+   * @throws IOException if closing the client fails
+   */
   @Override
   public void close() throws IOException {
     upstream.close();
@@ -105,6 +127,10 @@ public final class RegistrySource implements SyncSource, Closeable {
         RateLimitedException.parseRetryAfter(retryAfter == null ? null : retryAfter.toString(), clock.instant()));
   }
 
+  /**
+   * Configures a {@link RegistrySource}; every setting has a default (see
+   * {@link RegistrySource#builder(URI)}). Not thread-safe; each setter returns this builder.
+   */
   public static final class Builder {
     private final URI url;
     private String username;
@@ -120,43 +146,95 @@ public final class RegistrySource implements SyncSource, Closeable {
       this.url = url;
     }
 
-    /** Basic credentials, also used for the token endpoint; both null: anonymous. */
+    /**
+     * Logs in with a user name and password: sent as basic credentials to the registry and to the
+     * token endpoint its {@code WWW-Authenticate} challenge names (never on a redirect, never
+     * logged).
+     *
+     * @param username the user name, or null (with {@code password}) for anonymous access
+     * @param password the password or access token, or null for anonymous access
+     * @return this builder
+     */
     public Builder credentials(String username, String password) {
       this.username = username;
       this.password = password;
       return this;
     }
 
+    /**
+     * How long to wait for a connection to the registry (or its token endpoint).
+     *
+     * @param d the connect timeout; 10 s unless set
+     * @return this builder
+     */
     public Builder connectTimeout(Duration d) {
       this.connectTimeout = d;
       return this;
     }
 
+    /**
+     * How long to wait for the registry's answer to one request.
+     *
+     * @param d the read timeout; 60 s unless set
+     * @return this builder
+     */
     public Builder readTimeout(Duration d) {
       this.readTimeout = d;
       return this;
     }
 
+    /**
+     * How often a request is sent again after a transient failure (a connection error, a timeout, a
+     * {@code 5xx}) before it fails. A {@code 429} is not retried here: it becomes a
+     * {@link RateLimitedException} for the run to wait out.
+     *
+     * @param n the number of retries, 0 for none; 2 unless set
+     * @return this builder
+     */
     public Builder retries(int n) {
       this.retries = n;
       return this;
     }
 
+    /**
+     * The {@code User-Agent} header of every request, so that the registry's operators can tell
+     * sync traffic apart.
+     *
+     * @param ua the header's value; {@code wharf-sync} unless set
+     * @return this builder
+     */
     public Builder userAgent(String ua) {
       this.userAgent = ua;
       return this;
     }
 
+    /**
+     * An HTTP proxy to reach the registry through, as for proxy repositories.
+     *
+     * @param p the proxy, or null (the default) to connect directly
+     * @return this builder
+     */
     public Builder outboundProxy(OutboundProxy p) {
       this.proxy = p == null ? OutboundProxy.DIRECT : p;
       return this;
     }
 
+    /**
+     * The clock that reads a {@code Retry-After} given as an HTTP date (tests set a fixed one).
+     *
+     * @param c the clock; the system's UTC clock unless set
+     * @return this builder
+     */
     public Builder clock(Clock c) {
       this.clock = c;
       return this;
     }
 
+    /**
+     * Makes the source. Nothing is sent to the registry until the first call.
+     *
+     * @return a new source with this builder's settings; the caller closes it
+     */
     public RegistrySource build() {
       return new RegistrySource(this);
     }

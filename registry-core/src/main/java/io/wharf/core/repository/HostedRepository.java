@@ -190,13 +190,17 @@ public final class HostedRepository implements Repository, StorageBacked {
    * filtered out; pulling one of those gives {@code MANIFEST_UNKNOWN}. Every other reference must
    * be present as for a push.
    *
-   * @param image the image the manifest belongs to
-   * @param reference the tag or digest it is pushed by
-   * @param contentType the manifest's media type, as a client would send it
-   * @param body the manifest's bytes, stored unchanged
-   * @param leftOutChildren child manifests of the index that need not be in the image
-   * @return the stored manifest's digest and location, as for a push
-   * @throws IOException if the store cannot be read or written
+   * @param image the image
+   * @param reference the tag to point at it, or its digest (which must match the body)
+   * @param contentType the manifest's media type, or null to go by the body
+   * @param body the manifest exactly as it is to be stored; its digest is that of these bytes
+   * @param leftOutChildren digests of index children that may be absent from the image; empty
+   *     for an ordinary push, which needs every child
+   * @return the stored manifest's descriptor and subject
+   * @throws io.wharf.core.error.RegistryException as for a push: {@code MANIFEST_INVALID},
+   *     {@code DIGEST_INVALID}, {@code MANIFEST_BLOB_UNKNOWN} (a reference missing that was not
+   *     left out), {@code DENIED} (write policy, a read-only repository) and others
+   * @throws IOException if storage fails
    */
   public PushedManifest putManifest(ImageName image, Reference reference, String contentType, byte[] body,
       Set<Digest> leftOutChildren) throws IOException {

@@ -16,11 +16,19 @@ import java.util.Set;
 /**
  * A hosted repository of this server as the target of a sync. Writes go through the repository's
  * own push path (an upload streamed into storage and verified, a manifest checked for its
- * references), so quotas, write policy, tag history and events apply as to any push.
+ * references), so quotas, write policy, tag history and events apply as to any push. A refusal
+ * comes out of the write methods as the repository's
+ * {@link io.wharf.core.error.RegistryException}. A blob this repository's storage holds for
+ * another image is linked rather than copied.
  */
 public final class HostedTarget implements SyncTarget {
   private final HostedRepository repository;
 
+  /**
+   * A target writing into {@code repository}.
+   *
+   * @param repository the hosted repository the rule belongs to
+   */
   public HostedTarget(HostedRepository repository) {
     this.repository = repository;
   }

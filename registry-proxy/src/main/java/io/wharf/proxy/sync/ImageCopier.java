@@ -29,7 +29,16 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Rate limits are the source's business: a {@link PausingSource} around it waits out a
  * {@code 429} and retries, so the copy sees only answers.
  *
- * <p>One copier serves one run; it is not thread-safe.
+ * <p>One copier serves one run; it is not thread-safe. Use:
+ *
+ * <pre>{@code
+ * SyncReport report = new SyncReport("hub-base-images", clock.instant());
+ * SyncSource source = new PausingSource(registrySource, report, clock, PausingSource.Pauser.SLEEP);
+ * ImageCopier copier = new ImageCopier(source, new HostedTarget(mirror), report);
+ * copier.copyTag("library/alpine", "3.20", "base/alpine", ImageCopier.Options.ALL);
+ * }</pre>
+ *
+ * <p>{@link SyncRun} does this for every image a rule's {@link SyncContent} selects.
  */
 public final class ImageCopier {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -40,8 +49,15 @@ public final class ImageCopier {
    * @param referrers whether to copy what the source lists as referrers of each copied manifest
    */
   public record Options(List<Platform> platforms, boolean referrers) {
+    /** Every child of an index kept, no referrers: the image itself, whole. */
     public static final Options ALL = new Options(List.of(), false);
 
+    /**
+     * Copies {@code platforms}, so that later changes to the caller's list do not reach it.
+     *
+     * @param platforms the platforms of an index to keep; empty keeps every child; not null
+     * @param referrers whether to copy what the source lists as referrers of each copied manifest
+     */
     public Options {
       platforms = List.copyOf(platforms);
     }
@@ -51,14 +67,26 @@ public final class ImageCopier {
   private final SyncTarget target;
   private final SyncReport report;
 
-  /** @param source wrapped in a {@link PausingSource} by the caller where a 429 should pause, not fail */
+  /**
+   * A copier for one run between one source and one target.
+   *
+   * @param source where images are read; wrapped in a {@link PausingSource} by the caller where a
+   *     {@code 429} should pause the run rather than fail the image
+   * @param target where images are written
+   * @param report counts the manifests and blobs copied and the blobs skipped; images and failures
+   *     are counted by {@link SyncRun}, from {@link #copyTag}'s answer
+   */
   public ImageCopier(SyncSource source, SyncTarget target, SyncReport report) {
     this.source = source;
     this.target = target;
     this.report = report;
   }
 
-  /** The source said it does not have what was asked. */
+  /**
+   * The source does not have what was asked: the tag to copy, or a manifest or blob the image
+   * references (a source that lists something it does not serve). The image is not copied; its
+   * tag at the target is left as it was.
+   */
   public static final class NotFoundException extends IOException {
     private static final long serialVersionUID = 1L;
 
@@ -72,8 +100,20 @@ public final class ImageCopier {
    * tag already is skipped (one {@code HEAD} at the source), but its referrers are still brought
    * up to date when {@code options} ask for them: a signature is often added after the image.
    *
-   * @return whether anything was copied ({@code false}: skipped, already there)
-   * @throws NotFoundException if the source has no such tag
+   * @param sourceName the image's name at the source, e.g. {@code library/alpine}
+   * @param tag the tag to copy; the target's tag of the same name points at the copy
+   * @param targetName the image's name at the target, e.g. {@code base/alpine}
+   * @param options the platforms to keep and whether to copy referrers
+   * @return whether the image was copied ({@code false}: skipped, the target's tag points at that
+   *     digest already)
+   * @throws NotFoundException if the source has no such tag, or does not serve a manifest or blob
+   *     the image references
+   * @throws IOException if the source sent a manifest that does not match its digest or cannot be
+   *     parsed, or if the source or the target fails; what was stored before stays, so a next run
+   *     goes on from there
+   * @throws RuntimeException as the source or target throws it: a {@link RateLimitedException} from
+   *     a source not wrapped in a {@link PausingSource}, a refused write of the target
+   *     ({@link io.wharf.core.error.RegistryException}), or an upstream's error
    */
   public boolean copyTag(String sourceName, String tag, String targetName, Options options) throws IOException {
     String image = sourceName + ":" + tag;

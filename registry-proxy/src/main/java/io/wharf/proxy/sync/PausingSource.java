@@ -14,14 +14,27 @@ import java.util.Optional;
  * {@link RateLimitedException#parseRetryAfter}), shows the pause in its {@link SyncReport}, and
  * sends the same call again. After {@link #MAX_PAUSES_PER_CALL} pauses in a row for one call the
  * call fails: a source that never lets us in.
+ *
+ * <p>Wrap the source a run reads ({@code new PausingSource(source, report, clock,
+ * PausingSource.Pauser.SLEEP)}) and give the wrapper to {@link ImageCopier} and
+ * {@link SyncContent#select}; {@link SyncRun} does so itself. Every other answer or error of the
+ * source passes through unchanged.
  */
 public final class PausingSource implements SyncSource {
   static final int MAX_PAUSES_PER_CALL = 20;
 
-  /** Waits out a rate limit; {@link #SLEEP} in production. */
+  /** Waits out a rate limit; {@link #SLEEP} in production, a recording one in tests. */
   public interface Pauser {
+    /**
+     * Waits before a rate-limited call is sent again.
+     *
+     * @param d how long to wait
+     * @throws InterruptedException if the run's thread is interrupted while waiting; the call then
+     *     fails with an {@link InterruptedIOException} and the run ends
+     */
     void pause(Duration d) throws InterruptedException;
 
+    /** Sleeps on the calling thread for the whole wait. */
     Pauser SLEEP = d -> Thread.sleep(d.toMillis());
   }
 
@@ -30,6 +43,15 @@ public final class PausingSource implements SyncSource {
   private final Clock clock;
   private final Pauser pauser;
 
+  /**
+   * Wraps a source for one run.
+   *
+   * @param source the source to call
+   * @param report shows each pause: {@code PAUSED} with {@code pausedUntil} while it lasts, and
+   *     counted in {@code pauses}
+   * @param clock tells when a pause ends, for {@code pausedUntil}
+   * @param pauser does the waiting, e.g. {@link Pauser#SLEEP}
+   */
   public PausingSource(SyncSource source, SyncReport report, Clock clock, Pauser pauser) {
     this.source = source;
     this.report = report;

@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * The source asked us to slow down (a {@code 429}): the run pauses for {@link #retryAfter()} and
- * goes on, instead of failing.
+ * goes on, instead of failing. A {@link SyncSource} throws it from any call;
+ * {@link PausingSource} catches it, waits and sends the call again.
  */
 public final class RateLimitedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -15,11 +16,23 @@ public final class RateLimitedException extends RuntimeException {
 
   private final transient Duration retryAfter;
 
+  /**
+   * A rate limit of the source.
+   *
+   * @param message what the source answered, for the failure if the run gives up, e.g.
+   *     {@code upstream registry-1.docker.io rate-limits this proxy}
+   * @param retryAfter how long to wait before the call is sent again; see {@link #parseRetryAfter}
+   */
   public RateLimitedException(String message, Duration retryAfter) {
     super(message);
     this.retryAfter = retryAfter;
   }
 
+  /**
+   * How long the source asked us to wait.
+   *
+   * @return the wait before the call is sent again
+   */
   public Duration retryAfter() {
     return retryAfter;
   }
@@ -27,6 +40,12 @@ public final class RateLimitedException extends RuntimeException {
   /**
    * The wait a {@code Retry-After} value asks for: seconds, or an HTTP date (read relative to
    * {@code now}); {@link #DEFAULT_WAIT} if absent or unreadable; at most {@link #MAX_WAIT}.
+   *
+   * @param value the header's value, e.g. {@code 120} or {@code Wed, 02 Dec 2026 10:00:30 GMT}; null
+   *     if the answer had none
+   * @param now the current time, against which an HTTP date is read
+   * @return the wait: zero for a negative number or a date already past, never more than
+   *     {@link #MAX_WAIT}
    */
   public static Duration parseRetryAfter(String value, java.time.Instant now) {
     Duration d = DEFAULT_WAIT;

@@ -17,11 +17,18 @@ import java.util.Optional;
 
 /**
  * Another repository of this server as a sync source (a proxy, so a rule pulls through its
- * cache, or a hosted or group repository), read through the {@link Repository} API.
+ * cache, or a hosted or group repository), read through the {@link Repository} API. Its catalog
+ * is always there, so name globs work; a proxy repository fetches what it has not cached from its
+ * upstream, so its failures (and rate limits) are the proxy's.
  */
 public final class RepositorySource implements SyncSource {
   private final Repository repository;
 
+  /**
+   * A source reading {@code repository}.
+   *
+   * @param repository the repository to copy from; not the target of the same rule
+   */
   public RepositorySource(Repository repository) {
     this.repository = repository;
   }

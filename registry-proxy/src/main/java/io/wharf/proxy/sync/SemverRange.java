@@ -16,15 +16,33 @@ import java.util.regex.Pattern;
  * pre-release before its release). An upper bound from a partial version or an operator
  * ({@code <2}, {@code ~1.4}, {@code ^2}, {@code 1.2}) also leaves out the pre-releases of the
  * version it stops at, as npm reads it; otherwise pre-releases are matched like any version.
+ *
+ * <p>Use: {@code SemverRange.parse(">=3.18 <4").admits("3.19.1")} is true, {@code admits("latest")}
+ * false. Instances are immutable and thread-safe.
  */
 public final class SemverRange {
   private static final Pattern VERSION = Pattern.compile(
       "v?(0|[1-9]\\d*)(?:\\.(0|[1-9]\\d*))?(?:\\.(0|[1-9]\\d*))?(?:-([0-9A-Za-z.-]+))?(?:\\+[0-9A-Za-z.-]+)?");
   private static final Pattern COMPARATOR = Pattern.compile("(>=|<=|>|<|=|~|\\^)?(.+)");
 
-  /** A version; {@code pre} is empty for a release. */
+  /**
+   * A version as a tag names it, ordered as semver 2.0 orders versions (build metadata after
+   * {@code +} is ignored).
+   *
+   * @param major the major version
+   * @param minor the minor version, 0 if the tag has none
+   * @param patch the patch version, 0 if the tag has none
+   * @param pre the pre-release identifiers (from {@code -rc.1}: {@code rc} and {@code 1}); empty
+   *     for a release
+   */
   public record Version(long major, long minor, long patch, List<String> pre) implements Comparable<Version> {
-    /** The version a tag names, or empty if it is none. */
+    /**
+     * Reads a tag as a version: {@code 1.2.3}, {@code v1.2}, {@code 3}, {@code 1.0.0-rc.1+build}.
+     *
+     * @param tag the tag
+     * @return the version it names, or empty if it is none (e.g. {@code latest}); note that
+     *     {@code 3.18-alpine} is one, {@code 3.18.0} with the pre-release {@code alpine}
+     */
     public static Optional<Version> parse(String tag) {
       Matcher m = VERSION.matcher(tag);
       if (!m.matches()) {
@@ -34,6 +52,14 @@ public final class SemverRange {
           m.group(3) == null ? 0 : Long.parseLong(m.group(3)), m.group(4) == null ? List.of() : List.of(m.group(4).split("\\."))));
     }
 
+    /**
+     * Orders by major, minor and patch, then a pre-release before its release, pre-releases by
+     * their identifiers (numeric ones numerically and before alphanumeric ones).
+     *
+     * @param o the version to compare with
+     * @return negative, zero or positive as this version is lower than, equal to or higher than
+     *     {@code o}
+     */
     @Override
     public int compareTo(Version o) {
       int c = Long.compare(major, o.major);
@@ -74,7 +100,14 @@ public final class SemverRange {
     this.alternatives = alternatives;
   }
 
-  /** @throws IllegalArgumentException saying which part of {@code text} is not understood */
+  /**
+   * Reads a range, e.g. {@code >=1.2 <2}, {@code ~1.4 || ^2}, {@code 1.2}.
+   *
+   * @param text the range as written in the configuration
+   * @return the range
+   * @throws IllegalArgumentException if {@code text} is empty or has an empty alternative, or
+   *     saying which comparator or version of it is not understood
+   */
   public static SemverRange parse(String text) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("an empty semver range");
@@ -139,12 +172,22 @@ public final class SemverRange {
     return new Bound(new Version(v.major(), v.minor(), v.patch(), List.of("0")), false, false);
   }
 
-  /** Whether {@code tag} is a version in this range; a tag that is no version never is. */
+  /**
+   * Tests a tag against the range.
+   *
+   * @param tag the tag, e.g. {@code v3.18.2}
+   * @return whether {@code tag} is a version in this range; a tag that is no version never is
+   */
   public boolean admits(String tag) {
     Optional<Version> v = Version.parse(tag);
     return v.isPresent() && alternatives.stream().anyMatch(all -> all.stream().allMatch(b -> b.admits(v.get())));
   }
 
+  /**
+   * The range as it was written.
+   *
+   * @return the text given to {@link #parse}
+   */
   @Override
   public String toString() {
     return text;

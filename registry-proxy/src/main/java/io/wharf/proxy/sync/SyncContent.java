@@ -28,12 +28,23 @@ import tools.jackson.databind.json.JsonMapper;
  * copying, {@code platforms} and {@code referrers} ({@link ImageCopier.Options}). The name an
  * image gets here is {@code destination/} followed by its source name without {@code stripPrefix/}.
  *
- * @param include null: every tag
- * @param exclude null: none excluded
- * @param semver null: no range
- * @param newest null: no limit
- * @param destination null: the source's name
- * @param stripPrefix null: nothing stripped
+ * <p>A {@code SyncContent} only reads the source: {@link #select} lists the images to copy,
+ * {@link #copyOptions} says how to copy each with {@link ImageCopier}. The server builds one per
+ * {@code content} entry of the configuration; see {@code docs/sync.md}.
+ *
+ * @param names the image names or globs to copy, at least one; a glob needs the source's catalog
+ * @param include a regex every selected tag must match as a whole; null: every tag
+ * @param exclude a regex no selected tag may match as a whole; null: none excluded
+ * @param semver the version range a selected tag must be in (tags that are no version are
+ *     dropped); null: no range
+ * @param newest how many tags per image to keep after the filters above, the most recently created
+ *     first; at least 1; null: no limit
+ * @param platforms the platforms of an index to copy; empty: all of them
+ * @param referrers whether to copy the referrers (signatures, SBOMs, attestations) of each copied
+ *     manifest
+ * @param destination the name prefix the copies are stored under; null: the source's name
+ * @param stripPrefix a name prefix taken off the source's name before {@code destination} is put in
+ *     front; null: nothing stripped
  */
 public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude, SemverRange semver, Integer newest,
     List<Platform> platforms, boolean referrers, String destination, String stripPrefix) {
@@ -41,6 +52,20 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
   /** The most a config blob read for {@code newest} may hold: configs are small JSON. */
   private static final int MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
+  /**
+   * Checks the entry and copies its lists.
+   *
+   * @param names the image names or globs to copy, at least one
+   * @param include a whole-tag regex to keep, or null
+   * @param exclude a whole-tag regex to drop, or null
+   * @param semver a version range to keep, or null
+   * @param newest how many tags per image to keep, at least 1, or null
+   * @param platforms the platforms of an index to copy; empty: all
+   * @param referrers whether to copy referrers
+   * @param destination the name prefix of the copies, or null
+   * @param stripPrefix the name prefix to strip, or null
+   * @throws IllegalArgumentException if {@code names} is empty or {@code newest} is below 1
+   */
   public SyncContent {
     names = List.copyOf(names);
     platforms = List.copyOf(platforms);
@@ -52,22 +77,46 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
     }
   }
 
-  /** One image to copy: {@code sourceName:tag} to {@code targetName:tag}. */
+  /**
+   * One image to copy: {@code sourceName:tag} to {@code targetName:tag}.
+   *
+   * @param sourceName the image's name at the source
+   * @param tag the tag to copy, the same at the source and the target
+   * @param targetName the image's name at the target ({@link #targetName(String)})
+   */
   public record Selected(String sourceName, String tag, String targetName) {
+    /**
+     * Names the image as reports do.
+     *
+     * @return {@code sourceName:tag}
+     */
     @Override
     public String toString() {
       return sourceName + ":" + tag;
     }
   }
 
+  /**
+   * The filters that apply while copying, for {@link ImageCopier#copyTag}.
+   *
+   * @return this entry's platforms and referrers setting
+   */
   public ImageCopier.Options copyOptions() {
     return new ImageCopier.Options(platforms, referrers);
   }
 
   /**
-   * The images this entry selects at {@code source}, by source name and tag.
+   * Lists the images this entry selects at {@code source} now, applying the name and tag filters
+   * in order. A literal name the source does not know selects nothing. With {@code newest}, the
+   * creation times cost a manifest and a config GET per candidate tag at the source.
    *
-   * @throws IllegalArgumentException when a pattern needs a catalog the source does not have
+   * @param source the source to list; only read
+   * @return the selected images by source name and tag, with their target names; names in the
+   *     order of {@code names} (a glob's matches sorted), tags in the source's order (with
+   *     {@code newest}: newest first)
+   * @throws IllegalArgumentException when a glob needs a catalog the source does not have, or a
+   *     name would be stored under an invalid image name ({@link #targetName})
+   * @throws IOException if the source fails
    */
   public List<Selected> select(SyncSource source) throws IOException {
     List<Selected> out = new ArrayList<>();
@@ -115,7 +164,16 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
     return out;
   }
 
-  /** {@code destination/} + {@code name} without {@code stripPrefix/}; checked to be a valid image name. */
+  /**
+   * The name a source image is stored under: {@code destination/} followed by the source name
+   * without {@code stripPrefix/} (a name that does not start with it keeps its whole name), e.g.
+   * {@code library/alpine} with destination {@code base} and stripPrefix {@code library} is
+   * {@code base/alpine}.
+   *
+   * @param sourceName the image's name at the source
+   * @return the image's name at the target
+   * @throws IllegalArgumentException if the result is no valid image name
+   */
   public String targetName(String sourceName) {
     String rest = sourceName;
     if (stripPrefix != null && (rest.equals(stripPrefix) || rest.startsWith(stripPrefix + "/"))) {

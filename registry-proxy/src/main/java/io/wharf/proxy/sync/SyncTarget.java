@@ -15,24 +15,58 @@ import java.util.Set;
  */
 public interface SyncTarget {
 
-  /** For reports and messages, e.g. {@code mirror} or a registry's host. */
+  /**
+   * Names the target in reports and messages.
+   *
+   * @return a short label, e.g. the repository's name {@code mirror}, or a registry's host
+   */
   String describe();
 
-  /** The digest {@code tag} points at in {@code name}, if any. */
+  /**
+   * Reads what a tag points at, so that an image already there is skipped.
+   *
+   * @param name the image's name at the target
+   * @param tag the tag
+   * @return the digest of the manifest {@code tag} points at in {@code name}, or empty if the tag
+   *     (or the image) is not there
+   * @throws IOException if the target's storage fails
+   */
   Optional<Digest> tagged(String name, String tag) throws IOException;
 
-  /** Whether {@code name} holds the manifest {@code digest}. */
+  /**
+   * Tells whether a manifest is there already, so that it (and what it references) is not
+   * fetched again.
+   *
+   * @param name the image's name at the target
+   * @param digest the manifest's digest
+   * @return whether {@code name} holds the manifest {@code digest}
+   * @throws IOException if the target's storage fails
+   */
   boolean hasManifest(String name, Digest digest) throws IOException;
 
   /**
    * Whether {@code name} holds the blob, after making it so without a copy where it can (a blob
    * stored for another image of the same storage is linked, as a cross-repository mount).
+   *
+   * @param name the image's name at the target
+   * @param digest the blob's digest
+   * @return whether {@code name} now holds the blob; {@code false}: it must be copied with
+   *     {@link #putBlob}
+   * @throws IOException if the target's storage fails
    */
   boolean hasBlob(String name, Digest digest) throws IOException;
 
   /**
    * Stores a blob read from {@code body} as it streams, in constant memory; fails (storing
-   * nothing) if the bytes do not hash to {@code digest}.
+   * nothing) if the bytes do not hash to {@code digest}. The caller closes {@code body}.
+   *
+   * @param name the image's name at the target
+   * @param digest the digest the bytes must have
+   * @param size the blob's size in bytes as the manifest states it
+   * @param body the blob's bytes, read to the end
+   * @throws IOException if reading {@code body} fails or the target's storage fails
+   * @throws io.wharf.core.error.RegistryException if the target refuses the blob: the bytes do not
+   *     match {@code digest}, the write policy forbids it, a quota is exceeded
    */
   void putBlob(String name, Digest digest, long size, InputStream body) throws IOException;
 
@@ -40,6 +74,16 @@ public interface SyncTarget {
    * Stores a manifest byte for byte under {@code reference} (a tag, or its digest), once its
    * blobs and children are there; {@code leftOutChildren} are index children that were filtered
    * out on purpose and are not required.
+   *
+   * @param name the image's name at the target
+   * @param reference the tag to point at the manifest, or the manifest's digest in its
+   *     {@code algorithm:hex} form (an index child, a referrer)
+   * @param mediaType the manifest's media type as the source gave it, or null to go by the bytes
+   * @param bytes the manifest's exact bytes, stored unchanged so that its digest stays the same
+   * @param leftOutChildren digests of index children the platform filter left out; empty if none
+   * @throws IOException if the target's storage fails
+   * @throws io.wharf.core.error.RegistryException if the target refuses the manifest, as it would a
+   *     push: invalid, a reference missing, the write policy (allow-once keeps a tag where it is), a quota
    */
   void putManifest(String name, String reference, String mediaType, byte[] bytes, Set<Digest> leftOutChildren)
       throws IOException;
