@@ -60,6 +60,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class FilesystemDriver implements StorageDriver {
   static final String TMP_PREFIX = ".tmp-";
+  /** How often {@link #putContent} writes again when a concurrent delete took its directory. */
+  private static final int PUT_ATTEMPTS = 5;
   private static final int BUFFER_SIZE = 64 * 1024;
   /** A writer that has written this much since its last flush starts flushing it in the background. */
   private static final long EARLY_FLUSH_BYTES = 64L * 1024 * 1024;
@@ -122,28 +124,40 @@ public final class FilesystemDriver implements StorageDriver {
   @Override
   public void putContent(String path, byte[] content) throws IOException {
     Path file = resolve(path);
-    Path tmp = file.resolveSibling(TMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    try {
-      createDirectories(file.getParent()); // usually new: a link, a manifest, a tag
-    } catch (IOException e) {
-      throw whenFull(e);
-    }
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(content);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        // Data before the rename: otherwise a crash could leave the new name on empty content.
-        ch.force(true);
+    for (int attempt = 1; ; attempt++) {
+      Path tmp = file.resolveSibling(TMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+      try {
+        createDirectories(file.getParent()); // usually new: a link, a manifest, a tag
+      } catch (IOException e) {
+        throw whenFull(e);
       }
-      Files.move(tmp, file, ATOMIC_MOVE, REPLACE_EXISTING);
-    } catch (IOException e) {
-      deleteQuietly(tmp);
-      throw whenFull(e);
-    } catch (RuntimeException e) {
-      deleteQuietly(tmp);
-      throw e;
+      try {
+        try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
+          ByteBuffer buf = ByteBuffer.wrap(content);
+          while (buf.hasRemaining()) {
+            ch.write(buf);
+          }
+          // Data before the rename: otherwise a crash could leave the new name on empty content.
+          ch.force(true);
+        }
+        Files.move(tmp, file, ATOMIC_MOVE, REPLACE_EXISTING);
+        break;
+      } catch (NoSuchFileException e) {
+        // A delete of the directory ran between our steps (the collector tidying a link that a
+        // push rewrites now, an upload being cancelled) and took the temp file or the directory.
+        // This put comes after that delete, so it writes again; only a directory deleted over
+        // and over gives up.
+        deleteQuietly(tmp);
+        if (attempt == PUT_ATTEMPTS) {
+          throw e;
+        }
+      } catch (IOException e) {
+        deleteQuietly(tmp);
+        throw whenFull(e);
+      } catch (RuntimeException e) {
+        deleteQuietly(tmp);
+        throw e;
+      }
     }
     syncDirectory(file.getParent());
   }

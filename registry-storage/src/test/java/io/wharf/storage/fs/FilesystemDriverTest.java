@@ -47,6 +47,36 @@ class FilesystemDriverTest extends StorageDriverContract {
     assertThat(driver.list("/a")).containsExactly("/a/b");
   }
 
+  /**
+   * The collector deletes a link's directory while a push may be rewriting that link (GcRaceHttpTest
+   * once saw an upload answer 400 so, beside stress-ng): a put that loses its temp file or its
+   * directory to such a delete writes again instead of failing.
+   */
+  @Test
+  void putContent_directoryDeletedDuringThePut_putSucceeds() throws Exception {
+    ExecutorService deleter = Executors.newSingleThreadExecutor();
+    try {
+      for (int i = 0; i < 300; i++) {
+        driver.putContent("/repo/_layers/sha256/abc/link", "old".getBytes(UTF_8));
+        CyclicBarrier together = new CyclicBarrier(2);
+        Future<?> delete = deleter.submit(() -> {
+          together.await();
+          try {
+            driver.delete("/repo/_layers/sha256/abc");
+          } catch (IOException lost) {
+            // the put's new file came first: the delete loses (the collector leaves it for its next run)
+          }
+          return null;
+        });
+        together.await();
+        driver.putContent("/repo/_layers/sha256/abc/link", ("sha256:" + i).getBytes(UTF_8));
+        delete.get(2, TimeUnit.MINUTES);
+      }
+    } finally {
+      deleter.shutdownNow();
+    }
+  }
+
   @Test
   void putContent_distributionPath_landsUnderRoot() throws Exception {
     driver.putContent("/docker/registry/v2/x", "hello".getBytes(UTF_8));
