@@ -66,6 +66,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Builds each page's {@link View} from the management services and the repositories, and hands
@@ -849,6 +850,16 @@ final class UiPages {
   }
 
   private static Map<String, String> errorsByField(ManagementException e, List<String> fields, List<String> rest) {
+    return errorsByField(e, fields, rest, id -> id);
+  }
+
+  /**
+   * The API's violations by the form's fields: {@code fieldOf} names the form field a violation's
+   * id belongs to; violations of no field of the form (and a refusal without violations) go to
+   * {@code rest}.
+   */
+  private static Map<String, String> errorsByField(ManagementException e, List<String> fields, List<String> rest,
+      UnaryOperator<String> fieldOf) {
     Map<String, String> out = new LinkedHashMap<>();
     if (e == null) {
       return out;
@@ -857,14 +868,16 @@ final class UiPages {
       rest.add(e.getMessage());
     }
     for (ManagementException.Violation x : e.violations()) {
-      if (fields.contains(x.id())) {
-        out.merge(x.id(), x.message(), (a, b) -> a + "; " + b);
+      String field = fieldOf.apply(x.id());
+      if (fields.contains(field)) {
+        out.merge(field, x.message(), (a, b) -> a + "; " + b);
       } else {
         rest.add(x.id() + ": " + x.message());
       }
     }
     return out;
   }
+
 
   private static String blankToNull(String s) {
     return s == null || s.isEmpty() ? null : s;
@@ -992,24 +1005,11 @@ final class UiPages {
 
   /** The API's violations by the form's fields: {@code scope[0].actions} is the actions field, and so on. */
   private static Map<String, String> credentialErrors(ManagementException e, List<String> rest) {
-    Map<String, String> out = new LinkedHashMap<>();
-    if (e == null) {
-      return out;
-    }
-    if (e.violations().isEmpty()) {
-      rest.add(e.getMessage());
-    }
-    for (ManagementException.Violation x : e.violations()) {
-      String field = x.id().equals("scope") || x.id().endsWith(".repositories") ? "repositories"
-          : x.id().endsWith(".actions") ? "actions" : x.id();
-      if (List.of("name", "description", "repositories", "actions", "expiresIn").contains(field)) {
-        out.merge(field, x.message(), (a, b) -> a + "; " + b);
-      } else {
-        rest.add(x.id() + ": " + x.message());
-      }
-    }
-    return out;
+    return errorsByField(e, List.of("name", "description", "repositories", "actions", "expiresIn"), rest,
+        id -> id.equals("scope") || id.endsWith(".repositories") ? "repositories"
+            : id.endsWith(".actions") ? "actions" : id);
   }
+
 
   /** What revoking a robot account ({@code key}: its name without robot$) or an API token ({@code key}: its id) does. */
   Consumer<HtmlTemplateOutput> confirmRevoke(UiServlet.Visitor v, boolean robot, String key) {
