@@ -490,11 +490,27 @@ public final class WharfServer implements AutoCloseable {
     }
     try {
       jetty.stop();
+    } catch (Exception e) {
+      // The graceful part ran out: a client's idle keep-alive connection is enough for that, and
+      // Jetty stops the rest anyway, so the server is stopped; anything else is a failure.
+      if (!causedBy(e, java.util.concurrent.TimeoutException.class)) {
+        throw e;
+      }
+      LOG.debug("graceful stop timed out; stopped anyway: {}", e.toString());
     } finally {
       if (maintenance != null) {
         maintenance.close(); // after the last request: its pulls are in the final flush
       }
     }
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void closeQuietly() {
