@@ -121,25 +121,68 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
   public List<Selected> select(SyncSource source) throws IOException {
     List<Selected> out = new ArrayList<>();
     for (String name : matchingNames(source)) {
-      Optional<List<String>> tags = source.tags(name);
-      if (tags.isEmpty()) {
-        continue; // a literal name the source does not know: nothing to copy
+      out.addAll(selectTags(source, name));
+    }
+    return out;
+  }
+
+  /**
+   * Lists the images of one name this entry selects at {@code source} now (a push rule's copy of
+   * a pushed image): nothing if the entry's names do not match {@code name}, else its tags with the
+   * tag filters applied, as {@link #select} would list them.
+   *
+   * @param source the source to list; only read
+   * @param name an image name at the source
+   * @return the selected tags of {@code name} with their target name; empty if none, or if the
+   *     source does not know the image
+   * @throws IllegalArgumentException if the image would be stored under an invalid image name
+   * @throws IOException if the source fails
+   */
+  public List<Selected> select(SyncSource source, String name) throws IOException {
+    return matches(name) ? selectTags(source, name) : List.of();
+  }
+
+  /**
+   * Tells whether the entry's {@code names} select an image name.
+   *
+   * @param name an image name at the source
+   * @return whether a name or glob of the entry matches {@code name}
+   */
+  public boolean matches(String name) {
+    return names.stream().anyMatch(n -> n.matches(name));
+  }
+
+  /**
+   * Tells whether a tag passes the tag filters {@code include}, {@code exclude} and
+   * {@code semver} ({@code newest} needs the other tags and is not applied).
+   *
+   * @param tag a tag
+   * @return whether the tag passes
+   */
+  public boolean admits(String tag) {
+    return (include == null || include.matcher(tag).matches())
+        && (exclude == null || !exclude.matcher(tag).matches())
+        && (semver == null || semver.admits(tag));
+  }
+
+  private List<Selected> selectTags(SyncSource source, String name) throws IOException {
+    Optional<List<String>> tags = source.tags(name);
+    if (tags.isEmpty()) {
+      return List.of(); // a literal name the source does not know: nothing to copy
+    }
+    List<String> kept = new ArrayList<>();
+    for (String tag : tags.get()) {
+      if (admits(tag)) {
+        kept.add(tag);
       }
-      List<String> kept = new ArrayList<>();
-      for (String tag : tags.get()) {
-        if ((include == null || include.matcher(tag).matches())
-            && (exclude == null || !exclude.matcher(tag).matches())
-            && (semver == null || semver.admits(tag))) {
-          kept.add(tag);
-        }
-      }
-      if (newest != null && kept.size() > newest) {
-        kept = newest(source, name, kept, newest);
-      }
-      String target = targetName(name);
-      for (String tag : kept) {
-        out.add(new Selected(name, tag, target));
-      }
+    }
+    if (newest != null && kept.size() > newest) {
+      kept = newest(source, name, kept, newest);
+    }
+    String target = targetName(name);
+    List<Selected> out = new ArrayList<>();
+    for (String tag : kept) {
+      out.add(new Selected(name, tag, target));
     }
     return out;
   }

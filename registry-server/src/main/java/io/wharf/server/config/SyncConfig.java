@@ -100,6 +100,7 @@ public final class SyncConfig {
         validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials, byName);
       }
     }
+    ReplicationConfig.validate(c, credentials, p);
   }
 
   private static void validateRule(Rule rule, String key, String repository, Set<String> names,
@@ -107,14 +108,7 @@ public final class SyncConfig {
     if (rule == null) {
       throw new ConfigException(key + ": empty entry");
     }
-    if (rule.name() == null || !RULE_NAME.matcher(rule.name()).matches()) {
-      throw new ConfigException(key + ".name: " + (rule.name() == null ? "missing" : "\"" + rule.name() + "\" is invalid")
-          + "; use letters, digits, '.', '_' and '-' (at most 64)");
-    }
-    key += " (" + rule.name() + ")";
-    if (!names.add(rule.name())) {
-      throw new ConfigException(key + ".name: duplicate rule name \"" + rule.name() + "\" in repository " + repository);
-    }
+    key = ruleName(rule.name(), key, repository, names);
     Source s = rule.source();
     if (s == null) {
       throw new ConfigException(key + ".source: missing; give a url or a repository");
@@ -123,15 +117,7 @@ public final class SyncConfig {
       throw new ConfigException(key + ".source: give either url or repository (one of them)");
     }
     if (s.url() != null) {
-      URI u;
-      try {
-        u = URI.create(s.url());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not a URL: " + e.getMessage());
-      }
-      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
-        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not an http(s) URL with a host");
-      }
+      registryUrl(s.url(), key + ".source.url");
       if (s.index() != null && !s.index().equals("hub") && !s.index().equals("registry")) {
         throw new ConfigException(key + ".source.index: \"" + s.index() + "\" is unknown; known: hub, registry");
       }
@@ -157,6 +143,32 @@ public final class SyncConfig {
     }
     for (int k = 0; k < rule.content().size(); k++) {
       content(rule.content().get(k), "hub".equals(s.index()), key + ".content[" + k + "]");
+    }
+  }
+
+  /** Checks a rule's name (valid, unique in {@code names}) and returns {@code key} with the name added. */
+  static String ruleName(String name, String key, String repository, Set<String> names) {
+    if (name == null || !RULE_NAME.matcher(name).matches()) {
+      throw new ConfigException(key + ".name: " + (name == null ? "missing" : "\"" + name + "\" is invalid")
+          + "; use letters, digits, '.', '_' and '-' (at most 64)");
+    }
+    key += " (" + name + ")";
+    if (!names.add(name)) {
+      throw new ConfigException(key + ".name: duplicate rule name \"" + name + "\" in repository " + repository);
+    }
+    return key;
+  }
+
+  /** Checks a registry's URL: http or https, with a host. */
+  static void registryUrl(String url, String key) {
+    URI u;
+    try {
+      u = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": \"" + url + "\" is not a URL: " + e.getMessage());
+    }
+    if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+      throw new ConfigException(key + ": \"" + url + "\" is not an http(s) URL with a host");
     }
   }
 

@@ -213,21 +213,42 @@ public final class SystemEvents {
    * with the run's numbers, its state and the images that failed, with why.
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
-    return (repository, report) -> {
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("rule", report.rule());
-      d.put("state", report.state().name().toLowerCase(java.util.Locale.ROOT));
-      put(d, "error", report.error());
-      d.put("imagesCopied", report.imagesCopied());
-      d.put("imagesSkipped", report.imagesSkipped());
-      d.put("imagesFailed", report.imagesFailed());
-      d.put("bytesCopied", report.bytesCopied());
-      d.put("failures", report.failures());
-      if (report.finished() != null) {
-        d.put("durationMillis", java.time.Duration.between(report.started(), report.finished()).toMillis());
+    return (repository, report) -> publish(Event.Action.SYNC_COMPLETE, repository,
+        new Event.Actor("sync:" + report.rule(), null, null), runDetails(report, report.state()));
+  }
+
+  /**
+   * A push rule's reconcile ended ({@code docs/sync.md}): a {@code replication.complete} of the
+   * repository with the numbers of a {@code sync.complete}, the tags deleted at the remote and the
+   * deletes that failed.
+   */
+  public io.wharf.server.sync.ReplicationService.Observer replication() {
+    return (repository, run) -> {
+      Map<String, Object> d = runDetails(run.copy(), run.state());
+      d.put("tagsDeleted", run.tagsDeleted());
+      if (!run.deleteFailures().isEmpty()) {
+        d.put("deleteFailures", run.deleteFailures());
       }
-      publish(Event.Action.SYNC_COMPLETE, repository, new Event.Actor("sync:" + report.rule(), null, null), d);
+      publish(Event.Action.REPLICATION_COMPLETE, repository,
+          new Event.Actor("replication:" + run.copy().rule(), null, null), d);
     };
+  }
+
+  private static Map<String, Object> runDetails(io.wharf.proxy.sync.SyncReport.Snapshot report,
+      io.wharf.proxy.sync.SyncReport.State state) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("rule", report.rule());
+    d.put("state", state.name().toLowerCase(java.util.Locale.ROOT));
+    put(d, "error", report.error());
+    d.put("imagesCopied", report.imagesCopied());
+    d.put("imagesSkipped", report.imagesSkipped());
+    d.put("imagesFailed", report.imagesFailed());
+    d.put("bytesCopied", report.bytesCopied());
+    d.put("failures", report.failures());
+    if (report.finished() != null) {
+      d.put("durationMillis", java.time.Duration.between(report.started(), report.finished()).toMillis());
+    }
+    return d;
   }
 
   // ---------------------------------------------------------------- internals

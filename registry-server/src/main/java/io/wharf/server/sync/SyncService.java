@@ -257,23 +257,32 @@ public final class SyncService implements Closeable {
           .orElseThrow(() -> new NoSuchElementException("source repository " + s.repository() + " is not running"));
       return new Source(new RepositorySource(from), () -> {});
     }
-    WharfConfig c = config.get();
+    RegistrySource source = registry(config.get(), s.url(), s.credentials(), clock).build();
+    return new Source(source, source);
+  }
+
+  /**
+   * A client of a remote registry with the server's outbound settings ({@code http}: timeouts,
+   * retries, user agent, proxy) and the named credentials; pull rules read through it, push rules
+   * write ({@link RegistrySource.Builder#buildTarget()}).
+   */
+  static RegistrySource.Builder registry(WharfConfig c, String url, String credentials, Clock clock) {
     WharfConfig.Outbound out = c.http();
-    RegistrySource.Builder b = RegistrySource.builder(URI.create(s.url()))
+    RegistrySource.Builder b = RegistrySource.builder(URI.create(url))
         .connectTimeout(Durations.parse(out.connectTimeout(), "http.connectTimeout"))
         .readTimeout(Durations.parse(out.timeout(), "http.timeout"))
         .retries(out.retries())
         .userAgent(out.userAgent())
         .outboundProxy(outboundProxy(out))
         .clock(clock);
-    if (s.credentials() != null) {
+    if (credentials != null) {
       List<SyncConfig.Credential> all = c.security() == null ? List.of() : c.security().credentials();
-      SyncConfig.Credential cred = all.stream().filter(x -> x.name().equals(s.credentials())).findFirst()
-          .orElseThrow(() -> new ConfigException("security.credentials: no entry named \"" + s.credentials() + "\""));
-      b.credentials(cred.username(), SyncConfig.password(cred, "security.credentials (" + cred.name() + ")"));
+      SyncConfig.Credential cred = all.stream().filter(x -> x.name().equals(credentials)).findFirst()
+          .orElseThrow(() -> new ConfigException("security.credentials: no entry named \"" + credentials + "\""));
+      b.credentials(cred.username(), SyncConfig.password(cred, "security.credentials (" + cred.name() + ")"))
+          .credentialsName(cred.name());
     }
-    RegistrySource source = b.build();
-    return new Source(source, source);
+    return b;
   }
 
   private static OutboundProxy outboundProxy(WharfConfig.Outbound out) {
@@ -313,28 +322,15 @@ public final class SyncService implements Closeable {
     if (r.isEmpty() || !(r.get() instanceof HostedRepository hosted)) {
       return Optional.empty();
     }
-    Optional<byte[]> bytes = hosted.storage().getContent(reportPath(repository, rule));
-    if (bytes.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(JSON.readValue(bytes.get(), SyncReport.Snapshot.class));
-    } catch (RuntimeException unreadable) {
-      return Optional.empty(); // torn or from another version: as if never run
-    }
+    return RuleReports.read(hosted, reportPath(repository, rule), SyncReport.Snapshot.class);
   }
 
   private void store(String repository, HostedRepository target, SyncReport.Snapshot report) {
-    try {
-      target.storage().putContent(reportPath(repository, report.rule()),
-          JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("sync {}/{}: report not stored: {}", repository, report.rule(), e.toString());
-    }
+    RuleReports.store(target, reportPath(repository, report.rule()), report);
   }
 
   private static String reportPath(String repository, String rule) {
-    return "/docker/registry/v2/_wharf/sync/" + repository + "/" + rule + ".json";
+    return RuleReports.path("sync", repository, rule, "json");
   }
 
   private WharfConfig.Repository declared(String repository) {
