@@ -83,13 +83,14 @@ public final class ReplicationService implements Closeable {
    * What the copies on push did on this node since it started.
    *
    * @param pending images waiting to be copied
+   * @param imagesHandled images taken from the queue and handled (copied, skipped or failed)
    * @param imagesCopied images copied (skipped ones, already at the remote, not counted)
    * @param tagsDeleted tags deleted at the remote
    * @param failed images whose copy (or delete) failed; the reconcile copies them
    * @param lastFailure the last failure, {@code image: why}, or null
    * @param lastAt when the last image was handled, or null
    */
-  public record OnPush(int pending, long imagesCopied, long tagsDeleted, long failed, String lastFailure,
+  public record OnPush(int pending, long imagesHandled, long imagesCopied, long tagsDeleted, long failed, String lastFailure,
       Instant lastAt) {}
 
   /**
@@ -175,6 +176,7 @@ public final class ReplicationService implements Closeable {
   private static final class Queue {
     final Set<String> pending = new LinkedHashSet<>();
     boolean draining;
+    long handled;
     long copied;
     long deleted;
     long failed;
@@ -300,6 +302,7 @@ public final class ReplicationService implements Closeable {
           int copied = reconcileImage(rule, hosted, target, image, deletes);
           List<SyncReport.Failure> failures = deletes.failures();
           synchronized (this) {
+            q.handled++;
             q.copied += copied;
             q.deleted += deletes.count();
             q.lastAt = clock.instant();
@@ -314,6 +317,7 @@ public final class ReplicationService implements Closeable {
           LOG.warn("replication {}/{}: {} not copied on push (the reconcile will): {}", repository, ruleName, image,
               why);
           synchronized (this) {
+            q.handled++;
             q.failed++;
             q.lastFailure = image + ": " + why;
             q.lastAt = clock.instant();
@@ -525,8 +529,8 @@ public final class ReplicationService implements Closeable {
       last = current == null ? null : current.deletes().with(current.report().snapshot());
       next = nextRuns.get(key);
       Queue q = queues.get(key);
-      pushes = q == null ? new OnPush(0, 0, 0, 0, null, null)
-          : new OnPush(q.pending.size(), q.copied, q.deleted, q.failed, q.lastFailure, q.lastAt);
+      pushes = q == null ? new OnPush(0, 0, 0, 0, 0, null, null)
+          : new OnPush(q.pending.size(), q.handled, q.copied, q.deleted, q.failed, q.lastFailure, q.lastAt);
     }
     if (!isRunning) {
       Optional<Repository> repo = repositories.apply(r.name());
