@@ -83,6 +83,7 @@ public final class ReplicationService implements Closeable {
    * What the copies on push did on this node since it started.
    *
    * @param pending images waiting to be copied
+   * @param busy whether an image is being copied now (or the queue is being drained)
    * @param imagesHandled images taken from the queue and handled (copied, skipped or failed)
    * @param imagesCopied images copied (skipped ones, already at the remote, not counted)
    * @param tagsDeleted tags deleted at the remote
@@ -90,7 +91,7 @@ public final class ReplicationService implements Closeable {
    * @param lastFailure the last failure, {@code image: why}, or null
    * @param lastAt when the last image was handled, or null
    */
-  public record OnPush(int pending, long imagesHandled, long imagesCopied, long tagsDeleted, long failed, String lastFailure,
+  public record OnPush(int pending, boolean busy, long imagesHandled, long imagesCopied, long tagsDeleted, long failed, String lastFailure,
       Instant lastAt) {}
 
   /**
@@ -347,13 +348,19 @@ public final class ReplicationService implements Closeable {
     SyncSource source = new RepositorySource(hosted);
     ImageCopier copier = new ImageCopier(source, target, new SyncReport(rule.name(), clock.instant()));
     int copied = 0;
-    IOException failed = null;
+    List<String> failed = new ArrayList<>();
+    Exception cause = null;
     for (SyncContent entry : ReplicationConfig.content(rule)) {
       if (!entry.matches(image)) {
         continue;
       }
       if (rule.propagatesDeletes()) {
-        deleteStale(entry, source, target, image, deletes);
+        try {
+          deleteStale(entry, source, target, image, deletes);
+        } catch (IOException | RuntimeException e) {
+          failed.add("deletes of " + image + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          cause = e;
+        }
       }
       for (SyncContent.Selected s : entry.select(source, image)) {
         try {
@@ -361,12 +368,13 @@ public final class ReplicationService implements Closeable {
             copied++;
           }
         } catch (IOException | RuntimeException e) {
-          failed = new IOException(s + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+          failed.add(s + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          cause = e;
         }
       }
     }
-    if (failed != null) {
-      throw failed;
+    if (!failed.isEmpty()) {
+      throw new IOException(String.join("; ", failed), cause);
     }
     return copied;
   }
@@ -529,8 +537,8 @@ public final class ReplicationService implements Closeable {
       last = current == null ? null : current.deletes().with(current.report().snapshot());
       next = nextRuns.get(key);
       Queue q = queues.get(key);
-      pushes = q == null ? new OnPush(0, 0, 0, 0, 0, null, null)
-          : new OnPush(q.pending.size(), q.handled, q.copied, q.deleted, q.failed, q.lastFailure, q.lastAt);
+      pushes = q == null ? new OnPush(0, false, 0, 0, 0, 0, null, null)
+          : new OnPush(q.pending.size(), q.draining, q.handled, q.copied, q.deleted, q.failed, q.lastFailure, q.lastAt);
     }
     if (!isRunning) {
       Optional<Repository> repo = repositories.apply(r.name());
