@@ -12,19 +12,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pull rules of a repository ({@code repositories[].sync[]}) and the credentials they use
- * ({@code security.credentials[]}): the records the YAML reads into, their validation (each
+ * ({@code credentials[]}; {@code security.credentials[]}, deprecated, is read as well): the records
+ * the YAML reads into, their validation (each
  * message names its key, e.g. {@code repositories[0] (mirror).sync[1] (hub).content[0].tags.semver}),
  * and the conversion into the sync engine's types ({@link SyncContent}). See {@code docs/sync.md}.
  */
 public final class SyncConfig {
+  private static final Logger LOG = LoggerFactory.getLogger(SyncConfig.class);
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   private SyncConfig() {}
@@ -39,7 +44,7 @@ public final class SyncConfig {
 
   /**
    * Where a rule copies from: a registry {@code url} (with {@code index: hub} for Docker Hub's
-   * {@code library/} names, and {@code credentials} naming a {@code security.credentials} entry),
+   * {@code library/} names, and {@code credentials} naming a {@code credentials} entry),
    * or a {@code repository} of this server.
    */
   public record Source(String url, String index, String credentials, String repository) {}
@@ -52,7 +57,7 @@ public final class SyncConfig {
   public record Tags(String include, String exclude, String semver, Integer newest) {}
 
   /**
-   * {@code security.credentials[]:} a user name and a password (or a file holding it) for an
+   * {@code credentials[]:} a user name and a password (or a file holding it) for an
    * outbound registry, named so that rules refer to it without holding the secret.
    */
   public record Credential(String name, String username, String password, String passwordFile) {
@@ -62,27 +67,63 @@ public final class SyncConfig {
     }
   }
 
+  /**
+   * A credential as declared, with the key that names it in messages ({@code credentials[0] (hub)}
+   * or, deprecated, {@code security.credentials[0] (hub)}).
+   */
+  public record Declared(String key, Credential credential) {}
+
+  /**
+   * The outbound credentials of the config file by name: the top-level {@code credentials:} and the
+   * deprecated {@code security.credentials:}, the one place both are read. Validated entries only
+   * ({@link #validate} refuses a name in both).
+   */
+  public static Map<String, Declared> credentials(WharfConfig c) {
+    Map<String, Declared> out = new LinkedHashMap<>();
+    for (Declared d : declaredCredentials(c, "")) {
+      if (d.credential() != null && d.credential().name() != null) {
+        out.putIfAbsent(d.credential().name(), d);
+      }
+    }
+    return out;
+  }
+
+  private static List<Declared> declaredCredentials(WharfConfig c, String p) {
+    List<Declared> out = new ArrayList<>();
+    List<Credential> top = c.credentials() == null ? List.of() : c.credentials();
+    for (int i = 0; i < top.size(); i++) {
+      out.add(new Declared(p + "credentials[" + i + "]", top.get(i)));
+    }
+    List<Credential> old = c.security() == null || c.security().credentials() == null ? List.of()
+        : c.security().credentials();
+    for (int i = 0; i < old.size(); i++) {
+      out.add(new Declared(p + "security.credentials[" + i + "]", old.get(i)));
+    }
+    return out;
+  }
+
   /** Checks every rule of every repository and the credentials; throws {@link ConfigException} naming the key. */
   static void validate(WharfConfig c, Map<String, WharfConfig.Repository> byName, String p) {
-    Set<String> credentials = new HashSet<>();
-    List<Credential> declared = c.security() == null || c.security().credentials() == null ? List.of()
-        : c.security().credentials();
-    for (int i = 0; i < declared.size(); i++) {
-      Credential cred = declared.get(i);
-      String key = p + "security.credentials[" + i + "]";
+    Map<String, String> credentials = new LinkedHashMap<>(); // name -> the key that declared it
+    for (Declared d : declaredCredentials(c, p)) {
+      String key = d.key();
+      Credential cred = d.credential();
       if (cred == null || cred.name() == null || cred.name().isBlank()) {
         throw new ConfigException(key + ".name: missing");
       }
       key += " (" + cred.name() + ")";
-      if (!credentials.add(cred.name())) {
-        throw new ConfigException(key + ".name: duplicate credentials name \"" + cred.name() + "\"");
+      credential(cred, key);
+      String first = credentials.putIfAbsent(cred.name(), key);
+      if (first != null) {
+        boolean both = first.startsWith(p + "credentials[") != key.startsWith(p + "credentials[");
+        throw new ConfigException(key + ".name: duplicate credentials name \"" + cred.name() + "\"" + (both
+            ? ", also declared in " + first + "; keep it in credentials only (security.credentials is deprecated)"
+            : ""));
       }
-      if (cred.username() == null || cred.username().isBlank()) {
-        throw new ConfigException(key + ".username: missing");
-      }
-      if ((cred.password() == null) == (cred.passwordFile() == null)) {
-        throw new ConfigException(key + ": give either password or passwordFile (one of them)");
-      }
+    }
+    if (c.security() != null && c.security().credentials() != null && !c.security().credentials().isEmpty()) {
+      LOG.warn("{}security.credentials is deprecated: move its entries to the top-level credentials section (same"
+          + " entries); a security section also turns access control on", p);
     }
     List<WharfConfig.Repository> repos = c.repositories();
     for (int i = 0; i < repos.size(); i++) {
@@ -97,8 +138,27 @@ public final class SyncConfig {
       }
       Set<String> names = new HashSet<>();
       for (int j = 0; j < r.sync().size(); j++) {
-        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials, byName);
+        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials.keySet(), byName);
       }
+    }
+  }
+
+  /**
+   * Checks one credential's user name and password (its name is checked by the caller); the API
+   * checks its bodies with this too.
+   *
+   * @param key names the entry in messages, e.g. {@code credentials[0] (hub)}
+   */
+  public static void credential(Credential cred, String key) {
+    if (cred.name() != null && !RULE_NAME.matcher(cred.name()).matches()) {
+      throw new ConfigException(key + ".name: \"" + cred.name() + "\" is invalid; use letters, digits, '.', '_'"
+          + " and '-' (at most 64)");
+    }
+    if (cred.username() == null || cred.username().isBlank()) {
+      throw new ConfigException(key + ".username: missing");
+    }
+    if ((cred.password() == null) == (cred.passwordFile() == null)) {
+      throw new ConfigException(key + ": give either password or passwordFile (one of them)");
     }
   }
 
@@ -136,7 +196,7 @@ public final class SyncConfig {
         throw new ConfigException(key + ".source.index: \"" + s.index() + "\" is unknown; known: hub, registry");
       }
       if (s.credentials() != null && !credentials.contains(s.credentials())) {
-        throw new ConfigException(key + ".source.credentials: no security.credentials entry named \""
+        throw new ConfigException(key + ".source.credentials: no credentials entry named \""
             + s.credentials() + "\"");
       }
     } else {

@@ -267,10 +267,9 @@ public final class SyncService implements Closeable {
         .outboundProxy(outboundProxy(out))
         .clock(clock);
     if (s.credentials() != null) {
-      List<SyncConfig.Credential> all = c.security() == null ? List.of() : c.security().credentials();
-      SyncConfig.Credential cred = all.stream().filter(x -> x.name().equals(s.credentials())).findFirst()
-          .orElseThrow(() -> new ConfigException("security.credentials: no entry named \"" + s.credentials() + "\""));
-      b.credentials(cred.username(), SyncConfig.password(cred, "security.credentials (" + cred.name() + ")"));
+      SyncConfig.Declared cred = Optional.ofNullable(SyncConfig.credentials(c).get(s.credentials()))
+          .orElseThrow(() -> new ConfigException("credentials: no entry named \"" + s.credentials() + "\""));
+      b.credentials(cred.credential().username(), SyncConfig.password(cred.credential(), cred.key()));
     }
     RegistrySource source = b.build();
     return new Source(source, source);

@@ -122,7 +122,7 @@ class SyncConfigTest {
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", repository: upstream}"), "t"))
         .hasMessageContaining("sync[0] (r).source: give either url or repository");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", credentials: b}"), "t"))
-        .hasMessageContaining("sync[0] (r).source.credentials: no security.credentials entry named \"b\"");
+        .hasMessageContaining("sync[0] (r).source.credentials: no credentials entry named \"b\"");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: nowhere}"), "t"))
         .hasMessageContaining("source.repository: no repository named \"nowhere\"");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: mirror}"), "t"))
@@ -179,5 +179,61 @@ class SyncConfigTest {
         security:
           credentials: [{name: a, password: p}]
         """, "t")).hasMessageContaining("security.credentials[0] (a).username: missing");
+  }
+
+  @Test
+  void credentials_atTheTopLevel_needNoSecuritySection() {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        credentials:
+          - {name: hub, username: wharfbot, password: s3cret}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io", credentials: hub}, content: [{names: [x]}]}
+        """, "t");
+    assertThat(c.security()).as("the server stays open").isNull();
+    assertThat(SyncConfig.credentials(c)).containsOnlyKeys("hub");
+    assertThat(SyncConfig.credentials(c).get("hub").key()).isEqualTo("credentials[0]");
+    assertThat(c.credentials()).singleElement().hasToString("Credential[hub, wharfbot]");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials: [{name: a, username: u}]
+        """, "t")).hasMessageContaining("t: credentials[0] (a): give either password or passwordFile");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials: [{name: "a b", username: u, password: p}]
+        """, "t")).hasMessageContaining("credentials[0] (a b).name: \"a b\" is invalid");
+  }
+
+  @Test
+  void credentials_inBothPlaces_areBothLookedUp_andANameInBothIsAnError() {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        credentials:
+          - {name: new, username: u1, password: p1}
+        security:
+          credentials:
+            - {name: old, username: u2, password: p2}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: a, source: {url: "https://x.io", credentials: new}, content: [{names: [x]}]}
+              - {name: b, source: {url: "https://x.io", credentials: old}, content: [{names: [x]}]}
+        """, "t");
+    assertThat(SyncConfig.credentials(c)).containsOnlyKeys("new", "old");
+    assertThat(SyncConfig.credentials(c).get("old").key()).isEqualTo("security.credentials[0]");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials:
+          - {name: hub, username: u1, password: p1}
+        security:
+          credentials:
+            - {name: hub, username: u2, password: p2}
+        """, "t")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("security.credentials[0] (hub).name: duplicate credentials name \"hub\", also declared in"
+            + " t: credentials[0] (hub); keep it in credentials only");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials:
+          - {name: hub, username: u1, password: p1}
+          - {name: hub, username: u2, password: p2}
+        """, "t")).hasMessageContaining("credentials[1] (hub).name: duplicate credentials name \"hub\"");
   }
 }
