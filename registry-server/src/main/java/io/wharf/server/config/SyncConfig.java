@@ -40,7 +40,12 @@ public final class SyncConfig {
    * @param name unique within the repository; names runs, metrics and events
    * @param schedule as {@code maintenance.schedule}; absent: on demand only
    */
-  public record Rule(String name, Source source, String schedule, List<Content> content) {}
+  public record Rule(String name, Source source, String schedule, List<Content> content) {
+    /** A copy named {@code name}. */
+    public Rule withName(String name) {
+      return new Rule(name, source, schedule, content);
+    }
+  }
 
   /**
    * Where a rule copies from: a registry {@code url} (with {@code index: hub} for Docker Hub's
@@ -160,6 +165,28 @@ public final class SyncConfig {
     if ((cred.password() == null) == (cred.passwordFile() == null)) {
       throw new ConfigException(key + ": give either password or passwordFile (one of them)");
     }
+  }
+
+  /**
+   * Checks a rule made through the management API as the file's rules are checked, against the
+   * configuration it joins ({@code c}: the file's and the API's repositories, rules and credentials).
+   *
+   * @param taken the names of the repository's other rules
+   * @param key names the rule in messages ({@code rule}, then {@code rule (name).source.url: ...})
+   * @throws ConfigException naming the key
+   */
+  public static void validateRule(WharfConfig c, String repository, Rule rule, Set<String> taken, String key) {
+    Map<String, WharfConfig.Repository> byName = new LinkedHashMap<>();
+    c.repositories().forEach(r -> byName.put(r.name(), r));
+    WharfConfig.Repository r = byName.get(repository);
+    if (r == null) {
+      throw new ConfigException(key + ": no repository named " + repository);
+    }
+    if (!"hosted".equals(r.type())) {
+      throw new ConfigException(key + ": pull rules write into a hosted repository; " + r.name() + " is a "
+          + r.type() + " repository (rules for proxy repositories are not built yet)");
+    }
+    validateRule(rule, key, repository, new HashSet<>(taken), credentials(c).keySet(), byName);
   }
 
   private static void validateRule(Rule rule, String key, String repository, Set<String> names,

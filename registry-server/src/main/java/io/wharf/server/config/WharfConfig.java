@@ -645,6 +645,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
     }
 
+    /** A copy with the pull rules {@code sync}. */
+    public Repository withSync(List<SyncConfig.Rule> sync) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+    }
+
     public boolean isProxy() {
       return "proxy".equals(type);
     }
@@ -753,6 +760,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
 
   /** A copy with a different {@code management:} section ({@code null}: the defaults). */
   public WharfConfig withManagement(Management management) {
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
+  }
+
+  /** A copy with a different top-level {@code credentials:} section. */
+  public WharfConfig withCredentials(List<SyncConfig.Credential> credentials) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();
   }

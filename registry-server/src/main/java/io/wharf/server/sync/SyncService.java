@@ -93,6 +93,10 @@ public final class SyncService implements Closeable {
   private final Map<String, Running> running = new HashMap<>();
   private final Map<String, ScheduledFuture<?>> scheduled = new HashMap<>();
   private final Map<String, Instant> nextRuns = new HashMap<>();
+  /** The schedule of each scheduled rule, by {@code repository/rule}; a chain of runs goes on while its plan is here. */
+  private final Map<String, Plan> schedules = new HashMap<>();
+
+  private record Plan(String text, Schedule schedule) {}
 
   private record Running(SyncReport report, Future<?> future) {}
 
@@ -109,25 +113,53 @@ public final class SyncService implements Closeable {
   }
 
   /** Schedules every rule that has a schedule (from the configuration as it is now). */
-  public synchronized SyncService start() {
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
-        Schedule schedule = LifecycleConfig.schedule(rule.schedule(), "sync " + rule.name() + ".schedule");
-        if (schedule != null) {
-          scheduleNext(r.name(), rule.name(), schedule);
-        }
-      }
-    }
+  public SyncService start() {
+    reschedule();
     return this;
   }
 
-  private synchronized void scheduleNext(String repository, String rule, Schedule schedule) {
-    if (timer.isShutdown()) {
-      return;
+  /**
+   * Makes the schedules follow the configuration as it is now: a rule added with a schedule is
+   * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
+   * scheduled anew. Runs going on are left alone.
+   */
+  public synchronized void reschedule() {
+    Map<String, String> wanted = new HashMap<>();
+    for (WharfConfig.Repository r : config.get().repositories()) {
+      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
+        if (rule.schedule() != null) {
+          wanted.put(key(r.name(), rule.name()), rule.schedule());
+        }
+      }
+    }
+    for (String key : List.copyOf(schedules.keySet())) {
+      if (!schedules.get(key).text().equals(wanted.get(key))) {
+        schedules.remove(key);
+        nextRuns.remove(key);
+        ScheduledFuture<?> f = scheduled.remove(key);
+        if (f != null) {
+          f.cancel(false);
+        }
+      }
+    }
+    wanted.forEach((key, text) -> {
+      if (!schedules.containsKey(key)) {
+        int slash = key.indexOf('/');
+        String rule = key.substring(slash + 1);
+        Plan plan = new Plan(text, LifecycleConfig.schedule(text, "sync " + rule + ".schedule"));
+        schedules.put(key, plan);
+        scheduleNext(key.substring(0, slash), rule, plan);
+      }
+    });
+  }
+
+  private synchronized void scheduleNext(String repository, String rule, Plan plan) {
+    String key = key(repository, rule);
+    if (timer.isShutdown() || schedules.get(key) != plan) {
+      return; // stopped, or the rule's schedule changed or went away meanwhile
     }
     Instant now = clock.instant();
-    Instant next = schedule.next(now);
-    String key = key(repository, rule);
+    Instant next = plan.schedule().next(now);
     nextRuns.put(key, next);
     scheduled.put(key, timer.schedule(() -> {
       try {
@@ -135,7 +167,7 @@ public final class SyncService implements Closeable {
       } catch (IOException | RuntimeException e) {
         LOG.warn("sync {}/{}: scheduled run not started: {}", repository, rule, e.getMessage());
       }
-      scheduleNext(repository, rule, schedule);
+      scheduleNext(repository, rule, plan);
     }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS));
   }
 
