@@ -1,15 +1,19 @@
 package io.wharf.proxy.sync;
 
+import io.wharf.core.error.ErrorCode;
+import io.wharf.core.error.RegistryException;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.repository.Page;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
 import io.wharf.core.manifest.Manifest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -79,5 +83,22 @@ public final class HostedTarget implements SyncTarget {
       throws IOException {
     Reference ref = reference.contains(":") ? Digest.parse(reference) : Tag.of(reference);
     repository.putManifest(ImageName.of(name), ref, mediaType, bytes, leftOutChildren);
+  }
+
+  @Override
+  public Optional<List<String>> tags(String name) throws IOException {
+    try {
+      return Optional.of(repository.listTags(ImageName.of(name), Page.UNLIMITED, null).items());
+    } catch (RegistryException e) {
+      if (e.code() == ErrorCode.NAME_UNKNOWN) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void deleteTag(String name, String tag) throws IOException {
+    repository.deleteManifest(ImageName.of(name), Tag.of(tag));
   }
 }

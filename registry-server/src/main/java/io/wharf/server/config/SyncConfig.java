@@ -5,6 +5,7 @@ import io.wharf.proxy.sync.NameGlob;
 import io.wharf.proxy.sync.Platform;
 import io.wharf.proxy.sync.SemverRange;
 import io.wharf.proxy.sync.SyncContent;
+import io.wharf.proxy.sync.SyncRun;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +40,51 @@ public final class SyncConfig {
    *
    * @param name unique within the repository; names runs, metrics and events
    * @param schedule as {@code maintenance.schedule}; absent: on demand only
+   * @param limits how many images at once and how fast; absent: one at a time, no rate limit
+   * @param deleteMissing delete the tags the source no longer has (within the rule's names and tag
+   *     filters); absent: false
    */
-  public record Rule(String name, Source source, String schedule, List<Content> content) {
+  public record Rule(String name, Source source, String schedule, List<Content> content, Limits limits,
+      Boolean deleteMissing) {
+    /** Without {@code limits} and {@code deleteMissing}. */
+    public Rule(String name, Source source, String schedule, List<Content> content) {
+      this(name, source, schedule, content, null, null);
+    }
+
     /** A copy named {@code name}. */
     public Rule withName(String name) {
-      return new Rule(name, source, schedule, content);
+      return new Rule(name, source, schedule, content, limits, deleteMissing);
     }
+
+    /** The run options these keys give ({@link #validateRule} checked them). */
+    public SyncRun.Options options() {
+      Limits l = limits == null ? new Limits(null, null) : limits;
+      return new SyncRun.Options(l.concurrency() == null ? 1 : l.concurrency(),
+          l.bandwidth() == null ? 0 : bandwidth(l.bandwidth(), "limits.bandwidth"), Boolean.TRUE.equals(deleteMissing));
+    }
+  }
+
+  /** The most images a rule copies at once. */
+  public static final int MAX_CONCURRENCY = 32;
+
+  /**
+   * {@code sync[].limits:} {@code concurrency} images copied at once (default 1, at most
+   * {@value #MAX_CONCURRENCY}); {@code bandwidth} a rate over the run's blob bytes, e.g.
+   * {@code 50MB/s} (units as sizes: powers of 1024), shared by its parallel copies.
+   */
+  public record Limits(Integer concurrency, String bandwidth) {}
+
+  /** A rate such as {@code 50MB/s} in bytes per second; {@link ConfigException} naming {@code key}. */
+  static long bandwidth(String value, String key) {
+    String v = value.trim();
+    if (!v.endsWith("/s")) {
+      throw new ConfigException(key + ": \"" + value + "\" is no rate; write a size per second, e.g. 50MB/s");
+    }
+    long perSecond = Sizes.parse(v.substring(0, v.length() - 2), key);
+    if (perSecond <= 0) {
+      throw new ConfigException(key + ": must be more than 0");
+    }
+    return perSecond;
   }
 
   /**
@@ -239,6 +279,15 @@ public final class SyncConfig {
       }
     }
     LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
+    if (rule.limits() != null) {
+      Integer n = rule.limits().concurrency();
+      if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
+        throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
+      }
+      if (rule.limits().bandwidth() != null) {
+        bandwidth(rule.limits().bandwidth(), key + ".limits.bandwidth");
+      }
+    }
     if (rule.content() == null || rule.content().isEmpty()) {
       throw new ConfigException(key + ".content: at least one entry saying which images to copy");
     }

@@ -234,7 +234,7 @@ public final class SyncService implements Closeable {
         store(r.name(), target, report.snapshot());
         List<SyncContent> content = contentOf(rule);
         done = SyncRun.run(report, content, source.source(), new HostedTarget(target), clock, pauser,
-            SyncRun.Listener.NONE);
+            SyncRun.Listener.NONE, rule.options());
       } finally {
         renewal.cancel(false);
       }

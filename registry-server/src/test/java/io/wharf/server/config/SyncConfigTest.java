@@ -236,4 +236,31 @@ class SyncConfigTest {
           - {name: hub, username: u2, password: p2}
         """, "t")).hasMessageContaining("credentials[1] (hub).name: duplicate credentials name \"hub\"");
   }
+
+  @Test
+  void limitsAndDeleteMissing_areRead_andBadValuesNamed() {
+    String rule = """
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io"}, content: [{names: [x]}], %s}
+        """;
+    SyncConfig.Rule r = ConfigLoader.parse(rule.formatted(
+        "limits: {concurrency: 4, bandwidth: 50MB/s}, deleteMissing: true"), "t").repositories().get(0).sync().get(0);
+    assertThat(r.options()).isEqualTo(new io.wharf.proxy.sync.SyncRun.Options(4, 50L << 20, true));
+    SyncConfig.Rule plain = ConfigLoader.parse(rule.formatted("schedule: every 6h"), "t").repositories().get(0)
+        .sync().get(0);
+    assertThat(plain.options()).isEqualTo(io.wharf.proxy.sync.SyncRun.Options.DEFAULT);
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {concurrency: 0}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.concurrency: 0 is not from 1 to 32");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: 50MB}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: \"50MB\" is no rate; write a size per second");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: fast/s}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: invalid size");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: 0/s}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: must be more than 0");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {threads: 2}"), "t"))
+        .hasMessageContaining("unknown key \"threads\"");
+  }
 }
