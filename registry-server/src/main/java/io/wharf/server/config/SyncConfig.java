@@ -177,13 +177,10 @@ public final class SyncConfig {
         continue;
       }
       String repoKey = p + "repositories[" + i + "] (" + r.name() + ").sync";
-      if (!"hosted".equals(r.type())) {
-        throw new ConfigException(repoKey + ": pull rules write into a hosted repository; " + r.name() + " is a "
-            + r.type() + " repository (rules for proxy repositories are not built yet)");
-      }
+      requireRuleHolder(r, repoKey);
       Set<String> names = new HashSet<>();
       for (int j = 0; j < r.sync().size(); j++) {
-        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials.keySet(), byName);
+        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r, names, credentials.keySet(), byName);
       }
     }
   }
@@ -222,15 +219,21 @@ public final class SyncConfig {
     if (r == null) {
       throw new ConfigException(key + ": no repository named " + repository);
     }
-    if (!"hosted".equals(r.type())) {
-      throw new ConfigException(key + ": pull rules write into a hosted repository; " + r.name() + " is a "
-          + r.type() + " repository (rules for proxy repositories are not built yet)");
-    }
-    validateRule(rule, key, repository, new HashSet<>(taken), credentials(c).keySet(), byName);
+    requireRuleHolder(r, key);
+    validateRule(rule, key, r, new HashSet<>(taken), credentials(c).keySet(), byName);
   }
 
-  private static void validateRule(Rule rule, String key, String repository, Set<String> names,
+  /** Rules belong to hosted repositories (they write into them) and proxies (they warm the cache). */
+  private static void requireRuleHolder(WharfConfig.Repository r, String key) {
+    if (!"hosted".equals(r.type()) && !"proxy".equals(r.type())) {
+      throw new ConfigException(key + ": pull rules write into a hosted repository or warm a proxy's cache; "
+          + r.name() + " is a " + r.type() + " repository");
+    }
+  }
+
+  private static void validateRule(Rule rule, String key, WharfConfig.Repository holder, Set<String> names,
       Set<String> credentials, Map<String, WharfConfig.Repository> byName) {
+    String repository = holder.name();
     if (rule == null) {
       throw new ConfigException(key + ": empty entry");
     }
@@ -243,6 +246,31 @@ public final class SyncConfig {
       throw new ConfigException(key + ".name: duplicate rule name \"" + rule.name() + "\" in repository " + repository);
     }
     Source s = rule.source();
+    if (holder.isProxy()) {
+      validateWarming(rule, key, holder);
+    } else {
+      validateSource(s, key, repository, credentials, byName);
+    }
+    LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
+    if (rule.limits() != null) {
+      Integer n = rule.limits().concurrency();
+      if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
+        throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
+      }
+      if (rule.limits().bandwidth() != null) {
+        bandwidth(rule.limits().bandwidth(), key + ".limits.bandwidth");
+      }
+    }
+    if (rule.content() == null || rule.content().isEmpty()) {
+      throw new ConfigException(key + ".content: at least one entry saying which images to copy");
+    }
+    for (int k = 0; k < rule.content().size(); k++) {
+      content(rule.content().get(k), s != null && "hub".equals(s.index()), key + ".content[" + k + "]");
+    }
+  }
+
+  private static void validateSource(Source s, String key, String repository, Set<String> credentials,
+      Map<String, WharfConfig.Repository> byName) {
     if (s == null) {
       throw new ConfigException(key + ".source: missing; give a url or a repository");
     }
@@ -278,21 +306,24 @@ public final class SyncConfig {
         throw new ConfigException(key + ".source.repository: a rule cannot copy a repository into itself");
       }
     }
-    LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
-    if (rule.limits() != null) {
-      Integer n = rule.limits().concurrency();
-      if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
-        throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
-      }
-      if (rule.limits().bandwidth() != null) {
-        bandwidth(rule.limits().bandwidth(), key + ".limits.bandwidth");
-      }
+  }
+
+  /** A rule of a proxy warms its cache from the proxy's own remote, under the upstream's names. */
+  private static void validateWarming(Rule rule, String key, WharfConfig.Repository proxy) {
+    if (rule.source() != null) {
+      throw new ConfigException(key + ".source: a rule of proxy repository " + proxy.name() + " warms its cache from"
+          + " its remoteUrl; leave source out");
     }
-    if (rule.content() == null || rule.content().isEmpty()) {
-      throw new ConfigException(key + ".content: at least one entry saying which images to copy");
+    if (Boolean.TRUE.equals(rule.deleteMissing())) {
+      throw new ConfigException(key + ".deleteMissing: a proxy's cache follows its upstream already; deleteMissing"
+          + " is for rules of hosted repositories");
     }
-    for (int k = 0; k < rule.content().size(); k++) {
-      content(rule.content().get(k), "hub".equals(s.index()), key + ".content[" + k + "]");
+    for (int k = 0; rule.content() != null && k < rule.content().size(); k++) {
+      Content c = rule.content().get(k);
+      if (c != null && (c.destination() != null || c.stripPrefix() != null)) {
+        throw new ConfigException(key + ".content[" + k + "]: a proxy caches images under their upstream names;"
+            + " leave destination and stripPrefix out");
+      }
     }
   }
 

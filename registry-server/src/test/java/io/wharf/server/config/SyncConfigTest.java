@@ -150,15 +150,17 @@ class SyncConfigTest {
   }
 
   @Test
-  void rules_needAHostedRepository_andUniqueNames() {
+  void rules_needAHostedOrProxyRepository_andUniqueNames() {
     assertThatThrownBy(() -> ConfigLoader.parse("""
         blobStores: {default: {type: memory}}
         repositories:
-          - name: cache
-            type: proxy
-            remoteUrl: https://x.io
+          - name: hosted
+          - name: all
+            type: group
+            members: [hosted]
             sync: [{name: r, source: {url: "https://x.io"}, content: [{names: [x]}]}]
-        """, "t")).hasMessageContaining("(cache).sync").hasMessageContaining("proxy repository");
+        """, "t")).hasMessageContaining("(all).sync: pull rules write into a hosted repository or warm a proxy's"
+            + " cache; all is a group repository");
     assertThatThrownBy(() -> ConfigLoader.parse("""
         blobStores: {default: {type: memory}}
         repositories:

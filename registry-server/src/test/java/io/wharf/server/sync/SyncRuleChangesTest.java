@@ -238,7 +238,7 @@ class SyncRuleChangesTest {
               "source.repository", "into itself"),
           new Bad(RULES, "[1]", 400, "*", "an object is required"),
           new Bad(RULES, rule("pinned", ""), 409, null, "configuration file"),
-          new Bad("/wharf/api/v1/repositories/cache/sync", rule("x", ""), 400, "*", "hosted repository"),
+          new Bad("/wharf/api/v1/repositories/cache/sync", rule("x", ""), 400, "source", "leave source out"),
           new Bad("/wharf/api/v1/repositories/nowhere/sync", rule("x", ""), 404, null, "nowhere"),
           new Bad(CREDENTIALS, "{\"name\":\"c\",\"password\":\"p\"}", 400, "username", "missing"),
           new Bad(CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\"}", 400, "*", "either password or passwordFile"),
