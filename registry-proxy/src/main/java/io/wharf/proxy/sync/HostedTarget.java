@@ -1,13 +1,10 @@
 package io.wharf.proxy.sync;
 
-import io.wharf.core.error.ErrorCode;
-import io.wharf.core.error.RegistryException;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Reference;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
-import io.wharf.core.repository.Page;
 import io.wharf.core.upload.Chunk;
 import io.wharf.core.upload.UploadSession;
 import io.wharf.core.manifest.Manifest;
@@ -87,14 +84,7 @@ public final class HostedTarget implements SyncTarget {
 
   @Override
   public Optional<List<String>> tags(String name) throws IOException {
-    try {
-      return Optional.of(repository.listTags(ImageName.of(name), Page.UNLIMITED, null).items());
-    } catch (RegistryException e) {
-      if (e.code() == ErrorCode.NAME_UNKNOWN) {
-        return Optional.empty();
-      }
-      throw e;
-    }
+    return new RepositorySource(repository).tags(name); // the same reading of the same repository API
   }
 
   @Override

@@ -2,10 +2,10 @@ package io.wharf.server.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.testing.MutableClock;
 import io.wharf.proxy.sync.Bandwidth;
 import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.NameGlob;
@@ -22,7 +22,6 @@ import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -75,7 +74,7 @@ class SyncRunOptionsTest {
     CountDownLatch allIn = new CountDownLatch(n);
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
-    SyncSource blocking = new Delegating(new RepositorySource(upstream)) {
+    SyncSource blocking = new DelegatingSource(new RepositorySource(upstream)) {
       @Override
       public Optional<SourceManifest> manifest(String name, String reference) throws IOException {
         most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
@@ -103,34 +102,19 @@ class SyncRunOptionsTest {
   }
 
   /** A clock that only moves when the pauser waits, recording the waits. */
-  static final class FakeTime extends Clock {
-    Instant now = Instant.parse("2026-12-03T00:00:00Z");
+  static final class FakeTime {
+    final MutableClock clock = new MutableClock(Instant.parse("2026-12-03T00:00:00Z"));
     final List<Duration> waits = new ArrayList<>();
 
     final PausingSource.Pauser pauser = d -> {
       synchronized (this) {
         waits.add(d);
-        now = now.plus(d);
+        clock.advance(d);
       }
     };
 
     synchronized Duration total() {
       return waits.stream().reduce(Duration.ZERO, Duration::plus);
-    }
-
-    @Override
-    public synchronized Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
     }
   }
 
@@ -140,8 +124,8 @@ class SyncRunOptionsTest {
     images.image("team/app", "2", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"), 120_000);
     FakeTime time = new FakeTime();
 
-    SyncReport.Snapshot done = SyncRun.run(new SyncReport("test", time.instant()), List.of(content("team/app", null)),
-        new RepositorySource(upstream), new HostedTarget(mirror), time, time.pauser, SyncRun.Listener.NONE,
+    SyncReport.Snapshot done = SyncRun.run(new SyncReport("test", time.clock.instant()), List.of(content("team/app", null)),
+        new RepositorySource(upstream), new HostedTarget(mirror), time.clock, time.pauser, SyncRun.Listener.NONE,
         new SyncRun.Options(1, 10_000, false));
 
     assertThat(done.state()).as(done.toString()).isEqualTo(SyncReport.State.SUCCEEDED);
@@ -154,7 +138,7 @@ class SyncRunOptionsTest {
   @Test
   void bandwidth_isSharedByTheStreamsOfARun_inConstantMemory() throws Exception {
     FakeTime time = new FakeTime();
-    Bandwidth limit = new Bandwidth(1_000_000, time, time.pauser);
+    Bandwidth limit = new Bandwidth(1_000_000, time.clock, time.pauser);
     InputStream a = limit.limit(new ByteArrayInputStream(new byte[3_000_000]));
     InputStream b = limit.limit(new ByteArrayInputStream(new byte[1_000_000]));
     byte[] buffer = new byte[4_000_000];
@@ -203,7 +187,7 @@ class SyncRunOptionsTest {
     SyncRun.Options delete = new SyncRun.Options(1, 0, true);
     assertThat(run(new RepositorySource(upstream), delete, content("team/app", null)).imagesCopied()).isEqualTo(1);
 
-    SyncSource failing = new Delegating(new RepositorySource(upstream)) {
+    SyncSource failing = new DelegatingSource(new RepositorySource(upstream)) {
       @Override
       public Optional<List<String>> tags(String name) throws IOException {
         throw new IOException("upstream answered 500");
@@ -213,7 +197,7 @@ class SyncRunOptionsTest {
     assertThat(done.state()).isEqualTo(SyncReport.State.FAILED);
     assertThat(done.tagsDeleted()).isZero();
 
-    SyncSource empty = new Delegating(new RepositorySource(upstream)) {
+    SyncSource empty = new DelegatingSource(new RepositorySource(upstream)) {
       @Override
       public Optional<List<String>> tags(String name) {
         return Optional.of(List.of());
@@ -223,7 +207,7 @@ class SyncRunOptionsTest {
     assertThat(done.state()).isEqualTo(SyncReport.State.SUCCEEDED);
     assertThat(done.tagsDeleted()).isZero();
 
-    SyncSource unknown = new Delegating(new RepositorySource(upstream)) {
+    SyncSource unknown = new DelegatingSource(new RepositorySource(upstream)) {
       @Override
       public Optional<List<String>> tags(String name) {
         return Optional.empty();
@@ -239,49 +223,5 @@ class SyncRunOptionsTest {
     done = run(new RepositorySource(upstream), SyncRun.Options.DEFAULT, content("team/app", null));
     assertThat(done.tagsDeleted()).isZero();
     assertThat(mirrorTags("team/app")).containsExactlyInAnyOrder("1", "2");
-  }
-
-  /** Passes every call to {@code source}; tests override what they change. */
-  static class Delegating implements SyncSource {
-    private final SyncSource source;
-
-    Delegating(SyncSource source) {
-      this.source = source;
-    }
-
-    @Override
-    public String describe() {
-      return source.describe();
-    }
-
-    @Override
-    public Optional<List<String>> catalog() throws IOException {
-      return source.catalog();
-    }
-
-    @Override
-    public Optional<List<String>> tags(String name) throws IOException {
-      return source.tags(name);
-    }
-
-    @Override
-    public Optional<Digest> manifestDigest(String name, String reference) throws IOException {
-      return source.manifestDigest(name, reference);
-    }
-
-    @Override
-    public Optional<SourceManifest> manifest(String name, String reference) throws IOException {
-      return source.manifest(name, reference);
-    }
-
-    @Override
-    public Optional<SourceBlob> blob(String name, Digest digest) throws IOException {
-      return source.blob(name, digest);
-    }
-
-    @Override
-    public List<Digest> referrers(String name, Digest subject) throws IOException {
-      return source.referrers(name, subject);
-    }
   }
 }
