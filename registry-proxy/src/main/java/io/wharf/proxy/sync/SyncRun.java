@@ -128,8 +128,8 @@ public final class SyncRun {
       return t;
     }) : null;
     String error = null;
+    List<Future<?>> copies = new ArrayList<>();
     try {
-      List<Future<?>> copies = new ArrayList<>();
       Map<SyncContent, List<SyncContent.Listing>> listed = new LinkedHashMap<>();
       for (SyncContent entry : content) {
         List<SyncContent.Listing> listings = entry.listings(paced);
@@ -172,7 +172,11 @@ public final class SyncRun {
       error = why(e);
     } finally {
       if (pool != null) {
-        pool.shutdownNow(); // an interrupted run: the copies stop at their next read or wait
+        // a later entry that could not be listed ends the run, but the copies started go on to
+        // their end, as they would have one by one; an interrupted run stops them at their next
+        // read or wait
+        awaitCopies(copies);
+        pool.shutdownNow();
         awaitCopies(pool);
       }
     }
@@ -180,6 +184,22 @@ public final class SyncRun {
     SyncReport.Snapshot done = report.snapshot();
     listener.finished(done);
     return done;
+  }
+
+  /** Waits for the copies started, unless the run is interrupted; their failures are in the report already. */
+  private static void awaitCopies(List<Future<?>> copies) {
+    for (Future<?> f : copies) {
+      if (Thread.currentThread().isInterrupted()) {
+        return;
+      }
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException e) {
+        // counted as the image's failure, or the run's error, where it happened
+      }
+    }
   }
 
   /** Waits a while for the copy threads to stop: a run must not write after it reported its end. */

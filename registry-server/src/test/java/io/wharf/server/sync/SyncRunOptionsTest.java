@@ -101,6 +101,27 @@ class SyncRunOptionsTest {
     assertThat(mirrorTags("team/app")).containsExactlyInAnyOrder("v1", "v2", "v3", "v4", "v5", "v6");
   }
 
+  @Test
+  void concurrency_aLaterEntryThatCannotBeListed_letsTheCopiesStartedFinish() throws Exception {
+    for (int i = 1; i <= 4; i++) {
+      images.image("team/app", "v" + i, "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"), 100 + i);
+    }
+    SyncSource noCatalog = new DelegatingSource(new RepositorySource(upstream)) {
+      @Override
+      public Optional<List<String>> catalog() {
+        return Optional.empty();
+      }
+    };
+
+    SyncReport.Snapshot done = run(noCatalog, new SyncRun.Options(2, 0, false), content("team/app", null),
+        content("other/*", null));
+
+    assertThat(done.state()).isEqualTo(SyncReport.State.FAILED);
+    assertThat(done.error()).contains("has no catalog");
+    assertThat(done.imagesCopied()).isEqualTo(4);
+    assertThat(mirrorTags("team/app")).containsExactlyInAnyOrder("v1", "v2", "v3", "v4");
+  }
+
   /** A clock that only moves when the pauser waits, recording the waits. */
   static final class FakeTime {
     final MutableClock clock = new MutableClock(Instant.parse("2026-12-03T00:00:00Z"));
