@@ -265,4 +265,31 @@ class SyncConfigTest {
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {threads: 2}"), "t"))
         .hasMessageContaining("unknown key \"threads\"");
   }
+
+  @Test
+  void securityCredentials_warnAtStart_namingTheNewKey() {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        SyncConfig.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    log.addAppender(seen);
+    try {
+      ConfigLoader.parse("""
+          credentials: [{name: a, username: u, password: p}]
+          """, "t");
+      assertThat(seen.list).as("the top-level section alone: no warning").isEmpty();
+      ConfigLoader.parse("""
+          security:
+            credentials: [{name: a, username: u, password: p}]
+          """, "t");
+      assertThat(seen.list).singleElement().satisfies(e -> {
+        assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+        assertThat(e.getFormattedMessage()).contains("security.credentials is deprecated")
+            .contains("top-level credentials section").doesNotContain("password: p");
+      });
+    } finally {
+      log.detachAppender(seen);
+    }
+  }
 }
