@@ -74,7 +74,7 @@ public final class ReplicationConfig {
     }
     SyncConfig.registryUrl(t.url(), key + ".target.url");
     if (t.credentials() != null && !credentials.contains(t.credentials())) {
-      throw new ConfigException(key + ".target.credentials: no security.credentials entry named \""
+      throw new ConfigException(key + ".target.credentials: no credentials entry named \""
           + t.credentials() + "\"");
     }
     LifecycleConfig.schedule(rule.schedule(), key + ".schedule");

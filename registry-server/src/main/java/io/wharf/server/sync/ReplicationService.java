@@ -466,10 +466,10 @@ public final class ReplicationService implements Closeable {
         } catch (IOException e) {
           LOG.warn("replication {}/{}: lease not renewed: {}", r.name(), rule.name(), e.getMessage());
         }
-        RuleReports.store(hosted, reportPath, deletes.with(report.snapshot()));
+        RuleReports.store(hosted.storage(), reportPath, deletes.with(report.snapshot()));
       }, SyncService.LEASE_TTL.toMillis() / 4, SyncService.LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
       try (RegistryTarget target = target(rule)) {
-        RuleReports.store(hosted, reportPath, deletes.with(report.snapshot()));
+        RuleReports.store(hosted.storage(), reportPath, deletes.with(report.snapshot()));
         List<SyncContent> content = ReplicationConfig.content(rule);
         SyncSource source = new RepositorySource(hosted);
         if (rule.propagatesDeletes()) {
@@ -499,7 +499,7 @@ public final class ReplicationService implements Closeable {
       done = deletes.with(report.snapshot());
       LOG.warn("replication {}/{} failed: {}", r.name(), rule.name(), done.copy().error());
     }
-    RuleReports.store(hosted, reportPath, done);
+    RuleReports.store(hosted.storage(), reportPath, done);
     notify(r.name(), done);
   }
 
@@ -543,7 +543,7 @@ public final class ReplicationService implements Closeable {
     if (!isRunning) {
       Optional<Repository> repo = repositories.apply(r.name());
       Optional<Run> stored = repo.isPresent() && repo.get() instanceof HostedRepository hosted
-          ? RuleReports.read(hosted, RuleReports.path("replication", r.name(), rule.name(), "json"), Run.class)
+          ? RuleReports.read(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(), "json"), Run.class)
           : Optional.empty();
       if (stored.isPresent() && (last == null || !stored.get().copy().started().isBefore(last.copy().started()))) {
         last = stored.get();

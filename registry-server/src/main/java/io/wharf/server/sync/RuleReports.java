@@ -1,6 +1,6 @@
 package io.wharf.server.sync;
 
-import io.wharf.core.repository.HostedRepository;
+import io.wharf.core.storage.StorageDriver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -26,17 +26,17 @@ final class RuleReports {
   }
 
   /** Writes a report; a failure is logged, not thrown (the run goes on). */
-  static void store(HostedRepository repository, String path, Object report) {
+  static void store(StorageDriver storage, String path, Object report) {
     try {
-      repository.storage().putContent(path, JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
+      storage.putContent(path, JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException e) {
       LOG.warn("{}: report not stored: {}", path, e.toString());
     }
   }
 
   /** The stored report, if one was written and can be read (a torn one or one of another version: none). */
-  static <T> Optional<T> read(HostedRepository repository, String path, Class<T> type) throws IOException {
-    Optional<byte[]> bytes = repository.storage().getContent(path);
+  static <T> Optional<T> read(StorageDriver storage, String path, Class<T> type) throws IOException {
+    Optional<byte[]> bytes = storage.getContent(path);
     if (bytes.isEmpty()) {
       return Optional.empty();
     }

@@ -10,9 +10,8 @@ import org.junit.jupiter.api.Test;
 class ReplicationConfigTest {
   static final String HEAD = """
       blobStores: {default: {type: memory}}
-      security:
-        credentials:
-          - {name: site-push, username: wharfbot, password: s3cret}
+      credentials:
+        - {name: site-push, username: wharfbot, password: s3cret}
       repositories:
         - name: upstream
           type: proxy
@@ -103,7 +102,7 @@ class ReplicationConfigTest {
         """, "replication[0] (r).target.url", "not an http(s) URL");
     refused("""
             - {name: r, target: {url: "https://x.io", credentials: nobody}, content: [{names: [app]}]}
-        """, "replication[0] (r).target.credentials: no security.credentials entry named \"nobody\"");
+        """, "replication[0] (r).target.credentials: no credentials entry named \"nobody\"");
     refused("""
             - {name: r, target: {url: "https://x.io"}, schedule: "at noon", content: [{names: [app]}]}
         """, "replication[0] (r).schedule");

@@ -70,8 +70,8 @@ class ReplicationToDistributionIT {
             .isEqualTo(401);
       }
       String credentials = password == null ? "" : """
-            credentials:
-              - {name: site-b-push, username: pusher, password: "%s"}
+          credentials:
+            - {name: site-b-push, username: pusher, password: "%s"}
           """.formatted(password);
       String target = "{url: \"" + remote.url() + "\"" + (password == null ? "" : ", credentials: site-b-push") + "}";
       String yaml = """
