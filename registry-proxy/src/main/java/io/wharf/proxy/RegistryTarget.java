@@ -46,9 +46,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       to a registry without the referrers API (no {@code OCI-Subject} in its answer) is added to
  *       the referrers tag schema's index ({@code sha256-<hex>}), as the distribution spec asks of
  *       clients, so that tools find the signature there.
- *   <li>{@link #delete} removes a tag; where the registry cannot delete tags (distribution 2.x
- *       answers {@code 405} or {@code UNSUPPORTED}), the manifest the tag points at, with every tag
- *       pointing at it.
+ *   <li>{@link #deleteTag} removes a tag; where the registry cannot delete tags (distribution 2.x),
+ *       the manifest the tag points at, and puts its other tags back.
  * </ul>
  *
  * <p>A {@code 401} or {@code 403} of the registry comes out as a
@@ -64,6 +63,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class RegistryTarget implements SyncTarget, Closeable {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
+  /** A tag of the referrers tag schema, {@code <algorithm>-<hex>}: kept by this target, not by the source. */
+  private static final java.util.regex.Pattern REFERRERS_TAG = java.util.regex.Pattern.compile("[a-z0-9]+-[a-f0-9]{64}");
 
   private final UpstreamClient upstream;
   private final String credentialsName;
@@ -176,51 +177,64 @@ public final class RegistryTarget implements SyncTarget, Closeable {
   }
 
   /**
-   * Lists the tags of one image at the registry, for deletes: the tags it has that the source no
-   * longer has.
+   * Lists the tags of one image at the registry, for {@code deleteMissing}: the tags it has that
+   * the source no longer has. The referrers tag schema's tags ({@code sha256-<hex>}) this target
+   * keeps itself are left out, so they are never deleted as missing at the source.
    *
    * @param name the image's name at the registry
-   * @return every tag of the image, or empty if the registry does not know the image
+   * @return the image's tags, or empty if the registry does not know the image
    * @throws IOException if the registry cannot be reached or refuses
    */
+  @Override
   public Optional<List<String>> tags(String name) throws IOException {
-    return guarded(() -> upstream.listTags(name));
+    return guarded(() -> upstream.listTags(name))
+        .map(tags -> tags.stream().filter(t -> !REFERRERS_TAG.matcher(t).matches()).toList());
   }
 
   /**
-   * Deletes a tag at the registry. Where the registry cannot delete a tag alone (distribution 2.x
-   * answers {@code 405} or {@code UNSUPPORTED}), the manifest the tag points at is deleted, and
-   * every other tag pointing at it goes with it; a reconcile puts back those the source still has.
+   * Deletes a tag at the registry; a tag that is not there is no error. Where the registry cannot
+   * delete a tag alone (distribution 2.x answers {@code DIGEST_INVALID}, others {@code 405} or
+   * {@code UNSUPPORTED}), the manifest the tag points at is deleted by its digest, and the other
+   * tags of the image that pointed at it are put back (the same bytes, so the same digest).
    *
    * @param name the image's name at the registry
    * @param tag the tag to delete
-   * @return whether something was deleted ({@code false}: the tag was not there)
    * @throws IOException if the registry refuses the delete (e.g. deletes are switched off), cannot
    *     be reached, or fails
    */
-  public boolean delete(String name, String tag) throws IOException {
+  @Override
+  public void deleteTag(String name, String tag) throws IOException {
     UpstreamClient.WriteAnswer a = send("DELETE", name, "/v2/" + name + "/manifests/" + tag, Map.of(), null);
-    if (a.status() == 202 || a.status() == 200 || a.status() == 204) {
-      return true;
+    boolean unsupported = a.status() == 405 || a.status() == 400
+        || (a.message() != null && a.message().startsWith("UNSUPPORTED"));
+    if (a.status() == 202 || a.status() == 200 || a.status() == 204 || (a.status() == 404 && !unsupported)) {
+      return;
     }
-    if (a.status() == 404 && (a.message() == null || !a.message().startsWith("UNSUPPORTED"))) {
-      return false;
+    if (!unsupported) {
+      expect(a, 202, "deleting " + name + ":" + tag);
+      return;
     }
-    if (a.status() == 405 || a.status() == 400 || (a.message() != null && a.message().startsWith("UNSUPPORTED"))) {
-      Optional<Digest> at = tagged(name, tag);
-      if (at.isEmpty()) {
-        return false;
+    Optional<Digest> at = tagged(name, tag);
+    if (at.isEmpty()) {
+      return;
+    }
+    UpstreamClient.UpstreamManifest m = guarded(() -> upstream.getManifest(name, at.get().value())).orElse(null);
+    List<String> siblings = new java.util.ArrayList<>();
+    for (String other : tags(name).orElse(List.of())) {
+      if (!other.equals(tag) && tagged(name, other).equals(at)) {
+        siblings.add(other);
       }
-      UpstreamClient.WriteAnswer byDigest = send("DELETE", name, "/v2/" + name + "/manifests/" + at.get(), Map.of(),
-          null);
-      if (byDigest.status() == 404) {
-        return false;
-      }
+    }
+    UpstreamClient.WriteAnswer byDigest = send("DELETE", name, "/v2/" + name + "/manifests/" + at.get(), Map.of(),
+        null);
+    if (byDigest.status() != 404) {
       expect(byDigest, 202, "deleting " + name + ":" + tag + " (by its digest " + at.get() + ")");
-      return true;
     }
-    expect(a, 202, "deleting " + name + ":" + tag);
-    return true;
+    for (String other : siblings) {
+      if (m != null) {
+        putManifest(name, other, m.mediaType(), m.bytes(), Set.of());
+      }
+    }
   }
 
   /**

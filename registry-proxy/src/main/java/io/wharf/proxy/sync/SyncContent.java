@@ -165,23 +165,15 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
   }
 
   /**
-   * Lists the images of one name this entry selects at {@code source} now (a push rule's copy of
-   * a pushed image): nothing if the entry's names do not match {@code name}, else its tags with the
-   * tag filters applied, as {@link #select(SyncSource)} would list them.
+   * This entry narrowed to one image name, its filters unchanged: a push rule copies one pushed
+   * image with it ({@link SyncRun} over this entry selects that image's tags only).
    *
-   * @param source the source to list; only read
-   * @param name an image name at the source
-   * @return the selected tags of {@code name} with their target name; empty if none, or if the
-   *     source does not know the image
-   * @throws IllegalArgumentException if the image would be stored under an invalid image name
-   * @throws IOException if the source fails
+   * @param name an image name at the source, which {@link #matches} admits
+   * @return a copy of this entry whose {@code names} is {@code name} alone
    */
-  public List<Selected> select(SyncSource source, String name) throws IOException {
-    if (!matches(name)) {
-      return List.of();
-    }
-    Optional<List<String>> tags = source.tags(name);
-    return tags.isEmpty() ? List.of() : select(source, List.of(new Listing(name, targetName(name), tags.get())));
+  public SyncContent only(String name) {
+    return new SyncContent(List.of(NameGlob.of(name)), include, exclude, semver, newest, platforms, referrers,
+        destination, stripPrefix);
   }
 
   /**

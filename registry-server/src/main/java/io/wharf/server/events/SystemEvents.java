@@ -214,31 +214,27 @@ public final class SystemEvents {
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
     return (repository, report) -> publish(Event.Action.SYNC_COMPLETE, repository,
-        new Event.Actor("sync:" + report.rule(), null, null), runDetails(report, report.state()));
+        new Event.Actor("sync:" + report.rule(), null, null), runDetails(report));
   }
 
   /**
    * A push rule's reconcile ended ({@code docs/sync.md}): a {@code replication.complete} of the
-   * repository with the numbers of a {@code sync.complete}, the tags deleted at the remote and the
-   * deletes that failed.
+   * repository with the numbers of a {@code sync.complete}, and the tags deleted at the remote
+   * ({@code deletes: true}).
    */
   public io.wharf.server.sync.ReplicationService.Observer replication() {
-    return (repository, run) -> {
-      Map<String, Object> d = runDetails(run.copy(), run.state());
-      d.put("tagsDeleted", run.tagsDeleted());
-      if (!run.deleteFailures().isEmpty()) {
-        d.put("deleteFailures", run.deleteFailures());
-      }
+    return (repository, report) -> {
+      Map<String, Object> d = runDetails(report);
+      d.put("tagsDeleted", report.tagsDeleted());
       publish(Event.Action.REPLICATION_COMPLETE, repository,
-          new Event.Actor("replication:" + run.copy().rule(), null, null), d);
+          new Event.Actor("replication:" + report.rule(), null, null), d);
     };
   }
 
-  private static Map<String, Object> runDetails(io.wharf.proxy.sync.SyncReport.Snapshot report,
-      io.wharf.proxy.sync.SyncReport.State state) {
+  private static Map<String, Object> runDetails(io.wharf.proxy.sync.SyncReport.Snapshot report) {
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("rule", report.rule());
-    d.put("state", state.name().toLowerCase(java.util.Locale.ROOT));
+    d.put("state", report.state().name().toLowerCase(java.util.Locale.ROOT));
     put(d, "error", report.error());
     d.put("imagesCopied", report.imagesCopied());
     d.put("imagesSkipped", report.imagesSkipped());

@@ -226,7 +226,7 @@ public final class WharfMetrics implements AutoCloseable {
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
     RunCounter runs = runs("sync");
-    return (repository, report) -> runs.count(repository, report, report.state());
+    return runs::count;
   }
 
   /**
@@ -241,10 +241,10 @@ public final class WharfMetrics implements AutoCloseable {
     RunCounter runs = runs("replication");
     return new io.wharf.server.sync.ReplicationService.Observer() {
       @Override
-      public void finished(String repository, io.wharf.server.sync.ReplicationService.Run run) {
-        runs.count(repository, run.copy(), run.state());
-        registry.counter("registry.replication.deleted.tags", "repository", repository, "rule", run.copy().rule())
-            .increment(run.tagsDeleted());
+      public void finished(String repository, io.wharf.proxy.sync.SyncReport.Snapshot report) {
+        runs.count(repository, report);
+        registry.counter("registry.replication.deleted.tags", "repository", repository, "rule", report.rule())
+            .increment(report.tagsDeleted());
       }
 
       @Override
@@ -255,18 +255,17 @@ public final class WharfMetrics implements AutoCloseable {
     };
   }
 
-  /** Counts one finished run of a rule; {@code state} is the run's outcome. */
+  /** Counts one finished run of a rule. */
   private interface RunCounter {
-    void count(String repository, io.wharf.proxy.sync.SyncReport.Snapshot report,
-        io.wharf.proxy.sync.SyncReport.State state);
+    void count(String repository, io.wharf.proxy.sync.SyncReport.Snapshot report);
   }
 
   /** The run metrics of pull ({@code sync}) and push ({@code replication}) rules. */
   private RunCounter runs(String kind) {
     java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastSuccess = new java.util.concurrent.ConcurrentHashMap<>();
-    return (repository, report, state) -> {
+    return (repository, report) -> {
       String rule = report.rule();
-      String outcome = state.name().toLowerCase(java.util.Locale.ROOT);
+      String outcome = report.state().name().toLowerCase(java.util.Locale.ROOT);
       registry.counter("registry." + kind + ".runs", "repository", repository, "rule", rule, "outcome", outcome)
           .increment();
       registry.counter("registry." + kind + ".images", "repository", repository, "rule", rule, "outcome", "copied")
@@ -277,7 +276,7 @@ public final class WharfMetrics implements AutoCloseable {
           .increment(report.imagesFailed());
       registry.counter("registry." + kind + ".copied.bytes", "repository", repository, "rule", rule)
           .increment(report.bytesCopied());
-      if (state == io.wharf.proxy.sync.SyncReport.State.SUCCEEDED && report.finished() != null) {
+      if (report.state() == io.wharf.proxy.sync.SyncReport.State.SUCCEEDED && report.finished() != null) {
         lastSuccess.computeIfAbsent(repository + "/" + rule, k -> registry.gauge(
             "registry." + kind + ".last.success.timestamp.seconds",
             io.micrometer.core.instrument.Tags.of("repository", repository, "rule", rule),

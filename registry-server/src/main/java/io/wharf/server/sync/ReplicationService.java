@@ -17,7 +17,6 @@ import io.wharf.server.config.ReplicationConfig;
 import io.wharf.server.config.WharfConfig;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,19 +63,6 @@ import org.slf4j.LoggerFactory;
 public final class ReplicationService implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationService.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
-  /** Tags of the referrers tag schema ({@code sha256-<hex>}): kept by the target, never deleted as stale. */
-  private static final Pattern REFERRERS_TAG = Pattern.compile("[a-z0-9]+-[a-f0-9]{32,}");
-
-  /**
-   * The last (or current) reconcile of a rule: the copy's report and the deletes before it.
-   *
-   * @param state the copy's state, {@code PARTIAL} instead of {@code SUCCEEDED} if a delete failed
-   * @param copy the copy's report (images and bytes copied, skipped, failed)
-   * @param tagsDeleted tags deleted at the remote (with {@code deletes: true})
-   * @param deleteFailures tags that could not be deleted, with why (the first 100)
-   */
-  public record Run(SyncReport.State state, SyncReport.Snapshot copy, int tagsDeleted,
-      List<SyncReport.Failure> deleteFailures) {}
 
   /**
    * What the copies on push did on this node since it started.
@@ -105,16 +90,16 @@ public final class ReplicationService implements Closeable {
    * @param onPush whether pushes are copied at once
    * @param deletes whether deletes are propagated
    * @param running whether a reconcile runs on this node now
-   * @param last the last (or current) reconcile, or null before any
+   * @param last the last (or current) reconcile's report, or null before any
    * @param pushes what the copies on push did on this node
    */
   public record RuleStatus(String repository, String rule, String target, String schedule, Instant next,
-      boolean onPush, boolean deletes, boolean running, Run last, OnPush pushes) {}
+      boolean onPush, boolean deletes, boolean running, SyncReport.Snapshot last, OnPush pushes) {}
 
   /** Hears reconciles and copies on push, for events and metrics. */
   public interface Observer {
-    /** A reconcile of a rule of {@code repository} ended. */
-    void finished(String repository, Run run);
+    /** A reconcile of a rule of {@code repository} ended; {@code report} is its final report. */
+    void finished(String repository, SyncReport.Snapshot report);
 
     /** An image was handled on push: {@code outcome} is {@code copied}, {@code skipped} or {@code failed}. */
     default void pushed(String repository, String rule, String outcome) {}
@@ -141,37 +126,7 @@ public final class ReplicationService implements Closeable {
   private final Map<String, Queue> queues = new HashMap<>();
   private final Map<String, Instant> nextRuns = new HashMap<>();
 
-  private record Reconcile(SyncReport report, Deletes deletes, Future<?> future) {}
-
-  /** Deletes of one reconcile; thread-safe. */
-  private static final class Deletes {
-    private int deleted;
-    private final List<SyncReport.Failure> failures = new ArrayList<>();
-
-    synchronized void deleted() {
-      deleted++;
-    }
-
-    synchronized void failed(String image, String why) {
-      if (failures.size() < 100) {
-        failures.add(new SyncReport.Failure(image, why));
-      }
-    }
-
-    synchronized int count() {
-      return deleted;
-    }
-
-    synchronized List<SyncReport.Failure> failures() {
-      return List.copyOf(failures);
-    }
-
-    synchronized Run with(SyncReport.Snapshot copy) {
-      SyncReport.State state = copy.state() == SyncReport.State.SUCCEEDED && !failures.isEmpty()
-          ? SyncReport.State.PARTIAL : copy.state();
-      return new Run(state, copy, deleted, List.copyOf(failures));
-    }
-  }
+  private record Reconcile(SyncReport report, Future<?> future) {}
 
   /** The images of one rule waiting to be copied on push, and its counts; guarded by the service. */
   private static final class Queue {
@@ -299,21 +254,28 @@ public final class ReplicationService implements Closeable {
           if (target == null) {
             target = target(rule);
           }
-          Deletes deletes = new Deletes();
-          int copied = reconcileImage(rule, hosted, target, image, deletes);
-          List<SyncReport.Failure> failures = deletes.failures();
+          SyncReport.Snapshot done = copyImage(rule, hosted, target, image);
+          List<String> failures = new ArrayList<>();
+          done.failures().forEach(f -> failures.add(f.image() + ": " + f.reason()));
+          if (done.error() != null) {
+            failures.add(image + ": " + done.error());
+          }
           synchronized (this) {
             q.handled++;
-            q.copied += copied;
-            q.deleted += deletes.count();
+            q.copied += done.imagesCopied();
+            q.deleted += done.tagsDeleted();
             q.lastAt = clock.instant();
             if (!failures.isEmpty()) {
               q.failed++;
-              q.lastFailure = failures.get(0).image() + ": " + failures.get(0).reason();
+              q.lastFailure = String.join("; ", failures);
             }
           }
-          outcome = !failures.isEmpty() ? "failed" : copied > 0 ? "copied" : "skipped";
-        } catch (IOException | RuntimeException e) {
+          if (!failures.isEmpty()) {
+            LOG.warn("replication {}/{}: {} not copied on push (the reconcile will): {}", repository, ruleName, image,
+                String.join("; ", failures));
+          }
+          outcome = !failures.isEmpty() ? "failed" : done.imagesCopied() > 0 ? "copied" : "skipped";
+        } catch (RuntimeException e) {
           String why = e.getMessage() == null ? e.toString() : e.getMessage();
           LOG.warn("replication {}/{}: {} not copied on push (the reconcile will): {}", repository, ruleName, image,
               why);
@@ -339,66 +301,24 @@ public final class ReplicationService implements Closeable {
   }
 
   /**
-   * One image by one rule: with {@code deletes}, its remote tags this repository no longer has are
-   * deleted first; then its selected tags are copied (those the remote has are skipped). Returns
-   * how many tags were copied; a failed copy throws.
+   * One image by one rule, as a reconcile of the rule's entries narrowed to that image: its
+   * selected tags the remote lacks or has stale are copied, and with {@code deletes}, its tags the
+   * remote has and this repository no longer lists are deleted there.
    */
-  private int reconcileImage(ReplicationConfig.Rule rule, HostedRepository hosted, RegistryTarget target,
-      String image, Deletes deletes) throws IOException {
-    SyncSource source = new RepositorySource(hosted);
-    ImageCopier copier = new ImageCopier(source, target, new SyncReport(rule.name(), clock.instant()));
-    int copied = 0;
-    List<String> failed = new ArrayList<>();
-    Exception cause = null;
+  private SyncReport.Snapshot copyImage(ReplicationConfig.Rule rule, HostedRepository hosted, RegistryTarget target,
+      String image) {
+    List<SyncContent> narrowed = new ArrayList<>();
     for (SyncContent entry : ReplicationConfig.content(rule)) {
-      if (!entry.matches(image)) {
-        continue;
-      }
-      if (rule.propagatesDeletes()) {
-        try {
-          deleteStale(entry, source, target, image, deletes);
-        } catch (IOException | RuntimeException e) {
-          failed.add("deletes of " + image + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-          cause = e;
-        }
-      }
-      for (SyncContent.Selected s : entry.select(source, image)) {
-        try {
-          if (copier.copyTag(s.sourceName(), s.tag(), s.targetName(), entry.copyOptions())) {
-            copied++;
-          }
-        } catch (IOException | RuntimeException e) {
-          failed.add(s + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-          cause = e;
-        }
+      if (entry.matches(image)) {
+        narrowed.add(entry.only(image));
       }
     }
-    if (!failed.isEmpty()) {
-      throw new IOException(String.join("; ", failed), cause);
-    }
-    return copied;
+    return SyncRun.run(new SyncReport(rule.name(), clock.instant()), narrowed, new RepositorySource(hosted), target,
+        clock, pauser, SyncRun.Listener.NONE, options(rule));
   }
 
-  /**
-   * Deletes at the remote the tags of one image that this repository no longer has: those the
-   * entry's tag filters admit (so tags the rule never copies stay), not the referrers tag schema's.
-   */
-  private static void deleteStale(SyncContent entry, SyncSource source, RegistryTarget target, String image,
-      Deletes deletes) throws IOException {
-    Set<String> here = new java.util.HashSet<>(source.tags(image).orElse(List.of()));
-    String remoteName = entry.targetName(image);
-    for (String tag : target.tags(remoteName).orElse(List.of())) {
-      if (here.contains(tag) || !entry.admits(tag) || REFERRERS_TAG.matcher(tag).matches()) {
-        continue;
-      }
-      try {
-        if (target.delete(remoteName, tag)) {
-          deletes.deleted();
-        }
-      } catch (IOException | RuntimeException e) {
-        deletes.failed(remoteName + ":" + tag, e.getMessage() == null ? e.toString() : e.getMessage());
-      }
-    }
+  private static SyncRun.Options options(ReplicationConfig.Rule rule) {
+    return new SyncRun.Options(1, 0, rule.propagatesDeletes());
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -442,19 +362,18 @@ public final class ReplicationService implements Closeable {
       if (current == null || current.future().isDone()) {
         HostedRepository hosted = hosted(repository);
         SyncReport report = new SyncReport(ruleName, clock.instant());
-        Deletes deletes = new Deletes();
-        Future<?> f = workers.submit(() -> reconcile(r, rule, hosted, report, deletes));
-        running.put(key, new Reconcile(report, deletes, f));
+        Future<?> f = workers.submit(() -> reconcile(r, rule, hosted, report));
+        running.put(key, new Reconcile(report, f));
       }
     }
     return status(r, rule);
   }
 
   private void reconcile(WharfConfig.Repository r, ReplicationConfig.Rule rule, HostedRepository hosted,
-      SyncReport report, Deletes deletes) {
+      SyncReport report) {
     Thread.interrupted(); // a pooled thread: a stale interrupt of a previous run's lease renewal
     String reportPath = RuleReports.path("replication", r.name(), rule.name(), "json");
-    Run done;
+    SyncReport.Snapshot done;
     try (GcLease lease = GcLease.acquire(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(),
         "lease"), node, SyncService.LEASE_TTL, SyncService.LEASE_SETTLE, clock)) {
       Thread worker = Thread.currentThread();
@@ -466,52 +385,32 @@ public final class ReplicationService implements Closeable {
         } catch (IOException e) {
           LOG.warn("replication {}/{}: lease not renewed: {}", r.name(), rule.name(), e.getMessage());
         }
-        RuleReports.store(hosted.storage(), reportPath, deletes.with(report.snapshot()));
+        RuleReports.store(hosted.storage(), reportPath, report.snapshot());
       }, SyncService.LEASE_TTL.toMillis() / 4, SyncService.LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
       try (RegistryTarget target = target(rule)) {
-        RuleReports.store(hosted.storage(), reportPath, deletes.with(report.snapshot()));
-        List<SyncContent> content = ReplicationConfig.content(rule);
-        SyncSource source = new RepositorySource(hosted);
-        if (rule.propagatesDeletes()) {
-          for (SyncContent entry : content) {
-            for (String image : imagesOf(entry, source)) {
-              if (Thread.currentThread().isInterrupted()) {
-                throw new InterruptedIOException("interrupted");
-              }
-              deleteStale(entry, source, target, image, deletes);
-            }
-          }
-        }
-        SyncRun.run(report, content, source, target, clock, pauser, SyncRun.Listener.NONE);
+        RuleReports.store(hosted.storage(), reportPath, report.snapshot());
+        done = SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock, pauser,
+            SyncRun.Listener.NONE, options(rule));
       } finally {
         renewal.cancel(false);
       }
-      done = deletes.with(report.snapshot());
     } catch (GcLease.HeldException held) {
       report.finished(clock.instant(), "another node runs this rule now"
           + held.holder().map(h -> " (" + h.owner() + ", lease until " + h.expires() + ")").orElse(""));
-      notify(r.name(), deletes.with(report.snapshot()));
+      notify(r.name(), report.snapshot());
       return; // the holder's report stays the stored one
     } catch (IOException | RuntimeException e) {
       if (!report.isDone()) {
         report.finished(clock.instant(), e.getMessage() == null ? e.toString() : e.getMessage());
       }
-      done = deletes.with(report.snapshot());
-      LOG.warn("replication {}/{} failed: {}", r.name(), rule.name(), done.copy().error());
+      done = report.snapshot();
+      LOG.warn("replication {}/{} failed: {}", r.name(), rule.name(), done.error());
     }
     RuleReports.store(hosted.storage(), reportPath, done);
     notify(r.name(), done);
   }
 
-  /** The image names an entry covers now: those it selects, and its literal names (deleted here, maybe not there). */
-  private static Set<String> imagesOf(SyncContent entry, SyncSource source) throws IOException {
-    Set<String> out = new LinkedHashSet<>();
-    entry.select(source).forEach(s -> out.add(s.sourceName()));
-    entry.names().stream().filter(n -> n.isLiteral()).forEach(n -> out.add(n.text()));
-    return out;
-  }
-
-  private void notify(String repository, Run done) {
+  private void notify(String repository, SyncReport.Snapshot done) {
     for (Observer o : observers) {
       try {
         o.finished(repository, done);
@@ -527,14 +426,14 @@ public final class ReplicationService implements Closeable {
 
   private RuleStatus status(WharfConfig.Repository r, ReplicationConfig.Rule rule) throws IOException {
     String key = key(r.name(), rule.name());
-    Run last;
+    SyncReport.Snapshot last;
     boolean isRunning;
     Instant next;
     OnPush pushes;
     synchronized (this) {
       Reconcile current = running.get(key);
       isRunning = current != null && !current.future().isDone();
-      last = current == null ? null : current.deletes().with(current.report().snapshot());
+      last = current == null ? null : current.report().snapshot();
       next = nextRuns.get(key);
       Queue q = queues.get(key);
       pushes = q == null ? new OnPush(0, false, 0, 0, 0, 0, null, null)
@@ -542,10 +441,11 @@ public final class ReplicationService implements Closeable {
     }
     if (!isRunning) {
       Optional<Repository> repo = repositories.apply(r.name());
-      Optional<Run> stored = repo.isPresent() && repo.get() instanceof HostedRepository hosted
-          ? RuleReports.read(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(), "json"), Run.class)
+      Optional<SyncReport.Snapshot> stored = repo.isPresent() && repo.get() instanceof HostedRepository hosted
+          ? RuleReports.read(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(), "json"),
+              SyncReport.Snapshot.class)
           : Optional.empty();
-      if (stored.isPresent() && (last == null || !stored.get().copy().started().isBefore(last.copy().started()))) {
+      if (stored.isPresent() && (last == null || !stored.get().started().isBefore(last.started()))) {
         last = stored.get();
       }
     }

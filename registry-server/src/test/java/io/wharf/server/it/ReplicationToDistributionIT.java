@@ -143,14 +143,14 @@ class ReplicationToDistributionIT {
 
         JsonNode first = runAndAwait(api + "site-b", null);
         assertThat(first.get("state").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
-        assertThat(first.get("copy").get("imagesCopied").asInt()).as(first.toString()).isEqualTo(1);
+        assertThat(first.get("imagesCopied").asInt()).as(first.toString()).isEqualTo(1);
         assertThat(body(r + "/v2/team/app/manifests/2.0", remoteAuth)).isEqualTo(v2.bytes());
 
-        JsonNode second = runAndAwait(api + "site-b", first.get("copy").get("started").asString());
-        assertThat(second.get("copy").get("imagesCopied").asInt()).as(second.toString()).isZero();
-        assertThat(second.get("copy").get("imagesSkipped").asInt()).isEqualTo(2); // multi and 2.0
-        assertThat(second.get("copy").get("bytesCopied").asLong()).isZero();
-        assertThat(second.get("copy").get("blobsCopied").asInt()).isZero();
+        JsonNode second = runAndAwait(api + "site-b", first.get("started").asString());
+        assertThat(second.get("imagesCopied").asInt()).as(second.toString()).isZero();
+        assertThat(second.get("imagesSkipped").asInt()).isEqualTo(2); // multi and 2.0
+        assertThat(second.get("bytesCopied").asLong()).isZero();
+        assertThat(second.get("blobsCopied").asInt()).isZero();
 
         // 3. a delete propagates where the rule says so, and not otherwise
         runAndAwait(api + "keep", null); // the keep rule's copy of 2.0, which its push could not make
@@ -214,8 +214,8 @@ class ReplicationToDistributionIT {
       JsonNode r = rule(rule);
       last[0] = r.get("last");
       return !r.get("running").asBoolean() && last[0] != null && !last[0].isNull()
-          && last[0].get("copy").hasNonNull("finished")
-          && !last[0].get("copy").get("started").asString().equals(previousStart);
+          && last[0].hasNonNull("finished")
+          && !last[0].get("started").asString().equals(previousStart);
     });
     return last[0];
   }

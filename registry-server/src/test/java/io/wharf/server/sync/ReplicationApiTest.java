@@ -118,8 +118,8 @@ class ReplicationApiTest {
     await("reconcile of " + rule + " ended", unchecked(() -> {
       r[0] = rule(rule);
       JsonNode last = r[0].get("last");
-      return !r[0].get("running").asBoolean() && last != null && !last.isNull() && last.get("copy").hasNonNull("finished")
-          && !last.get("copy").get("started").asString().equals(previousStart);
+      return !r[0].get("running").asBoolean() && last != null && !last.isNull() && last.hasNonNull("finished")
+          && !last.get("started").asString().equals(previousStart);
     }));
     return r[0];
   }
@@ -177,17 +177,17 @@ class ReplicationApiTest {
     JsonNode first = runAndAwait("nightly", null).get("last");
 
     assertThat(first.get("state").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
-    assertThat(first.get("copy").get("imagesCopied").asInt()).isEqualTo(2);
-    assertThat(first.get("copy").get("bytesCopied").asLong()).isGreaterThan(40_000);
+    assertThat(first.get("imagesCopied").asInt()).isEqualTo(2);
+    assertThat(first.get("bytesCopied").asLong()).isGreaterThan(40_000);
     assertThat(remoteTag("c/team/app", "1.0")).contains(v1);
     assertThat(remoteTag("c/team/tool", "2")).contains(tool);
     assertThat(remoteTag("c/team/app", "old")).as("excluded by the rule").isEmpty();
 
-    JsonNode second = runAndAwait("nightly", first.get("copy").get("started").asString()).get("last");
+    JsonNode second = runAndAwait("nightly", first.get("started").asString()).get("last");
 
-    assertThat(second.get("copy").get("imagesSkipped").asInt()).isEqualTo(2);
-    assertThat(second.get("copy").get("imagesCopied").asInt()).isZero();
-    assertThat(second.get("copy").get("bytesCopied").asLong()).isZero();
+    assertThat(second.get("imagesSkipped").asInt()).isEqualTo(2);
+    assertThat(second.get("imagesCopied").asInt()).isZero();
+    assertThat(second.get("bytesCopied").asLong()).isZero();
     String metrics = send("GET", "/metrics").body();
     assertThat(metrics).contains(
         "registry_replication_runs_total{outcome=\"succeeded\",repository=\"releases\",rule=\"nightly\"} 2.0");
@@ -223,8 +223,8 @@ class ReplicationApiTest {
     JsonNode last = runAndAwait("broken", null).get("last");
 
     assertThat(last.get("state").asString()).isIn("FAILED", "PARTIAL");
-    String why = last.get("state").asString().equals("FAILED") ? last.get("copy").get("error").asString()
-        : last.get("copy").get("failures").get(0).get("reason").asString();
+    String why = last.get("state").asString().equals("FAILED") ? last.get("error").asString()
+        : last.get("failures").get(0).get("reason").asString();
     assertThat(why).contains("127.0.0.1:1");
     assertThat(send("GET", "/wharf/api/v1/repositories/releases/replication/nope").statusCode()).isEqualTo(404);
     assertThat(send("POST", "/wharf/api/v1/repositories/releases/replication/nope/run").statusCode()).isEqualTo(404);
