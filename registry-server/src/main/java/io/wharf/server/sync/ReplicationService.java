@@ -34,7 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -372,41 +371,13 @@ public final class ReplicationService implements Closeable {
   private void reconcile(WharfConfig.Repository r, ReplicationConfig.Rule rule, HostedRepository hosted,
       SyncReport report) {
     Thread.interrupted(); // a pooled thread: a stale interrupt of a previous run's lease renewal
-    String reportPath = RuleReports.path("replication", r.name(), rule.name(), "json");
-    SyncReport.Snapshot done;
-    try (GcLease lease = GcLease.acquire(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(),
-        "lease"), node, SyncService.LEASE_TTL, SyncService.LEASE_SETTLE, clock)) {
-      Thread worker = Thread.currentThread();
-      ScheduledFuture<?> renewal = timer.scheduleAtFixedRate(() -> {
-        try {
-          if (!lease.renew()) {
-            worker.interrupt(); // another node took the rule over
+    SyncReport.Snapshot done = RuleRuns.underLease("replication", r.name(), rule.name(), hosted.storage(), node,
+        SyncService.LEASE_TTL, SyncService.LEASE_SETTLE, clock, timer, report, () -> {
+          try (RegistryTarget target = target(rule)) {
+            return SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock,
+                pauser, SyncRun.Listener.NONE, options(rule));
           }
-        } catch (IOException e) {
-          LOG.warn("replication {}/{}: lease not renewed: {}", r.name(), rule.name(), e.getMessage());
-        }
-        RuleReports.store(hosted.storage(), reportPath, report.snapshot());
-      }, SyncService.LEASE_TTL.toMillis() / 4, SyncService.LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
-      try (RegistryTarget target = target(rule)) {
-        RuleReports.store(hosted.storage(), reportPath, report.snapshot());
-        done = SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock, pauser,
-            SyncRun.Listener.NONE, options(rule));
-      } finally {
-        renewal.cancel(false);
-      }
-    } catch (GcLease.HeldException held) {
-      report.finished(clock.instant(), "another node runs this rule now"
-          + held.holder().map(h -> " (" + h.owner() + ", lease until " + h.expires() + ")").orElse(""));
-      notify(r.name(), report.snapshot());
-      return; // the holder's report stays the stored one
-    } catch (IOException | RuntimeException e) {
-      if (!report.isDone()) {
-        report.finished(clock.instant(), e.getMessage() == null ? e.toString() : e.getMessage());
-      }
-      done = report.snapshot();
-      LOG.warn("replication {}/{} failed: {}", r.name(), rule.name(), done.error());
-    }
-    RuleReports.store(hosted.storage(), reportPath, done);
+        });
     notify(r.name(), done);
   }
 
@@ -442,7 +413,7 @@ public final class ReplicationService implements Closeable {
     if (!isRunning) {
       Optional<Repository> repo = repositories.apply(r.name());
       Optional<SyncReport.Snapshot> stored = repo.isPresent() && repo.get() instanceof HostedRepository hosted
-          ? RuleReports.read(hosted.storage(), RuleReports.path("replication", r.name(), rule.name(), "json"),
+          ? RuleRuns.read(hosted.storage(), RuleRuns.path("replication", r.name(), rule.name(), "json"),
               SyncReport.Snapshot.class)
           : Optional.empty();
       if (stored.isPresent() && (last == null || !stored.get().started().isBefore(last.started()))) {

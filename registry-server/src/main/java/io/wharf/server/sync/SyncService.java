@@ -223,45 +223,17 @@ public final class SyncService implements Closeable {
     StorageDriver target = storageOf(repository);
     // a pooled thread: an interrupt a previous run's lease renewal sent as that run ended is stale
     Thread.interrupted();
-    String path = "/docker/registry/v2/_wharf/sync/" + r.name() + "/" + rule.name() + ".lease";
-    SyncReport.Snapshot done;
-    try (GcLease lease = GcLease.acquire(target, path, node, LEASE_TTL, LEASE_SETTLE, clock)) {
-      Thread worker = Thread.currentThread();
-      ScheduledFuture<?> renewal = timer.scheduleAtFixedRate(() -> {
-        try {
-          if (!lease.renew()) {
-            worker.interrupt(); // another node took the rule over: stop here
+    SyncReport.Snapshot done = RuleRuns.underLease("sync", r.name(), rule.name(), target, node, LEASE_TTL,
+        LEASE_SETTLE, clock, timer, report, () -> {
+          try (Source source = source(rule, repository)) {
+            List<SyncContent> content = contentOf(rule);
+            // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
+            SyncTarget into = repository instanceof ProxyRepository proxy ? new ProxyCacheTarget(proxy)
+                : new HostedTarget((HostedRepository) repository);
+            return SyncRun.run(report, content, source.source(), into, clock, pauser, SyncRun.Listener.NONE,
+                rule.options());
           }
-        } catch (IOException e) {
-          LOG.warn("sync {}/{}: lease not renewed: {}", r.name(), rule.name(), e.getMessage());
-        }
-        store(r.name(), target, report.snapshot());
-      }, LEASE_TTL.toMillis() / 4, LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
-      try (Source source = source(rule, repository)) {
-        store(r.name(), target, report.snapshot());
-        List<SyncContent> content = contentOf(rule);
-        // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
-        SyncTarget into = repository instanceof ProxyRepository proxy ? new ProxyCacheTarget(proxy)
-            : new HostedTarget((HostedRepository) repository);
-        done = SyncRun.run(report, content, source.source(), into, clock, pauser, SyncRun.Listener.NONE,
-            rule.options());
-      } finally {
-        renewal.cancel(false);
-      }
-    } catch (GcLease.HeldException held) {
-      report.finished(clock.instant(), "another node runs this rule now"
-          + held.holder().map(h -> " (" + h.owner() + ", lease until " + h.expires() + ")").orElse(""));
-      done = report.snapshot();
-      notify(r.name(), done);
-      return; // the holder's report stays the stored one
-    } catch (IOException | RuntimeException e) {
-      if (!report.isDone()) {
-        report.finished(clock.instant(), e.getMessage() == null ? e.toString() : e.getMessage());
-      }
-      done = report.snapshot();
-      LOG.warn("sync {}/{} failed: {}", r.name(), rule.name(), done.error());
-    }
-    store(r.name(), target, done);
+        });
     notify(r.name(), done);
   }
 
@@ -368,15 +340,11 @@ public final class SyncService implements Closeable {
     if (storage == null) {
       return Optional.empty();
     }
-    return RuleReports.read(storage, reportPath(repository, rule), SyncReport.Snapshot.class);
-  }
-
-  private void store(String repository, StorageDriver target, SyncReport.Snapshot report) {
-    RuleReports.store(target, reportPath(repository, report.rule()), report);
+    return RuleRuns.read(storage, reportPath(repository, rule), SyncReport.Snapshot.class);
   }
 
   private static String reportPath(String repository, String rule) {
-    return RuleReports.path("sync", repository, rule, "json");
+    return RuleRuns.path("sync", repository, rule, "json");
   }
 
   private WharfConfig.Repository declared(String repository) {
