@@ -1,7 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.repository.Repository;
-import io.wharf.server.auth.Action;
 import io.wharf.server.sync.ReplicationService;
 import java.io.IOException;
 import java.util.Map;
@@ -46,13 +45,7 @@ final class ReplicationEndpoints implements RestEndpoints {
       if (call.matches("v1", "repositories", "*", "replication", "*", "run")) {
         call.allow("POST");
         Repository repo = repositories.readable(call.caller(), call.segment(2));
-        if (!permissions.may(call.caller(), repo, Action.ADMIN)) {
-          throw call.caller().isAnonymous()
-              ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
-                  "authentication required to run a replication rule")
-              : new ManagementException(ManagementException.Reason.FORBIDDEN,
-                  "user " + call.caller().user() + " may not administer repository " + repo.name());
-        }
+        permissions.requireRepositoryAdmin(call.caller(), repo, "run a replication rule");
         call.send(202, replication.run(repo.name(), call.segment(4)));
         return true;
       }

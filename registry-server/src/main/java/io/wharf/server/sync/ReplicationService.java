@@ -11,7 +11,6 @@ import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncContent;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.proxy.sync.SyncRun;
-import io.wharf.proxy.sync.SyncSource;
 import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.ReplicationConfig;
 import io.wharf.server.config.WharfConfig;

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wharf.core.error.RegistryException;
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
-import io.wharf.core.model.Tag;
-import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.RegistryTarget;
@@ -20,13 +17,10 @@ import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.nio.channels.Channels;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,17 +65,11 @@ class RegistryTargetTest {
   }
 
   byte[] remoteManifest(String image, String reference) throws IOException {
-    ImageName name = ImageName.of(image);
-    Optional<Manifest> m = reference.startsWith("sha256:") ? remote.getManifest(name, Digest.parse(reference))
-        : remote.getManifest(name, Tag.of(reference));
-    return m.map(Manifest::bytes).orElse(null);
+    return SourceImages.manifestBytes(remote, image, reference);
   }
 
   static byte[] blobBytes(HostedRepository repo, String image, Digest d) throws IOException {
-    Blob b = repo.getBlob(ImageName.of(image), d).orElseThrow();
-    try (InputStream in = Channels.newInputStream(b.open())) {
-      return in.readAllBytes();
-    }
+    return SourceImages.blobBytes(repo, image, d);
   }
 
   @Test
