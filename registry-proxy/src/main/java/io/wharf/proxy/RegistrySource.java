@@ -33,8 +33,7 @@ public final class RegistrySource implements SyncSource, Closeable {
 
   private RegistrySource(Builder b) {
     this.clock = b.clock;
-    this.upstream = new UpstreamClient(b.url, b.username, b.password, b.connectTimeout, b.readTimeout, b.retries,
-        b.userAgent, b.proxy, b.clock);
+    this.upstream = b.client();
   }
 
   /**
@@ -141,6 +140,7 @@ public final class RegistrySource implements SyncSource, Closeable {
     private String userAgent = "wharf-sync";
     private OutboundProxy proxy = OutboundProxy.DIRECT;
     private Clock clock = Clock.systemUTC();
+    private String credentialsName;
 
     private Builder(URI url) {
       this.url = url;
@@ -158,6 +158,18 @@ public final class RegistrySource implements SyncSource, Closeable {
     public Builder credentials(String username, String password) {
       this.username = username;
       this.password = password;
+      return this;
+    }
+
+    /**
+     * The name the credentials go by in the configuration, for messages: a registry's refusal then
+     * says which credentials it refused (the secret is never shown).
+     *
+     * @param name the credentials' name, e.g. {@code backup-push}, or null
+     * @return this builder
+     */
+    public Builder credentialsName(String name) {
+      this.credentialsName = name;
       return this;
     }
 
@@ -237,6 +249,20 @@ public final class RegistrySource implements SyncSource, Closeable {
      */
     public RegistrySource build() {
       return new RegistrySource(this);
+    }
+
+    /**
+     * Makes a target writing to the registry (a push rule's), with the same settings. Nothing is
+     * sent until the first call.
+     *
+     * @return a new target with this builder's settings; the caller closes it
+     */
+    public RegistryTarget buildTarget() {
+      return new RegistryTarget(client(), credentialsName, clock);
+    }
+
+    private UpstreamClient client() {
+      return new UpstreamClient(url, username, password, connectTimeout, readTimeout, retries, userAgent, proxy, clock);
     }
   }
 }

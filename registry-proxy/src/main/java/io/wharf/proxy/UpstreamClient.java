@@ -115,6 +115,8 @@ final class UpstreamClient implements Closeable {
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient http;
   private final Cache<String, Token> tokens = CacheBuilder.newBuilder().maximumSize(1000).build();
+  /** The registry asked for basic credentials once: writes send them at once (a streamed body cannot be sent twice). */
+  private volatile boolean basicWanted;
 
   UpstreamClient(URI remoteUrl, String username, String password, Duration connectTimeout, Duration readTimeout,
       int retries, String userAgent, OutboundProxy proxy, Clock clock) {
@@ -452,16 +454,126 @@ final class UpstreamClient implements Closeable {
       throw refused(403, message, null);
     }
     if (status == 429) {
-      String retryAfter = header(r, "Retry-After");
-      Map<String, Object> detail = new LinkedHashMap<>();
-      detail.put("upstream", host);
-      if (retryAfter != null) {
-        detail.put("retryAfter", retryAfter);
-      }
-      throw new UpstreamException(ErrorCode.TOOMANYREQUESTS, "upstream " + host + " rate-limits this proxy"
-          + (retryAfter == null ? "" : " (retry after " + retryAfter + ")") + ": " + message, detail, true, null);
+      throw rateLimited(header(r, "Retry-After"), message);
     }
     throw unavailable("answered " + status + " to " + method + " " + uri.getPath() + ": " + message, null);
+  }
+
+  private UpstreamException rateLimited(String retryAfter, String message) {
+    Map<String, Object> detail = new LinkedHashMap<>();
+    detail.put("upstream", host);
+    if (retryAfter != null) {
+      detail.put("retryAfter", retryAfter);
+    }
+    return new UpstreamException(ErrorCode.TOOMANYREQUESTS, "upstream " + host + " rate-limits this proxy"
+        + (retryAfter == null ? "" : " (retry after " + retryAfter + ")") + ": " + message, detail, true, null);
+  }
+
+  // ---- writes (push rules): the same authentication with the push scope
+
+  /**
+   * What the registry answered to a write or a push-scoped {@code HEAD}, read and released.
+   *
+   * @param status the HTTP status
+   * @param location the {@code Location} header resolved against the request, or null
+   * @param digest the {@code Docker-Content-Digest} header, or null
+   * @param length the {@code Content-Length} header, or -1
+   * @param message the registry's first error message for a status of 300 or more, else null
+   * @param subjectHeader whether the answer had an {@code OCI-Subject} header (the registry keeps
+   *     referrers itself)
+   */
+  record WriteAnswer(int status, URI location, String digest, long length, String message, boolean subjectHeader) {}
+
+  /**
+   * Sends a request that needs {@code repository:<name>:pull,push} (a push's requests, and the
+   * {@code HEAD}s before them): with the cached token of that scope, or basic credentials once the
+   * registry asked for them, and the token dance on a {@code 401}. Redirects are not followed
+   * (registries answer writes themselves). Any status comes back in the answer, except these,
+   * which throw: a {@code 401} after authenticating, or a {@code 403} ({@code UNAUTHORIZED} /
+   * {@code DENIED}), a {@code 429} ({@code TOOMANYREQUESTS} with the {@code Retry-After}), a
+   * {@code 5xx} or an I/O failure after the retries ({@link #failure}). A body that is not
+   * repeatable (a streamed blob) is sent once: no retry, and a {@code 401} for it throws.
+   *
+   * @param method {@code HEAD}, {@code POST}, {@code PUT}, {@code PATCH} or {@code DELETE}
+   * @param name the image name, for the scope
+   * @param pathOrUrl a path and query under the registry's base URL, or an absolute URL (an upload's
+   *     {@code Location})
+   * @param headers extra request headers, e.g. {@code Content-Type}
+   * @param body the request's body, or null
+   */
+  WriteAnswer write(String method, String name, String pathOrUrl, Map<String, String> headers,
+      org.apache.hc.core5.http.HttpEntity body) {
+    URI uri = pathOrUrl.startsWith("http://") || pathOrUrl.startsWith("https://") ? URI.create(pathOrUrl)
+        : URI.create(base + pathOrUrl);
+    boolean repeatable = body == null || body.isRepeatable();
+    Attempt<WriteAnswer> attempt = () -> writeOnce(method, name, uri, headers, body, repeatable);
+    return repeatable ? withRetries(method, uri, attempt) : attempt.run();
+  }
+
+  private WriteAnswer writeOnce(String method, String name, URI uri, Map<String, String> headers,
+      org.apache.hc.core5.http.HttpEntity body, boolean repeatable) {
+    String scope = "repository:" + name + ":pull,push";
+    Token cached = tokens.getIfPresent(scope);
+    String authorization = cached != null && cached.expires().isAfter(clock.instant()) ? "Bearer " + cached.value()
+        : basicWanted ? basicCredentials : null;
+    ClassicHttpResponse r = sendWrite(method, uri, headers, body, authorization, repeatable);
+    if (r.getCode() == 401) {
+      AuthChallenge challenge = AuthChallenge.parse(header(r, "WWW-Authenticate"));
+      String upstreamMessage = errorMessage(r);
+      closeQuietly(r);
+      if (!repeatable) {
+        throw refused(401, upstreamMessage, challenge);
+      }
+      if (challenge != null && challenge.isBearer() && challenge.realm() != null) {
+        authorization = "Bearer " + fetchToken(challenge, scope);
+      } else if (challenge != null && challenge.isBasic() && basicCredentials != null) {
+        authorization = basicCredentials;
+        basicWanted = true;
+      } else {
+        throw refused(401, upstreamMessage, challenge);
+      }
+      r = sendWrite(method, uri, headers, body, authorization, true);
+    }
+    try (ClassicHttpResponse answer = r) {
+      int status = answer.getCode();
+      String location = header(answer, "Location");
+      String lengthHeader = header(answer, "Content-Length");
+      String message = status >= 300 ? errorMessage(answer) : null;
+      if (status == 401 || status == 403) {
+        throw refused(status, message, null);
+      }
+      if (status == 429) {
+        throw rateLimited(header(answer, "Retry-After"), message);
+      }
+      if (status >= 500) {
+        throw unavailable("answered " + status + " to " + method + " " + uri.getPath() + ": " + message, null);
+      }
+      return new WriteAnswer(status, location == null ? null : uri.resolve(location), header(answer, "Docker-Content-Digest"),
+          lengthHeader == null ? -1 : Long.parseLong(lengthHeader.trim()), message, header(answer, "OCI-Subject") != null);
+    } catch (IOException e) {
+      throw failure(method + " " + uri.getPath(), e);
+    }
+  }
+
+  private ClassicHttpResponse sendWrite(String method, URI uri, Map<String, String> headers,
+      org.apache.hc.core5.http.HttpEntity body, String authorization, boolean repeatable) {
+    Supplier<HttpUriRequestBase> request = () -> {
+      HttpUriRequestBase req = new HttpUriRequestBase(method, uri);
+      headers.forEach(req::setHeader);
+      if (authorization != null) {
+        req.setHeader("Authorization", authorization);
+      }
+      if (body != null) {
+        req.setEntity(body);
+      }
+      return req;
+    };
+    try {
+      // a body sent once cannot be sent again on a fresh connection
+      return repeatable ? execute(request) : http.executeOpen(null, request.get(), null);
+    } catch (IOException e) {
+      throw failure(method + " " + uri.getPath(), e);
+    }
   }
 
   private ClassicHttpResponse followRedirects(String method, ClassicHttpResponse r, String accept, URI uri,

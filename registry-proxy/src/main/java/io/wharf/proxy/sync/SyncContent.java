@@ -165,6 +165,28 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
   }
 
   /**
+   * This entry narrowed to one image name, its filters unchanged: a push rule copies one pushed
+   * image with it ({@link SyncRun} over this entry selects that image's tags only).
+   *
+   * @param name an image name at the source, which {@link #matches} admits
+   * @return a copy of this entry whose {@code names} is {@code name} alone
+   */
+  public SyncContent only(String name) {
+    return new SyncContent(List.of(NameGlob.of(name)), include, exclude, semver, newest, platforms, referrers,
+        destination, stripPrefix);
+  }
+
+  /**
+   * Tells whether the entry's {@code names} select an image name.
+   *
+   * @param name an image name at the source
+   * @return whether a name or glob of the entry matches {@code name}
+   */
+  public boolean matches(String name) {
+    return names.stream().anyMatch(n -> n.matches(name));
+  }
+
+  /**
    * The images of {@code listings} that the tag filters keep: the second half of {@link #select}.
    *
    * @param source the source, read for creation times with {@code newest}

@@ -18,6 +18,7 @@ import io.wharf.server.events.EventBus;
 import io.wharf.server.events.SystemEvents;
 import io.wharf.server.metrics.MetricsServlet;
 import io.wharf.server.metrics.WharfMetrics;
+import io.wharf.server.sync.ReplicationService;
 import io.wharf.server.sync.SyncService;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
@@ -147,8 +148,27 @@ public final class ManagementPlane extends AbstractLifeCycle {
         name -> repositories.registry().repository(name).isPresent(), system);
     ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings, index, search,
         images, users);
-    // Pushes and deletes through the registry API reach the index as they happen.
-    context.addFilter(new FilterHolder(new ManifestChangeFilter(search)), "/*", EnumSet.of(DispatcherType.REQUEST));
+    // Push rules (docs/sync.md): each push copied on, reconciles on their schedules and on demand.
+    ReplicationService replication = new ReplicationService(repositories::config,
+        name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
+    replication.observe(system.replication());
+    if (metrics != null) {
+      replication.observe(metrics.replication());
+    }
+    jetty.addBean(new AbstractLifeCycle() {
+      @Override
+      protected void doStart() {
+        replication.start();
+      }
+
+      @Override
+      protected void doStop() {
+        replication.close();
+      }
+    }, true);
+    // Pushes and deletes through the registry API reach the index and the push rules as they happen.
+    context.addFilter(new FilterHolder(new ManifestChangeFilter(search, replication)), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
     // What the operations services cover: the repositories running now (they change live).
     Supplier<Collection<Repository>> all = () -> repositories.registry().repositories();
     BlobStoreService blobStores = new BlobStoreService(stores, permissions, all, Clock.systemUTC());
@@ -237,6 +257,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new TagHistoryEndpoints(plane.repositories, permissions, events),
         new SyncEndpoints(sync, plane.repositories, permissions, syncRules,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "sync rules and credentials")),
+        new ReplicationEndpoints(replication, plane.repositories, permissions),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             audit::mayAudit),

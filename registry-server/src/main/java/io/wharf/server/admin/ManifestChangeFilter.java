@@ -1,6 +1,7 @@
 package io.wharf.server.admin;
 
 import io.wharf.server.http.ManifestChange;
+import io.wharf.server.sync.ReplicationService;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -12,14 +13,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tells search about every push and delete the registry API served ({@link ManifestChange}), after
- * the request was served, so the index follows this node's writes at once.
+ * the request was served, so the index follows this node's writes at once; and the push rules
+ * ({@link ReplicationService#changed}), which copy the image to their remotes within seconds.
  */
 final class ManifestChangeFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(ManifestChangeFilter.class);
   private final SearchService search;
+  private final ReplicationService replication;
 
-  ManifestChangeFilter(SearchService search) {
+  ManifestChangeFilter(SearchService search, ReplicationService replication) {
     this.search = search;
+    this.replication = replication;
   }
 
   @Override
@@ -31,6 +35,11 @@ final class ManifestChangeFilter implements Filter {
         search.changed(c.repository(), c.image());
       } catch (RuntimeException e) {
         LOG.warn("search index not told of the change to {} in {}: {}", c.image(), c.repository().name(), e.toString());
+      }
+      try {
+        replication.changed(c.repository().name(), c.image().value());
+      } catch (RuntimeException e) {
+        LOG.warn("push rules not told of the change to {} in {}: {}", c.image(), c.repository().name(), e.toString());
       }
     });
   }

@@ -68,6 +68,21 @@ public interface Permissions {
     }
   }
 
+  /**
+   * Refuses {@code caller} unless it administers {@code repository} (running a repository's rule).
+   *
+   * @param what what is refused, for the message ({@code "run a sync rule"})
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
+   */
+  default void requireRepositoryAdmin(Caller caller, Repository repository, String what) {
+    if (!may(caller, repository, Action.ADMIN)) {
+      throw caller.isAnonymous()
+          ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED, "authentication required to " + what)
+          : new ManagementException(ManagementException.Reason.FORBIDDEN,
+              "user " + caller.user() + " may not administer repository " + repository.name());
+    }
+  }
+
   /** The permissions of {@code security}; {@link #OPEN} when it is null. */
   static Permissions of(RegistrySecurity security) {
     if (security == null) {

@@ -1,7 +1,6 @@
 package io.wharf.server.admin;
 
 import io.wharf.core.repository.Repository;
-import io.wharf.server.auth.Action;
 import io.wharf.server.sync.SyncService;
 import io.wharf.server.config.SyncConfig;
 import java.io.IOException;
@@ -121,13 +120,7 @@ final class SyncEndpoints implements RestEndpoints {
       if (call.matches("v1", "repositories", "*", "sync", "*", "run")) {
         call.allow("POST");
         Repository repo = repositories.readable(call.caller(), call.segment(2));
-        if (!permissions.may(call.caller(), repo, Action.ADMIN)) {
-          throw call.caller().isAnonymous()
-              ? new ManagementException(ManagementException.Reason.UNAUTHENTICATED,
-                  "authentication required to run a sync rule")
-              : new ManagementException(ManagementException.Reason.FORBIDDEN,
-                  "user " + call.caller().user() + " may not administer repository " + repo.name());
-        }
+        permissions.requireRepositoryAdmin(call.caller(), repo, "run a sync rule");
         call.send(202, sync.run(repo.name(), call.segment(4)));
         return true;
       }

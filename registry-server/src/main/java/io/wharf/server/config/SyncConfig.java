@@ -183,6 +183,7 @@ public final class SyncConfig {
         validateRule(r.sync().get(j), repoKey + "[" + j + "]", r, names, credentials.keySet(), byName);
       }
     }
+    ReplicationConfig.validate(c, credentials.keySet(), p);
   }
 
   /**
@@ -237,14 +238,7 @@ public final class SyncConfig {
     if (rule == null) {
       throw new ConfigException(key + ": empty entry");
     }
-    if (rule.name() == null || !RULE_NAME.matcher(rule.name()).matches()) {
-      throw new ConfigException(key + ".name: " + (rule.name() == null ? "missing" : "\"" + rule.name() + "\" is invalid")
-          + "; use letters, digits, '.', '_' and '-' (at most 64)");
-    }
-    key += " (" + rule.name() + ")";
-    if (!names.add(rule.name())) {
-      throw new ConfigException(key + ".name: duplicate rule name \"" + rule.name() + "\" in repository " + repository);
-    }
+    key = ruleName(rule.name(), key, repository, names);
     Source s = rule.source();
     if (holder.isProxy()) {
       validateWarming(rule, key, holder);
@@ -278,15 +272,7 @@ public final class SyncConfig {
       throw new ConfigException(key + ".source: give either url or repository (one of them)");
     }
     if (s.url() != null) {
-      URI u;
-      try {
-        u = URI.create(s.url());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not a URL: " + e.getMessage());
-      }
-      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
-        throw new ConfigException(key + ".source.url: \"" + s.url() + "\" is not an http(s) URL with a host");
-      }
+      registryUrl(s.url(), key + ".source.url");
       if (s.index() != null && !s.index().equals("hub") && !s.index().equals("registry")) {
         throw new ConfigException(key + ".source.index: \"" + s.index() + "\" is unknown; known: hub, registry");
       }
@@ -324,6 +310,32 @@ public final class SyncConfig {
         throw new ConfigException(key + ".content[" + k + "]: a proxy caches images under their upstream names;"
             + " leave destination and stripPrefix out");
       }
+    }
+  }
+
+  /** Checks a rule's name (valid, unique in {@code names}) and returns {@code key} with the name added. */
+  static String ruleName(String name, String key, String repository, Set<String> names) {
+    if (name == null || !RULE_NAME.matcher(name).matches()) {
+      throw new ConfigException(key + ".name: " + (name == null ? "missing" : "\"" + name + "\" is invalid")
+          + "; use letters, digits, '.', '_' and '-' (at most 64)");
+    }
+    key += " (" + name + ")";
+    if (!names.add(name)) {
+      throw new ConfigException(key + ".name: duplicate rule name \"" + name + "\" in repository " + repository);
+    }
+    return key;
+  }
+
+  /** Checks a registry's URL: http or https, with a host. */
+  static void registryUrl(String url, String key) {
+    URI u;
+    try {
+      u = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": \"" + url + "\" is not a URL: " + e.getMessage());
+    }
+    if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+      throw new ConfigException(key + ": \"" + url + "\" is not an http(s) URL with a host");
     }
   }
 

@@ -580,7 +580,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * (overrides {@code security.realms} for this repository).
    * Hosted keys: {@code writePolicy} ({@code allow}, {@code allow_once}, {@code deny}),
    * {@code allowLatestRedeploy}, {@code metadataCacheTtl}, {@code cleanup}, {@code quota}, {@code sync} (pull
-   * rules, {@link SyncConfig}). Proxy keys:
+   * rules, {@link SyncConfig}), {@code replication} (push rules, {@link ReplicationConfig}). Proxy keys:
    * {@code remoteUrl}, {@code index} ({@code hub} or {@code registry}), {@code username}, {@code password},
    * {@code metadataMaxAge}, {@code negativeCacheTtl}, {@code outbound}, {@code cache}. Group keys:
    * {@code members}, {@code writableMember}.
@@ -609,7 +609,19 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Cleanup cleanup,
       Quota quota,
       Cache cache,
-      List<SyncConfig.Rule> sync) {
+      List<SyncConfig.Rule> sync,
+      List<ReplicationConfig.Rule> replication) {
+
+    /** Without {@code replication}: no push rules. */
+    public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
+        List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
+        String metadataCacheTtl, String remoteUrl, String index, String username, String password,
+        String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace, List<String> realms,
+        Cleanup cleanup, Quota quota, Cache cache, List<SyncConfig.Rule> sync) {
+      this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
+          metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
+          realms, cleanup, quota, cache, sync, null);
+    }
 
     public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
         List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
@@ -635,14 +647,14 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     public Repository withLifecycle(Cleanup cleanup, Quota quota, Cache cache) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
     /** A copy keeping its images under {@code namespace} ({@code ""}: none). */
     public Repository withNamespace(String namespace) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
     /** A copy with the pull rules {@code sync}. */
@@ -692,7 +704,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           username, password,
           metadataMaxAge == null && proxy ? "24h" : metadataMaxAge,
           negativeCacheTtl == null && proxy ? "5m" : negativeCacheTtl,
-          outbound, namespace, realms, cleanup, quota, cache, sync == null ? List.of() : sync);
+          outbound, namespace, realms, cleanup, quota, cache, sync == null ? List.of() : sync,
+          replication == null ? List.of() : replication);
     }
   }
 

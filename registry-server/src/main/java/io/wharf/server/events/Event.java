@@ -54,6 +54,7 @@ public record Event(String id, String timestamp, Action action, String repositor
     CLEANUP_COMPLETE("cleanup.complete", "cleanup.completed"),
     GC_COMPLETE("gc.complete", "gc.completed"),
     SYNC_COMPLETE("sync.complete", "sync.completed"),
+    REPLICATION_COMPLETE("replication.complete", "replication.completed"),
     PROXY_BLOCK("proxy.block", "proxy.blocked"),
     PROXY_UNBLOCK("proxy.unblock", "proxy.unblocked"),
     LOGIN_FAIL("login.fail", "login.failed"),

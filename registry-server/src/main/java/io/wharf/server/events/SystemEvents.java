@@ -213,21 +213,38 @@ public final class SystemEvents {
    * with the run's numbers, its state and the images that failed, with why.
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
+    return (repository, report) -> publish(Event.Action.SYNC_COMPLETE, repository,
+        new Event.Actor("sync:" + report.rule(), null, null), runDetails(report));
+  }
+
+  /**
+   * A push rule's reconcile ended ({@code docs/sync.md}): a {@code replication.complete} of the
+   * repository with the numbers of a {@code sync.complete}, and the tags deleted at the remote
+   * ({@code deletes: true}).
+   */
+  public io.wharf.server.sync.ReplicationService.Observer replication() {
     return (repository, report) -> {
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("rule", report.rule());
-      d.put("state", report.state().name().toLowerCase(java.util.Locale.ROOT));
-      put(d, "error", report.error());
-      d.put("imagesCopied", report.imagesCopied());
-      d.put("imagesSkipped", report.imagesSkipped());
-      d.put("imagesFailed", report.imagesFailed());
-      d.put("bytesCopied", report.bytesCopied());
-      d.put("failures", report.failures());
-      if (report.finished() != null) {
-        d.put("durationMillis", java.time.Duration.between(report.started(), report.finished()).toMillis());
-      }
-      publish(Event.Action.SYNC_COMPLETE, repository, new Event.Actor("sync:" + report.rule(), null, null), d);
+      Map<String, Object> d = runDetails(report);
+      d.put("tagsDeleted", report.tagsDeleted());
+      publish(Event.Action.REPLICATION_COMPLETE, repository,
+          new Event.Actor("replication:" + report.rule(), null, null), d);
     };
+  }
+
+  private static Map<String, Object> runDetails(io.wharf.proxy.sync.SyncReport.Snapshot report) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("rule", report.rule());
+    d.put("state", report.state().name().toLowerCase(java.util.Locale.ROOT));
+    put(d, "error", report.error());
+    d.put("imagesCopied", report.imagesCopied());
+    d.put("imagesSkipped", report.imagesSkipped());
+    d.put("imagesFailed", report.imagesFailed());
+    d.put("bytesCopied", report.bytesCopied());
+    d.put("failures", report.failures());
+    if (report.finished() != null) {
+      d.put("durationMillis", java.time.Duration.between(report.started(), report.finished()).toMillis());
+    }
+    return d;
   }
 
   // ---------------------------------------------------------------- internals

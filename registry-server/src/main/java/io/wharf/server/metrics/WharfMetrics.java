@@ -225,22 +225,60 @@ public final class WharfMetrics implements AutoCloseable {
    * (when a run of the rule last ended without failures).
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
+    RunCounter runs = runs("sync");
+    return runs::count;
+  }
+
+  /**
+   * Push rule reconciles ({@code docs/sync.md}), as {@link #sync()} counts pull rules:
+   * {@code registry_replication_runs_total}, {@code registry_replication_images_total},
+   * {@code registry_replication_copied_bytes_total}, {@code registry_replication_last_success_timestamp_seconds};
+   * and {@code registry_replication_deleted_tags_total} (tags deleted at the remote), and the copies
+   * on push, {@code registry_replication_pushes_total{repository,rule,outcome}} ({@code copied},
+   * {@code skipped}: the remote had it, {@code failed}).
+   */
+  public io.wharf.server.sync.ReplicationService.Observer replication() {
+    RunCounter runs = runs("replication");
+    return new io.wharf.server.sync.ReplicationService.Observer() {
+      @Override
+      public void finished(String repository, io.wharf.proxy.sync.SyncReport.Snapshot report) {
+        runs.count(repository, report);
+        registry.counter("registry.replication.deleted.tags", "repository", repository, "rule", report.rule())
+            .increment(report.tagsDeleted());
+      }
+
+      @Override
+      public void pushed(String repository, String rule, String outcome) {
+        registry.counter("registry.replication.pushes", "repository", repository, "rule", rule, "outcome", outcome)
+            .increment();
+      }
+    };
+  }
+
+  /** Counts one finished run of a rule. */
+  private interface RunCounter {
+    void count(String repository, io.wharf.proxy.sync.SyncReport.Snapshot report);
+  }
+
+  /** The run metrics of pull ({@code sync}) and push ({@code replication}) rules. */
+  private RunCounter runs(String kind) {
     java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastSuccess = new java.util.concurrent.ConcurrentHashMap<>();
     return (repository, report) -> {
       String rule = report.rule();
       String outcome = report.state().name().toLowerCase(java.util.Locale.ROOT);
-      registry.counter("registry.sync.runs", "repository", repository, "rule", rule, "outcome", outcome).increment();
-      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "copied")
+      registry.counter("registry." + kind + ".runs", "repository", repository, "rule", rule, "outcome", outcome)
+          .increment();
+      registry.counter("registry." + kind + ".images", "repository", repository, "rule", rule, "outcome", "copied")
           .increment(report.imagesCopied());
-      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "skipped")
+      registry.counter("registry." + kind + ".images", "repository", repository, "rule", rule, "outcome", "skipped")
           .increment(report.imagesSkipped());
-      registry.counter("registry.sync.images", "repository", repository, "rule", rule, "outcome", "failed")
+      registry.counter("registry." + kind + ".images", "repository", repository, "rule", rule, "outcome", "failed")
           .increment(report.imagesFailed());
-      registry.counter("registry.sync.copied.bytes", "repository", repository, "rule", rule)
+      registry.counter("registry." + kind + ".copied.bytes", "repository", repository, "rule", rule)
           .increment(report.bytesCopied());
       if (report.state() == io.wharf.proxy.sync.SyncReport.State.SUCCEEDED && report.finished() != null) {
         lastSuccess.computeIfAbsent(repository + "/" + rule, k -> registry.gauge(
-            "registry.sync.last.success.timestamp.seconds",
+            "registry." + kind + ".last.success.timestamp.seconds",
             io.micrometer.core.instrument.Tags.of("repository", repository, "rule", rule),
             new java.util.concurrent.atomic.AtomicLong())).set(report.finished().getEpochSecond());
       }

@@ -25,7 +25,6 @@ import io.wharf.server.config.WharfConfig;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,8 +45,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Runs the pull rules of the hosted and proxy repositories ({@code repositories[].sync[]}; a proxy's
@@ -61,7 +58,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class SyncService implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final AtomicInteger THREADS = new AtomicInteger();
   /** How long a node that died running a rule keeps others from running it. */
   static final Duration LEASE_TTL = Duration.ofMinutes(1);
@@ -227,45 +223,17 @@ public final class SyncService implements Closeable {
     StorageDriver target = storageOf(repository);
     // a pooled thread: an interrupt a previous run's lease renewal sent as that run ended is stale
     Thread.interrupted();
-    String path = "/docker/registry/v2/_wharf/sync/" + r.name() + "/" + rule.name() + ".lease";
-    SyncReport.Snapshot done;
-    try (GcLease lease = GcLease.acquire(target, path, node, LEASE_TTL, LEASE_SETTLE, clock)) {
-      Thread worker = Thread.currentThread();
-      ScheduledFuture<?> renewal = timer.scheduleAtFixedRate(() -> {
-        try {
-          if (!lease.renew()) {
-            worker.interrupt(); // another node took the rule over: stop here
+    SyncReport.Snapshot done = RuleRuns.underLease("sync", r.name(), rule.name(), target, node, LEASE_TTL,
+        LEASE_SETTLE, clock, timer, report, () -> {
+          try (Source source = source(rule, repository)) {
+            List<SyncContent> content = contentOf(rule);
+            // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
+            SyncTarget into = repository instanceof ProxyRepository proxy ? new ProxyCacheTarget(proxy)
+                : new HostedTarget((HostedRepository) repository);
+            return SyncRun.run(report, content, source.source(), into, clock, pauser, SyncRun.Listener.NONE,
+                rule.options());
           }
-        } catch (IOException e) {
-          LOG.warn("sync {}/{}: lease not renewed: {}", r.name(), rule.name(), e.getMessage());
-        }
-        store(r.name(), target, report.snapshot());
-      }, LEASE_TTL.toMillis() / 4, LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
-      try (Source source = source(rule, repository)) {
-        store(r.name(), target, report.snapshot());
-        List<SyncContent> content = contentOf(rule);
-        // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
-        SyncTarget into = repository instanceof ProxyRepository proxy ? new ProxyCacheTarget(proxy)
-            : new HostedTarget((HostedRepository) repository);
-        done = SyncRun.run(report, content, source.source(), into, clock, pauser, SyncRun.Listener.NONE,
-            rule.options());
-      } finally {
-        renewal.cancel(false);
-      }
-    } catch (GcLease.HeldException held) {
-      report.finished(clock.instant(), "another node runs this rule now"
-          + held.holder().map(h -> " (" + h.owner() + ", lease until " + h.expires() + ")").orElse(""));
-      done = report.snapshot();
-      notify(r.name(), done);
-      return; // the holder's report stays the stored one
-    } catch (IOException | RuntimeException e) {
-      if (!report.isDone()) {
-        report.finished(clock.instant(), e.getMessage() == null ? e.toString() : e.getMessage());
-      }
-      done = report.snapshot();
-      LOG.warn("sync {}/{} failed: {}", r.name(), rule.name(), done.error());
-    }
-    store(r.name(), target, done);
+        });
     notify(r.name(), done);
   }
 
@@ -306,22 +274,31 @@ public final class SyncService implements Closeable {
           .orElseThrow(() -> new NoSuchElementException("source repository " + s.repository() + " is not running"));
       return new Source(new RepositorySource(from), () -> {});
     }
-    WharfConfig c = config.get();
+    RegistrySource source = registry(config.get(), s.url(), s.credentials(), clock).build();
+    return new Source(source, source);
+  }
+
+  /**
+   * A client of a remote registry with the server's outbound settings ({@code http}: timeouts,
+   * retries, user agent, proxy) and the named credentials; pull rules read through it, push rules
+   * write ({@link RegistrySource.Builder#buildTarget()}).
+   */
+  static RegistrySource.Builder registry(WharfConfig c, String url, String credentials, Clock clock) {
     WharfConfig.Outbound out = c.http();
-    RegistrySource.Builder b = RegistrySource.builder(URI.create(s.url()))
+    RegistrySource.Builder b = RegistrySource.builder(URI.create(url))
         .connectTimeout(Durations.parse(out.connectTimeout(), "http.connectTimeout"))
         .readTimeout(Durations.parse(out.timeout(), "http.timeout"))
         .retries(out.retries())
         .userAgent(out.userAgent())
         .outboundProxy(outboundProxy(out))
         .clock(clock);
-    if (s.credentials() != null) {
-      SyncConfig.Declared cred = Optional.ofNullable(SyncConfig.credentials(c).get(s.credentials()))
-          .orElseThrow(() -> new ConfigException("credentials: no entry named \"" + s.credentials() + "\""));
-      b.credentials(cred.credential().username(), SyncConfig.password(cred.credential(), cred.key()));
+    if (credentials != null) {
+      SyncConfig.Declared cred = Optional.ofNullable(SyncConfig.credentials(c).get(credentials))
+          .orElseThrow(() -> new ConfigException("credentials: no entry named \"" + credentials + "\""));
+      b.credentials(cred.credential().username(), SyncConfig.password(cred.credential(), cred.key()))
+          .credentialsName(cred.credential().name());
     }
-    RegistrySource source = b.build();
-    return new Source(source, source);
+    return b;
   }
 
   private static OutboundProxy outboundProxy(WharfConfig.Outbound out) {
@@ -363,28 +340,11 @@ public final class SyncService implements Closeable {
     if (storage == null) {
       return Optional.empty();
     }
-    Optional<byte[]> bytes = storage.getContent(reportPath(repository, rule));
-    if (bytes.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(JSON.readValue(bytes.get(), SyncReport.Snapshot.class));
-    } catch (RuntimeException unreadable) {
-      return Optional.empty(); // torn or from another version: as if never run
-    }
-  }
-
-  private void store(String repository, StorageDriver target, SyncReport.Snapshot report) {
-    try {
-      target.putContent(reportPath(repository, report.rule()),
-          JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("sync {}/{}: report not stored: {}", repository, report.rule(), e.toString());
-    }
+    return RuleRuns.read(storage, reportPath(repository, rule), SyncReport.Snapshot.class);
   }
 
   private static String reportPath(String repository, String rule) {
-    return "/docker/registry/v2/_wharf/sync/" + repository + "/" + rule + ".json";
+    return RuleRuns.path("sync", repository, rule, "json");
   }
 
   private WharfConfig.Repository declared(String repository) {

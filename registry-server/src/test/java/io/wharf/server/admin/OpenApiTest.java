@@ -92,7 +92,9 @@ class OpenApiTest {
             - {name: readers, privileges: ["docker-hosted:read"]}
         repositories:
           - {name: docker-hosted, type: hosted, cleanup: {keepLatest: 5},
-             sync: [{name: nightly, source: {repository: hub}, content: [{names: [team/app]}]}]}
+             sync: [{name: nightly, source: {repository: hub}, content: [{names: [team/app]}]}],
+             replication: [{name: second-site, target: {url: "http://127.0.0.1:9"}, onPush: false,
+                            content: [{names: [team/app]}]}]}
           - {name: hub, type: proxy, remoteUrl: UPSTREAM, cache: {maxSize: 1GiB}}
           - {name: all, type: group, members: [docker-hosted, hub]}
         """.replace("DATA", dir.resolve("data").toString())

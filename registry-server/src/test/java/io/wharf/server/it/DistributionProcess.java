@@ -32,17 +32,27 @@ public final class DistributionProcess extends ServerProcess {
 
   /** As {@link #serve(Path)}, with Basic authentication against {@code htpasswd} (bcrypt entries) unless null. */
   public static DistributionProcess serve(Path rootDirectory, Path htpasswd) throws IOException {
+    return serve(rootDirectory, htpasswd, 0);
+  }
+
+  /**
+   * As {@link #serve(Path, Path)}, on {@code port} unless it is 0 (then a free one): a registry
+   * stopped and started again where its clients expect it.
+   */
+  public static DistributionProcess serve(Path rootDirectory, Path htpasswd, int port) throws IOException {
     Files.createDirectories(rootDirectory);
-    Started s = launch("docker-registry", port -> {
-      Path config = Files.createTempFile(logDir(), "docker-registry-" + port + "-", ".yml");
-      Files.writeString(config, config(rootDirectory, port) + (htpasswd == null ? "" : """
+    CommandForPort command = p -> {
+      Path config = Files.createTempFile(logDir(), "docker-registry-" + p + "-", ".yml");
+      Files.writeString(config, config(rootDirectory, p) + (htpasswd == null ? "" : """
           auth:
             htpasswd:
               realm: wharf-test
               path: %s
           """.formatted(quote(htpasswd.toAbsolutePath().toString()))), StandardCharsets.UTF_8);
       return List.of(BINARY.toString(), "serve", config.toString());
-    }, DEFAULT_START_TIMEOUT);
+    };
+    Started s = port == 0 ? launch("docker-registry", command, DEFAULT_START_TIMEOUT)
+        : launchOn("docker-registry", port, command, DEFAULT_START_TIMEOUT);
     return new DistributionProcess(s, rootDirectory);
   }
 

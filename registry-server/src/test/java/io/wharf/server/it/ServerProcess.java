@@ -127,7 +127,21 @@ abstract class ServerProcess implements AutoCloseable {
   static Started launch(String name, CommandForPort command, Duration timeout) throws IOException {
     IOException last = null;
     for (int attempt = 1; attempt <= 3; attempt++) {
-      int port = freePort();
+      try {
+        return launchOn(name, freePort(), command, timeout);
+      } catch (ExitedEarly e) {
+        last = e;            // probably lost the port race: try again on another port
+      }
+    }
+    throw last;
+  }
+
+  /**
+   * As {@link #launch}, on {@code port} (a restart where the clients know the port): one attempt;
+   * a process that exits before it answers throws.
+   */
+  static Started launchOn(String name, int port, CommandForPort command, Duration timeout) throws IOException {
+    {
       Path log = logDir().resolve(name + "-" + SEQUENCE.incrementAndGet() + "-" + port + ".log");
       ProcessBuilder pb = new ProcessBuilder(command.command(port))
           .redirectErrorStream(true)
@@ -138,14 +152,11 @@ abstract class ServerProcess implements AutoCloseable {
       try {
         waitUntilReady(process, port, timeout, log);
         return new Started(process, port, log);
-      } catch (ExitedEarly e) {
-        last = e;            // probably lost the port race: try again on another port
       } catch (IOException | RuntimeException e) {
         process.destroyForcibly();
         throw e;
       }
     }
-    throw last;
   }
 
   record Started(Process process, int port, Path log) {}

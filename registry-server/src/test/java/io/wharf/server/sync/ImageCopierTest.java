@@ -2,11 +2,8 @@ package io.wharf.server.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
-import io.wharf.core.model.Tag;
-import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.sync.HostedTarget;
@@ -16,11 +13,8 @@ import io.wharf.proxy.sync.SyncReport;
 import io.wharf.server.WharfServer;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.Channels;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,17 +56,11 @@ class ImageCopierTest {
   }
 
   byte[] mirrored(String image, String reference) throws IOException {
-    ImageName name = ImageName.of(image);
-    Optional<Manifest> m = reference.startsWith("sha256:") ? mirror.getManifest(name, Digest.parse(reference))
-        : mirror.getManifest(name, Tag.of(reference));
-    return m.map(Manifest::bytes).orElse(null);
+    return SourceImages.manifestBytes(mirror, image, reference);
   }
 
-  byte[] blobBytes(HostedRepository repo, String image, Digest d) throws IOException {
-    Blob b = repo.getBlob(ImageName.of(image), d).orElseThrow();
-    try (InputStream in = Channels.newInputStream(b.open())) {
-      return in.readAllBytes();
-    }
+  static byte[] blobBytes(HostedRepository repo, String image, Digest d) throws IOException {
+    return SourceImages.blobBytes(repo, image, d);
   }
 
   @Test

@@ -42,6 +42,22 @@ final class SourceImages {
     }
   }
 
+  /** The bytes of the manifest {@code reference} (a tag, or a digest) of {@code image} in {@code repo}, or null. */
+  static byte[] manifestBytes(HostedRepository repo, String image, String reference) throws IOException {
+    ImageName name = ImageName.of(image);
+    java.util.Optional<io.wharf.core.manifest.Manifest> m = reference.startsWith("sha256:")
+        ? repo.getManifest(name, Digest.parse(reference)) : repo.getManifest(name, Tag.of(reference));
+    return m.map(io.wharf.core.manifest.Manifest::bytes).orElse(null);
+  }
+
+  /** The bytes of a blob of {@code image} in {@code repo}. */
+  static byte[] blobBytes(HostedRepository repo, String image, Digest d) throws IOException {
+    io.wharf.core.repository.Blob b = repo.getBlob(ImageName.of(image), d).orElseThrow();
+    try (InputStream in = java.nio.channels.Channels.newInputStream(b.open())) {
+      return in.readAllBytes();
+    }
+  }
+
   static byte[] random(int size) {
     byte[] b = new byte[size];
     RANDOM.nextBytes(b);
