@@ -29,7 +29,7 @@ public final class AuditTrail {
    * @param repository a running repository by name
    * @param all every running repository
    */
-  public AuditTrail(EventBus events, Permissions permissions,
+  AuditTrail(EventBus events, Permissions permissions,
       Function<String, java.util.Optional<Repository>> repository, Supplier<? extends Iterable<Repository>> all) {
     this.events = events;
     this.permissions = Objects.requireNonNull(permissions);

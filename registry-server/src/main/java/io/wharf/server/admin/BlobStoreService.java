@@ -48,7 +48,7 @@ public final class BlobStoreService {
    * @param space its driver and reserve
    * @param repositories the repositories whose content it holds (asked on every call: they change live)
    */
-  public record Store(String name, String type, StoreSpace space, Supplier<List<Repository>> repositories) {}
+  record Store(String name, String type, StoreSpace space, Supplier<List<Repository>> repositories) {}
 
   /** Nexus's {@code softQuota}: Wharf's reserve, as a {@code spaceRemainingQuota} in MB. */
   public record SoftQuota(String type, long limit) {}
@@ -76,7 +76,7 @@ public final class BlobStoreService {
   private final Supplier<? extends Iterable<Repository>> allRepositories;
   private final Clock clock;
 
-  public BlobStoreService(List<Store> stores, Permissions permissions,
+  BlobStoreService(List<Store> stores, Permissions permissions,
       Supplier<? extends Iterable<Repository>> allRepositories, Clock clock) {
     for (Store s : stores) {
       this.stores.put(s.name(), s);
@@ -98,7 +98,7 @@ public final class BlobStoreService {
   }
 
   /** One store; 404 for an unknown name (after the caller proved to be an administrator). */
-  public Summary get(Caller caller, String name) {
+  Summary get(Caller caller, String name) {
     return summary(store(caller, name));
   }
 
@@ -152,7 +152,7 @@ public final class BlobStoreService {
   }
 
   /** Drops the counts, so the next call counts again (after a maintenance run deleted blobs). */
-  public void refresh() {
+  void refresh() {
     counts.clear();
   }
 

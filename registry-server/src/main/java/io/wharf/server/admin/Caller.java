@@ -8,7 +8,7 @@ package io.wharf.server.admin;
 public record Caller(String user, String address, String userAgent) {
   public static final Caller ANONYMOUS = new Caller(null);
 
-  public Caller(String user) {
+  Caller(String user) {
     this(user, null, null);
   }
 
@@ -17,7 +17,7 @@ public record Caller(String user, String address, String userAgent) {
   }
 
   /** {@code user} (null: anonymous) calling from {@code address} with {@code userAgent}. */
-  public static Caller of(String user, String address, String userAgent) {
+  static Caller of(String user, String address, String userAgent) {
     return new Caller(user, address, userAgent);
   }
 

@@ -72,7 +72,7 @@ public final class CleanupPreview {
    * @param scheduler null: no maintenance, an empty preview
    * @param search where the items' sizes come from
    */
-  public CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
+  CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
       Supplier<? extends Iterable<Repository>> repositories, SearchService search) {
     this.scheduler = scheduler;
     this.permissions = Objects.requireNonNull(permissions);

@@ -22,7 +22,7 @@ public final class CredentialService {
   private final ApiCredentials credentials;
 
   /** @param security null: an open server (every call is refused, 409) */
-  public CredentialService(RegistrySecurity security, ApiCredentials credentials) {
+  CredentialService(RegistrySecurity security, ApiCredentials credentials) {
     this.security = security;
     this.credentials = credentials;
   }
@@ -33,7 +33,7 @@ public final class CredentialService {
   }
 
   /** Whether this server has credentials at all (it has security). */
-  public boolean enabled() {
+  boolean enabled() {
     return security != null && credentials != null;
   }
 

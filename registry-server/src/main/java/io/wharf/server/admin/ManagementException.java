@@ -45,7 +45,7 @@ public final class ManagementException extends RuntimeException {
     }
 
     /** The reason answered with {@code status}; {@link #INTERNAL} for one not listed. */
-    public static Reason of(int status) {
+    static Reason of(int status) {
       for (Reason r : values()) {
         if (r.status == status) {
           return r;

@@ -350,31 +350,31 @@ public final class ManagementPlane extends AbstractLifeCycle {
     return w;
   }
 
-  public RepositoryService repositories() {
+  RepositoryService repositories() {
     return repositories;
   }
 
-  public HealthService health() {
+  HealthService health() {
     return health;
   }
 
   /** Search and browse in Nexus's model (components, assets). */
-  public SearchService search() {
+  SearchService search() {
     return search;
   }
 
   /** Images, tags and manifest detail, as the web UI shows them. */
-  public ImageService images() {
+  ImageService images() {
     return images;
   }
 
   /** Users, roles, realms and anonymous access. */
-  public SecurityService security() {
+  SecurityService security() {
     return security;
   }
 
   /** Where the API's changes are kept. */
-  public SettingsStore settings() {
+  SettingsStore settings() {
     return settings;
   }
 

@@ -59,11 +59,11 @@ public interface RepositoryDeployment {
       this.port = port;
     }
 
-    public String repository() {
+    String repository() {
       return repository;
     }
 
-    public int port() {
+    int port() {
       return port;
     }
   }

@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class RepositoryDocument {
   /** The settings subject of the document. */
-  public static final String SUBJECT = "repositories";
+  static final String SUBJECT = "repositories";
   private static final JsonMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .changeDefaultPropertyInclusion(v -> JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
@@ -57,7 +57,7 @@ public final class RepositoryDocument {
   }
 
   /** Replaces the document with {@code repositories}. */
-  public static void write(SettingsStore settings, List<WharfConfig.Repository> repositories) {
+  static void write(SettingsStore settings, List<WharfConfig.Repository> repositories) {
     settings.write(SUBJECT, JSON.writeValueAsBytes(new Document(1, List.copyOf(repositories))));
   }
 

@@ -55,7 +55,7 @@ public final class RepositoryService {
    * @param boundPort the port a repository's own listener is bound to (null: none), so a
    *     configured port 0 shows as the real one
    */
-  public RepositoryService(Registry registry, WharfConfig config, Permissions permissions,
+  RepositoryService(Registry registry, WharfConfig config, Permissions permissions,
       Function<String, Integer> boundPort) {
     this(RepositoryDeployment.fixed(registry, config, boundPort), permissions, SettingsStore.inMemory());
   }
@@ -64,12 +64,12 @@ public final class RepositoryService {
    * A service over the running server's repositories, which it changes through {@code deployment}
    * and records in {@code settings} (subject {@value RepositoryDocument#SUBJECT}).
    */
-  public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings) {
+  RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings) {
     this(deployment, permissions, settings, new SystemEvents(null));
   }
 
   /** As above, telling {@code events} of each repository created, changed or deleted. */
-  public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings,
+  RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings,
       SystemEvents events) {
     this.deployment = Objects.requireNonNull(deployment);
     this.permissions = Objects.requireNonNull(permissions);
@@ -94,7 +94,7 @@ public final class RepositoryService {
   }
 
   /** One repository, if it exists and {@code caller} may read it. */
-  public RepositorySummary get(Caller caller, String name, String base) {
+  RepositorySummary get(Caller caller, String name, String base) {
     return summary(readable(caller, name), base);
   }
 
@@ -234,14 +234,14 @@ public final class RepositoryService {
   }
 
   /** What {@link #reload} did: the repositories now served, and those of the document left out (and why). */
-  public record Reloaded(List<String> repositories, List<String> warnings) {}
+  record Reloaded(List<String> repositories, List<String> warnings) {}
 
   /**
    * Makes the running set the file's repositories plus those of the API's document as it is now
    * in the settings store (changed by another node sharing the store), with the same precedence
    * as at start. Global administrators only.
    */
-  public synchronized Reloaded reload(Caller caller) {
+  synchronized Reloaded reload(Caller caller) {
     requireGlobalAdmin(caller);
     requireChangeable();
     WharfConfig running = deployment.config();

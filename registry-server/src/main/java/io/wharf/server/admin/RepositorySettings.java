@@ -38,7 +38,7 @@ public record RepositorySettings(
       Boolean latestPolicy) {}
 
   /** Nexus's named cleanup policies; Wharf's policy is the repository's own, under {@code wharf.cleanup}. */
-  public record Cleanup(List<String> policyNames) {}
+  record Cleanup(List<String> policyNames) {}
 
   /**
    * The repository's own listener: {@code httpPort} for plain HTTP, {@code httpsPort} with TLS
@@ -56,7 +56,7 @@ public record RepositorySettings(
   public record Proxy(String remoteUrl, int contentMaxAge, int metadataMaxAge) {}
 
   /** @param timeToLive minutes an upstream 404 is remembered */
-  public record NegativeCache(boolean enabled, int timeToLive) {}
+  record NegativeCache(boolean enabled, int timeToLive) {}
 
   /**
    * @param blocked Nexus's manual block (Wharf has none: false)
@@ -65,7 +65,7 @@ public record RepositorySettings(
   public record HttpClient(boolean blocked, boolean autoBlock, Connection connection, Authentication authentication) {}
 
   /** @param timeout seconds */
-  public record Connection(Integer retries, String userAgentSuffix, Integer timeout, boolean enableCircularRedirects,
+  record Connection(Integer retries, String userAgentSuffix, Integer timeout, boolean enableCircularRedirects,
       boolean enableCookies, boolean useTrustStore) {}
 
   /** The upstream login: its type and user name; the password is never returned. */
@@ -96,5 +96,5 @@ public record RepositorySettings(
       Upstream upstream) {}
 
   /** A proxy's upstream as this node sees it now: auto-blocked or not, until when, and the last failure. */
-  public record Upstream(boolean blocked, Instant blockedUntil, int consecutiveFailures, String lastError) {}
+  record Upstream(boolean blocked, Instant blockedUntil, int consecutiveFailures, String lastError) {}
 }

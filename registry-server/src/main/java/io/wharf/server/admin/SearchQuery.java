@@ -23,7 +23,7 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
   static final int MIN_PREFIX = 3;
 
   /** Nexus's sort keys; {@code group} is always "" for Docker, so it sorts as the natural order. */
-  public enum Sort {
+  enum Sort {
     NAME, VERSION, REPOSITORY, GROUP
   }
 
@@ -35,7 +35,7 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
   }
 
   /** Reads and checks the criteria; {@code param} gives a query parameter's value or null. */
-  public static SearchQuery parse(Function<String, String> param) {
+  static SearchQuery parse(Function<String, String> param) {
     String repository = param.apply("repository");
     Match name = match("name", param.apply("name"));
     Match imageName = match("docker.imageName", param.apply("docker.imageName"));

@@ -54,13 +54,13 @@ public final class SearchService {
       List<Asset> assets, WharfFacts wharf) {}
 
   /** A Nexus asset: the tag's manifest. */
-  public record Asset(String downloadUrl, String path, String id, String repository, String format,
+  record Asset(String downloadUrl, String path, String id, String repository, String format,
       Map<String, String> checksum, String contentType, String lastModified, String lastDownloaded, String uploader,
       String uploaderIp, long fileSize, String blobCreated, String blobStoreName, DockerAttributes docker,
       WharfFacts wharf) {}
 
   /** Nexus 3.96's {@code docker} attributes of an asset ({@code totalSize} as Nexus shows it, e.g. "2.10 MB"). */
-  public record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
+  record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
 
   /**
    * What Wharf adds: the image's total size in bytes (every platform, each blob once), its
@@ -97,27 +97,27 @@ public final class SearchService {
   }
 
   /** {@code GET /v1/search/assets}: the assets of those components. */
-  public NexusPage<Asset> searchAssets(Caller caller, SearchQuery query, String token, String base) {
+  NexusPage<Asset> searchAssets(Caller caller, SearchQuery query, String token, String base) {
     return page(caller, query, token, SEARCH_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components?repository=}: every component of one repository, 100 a page. */
-  public NexusPage<Component> components(Caller caller, String repository, String token, String base) {
+  NexusPage<Component> components(Caller caller, String repository, String token, String base) {
     return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> component(h, base));
   }
 
   /** {@code GET /v1/assets?repository=}: the assets of every component of one repository. */
-  public NexusPage<Asset> assets(Caller caller, String repository, String token, String base) {
+  NexusPage<Asset> assets(Caller caller, String repository, String token, String base) {
     return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components/{id}}. */
-  public Component component(Caller caller, String id, String base) {
+  Component component(Caller caller, String id, String base) {
     return component(stored(caller, ComponentId.decode(id, ComponentId.Kind.COMPONENT)), base);
   }
 
   /** {@code GET /v1/assets/{id}}. */
-  public Asset asset(Caller caller, String id, String base) {
+  Asset asset(Caller caller, String id, String base) {
     return asset(stored(caller, ComponentId.decode(id, ComponentId.Kind.ASSET)), base);
   }
 
@@ -134,7 +134,7 @@ public final class SearchService {
    * {@code DELETE /v1/assets/{id}}: removes the manifest the tag points at, by digest, and with it
    * every tag that points at it (as deleting a manifest asset does in Nexus and in the registry API).
    */
-  public void deleteAsset(Caller caller, String id) throws IOException {
+  void deleteAsset(Caller caller, String id) throws IOException {
     Hit h = stored(caller, ComponentId.decode(id, ComponentId.Kind.ASSET));
     requireDelete(caller, h.repository());
     ImageName image = ImageName.of(h.image());
@@ -143,7 +143,7 @@ public final class SearchService {
   }
 
   /** This node changed an image through the registry API: search shows it at once. */
-  public void changed(Repository repository, ImageName image) {
+  void changed(Repository repository, ImageName image) {
     index.changed(repository, image);
   }
 

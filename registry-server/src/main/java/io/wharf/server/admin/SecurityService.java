@@ -72,7 +72,7 @@ public final class SecurityService {
   public record Role(String id, String source, String name, String description, boolean readOnly,
       List<String> privileges, List<String> roles) {}
 
-  public record RealmInfo(String id, String name) {}
+  record RealmInfo(String id, String name) {}
 
   public record Anonymous(boolean enabled, String userId, String realmName) {}
 
@@ -81,7 +81,7 @@ public final class SecurityService {
       List<String> roles) {}
 
   /** A role's fields as a call gives them ({@code name} null: the id). */
-  public record RoleInput(String id, String name, String description, List<String> privileges, List<String> roles) {}
+  record RoleInput(String id, String name, String description, List<String> privileges, List<String> roles) {}
 
   // ---------------------------------------------------------------- what is kept
 
@@ -146,12 +146,12 @@ public final class SecurityService {
    * @throws IllegalStateException if the stored document cannot be read: better not start than
    *     drop the API's users and overwrite them with the next change
    */
-  public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists) {
+  SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists) {
     this(security, settings, repositoryExists, new SystemEvents(null));
   }
 
   /** As above, telling {@code events} of each user and role created, changed or deleted. */
-  public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists,
+  SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists,
       SystemEvents events) {
     this.events = Objects.requireNonNull(events);
     this.security = security;
@@ -311,7 +311,7 @@ public final class SecurityService {
   }
 
   /** Replaces a user's names, address, status and roles (not its password). */
-  public synchronized void update(Caller caller, String userId, UserInput in) {
+  synchronized void update(Caller caller, String userId, UserInput in) {
     requireAdmin(caller);
     Document d = document;
     StoredUser old = apiUser(d, userId);
@@ -336,7 +336,7 @@ public final class SecurityService {
   }
 
   /** Deletes a user; its next request fails. */
-  public synchronized void delete(Caller caller, String userId) {
+  synchronized void delete(Caller caller, String userId) {
     requireAdmin(caller);
     Document d = document;
     apiUser(d, userId);
@@ -430,7 +430,7 @@ public final class SecurityService {
     return out;
   }
 
-  public Role role(Caller caller, String id) {
+  Role role(Caller caller, String id) {
     return roles(caller, null).stream().filter(r -> r.id().equals(id)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no role " + id));
   }
@@ -462,7 +462,7 @@ public final class SecurityService {
     return view(r);
   }
 
-  public synchronized void update(Caller caller, String id, RoleInput in) {
+  synchronized void update(Caller caller, String id, RoleInput in) {
     requireAdmin(caller);
     Document d = document;
     apiRole(d, id);
@@ -481,7 +481,7 @@ public final class SecurityService {
   }
 
   /** Deletes a role no user or role holds (409 otherwise, naming them). */
-  public synchronized void deleteRole(Caller caller, String id) {
+  synchronized void deleteRole(Caller caller, String id) {
     requireAdmin(caller);
     Document d = document;
     apiRole(d, id);
@@ -552,7 +552,7 @@ public final class SecurityService {
    * The realms that can be active: Basic always, the token realm if the server issues tokens, the
    * LDAP realm if {@code security.ldap} is configured.
    */
-  public List<RealmInfo> availableRealms(Caller caller) {
+  List<RealmInfo> availableRealms(Caller caller) {
     requireAdmin(caller);
     return available();
   }
@@ -574,12 +574,12 @@ public final class SecurityService {
   }
 
   /** The active realms' Nexus ids, in order (the first decides the challenge). */
-  public List<String> activeRealms(Caller caller) {
+  List<String> activeRealms(Caller caller) {
     requireAdmin(caller);
     return security.realms().stream().map(r -> NEXUS_REALMS.get(r).id()).toList();
   }
 
-  public synchronized void activeRealms(Caller caller, List<String> ids) {
+  synchronized void activeRealms(Caller caller, List<String> ids) {
     requireAdmin(caller);
     List<String> available = availableIds();
     List<ManagementException.Violation> violations = new ArrayList<>();

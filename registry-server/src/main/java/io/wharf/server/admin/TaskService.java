@@ -36,7 +36,7 @@ import java.util.function.Supplier;
 public final class TaskService {
 
   /** One part of a store's maintenance. */
-  public enum Part {
+  enum Part {
     CLEANUP("cleanup", "repository.cleanup", "Cleanup policies"),
     CACHE_EVICTION("cache-eviction", "wharf.proxy.cache-eviction", "Proxy cache eviction"),
     GC("gc", "repository.docker.gc", "Docker garbage collection"),
@@ -56,7 +56,7 @@ public final class TaskService {
   /**
    * Which parts a store's job has, and the repositories they concern (for cleanup and eviction).
    */
-  public record Parts(Map<Part, List<String>> repositories) {}
+  record Parts(Map<Part, List<String>> repositories) {}
 
   /**
    * Wharf's additions to a task.
@@ -87,7 +87,7 @@ public final class TaskService {
    * @param scheduler null: no maintenance (an embedder's registry): no tasks
    * @param parts per store, the cleanup and eviction parts; collection and purge come from the job
    */
-  public TaskService(MaintenanceScheduler scheduler, Map<String, Parts> parts, Permissions permissions,
+  TaskService(MaintenanceScheduler scheduler, Map<String, Parts> parts, Permissions permissions,
       Supplier<? extends Iterable<Repository>> repositories) {
     this.scheduler = scheduler;
     this.parts = Map.copyOf(parts);
@@ -107,7 +107,7 @@ public final class TaskService {
     return new Page(out, null);
   }
 
-  public Task get(Caller caller, String id) {
+  Task get(Caller caller, String id) {
     requireAdmin(caller);
     return all().stream().filter(t -> t.id().equals(id)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no task with id " + id));
@@ -136,7 +136,7 @@ public final class TaskService {
    *
    * @throws ManagementException {@code CONFLICT} (409, as Nexus answers) if it is not running
    */
-  public void stop(Caller caller, String id) {
+  void stop(Caller caller, String id) {
     Task t = get(caller, id);
     if (!scheduler.stop(t.wharf().store())) {
       throw new ManagementException(ManagementException.Reason.CONFLICT, "task " + id + " is not running");
