@@ -56,6 +56,10 @@ public final class BlobStoreService {
   /**
    * One store in Nexus's shape.
    *
+   * @param name the store's name in the configuration ({@code blobStores.<name>})
+   * @param type Nexus's type name for its driver ({@code File}, {@code S3})
+   * @param blobCount the blobs it holds
+   * @param totalSizeInBytes their bytes
    * @param unavailable the store did not answer (its counts are then 0)
    * @param availableSpaceInBytes null where the driver cannot tell (S3)
    * @param softQuota the reserve; null where none applies
@@ -64,7 +68,13 @@ public final class BlobStoreService {
   public record Summary(String name, String type, boolean unavailable, long blobCount, long totalSizeInBytes,
       Long availableSpaceInBytes, SoftQuota softQuota, Instant countedAt) {}
 
-  /** Nexus's {@code /v1/blobstores/{name}/quota-status}. */
+  /**
+   * Nexus's {@code /v1/blobstores/{name}/quota-status}.
+   *
+   * @param isViolation whether any quota is violated
+   * @param message every violation, joined; a sentence saying none when there is none
+   * @param blobStoreName the store asked about
+   */
   public record QuotaStatus(@JsonProperty("isViolation") boolean isViolation, String message, String blobStoreName) {}
 
   private record Count(long blobs, long bytes, Instant at) {}
@@ -87,7 +97,14 @@ public final class BlobStoreService {
     this.clock = Objects.requireNonNull(clock);
   }
 
-  /** Every store (administrators of every repository). */
+  /**
+   * Every blob store with its counts, as Nexus's {@code GET /v1/blobstores} lists them. The counts
+   * are cached; a store that does not answer is listed {@code unavailable}, not left out.
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @return the stores, in configuration order
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is no administrator
+   */
   public List<Summary> list(Caller caller) {
     permissions.requireServerAdmin(caller, allRepositories.get(), "the blob stores");
     List<Summary> out = new ArrayList<>();
@@ -105,6 +122,13 @@ public final class BlobStoreService {
   /**
    * Whether {@code name} violates a quota: it has less free space than its reserve (uploads are
    * refused), or a hosted repository on it uses more than its hard or soft quota.
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @param name the blob store
+   * @return Nexus's quota status: a violation with every reason in its message, or none
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is
+   *     no administrator; {@code NOT_FOUND} for a store not configured; {@code UNAVAILABLE} when
+   *     the store's free space cannot be read
    */
   public QuotaStatus quotaStatus(Caller caller, String name) {
     Store s = store(caller, name);

@@ -61,6 +61,11 @@ public final class CleanupPreview {
   public record StorePreview(String store, Instant at, List<Step> steps, Garbage garbage, String error,
       String skipped) {}
 
+  /**
+   * The answer of {@code GET /wharf/api/v1/cleanup/preview}.
+   *
+   * @param stores one preview per blob store asked for, in the scheduler's order
+   */
   public record Preview(List<StorePreview> stores) {}
 
   private final MaintenanceScheduler scheduler;
@@ -80,7 +85,17 @@ public final class CleanupPreview {
     this.search = Objects.requireNonNull(search);
   }
 
-  /** Every store's preview, or {@code store}'s (404 if unknown). */
+  /**
+   * Dry-runs the maintenance of every blob store, or of one, and waits for the runs (up to
+   * {@link #WAIT}).
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @param store the blob store to preview; null for all of them
+   * @return the previews; none when the server has no maintenance
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is
+   *     no administrator; {@code NOT_FOUND} for a store not configured; {@code UNAVAILABLE} when the
+   *     dry run takes longer than {@link #WAIT} or the thread is interrupted
+   */
   public Preview preview(Caller caller, String store) {
     permissions.requireServerAdmin(caller, repositories.get(), "cleanup previews");
     List<String> stores = scheduler == null ? List.of() : scheduler.stores();

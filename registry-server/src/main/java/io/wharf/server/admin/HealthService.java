@@ -43,7 +43,12 @@ public final class HealthService {
   private final List<HealthCheck> others;
   private final Clock clock;
 
-  /** Whether the server should take traffic, and the readiness checks that fail (name: message). */
+  /**
+   * Whether the server should take traffic.
+   *
+   * @param ready every readiness check passes
+   * @param failing the readiness checks that fail, name to message, in check order; empty when ready
+   */
   public record Readiness(boolean ready, Map<String, String> failing) {}
 
   /**
@@ -110,7 +115,12 @@ public final class HealthService {
     return probes.stream().allMatch(p -> p.outcome().writable());
   }
 
-  /** Every readiness check passes ({@code /health/ready}). */
+  /**
+   * Runs the readiness checks now (no cache), as {@code /health/ready} and the UI's status line do.
+   * A check that fails takes the server out of service; the others ({@code /v1/status/check}) do not.
+   *
+   * @return ready when every readiness check passes, else the failing checks' names and messages
+   */
   public Readiness readiness() {
     Map<String, String> failing = new LinkedHashMap<>();
     for (HealthCheck c : readiness) {

@@ -75,6 +75,12 @@ public record RepositorySettings(
   public record DockerProxy(String indexType, String indexUrl, boolean cacheForeignLayers,
       List<String> foreignLayerUrlWhitelist) {}
 
+  /**
+   * A group's members, in the order a pull tries them.
+   *
+   * @param memberNames the member repositories, first match wins
+   * @param writableMember the member a push to the group lands in; null: the group takes no pushes
+   */
   public record Group(List<String> memberNames, String writableMember) {}
 
   /**
