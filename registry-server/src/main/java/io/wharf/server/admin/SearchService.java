@@ -46,10 +46,27 @@ public final class SearchService {
   private static final DateTimeFormatter NEXUS_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-  /** A page of components or assets, as Nexus lists them. */
+  /**
+   * A page of components or assets, as Nexus lists them.
+   *
+   * @param <T> {@link Component} or asset
+   * @param items this page's items
+   * @param continuationToken opaque; pass it back for the next page; null on the last page
+   */
   public record NexusPage<T>(List<T> items, String continuationToken) {}
 
-  /** A Nexus component: one tag. {@code wharf} has what Nexus does not show (the image's size and platforms). */
+  /**
+   * A Nexus component: one tag.
+   *
+   * @param id opaque; names the repository, image and tag ({@code GET /v1/components/{id}})
+   * @param repository the repository that holds the tag (a member, when a group was searched)
+   * @param format always {@code docker}
+   * @param group always empty: Docker components have none
+   * @param name the image ({@code library/alpine})
+   * @param version the tag
+   * @param assets the tag's one asset, its manifest
+   * @param wharf what Nexus does not show: the image's size and platforms
+   */
   public record Component(String id, String repository, String format, String group, String name, String version,
       List<Asset> assets, WharfFacts wharf) {}
 
@@ -63,8 +80,14 @@ public final class SearchService {
   record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
 
   /**
-   * What Wharf adds: the image's total size in bytes (every platform, each blob once), its
-   * platforms ({@code linux/amd64}), the manifest's media type and digest, and when the tag was pushed.
+   * What Wharf adds to a component or asset.
+   *
+   * @param totalSize the image's total size in bytes: every platform, each blob once; 0 while the
+   *     manifest's facts are not known
+   * @param platforms the image's platforms ({@code linux/amd64}); empty while not known
+   * @param mediaType the manifest's media type; null while not known
+   * @param digest the manifest's digest
+   * @param pushed when the tag was pushed, as Nexus writes times
    */
   public record WharfFacts(long totalSize, List<String> platforms, String mediaType, String digest, String pushed) {}
 
@@ -91,7 +114,18 @@ public final class SearchService {
 
   // ---------------------------------------------------------------- queries
 
-  /** {@code GET /v1/search}: components that meet {@code query}, 50 a page. */
+  /**
+   * {@code GET /v1/search}: the components (tags) that meet {@code query}, 50 a page, in the
+   * repositories the caller may read; a group stands for its members.
+   *
+   * @param caller who searches; repositories it may not read are left out
+   * @param query the search's filters and sort
+   * @param token the previous page's {@code continuationToken}; null for the first page
+   * @param base the public URL of the server, for the assets' {@code downloadUrl}
+   * @return one page and the next page's token (null on the last)
+   * @throws ManagementException {@code BAD_REQUEST} for a token that is not one of this listing;
+   *     {@code NOT_FOUND} for a {@code repository} filter the caller may not read or that does not exist
+   */
   public NexusPage<Component> search(Caller caller, SearchQuery query, String token, String base) {
     return page(caller, query, token, SEARCH_PAGE).map(h -> component(h, base));
   }
@@ -121,7 +155,17 @@ public final class SearchService {
     return asset(stored(caller, ComponentId.decode(id, ComponentId.Kind.ASSET)), base);
   }
 
-  /** {@code DELETE /v1/components/{id}}: removes that tag only (other tags of the manifest stay), as Nexus does. */
+  /**
+   * {@code DELETE /v1/components/{id}}: removes that tag only (other tags of the manifest stay), as
+   * Nexus does; search and browse follow at once.
+   *
+   * @param caller must hold the {@code delete} right on the component's repository
+   * @param id the component's id from a listing
+   * @throws ManagementException {@code UNPROCESSABLE} for an id that is no component id;
+   *     {@code NOT_FOUND} when the repository or the tag is gone or the caller may not read it;
+   *     {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller without the delete right
+   * @throws IOException when storage fails while deleting
+   */
   public void deleteComponent(Caller caller, String id) throws IOException {
     Hit h = stored(caller, ComponentId.decode(id, ComponentId.Kind.COMPONENT));
     requireDelete(caller, h.repository());
