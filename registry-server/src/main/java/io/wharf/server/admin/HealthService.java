@@ -286,7 +286,7 @@ public final class HealthService {
     }
 
     /** One more check that must pass for the server to be ready (e.g. a free-space reserve). */
-    public Builder readiness(HealthCheck check) {
+    Builder readiness(HealthCheck check) {
       readiness.add(Objects.requireNonNull(check));
       return this;
     }

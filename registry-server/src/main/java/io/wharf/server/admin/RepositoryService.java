@@ -119,7 +119,7 @@ public final class RepositoryService {
    * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller on a secured
    *     server, {@code FORBIDDEN} for a user who administers no repository
    */
-  public List<RepositorySettings> settings(Caller caller, String base) {
+  List<RepositorySettings> settings(Caller caller, String base) {
     List<RepositorySettings> out = new ArrayList<>();
     for (Repository r : deployment.registry().repositories()) {
       if (permissions.may(caller, r, Action.ADMIN)) {
