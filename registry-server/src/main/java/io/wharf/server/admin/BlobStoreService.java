@@ -50,7 +50,12 @@ public final class BlobStoreService {
    */
   record Store(String name, String type, StoreSpace space, Supplier<List<Repository>> repositories) {}
 
-  /** Nexus's {@code softQuota}: Wharf's reserve, as a {@code spaceRemainingQuota} in MB. */
+  /**
+   * Nexus's {@code softQuota}: Wharf's reserve ({@code blobStores.<name>.minFree}).
+   *
+   * @param type always {@code spaceRemainingQuota}
+   * @param limit the reserve in MiB, rounded up
+   */
   public record SoftQuota(String type, long limit) {}
 
   /**

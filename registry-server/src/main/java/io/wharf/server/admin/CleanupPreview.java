@@ -34,9 +34,13 @@ public final class CleanupPreview {
   /**
    * One step of a store's job: its summary (totals) and the first items it would remove.
    *
+   * @param name the step's name, e.g. {@code cleanup of docker-hosted}
+   * @param summary its totals, as the job's report writes them
+   * @param wouldRemove the first tags or images it would remove, at most 100
    * @param repository the repository it works on; null for a step of no one repository
    * @param items {@code wouldRemove}, each with its image's size where known
-   * @param sizeInBytes the sum of the items' known sizes; {@code sizeComplete} whether every size was known
+   * @param sizeInBytes the sum of the items' known sizes
+   * @param sizeComplete whether every item's size was known
    */
   public record Step(String name, String summary, List<String> wouldRemove, String repository, List<Item> items,
       long sizeInBytes, boolean sizeComplete) {}
@@ -44,19 +48,33 @@ public final class CleanupPreview {
   /**
    * One tag or image a step would remove.
    *
+   * @param item as the step names it ({@code image:tag}, or an image by digest)
    * @param image null when the item is not an {@code image:tag}
+   * @param tag the tag; null when the item is not an {@code image:tag}
    * @param sizeInBytes the image's total size (what a pull downloads); null when search does not know it
    */
   public record Item(String item, String image, String tag, Long sizeInBytes) {}
 
-  /** What garbage collection would reclaim now. */
+  /**
+   * What garbage collection would reclaim now.
+   *
+   * @param blobs the blobs it would delete
+   * @param bytes their total size
+   * @param untaggedManifests the untagged manifests it would unlink (with {@code deleteUntagged})
+   * @param staleUploads the incomplete uploads it would purge
+   * @param sample the first blob digests it would delete
+   */
   public record Garbage(long blobs, long bytes, long untaggedManifests, long staleUploads, List<String> sample) {}
 
   /**
    * One store's preview.
    *
+   * @param store the blob store
+   * @param at when the dry run began
+   * @param steps the cleanup and eviction steps, in run order
    * @param garbage null when the job does not collect, or it failed before
-   * @param error why the dry run stopped early; {@code skipped}: another node holds the store's lease
+   * @param error why the dry run stopped early; null when it completed
+   * @param skipped why the dry run did not start (another node holds the store's lease); null when it ran
    */
   public record StorePreview(String store, Instant at, List<Step> steps, Garbage garbage, String error,
       String skipped) {}

@@ -17,6 +17,7 @@ import java.util.function.Function;
  * @param none true when a criterion no Docker component can meet was given (another format, a
  *     group, an md5 or sha1 checksum): the search finds nothing
  * @param sort null: the natural order (repository, name, version)
+ * @param descending {@code direction=desc}: the sort reversed
  */
 public record SearchQuery(String repository, Match name, Match version, Digest digest, String keyword, boolean none,
     Sort sort, boolean descending) {
@@ -27,7 +28,12 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
     NAME, VERSION, REPOSITORY, GROUP
   }
 
-  /** An exact value, or a prefix (the value ended in {@code *}). */
+  /**
+   * An exact value, or a prefix (the value ended in {@code *}).
+   *
+   * @param text the value, without the {@code *}
+   * @param prefix true: names or tags starting with {@code text} match
+   */
   public record Match(String text, boolean prefix) {
     boolean test(String s) {
       return prefix ? s.startsWith(text) : s.equals(text);

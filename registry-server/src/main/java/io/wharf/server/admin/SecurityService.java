@@ -292,7 +292,8 @@ public final class SecurityService {
    * @param userId null, or the start of the ids to list (Nexus's search term)
    * @param source null, or only the users of this source
    * @return the users, sorted by id
-   * @throws ManagementException {@code BAD_REQUEST} for an unknown source; {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   * @throws ManagementException {@code BAD_REQUEST} for an unknown source;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
    *     for a user who is no administrator, {@code CONFLICT} when security is off
    */
   public List<User> users(Caller caller, String userId, String source) {
@@ -483,7 +484,8 @@ public final class SecurityService {
    * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
    * @param source null, or only the roles of this source ({@value #DEFAULT_SOURCE} or {@code config})
    * @return the roles
-   * @throws ManagementException {@code BAD_REQUEST} for an unknown source; {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   * @throws ManagementException {@code BAD_REQUEST} for an unknown source;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
    *     for a user who is no administrator, {@code CONFLICT} when security is off
    */
   public List<Role> roles(Caller caller, String source) {
@@ -704,7 +706,8 @@ public final class SecurityService {
    * @param userId null or {@code anonymous}
    * @param realmName null or {@code NexusAuthorizingRealm}
    * @return the settings now
-   * @throws ManagementException {@code BAD_REQUEST} naming the fields at fault; {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   * @throws ManagementException {@code BAD_REQUEST} naming the fields at fault;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
    *     for a user who is no administrator, {@code CONFLICT} when security is off
    * @throws java.io.UncheckedIOException when the change cannot be recorded (nothing changed)
    */
