@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Compiles every {@code ```java} block of {@code README.md} and {@code docs/testing.md} against
+ * Compiles every {@code ```java} block of {@code README.md} and of each guide in {@code docs/} against
  * this module's test classpath (all of Wharf, JUnit, AssertJ, Jib), so the guides cannot drift
  * from the API. The convention, also written in {@code docs/testing.md} ("Code in these
  * guides"):
@@ -43,7 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 class DocSnippetsTest {
-  static final List<String> GUIDES = List.of("README.md", "docs/testing.md");
   static final List<String> IMPLICIT_IMPORTS = List.of(
       "import io.wharf.testkit.*;",
       "import java.net.*;",
@@ -71,11 +70,12 @@ class DocSnippetsTest {
   @Test
   void everyJavaSnippetOfTheGuides_compiles(@TempDir Path classes) throws IOException {
     Path root = projectRoot();
+    List<String> guides = guides(root);
     List<Snippet> snippets = new ArrayList<>();
-    for (String guide : GUIDES) {
+    for (String guide : guides) {
       snippets.addAll(snippets(guide, Files.readAllLines(root.resolve(guide))));
     }
-    assertThat(snippets).as("java blocks found in %s", GUIDES).hasSizeGreaterThan(10);
+    assertThat(snippets).as("java blocks found in %s", guides).hasSizeGreaterThan(10);
     List<String> unknownKinds = snippets.stream().filter(s -> s.kind() != null && !s.kind().equals("fragment"))
         .map(s -> s.where() + ": ```java " + s.kind() + " (only ```java or ```java fragment)").toList();
     assertThat(unknownKinds).as("blocks of an unknown kind").isEmpty();
@@ -115,8 +115,17 @@ class DocSnippetsTest {
         .endsWith("List<String> names = List.of(1);");
   }
 
+  /** README.md and every Markdown page of docs/, as paths relative to the project's root. */
+  static List<String> guides(Path root) throws IOException {
+    List<String> guides = new ArrayList<>(List.of("README.md"));
+    try (var docs = Files.list(root.resolve("docs"))) {
+      docs.map(p -> "docs/" + p.getFileName()).filter(name -> name.endsWith(".md")).sorted().forEach(guides::add);
+    }
+    return guides;
+  }
+
   /** The directory with the reactor's README.md: the module's parent when Surefire runs it. */
-  private static Path projectRoot() {
+  static Path projectRoot() {
     Path dir = Path.of("").toAbsolutePath();
     while (dir != null && !(Files.isRegularFile(dir.resolve("README.md")) && Files.isDirectory(dir.resolve("docs")))) {
       dir = dir.getParent();

@@ -10,6 +10,7 @@ import io.wharf.core.upload.UploadSession;
 import io.wharf.core.manifest.Manifest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -79,5 +80,15 @@ public final class HostedTarget implements SyncTarget {
       throws IOException {
     Reference ref = reference.contains(":") ? Digest.parse(reference) : Tag.of(reference);
     repository.putManifest(ImageName.of(name), ref, mediaType, bytes, leftOutChildren);
+  }
+
+  @Override
+  public Optional<List<String>> tags(String name) throws IOException {
+    return new RepositorySource(repository).tags(name); // the same reading of the same repository API
+  }
+
+  @Override
+  public void deleteTag(String name, String tag) throws IOException {
+    repository.deleteManifest(ImageName.of(name), Tag.of(tag));
   }
 }

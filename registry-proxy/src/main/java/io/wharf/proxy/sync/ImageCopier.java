@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Rate limits are the source's business: a {@link PausingSource} around it waits out a
  * {@code 429} and retries, so the copy sees only answers.
  *
- * <p>One copier serves one run; it is not thread-safe. Use:
+ * <p>One copier serves one run (its parallel copies may share it). Use:
  *
  * <pre>{@code
  * SyncReport report = new SyncReport("hub-base-images", clock.instant());
@@ -66,6 +66,7 @@ public final class ImageCopier {
   private final SyncSource source;
   private final SyncTarget target;
   private final SyncReport report;
+  private final Bandwidth bandwidth;
 
   /**
    * A copier for one run between one source and one target.
@@ -77,9 +78,24 @@ public final class ImageCopier {
    *     are counted by {@link SyncRun}, from {@link #copyTag}'s answer
    */
   public ImageCopier(SyncSource source, SyncTarget target, SyncReport report) {
+    this(source, target, report, null);
+  }
+
+  /**
+   * A copier whose blob reads are held to {@code bandwidth}. The copier keeps no state of its own
+   * between calls, so the parallel copies of one run may share it when the source and the target
+   * take calls from several threads.
+   *
+   * @param source where images are read
+   * @param target where images are written
+   * @param report counts the manifests and blobs copied and the blobs skipped
+   * @param bandwidth the run's rate limit over blob bytes, or null for none
+   */
+  public ImageCopier(SyncSource source, SyncTarget target, SyncReport report, Bandwidth bandwidth) {
     this.source = source;
     this.target = target;
     this.report = report;
+    this.bandwidth = bandwidth;
   }
 
   /**
@@ -263,7 +279,8 @@ public final class ImageCopier {
     }
     try (SyncSource.SourceBlob body = source.blob(sourceName, d)
         .orElseThrow(() -> new NotFoundException(source.describe() + " does not serve blob " + d + " of " + sourceName))) {
-      CountingInputStream counted = new CountingInputStream(body.body());
+      CountingInputStream counted = new CountingInputStream(bandwidth == null ? body.body()
+          : bandwidth.limit(body.body()));
       target.putBlob(targetName, d, blob.size(), counted);
       report.blobCopied(counted.count);
     }

@@ -119,29 +119,89 @@ public record SyncContent(List<NameGlob> names, Pattern include, Pattern exclude
    * @throws IOException if the source fails
    */
   public List<Selected> select(SyncSource source) throws IOException {
-    List<Selected> out = new ArrayList<>();
+    return select(source, listings(source));
+  }
+
+  /**
+   * One image name the source knows, with every tag it listed for it (before the tag filters).
+   *
+   * @param sourceName the image's name at the source
+   * @param targetName the image's name at the target ({@link #targetName(String)})
+   * @param tags every tag the source listed for the image
+   */
+  public record Listing(String sourceName, String targetName, List<String> tags) {
+    /**
+     * Copies the tags.
+     *
+     * @param sourceName the image's name at the source
+     * @param targetName the image's name at the target
+     * @param tags every tag the source listed for the image; not null
+     */
+    public Listing {
+      tags = List.copyOf(tags);
+    }
+  }
+
+  /**
+   * Lists the names this entry selects at {@code source} with their tags: the first half of
+   * {@link #select}. A name the source does not know (its tag listing answered "unknown") is not
+   * in the answer; a source that fails throws, so nothing here stands for an error.
+   *
+   * @param source the source to list; only read
+   * @return the names the source knows, in the order of {@code names} (a glob's matches sorted)
+   * @throws IllegalArgumentException when a glob needs a catalog the source does not have, or a
+   *     name would be stored under an invalid image name ({@link #targetName})
+   * @throws IOException if the source fails
+   */
+  public List<Listing> listings(SyncSource source) throws IOException {
+    List<Listing> out = new ArrayList<>();
     for (String name : matchingNames(source)) {
       Optional<List<String>> tags = source.tags(name);
-      if (tags.isEmpty()) {
-        continue; // a literal name the source does not know: nothing to copy
+      if (tags.isPresent()) { // else a literal name the source does not know: nothing to copy
+        out.add(new Listing(name, targetName(name), tags.get()));
       }
+    }
+    return out;
+  }
+
+  /**
+   * The images of {@code listings} that the tag filters keep: the second half of {@link #select}.
+   *
+   * @param source the source, read for creation times with {@code newest}
+   * @param listings from {@link #listings}
+   * @return the selected images, tags in the source's order (with {@code newest}: newest first)
+   * @throws IOException if the source fails
+   */
+  public List<Selected> select(SyncSource source, List<Listing> listings) throws IOException {
+    List<Selected> out = new ArrayList<>();
+    for (Listing l : listings) {
       List<String> kept = new ArrayList<>();
-      for (String tag : tags.get()) {
-        if ((include == null || include.matcher(tag).matches())
-            && (exclude == null || !exclude.matcher(tag).matches())
-            && (semver == null || semver.admits(tag))) {
+      for (String tag : l.tags()) {
+        if (admits(tag)) {
           kept.add(tag);
         }
       }
       if (newest != null && kept.size() > newest) {
-        kept = newest(source, name, kept, newest);
+        kept = newest(source, l.sourceName(), kept, newest);
       }
-      String target = targetName(name);
       for (String tag : kept) {
-        out.add(new Selected(name, tag, target));
+        out.add(new Selected(l.sourceName(), tag, l.targetName()));
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@code tag} passes {@code include}, {@code exclude} and {@code semver} (not
+   * {@code newest}, which depends on the other tags): the tags this entry looks after.
+   *
+   * @param tag a tag
+   * @return whether the tag filters keep it
+   */
+  public boolean admits(String tag) {
+    return (include == null || include.matcher(tag).matches())
+        && (exclude == null || !exclude.matcher(tag).matches())
+        && (semver == null || semver.admits(tag));
   }
 
   private Set<String> matchingNames(SyncSource source) throws IOException {

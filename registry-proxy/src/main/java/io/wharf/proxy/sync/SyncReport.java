@@ -60,10 +60,13 @@ public final class SyncReport {
    * @param pauses how often the run paused for a rate limit
    * @param failures the first 100 failed images with why
    * @param error why the run failed, or null if it did not (yet)
+   * @param tagsDeleted tags deleted at the target because the source no longer has them ({@code deleteMissing})
+   * @param deleted the first 100 of those, as {@code name:tag} at the target
    */
   public record Snapshot(String rule, State state, Instant started, Instant finished, Instant pausedUntil,
       int imagesSelected, int imagesCopied, int imagesSkipped, int imagesFailed, int manifestsCopied,
-      int blobsCopied, int blobsSkipped, long bytesCopied, int pauses, List<Failure> failures, String error) {}
+      int blobsCopied, int blobsSkipped, long bytesCopied, int pauses, List<Failure> failures, String error,
+      int tagsDeleted, List<String> deleted) {}
 
   private static final int MAX_FAILURES_KEPT = 100;
 
@@ -83,6 +86,8 @@ public final class SyncReport {
   private int pauses;
   private String error;
   private final List<Failure> failures = new ArrayList<>();
+  private int tagsDeleted;
+  private final List<String> deleted = new ArrayList<>();
 
   /**
    * A report for a run that starts now, {@code RUNNING} with every count at 0.
@@ -121,6 +126,13 @@ public final class SyncReport {
   synchronized void blobCopied(long bytes) {
     blobsCopied++;
     bytesCopied += bytes;
+  }
+
+  synchronized void tagDeleted(String image) {
+    tagsDeleted++;
+    if (deleted.size() < MAX_FAILURES_KEPT) {
+      deleted.add(image);
+    }
   }
 
   synchronized void blobSkipped() {
@@ -169,6 +181,7 @@ public final class SyncReport {
    */
   public synchronized Snapshot snapshot() {
     return new Snapshot(rule, state, started, finished, pausedUntil, imagesSelected, imagesCopied, imagesSkipped,
-        imagesFailed, manifestsCopied, blobsCopied, blobsSkipped, bytesCopied, pauses, List.copyOf(failures), error);
+        imagesFailed, manifestsCopied, blobsCopied, blobsSkipped, bytesCopied, pauses, List.copyOf(failures), error,
+        tagsDeleted, List.copyOf(deleted));
   }
 }

@@ -3,6 +3,7 @@ package io.wharf.proxy.sync;
 import io.wharf.core.model.Digest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -87,4 +88,29 @@ public interface SyncTarget {
    */
   void putManifest(String name, String reference, String mediaType, byte[] bytes, Set<Digest> leftOutChildren)
       throws IOException;
+
+  /**
+   * Lists the tags of an image at the target, for {@code deleteMissing}.
+   *
+   * @param name the image's name at the target
+   * @return its tags, or empty if the target has no such image
+   * @throws IOException if the target cannot be read
+   * @throws UnsupportedOperationException if this target cannot delete tags (the default)
+   */
+  default Optional<List<String>> tags(String name) throws IOException {
+    throw new UnsupportedOperationException(describe() + " does not delete tags");
+  }
+
+  /**
+   * Deletes a tag at the target (its manifest stays, for cleanup to judge), for {@code deleteMissing}.
+   *
+   * @param name the image's name at the target
+   * @param tag the tag to delete
+   * @throws IOException if the target fails
+   * @throws RuntimeException as the target refuses it, e.g. a write policy that forbids deletes
+   * @throws UnsupportedOperationException if this target cannot delete tags (the default)
+   */
+  default void deleteTag(String name, String tag) throws IOException {
+    throw new UnsupportedOperationException(describe() + " does not delete tags");
+  }
 }

@@ -1,32 +1,23 @@
 package io.wharf.server.admin;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.EventsFactory;
 import io.wharf.server.config.WharfConfig;
 import io.wharf.server.events.EventBus;
 import io.wharf.server.events.Webhook;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.exc.UnrecognizedPropertyException;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The webhook endpoints created, changed and deleted through the management API, with the same
@@ -52,30 +43,16 @@ final class EventEndpointService extends AbstractLifeCycle {
   /** The settings subject of the document. */
   public static final String SUBJECT = "event-endpoints";
   /** How often a node reads the document on its own (another node may have changed it). */
-  static final Duration SYNC_INTERVAL = Duration.ofSeconds(5);
-  /** The document: unknown fields are kept out, not refused (a later Wharf may add some). */
-  private static final JsonMapper DOC = JsonMapper.builder()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .changeDefaultPropertyInclusion(v -> JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
-          JsonInclude.Include.NON_NULL))
-      .build();
-  /** A request body: an unknown field is an error naming it, as an unknown key of the file is. */
-  private static final JsonMapper BODY = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  static final Duration SYNC_INTERVAL = SettingsDocument.SYNC_INTERVAL;
   /** The prefix of the keys in the validation's messages; cut off, the rest is the body's field. */
   private static final String KEY = "endpoint";
 
-  record Document(int version, List<WharfConfig.EventEndpoint> endpoints) {}
-
   private final EventBus bus;
-  private final SettingsStore settings;
+  private final SettingsDocument<WharfConfig.EventEndpoint> document;
   private final Set<String> pinned;
   private final List<WharfConfig.EventEndpoint> file;
   /** The API's endpoints now on the bus, by name, as the document holds them. */
   private Map<String, WharfConfig.EventEndpoint> applied = Map.of();
-  /** The document last applied: an unchanged document is not applied (nor warned about) again. */
-  private byte[] lastDocument;
   private ScheduledExecutorService poller;
 
   /**
@@ -83,7 +60,8 @@ final class EventEndpointService extends AbstractLifeCycle {
    */
   public EventEndpointService(EventBus bus, SettingsStore settings, List<WharfConfig.EventEndpoint> file) {
     this.bus = bus;
-    this.settings = settings;
+    this.document = new SettingsDocument<>(settings, SUBJECT, "endpoints", WharfConfig.EventEndpoint.class,
+        "the event endpoints");
     Set<String> names = new LinkedHashSet<>();
     file.forEach(e -> names.add(e.name()));
     this.pinned = Set.copyOf(names);
@@ -112,13 +90,12 @@ final class EventEndpointService extends AbstractLifeCycle {
    * @throws ConfigException if the document cannot be read as endpoints
    */
   public synchronized void sync() {
-    Optional<byte[]> doc = settings.read(SUBJECT);
-    byte[] bytes = doc.orElse(new byte[0]);
-    if (lastDocument != null && Arrays.equals(lastDocument, bytes)) {
+    Optional<List<WharfConfig.EventEndpoint>> changed = document.readIfChanged();
+    if (changed.isEmpty()) {
       return;
     }
     Map<String, WharfConfig.EventEndpoint> next = new LinkedHashMap<>();
-    for (WharfConfig.EventEndpoint e : decode(doc)) {
+    for (WharfConfig.EventEndpoint e : changed.get()) {
       if (e.name() != null && pinned.contains(e.name())) {
         LOG.warn("event endpoint {} is declared in the configuration file and was also created through the"
             + " management API; the file's declaration is used and the API's is left out", e.name());
@@ -133,7 +110,6 @@ final class EventEndpointService extends AbstractLifeCycle {
       }
     }
     apply(next);
-    lastDocument = bytes;
   }
 
   /**
@@ -221,26 +197,7 @@ final class EventEndpointService extends AbstractLifeCycle {
 
   /** The body as an endpoint; 400 naming an unknown field or one of the wrong type. */
   private static WharfConfig.EventEndpoint parse(JsonNode body) {
-    if (!body.isObject()) {
-      throw ManagementException.invalid("*", "an object is required, as an entry of events.endpoints");
-    }
-    try {
-      return BODY.treeToValue(body, WharfConfig.EventEndpoint.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw ManagementException.invalid(e.getPropertyName(), "unknown field; known: name, url, headers, secret,"
-          + " repositories, actions, mediaTypes, format, timeout, backoff, maxBackoff, maxAge");
-    } catch (JacksonException e) {
-      StringBuilder at = new StringBuilder();
-      for (JacksonException.Reference ref : e.getPath()) {
-        if (ref.getPropertyName() != null) {
-          at.append(at.length() == 0 ? "" : ".").append(ref.getPropertyName());
-        } else if (ref.getIndex() >= 0) {
-          at.append('[').append(ref.getIndex()).append(']');
-        }
-      }
-      throw ManagementException.invalid(at.length() == 0 ? "*" : at.toString(),
-          "does not fit an event endpoint: " + e.getOriginalMessage());
-    }
+    return SettingsDocument.parse(body, WharfConfig.EventEndpoint.class, "an entry of events.endpoints");
   }
 
   /** The config file's validation, its message turned into the API's: the field, and what is wrong. */
@@ -248,38 +205,12 @@ final class EventEndpointService extends AbstractLifeCycle {
     try {
       return EventsFactory.webhook(e, KEY);
     } catch (ConfigException bad) {
-      String m = bad.getMessage();
-      int colon = m.indexOf(": ");
-      if (m.startsWith(KEY + ".") && colon > 0) {
-        throw ManagementException.invalid(m.substring(KEY.length() + 1, colon), m.substring(colon + 2));
-      }
-      throw ManagementException.invalid("*", m);
+      throw SettingsDocument.invalid(bad, KEY);
     }
   }
 
   private void record(Map<String, WharfConfig.EventEndpoint> next) {
-    byte[] bytes = DOC.writeValueAsBytes(new Document(1, List.copyOf(next.values())));
-    try {
-      settings.write(SUBJECT, bytes);
-    } catch (UncheckedIOException e) {
-      throw new ManagementException(ManagementException.Reason.UNAVAILABLE,
-          "the change could not be recorded, so it was not made: " + e.getMessage());
-    }
-    lastDocument = bytes;
-  }
-
-  private List<WharfConfig.EventEndpoint> decode(Optional<byte[]> doc) {
-    if (doc.isEmpty()) {
-      return List.of();
-    }
-    try {
-      Document d = DOC.readValue(doc.get(), Document.class);
-      return d == null || d.endpoints() == null ? List.of()
-          : d.endpoints().stream().filter(java.util.Objects::nonNull).toList();
-    } catch (JacksonException e) {
-      throw new ConfigException("the event endpoints created through the management API (" + SettingsStore.PREFIX
-          + SUBJECT + ".json) cannot be read: " + e.getOriginalMessage(), e);
-    }
+    document.write(List.copyOf(next.values()));
   }
 
   /** Makes the bus hold the file's endpoints and {@code next}. */
@@ -322,18 +253,8 @@ final class EventEndpointService extends AbstractLifeCycle {
 
   @Override
   protected void doStart() {
-    poller = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "wharf-event-endpoints");
-      t.setDaemon(true);
-      return t;
-    });
-    poller.scheduleWithFixedDelay(() -> {
-      try {
-        sync();
-      } catch (RuntimeException e) {
-        LOG.warn("reading the event endpoints created through the management API: {}", e.toString());
-      }
-    }, SYNC_INTERVAL.toMillis(), SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    poller = SettingsDocument.poll("wharf-event-endpoints", this::sync, LOG,
+        "reading the event endpoints created through the management API");
   }
 
   @Override

@@ -169,8 +169,15 @@ public final class ManagementPlane extends AbstractLifeCycle {
     ProxyService proxies = new ProxyService(all, repositoryService::readable, permissions, metrics);
     CleanupPreview cleanup = new CleanupPreview(maintenance, permissions, all, search);
     // Pull rules (docs/sync.md): on their schedules and on demand; their runs as events and metrics.
-    SyncService sync = new SyncService(repositories::config, name -> repositories.registry().repository(name),
-        Clock.systemUTC(), PausingSource.Pauser.SLEEP);
+    // Rules and credentials created through the API: in the settings, read now (their schedules
+    // start with the server) and again by every node as they change; the runs see them through
+    // the effective configuration.
+    SyncRuleService syncRules = new SyncRuleService(settings, repositories::config);
+    syncRules.sync();
+    SyncService sync = new SyncService(() -> syncRules.effective(repositories.config()),
+        name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
+    syncRules.onChange(sync::reschedule);
+    jetty.addBean(syncRules, true);
     sync.observe(system.sync());
     if (metrics != null) {
       sync.observe(metrics.sync());
@@ -241,13 +248,14 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
-        new SyncEndpoints(sync, plane.repositories, permissions),
+        new SyncEndpoints(sync, plane.repositories, permissions, syncRules,
+            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "sync rules and credentials")),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             audit::mayAudit),
         ProxyEndpoints.wharf(proxies),
-        new WharfOpsEndpoints(cleanup, eventEndpoints == null ? repositories::config
-            : () -> eventEndpoints.effective(repositories.config()), permissions, all),
+        new WharfOpsEndpoints(cleanup, eventEndpoints == null ? () -> syncRules.effective(repositories.config())
+            : () -> syncRules.effective(eventEndpoints.effective(repositories.config())), permissions, all),
         new CredentialEndpoints(security, credentials));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");

@@ -85,7 +85,8 @@ public final class WharfCli implements Runnable {
     private static WharfConfig inMemory(WharfConfig c) {
       java.util.Map<String, WharfConfig.BlobStore> stores = new java.util.LinkedHashMap<>();
       c.blobStores().keySet().forEach(name -> stores.put(name, WharfConfig.BlobStore.memory()));
-      return new WharfConfig(c.server(), stores, c.http(), c.repositories(), c.security(), c.management(), c.events());
+      return new WharfConfig(c.server(), stores, c.http(), c.repositories(), c.security(), c.management(), c.events(),
+          c.credentials());
     }
   }
 

@@ -5,6 +5,7 @@ import io.wharf.proxy.sync.NameGlob;
 import io.wharf.proxy.sync.Platform;
 import io.wharf.proxy.sync.SemverRange;
 import io.wharf.proxy.sync.SyncContent;
+import io.wharf.proxy.sync.SyncRun;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -12,19 +13,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pull rules of a repository ({@code repositories[].sync[]}) and the credentials they use
- * ({@code security.credentials[]}): the records the YAML reads into, their validation (each
+ * ({@code credentials[]}; {@code security.credentials[]}, deprecated, is read as well): the records
+ * the YAML reads into, their validation (each
  * message names its key, e.g. {@code repositories[0] (mirror).sync[1] (hub).content[0].tags.semver}),
  * and the conversion into the sync engine's types ({@link SyncContent}). See {@code docs/sync.md}.
  */
 public final class SyncConfig {
+  private static final Logger LOG = LoggerFactory.getLogger(SyncConfig.class);
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   private SyncConfig() {}
@@ -34,12 +40,56 @@ public final class SyncConfig {
    *
    * @param name unique within the repository; names runs, metrics and events
    * @param schedule as {@code maintenance.schedule}; absent: on demand only
+   * @param limits how many images at once and how fast; absent: one at a time, no rate limit
+   * @param deleteMissing delete the tags the source no longer has (within the rule's names and tag
+   *     filters); absent: false
    */
-  public record Rule(String name, Source source, String schedule, List<Content> content) {}
+  public record Rule(String name, Source source, String schedule, List<Content> content, Limits limits,
+      Boolean deleteMissing) {
+    /** Without {@code limits} and {@code deleteMissing}. */
+    public Rule(String name, Source source, String schedule, List<Content> content) {
+      this(name, source, schedule, content, null, null);
+    }
+
+    /** A copy named {@code name}. */
+    public Rule withName(String name) {
+      return new Rule(name, source, schedule, content, limits, deleteMissing);
+    }
+
+    /** The run options these keys give ({@link #validateRule} checked them). */
+    public SyncRun.Options options() {
+      Limits l = limits == null ? new Limits(null, null) : limits;
+      return new SyncRun.Options(l.concurrency() == null ? 1 : l.concurrency(),
+          l.bandwidth() == null ? 0 : bandwidth(l.bandwidth(), "limits.bandwidth"), Boolean.TRUE.equals(deleteMissing));
+    }
+  }
+
+  /** The most images a rule copies at once. */
+  public static final int MAX_CONCURRENCY = 32;
+
+  /**
+   * {@code sync[].limits:} {@code concurrency} images copied at once (default 1, at most
+   * {@value #MAX_CONCURRENCY}); {@code bandwidth} a rate over the run's blob bytes, e.g.
+   * {@code 50MB/s} (units as sizes: powers of 1024), shared by its parallel copies.
+   */
+  public record Limits(Integer concurrency, String bandwidth) {}
+
+  /** A rate such as {@code 50MB/s} in bytes per second; {@link ConfigException} naming {@code key}. */
+  static long bandwidth(String value, String key) {
+    String v = value.trim();
+    if (!v.endsWith("/s")) {
+      throw new ConfigException(key + ": \"" + value + "\" is no rate; write a size per second, e.g. 50MB/s");
+    }
+    long perSecond = Sizes.parse(v.substring(0, v.length() - 2), key);
+    if (perSecond <= 0) {
+      throw new ConfigException(key + ": must be more than 0");
+    }
+    return perSecond;
+  }
 
   /**
    * Where a rule copies from: a registry {@code url} (with {@code index: hub} for Docker Hub's
-   * {@code library/} names, and {@code credentials} naming a {@code security.credentials} entry),
+   * {@code library/} names, and {@code credentials} naming a {@code credentials} entry),
    * or a {@code repository} of this server.
    */
   public record Source(String url, String index, String credentials, String repository) {}
@@ -52,7 +102,7 @@ public final class SyncConfig {
   public record Tags(String include, String exclude, String semver, Integer newest) {}
 
   /**
-   * {@code security.credentials[]:} a user name and a password (or a file holding it) for an
+   * {@code credentials[]:} a user name and a password (or a file holding it) for an
    * outbound registry, named so that rules refer to it without holding the secret.
    */
   public record Credential(String name, String username, String password, String passwordFile) {
@@ -62,27 +112,63 @@ public final class SyncConfig {
     }
   }
 
+  /**
+   * A credential as declared, with the key that names it in messages ({@code credentials[0] (hub)}
+   * or, deprecated, {@code security.credentials[0] (hub)}).
+   */
+  public record Declared(String key, Credential credential) {}
+
+  /**
+   * The outbound credentials of the config file by name: the top-level {@code credentials:} and the
+   * deprecated {@code security.credentials:}, the one place both are read. Validated entries only
+   * ({@link #validate} refuses a name in both).
+   */
+  public static Map<String, Declared> credentials(WharfConfig c) {
+    Map<String, Declared> out = new LinkedHashMap<>();
+    for (Declared d : declaredCredentials(c, "")) {
+      if (d.credential() != null && d.credential().name() != null) {
+        out.putIfAbsent(d.credential().name(), d);
+      }
+    }
+    return out;
+  }
+
+  private static List<Declared> declaredCredentials(WharfConfig c, String p) {
+    List<Declared> out = new ArrayList<>();
+    List<Credential> top = c.credentials() == null ? List.of() : c.credentials();
+    for (int i = 0; i < top.size(); i++) {
+      out.add(new Declared(p + "credentials[" + i + "]", top.get(i)));
+    }
+    List<Credential> old = c.security() == null || c.security().credentials() == null ? List.of()
+        : c.security().credentials();
+    for (int i = 0; i < old.size(); i++) {
+      out.add(new Declared(p + "security.credentials[" + i + "]", old.get(i)));
+    }
+    return out;
+  }
+
   /** Checks every rule of every repository and the credentials; throws {@link ConfigException} naming the key. */
   static void validate(WharfConfig c, Map<String, WharfConfig.Repository> byName, String p) {
-    Set<String> credentials = new HashSet<>();
-    List<Credential> declared = c.security() == null || c.security().credentials() == null ? List.of()
-        : c.security().credentials();
-    for (int i = 0; i < declared.size(); i++) {
-      Credential cred = declared.get(i);
-      String key = p + "security.credentials[" + i + "]";
+    Map<String, String> credentials = new LinkedHashMap<>(); // name -> the key that declared it
+    for (Declared d : declaredCredentials(c, p)) {
+      String key = d.key();
+      Credential cred = d.credential();
       if (cred == null || cred.name() == null || cred.name().isBlank()) {
         throw new ConfigException(key + ".name: missing");
       }
       key += " (" + cred.name() + ")";
-      if (!credentials.add(cred.name())) {
-        throw new ConfigException(key + ".name: duplicate credentials name \"" + cred.name() + "\"");
+      credential(cred, key);
+      String first = credentials.putIfAbsent(cred.name(), key);
+      if (first != null) {
+        boolean both = first.startsWith(p + "credentials[") != key.startsWith(p + "credentials[");
+        throw new ConfigException(key + ".name: duplicate credentials name \"" + cred.name() + "\"" + (both
+            ? ", also declared in " + first + "; keep it in credentials only (security.credentials is deprecated)"
+            : ""));
       }
-      if (cred.username() == null || cred.username().isBlank()) {
-        throw new ConfigException(key + ".username: missing");
-      }
-      if ((cred.password() == null) == (cred.passwordFile() == null)) {
-        throw new ConfigException(key + ": give either password or passwordFile (one of them)");
-      }
+    }
+    if (c.security() != null && c.security().credentials() != null && !c.security().credentials().isEmpty()) {
+      LOG.warn("{}security.credentials is deprecated: move its entries to the top-level credentials section (same"
+          + " entries); a security section also turns access control on", p);
     }
     List<WharfConfig.Repository> repos = c.repositories();
     for (int i = 0; i < repos.size(); i++) {
@@ -91,19 +177,63 @@ public final class SyncConfig {
         continue;
       }
       String repoKey = p + "repositories[" + i + "] (" + r.name() + ").sync";
-      if (!"hosted".equals(r.type())) {
-        throw new ConfigException(repoKey + ": pull rules write into a hosted repository; " + r.name() + " is a "
-            + r.type() + " repository (rules for proxy repositories are not built yet)");
-      }
+      requireRuleHolder(r, repoKey);
       Set<String> names = new HashSet<>();
       for (int j = 0; j < r.sync().size(); j++) {
-        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r.name(), names, credentials, byName);
+        validateRule(r.sync().get(j), repoKey + "[" + j + "]", r, names, credentials.keySet(), byName);
       }
     }
   }
 
-  private static void validateRule(Rule rule, String key, String repository, Set<String> names,
+  /**
+   * Checks one credential's user name and password (its name is checked by the caller); the API
+   * checks its bodies with this too.
+   *
+   * @param key names the entry in messages, e.g. {@code credentials[0] (hub)}
+   */
+  public static void credential(Credential cred, String key) {
+    if (cred.name() != null && !RULE_NAME.matcher(cred.name()).matches()) {
+      throw new ConfigException(key + ".name: \"" + cred.name() + "\" is invalid; use letters, digits, '.', '_'"
+          + " and '-' (at most 64)");
+    }
+    if (cred.username() == null || cred.username().isBlank()) {
+      throw new ConfigException(key + ".username: missing");
+    }
+    if ((cred.password() == null) == (cred.passwordFile() == null)) {
+      throw new ConfigException(key + ": give either password or passwordFile (one of them)");
+    }
+  }
+
+  /**
+   * Checks a rule made through the management API as the file's rules are checked, against the
+   * configuration it joins ({@code c}: the file's and the API's repositories, rules and credentials).
+   *
+   * @param taken the names of the repository's other rules
+   * @param key names the rule in messages ({@code rule}, then {@code rule (name).source.url: ...})
+   * @throws ConfigException naming the key
+   */
+  public static void validateRule(WharfConfig c, String repository, Rule rule, Set<String> taken, String key) {
+    Map<String, WharfConfig.Repository> byName = new LinkedHashMap<>();
+    c.repositories().forEach(r -> byName.put(r.name(), r));
+    WharfConfig.Repository r = byName.get(repository);
+    if (r == null) {
+      throw new ConfigException(key + ": no repository named " + repository);
+    }
+    requireRuleHolder(r, key);
+    validateRule(rule, key, r, new HashSet<>(taken), credentials(c).keySet(), byName);
+  }
+
+  /** Rules belong to hosted repositories (they write into them) and proxies (they warm the cache). */
+  private static void requireRuleHolder(WharfConfig.Repository r, String key) {
+    if (!"hosted".equals(r.type()) && !"proxy".equals(r.type())) {
+      throw new ConfigException(key + ": pull rules write into a hosted repository or warm a proxy's cache; "
+          + r.name() + " is a " + r.type() + " repository");
+    }
+  }
+
+  private static void validateRule(Rule rule, String key, WharfConfig.Repository holder, Set<String> names,
       Set<String> credentials, Map<String, WharfConfig.Repository> byName) {
+    String repository = holder.name();
     if (rule == null) {
       throw new ConfigException(key + ": empty entry");
     }
@@ -116,6 +246,31 @@ public final class SyncConfig {
       throw new ConfigException(key + ".name: duplicate rule name \"" + rule.name() + "\" in repository " + repository);
     }
     Source s = rule.source();
+    if (holder.isProxy()) {
+      validateWarming(rule, key, holder);
+    } else {
+      validateSource(s, key, repository, credentials, byName);
+    }
+    LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
+    if (rule.limits() != null) {
+      Integer n = rule.limits().concurrency();
+      if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
+        throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
+      }
+      if (rule.limits().bandwidth() != null) {
+        bandwidth(rule.limits().bandwidth(), key + ".limits.bandwidth");
+      }
+    }
+    if (rule.content() == null || rule.content().isEmpty()) {
+      throw new ConfigException(key + ".content: at least one entry saying which images to copy");
+    }
+    for (int k = 0; k < rule.content().size(); k++) {
+      content(rule.content().get(k), s != null && "hub".equals(s.index()), key + ".content[" + k + "]");
+    }
+  }
+
+  private static void validateSource(Source s, String key, String repository, Set<String> credentials,
+      Map<String, WharfConfig.Repository> byName) {
     if (s == null) {
       throw new ConfigException(key + ".source: missing; give a url or a repository");
     }
@@ -136,7 +291,7 @@ public final class SyncConfig {
         throw new ConfigException(key + ".source.index: \"" + s.index() + "\" is unknown; known: hub, registry");
       }
       if (s.credentials() != null && !credentials.contains(s.credentials())) {
-        throw new ConfigException(key + ".source.credentials: no security.credentials entry named \""
+        throw new ConfigException(key + ".source.credentials: no credentials entry named \""
             + s.credentials() + "\"");
       }
     } else {
@@ -151,12 +306,24 @@ public final class SyncConfig {
         throw new ConfigException(key + ".source.repository: a rule cannot copy a repository into itself");
       }
     }
-    LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
-    if (rule.content() == null || rule.content().isEmpty()) {
-      throw new ConfigException(key + ".content: at least one entry saying which images to copy");
+  }
+
+  /** A rule of a proxy warms its cache from the proxy's own remote, under the upstream's names. */
+  private static void validateWarming(Rule rule, String key, WharfConfig.Repository proxy) {
+    if (rule.source() != null) {
+      throw new ConfigException(key + ".source: a rule of proxy repository " + proxy.name() + " warms its cache from"
+          + " its remoteUrl; leave source out");
     }
-    for (int k = 0; k < rule.content().size(); k++) {
-      content(rule.content().get(k), "hub".equals(s.index()), key + ".content[" + k + "]");
+    if (Boolean.TRUE.equals(rule.deleteMissing())) {
+      throw new ConfigException(key + ".deleteMissing: a proxy's cache follows its upstream already; deleteMissing"
+          + " is for rules of hosted repositories");
+    }
+    for (int k = 0; rule.content() != null && k < rule.content().size(); k++) {
+      Content c = rule.content().get(k);
+      if (c != null && (c.destination() != null || c.stripPrefix() != null)) {
+        throw new ConfigException(key + ".content[" + k + "]: a proxy caches images under their upstream names;"
+            + " leave destination and stripPrefix out");
+      }
     }
   }
 

@@ -23,7 +23,7 @@ import java.util.Map;
  * </pre>
  */
 public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
-    Security security, Management management, Events events) {
+    Security security, Management management, Events events, List<SyncConfig.Credential> credentials) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 5000;
   public static final String DEFAULT_STORE = "default";
@@ -45,6 +45,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security, Management management) {
     this(server, blobStores, http, repositories, security, management, null);
+  }
+
+  /** A configuration without a top-level {@code credentials:} section: none (but {@code security.credentials}). */
+  public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
+      Security security, Management management, Events events) {
+    this(server, blobStores, http, repositories, security, management, events, null);
   }
 
   /**
@@ -195,7 +201,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
    * @param ldap the company directory, the realm {@code ldap} (see {@link Ldap})
    * @param externalToken bearer tokens of an existing token server, accepted on {@code /v2} (see {@link ExternalToken})
-   * @param credentials named outbound credentials for sync rules ({@link SyncConfig.Credential}); never shown
+   * @param credentials deprecated: named outbound credentials for sync rules, read as the top-level
+   *     {@code credentials:} are ({@link SyncConfig#credentials}); never shown
    */
   public record Security(
       List<String> realms,
@@ -638,6 +645,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
     }
 
+    /** A copy with the pull rules {@code sync}. */
+    public Repository withSync(List<SyncConfig.Rule> sync) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+    }
+
     public boolean isProxy() {
       return "proxy".equals(type);
     }
@@ -715,7 +729,8 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     Outbound out = http == null ? Outbound.DEFAULTS : http.over(Outbound.DEFAULTS);
     return new WharfConfig(s, stores, out, repos, security == null ? null : security.withDefaults(),
         (management == null ? new Management(null) : management).withDefaults(),
-        (events == null ? new Events(null, null, null) : events).withDefaults());
+        (events == null ? new Events(null, null, null) : events).withDefaults(),
+        credentials == null ? List.of() : credentials);
   }
 
   /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
@@ -727,26 +742,37 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String target = stores.containsKey(DEFAULT_STORE) ? DEFAULT_STORE : stores.keySet().iterator().next();
       stores.put(target, BlobStore.file(dataDir));
     }
-    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security(), c.management(), c.events());
+    return new WharfConfig(s, stores, c.http(), c.repositories(), c.security(), c.management(), c.events(),
+        c.credentials());
   }
 
   /** A copy with a different repository list (used by tests and embedders). */
   public WharfConfig withRepositories(List<Repository> repositories) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
   }
 
   /** A copy with a different {@code security:} section ({@code null}: none, the server is open). */
   public WharfConfig withSecurity(Security security) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
   }
 
   /** A copy with a different {@code management:} section ({@code null}: the defaults). */
   public WharfConfig withManagement(Management management) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
+  }
+
+  /** A copy with a different top-level {@code credentials:} section. */
+  public WharfConfig withCredentials(List<SyncConfig.Credential> credentials) {
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
   }
 
   /** A copy with a different {@code events:} section ({@code null}: no webhooks). */
   public WharfConfig withEvents(Events events) {
-    return new WharfConfig(server, blobStores, http, repositories, security, management, events).withDefaults();
+    return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
+        .withDefaults();
   }
 }

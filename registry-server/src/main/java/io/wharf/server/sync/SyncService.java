@@ -4,15 +4,19 @@ import io.wharf.core.gc.GcLease;
 import io.wharf.core.lifecycle.Schedule;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Repository;
+import io.wharf.core.storage.StorageDriver;
 import io.wharf.proxy.OutboundProxy;
+import io.wharf.proxy.ProxyRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.PausingSource;
+import io.wharf.proxy.sync.ProxyCacheTarget;
 import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncContent;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.proxy.sync.SyncRun;
 import io.wharf.proxy.sync.SyncSource;
+import io.wharf.proxy.sync.SyncTarget;
 import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.Durations;
 import io.wharf.server.config.LifecycleConfig;
@@ -46,7 +50,8 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Runs the pull rules of the hosted repositories ({@code repositories[].sync[]}): on demand
+ * Runs the pull rules of the hosted and proxy repositories ({@code repositories[].sync[]}; a proxy's
+ * rule warms its cache through the proxy itself, {@link ProxyCacheTarget}): on demand
  * ({@link #run}) and on their schedules, one run per rule at a time, also across nodes that share
  * the storage (the rule's lease in the repository's storage, {@link GcLease}, as maintenance and
  * webhook deliveries hold theirs). Each run's report is kept in the repository's storage
@@ -93,6 +98,10 @@ public final class SyncService implements Closeable {
   private final Map<String, Running> running = new HashMap<>();
   private final Map<String, ScheduledFuture<?>> scheduled = new HashMap<>();
   private final Map<String, Instant> nextRuns = new HashMap<>();
+  /** The schedule of each scheduled rule, by {@code repository/rule}; a chain of runs goes on while its plan is here. */
+  private final Map<String, Plan> schedules = new HashMap<>();
+
+  private record Plan(String text, Schedule schedule) {}
 
   private record Running(SyncReport report, Future<?> future) {}
 
@@ -109,25 +118,53 @@ public final class SyncService implements Closeable {
   }
 
   /** Schedules every rule that has a schedule (from the configuration as it is now). */
-  public synchronized SyncService start() {
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
-        Schedule schedule = LifecycleConfig.schedule(rule.schedule(), "sync " + rule.name() + ".schedule");
-        if (schedule != null) {
-          scheduleNext(r.name(), rule.name(), schedule);
-        }
-      }
-    }
+  public SyncService start() {
+    reschedule();
     return this;
   }
 
-  private synchronized void scheduleNext(String repository, String rule, Schedule schedule) {
-    if (timer.isShutdown()) {
-      return;
+  /**
+   * Makes the schedules follow the configuration as it is now: a rule added with a schedule is
+   * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
+   * scheduled anew. Runs going on are left alone.
+   */
+  public synchronized void reschedule() {
+    Map<String, String> wanted = new HashMap<>();
+    for (WharfConfig.Repository r : config.get().repositories()) {
+      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
+        if (rule.schedule() != null) {
+          wanted.put(key(r.name(), rule.name()), rule.schedule());
+        }
+      }
+    }
+    for (String key : List.copyOf(schedules.keySet())) {
+      if (!schedules.get(key).text().equals(wanted.get(key))) {
+        schedules.remove(key);
+        nextRuns.remove(key);
+        ScheduledFuture<?> f = scheduled.remove(key);
+        if (f != null) {
+          f.cancel(false);
+        }
+      }
+    }
+    wanted.forEach((key, text) -> {
+      if (!schedules.containsKey(key)) {
+        int slash = key.indexOf('/');
+        String rule = key.substring(slash + 1);
+        Plan plan = new Plan(text, LifecycleConfig.schedule(text, "sync " + rule + ".schedule"));
+        schedules.put(key, plan);
+        scheduleNext(key.substring(0, slash), rule, plan);
+      }
+    });
+  }
+
+  private synchronized void scheduleNext(String repository, String rule, Plan plan) {
+    String key = key(repository, rule);
+    if (timer.isShutdown() || schedules.get(key) != plan) {
+      return; // stopped, or the rule's schedule changed or went away meanwhile
     }
     Instant now = clock.instant();
-    Instant next = schedule.next(now);
-    String key = key(repository, rule);
+    Instant next = plan.schedule().next(now);
     nextRuns.put(key, next);
     scheduled.put(key, timer.schedule(() -> {
       try {
@@ -135,7 +172,7 @@ public final class SyncService implements Closeable {
       } catch (IOException | RuntimeException e) {
         LOG.warn("sync {}/{}: scheduled run not started: {}", repository, rule, e.getMessage());
       }
-      scheduleNext(repository, rule, schedule);
+      scheduleNext(repository, rule, plan);
     }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS));
   }
 
@@ -169,24 +206,30 @@ public final class SyncService implements Closeable {
       if (current == null || current.future().isDone()) {
         Repository target = repositories.apply(repository)
             .orElseThrow(() -> new NoSuchElementException("repository " + repository + " is not running"));
-        if (!(target instanceof HostedRepository hosted)) {
-          throw new IllegalStateException("repository " + repository + " is no hosted repository; pull rules write"
-              + " into hosted repositories");
+        if (storageOf(target) == null) {
+          throw new IllegalStateException("repository " + repository + " is no hosted or proxy repository; pull"
+              + " rules write into hosted repositories and warm proxies' caches");
         }
         SyncReport report = new SyncReport(ruleName, clock.instant());
-        Future<?> f = runs.submit(() -> runGuarded(r, rule, hosted, report));
+        Future<?> f = runs.submit(() -> runGuarded(r, rule, target, report));
         running.put(key, new Running(report, f));
       }
     }
     return status(r, rule);
   }
 
-  private void runGuarded(WharfConfig.Repository r, SyncConfig.Rule rule, HostedRepository target, SyncReport report) {
+  /** Where a rule of {@code r} keeps its lease and reports: its storage; null for a repository that takes no rules. */
+  private static StorageDriver storageOf(Repository r) {
+    return r instanceof HostedRepository h ? h.storage() : r instanceof ProxyRepository p ? p.storage() : null;
+  }
+
+  private void runGuarded(WharfConfig.Repository r, SyncConfig.Rule rule, Repository repository, SyncReport report) {
+    StorageDriver target = storageOf(repository);
     // a pooled thread: an interrupt a previous run's lease renewal sent as that run ended is stale
     Thread.interrupted();
     String path = "/docker/registry/v2/_wharf/sync/" + r.name() + "/" + rule.name() + ".lease";
     SyncReport.Snapshot done;
-    try (GcLease lease = GcLease.acquire(target.storage(), path, node, LEASE_TTL, LEASE_SETTLE, clock)) {
+    try (GcLease lease = GcLease.acquire(target, path, node, LEASE_TTL, LEASE_SETTLE, clock)) {
       Thread worker = Thread.currentThread();
       ScheduledFuture<?> renewal = timer.scheduleAtFixedRate(() -> {
         try {
@@ -198,11 +241,14 @@ public final class SyncService implements Closeable {
         }
         store(r.name(), target, report.snapshot());
       }, LEASE_TTL.toMillis() / 4, LEASE_TTL.toMillis() / 4, TimeUnit.MILLISECONDS);
-      try (Source source = source(rule)) {
+      try (Source source = source(rule, repository)) {
         store(r.name(), target, report.snapshot());
         List<SyncContent> content = contentOf(rule);
-        done = SyncRun.run(report, content, source.source(), new HostedTarget(target), clock, pauser,
-            SyncRun.Listener.NONE);
+        // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
+        SyncTarget into = repository instanceof ProxyRepository proxy ? new ProxyCacheTarget(proxy)
+            : new HostedTarget((HostedRepository) repository);
+        done = SyncRun.run(report, content, source.source(), into, clock, pauser, SyncRun.Listener.NONE,
+            rule.options());
       } finally {
         renewal.cancel(false);
       }
@@ -234,7 +280,7 @@ public final class SyncService implements Closeable {
   }
 
   private static List<SyncContent> contentOf(SyncConfig.Rule rule) {
-    boolean hub = "hub".equals(rule.source().index());
+    boolean hub = rule.source() != null && "hub".equals(rule.source().index());
     List<SyncContent> out = new ArrayList<>();
     for (int i = 0; i < rule.content().size(); i++) {
       out.add(SyncConfig.content(rule.content().get(i), hub, "sync " + rule.name() + ".content[" + i + "]"));
@@ -250,7 +296,10 @@ public final class SyncService implements Closeable {
     }
   }
 
-  private Source source(SyncConfig.Rule rule) {
+  private Source source(SyncConfig.Rule rule, Repository holder) {
+    if (holder instanceof ProxyRepository) {
+      return new Source(new RepositorySource(holder), () -> {});
+    }
     SyncConfig.Source s = rule.source();
     if (s.repository() != null) {
       Repository from = repositories.apply(s.repository())
@@ -267,10 +316,9 @@ public final class SyncService implements Closeable {
         .outboundProxy(outboundProxy(out))
         .clock(clock);
     if (s.credentials() != null) {
-      List<SyncConfig.Credential> all = c.security() == null ? List.of() : c.security().credentials();
-      SyncConfig.Credential cred = all.stream().filter(x -> x.name().equals(s.credentials())).findFirst()
-          .orElseThrow(() -> new ConfigException("security.credentials: no entry named \"" + s.credentials() + "\""));
-      b.credentials(cred.username(), SyncConfig.password(cred, "security.credentials (" + cred.name() + ")"));
+      SyncConfig.Declared cred = Optional.ofNullable(SyncConfig.credentials(c).get(s.credentials()))
+          .orElseThrow(() -> new ConfigException("credentials: no entry named \"" + s.credentials() + "\""));
+      b.credentials(cred.credential().username(), SyncConfig.password(cred.credential(), cred.key()));
     }
     RegistrySource source = b.build();
     return new Source(source, source);
@@ -303,17 +351,19 @@ public final class SyncService implements Closeable {
         last = stored.get();
       }
     }
-    String source = rule.source().url() != null ? rule.source().url() : "repository " + rule.source().repository();
+    String source = rule.source() == null ? "the cache of " + r.name() + " from " + r.remoteUrl()
+        : rule.source().url() != null ? rule.source().url() : "repository " + rule.source().repository();
     return new RuleStatus(r.name(), rule.name(), source, rule.schedule(), next, isRunning, last);
   }
 
   /** The stored report of a rule, if one was written (by this node or another). */
   private Optional<SyncReport.Snapshot> readStored(String repository, String rule) throws IOException {
     Optional<Repository> r = repositories.apply(repository);
-    if (r.isEmpty() || !(r.get() instanceof HostedRepository hosted)) {
+    StorageDriver storage = r.map(SyncService::storageOf).orElse(null);
+    if (storage == null) {
       return Optional.empty();
     }
-    Optional<byte[]> bytes = hosted.storage().getContent(reportPath(repository, rule));
+    Optional<byte[]> bytes = storage.getContent(reportPath(repository, rule));
     if (bytes.isEmpty()) {
       return Optional.empty();
     }
@@ -324,9 +374,9 @@ public final class SyncService implements Closeable {
     }
   }
 
-  private void store(String repository, HostedRepository target, SyncReport.Snapshot report) {
+  private void store(String repository, StorageDriver target, SyncReport.Snapshot report) {
     try {
-      target.storage().putContent(reportPath(repository, report.rule()),
+      target.putContent(reportPath(repository, report.rule()),
           JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException e) {
       LOG.warn("sync {}/{}: report not stored: {}", repository, report.rule(), e.toString());

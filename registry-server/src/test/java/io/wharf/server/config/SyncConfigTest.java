@@ -122,7 +122,7 @@ class SyncConfigTest {
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", repository: upstream}"), "t"))
         .hasMessageContaining("sync[0] (r).source: give either url or repository");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{url: \"https://x.io\", credentials: b}"), "t"))
-        .hasMessageContaining("sync[0] (r).source.credentials: no security.credentials entry named \"b\"");
+        .hasMessageContaining("sync[0] (r).source.credentials: no credentials entry named \"b\"");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: nowhere}"), "t"))
         .hasMessageContaining("source.repository: no repository named \"nowhere\"");
     assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("{repository: mirror}"), "t"))
@@ -150,15 +150,17 @@ class SyncConfigTest {
   }
 
   @Test
-  void rules_needAHostedRepository_andUniqueNames() {
+  void rules_needAHostedOrProxyRepository_andUniqueNames() {
     assertThatThrownBy(() -> ConfigLoader.parse("""
         blobStores: {default: {type: memory}}
         repositories:
-          - name: cache
-            type: proxy
-            remoteUrl: https://x.io
+          - name: hosted
+          - name: all
+            type: group
+            members: [hosted]
             sync: [{name: r, source: {url: "https://x.io"}, content: [{names: [x]}]}]
-        """, "t")).hasMessageContaining("(cache).sync").hasMessageContaining("proxy repository");
+        """, "t")).hasMessageContaining("(all).sync: pull rules write into a hosted repository or warm a proxy's"
+            + " cache; all is a group repository");
     assertThatThrownBy(() -> ConfigLoader.parse("""
         blobStores: {default: {type: memory}}
         repositories:
@@ -179,5 +181,115 @@ class SyncConfigTest {
         security:
           credentials: [{name: a, password: p}]
         """, "t")).hasMessageContaining("security.credentials[0] (a).username: missing");
+  }
+
+  @Test
+  void credentials_atTheTopLevel_needNoSecuritySection() {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        credentials:
+          - {name: hub, username: wharfbot, password: s3cret}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io", credentials: hub}, content: [{names: [x]}]}
+        """, "t");
+    assertThat(c.security()).as("the server stays open").isNull();
+    assertThat(SyncConfig.credentials(c)).containsOnlyKeys("hub");
+    assertThat(SyncConfig.credentials(c).get("hub").key()).isEqualTo("credentials[0]");
+    assertThat(c.credentials()).singleElement().hasToString("Credential[hub, wharfbot]");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials: [{name: a, username: u}]
+        """, "t")).hasMessageContaining("t: credentials[0] (a): give either password or passwordFile");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials: [{name: "a b", username: u, password: p}]
+        """, "t")).hasMessageContaining("credentials[0] (a b).name: \"a b\" is invalid");
+  }
+
+  @Test
+  void credentials_inBothPlaces_areBothLookedUp_andANameInBothIsAnError() {
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        credentials:
+          - {name: new, username: u1, password: p1}
+        security:
+          credentials:
+            - {name: old, username: u2, password: p2}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: a, source: {url: "https://x.io", credentials: new}, content: [{names: [x]}]}
+              - {name: b, source: {url: "https://x.io", credentials: old}, content: [{names: [x]}]}
+        """, "t");
+    assertThat(SyncConfig.credentials(c)).containsOnlyKeys("new", "old");
+    assertThat(SyncConfig.credentials(c).get("old").key()).isEqualTo("security.credentials[0]");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials:
+          - {name: hub, username: u1, password: p1}
+        security:
+          credentials:
+            - {name: hub, username: u2, password: p2}
+        """, "t")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("security.credentials[0] (hub).name: duplicate credentials name \"hub\", also declared in"
+            + " t: credentials[0] (hub); keep it in credentials only");
+    assertThatThrownBy(() -> ConfigLoader.parse("""
+        credentials:
+          - {name: hub, username: u1, password: p1}
+          - {name: hub, username: u2, password: p2}
+        """, "t")).hasMessageContaining("credentials[1] (hub).name: duplicate credentials name \"hub\"");
+  }
+
+  @Test
+  void limitsAndDeleteMissing_areRead_andBadValuesNamed() {
+    String rule = """
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: mirror
+            sync:
+              - {name: r, source: {url: "https://x.io"}, content: [{names: [x]}], %s}
+        """;
+    SyncConfig.Rule r = ConfigLoader.parse(rule.formatted(
+        "limits: {concurrency: 4, bandwidth: 50MB/s}, deleteMissing: true"), "t").repositories().get(0).sync().get(0);
+    assertThat(r.options()).isEqualTo(new io.wharf.proxy.sync.SyncRun.Options(4, 50L << 20, true));
+    SyncConfig.Rule plain = ConfigLoader.parse(rule.formatted("schedule: every 6h"), "t").repositories().get(0)
+        .sync().get(0);
+    assertThat(plain.options()).isEqualTo(io.wharf.proxy.sync.SyncRun.Options.DEFAULT);
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {concurrency: 0}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.concurrency: 0 is not from 1 to 32");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: 50MB}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: \"50MB\" is no rate; write a size per second");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: fast/s}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: invalid size");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {bandwidth: 0/s}"), "t"))
+        .hasMessageContaining("sync[0] (r).limits.bandwidth: must be more than 0");
+    assertThatThrownBy(() -> ConfigLoader.parse(rule.formatted("limits: {threads: 2}"), "t"))
+        .hasMessageContaining("unknown key \"threads\"");
+  }
+
+  @Test
+  void securityCredentials_warnAtStart_namingTheNewKey() {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        SyncConfig.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    log.addAppender(seen);
+    try {
+      ConfigLoader.parse("""
+          credentials: [{name: a, username: u, password: p}]
+          """, "t");
+      assertThat(seen.list).as("the top-level section alone: no warning").isEmpty();
+      ConfigLoader.parse("""
+          security:
+            credentials: [{name: a, username: u, password: p}]
+          """, "t");
+      assertThat(seen.list).singleElement().satisfies(e -> {
+        assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+        assertThat(e.getFormattedMessage()).contains("security.credentials is deprecated")
+            .contains("top-level credentials section").doesNotContain("password: p");
+      });
+    } finally {
+      log.detachAppender(seen);
+    }
   }
 }

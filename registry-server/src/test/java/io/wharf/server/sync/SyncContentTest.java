@@ -170,7 +170,7 @@ class SyncContentTest {
 
   /** {@code s} without a catalog, as Docker Hub. */
   static SyncSource withoutCatalog(SyncSource s) {
-    return new SyncSource() {
+    return new DelegatingSource(s) {
       @Override
       public String describe() {
         return "hub-like " + s.describe();
@@ -179,31 +179,6 @@ class SyncContentTest {
       @Override
       public Optional<List<String>> catalog() {
         return Optional.empty();
-      }
-
-      @Override
-      public Optional<List<String>> tags(String name) throws IOException {
-        return s.tags(name);
-      }
-
-      @Override
-      public Optional<Digest> manifestDigest(String name, String reference) throws IOException {
-        return s.manifestDigest(name, reference);
-      }
-
-      @Override
-      public Optional<SourceManifest> manifest(String name, String reference) throws IOException {
-        return s.manifest(name, reference);
-      }
-
-      @Override
-      public Optional<SourceBlob> blob(String name, Digest digest) throws IOException {
-        return s.blob(name, digest);
-      }
-
-      @Override
-      public List<Digest> referrers(String name, Digest subject) throws IOException {
-        return s.referrers(name, subject);
       }
     };
   }
