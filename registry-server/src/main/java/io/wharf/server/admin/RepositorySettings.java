@@ -55,8 +55,12 @@ public record RepositorySettings(
   public record Storage(String blobStoreName, boolean strictContentTypeValidation, String writePolicy,
       Boolean latestPolicy) {}
 
-  /** Nexus's named cleanup policies; Wharf's policy is the repository's own, under {@code wharf.cleanup}. */
-  record Cleanup(List<String> policyNames) {}
+  /**
+   * Nexus's named cleanup policies; Wharf's policy is the repository's own, under {@code wharf.cleanup}.
+   *
+   * @param policyNames always empty
+   */
+  public record Cleanup(List<String> policyNames) {}
 
   /**
    * The repository's own listener: {@code httpPort} for plain HTTP, {@code httpsPort} with TLS
@@ -83,8 +87,13 @@ public record RepositorySettings(
    */
   public record Proxy(String remoteUrl, int contentMaxAge, int metadataMaxAge) {}
 
-  /** @param timeToLive minutes an upstream 404 is remembered */
-  record NegativeCache(boolean enabled, int timeToLive) {}
+  /**
+   * How long a proxy remembers that its upstream has no such manifest or blob.
+   *
+   * @param enabled false when {@code negativeCacheTtl} is 0
+   * @param timeToLive minutes an upstream 404 is remembered
+   */
+  public record NegativeCache(boolean enabled, int timeToLive) {}
 
   /**
    * A proxy's connection to its upstream.
@@ -97,8 +106,17 @@ public record RepositorySettings(
    */
   public record HttpClient(boolean blocked, boolean autoBlock, Connection connection, Authentication authentication) {}
 
-  /** @param timeout seconds */
-  record Connection(Integer retries, String userAgentSuffix, Integer timeout, boolean enableCircularRedirects,
+  /**
+   * A proxy's connection settings.
+   *
+   * @param retries how often a failed upstream request is tried again
+   * @param userAgentSuffix the user agent the proxy sends
+   * @param timeout seconds
+   * @param enableCircularRedirects always false
+   * @param enableCookies always false
+   * @param useTrustStore always false (Nexus's own trust store)
+   */
+  public record Connection(Integer retries, String userAgentSuffix, Integer timeout, boolean enableCircularRedirects,
       boolean enableCookies, boolean useTrustStore) {}
 
   /**
@@ -159,6 +177,13 @@ public record RepositorySettings(
       Object cache,
       Upstream upstream) {}
 
-  /** A proxy's upstream as this node sees it now: auto-blocked or not, until when, and the last failure. */
-  record Upstream(boolean blocked, Instant blockedUntil, int consecutiveFailures, String lastError) {}
+  /**
+   * A proxy's upstream as this node sees it now.
+   *
+   * @param blocked whether calls to the upstream are auto-blocked now
+   * @param blockedUntil when the block ends; null when not blocked
+   * @param consecutiveFailures the upstream's failures since its last success
+   * @param lastError the last failure; null when none
+   */
+  public record Upstream(boolean blocked, Instant blockedUntil, int consecutiveFailures, String lastError) {}
 }

@@ -24,8 +24,15 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
   static final int MIN_PREFIX = 3;
 
   /** Nexus's sort keys; {@code group} is always "" for Docker, so it sorts as the natural order. */
-  enum Sort {
-    NAME, VERSION, REPOSITORY, GROUP
+  public enum Sort {
+    /** By image name, then tag and repository. */
+    NAME,
+    /** By tag, then image name and repository. */
+    VERSION,
+    /** By repository, then image name and tag: the natural order. */
+    REPOSITORY,
+    /** As {@link #REPOSITORY}. */
+    GROUP
   }
 
   /**

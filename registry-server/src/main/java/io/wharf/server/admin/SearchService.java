@@ -70,14 +70,40 @@ public final class SearchService {
   public record Component(String id, String repository, String format, String group, String name, String version,
       List<Asset> assets, WharfFacts wharf) {}
 
-  /** A Nexus asset: the tag's manifest. */
-  record Asset(String downloadUrl, String path, String id, String repository, String format,
+  /**
+   * A Nexus asset: the tag's manifest.
+   *
+   * @param downloadUrl where a client gets the manifest: {@code <base>/repository/<name>/v2/<image>/manifests/<tag>}
+   * @param path {@code /v2/<image>/manifests/<tag>}
+   * @param id opaque; names the repository, image and tag ({@code GET /v1/assets/{id}})
+   * @param repository the repository that holds the tag
+   * @param format always {@code docker}
+   * @param checksum the manifest's digest, algorithm to hex ({@code sha256})
+   * @param contentType the manifest's media type; null while not known
+   * @param lastModified when the tag was pushed, as Nexus writes times
+   * @param lastDownloaded when the tag was last pulled; null unless pulls are recorded for the repository
+   * @param uploader always null: Wharf does not record who pushed
+   * @param uploaderIp always null
+   * @param fileSize the manifest's own bytes; 0 while not known
+   * @param blobCreated when the tag was pushed, as for {@code lastModified}
+   * @param blobStoreName the blob store the repository keeps its images in
+   * @param docker Nexus's Docker attributes
+   * @param wharf what Wharf adds
+   */
+  public record Asset(String downloadUrl, String path, String id, String repository, String format,
       Map<String, String> checksum, String contentType, String lastModified, String lastDownloaded, String uploader,
       String uploaderIp, long fileSize, String blobCreated, String blobStoreName, DockerAttributes docker,
       WharfFacts wharf) {}
 
-  /** Nexus 3.96's {@code docker} attributes of an asset ({@code totalSize} as Nexus shows it, e.g. "2.10 MB"). */
-  record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
+  /**
+   * Nexus 3.96's {@code docker} attributes of an asset.
+   *
+   * @param content_digest the manifest's digest (Nexus's field name)
+   * @param os the image's OS; null for an index or while not known
+   * @param architecture the image's architecture; null for an index or while not known
+   * @param totalSize the image's total size as Nexus shows it, e.g. {@code 2.10 MB}
+   */
+  public record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
 
   /**
    * What Wharf adds to a component or asset.
