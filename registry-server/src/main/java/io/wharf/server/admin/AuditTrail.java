@@ -29,7 +29,7 @@ public final class AuditTrail {
    * @param repository a running repository by name
    * @param all every running repository
    */
-  public AuditTrail(EventBus events, Permissions permissions,
+  AuditTrail(EventBus events, Permissions permissions,
       Function<String, java.util.Optional<Repository>> repository, Supplier<? extends Iterable<Repository>> all) {
     this.events = events;
     this.permissions = Objects.requireNonNull(permissions);
@@ -37,12 +37,23 @@ public final class AuditTrail {
     this.all = Objects.requireNonNull(all);
   }
 
-  /** Whether there is an audit trail at all ({@code events.audit.enabled}). */
+  /**
+   * Whether there is an audit trail at all; the UI leaves out "recent activity" when not.
+   *
+   * @return true when events are configured and {@code events.audit.enabled} is true
+   */
   public boolean kept() {
     return events != null && events.audit().isPresent();
   }
 
-  /** Whether {@code caller} may see the events of {@code repositoryName} (null: events of no repository). */
+  /**
+   * Whether {@code caller} may see the events of one repository: it administers the repository,
+   * or, for events of no repository or of a repository that is gone, every repository.
+   *
+   * @param caller who reads
+   * @param repositoryName the events' repository; null for events of no repository
+   * @return true when the caller may see them
+   */
   public boolean mayAudit(Caller caller, String repositoryName) {
     java.util.Optional<Repository> r = repositoryName == null ? java.util.Optional.empty()
         : repository.apply(repositoryName);
@@ -61,7 +72,14 @@ public final class AuditTrail {
    * The events matching {@code q} that {@code caller} may see and {@code also} lets through,
    * newest first, at most {@code limit}.
    *
+   * @param caller who reads; events it may not see ({@link #mayAudit}) are skipped, not refused
+   * @param q the filters of the request (repository, image, action, actor, time range)
+   * @param also a further filter of the face (e.g. the UI's kinds of activity)
+   * @param limit the page size
    * @param after the previous page's continuation token, or null
+   * @return a page with the next page's token (null on the last); an empty page when no trail is
+   *     {@link #kept()}
+   * @throws java.io.UncheckedIOException when the trail's storage cannot be read
    */
   public AuditLog.Page query(Caller caller, AuditLog.Query q, Predicate<Event> also, int limit, String after) {
     if (!kept()) {

@@ -48,14 +48,23 @@ public final class BlobStoreService {
    * @param space its driver and reserve
    * @param repositories the repositories whose content it holds (asked on every call: they change live)
    */
-  public record Store(String name, String type, StoreSpace space, Supplier<List<Repository>> repositories) {}
+  record Store(String name, String type, StoreSpace space, Supplier<List<Repository>> repositories) {}
 
-  /** Nexus's {@code softQuota}: Wharf's reserve, as a {@code spaceRemainingQuota} in MB. */
+  /**
+   * Nexus's {@code softQuota}: Wharf's reserve ({@code blobStores.<name>.minFree}).
+   *
+   * @param type always {@code spaceRemainingQuota}
+   * @param limit the reserve in MiB, rounded up
+   */
   public record SoftQuota(String type, long limit) {}
 
   /**
    * One store in Nexus's shape.
    *
+   * @param name the store's name in the configuration ({@code blobStores.<name>})
+   * @param type Nexus's type name for its driver ({@code File}, {@code S3})
+   * @param blobCount the blobs it holds
+   * @param totalSizeInBytes their bytes
    * @param unavailable the store did not answer (its counts are then 0)
    * @param availableSpaceInBytes null where the driver cannot tell (S3)
    * @param softQuota the reserve; null where none applies
@@ -64,7 +73,13 @@ public final class BlobStoreService {
   public record Summary(String name, String type, boolean unavailable, long blobCount, long totalSizeInBytes,
       Long availableSpaceInBytes, SoftQuota softQuota, Instant countedAt) {}
 
-  /** Nexus's {@code /v1/blobstores/{name}/quota-status}. */
+  /**
+   * Nexus's {@code /v1/blobstores/{name}/quota-status}.
+   *
+   * @param isViolation whether any quota is violated
+   * @param message every violation, joined; a sentence saying none when there is none
+   * @param blobStoreName the store asked about
+   */
   public record QuotaStatus(@JsonProperty("isViolation") boolean isViolation, String message, String blobStoreName) {}
 
   private record Count(long blobs, long bytes, Instant at) {}
@@ -76,7 +91,7 @@ public final class BlobStoreService {
   private final Supplier<? extends Iterable<Repository>> allRepositories;
   private final Clock clock;
 
-  public BlobStoreService(List<Store> stores, Permissions permissions,
+  BlobStoreService(List<Store> stores, Permissions permissions,
       Supplier<? extends Iterable<Repository>> allRepositories, Clock clock) {
     for (Store s : stores) {
       this.stores.put(s.name(), s);
@@ -87,7 +102,14 @@ public final class BlobStoreService {
     this.clock = Objects.requireNonNull(clock);
   }
 
-  /** Every store (administrators of every repository). */
+  /**
+   * Every blob store with its counts, as Nexus's {@code GET /v1/blobstores} lists them. The counts
+   * are cached; a store that does not answer is listed {@code unavailable}, not left out.
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @return the stores, in configuration order
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is no administrator
+   */
   public List<Summary> list(Caller caller) {
     permissions.requireServerAdmin(caller, allRepositories.get(), "the blob stores");
     List<Summary> out = new ArrayList<>();
@@ -98,13 +120,20 @@ public final class BlobStoreService {
   }
 
   /** One store; 404 for an unknown name (after the caller proved to be an administrator). */
-  public Summary get(Caller caller, String name) {
+  Summary get(Caller caller, String name) {
     return summary(store(caller, name));
   }
 
   /**
    * Whether {@code name} violates a quota: it has less free space than its reserve (uploads are
    * refused), or a hosted repository on it uses more than its hard or soft quota.
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @param name the blob store
+   * @return Nexus's quota status: a violation with every reason in its message, or none
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is
+   *     no administrator; {@code NOT_FOUND} for a store not configured; {@code UNAVAILABLE} when
+   *     the store's free space cannot be read
    */
   public QuotaStatus quotaStatus(Caller caller, String name) {
     Store s = store(caller, name);
@@ -152,7 +181,7 @@ public final class BlobStoreService {
   }
 
   /** Drops the counts, so the next call counts again (after a maintenance run deleted blobs). */
-  public void refresh() {
+  void refresh() {
     counts.clear();
   }
 

@@ -34,9 +34,13 @@ public final class CleanupPreview {
   /**
    * One step of a store's job: its summary (totals) and the first items it would remove.
    *
+   * @param name the step's name, e.g. {@code cleanup of docker-hosted}
+   * @param summary its totals, as the job's report writes them
+   * @param wouldRemove the first tags or images it would remove, at most 100
    * @param repository the repository it works on; null for a step of no one repository
    * @param items {@code wouldRemove}, each with its image's size where known
-   * @param sizeInBytes the sum of the items' known sizes; {@code sizeComplete} whether every size was known
+   * @param sizeInBytes the sum of the items' known sizes
+   * @param sizeComplete whether every item's size was known
    */
   public record Step(String name, String summary, List<String> wouldRemove, String repository, List<Item> items,
       long sizeInBytes, boolean sizeComplete) {}
@@ -44,23 +48,42 @@ public final class CleanupPreview {
   /**
    * One tag or image a step would remove.
    *
+   * @param item as the step names it ({@code image:tag}, or an image by digest)
    * @param image null when the item is not an {@code image:tag}
+   * @param tag the tag; null when the item is not an {@code image:tag}
    * @param sizeInBytes the image's total size (what a pull downloads); null when search does not know it
    */
   public record Item(String item, String image, String tag, Long sizeInBytes) {}
 
-  /** What garbage collection would reclaim now. */
+  /**
+   * What garbage collection would reclaim now.
+   *
+   * @param blobs the blobs it would delete
+   * @param bytes their total size
+   * @param untaggedManifests the untagged manifests it would unlink (with {@code deleteUntagged})
+   * @param staleUploads the incomplete uploads it would purge
+   * @param sample the first blob digests it would delete
+   */
   public record Garbage(long blobs, long bytes, long untaggedManifests, long staleUploads, List<String> sample) {}
 
   /**
    * One store's preview.
    *
+   * @param store the blob store
+   * @param at when the dry run began
+   * @param steps the cleanup and eviction steps, in run order
    * @param garbage null when the job does not collect, or it failed before
-   * @param error why the dry run stopped early; {@code skipped}: another node holds the store's lease
+   * @param error why the dry run stopped early; null when it completed
+   * @param skipped why the dry run did not start (another node holds the store's lease); null when it ran
    */
   public record StorePreview(String store, Instant at, List<Step> steps, Garbage garbage, String error,
       String skipped) {}
 
+  /**
+   * The answer of {@code GET /wharf/api/v1/cleanup/preview}.
+   *
+   * @param stores one preview per blob store asked for, in the scheduler's order
+   */
   public record Preview(List<StorePreview> stores) {}
 
   private final MaintenanceScheduler scheduler;
@@ -72,7 +95,7 @@ public final class CleanupPreview {
    * @param scheduler null: no maintenance, an empty preview
    * @param search where the items' sizes come from
    */
-  public CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
+  CleanupPreview(MaintenanceScheduler scheduler, Permissions permissions,
       Supplier<? extends Iterable<Repository>> repositories, SearchService search) {
     this.scheduler = scheduler;
     this.permissions = Objects.requireNonNull(permissions);
@@ -80,7 +103,17 @@ public final class CleanupPreview {
     this.search = Objects.requireNonNull(search);
   }
 
-  /** Every store's preview, or {@code store}'s (404 if unknown). */
+  /**
+   * Dry-runs the maintenance of every blob store, or of one, and waits for the runs (up to
+   * {@link #WAIT}).
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @param store the blob store to preview; null for all of them
+   * @return the previews; none when the server has no maintenance
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is
+   *     no administrator; {@code NOT_FOUND} for a store not configured; {@code UNAVAILABLE} when the
+   *     dry run takes longer than {@link #WAIT} or the thread is interrupted
+   */
   public Preview preview(Caller caller, String store) {
     permissions.requireServerAdmin(caller, repositories.get(), "cleanup previews");
     List<String> stores = scheduler == null ? List.of() : scheduler.stores();

@@ -22,28 +22,47 @@ public final class CredentialService {
   private final ApiCredentials credentials;
 
   /** @param security null: an open server (every call is refused, 409) */
-  public CredentialService(RegistrySecurity security, ApiCredentials credentials) {
+  CredentialService(RegistrySecurity security, ApiCredentials credentials) {
     this.security = security;
     this.credentials = credentials;
   }
 
-  /** The expiry rules: the default, whether "never" is allowed. */
+  /**
+   * The expiry rules the forms show and the credentials apply.
+   *
+   * @return the configured default expiry and whether "never" is allowed ({@code security.robots});
+   *     the defaults on a server without security
+   */
   public ApiCredentials.Policy policy() {
     return credentials == null ? ApiCredentials.Policy.DEFAULT : credentials.policy();
   }
 
   /** Whether this server has credentials at all (it has security). */
-  public boolean enabled() {
+  boolean enabled() {
     return security != null && credentials != null;
   }
 
-  /** The robot-account name for {@code name}: {@code ci} and {@code robot$ci} both name {@code robot$ci}. */
+  /**
+   * The robot-account name a caller means: robots log in as {@code robot$NAME}, and a caller may
+   * write either form.
+   *
+   * @param name {@code ci} or {@code robot$ci}; null stays null
+   * @return {@code robot$ci} for both
+   */
   public static String robotName(String name) {
     return name == null || name.startsWith(ApiCredentials.ROBOT_PREFIX) ? name : ApiCredentials.ROBOT_PREFIX + name;
   }
 
   // ---------------------------------------------------------------- robots
 
+  /**
+   * Every robot account, without secrets.
+   *
+   * @param caller an administrator ({@code nx-all}, {@code *:admin})
+   * @return the robots with their scopes, expiries and last uses
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} on a server without security
+   */
   public List<ApiCredentials.View> robots(Caller caller) {
     requireAdmin(caller);
     return credentials.robots();
@@ -52,7 +71,16 @@ public final class CredentialService {
   /**
    * Makes a robot account; the result holds its secret, shown this once.
    *
+   * @param caller an administrator ({@code nx-all}, {@code *:admin}), recorded as its creator
+   * @param name the robot's name, with or without {@code robot$} ({@link #robotName})
+   * @param description free text for people; null allowed
+   * @param scope the repositories and actions it may use
    * @param expiresIn null: the default; {@link Duration#ZERO}: never (see {@link #expiresIn})
+   * @return the robot and its secret, which is never shown again
+   * @throws ManagementException {@code BAD_REQUEST} naming each field at fault; {@code CONFLICT} if the
+   *     name is taken;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} on a server without security
    */
   public ApiCredentials.WithSecret createRobot(Caller caller, String name, String description, CredentialScope scope,
       Duration expiresIn) {
@@ -66,7 +94,15 @@ public final class CredentialService {
     }
   }
 
-  /** Deletes a robot account (404 if there is none); its next request fails. */
+  /**
+   * Deletes a robot account; its next request fails.
+   *
+   * @param caller an administrator ({@code nx-all}, {@code *:admin})
+   * @param name the robot's name, with or without {@code robot$}
+   * @throws ManagementException {@code NOT_FOUND} if there is no such robot;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} on a server without security
+   */
   public void deleteRobot(Caller caller, String name) {
     String admin = requireAdmin(caller);
     if (!credentials.deleteRobot(robotName(name), admin)) {
@@ -76,6 +112,14 @@ public final class CredentialService {
 
   // ---------------------------------------------------------------- the caller's API tokens
 
+  /**
+   * The caller's own API tokens, without secrets; nobody sees another user's.
+   *
+   * @param caller a signed-in user
+   * @return its tokens with their scopes, expiries and last uses
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, {@code CONFLICT} on
+   *     a server without security
+   */
   public List<ApiCredentials.View> tokens(Caller caller) {
     return credentials.tokens(requireUser(caller));
   }
@@ -83,7 +127,16 @@ public final class CredentialService {
   /**
    * Makes an API token for the caller; the result holds the token, shown this once.
    *
+   * @param caller a signed-in user, who owns the token; one signed in through single sign-on
+   *     gives the token the roles of that sign-in
+   * @param name the token's name, for people
    * @param scope null: the caller's own rights
+   * @param expiresIn null: the default; {@link Duration#ZERO}: never (see {@link #expiresIn})
+   * @return the token and its secret, which is never shown again
+   * @throws ManagementException {@code BAD_REQUEST} naming each field at fault; {@code CONFLICT} when
+   *     the caller has 100 tokens already (the limit);
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code CONFLICT} on
+   *     a server without security
    */
   public ApiCredentials.WithSecret createToken(Caller caller, String name, CredentialScope scope, Duration expiresIn) {
     String me = requireUser(caller);
@@ -98,7 +151,15 @@ public final class CredentialService {
     }
   }
 
-  /** Revokes the caller's API token {@code id} (404 if it has none such); its next use fails. */
+  /**
+   * Revokes one of the caller's API tokens; its next use fails.
+   *
+   * @param caller a signed-in user
+   * @param id the token's id, as listed
+   * @throws ManagementException {@code NOT_FOUND} if the caller has no token of that id (another
+   *     user's included); {@code UNAUTHENTICATED} for an anonymous caller, {@code CONFLICT} on
+   *     a server without security
+   */
   public void deleteToken(Caller caller, String id) {
     String me = requireUser(caller);
     if (id == null || id.isEmpty() || !credentials.deleteToken(me, id, me)) {
@@ -108,7 +169,14 @@ public final class CredentialService {
 
   // ---------------------------------------------------------------- who may
 
-  /** The caller's user name; refused when anonymous (401) or on an open server (409). */
+  /**
+   * Refuses callers who cannot own credentials.
+   *
+   * @param caller who asks
+   * @return the caller's user name
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, {@code CONFLICT} on
+   *     a server without security
+   */
   public String requireUser(Caller caller) {
     if (!enabled()) {
       throw new ManagementException(ManagementException.Reason.CONFLICT,
@@ -120,7 +188,14 @@ public final class CredentialService {
     return caller.user();
   }
 
-  /** The caller's user name if it administers the server ({@code nx-all}, {@code *:admin}); else 403. */
+  /**
+   * Refuses callers who do not administer the server ({@code nx-all}, {@code *:admin}).
+   *
+   * @param caller who asks
+   * @return the caller's user name
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} on a server without security
+   */
   public String requireAdmin(Caller caller) {
     String user = requireUser(caller);
     if (!security.administers(user)) {
@@ -135,6 +210,10 @@ public final class CredentialService {
   /**
    * {@code expiresIn} as the API reads it: absent (null: the default), {@code never}
    * ({@link Duration#ZERO}) or a duration such as {@code 30d}; a bad one adds a violation.
+   *
+   * @param text the field as given; null when absent
+   * @param violations where a bad value is reported, as field {@code expiresIn}
+   * @return the duration; null when absent or bad
    */
   public static Duration expiresIn(String text, List<ManagementException.Violation> violations) {
     if (text == null) {

@@ -24,7 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
  * map (a webhook's, whose {@code Authorization} is a credential under a name no pattern catches)
  * are all redacted; their names stay. Administrators only.
  */
-public final class EffectiveConfig {
+final class EffectiveConfig {
   public static final String REDACTED = "**redacted**";
   private static final Pattern SECRET = Pattern.compile(".*(password|secret|token|hash|credential|key|pkcs12)");
 

@@ -38,7 +38,7 @@ import tools.jackson.databind.JsonNode;
  * the document again before each change and each read of the endpoints API, and on its own every
  * {@link #SYNC_INTERVAL}, so an endpoint created on one node receives the events of all of them.
  */
-public final class EventEndpointService extends AbstractLifeCycle {
+final class EventEndpointService extends AbstractLifeCycle {
   private static final Logger LOG = LoggerFactory.getLogger(EventEndpointService.class);
   /** The settings subject of the document. */
   public static final String SUBJECT = "event-endpoints";

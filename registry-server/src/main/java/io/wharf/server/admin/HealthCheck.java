@@ -10,7 +10,7 @@ import java.util.Map;
  * <p>{@link #check()} is called per request to the status endpoints, so it must be cheap: answer
  * from memory or from a cached probe, never from a network call of its own.
  */
-public interface HealthCheck {
+interface HealthCheck {
 
   /** The check's name as {@code /v1/status/check} shows it, e.g. {@code Blob store default writable}. */
   String name();

@@ -43,7 +43,12 @@ public final class HealthService {
   private final List<HealthCheck> others;
   private final Clock clock;
 
-  /** Whether the server should take traffic, and the readiness checks that fail (name: message). */
+  /**
+   * Whether the server should take traffic.
+   *
+   * @param ready every readiness check passes
+   * @param failing the readiness checks that fail, name to message, in check order; empty when ready
+   */
   public record Readiness(boolean ready, Map<String, String> failing) {}
 
   /**
@@ -52,7 +57,7 @@ public final class HealthService {
    * @param time epoch milliseconds of the answer
    * @param duration milliseconds the check took
    */
-  public record CheckResult(boolean healthy, String message, String error, Map<String, Object> details, long time,
+  record CheckResult(boolean healthy, String message, String error, Map<String, Object> details, long time,
       long duration, Instant timestamp) {}
 
   private HealthService(Builder b) {
@@ -70,13 +75,13 @@ public final class HealthService {
     this.others = List.copyOf(b.others);
   }
 
-  public static Builder builder(Registry registry, Permissions permissions) {
+  static Builder builder(Registry registry, Permissions permissions) {
     Objects.requireNonNull(registry);
     return new Builder(() -> registry, permissions);
   }
 
   /** For a server whose repositories change while it runs: {@code registry} is asked on every call. */
-  public static Builder builder(Supplier<Registry> registry, Permissions permissions) {
+  static Builder builder(Supplier<Registry> registry, Permissions permissions) {
     return new Builder(registry, permissions);
   }
 
@@ -96,21 +101,26 @@ public final class HealthService {
   }
 
   /** The process is up and answering. */
-  public boolean live() {
+  boolean live() {
     return true;
   }
 
   /** Every blob store answers reads ({@code /v1/status}). */
-  public boolean readable() {
+  boolean readable() {
     return probes.stream().allMatch(p -> p.outcome().readable());
   }
 
   /** Every blob store takes writes ({@code /v1/status/writable}). */
-  public boolean writable() {
+  boolean writable() {
     return probes.stream().allMatch(p -> p.outcome().writable());
   }
 
-  /** Every readiness check passes ({@code /health/ready}). */
+  /**
+   * Runs the readiness checks now (no cache), as {@code /health/ready} and the UI's status line do.
+   * A check that fails takes the server out of service; the others ({@code /v1/status/check}) do not.
+   *
+   * @return ready when every readiness check passes, else the failing checks' names and messages
+   */
   public Readiness readiness() {
     Map<String, String> failing = new LinkedHashMap<>();
     for (HealthCheck c : readiness) {
@@ -128,7 +138,7 @@ public final class HealthService {
    *
    * @throws ManagementException {@code UNAUTHENTICATED} / {@code FORBIDDEN}
    */
-  public Map<String, CheckResult> checks(Caller caller) {
+  Map<String, CheckResult> checks(Caller caller) {
     permissions.requireServerAdmin(caller, registry.get().repositories(), "the status checks");
     Map<String, CheckResult> out = new LinkedHashMap<>();
     for (HealthCheck c : checks()) {
@@ -169,7 +179,7 @@ public final class HealthService {
    * which it refuses uploads. A store whose driver cannot tell its free space (S3) passes. Costs
    * one free-space reading of the driver (a {@code statvfs} on a filesystem).
    */
-  public static HealthCheck freeSpace(StoreSpace space) {
+  static HealthCheck freeSpace(StoreSpace space) {
     return check("Blob store " + space.store() + " free space", () -> {
       Map<String, Object> details = new LinkedHashMap<>();
       try {
@@ -242,7 +252,7 @@ public final class HealthService {
 
   // ---------------------------------------------------------------- building
 
-  public static final class Builder {
+  static final class Builder {
     private final Supplier<Registry> registry;
     private final Permissions permissions;
     private final List<StorageProbe> probes = new ArrayList<>();
@@ -258,31 +268,31 @@ public final class HealthService {
     }
 
     /** The clock of the probe cache (tests move it); call before {@link #store}. */
-    public Builder clock(Clock clock) {
+    Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;
     }
 
     /** How long a storage probe's outcome is reused (default 5 s); call before {@link #store}. */
-    public Builder probeTtl(Duration ttl) {
+    Builder probeTtl(Duration ttl) {
       this.probeTtl = Objects.requireNonNull(ttl);
       return this;
     }
 
     /** A blob store to probe. */
-    public Builder store(String name, StorageDriver driver) {
+    Builder store(String name, StorageDriver driver) {
       probes.add(new StorageProbe(name, driver, clock, probeTtl));
       return this;
     }
 
     /** One more check that must pass for the server to be ready (e.g. a free-space reserve). */
-    public Builder readiness(HealthCheck check) {
+    Builder readiness(HealthCheck check) {
       readiness.add(Objects.requireNonNull(check));
       return this;
     }
 
     /** One more named check for {@code /v1/status/check} that does not decide readiness. */
-    public Builder check(HealthCheck check) {
+    Builder check(HealthCheck check) {
       others.add(Objects.requireNonNull(check));
       return this;
     }
@@ -291,12 +301,12 @@ public final class HealthService {
      * The token signing key's self-test: a description of the key, empty when no realm uses
      * tokens; throws {@link IllegalStateException} when it cannot sign.
      */
-    public Builder signingKey(Supplier<Optional<String>> selfTest) {
+    Builder signingKey(Supplier<Optional<String>> selfTest) {
       this.signingKey = selfTest;
       return this;
     }
 
-    public HealthService build() {
+    HealthService build() {
       return new HealthService(this);
     }
   }

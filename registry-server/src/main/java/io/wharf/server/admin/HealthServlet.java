@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  *       failing checks (names only: their messages are for {@code /service/rest/v1/status/check}).
  * </ul>
  */
-public final class HealthServlet extends HttpServlet {
+final class HealthServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   public static final String PATH = "/health";
   private static final JsonMapper JSON = JsonMapper.builder().build();

@@ -54,41 +54,128 @@ public final class ImageService {
   static final int DEFAULT_LIMIT = 100;
   static final int MAX_LIMIT = 1000;
 
+  /**
+   * One image of a repository's listing.
+   *
+   * @param name the image ({@code library/alpine})
+   * @param tags how many tags it has (in every member, for a group)
+   * @param lastPushed when its newest tag was pushed (ISO-8601); null when not known
+   */
   public record ImageItem(String name, int tags, String lastPushed) {}
 
+  /**
+   * A page of images.
+   *
+   * @param items the page's images, sorted by name
+   * @param continuationToken pass it back for the next page; null on the last
+   */
   public record ImagePage(List<ImageItem> items, String continuationToken) {}
 
   /**
-   * One row of an image's tag listing. {@code tag} is null for an untagged manifest.
+   * One row of an image's tag listing.
    *
+   * @param tag the tag; null for an untagged manifest
+   * @param digest the manifest's digest
+   * @param mediaType the manifest's media type
+   * @param pushed when the tag (or the untagged manifest) was pushed
+   * @param platforms the image's platforms ({@code linux/amd64})
    * @param size the image's total size in bytes (every platform, each blob once)
    */
   public record TagItem(String tag, String digest, String mediaType, String pushed, long size, List<String> platforms) {}
 
+  /**
+   * A page of an image's tags.
+   *
+   * @param items the page's rows, in the order asked for
+   * @param continuationToken pass it back for the next page; null on the last
+   */
   public record TagPage(List<TagItem> items, String continuationToken) {}
 
-  /** A child of an index, with its platform. {@code totalSize} null when the child is not stored here. */
+  /**
+   * A child of an index, with its platform.
+   *
+   * @param digest the child manifest's digest
+   * @param mediaType its media type, as the index says
+   * @param size its own bytes, as the index says
+   * @param os the platform's OS; null when the index gives none
+   * @param architecture the platform's architecture; null when the index gives none
+   * @param variant the platform's variant ({@code v8}); null when none
+   * @param totalSize the child, its config and its layers; null when the child is not stored here
+   */
   public record PlatformItem(String digest, String mediaType, long size, String os, String architecture,
       String variant, Long totalSize) {}
 
+  /**
+   * One layer of a manifest.
+   *
+   * @param digest the layer blob's digest
+   * @param mediaType its media type (compressed or not, foreign or not)
+   * @param size its bytes as stored (compressed)
+   * @param urls where a foreign layer is downloaded from; empty for an ordinary layer
+   */
   public record LayerItem(String digest, String mediaType, long size, List<String> urls) {}
 
+  /**
+   * One step of the image's build history, from its config.
+   *
+   * @param created when the step ran; null when not recorded
+   * @param createdBy the build instruction ({@code created_by}); null when not recorded
+   * @param author null when not recorded
+   * @param comment null when not recorded
+   * @param emptyLayer true for a step that made no layer ({@code ENV}, {@code LABEL}, ...)
+   */
   public record HistoryItem(String created, String createdBy, String author, String comment, boolean emptyLayer) {}
 
+  /**
+   * The image's config. Only the descriptor's fields are set when the config is not stored here,
+   * too large, or not JSON (an artifact's config).
+   *
+   * @param digest the config blob's digest
+   * @param mediaType its media type
+   * @param size its bytes
+   * @param created when the image was built; null when not recorded
+   * @param author null when not recorded
+   * @param os the image's OS
+   * @param architecture the image's architecture
+   * @param variant the architecture's variant; null when none
+   * @param labels the image's labels ({@code config.Labels}), sorted by name
+   * @param history the build steps, oldest first
+   */
   public record ConfigItem(String digest, String mediaType, long size, String created, String author, String os,
       String architecture, String variant, Map<String, String> labels, List<HistoryItem> history) {}
 
-  /** A manifest whose subject is this one; {@code kind} is signature, sbom, attestation or other. */
+  /**
+   * A manifest whose subject is this one (the OCI referrers API).
+   *
+   * @param digest the referrer's digest
+   * @param mediaType its media type
+   * @param artifactType its artifact type; null when it has none
+   * @param size its bytes
+   * @param kind {@code signature}, {@code sbom}, {@code attestation} or {@code other}, from the artifact type
+   * @param annotations its annotations
+   */
   public record ReferrerItem(String digest, String mediaType, String artifactType, long size, String kind,
       Map<String, String> annotations) {}
 
   /**
    * One manifest in detail.
    *
+   * @param repository the repository asked (a group, when a group was asked)
+   * @param image the image
+   * @param reference the tag or digest asked for
+   * @param digest the manifest's digest
+   * @param mediaType the manifest's media type
+   * @param artifactType its artifact type; null for an image
    * @param size the manifest's own bytes
    * @param totalSize everything a pull of every platform downloads: manifests, configs, layers (each once)
    * @param compressedSize the layers alone, as stored (compressed)
    * @param tags the tags of this image that point at this digest
+   * @param platforms the children of an index; empty for a single-platform manifest
+   * @param layers the layers of a single-platform manifest; empty for an index
+   * @param config the config of a single-platform manifest; null for an index
+   * @param annotations the manifest's annotations
+   * @param subject the digest of the manifest this one refers to; null when none
+   * @param referrers the manifests that refer to this one (signatures, SBOMs, attestations)
    */
   public record ImageDetail(String repository, String image, String reference, String digest, String mediaType,
       String artifactType, long size, long totalSize, long compressedSize, List<String> tags,
@@ -97,12 +184,25 @@ public final class ImageService {
 
   /** How a tag listing is sorted. */
   public enum TagSort {
-    NAME, PUSHED, SIZE
+    /** By tag, untagged manifests first. */
+    NAME,
+    /** By push time. */
+    PUSHED,
+    /** By the image's total size. */
+    SIZE
   }
 
   /** Which manifests a tag listing shows. */
   public enum TagFilter {
-    TAGGED, UNTAGGED, ALL
+    /** The tags only. */
+    TAGGED,
+    /**
+     * The manifests of the image no tag points at, except the parts of another manifest (an
+     * index's children, referrers), which its detail shows.
+     */
+    UNTAGGED,
+    /** Both. */
+    ALL
   }
 
   private final RepositoryService repositories;
@@ -119,7 +219,18 @@ public final class ImageService {
 
   // ---------------------------------------------------------------- images
 
-  /** The images of a repository whose names start with {@code prefix} (null: all), sorted by name. */
+  /**
+   * The images of a repository, sorted by name; a group lists its members' images together.
+   *
+   * @param caller who asks; must be allowed to read the repository
+   * @param repository the repository
+   * @param prefix only images whose names start with it; null for all
+   * @param limit the page size; 0 or less: {@value #DEFAULT_LIMIT}; at most {@value #MAX_LIMIT}
+   * @param token the previous page's {@code continuationToken}; null for the first page
+   * @return one page of images
+   * @throws ManagementException {@code NOT_FOUND} if the repository does not exist or the caller
+   *     may not read it; {@code BAD_REQUEST} for a token that is not one of this listing
+   */
   public ImagePage images(Caller caller, String repository, String prefix, int limit, String token) {
     Repository r = repositories.readable(caller, repository);
     List<Stored> stores = stores(caller, r);
@@ -177,7 +288,20 @@ public final class ImageService {
    * The tags of an image (or its untagged manifests), each with digest, media type, push time,
    * total size and platforms.
    *
+   * @param caller who asks; must be allowed to read the repository
+   * @param repository the repository; a group lists its members' tags together
+   * @param image the image
+   * @param filter tagged manifests, untagged ones, or both
    * @param name only tags containing this text (case-insensitive); null: all
+   * @param sort by tag name, push time or size
+   * @param descending reverses the sort
+   * @param limit the page size; 0 or less: {@value #DEFAULT_LIMIT}; at most {@value #MAX_LIMIT}
+   * @param token the previous page's {@code continuationToken}; null for the first page
+   * @return one page of rows
+   * @throws ManagementException {@code NOT_FOUND} if the repository or the image does not exist or
+   *     the caller may not read it; {@code BAD_REQUEST} for an invalid image name or a token that is
+   *     not one of this listing
+   * @throws java.io.UncheckedIOException when storage cannot be read
    */
   public TagPage tags(Caller caller, String repository, String image, TagFilter filter, String name, TagSort sort,
       boolean descending, int limit, String token) {
@@ -305,7 +429,20 @@ public final class ImageService {
 
   // ---------------------------------------------------------------- detail
 
-  /** One manifest of {@code image}, by tag or digest, in detail. */
+  /**
+   * One manifest of {@code image}, by tag or digest, in detail, read through the repository as a
+   * client would pull it (a proxy may fetch it from its upstream).
+   *
+   * @param caller who asks; must be allowed to read the repository
+   * @param repository the repository
+   * @param image the image
+   * @param reference a tag or a digest
+   * @return the manifest with its platforms or layers, config, sizes, tags and referrers
+   * @throws ManagementException {@code NOT_FOUND} if the repository or the manifest does not exist or
+   *     the caller may not read it; {@code BAD_REQUEST} for an invalid image name, tag or digest;
+   *     {@code INTERNAL} when the stored manifest is not JSON
+   * @throws java.io.UncheckedIOException when storage cannot be read
+   */
   public ImageDetail detail(Caller caller, String repository, String image, String reference) {
     Repository r = repositories.readable(caller, repository);
     requireImage(image);

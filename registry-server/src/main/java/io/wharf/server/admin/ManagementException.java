@@ -10,6 +10,7 @@ import java.util.List;
 public final class ManagementException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** Why a call was refused, each with the HTTP status the faces answer it with. */
   public enum Reason {
     /** The input is wrong (400); {@link #violations()} names the fields. */
     BAD_REQUEST(400),
@@ -40,12 +41,17 @@ public final class ManagementException extends RuntimeException {
       this.status = status;
     }
 
+    /**
+     * The HTTP status both faces answer this reason with.
+     *
+     * @return the status code, 400 to 503
+     */
     public int status() {
       return status;
     }
 
     /** The reason answered with {@code status}; {@link #INTERNAL} for one not listed. */
-    public static Reason of(int status) {
+    static Reason of(int status) {
       for (Reason r : values()) {
         if (r.status == status) {
           return r;
@@ -56,14 +62,24 @@ public final class ManagementException extends RuntimeException {
   }
 
   /**
-   * One field at fault: {@code id} as Nexus names it ({@code "PARAMETER name"}, {@code "*"} for the
-   * whole body), and what is wrong with it.
+   * One field at fault, as a Nexus validation 400 lists it.
+   *
+   * @param id the field as Nexus names it: {@code "PARAMETER name"} for a query parameter, a
+   *     dotted JSON path for a body field, {@code "*"} for the whole body
+   * @param message what is wrong with it
    */
   public record Violation(String id, String message) {}
 
+  /** Why the call was refused; serialized with the message. */
   private final Reason reason;
   private final transient List<Violation> violations;
 
+  /**
+   * A refusal with no fields named.
+   *
+   * @param reason why, which decides the status
+   * @param message what the caller reads: what was refused and, where it helps, what to do
+   */
   public ManagementException(Reason reason, String message) {
     this(reason, message, List.of());
   }
@@ -74,23 +90,44 @@ public final class ManagementException extends RuntimeException {
     this.violations = List.copyOf(violations);
   }
 
-  /** A 400 naming the field {@code field} (dotted JSON path, e.g. {@code docker.httpPort}). */
+  /**
+   * A 400 naming one field, as the forms of the UI and the REST API's bodies are checked.
+   *
+   * @param field the field at fault (dotted JSON path, e.g. {@code docker.httpPort}, or a
+   *     parameter's name)
+   * @param message what is wrong with it
+   * @return a {@link Reason#BAD_REQUEST} with one violation, to throw
+   */
   public static ManagementException invalid(String field, String message) {
     return invalid(List.of(new Violation(field, message)));
   }
 
-  /** A 400 naming every field at fault. */
+  /**
+   * A 400 naming every field at fault, so a caller can fix them all at once.
+   *
+   * @param violations the fields and what is wrong with each; empty gives the message "invalid input"
+   * @return a {@link Reason#BAD_REQUEST} whose message joins the violations, to throw
+   */
   public static ManagementException invalid(List<Violation> violations) {
     String message = violations.stream().map(v -> v.id() + ": " + v.message())
         .reduce((a, b) -> a + "; " + b).orElse("invalid input");
     return new ManagementException(Reason.BAD_REQUEST, message, violations);
   }
 
+  /**
+   * Why the call was refused.
+   *
+   * @return the reason, which decides the HTTP status
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** The fields at fault of a {@link Reason#BAD_REQUEST}; empty when the message says it all. */
+  /**
+   * The fields at fault of a {@link Reason#BAD_REQUEST}.
+   *
+   * @return the violations, in the order found; empty for the other reasons and when the message says it all
+   */
   public List<Violation> violations() {
     return violations;
   }

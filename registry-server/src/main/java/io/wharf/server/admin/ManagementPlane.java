@@ -74,15 +74,26 @@ public final class ManagementPlane extends AbstractLifeCycle {
     this.security = security;
   }
 
-  /** The metrics of a server with {@code config}; null when {@code management.metrics.enabled} is false. */
+  /**
+   * The metrics of a server, made before its registry so the proxies can report to them.
+   *
+   * @param config the server's configuration
+   * @return new metrics; null when {@code management.metrics.enabled} is false
+   */
   public static WharfMetrics metrics(WharfConfig config) {
     WharfConfig.Management m = config.withDefaults().management();
     return Boolean.TRUE.equals(m.metrics().enabled()) ? new WharfMetrics() : null;
   }
 
   /**
-   * Builds the services and mounts their faces on {@code context}.
+   * Builds the services and mounts their faces on {@code context}: Nexus's REST API, Wharf's
+   * {@code /wharf/api}, the health probes, the web UI, the JWKS of a secured server and the
+   * metrics. Also starts the pull rules and registers with {@code jetty} what must stop with it
+   * (the sync, the API credentials' last uses, the webhook endpoints).
    *
+   * @param jetty the server, which manages the plane's lifecycle beans
+   * @param context the main context the servlets and the manifest-change filter are added to
+   * @param config the running configuration
    * @param repositories the running repositories, changed through the API (read them on each
    *     call: {@link RepositoryService#registry()})
    * @param security null: an open server
@@ -90,6 +101,8 @@ public final class ManagementPlane extends AbstractLifeCycle {
    * @param maintenance the blob stores' maintenance jobs, whose runs are counted; null for none
    * @param metrics from {@link #metrics}; null: no metrics
    * @param events the webhooks' bus; null: none configured
+   * @return the plane, already a managed bean of {@code jetty} (stopping closes the search index
+   *     and the metrics); wrap the server's handler with {@link #measure}
    */
   public static ManagementPlane install(Server jetty, ServletContextHandler context, WharfConfig config,
       RepositoryDeployment repositories, RegistrySecurity security, Map<String, StorageDriver> drivers,
@@ -369,7 +382,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
     return out;
   }
 
-  /** {@code handler} measured by the request metrics (itself when metrics are off). */
+  /**
+   * Wraps the server's handler so every request (registry, API, UI) is counted and timed.
+   *
+   * @param handler the server's whole handler
+   * @return a wrapper that measures it; {@code handler} itself when metrics are off
+   */
   public Handler measure(Handler handler) {
     if (metrics == null) {
       return handler;
@@ -379,31 +397,31 @@ public final class ManagementPlane extends AbstractLifeCycle {
     return w;
   }
 
-  public RepositoryService repositories() {
+  RepositoryService repositories() {
     return repositories;
   }
 
-  public HealthService health() {
+  HealthService health() {
     return health;
   }
 
   /** Search and browse in Nexus's model (components, assets). */
-  public SearchService search() {
+  SearchService search() {
     return search;
   }
 
   /** Images, tags and manifest detail, as the web UI shows them. */
-  public ImageService images() {
+  ImageService images() {
     return images;
   }
 
   /** Users, roles, realms and anonymous access. */
-  public SecurityService security() {
+  SecurityService security() {
     return security;
   }
 
   /** Where the API's changes are kept. */
-  public SettingsStore settings() {
+  SettingsStore settings() {
     return settings;
   }
 

@@ -19,7 +19,7 @@ import java.util.UUID;
  * {@code message}; a validation 400 is Nexus's array {@code [{"id":"PARAMETER name","message":"…"}]};
  * a 401 carries Nexus's challenge {@value #CHALLENGE}.
  */
-public final class NexusRestServlet extends RestServlet {
+final class NexusRestServlet extends RestServlet {
   private static final long serialVersionUID = 1L;
   public static final String PATH = "/service/rest";
   static final String CHALLENGE = "BASIC realm=\"Sonatype Nexus Repository Manager\"";

@@ -33,7 +33,7 @@ import tools.jackson.databind.node.ObjectNode;
  * is a build error (the server refuses to start, naming both fragments), as is a fragment
  * with other top-level keys.
  */
-public final class OpenApiSpec {
+final class OpenApiSpec {
   static final String BASE = "io/wharf/server/admin/openapi-base.json";
   static final String FRAGMENTS = "io/wharf/server/admin/openapi/";
   private static final String VERSION = "io/wharf/server/wharf-version.properties";

@@ -28,18 +28,35 @@ public interface Permissions {
     }
   };
 
+  /**
+   * Whether {@code caller} may do {@code action} on {@code repository}, by the same users, roles
+   * and anonymous access the registry API checks.
+   *
+   * @param caller who asks; {@link Caller#ANONYMOUS} gets what the anonymous access allows
+   * @param repository a running repository
+   * @param action read, write, delete or admin
+   * @return true when the caller holds the privilege
+   */
   boolean may(Caller caller, Repository repository, Action action);
 
   /**
    * Whether {@code caller} may do {@code action} on every repository, those that do not exist yet
    * included ({@code *:admin}: Nexus's global administrator, who creates repositories). Default:
    * no one.
+   *
+   * @param caller who asks
+   * @param action the action, usually admin
+   * @return true when the caller holds {@code *:action}
    */
   default boolean mayEverywhere(Caller caller, Action action) {
     return false;
   }
 
-  /** Whether anyone can be refused anything (false for {@link #OPEN}). */
+  /**
+   * Whether anyone can be refused anything: the UI shows a login and the anonymous state only then.
+   *
+   * @return false for {@link #OPEN}, true otherwise
+   */
   default boolean secured() {
     return true;
   }
@@ -49,6 +66,9 @@ public interface Permissions {
    * what concerns the whole server or a whole blob store (status checks, blob stores, tasks, the
    * configuration).
    *
+   * @param caller who asks
+   * @param repositories every running repository; when there are none, a secured server still
+   *     refuses anonymous callers
    * @param what what is refused, for the message ({@code "the blob stores"})
    * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
    */
@@ -83,7 +103,12 @@ public interface Permissions {
     }
   }
 
-  /** The permissions of {@code security}; {@link #OPEN} when it is null. */
+  /**
+   * The permissions the registry API enforces.
+   *
+   * @param security the server's security; null for a server without a {@code security:} section
+   * @return permissions asking {@code security}; {@link #OPEN} when it is null
+   */
   static Permissions of(RegistrySecurity security) {
     if (security == null) {
       return OPEN;

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * failure since the last success. Counts are this node's since it started (from the metrics;
  * null when metrics are off). Reads need read rights on the repository, invalidation admin.
  */
-public final class ProxyService {
+final class ProxyService {
 
   /**
    * The cache's counts on this node since start: manifest and blob requests, answered from the

@@ -16,22 +16,42 @@ import java.util.function.Function;
  */
 public interface RepositoryDeployment {
 
-  /** The repositories served now. */
+  /**
+   * The repositories served now; ask again on every call, as an {@link #apply} replaces them.
+   *
+   * @return the running registry
+   */
   Registry registry();
 
   /**
    * The configuration they were built from: the file's repositories (namespaces written out),
    * then those created through the API.
+   *
+   * @return the running configuration, with defaults applied
    */
   WharfConfig config();
 
-  /** The names the configuration file declares: the API may not change or delete them. */
+  /**
+   * The repositories the configuration file declares: the API may not change or delete them.
+   *
+   * @return their names
+   */
   Set<String> pinned();
 
-  /** The port a repository's own listener is bound to, or null when it has none. */
+  /**
+   * The port a repository's own listener is bound to (its {@code http.port}; the real one when
+   * the configuration asked for 0).
+   *
+   * @param repository the repository's name
+   * @return the port, or null when the repository has no listener of its own
+   */
   Integer boundPort(String repository);
 
-  /** Whether {@link #apply} can change anything (false for a server of an embedder's registry). */
+  /**
+   * Whether {@link #apply} can change anything.
+   *
+   * @return false for a server of an embedder's registry, whose {@code apply} always refuses
+   */
   boolean changeable();
 
   /**
@@ -42,7 +62,11 @@ public interface RepositoryDeployment {
    * on the repository objects they got; unchanged repositories keep theirs. The content of a
    * repository that {@code next} no longer has is deleted from its blob store.
    *
+   * @param next the configuration to run, validated, over the same blob stores
+   * @param persist writes the API's document; runs after the ports are open and before the swap
    * @throws PortUnavailableException if a port cannot be opened (nothing changed)
+   * @throws ManagementException {@code CONFLICT} when the repositories cannot be changed
+   *     ({@link #changeable()} is false)
    * @throws RuntimeException from {@code persist} (nothing changed)
    */
   void apply(WharfConfig next, Runnable persist);
@@ -50,25 +74,42 @@ public interface RepositoryDeployment {
   /** A repository's own port could not be opened (in use by another process, or not allowed). */
   final class PortUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The repository whose listener could not be opened. */
     private final String repository;
+    /** The port it asked for. */
     private final int port;
 
+    /**
+     * A repository's port that could not be opened; a create or update through the API answers
+     * it as a 400 naming {@code docker.httpPort} (or {@code docker.httpsPort}), a reload as a 409.
+     *
+     * @param repository the repository whose listener could not be opened
+     * @param port the port it asked for
+     * @param cause the bind failure; its message ends this one's
+     */
     public PortUnavailableException(String repository, int port, Throwable cause) {
       super("port " + port + " cannot be opened: " + cause.getMessage(), cause);
       this.repository = repository;
       this.port = port;
     }
 
-    public String repository() {
+    String repository() {
       return repository;
     }
 
-    public int port() {
+    int port() {
       return port;
     }
   }
 
-  /** A fixed set: an embedder's registry, which the API can read but not change. */
+  /**
+   * A fixed set: an embedder's registry, which the API can read but not change.
+   *
+   * @param registry the repositories
+   * @param config the configuration they were built from; every repository in it is pinned
+   * @param boundPort a repository's own port by name, null when it has none
+   * @return a deployment whose {@link #apply} refuses with {@code CONFLICT}
+   */
   static RepositoryDeployment fixed(Registry registry, WharfConfig config, Function<String, Integer> boundPort) {
     Objects.requireNonNull(registry);
     WharfConfig c = config.withDefaults();

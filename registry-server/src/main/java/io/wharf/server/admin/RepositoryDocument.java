@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class RepositoryDocument {
   /** The settings subject of the document. */
-  public static final String SUBJECT = "repositories";
+  static final String SUBJECT = "repositories";
   private static final JsonMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .changeDefaultPropertyInclusion(v -> JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
@@ -41,7 +41,14 @@ public final class RepositoryDocument {
 
   private RepositoryDocument() {}
 
-  /** The repositories the API created, in creation order (none if the document was never written). */
+  /**
+   * The repositories the API created, read at start before the registry is built.
+   *
+   * @param settings where the document is kept (the first blob store)
+   * @return the repositories in creation order; empty if the document was never written
+   * @throws ConfigException when the document is there but is not valid JSON of its shape (the
+   *     server refuses to start rather than drop repositories)
+   */
   public static List<WharfConfig.Repository> read(SettingsStore settings) {
     Optional<byte[]> doc = settings.read(SUBJECT);
     if (doc.isEmpty()) {
@@ -57,7 +64,7 @@ public final class RepositoryDocument {
   }
 
   /** Replaces the document with {@code repositories}. */
-  public static void write(SettingsStore settings, List<WharfConfig.Repository> repositories) {
+  static void write(SettingsStore settings, List<WharfConfig.Repository> repositories) {
     settings.write(SUBJECT, JSON.writeValueAsBytes(new Document(1, List.copyOf(repositories))));
   }
 
@@ -65,7 +72,10 @@ public final class RepositoryDocument {
    * The running configuration: {@code file} with its repositories' namespaces written out (so
    * repositories added later never move their images), then each of {@code api} that fits.
    *
+   * @param file the configuration file's settings
+   * @param api the repositories the API created, from {@link #read}
    * @param warn told of each API repository left out, and why
+   * @return the configuration to run, validated; the file's alone when none of {@code api} fits
    */
   public static WharfConfig merge(WharfConfig file, List<WharfConfig.Repository> api, Consumer<String> warn) {
     WharfConfig merged = RegistryFactory.pinNamespaces(file.withDefaults());

@@ -55,7 +55,7 @@ public final class RepositoryService {
    * @param boundPort the port a repository's own listener is bound to (null: none), so a
    *     configured port 0 shows as the real one
    */
-  public RepositoryService(Registry registry, WharfConfig config, Permissions permissions,
+  RepositoryService(Registry registry, WharfConfig config, Permissions permissions,
       Function<String, Integer> boundPort) {
     this(RepositoryDeployment.fixed(registry, config, boundPort), permissions, SettingsStore.inMemory());
   }
@@ -64,12 +64,12 @@ public final class RepositoryService {
    * A service over the running server's repositories, which it changes through {@code deployment}
    * and records in {@code settings} (subject {@value RepositoryDocument#SUBJECT}).
    */
-  public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings) {
+  RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings) {
     this(deployment, permissions, settings, new SystemEvents(null));
   }
 
   /** As above, telling {@code events} of each repository created, changed or deleted. */
-  public RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings,
+  RepositoryService(RepositoryDeployment deployment, Permissions permissions, SettingsStore settings,
       SystemEvents events) {
     this.deployment = Objects.requireNonNull(deployment);
     this.permissions = Objects.requireNonNull(permissions);
@@ -77,12 +77,24 @@ public final class RepositoryService {
     this.events = Objects.requireNonNull(events);
   }
 
-  /** The repositories served now (read it on each call: the set changes while the server runs). */
+  /**
+   * The repositories served now, unfiltered (no permission check): for the services and the UI to
+   * look through. Ask on each call: the set changes while the server runs.
+   *
+   * @return the running registry
+   */
   public Registry registry() {
     return deployment.registry();
   }
 
-  /** The repositories {@code caller} may read, in configuration order; {@code base} is the server's public URL. */
+  /**
+   * {@code GET /v1/repositories}: the repositories {@code caller} may read, in configuration order.
+   * Never refuses: a caller who may read none gets an empty list, as Nexus answers.
+   *
+   * @param caller who asks
+   * @param base the server's public URL, for each repository's {@code url}
+   * @return one summary per readable repository
+   */
   public List<RepositorySummary> list(Caller caller, String base) {
     List<RepositorySummary> out = new ArrayList<>();
     for (Repository r : deployment.registry().repositories()) {
@@ -94,17 +106,20 @@ public final class RepositoryService {
   }
 
   /** One repository, if it exists and {@code caller} may read it. */
-  public RepositorySummary get(Caller caller, String name, String base) {
+  RepositorySummary get(Caller caller, String name, String base) {
     return summary(readable(caller, name), base);
   }
 
   /**
-   * The settings of every repository {@code caller} administers.
+   * {@code GET /v1/repositorySettings}: the settings of every repository {@code caller} administers.
    *
+   * @param caller who asks
+   * @param base the server's public URL, for each repository's {@code url}
+   * @return the settings in Nexus's shape, in configuration order; empty on an open server without repositories
    * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller on a secured
    *     server, {@code FORBIDDEN} for a user who administers no repository
    */
-  public List<RepositorySettings> settings(Caller caller, String base) {
+  List<RepositorySettings> settings(Caller caller, String base) {
     List<RepositorySettings> out = new ArrayList<>();
     for (Repository r : deployment.registry().repositories()) {
       if (permissions.may(caller, r, Action.ADMIN)) {
@@ -123,8 +138,12 @@ public final class RepositoryService {
   }
 
   /**
-   * One repository's settings.
+   * One repository's settings ({@code GET /v1/repositories/docker/{type}/{name}}).
    *
+   * @param caller must hold {@code admin} on the repository
+   * @param name the repository
+   * @param base the server's public URL, for each repository's {@code url}
+   * @return its settings in Nexus's shape, with Wharf's additions under {@code wharf}
    * @throws ManagementException {@code NOT_FOUND} if it does not exist or the caller may not read
    *     it, {@code UNAUTHENTICATED} / {@code FORBIDDEN} if the caller may read but not administer it
    */
@@ -149,6 +168,9 @@ public final class RepositoryService {
    * The repository {@code name} if {@code caller} may read it; other services (search, image
    * detail) look repositories up here, so one place decides what exists and who sees it.
    *
+   * @param caller who asks
+   * @param name the repository
+   * @return the running repository
    * @throws ManagementException {@code NOT_FOUND} if it does not exist or the caller may not read it
    */
   public Repository readable(Caller caller, String name) {
@@ -167,7 +189,13 @@ public final class RepositoryService {
    * restart. Needs {@code admin} on every repository ({@code *:admin}, Nexus's global
    * administrator).
    *
-   * @throws ManagementException 400 naming the fields at fault, 409 if the name is taken, 401/403
+   * @param caller must hold {@code *:admin}
+   * @param type {@code hosted}, {@code proxy} or {@code group}, from the path
+   * @param body Nexus's repository body ({@code name}, {@code online}, {@code storage}, {@code docker}, ...)
+   * @throws ManagementException {@code BAD_REQUEST} naming the fields at fault (a port that cannot be
+   *     opened included); {@code CONFLICT} if the name is taken or the server's repositories cannot be
+   *     changed (an embedder's registry); {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller
+   *     without {@code *:admin}; {@code UNAVAILABLE} when the change cannot be recorded (nothing changed)
    */
   public synchronized void create(Caller caller, String type, JsonNode body) {
     requireGlobalAdmin(caller);
@@ -188,8 +216,15 @@ public final class RepositoryService {
    * Replaces the settings of repository {@code name} (created through the API) with Nexus's body;
    * the change applies to the next request (a new write policy to the next push).
    *
-   * @throws ManagementException 404, 401/403 (needs {@code admin} on it), 409 if the configuration
-   *     file declares it, 400 naming the fields at fault
+   * @param caller must hold {@code admin} on the repository
+   * @param type the repository's type, from the path; another type than its own is a 400
+   * @param name the repository, from the path
+   * @param body Nexus's repository body: it replaces every setting (an upstream password left out
+   *     is kept for the same user)
+   * @throws ManagementException {@code NOT_FOUND} if it does not exist or the caller may not read it;
+   *     {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who may read but not administer it;
+   *     {@code CONFLICT} if the configuration file declares it; {@code BAD_REQUEST} naming the fields
+   *     at fault; {@code UNAVAILABLE} when the change cannot be recorded (nothing changed)
    */
   public synchronized void update(Caller caller, String type, String name, JsonNode body) {
     Repository current = administered(caller, name);
@@ -213,8 +248,12 @@ public final class RepositoryService {
    * own port closes, its images are deleted from its blob store (garbage collection then frees
    * the blobs no other repository uses).
    *
-   * @throws ManagementException 404, 401/403 (needs {@code admin} on it), 409 if the
-   *     configuration file declares it or a group holds it
+   * @param caller must hold {@code admin} on the repository
+   * @param name the repository
+   * @throws ManagementException {@code NOT_FOUND} if it does not exist or the caller may not read it;
+   *     {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who may read but not administer it;
+   *     {@code CONFLICT} if the configuration file declares it or a group holds it; {@code UNAVAILABLE}
+   *     when the change cannot be recorded (nothing changed)
    */
   public synchronized void delete(Caller caller, String name) {
     Repository deleted = administered(caller, name);
@@ -234,14 +273,14 @@ public final class RepositoryService {
   }
 
   /** What {@link #reload} did: the repositories now served, and those of the document left out (and why). */
-  public record Reloaded(List<String> repositories, List<String> warnings) {}
+  record Reloaded(List<String> repositories, List<String> warnings) {}
 
   /**
    * Makes the running set the file's repositories plus those of the API's document as it is now
    * in the settings store (changed by another node sharing the store), with the same precedence
    * as at start. Global administrators only.
    */
-  public synchronized Reloaded reload(Caller caller) {
+  synchronized Reloaded reload(Caller caller) {
     requireGlobalAdmin(caller);
     requireChangeable();
     WharfConfig running = deployment.config();

@@ -25,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  * }
  * </pre>
  */
-public final class RestCall {
+final class RestCall {
   /** Bodies larger than this are refused (400): no management body comes near it. */
   static final int MAX_BODY = 1024 * 1024;
   static final JsonMapper JSON = JsonMapper.builder().build();

@@ -9,7 +9,7 @@ import java.io.IOException;
  * services they call.
  */
 @FunctionalInterface
-public interface RestEndpoints {
+interface RestEndpoints {
 
   /**
    * Serves {@code call} if its path is one of this group's.

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * UI's session cookie with its CSRF token in {@code X-Wharf-CSRF}, none for anonymous), offers each call to its {@link RestEndpoints} in order, and writes refusals in the
  * API's own error shape ({@link #errorBody}). Subclasses are the faces: Nexus's REST API and Wharf's.
  */
-public abstract class RestServlet extends HttpServlet {
+abstract class RestServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RestServlet.class);
 

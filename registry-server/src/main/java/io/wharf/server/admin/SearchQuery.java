@@ -17,6 +17,7 @@ import java.util.function.Function;
  * @param none true when a criterion no Docker component can meet was given (another format, a
  *     group, an md5 or sha1 checksum): the search finds nothing
  * @param sort null: the natural order (repository, name, version)
+ * @param descending {@code direction=desc}: the sort reversed
  */
 public record SearchQuery(String repository, Match name, Match version, Digest digest, String keyword, boolean none,
     Sort sort, boolean descending) {
@@ -24,10 +25,22 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
 
   /** Nexus's sort keys; {@code group} is always "" for Docker, so it sorts as the natural order. */
   public enum Sort {
-    NAME, VERSION, REPOSITORY, GROUP
+    /** By image name, then tag and repository. */
+    NAME,
+    /** By tag, then image name and repository. */
+    VERSION,
+    /** By repository, then image name and tag: the natural order. */
+    REPOSITORY,
+    /** As {@link #REPOSITORY}. */
+    GROUP
   }
 
-  /** An exact value, or a prefix (the value ended in {@code *}). */
+  /**
+   * An exact value, or a prefix (the value ended in {@code *}).
+   *
+   * @param text the value, without the {@code *}
+   * @param prefix true: names or tags starting with {@code text} match
+   */
   public record Match(String text, boolean prefix) {
     boolean test(String s) {
       return prefix ? s.startsWith(text) : s.equals(text);
@@ -35,7 +48,7 @@ public record SearchQuery(String repository, Match name, Match version, Digest d
   }
 
   /** Reads and checks the criteria; {@code param} gives a query parameter's value or null. */
-  public static SearchQuery parse(Function<String, String> param) {
+  static SearchQuery parse(Function<String, String> param) {
     String repository = param.apply("repository");
     Match name = match("name", param.apply("name"));
     Match imageName = match("docker.imageName", param.apply("docker.imageName"));

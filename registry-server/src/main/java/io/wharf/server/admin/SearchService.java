@@ -46,25 +46,74 @@ public final class SearchService {
   private static final DateTimeFormatter NEXUS_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxxx", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-  /** A page of components or assets, as Nexus lists them. */
+  /**
+   * A page of components or assets, as Nexus lists them.
+   *
+   * @param <T> {@link Component} or asset
+   * @param items this page's items
+   * @param continuationToken opaque; pass it back for the next page; null on the last page
+   */
   public record NexusPage<T>(List<T> items, String continuationToken) {}
 
-  /** A Nexus component: one tag. {@code wharf} has what Nexus does not show (the image's size and platforms). */
+  /**
+   * A Nexus component: one tag.
+   *
+   * @param id opaque; names the repository, image and tag ({@code GET /v1/components/{id}})
+   * @param repository the repository that holds the tag (a member, when a group was searched)
+   * @param format always {@code docker}
+   * @param group always empty: Docker components have none
+   * @param name the image ({@code library/alpine})
+   * @param version the tag
+   * @param assets the tag's one asset, its manifest
+   * @param wharf what Nexus does not show: the image's size and platforms
+   */
   public record Component(String id, String repository, String format, String group, String name, String version,
       List<Asset> assets, WharfFacts wharf) {}
 
-  /** A Nexus asset: the tag's manifest. */
+  /**
+   * A Nexus asset: the tag's manifest.
+   *
+   * @param downloadUrl where a client gets the manifest: {@code <base>/repository/<name>/v2/<image>/manifests/<tag>}
+   * @param path {@code /v2/<image>/manifests/<tag>}
+   * @param id opaque; names the repository, image and tag ({@code GET /v1/assets/{id}})
+   * @param repository the repository that holds the tag
+   * @param format always {@code docker}
+   * @param checksum the manifest's digest, algorithm to hex ({@code sha256})
+   * @param contentType the manifest's media type; null while not known
+   * @param lastModified when the tag was pushed, as Nexus writes times
+   * @param lastDownloaded when the tag was last pulled; null unless pulls are recorded for the repository
+   * @param uploader always null: Wharf does not record who pushed
+   * @param uploaderIp always null
+   * @param fileSize the manifest's own bytes; 0 while not known
+   * @param blobCreated when the tag was pushed, as for {@code lastModified}
+   * @param blobStoreName the blob store the repository keeps its images in
+   * @param docker Nexus's Docker attributes
+   * @param wharf what Wharf adds
+   */
   public record Asset(String downloadUrl, String path, String id, String repository, String format,
       Map<String, String> checksum, String contentType, String lastModified, String lastDownloaded, String uploader,
       String uploaderIp, long fileSize, String blobCreated, String blobStoreName, DockerAttributes docker,
       WharfFacts wharf) {}
 
-  /** Nexus 3.96's {@code docker} attributes of an asset ({@code totalSize} as Nexus shows it, e.g. "2.10 MB"). */
+  /**
+   * Nexus 3.96's {@code docker} attributes of an asset.
+   *
+   * @param content_digest the manifest's digest (Nexus's field name)
+   * @param os the image's OS; null for an index or while not known
+   * @param architecture the image's architecture; null for an index or while not known
+   * @param totalSize the image's total size as Nexus shows it, e.g. {@code 2.10 MB}
+   */
   public record DockerAttributes(String content_digest, String os, String architecture, String totalSize) {}
 
   /**
-   * What Wharf adds: the image's total size in bytes (every platform, each blob once), its
-   * platforms ({@code linux/amd64}), the manifest's media type and digest, and when the tag was pushed.
+   * What Wharf adds to a component or asset.
+   *
+   * @param totalSize the image's total size in bytes: every platform, each blob once; 0 while the
+   *     manifest's facts are not known
+   * @param platforms the image's platforms ({@code linux/amd64}); empty while not known
+   * @param mediaType the manifest's media type; null while not known
+   * @param digest the manifest's digest
+   * @param pushed when the tag was pushed, as Nexus writes times
    */
   public record WharfFacts(long totalSize, List<String> platforms, String mediaType, String digest, String pushed) {}
 
@@ -91,37 +140,58 @@ public final class SearchService {
 
   // ---------------------------------------------------------------- queries
 
-  /** {@code GET /v1/search}: components that meet {@code query}, 50 a page. */
+  /**
+   * {@code GET /v1/search}: the components (tags) that meet {@code query}, 50 a page, in the
+   * repositories the caller may read; a group stands for its members.
+   *
+   * @param caller who searches; repositories it may not read are left out
+   * @param query the search's filters and sort
+   * @param token the previous page's {@code continuationToken}; null for the first page
+   * @param base the public URL of the server, for the assets' {@code downloadUrl}
+   * @return one page and the next page's token (null on the last)
+   * @throws ManagementException {@code BAD_REQUEST} for a token that is not one of this listing;
+   *     {@code NOT_FOUND} for a {@code repository} filter the caller may not read or that does not exist
+   */
   public NexusPage<Component> search(Caller caller, SearchQuery query, String token, String base) {
     return page(caller, query, token, SEARCH_PAGE).map(h -> component(h, base));
   }
 
   /** {@code GET /v1/search/assets}: the assets of those components. */
-  public NexusPage<Asset> searchAssets(Caller caller, SearchQuery query, String token, String base) {
+  NexusPage<Asset> searchAssets(Caller caller, SearchQuery query, String token, String base) {
     return page(caller, query, token, SEARCH_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components?repository=}: every component of one repository, 100 a page. */
-  public NexusPage<Component> components(Caller caller, String repository, String token, String base) {
+  NexusPage<Component> components(Caller caller, String repository, String token, String base) {
     return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> component(h, base));
   }
 
   /** {@code GET /v1/assets?repository=}: the assets of every component of one repository. */
-  public NexusPage<Asset> assets(Caller caller, String repository, String token, String base) {
+  NexusPage<Asset> assets(Caller caller, String repository, String token, String base) {
     return page(caller, inRepository(repository), token, LIST_PAGE).map(h -> asset(h, base));
   }
 
   /** {@code GET /v1/components/{id}}. */
-  public Component component(Caller caller, String id, String base) {
+  Component component(Caller caller, String id, String base) {
     return component(stored(caller, ComponentId.decode(id, ComponentId.Kind.COMPONENT)), base);
   }
 
   /** {@code GET /v1/assets/{id}}. */
-  public Asset asset(Caller caller, String id, String base) {
+  Asset asset(Caller caller, String id, String base) {
     return asset(stored(caller, ComponentId.decode(id, ComponentId.Kind.ASSET)), base);
   }
 
-  /** {@code DELETE /v1/components/{id}}: removes that tag only (other tags of the manifest stay), as Nexus does. */
+  /**
+   * {@code DELETE /v1/components/{id}}: removes that tag only (other tags of the manifest stay), as
+   * Nexus does; search and browse follow at once.
+   *
+   * @param caller must hold the {@code delete} right on the component's repository
+   * @param id the component's id from a listing
+   * @throws ManagementException {@code UNPROCESSABLE} for an id that is no component id;
+   *     {@code NOT_FOUND} when the repository or the tag is gone or the caller may not read it;
+   *     {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller without the delete right
+   * @throws IOException when storage fails while deleting
+   */
   public void deleteComponent(Caller caller, String id) throws IOException {
     Hit h = stored(caller, ComponentId.decode(id, ComponentId.Kind.COMPONENT));
     requireDelete(caller, h.repository());
@@ -134,7 +204,7 @@ public final class SearchService {
    * {@code DELETE /v1/assets/{id}}: removes the manifest the tag points at, by digest, and with it
    * every tag that points at it (as deleting a manifest asset does in Nexus and in the registry API).
    */
-  public void deleteAsset(Caller caller, String id) throws IOException {
+  void deleteAsset(Caller caller, String id) throws IOException {
     Hit h = stored(caller, ComponentId.decode(id, ComponentId.Kind.ASSET));
     requireDelete(caller, h.repository());
     ImageName image = ImageName.of(h.image());
@@ -143,7 +213,7 @@ public final class SearchService {
   }
 
   /** This node changed an image through the registry API: search shows it at once. */
-  public void changed(Repository repository, ImageName image) {
+  void changed(Repository repository, ImageName image) {
     index.changed(repository, image);
   }
 

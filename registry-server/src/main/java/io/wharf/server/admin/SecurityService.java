@@ -64,24 +64,63 @@ public final class SecurityService {
 
   // ---------------------------------------------------------------- what the API shows and takes
 
-  /** A user in Nexus's shape; never a password. */
+  /**
+   * A user in Nexus's shape; never a password or a hash.
+   *
+   * @param userId the login name
+   * @param firstName as given; null for the files' users
+   * @param lastName as given; null for the files' users
+   * @param emailAddress as given; null for the files' users
+   * @param source {@value #DEFAULT_SOURCE} for the API's users, {@code config} or {@code htpasswd} for the files'
+   * @param status {@code active} or {@code disabled}
+   * @param readOnly true for the files' users, which only the files change
+   * @param roles the roles it holds
+   * @param externalRoles always empty (Nexus's roles of an external source)
+   */
   public record User(String userId, String firstName, String lastName, String emailAddress, String source,
       String status, boolean readOnly, List<String> roles, List<String> externalRoles) {}
 
-  /** A role in Nexus's shape. */
+  /**
+   * A role in Nexus's shape.
+   *
+   * @param id the role's id, as users and other roles name it
+   * @param source {@value #DEFAULT_SOURCE} for the API's roles and {@value #NX_ADMIN}, {@code config} for the file's
+   * @param name its display name
+   * @param description as given; null for the file's roles
+   * @param readOnly true for the file's roles and the built-in {@value #NX_ADMIN}
+   * @param privileges its privileges as Nexus names them ({@code nx-all}, {@code nx-repository-view-docker-NAME-read})
+   * @param roles the roles it contains
+   */
   public record Role(String id, String source, String name, String description, boolean readOnly,
       List<String> privileges, List<String> roles) {}
 
-  public record RealmInfo(String id, String name) {}
+  record RealmInfo(String id, String name) {}
 
+  /**
+   * Nexus's anonymous access settings ({@code /v1/security/anonymous}).
+   *
+   * @param enabled whether anonymous pull is on, for the repositories with {@code anonymousPull}
+   * @param userId always {@code anonymous}: Wharf's anonymous caller is built in
+   * @param realmName always {@code NexusAuthorizingRealm}
+   */
   public record Anonymous(boolean enabled, String userId, String realmName) {}
 
-  /** A user's fields as a call gives them ({@code status} null: active). */
+  /**
+   * A user's fields as a call gives them; the password comes apart, as a {@code char[]}.
+   *
+   * @param userId the login name: letters, digits and {@code . _ @ + -}, at most 128; on an
+   *     update null or the user's own
+   * @param firstName free text; null allowed
+   * @param lastName free text; null allowed
+   * @param emailAddress an address with one {@code @}; null or empty allowed
+   * @param status {@code active} or {@code disabled}; null: active
+   * @param roles the roles it holds; each must exist
+   */
   public record UserInput(String userId, String firstName, String lastName, String emailAddress, String status,
       List<String> roles) {}
 
   /** A role's fields as a call gives them ({@code name} null: the id). */
-  public record RoleInput(String id, String name, String description, List<String> privileges, List<String> roles) {}
+  record RoleInput(String id, String name, String description, List<String> privileges, List<String> roles) {}
 
   // ---------------------------------------------------------------- what is kept
 
@@ -146,12 +185,12 @@ public final class SecurityService {
    * @throws IllegalStateException if the stored document cannot be read: better not start than
    *     drop the API's users and overwrite them with the next change
    */
-  public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists) {
+  SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists) {
     this(security, settings, repositoryExists, new SystemEvents(null));
   }
 
   /** As above, telling {@code events} of each user and role created, changed or deleted. */
-  public SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists,
+  SecurityService(RegistrySecurity security, SettingsStore settings, Predicate<String> repositoryExists,
       SystemEvents events) {
     this.events = Objects.requireNonNull(events);
     this.security = security;
@@ -249,8 +288,13 @@ public final class SecurityService {
    * Every user, sorted by id: the files' (read-only, source {@code config} or {@code htpasswd})
    * and the API's (source {@value #DEFAULT_SOURCE}).
    *
+   * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
    * @param userId null, or the start of the ids to list (Nexus's search term)
    * @param source null, or only the users of this source
+   * @return the users, sorted by id
+   * @throws ManagementException {@code BAD_REQUEST} for an unknown source;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} when security is off
    */
   public List<User> users(Caller caller, String userId, String source) {
     requireAdmin(caller);
@@ -276,7 +320,20 @@ public final class SecurityService {
         u.roles(), List.of());
   }
 
-  /** Creates a user who can log in at once. */
+  /**
+   * Creates a user of the API (source {@value #DEFAULT_SOURCE}), who can log in at once.
+   *
+   * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
+   * @param in the user's fields
+   * @param password the password: not empty, at most 72 bytes in UTF-8 (bcrypt's limit); hashed, and
+   *     overwritten with zeros before this returns, whatever happens
+   * @return the user as listed
+   * @throws ManagementException {@code BAD_REQUEST} naming every field at fault (the password
+   *     included); {@code CONFLICT} if the id is taken (the files' users included);
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} when security is off
+   * @throws java.io.UncheckedIOException when the change cannot be recorded (nothing changed)
+   */
   public synchronized User create(Caller caller, UserInput in, char[] password) {
     requireAdmin(caller);
     try {
@@ -311,7 +368,7 @@ public final class SecurityService {
   }
 
   /** Replaces a user's names, address, status and roles (not its password). */
-  public synchronized void update(Caller caller, String userId, UserInput in) {
+  synchronized void update(Caller caller, String userId, UserInput in) {
     requireAdmin(caller);
     Document d = document;
     StoredUser old = apiUser(d, userId);
@@ -336,7 +393,7 @@ public final class SecurityService {
   }
 
   /** Deletes a user; its next request fails. */
-  public synchronized void delete(Caller caller, String userId) {
+  synchronized void delete(Caller caller, String userId) {
     requireAdmin(caller);
     Document d = document;
     apiUser(d, userId);
@@ -351,6 +408,15 @@ public final class SecurityService {
    * Sets a user's password (an administrator, or the user itself); the old one fails at once, and
    * so do the user's UI sessions, bearer and refresh tokens (they recorded the old password's
    * fingerprint). Its API tokens stay: they are credentials of their own.
+   *
+   * @param caller an administrator, or the user itself
+   * @param userId a user of the API; the files' users change their passwords in the files
+   * @param password the new password; overwritten with zeros before this returns, whatever happens
+   * @throws ManagementException {@code BAD_REQUEST} for an empty password or one over 72 bytes;
+   *     {@code NOT_FOUND} for an unknown user; {@code CONFLICT} for a user of the files or when security is off;
+   *     {@code UNAUTHENTICATED} for an anonymous caller; {@code FORBIDDEN} for another user who is
+   *     no administrator
+   * @throws java.io.UncheckedIOException when the change cannot be recorded (nothing changed)
    */
   public synchronized void changePassword(Caller caller, String userId, char[] password) {
     try {
@@ -411,7 +477,17 @@ public final class SecurityService {
 
   // ---------------------------------------------------------------- roles
 
-  /** Every role: the config file's (read-only), the built-in {@value #NX_ADMIN}, the API's. */
+  /**
+   * Every role: the config file's (read-only), the built-in {@value #NX_ADMIN} (unless the file has
+   * a role of that name), the API's, in that order.
+   *
+   * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
+   * @param source null, or only the roles of this source ({@value #DEFAULT_SOURCE} or {@code config})
+   * @return the roles
+   * @throws ManagementException {@code BAD_REQUEST} for an unknown source;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} when security is off
+   */
   public List<Role> roles(Caller caller, String source) {
     requireAdmin(caller);
     if (source != null && !List.of(DEFAULT_SOURCE, "config").contains(source)) {
@@ -430,7 +506,7 @@ public final class SecurityService {
     return out;
   }
 
-  public Role role(Caller caller, String id) {
+  Role role(Caller caller, String id) {
     return roles(caller, null).stream().filter(r -> r.id().equals(id)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no role " + id));
   }
@@ -439,7 +515,7 @@ public final class SecurityService {
     return new Role(r.id(), DEFAULT_SOURCE, r.name(), r.description(), false, r.privileges(), r.roles());
   }
 
-  public synchronized Role create(Caller caller, RoleInput in) {
+  synchronized Role create(Caller caller, RoleInput in) {
     requireAdmin(caller);
     Document d = document;
     List<ManagementException.Violation> violations = new ArrayList<>();
@@ -462,7 +538,7 @@ public final class SecurityService {
     return view(r);
   }
 
-  public synchronized void update(Caller caller, String id, RoleInput in) {
+  synchronized void update(Caller caller, String id, RoleInput in) {
     requireAdmin(caller);
     Document d = document;
     apiRole(d, id);
@@ -481,7 +557,7 @@ public final class SecurityService {
   }
 
   /** Deletes a role no user or role holds (409 otherwise, naming them). */
-  public synchronized void deleteRole(Caller caller, String id) {
+  synchronized void deleteRole(Caller caller, String id) {
     requireAdmin(caller);
     Document d = document;
     apiRole(d, id);
@@ -552,7 +628,7 @@ public final class SecurityService {
    * The realms that can be active: Basic always, the token realm if the server issues tokens, the
    * LDAP realm if {@code security.ldap} is configured.
    */
-  public List<RealmInfo> availableRealms(Caller caller) {
+  List<RealmInfo> availableRealms(Caller caller) {
     requireAdmin(caller);
     return available();
   }
@@ -574,12 +650,12 @@ public final class SecurityService {
   }
 
   /** The active realms' Nexus ids, in order (the first decides the challenge). */
-  public List<String> activeRealms(Caller caller) {
+  List<String> activeRealms(Caller caller) {
     requireAdmin(caller);
     return security.realms().stream().map(r -> NEXUS_REALMS.get(r).id()).toList();
   }
 
-  public synchronized void activeRealms(Caller caller, List<String> ids) {
+  synchronized void activeRealms(Caller caller, List<String> ids) {
     requireAdmin(caller);
     List<String> available = availableIds();
     List<ManagementException.Violation> violations = new ArrayList<>();
@@ -607,6 +683,14 @@ public final class SecurityService {
     change(new Document(d.users(), d.roles(), new StoredRealms(ids, configNames(fileRealms)), d.anonymous()));
   }
 
+  /**
+   * Whether anonymous pull is on now (the file's value or the API's, whichever changed last).
+   *
+   * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
+   * @return the settings in Nexus's shape
+   * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} when security is off
+   */
   public Anonymous anonymous(Caller caller) {
     requireAdmin(caller);
     return new Anonymous(security.anonymous(), ANONYMOUS_USER, ANONYMOUS_REALM);
@@ -615,7 +699,17 @@ public final class SecurityService {
   /**
    * Turns anonymous pull on or off (for the repositories with {@code anonymousPull}). Wharf's
    * anonymous caller is built in: {@code userId} and {@code realmName} may only repeat Nexus's
-   * defaults.
+   * defaults. Applies to the next request and is kept.
+   *
+   * @param caller must be an administrator ({@code nx-all}, {@code *:admin})
+   * @param enabled on or off; required
+   * @param userId null or {@code anonymous}
+   * @param realmName null or {@code NexusAuthorizingRealm}
+   * @return the settings now
+   * @throws ManagementException {@code BAD_REQUEST} naming the fields at fault;
+   *     {@code UNAUTHENTICATED} for an anonymous caller, {@code FORBIDDEN}
+   *     for a user who is no administrator, {@code CONFLICT} when security is off
+   * @throws java.io.UncheckedIOException when the change cannot be recorded (nothing changed)
    */
   public synchronized Anonymous anonymous(Caller caller, Boolean enabled, String userId, String realmName) {
     requireAdmin(caller);

@@ -23,13 +23,33 @@ public interface SettingsStore {
   /** The path prefix of the documents in their blob store, beside the store's other {@code _wharf} files. */
   String PREFIX = "/docker/registry/v2/_wharf/settings/";
 
-  /** The document {@code subject}, if it was ever written. */
+  /**
+   * Reads a document.
+   *
+   * @param subject the document's name: a lower-case letter, then up to 63 lower-case letters,
+   *     digits and dashes ({@code repositories})
+   * @return its bytes as last written; empty if it was never written
+   * @throws IllegalArgumentException for a subject that is no such name
+   * @throws java.io.UncheckedIOException when the blob store cannot be read
+   */
   Optional<byte[]> read(String subject);
 
-  /** Replaces the document {@code subject}. */
+  /**
+   * Replaces a document as a whole; readers see the old or the new one, never a mix.
+   *
+   * @param subject the document's name, as for {@link #read}
+   * @param json the whole document
+   * @throws IllegalArgumentException for a subject that is no such name
+   * @throws java.io.UncheckedIOException when the blob store cannot be written
+   */
   void write(String subject, byte[] json);
 
-  /** Documents kept in {@code driver} under {@value #PREFIX}{@code <subject>.json}. */
+  /**
+   * Documents kept in a blob store, where every node that shares it sees them.
+   *
+   * @param driver the blob store's driver; each document is {@value #PREFIX}{@code <subject>.json}
+   * @return the store
+   */
   static SettingsStore in(StorageDriver driver) {
     Objects.requireNonNull(driver);
     return new SettingsStore() {
@@ -53,7 +73,11 @@ public interface SettingsStore {
     };
   }
 
-  /** Documents in memory only: for a server of an embedder's registry, whose changes last until it stops. */
+  /**
+   * Documents in memory only: for a server of an embedder's registry, whose changes last until it stops.
+   *
+   * @return an empty store; it copies what it is given and what it returns
+   */
   static SettingsStore inMemory() {
     ConcurrentMap<String, byte[]> docs = new ConcurrentHashMap<>();
     return new SettingsStore() {

@@ -19,7 +19,7 @@ import java.util.UUID;
  * <p>The store's free space comes along where its driver reports one ({@link StorageDriver#space()}:
  * file stores, memory stores with a size limit).
  */
-public final class StorageProbe {
+final class StorageProbe {
   private static final String PREFIX = "/docker/registry/v2/_wharf/health/";
 
   /**

@@ -39,7 +39,7 @@ import tools.jackson.databind.JsonNode;
  * documents again before each change and each read of the sync API, and on its own every
  * {@link SettingsDocument#SYNC_INTERVAL}. A password is never shown, logged or put in an answer.
  */
-public final class SyncRuleService extends AbstractLifeCycle {
+final class SyncRuleService extends AbstractLifeCycle {
   private static final Logger LOG = LoggerFactory.getLogger(SyncRuleService.class);
   /** The settings subject of the rules. */
   public static final String RULES = "sync-rules";

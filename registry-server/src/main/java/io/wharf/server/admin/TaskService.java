@@ -36,7 +36,7 @@ import java.util.function.Supplier;
 public final class TaskService {
 
   /** One part of a store's maintenance. */
-  public enum Part {
+  enum Part {
     CLEANUP("cleanup", "repository.cleanup", "Cleanup policies"),
     CACHE_EVICTION("cache-eviction", "wharf.proxy.cache-eviction", "Proxy cache eviction"),
     GC("gc", "repository.docker.gc", "Docker garbage collection"),
@@ -56,7 +56,7 @@ public final class TaskService {
   /**
    * Which parts a store's job has, and the repositories they concern (for cleanup and eviction).
    */
-  public record Parts(Map<Part, List<String>> repositories) {}
+  record Parts(Map<Part, List<String>> repositories) {}
 
   /**
    * Wharf's additions to a task.
@@ -71,11 +71,29 @@ public final class TaskService {
   public record WharfTask(String store, List<String> repositories, String schedule, List<String> runsWith,
       Boolean lastRunDryRun, String lastReport) {}
 
-  /** A task in Nexus's shape ({@code currentState}: {@code WAITING} or {@code RUNNING}). */
+  /**
+   * A task in Nexus's shape.
+   *
+   * @param id {@code STORE.PART}, e.g. {@code default.gc}
+   * @param name the part's title and its store, for people
+   * @param type Nexus's task type where Nexus has one, else Wharf's ({@code wharf.proxy.cache-eviction})
+   * @param message that it is part of its store's job and which tasks run with it; the last run's
+   *     error when that run failed
+   * @param currentState {@code WAITING} or {@code RUNNING}
+   * @param lastRunResult {@code OK}, {@code FAILED}, {@code CANCELED} or {@code SKIPPED}; null: never ran
+   * @param nextRun when the schedule runs it next; null: on demand only
+   * @param lastRun when the last run started; null: never ran
+   * @param wharf Wharf's additions
+   */
   public record Task(String id, String name, String type, String message, String currentState,
       String lastRunResult, Instant nextRun, Instant lastRun, WharfTask wharf) {}
 
-  /** {@code GET /v1/tasks}: Nexus lists tasks unpaged, with a null token. */
+  /**
+   * {@code GET /v1/tasks}: Nexus lists tasks unpaged.
+   *
+   * @param items the tasks
+   * @param continuationToken always null
+   */
   public record Page(List<Task> items, String continuationToken) {}
 
   private final MaintenanceScheduler scheduler;
@@ -87,7 +105,7 @@ public final class TaskService {
    * @param scheduler null: no maintenance (an embedder's registry): no tasks
    * @param parts per store, the cleanup and eviction parts; collection and purge come from the job
    */
-  public TaskService(MaintenanceScheduler scheduler, Map<String, Parts> parts, Permissions permissions,
+  TaskService(MaintenanceScheduler scheduler, Map<String, Parts> parts, Permissions permissions,
       Supplier<? extends Iterable<Repository>> repositories) {
     this.scheduler = scheduler;
     this.parts = Map.copyOf(parts);
@@ -95,7 +113,15 @@ public final class TaskService {
     this.repositories = Objects.requireNonNull(repositories);
   }
 
-  /** Every task, or those of Nexus type {@code type}. */
+  /**
+   * Every task, or those of one Nexus type, as {@code GET /v1/tasks} lists them.
+   *
+   * @param caller must hold the admin privilege on every repository
+   * @param type a Nexus task type ({@code repository.docker.gc}, ...); null for every task
+   * @return the tasks, unpaged (a null continuation token), store by store; empty for an unknown
+   *     type or a server without maintenance
+   * @throws ManagementException {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a caller who is no administrator
+   */
   public Page list(Caller caller, String type) {
     requireAdmin(caller);
     List<Task> out = new ArrayList<>();
@@ -107,16 +133,20 @@ public final class TaskService {
     return new Page(out, null);
   }
 
-  public Task get(Caller caller, String id) {
+  Task get(Caller caller, String id) {
     requireAdmin(caller);
     return all().stream().filter(t -> t.id().equals(id)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no task with id " + id));
   }
 
   /**
-   * Starts the run of the task's store now (Nexus: 204).
+   * Starts the run of the task's store now (Nexus: 204), without waiting for it.
    *
-   * @throws ManagementException {@code INTERNAL} (500, as Nexus answers) if it runs already
+   * @param caller must hold the admin privilege on every repository
+   * @param id the task's id ({@code STORE.gc}, ...)
+   * @throws ManagementException {@code INTERNAL} (500, as Nexus answers) if it runs already;
+   *     {@code NOT_FOUND} for an unknown id; {@code UNAUTHENTICATED} or {@code FORBIDDEN} for a
+   *     caller who is no administrator
    */
   public void run(Caller caller, String id) {
     Task t = get(caller, id);
@@ -136,7 +166,7 @@ public final class TaskService {
    *
    * @throws ManagementException {@code CONFLICT} (409, as Nexus answers) if it is not running
    */
-  public void stop(Caller caller, String id) {
+  void stop(Caller caller, String id) {
     Task t = get(caller, id);
     if (!scheduler.stop(t.wharf().store())) {
       throw new ManagementException(ManagementException.Reason.CONFLICT, "task " + id + " is not running");

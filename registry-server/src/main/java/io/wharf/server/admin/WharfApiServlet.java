@@ -12,7 +12,7 @@ import java.util.Map;
  * {@link NexusRestServlet}; errors in Wharf's shape:
  * {@code {"status":400,"error":"BAD_REQUEST","message":"…","fields":[{"id":"…","message":"…"}]}}.
  */
-public final class WharfApiServlet extends RestServlet {
+final class WharfApiServlet extends RestServlet {
   private static final long serialVersionUID = 1L;
   public static final String PATH = "/wharf/api";
 
