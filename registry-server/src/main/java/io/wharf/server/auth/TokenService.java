@@ -74,9 +74,6 @@ public final class TokenService {
    * @param repository the Wharf repository {@code name} was routed to
    */
   public record Access(String type, String name, List<String> actions, String repository) {
-    /**
-     * Copies {@code actions}, so the entry cannot change.
-     */
     public Access {
       actions = List.copyOf(actions);
     }
