@@ -74,6 +74,14 @@ public final class TokenService {
    * @param repository the Wharf repository {@code name} was routed to
    */
   public record Access(String type, String name, List<String> actions, String repository) {
+    /**
+     * Copies {@code actions}, so the entry cannot change.
+     *
+     * @param type the resource type, {@code repository} (or {@code registry} for the catalog)
+     * @param name the image name as the client wrote it
+     * @param actions the Docker actions granted: {@code pull}, {@code push}, {@code delete}, {@code *}
+     * @param repository the Wharf repository {@code name} was routed to
+     */
     public Access {
       actions = List.copyOf(actions);
     }
