@@ -53,9 +53,7 @@ public final class ApiCredentials {
   private static final Logger LOG = LoggerFactory.getLogger(ApiCredentials.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final SecureRandom RANDOM = new SecureRandom();
-  /**
-   * How every robot account's name begins, so it can never be a user's.
-   */
+  /** How every robot account's name begins, so it can never be a user's. */
   public static final String ROBOT_PREFIX = "robot$";
   static final String TOKEN_PREFIX = "wharf_pat_";
   static final String ROBOT_SECRET_PREFIX = "wharf_robot_";
@@ -113,9 +111,7 @@ public final class ApiCredentials {
    * never expire ({@code security.robots.allowNeverExpire}).
    */
   public record Policy(Duration defaultExpiry, boolean allowNeverExpire) {
-    /**
-     * Thirty days by default, and every credential expires: the policy without a {@code security.robots} section.
-     */
+    /** Thirty days by default, and every credential expires: the policy without a {@code security.robots} section. */
     public static final Policy DEFAULT = new Policy(Duration.ofDays(30), false);
   }
 

@@ -13,9 +13,7 @@ import java.util.Objects;
  * @param action what it allows there; {@link Action#ADMIN} allows every action
  */
 public record Privilege(String repository, Action action) {
-  /**
-   * The repository of a privilege on every repository.
-   */
+  /** The repository of a privilege on every repository. */
   public static final String ANY = "*";
   /**
    * Admin on every repository ({@code *:admin}, Nexus's {@code nx-all}): what makes a user an

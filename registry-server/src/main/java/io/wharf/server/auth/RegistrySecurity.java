@@ -121,9 +121,7 @@ public final class RegistrySecurity implements AccessControl {
 
   /** Hears of failed logins and lockouts (for metrics, events); called on request threads, must be cheap. */
   public interface LoginObserver {
-    /**
-     * Hears nothing: the observer until {@link #observeLogins} names one.
-     */
+    /** Hears nothing: the observer until {@link #observeLogins} names one. */
     LoginObserver NONE = new LoginObserver() {};
 
     /**

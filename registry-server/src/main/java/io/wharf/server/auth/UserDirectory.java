@@ -88,9 +88,7 @@ public final class UserDirectory {
    * roles may be the files' or the overlay's.
    */
   public record Overlay(List<Entry> users, List<Role> roles) {
-    /**
-     * No users or roles at run time: the overlay until the management API stores one.
-     */
+    /** No users or roles at run time: the overlay until the management API stores one. */
     public static final Overlay EMPTY = new Overlay(List.of(), List.of());
 
     /**

@@ -56,9 +56,7 @@ public interface UserSource extends AutoCloseable {
     private Unknown() {}
   }
 
-  /**
-   * The one answer "the name is not mine".
-   */
+  /** The one answer "the name is not mine". */
   Unknown UNKNOWN = new Unknown();
 
   /** The source cannot answer now; the message says why, for logs and the 503 the client gets. */

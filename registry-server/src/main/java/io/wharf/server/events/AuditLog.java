@@ -40,9 +40,7 @@ public final class AuditLog {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String ROOT = "/docker/registry/v2/_wharf/events/audit";
   private static final Pattern DAY = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
-  /**
-   * How long entries are kept when {@code events.audit.keep} is not set.
-   */
+  /** How long entries are kept when {@code events.audit.keep} is not set. */
   public static final Duration DEFAULT_KEEP = Duration.ofDays(30);
 
   /**

@@ -401,9 +401,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     }
   }
 
-  /**
-   * Sets up an {@link EventBus}; see {@link EventBus#builder}.
-   */
+  /** Sets up an {@link EventBus}; see {@link EventBus#builder}. */
   public static final class Builder {
     private final StorageDriver driver;
     private final java.util.ArrayList<Webhook> endpoints = new java.util.ArrayList<>();
