@@ -123,7 +123,8 @@ public final class RegistryFactory {
     }
 
     /**
-     * The maintenance job of blob store {@code store} for the repositories of {@code config} ({@code built}: all of them, by name).
+     * The maintenance job of blob store {@code store} for the repositories of {@code config}
+     * ({@code built}: all of them, by name).
      *
      * @param store the blob store's name
      * @param config the configuration

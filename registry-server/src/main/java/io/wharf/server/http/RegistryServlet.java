@@ -101,7 +101,8 @@ public class RegistryServlet extends HttpServlet {
   }
 
   /**
-   * As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes and mounts to {@code events}.
+   * As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes
+   * and mounts to {@code events}.
    *
    * @param router the repositories and how requests reach them
    * @param access who may do what
