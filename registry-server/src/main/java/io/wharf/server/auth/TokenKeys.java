@@ -100,7 +100,7 @@ public final class TokenKeys {
    * @param driver where the keys are shared between the nodes, or null
    * @param rotateEvery how long a key signs before a new one replaces it
    * @param clock the clock keys age by
-   * @return the keys, loaded from {@code driver}
+   * @return the keys, with those {@code driver} holds already
    * @throws IllegalArgumentException if {@code rotateEvery} is not positive
    */
   public static TokenKeys rotating(StorageDriver driver, Duration rotateEvery, Duration longestToken, Clock clock,

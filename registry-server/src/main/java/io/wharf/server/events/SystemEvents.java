@@ -71,7 +71,7 @@ public final class SystemEvents {
    *
    * @param action {@link Event.Action#USER_CREATE}, {@code _CHANGE} or {@code _DELETE}
    * @param user the user's name
-   * @param roles its roles now (none for a delete)
+   * @param roles its roles
    * @param passwordChanged whether its password was set or changed (never the password)
    * @param actor who did it
    */

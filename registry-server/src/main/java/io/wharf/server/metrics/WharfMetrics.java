@@ -302,7 +302,7 @@ public final class WharfMetrics implements AutoCloseable {
    * @param store the blob store's name
    * @param blobs its blob count
    * @param bytes the bytes its blobs take
-   * @param freeBytes the free bytes of its file system or quota
+   * @param freeBytes the free bytes where it stores
    */
   public void storage(String store, DoubleSupplier blobs, DoubleSupplier bytes, DoubleSupplier freeBytes) {
     gauge("registry.storage.blobs", "Blobs in the blob store (counted at most once a minute)", "store", store, blobs);
