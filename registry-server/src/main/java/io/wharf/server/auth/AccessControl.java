@@ -8,7 +8,7 @@ import java.io.IOException;
  *
  * <pre>
  * RegistryServlet open    = new RegistryServlet(router);                       // AccessControl.ALLOW_ALL
- * RegistryServlet secured = new RegistryServlet(router, RegistrySecurity.builder(registry)...build());
+ * RegistryServlet secured = new RegistryServlet(router, RegistrySecurity.builder()...build());
  * </pre>
  *
  * <p>Implementations are called concurrently from the request threads.
@@ -36,21 +36,37 @@ public interface AccessControl {
    * @throws UnauthorizedException (401, with a challenge) when credentials are missing, wrong or
    *     not enough, {@link io.wharf.core.error.RegistryException} with {@code DENIED} (403) when the
    *     caller is known but not allowed, or {@code TOOMANYREQUESTS} (429) while logins are throttled
+   * @param call the routed request
+   * @return whether and how the call goes ahead
    */
   Verdict authorize(ApiCall call);
 
   /**
    * Answers requests for endpoints of the access control itself (the token endpoint), before
    * {@link #authorize}. Returns {@code false} for everything else.
+   *
+   * @param call the routed request
+   * @return true when the call was answered here
+   * @throws IOException if writing the answer fails
    */
   default boolean serve(ApiCall call) throws IOException {
     return false;
   }
 
-  /** Called after an endpoint answered {@code call} without an error, with the response status. */
+  /**
+   * Called after an endpoint answered {@code call} without an error, with the response status.
+   *
+   * @param call the answered request
+   * @param status the response status
+   */
   default void completed(ApiCall call, int status) {}
 
-  /** The user {@link #authorize} found for {@code call}; null for anonymous (and without security). */
+  /**
+   * The user {@link #authorize} found for {@code call}; null for anonymous (and without security).
+   *
+   * @param call a request {@link #authorize} let through
+   * @return the user name, or null
+   */
   default String user(ApiCall call) {
     return null;
   }

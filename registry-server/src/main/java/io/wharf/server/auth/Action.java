@@ -9,9 +9,13 @@ import java.util.Set;
  * Docker token spec names them {@code pull}, {@code push} and {@code delete} ({@code *}: all).
  */
 public enum Action {
+  /** Pull: read manifests, blobs, tags and the catalog. */
   READ("pull"),
+  /** Push: upload blobs and put manifests and tags. */
   WRITE("push"),
+  /** Delete manifests, tags and blobs. */
   DELETE("delete"),
+  /** Everything above, and managing the repository; no Docker action grants it. */
   ADMIN(null);
 
   private final String dockerName;
@@ -21,17 +25,21 @@ public enum Action {
   }
 
   /** The action's name in a Docker token scope, or {@code null} for {@link #ADMIN}. */
-  public String dockerName() {
+  String dockerName() {
     return dockerName;
   }
 
-  /** The privilege word of a role ({@code read}, {@code write}, {@code delete}, {@code admin}). */
+  /**
+   * The privilege word of a role ({@code read}, {@code write}, {@code delete}, {@code admin}).
+   *
+   * @return the lower-case name
+   */
   public String configName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
   /** Whether holding this action lets one do {@code wanted}. */
-  public boolean implies(Action wanted) {
+  boolean implies(Action wanted) {
     return this == wanted || this == ADMIN;
   }
 
@@ -39,7 +47,7 @@ public enum Action {
    * The actions a Docker scope action stands for: {@code pull}, {@code push}, {@code delete}, or
    * {@code *} (all three); empty for anything else.
    */
-  public static Set<Action> fromDocker(String action) {
+  static Set<Action> fromDocker(String action) {
     return switch (action) {
       case "pull" -> EnumSet.of(READ);
       case "push" -> EnumSet.of(WRITE);

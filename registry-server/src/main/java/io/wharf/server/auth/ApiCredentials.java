@@ -53,6 +53,7 @@ public final class ApiCredentials {
   private static final Logger LOG = LoggerFactory.getLogger(ApiCredentials.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** How every robot account's name begins, so it can never be a user's. */
   public static final String ROBOT_PREFIX = "robot$";
   static final String TOKEN_PREFIX = "wharf_pat_";
   static final String ROBOT_SECRET_PREFIX = "wharf_robot_";
@@ -66,11 +67,29 @@ public final class ApiCredentials {
 
   /** Where the documents live: the management API's settings store. */
   public interface Storage {
+    /**
+     * Reads a document.
+     *
+     * @param subject the document's name
+     * @return its bytes, or empty when it was never written
+     */
     Optional<byte[]> read(String subject);
 
+    /**
+     * Replaces a document.
+     *
+     * @param subject the document's name
+     * @param json its new bytes
+     */
     void write(String subject, byte[] json);
 
-    /** A storage of these two methods (a settings store's). */
+    /**
+     * A storage of these two methods (a settings store's).
+     *
+     * @param read reads a document
+     * @param write replaces a document
+     * @return the storage
+     */
     static Storage of(java.util.function.Function<String, Optional<byte[]>> read,
         java.util.function.BiConsumer<String, byte[]> write) {
       return new Storage() {
@@ -92,6 +111,7 @@ public final class ApiCredentials {
    * never expire ({@code security.robots.allowNeverExpire}).
    */
   public record Policy(Duration defaultExpiry, boolean allowNeverExpire) {
+    /** Thirty days by default, and every credential expires: the policy without a {@code security.robots} section. */
     public static final Policy DEFAULT = new Policy(Duration.ofDays(30), false);
   }
 
@@ -173,7 +193,14 @@ public final class ApiCredentials {
   private volatile Map<String, Usage> storedUsage = Map.of();
   private volatile Instant flushedAt;
 
-  /** @throws IllegalStateException if the stored document cannot be read (better not start than lose it) */
+  /**
+   * Loads the robot accounts and API tokens from {@code storage}.
+   *
+   * @param storage where the credentials and their last uses are stored (shared by the nodes)
+   * @param clock the clock expiries and last uses are read from
+   * @param policy the expiry rules for new credentials
+   * @throws IllegalStateException if the stored document cannot be read (better not start than lose it)
+   */
   public ApiCredentials(Storage storage, Clock clock, Policy policy) {
     this.storage = Objects.requireNonNull(storage);
     this.clock = Objects.requireNonNull(clock);
@@ -183,6 +210,11 @@ public final class ApiCredentials {
     storedUsage = readUsage();
   }
 
+  /**
+   * The expiry rules new credentials are made under.
+   *
+   * @return the policy
+   */
   public Policy policy() {
     return policy;
   }
@@ -193,6 +225,11 @@ public final class ApiCredentials {
    * Checks {@code user} and {@code secret} if they are a robot's or an API token's: a credential,
    * a refusal (a robot name with a wrong secret, a revoked or expired credential), or
    * {@link Login#NOT_OURS} for anything else (a user's password, for the caller to check).
+   *
+   * @param user the user name of the Basic credentials or token request
+   * @param secret the password given
+   * @param from the client's address, recorded as the credential's last use
+   * @return the outcome; never null
    */
   public Login login(String user, char[] secret, String from) {
     String s = new String(secret);
@@ -225,6 +262,10 @@ public final class ApiCredentials {
   /**
    * The credential {@code id} (as a bearer token names it) if it is still in force: not deleted,
    * disabled or expired. Called for every request with such a token.
+   *
+   * @param id {@code robot:robot$<name>} or {@code token:<id>}
+   * @param from the client's address, recorded as the credential's last use
+   * @return the credential, or empty when it is no longer in force
    */
   public Optional<Credential> current(String id, String from) {
     Stored c = find(id);
@@ -235,7 +276,12 @@ public final class ApiCredentials {
     return Optional.of(credential(c));
   }
 
-  /** Why {@code id} is not in force (for the audit line), or null if it is. */
+  /**
+   * Why {@code id} is not in force (for the audit line), or null if it is.
+   *
+   * @param id {@code robot:robot$<name>} or {@code token:<id>}
+   * @return the reason, or null
+   */
   public String refusal(String id) {
     Stored c = find(id);
     return c == null ? "the credential was deleted" : refusal(c);
@@ -317,6 +363,11 @@ public final class ApiCredentials {
    * @param expiresIn null: the default expiry; {@link Duration#ZERO}: never (if allowed)
    * @throws IllegalArgumentException naming the field at fault ({@code field: message})
    * @throws IllegalStateException if the name is taken
+   * @param name {@code robot$<name>}: a-z, 0-9, {@code . _ -}, at most 64 after the prefix
+   * @param description what the account is for; may be null
+   * @param scope the repositories and actions it may
+   * @param by who creates it, for the audit log
+   * @return the account with its secret
    */
   public synchronized WithSecret createRobot(String name, String description, CredentialScope scope,
       Duration expiresIn, String by) {
@@ -345,6 +396,12 @@ public final class ApiCredentials {
    * Makes an API token for {@code user}; the result holds the token, shown this once.
    *
    * @param scope null: the user's own rights
+   * @param user the user the token acts as
+   * @param name what the token is for: letters, digits, space, {@code . _ -}, at most 64
+   * @param expiresIn null: the default expiry; {@link Duration#ZERO}: never (if allowed)
+   * @return the token's view with the token itself
+   * @throws IllegalArgumentException naming the field at fault ({@code field: message})
+   * @throws IllegalStateException when the user has 100 tokens already
    */
   public WithSecret createToken(String user, String name, CredentialScope scope, Duration expiresIn) {
     return createToken(user, name, scope, expiresIn, null);
@@ -355,6 +412,16 @@ public final class ApiCredentials {
    * (null: a user of the local users or the directory). Such a user has no password and the
    * provider cannot be asked about them later, so the token keeps the roles of the sign-in;
    * each later sign-in replaces them ({@link #signedIn}).
+   *
+   * @param user the user the token acts as
+   * @param name what the token is for: letters, digits, space, {@code . _ -}, at most 64
+   * @param scope null: the user's own rights
+   * @param expiresIn null: the default expiry; {@link Duration#ZERO}: never (if allowed)
+   * @param sso the user's single sign-on identity, or null
+   * @return the token's view with the token itself
+   * @throws IllegalArgumentException naming the field at fault ({@code field: message}), or when
+   *     {@code sso} is not {@code user}'s
+   * @throws IllegalStateException when the user has 100 tokens already
    */
   public synchronized WithSecret createToken(String user, String name, CredentialScope scope, Duration expiresIn,
       Identity sso) {
@@ -385,7 +452,11 @@ public final class ApiCredentials {
     return new WithSecret(view(c), secret);
   }
 
-  /** Every robot account, by name, with its last use on any node (as last written). */
+  /**
+   * Every robot account, by name, with its last use on any node (as last written).
+   *
+   * @return the robot accounts, sorted by name
+   */
   public List<View> robots() {
     load();
     storedUsage = readUsage();
@@ -393,13 +464,24 @@ public final class ApiCredentials {
         .sorted(java.util.Comparator.comparing(View::name)).toList();
   }
 
+  /**
+   * One robot account, with its last use.
+   *
+   * @param name its name, {@code robot$<name>}
+   * @return the account, or empty when there is none of that name
+   */
   public Optional<View> robot(String name) {
     load();
     storedUsage = readUsage();
     return Optional.ofNullable(byCredentialId.get("robot:" + name)).map(this::view);
   }
 
-  /** The API tokens of {@code user}, oldest first. */
+  /**
+   * The API tokens of {@code user}, oldest first.
+   *
+   * @param user the user name
+   * @return the tokens, never their secrets
+   */
   public List<View> tokens(String user) {
     load();
     storedUsage = readUsage();
@@ -407,7 +489,15 @@ public final class ApiCredentials {
         .map(this::view).toList();
   }
 
-  /** Turns a robot account off or on; off, its next request fails, bearer tokens it obtained too. */
+  /**
+   * Turns a robot account off or on; off, its next request fails, bearer tokens it obtained too.
+   *
+   * @param name the robot account's name
+   * @param disabled true to turn it off, false to turn it on again
+   * @param by who does it, for the audit log
+   * @return the account as it is now
+   * @throws java.util.NoSuchElementException if there is no such robot account
+   */
   public synchronized View disableRobot(String name, boolean disabled, String by) {
     Stored c = require("robot:" + name, "robot account " + name);
     Stored next = c.disabled(disabled);
@@ -416,7 +506,14 @@ public final class ApiCredentials {
     return view(next);
   }
 
-  /** Gives a robot account a new secret (the old one fails at once); the result shows it this once. */
+  /**
+   * Gives a robot account a new secret (the old one fails at once); the result shows it this once.
+   *
+   * @param name the robot account's name
+   * @param by who does it, for the audit log
+   * @return the account with its new secret
+   * @throws java.util.NoSuchElementException if there is no such robot account
+   */
   public synchronized WithSecret regenerateRobot(String name, String by) {
     Stored c = require("robot:" + name, "robot account " + name);
     String secret = ROBOT_SECRET_PREFIX + random(32);
@@ -427,7 +524,13 @@ public final class ApiCredentials {
     return new WithSecret(view(next), secret);
   }
 
-  /** Deletes a robot account; its next request fails. Returns whether there was one. */
+  /**
+   * Deletes a robot account; its next request fails. Returns whether there was one.
+   *
+   * @param name the robot account's name
+   * @param by who does it, for the audit log
+   * @return false when there was no such account
+   */
   public synchronized boolean deleteRobot(String name, String by) {
     load();
     Stored c = byCredentialId.get("robot:" + name);
@@ -439,7 +542,14 @@ public final class ApiCredentials {
     return true;
   }
 
-  /** Deletes {@code user}'s API token {@code id}; its next use fails. Returns whether there was one. */
+  /**
+   * Deletes {@code user}'s API token {@code id}; its next use fails. Returns whether there was one.
+   *
+   * @param user the token's user
+   * @param id the token's id
+   * @param by who does it, for the audit log
+   * @return false when {@code user} had no such token
+   */
   public synchronized boolean deleteToken(String user, String id, String by) {
     load();
     Stored c = byCredentialId.get("token:" + id);
@@ -455,8 +565,10 @@ public final class ApiCredentials {
    * {@code identity} signed in again through single sign-on: its API tokens take the roles the
    * provider's groups give now (a user dropped from a group loses that group's rights on its
    * tokens at its next sign-in). Writes only when the roles changed.
+   *
+   * @param identity the user and the roles of the sign-in
    */
-  public synchronized void signedIn(Identity identity) {
+  synchronized void signedIn(Identity identity) {
     load();
     List<Stored> next = new ArrayList<>();
     boolean changed = false;
@@ -475,7 +587,13 @@ public final class ApiCredentials {
     }
   }
 
-  /** Deletes every API token of {@code user} (the user was removed); returns how many. */
+  /**
+   * Deletes every API token of {@code user} (the user was removed); returns how many.
+   *
+   * @param user the user name
+   * @param by who removed the user, for the audit log
+   * @return the number of tokens deleted
+   */
   public synchronized int deleteTokens(String user, String by) {
     load();
     List<Stored> keep = document.credentials().stream().filter(c -> !user.equals(c.user())).toList();
@@ -618,7 +736,12 @@ public final class ApiCredentials {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(bytes));
   }
 
-  /** Whether {@code name} has the form of a robot account's name. */
+  /**
+   * Whether {@code name} has the form of a robot account's name.
+   *
+   * @param name a user name, or null
+   * @return true when it starts with {@link #ROBOT_PREFIX}
+   */
   public static boolean isRobotName(String name) {
     return name != null && name.startsWith(ROBOT_PREFIX);
   }

@@ -33,6 +33,13 @@ public record CredentialScope(@JsonValue List<Rule> rules) {
    * @param images image names or globs within the repositories; empty: every image
    */
   public record Rule(List<String> repositories, List<String> images, List<String> actions) {
+    /**
+     * Copies the lists; null stands for an empty list.
+     *
+     * @param repositories repository names or globs
+     * @param images image names or globs within the repositories; empty: every image
+     * @param actions {@code pull}, {@code push}, {@code delete}
+     */
     public Rule {
       repositories = repositories == null ? List.of() : List.copyOf(repositories);
       images = images == null ? List.of() : List.copyOf(images);
@@ -53,7 +60,11 @@ public record CredentialScope(@JsonValue List<Rule> rules) {
     }
   }
 
-  /** Read from JSON as the array of rules it is written as. */
+  /**
+   * Read from JSON as the array of rules it is written as.
+   *
+   * @param rules the rules; the scope allows what any of them allows
+   */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public CredentialScope {
     rules = rules == null ? List.of() : List.copyOf(rules);
@@ -62,13 +73,18 @@ public record CredentialScope(@JsonValue List<Rule> rules) {
   /**
    * Whether a rule allows {@code action} on {@code image} (null: the catalog) in the repository
    * named {@code repository}.
+   *
+   * @param repository the repository's name
+   * @param image the image name, or null for the catalog
+   * @param action the action asked for
+   * @return true when some rule names the repository, the image and the action
    */
   public boolean allows(String repository, String image, Action action) {
     return rules.stream().anyMatch(r -> r.allows(repository, image, action));
   }
 
   /** What is wrong with this scope, as field and message pairs ({@code scope[0].actions}); empty: nothing. */
-  public List<String[]> problems(String field) {
+  List<String[]> problems(String field) {
     List<String[]> out = new ArrayList<>();
     if (rules.isEmpty()) {
       out.add(new String[] {field, "at least one rule is needed: {\"repositories\": [...], \"actions\": [...]}"});

@@ -74,7 +74,16 @@ public final class ExternalTokens {
     processor.setJWTClaimsSetVerifier(claims);
   }
 
-  /** Tokens whose keys the token server publishes at {@code jwks}. */
+  /**
+   * Tokens whose keys the token server publishes at {@code jwks}.
+   *
+   * @param realm the token server's URL, named as {@code realm} in challenges
+   * @param service the {@code service} of challenges and the audience tokens must name
+   * @param issuer the {@code iss} the token server's tokens carry
+   * @param jwks where the token server publishes its public keys (read on first use, then cached)
+   * @param clock the clock expiries are checked by
+   * @return the verifier
+   */
   public static ExternalTokens withJwks(String realm, String service, String issuer, URL jwks, Clock clock) {
     JWKSource<SecurityContext> source = JWKSourceBuilder.<SecurityContext>create(jwks,
         new DefaultResourceRetriever(JWKS_TIMEOUT_MILLIS, JWKS_TIMEOUT_MILLIS, JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT))
@@ -84,7 +93,17 @@ public final class ExternalTokens {
     return new ExternalTokens(realm, service, issuer, new JWSVerificationKeySelector<>(all, source), clock);
   }
 
-  /** Tokens signed by the keys of {@code roots} (distribution's {@code rootcertbundle}). */
+  /**
+   * Tokens signed by the keys of {@code roots} (distribution's {@code rootcertbundle}).
+   *
+   * @param realm the token server's URL, named as {@code realm} in challenges
+   * @param service the {@code service} of challenges and the audience tokens must name
+   * @param issuer the {@code iss} the token server's tokens carry
+   * @param roots the certificates whose keys sign the tokens, or lead to the {@code x5c} chain that does
+   * @param clock the clock expiries and certificate validity are checked by
+   * @return the verifier
+   * @throws IllegalArgumentException if {@code roots} is empty
+   */
   public static ExternalTokens withCertificates(String realm, String service, String issuer,
       List<X509Certificate> roots, Clock clock) {
     if (roots.isEmpty()) {
@@ -136,16 +155,29 @@ public final class ExternalTokens {
     }
   }
 
-  /** The token server's URL: the {@code realm} of challenges. */
+  /**
+   * The token server's URL: the {@code realm} of challenges.
+   *
+   * @return the realm URL
+   */
   public String realm() {
     return realm;
   }
 
-  /** The {@code service} of challenges, and the audience tokens must name. */
+  /**
+   * The {@code service} of challenges, and the audience tokens must name.
+   *
+   * @return the service name
+   */
   public String service() {
     return service;
   }
 
+  /**
+   * The {@code iss} of the token server's tokens; Wharf's own must differ.
+   *
+   * @return the issuer
+   */
   public String issuer() {
     return issuer;
   }
@@ -154,7 +186,7 @@ public final class ExternalTokens {
    * Whether {@code token} says it comes from the token server ({@code iss}, not yet verified): it
    * is then checked here, and only here; Wharf's own tokens are told apart by their issuer.
    */
-  public boolean claims(String token) {
+  boolean claims(String token) {
     try {
       return issuer.equals(SignedJWT.parse(token).getJWTClaimsSet().getIssuer());
     } catch (ParseException e) {
@@ -167,7 +199,7 @@ public final class ExternalTokens {
    *
    * @return its subject (null if it names none) and access; the access entries name no Wharf repository
    */
-  public TokenService.Verified verify(String token) throws TokenService.InvalidTokenException {
+  TokenService.Verified verify(String token) throws TokenService.InvalidTokenException {
     JWTClaimsSet claims;
     try {
       claims = processor.process(SignedJWT.parse(token), null);

@@ -44,6 +44,8 @@ public final class Htpasswd {
    *
    * @throws IOException if it cannot be read
    * @throws IllegalArgumentException naming the line, if a line is malformed or not bcrypt
+   * @param file the htpasswd file
+   * @return the file's users, re-read when the file changes
    */
   public static Htpasswd read(Path file) throws IOException {
     FileTime modified = Files.getLastModifiedTime(file);
@@ -52,7 +54,7 @@ public final class Htpasswd {
   }
 
   /** Parses htpasswd lines; {@code source} names the file in messages. */
-  public static Map<String, String> parse(List<String> lines, String source) {
+  static Map<String, String> parse(List<String> lines, String source) {
     Map<String, String> users = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();
@@ -77,11 +79,21 @@ public final class Htpasswd {
     return Collections.unmodifiableMap(users);
   }
 
+  /**
+   * The file the users are read from.
+   *
+   * @return the path
+   */
   public Path file() {
     return file;
   }
 
-  /** The users and their hashes, re-read if the file changed. */
+  /**
+   * The users and their hashes, re-read if the file changed. A changed file that cannot be read
+   * or parsed is logged, and the users read before stay.
+   *
+   * @return the bcrypt hash of each user name, in the file's order
+   */
   public Map<String, String> users() {
     long now = System.nanoTime();
     if (now - checkedAt >= CHECK_INTERVAL_NANOS) {

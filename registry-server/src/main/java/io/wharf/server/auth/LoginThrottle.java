@@ -36,6 +36,14 @@ public final class LoginThrottle {
     }
   }
 
+  /**
+   * A throttle that counts failures per address and per user separately.
+   *
+   * @param maxFailures how many failed logins within {@code window} lock out; 0 or less: never
+   * @param window how long failures are counted together
+   * @param lockout how long a lockout lasts
+   * @param clock the clock windows and lockouts are measured by
+   */
   public LoginThrottle(int maxFailures, Duration window, Duration lockout, Clock clock) {
     this.maxFailures = maxFailures;
     this.window = window;
@@ -44,7 +52,7 @@ public final class LoginThrottle {
   }
 
   /** How long logins from {@code address} or for {@code user} stay refused; empty if they are not. */
-  public Optional<Duration> lockedFor(String address, String user) {
+  Optional<Duration> lockedFor(String address, String user) {
     if (maxFailures <= 0) {
       return Optional.empty();
     }
@@ -53,7 +61,12 @@ public final class LoginThrottle {
     return until.isAfter(now) ? Optional.of(Duration.between(now, until)) : Optional.empty();
   }
 
-  /** Counts a failed login. */
+  /**
+   * Counts a failed login.
+   *
+   * @param address the client's address
+   * @param user the user name given, or null
+   */
   public void failure(String address, String user) {
     if (maxFailures <= 0) {
       return;
@@ -67,7 +80,11 @@ public final class LoginThrottle {
     }
   }
 
-  /** A successful login of {@code user}: its failures are forgotten. */
+  /**
+   * A successful login of {@code user}: its failures are forgotten.
+   *
+   * @param user the user name
+   */
   public void success(String user) {
     counters.remove("user:" + user);
   }

@@ -15,7 +15,7 @@ public final class PasswordHashes {
   /** The work factor of new hashes: 2^10 rounds, ~50 ms on a server core. */
   public static final int DEFAULT_COST = 10;
   /** bcrypt reads only the first 72 bytes of a password. */
-  public static final int MAX_PASSWORD_BYTES = 72;
+  static final int MAX_PASSWORD_BYTES = 72;
   private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
   private static final SecureRandom RANDOM = new SecureRandom();
   /**
@@ -26,7 +26,12 @@ public final class PasswordHashes {
 
   private PasswordHashes() {}
 
-  /** Whether {@code hash} is a bcrypt hash this class can check. */
+  /**
+   * Whether {@code hash} is a bcrypt hash this class can check.
+   *
+   * @param hash a stored hash, or null
+   * @return true for {@code $2a$}, {@code $2b$} and {@code $2y$} hashes
+   */
   public static boolean isBcrypt(String hash) {
     return hash != null && BCRYPT.matcher(hash).matches();
   }
@@ -36,6 +41,9 @@ public final class PasswordHashes {
    *
    * @throws IllegalArgumentException if the password is empty or longer than 72 bytes in UTF-8
    *     (bcrypt would silently ignore the rest), or the cost is outside 4-31
+   * @param password the password; not kept
+   * @param cost the log2 of the rounds, 4-31
+   * @return the hash, as htpasswd files hold it
    */
   public static String hash(char[] password, int cost) {
     if (password.length == 0) {
@@ -52,7 +60,13 @@ public final class PasswordHashes {
         .hashToString(cost, password);
   }
 
-  /** Whether {@code password} matches {@code hash}; {@code false} for a hash that is no bcrypt hash. */
+  /**
+   * Whether {@code password} matches {@code hash}; {@code false} for a hash that is no bcrypt hash.
+   *
+   * @param password the password given
+   * @param hash the stored hash
+   * @return true when they match
+   */
   public static boolean verify(char[] password, String hash) {
     if (!isBcrypt(hash)) {
       return false;

@@ -51,10 +51,10 @@ public final class Pem {
   private Pem() {}
 
   /** One {@code -----BEGIN type-----} block, decoded. */
-  public record Block(String type, byte[] der) {}
+  record Block(String type, byte[] der) {}
 
   /** The blocks of a PEM text, in order. */
-  public static List<Block> blocks(String text) {
+  static List<Block> blocks(String text) {
     List<Block> blocks = new ArrayList<>();
     Matcher m = BLOCK.matcher(text);
     while (m.find()) {
@@ -77,12 +77,12 @@ public final class Pem {
    *
    * @throws IllegalArgumentException saying what is wrong with the file
    */
-  public static KeyPair keyPair(Path file) throws IOException {
+  static KeyPair keyPair(Path file) throws IOException {
     return keyPair(Files.readString(file, StandardCharsets.US_ASCII));
   }
 
   /** As {@link #keyPair(Path)}, from the text. */
-  public static KeyPair keyPair(String text) {
+  static KeyPair keyPair(String text) {
     List<Block> blocks = blocks(text);
     PrivateKey privateKey = null;
     PublicKey publicKey = null;
@@ -125,7 +125,14 @@ public final class Pem {
     return new KeyPair(publicKey, privateKey);
   }
 
-  /** The certificates of a PEM file, leaf first (as TLS servers send them). */
+  /**
+   * The certificates of a PEM file, leaf first (as TLS servers send them).
+   *
+   * @param file a PEM file of {@code CERTIFICATE} blocks
+   * @return the certificates, in the file's order
+   * @throws IOException if the file cannot be read
+   * @throws IllegalArgumentException if it holds no certificate or a malformed one
+   */
   public static List<X509Certificate> certificates(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     try {
@@ -142,7 +149,13 @@ public final class Pem {
     }
   }
 
-  /** A PEM block of {@code der}. */
+  /**
+   * A PEM block of {@code der}.
+   *
+   * @param type the block's type, e.g. {@code CERTIFICATE} or {@code PRIVATE KEY}
+   * @param der the DER bytes
+   * @return the block, base64 in lines of 64, ending with a newline
+   */
   public static String encode(String type, byte[] der) {
     return "-----BEGIN " + type + "-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)

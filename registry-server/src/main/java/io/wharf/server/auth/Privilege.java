@@ -10,8 +10,10 @@ import java.util.Objects;
  * {@code releases:*} (every action).
  *
  * @param repository a repository name, or {@code *} for any
+ * @param action what it allows there; {@link Action#ADMIN} allows every action
  */
 public record Privilege(String repository, Action action) {
+  /** The repository of a privilege on every repository. */
   public static final String ANY = "*";
   /**
    * Admin on every repository ({@code *:admin}, Nexus's {@code nx-all}): what makes a user an
@@ -19,6 +21,13 @@ public record Privilege(String repository, Action action) {
    */
   public static final Privilege ALL = new Privilege(ANY, Action.ADMIN);
 
+  /**
+   * Checks that both parts are there.
+   *
+   * @throws NullPointerException if {@code repository} or {@code action} is null
+   * @param repository a repository name, or {@code *} for any
+   * @param action what it allows there
+   */
   public Privilege {
     Objects.requireNonNull(repository, "repository");
     Objects.requireNonNull(action, "action");
@@ -28,6 +37,8 @@ public record Privilege(String repository, Action action) {
    * Parses {@code <repository>:<read|write|delete|admin|*>}.
    *
    * @throws IllegalArgumentException with a message that says what is wrong
+   * @param text the privilege as a role lists it
+   * @return the privilege
    */
   public static Privilege parse(String text) {
     int colon = text == null ? -1 : text.lastIndexOf(':');
@@ -48,7 +59,7 @@ public record Privilege(String repository, Action action) {
   }
 
   /** Whether this privilege allows {@code action} on the repository named {@code repositoryName}. */
-  public boolean grants(String repositoryName, Action wanted) {
+  boolean grants(String repositoryName, Action wanted) {
     return (repository.equals(ANY) || repository.equals(repositoryName)) && action.implies(wanted);
   }
 

@@ -31,16 +31,31 @@ public enum Realm {
     this.configName = configName;
   }
 
+  /**
+   * The realm's word in the config file and the management API.
+   *
+   * @return e.g. {@code docker-token}
+   */
   public String configName() {
     return configName;
   }
 
-  /** Whether this realm is a way to present credentials (docker-token, basic), not only a source of users. */
+  /**
+   * Whether this realm is a way to present credentials (docker-token, basic), not only a source of users.
+   *
+   * @return true for docker-token and basic
+   */
   public boolean presentsCredentials() {
     return this != LDAP && this != OIDC;
   }
 
-  /** The realm a config word names, e.g. {@code docker-token}. */
+  /**
+   * The realm a config word names, e.g. {@code docker-token}.
+   *
+   * @param name the word, in any case
+   * @return the realm
+   * @throws IllegalArgumentException for an unknown word, and for {@code oidc} (no word of {@code security.realms})
+   */
   public static Realm parse(String name) {
     for (Realm r : values()) {
       if (r != OIDC && r.configName.equals(name == null ? null : name.toLowerCase(Locale.ROOT))) {

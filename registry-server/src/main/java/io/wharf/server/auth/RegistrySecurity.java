@@ -113,18 +113,29 @@ public final class RegistrySecurity implements AccessControl {
      * token; null when it carries none (anonymous, or Basic credentials decide).
      *
      * @throws RuntimeException (a 403 of the API) when the CSRF token is not the session's
+     * @param req the request to a management API
+     * @return the session's user, or null
      */
     String user(HttpServletRequest req);
   }
 
   /** Hears of failed logins and lockouts (for metrics, events); called on request threads, must be cheap. */
   public interface LoginObserver {
+    /** Hears nothing: the observer until {@link #observeLogins} names one. */
     LoginObserver NONE = new LoginObserver() {};
 
-    /** A login with a wrong password or an unknown user ({@code via}: basic, token, refresh-token, form). */
+    /**
+     * A login with a wrong password or an unknown user ({@code via}: basic, token, refresh-token, form).
+     *
+     * @param via how the login came: basic, token, refresh-token or form
+     */
     default void failed(String via) {}
 
-    /** A login refused because its address or user is locked out. */
+    /**
+     * A login refused because its address or user is locked out.
+     *
+     * @param via how the login came: basic, token, refresh-token or form
+     */
     default void lockedOut(String via) {}
 
     /**
@@ -132,12 +143,20 @@ public final class RegistrySecurity implements AccessControl {
      *
      * @param user the user name given (null: none, e.g. a bad refresh token)
      * @param address the client's address
+     * @param via how the login came, as for {@link #failed(String)}
      */
     default void failed(String via, String user, String address) {
       failed(via);
     }
 
-    /** {@link #lockedOut(String)} with who tried, from where, and for how many more seconds. */
+    /**
+     * {@link #lockedOut(String)} with who tried, from where, and for how many more seconds.
+     *
+     * @param via how the login came, as for {@link #failed(String)}
+     * @param user the user name given (null: none)
+     * @param address the client's address
+     * @param retryAfterSeconds how long the lockout lasts from now, in seconds
+     */
     default void lockedOut(String via, String user, String address, long retryAfterSeconds) {
       lockedOut(via);
     }
@@ -159,6 +178,12 @@ public final class RegistrySecurity implements AccessControl {
     this.clock = b.clock;
   }
 
+  /**
+   * Starts a security configuration: docker-token and basic realms, anonymous pull on, a login
+   * throttle of 10 failures in 5 minutes; a token service is needed for the docker-token realm.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -166,6 +191,8 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * The local port that {@code publicUrl} stands for (the standalone server's main port);
    * requests to other ports (a repository's own) get token realms built from the request.
+   *
+   * @param port the main connector's local port, known once it is bound
    */
   public void mainPort(int port) {
     this.mainPort = port;
@@ -175,6 +202,9 @@ public final class RegistrySecurity implements AccessControl {
    * Replaces, at once, which repositories allow anonymous pull and which host names repositories
    * claim: the repositories changed while the server runs (management API). Repository realms
    * stay as the config file set them.
+   *
+   * @param anonymousPull the names of the repositories that allow anonymous pull
+   * @param claimedHosts the host names repositories claim (compared ignoring case)
    */
   public void repositories(Collection<String> anonymousPull, Collection<String> claimedHosts) {
     Set<String> hosts = new HashSet<>();
@@ -185,6 +215,10 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * Whether {@code user} (null: anonymous) has {@code action} on every repository ({@code *:admin}
    * and the like): what creating a repository needs, as Nexus's global administrator rights.
+   *
+   * @param user the user name, or null for anonymous
+   * @param action the action asked for
+   * @return true only when one of the user's privileges grants {@code action} on {@code *}
    */
   public boolean mayEverywhere(String user, Action action) {
     if (user == null) {
@@ -198,17 +232,29 @@ public final class RegistrySecurity implements AccessControl {
     return false;
   }
 
-  /** The users and roles; the management API changes them through {@link UserDirectory#overlay}. */
+  /**
+   * The users and roles; the management API changes them through {@link UserDirectory#overlay}.
+   *
+   * @return the local users and roles as the server holds them now
+   */
   public UserDirectory users() {
     return users;
   }
 
-  /** Where users come from: the local users and the directory, in the order of the realms. */
+  /**
+   * Where users come from: the local users and the directory, in the order of the realms.
+   *
+   * @return the sources of users; the server closes them when it stops
+   */
   public UserSources sources() {
     return sources;
   }
 
-  /** The global realms in order (repositories may have their own). */
+  /**
+   * The global realms in order (repositories may have their own).
+   *
+   * @return the realms, immutable
+   */
   public List<Realm> realms() {
     return realms;
   }
@@ -219,6 +265,7 @@ public final class RegistrySecurity implements AccessControl {
    * @throws IllegalArgumentException if none presents credentials (docker-token, basic), with
    *     {@link Realm#DOCKER_TOKEN} on a server built without a token service, or with a source of
    *     users that is not configured
+   * @param realms the new realms, in order
    */
   public void realms(List<Realm> realms) {
     requirePresenting(realms);
@@ -240,17 +287,29 @@ public final class RegistrySecurity implements AccessControl {
     }
   }
 
-  /** Whether a token service is there, so the docker-token realm can be turned on. */
+  /**
+   * Whether a token service is there, so the docker-token realm can be turned on.
+   *
+   * @return true when Wharf has its own token service
+   */
   public boolean issuesTokens() {
     return tokens != null;
   }
 
-  /** The global switch for anonymous pull. */
+  /**
+   * The global switch for anonymous pull.
+   *
+   * @return true when anonymous pull is on (each repository still has to allow it)
+   */
   public boolean anonymous() {
     return anonymous;
   }
 
-  /** Turns anonymous pull on or off everywhere, from the next request on (also for anonymous tokens). */
+  /**
+   * Turns anonymous pull on or off everywhere, from the next request on (also for anonymous tokens).
+   *
+   * @param anonymous true to allow anonymous pull from the repositories that allow it
+   */
   public void anonymous(boolean anonymous) {
     this.anonymous = anonymous;
   }
@@ -258,6 +317,9 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * Whether {@code user} administers the whole server: holds {@link Privilege#ALL}. Only
    * administrators manage users, roles, realms and anonymous access.
+   *
+   * @param user the user name, or null for anonymous
+   * @return true for an administrator; false for anonymous
    */
   public boolean administers(String user) {
     return user != null && sources.privileges(user).contains(Privilege.ALL);
@@ -266,42 +328,67 @@ public final class RegistrySecurity implements AccessControl {
   /**
    * Accepts, from now on, the robot accounts and API tokens of {@code credentials} on the
    * registry API (Basic credentials and the token endpoint; not on the management API or the UI).
+   *
+   * @param credentials the robot accounts and API tokens to accept
    */
   public void credentials(ApiCredentials credentials) {
     this.credentials = credentials;
   }
 
-  /** Lets the management APIs accept the web UI's sessions ({@link #apiUser}). */
+  /**
+   * Lets the management APIs accept the web UI's sessions ({@link #apiUser}).
+   *
+   * @param sessions the UI's sessions, asked when a request has no Basic credentials
+   */
   public void browserSessions(BrowserSessions sessions) {
     this.browserSessions = Objects.requireNonNull(sessions);
   }
 
   /**
-   * The user a call to a management API comes from: that of its Basic credentials
-   * ({@link #basicUser}), else that of the web UI session it carries with the session's CSRF
-   * token (see {@link BrowserSessions}); null for anonymous.
+   * The user a call to a management API comes from: that of its Basic credentials (checked and
+   * throttled as registry logins are), else that of the web UI session it carries with the
+   * session's CSRF token (see {@link BrowserSessions}); null for anonymous.
+   *
+   * @param req the request to a management API
+   * @return the user, or null for anonymous
    */
   public String apiUser(HttpServletRequest req) {
     String user = basicUser(req);
     return user != null ? user : browserSessions.user(req);
   }
 
-  /** The robot accounts and API tokens; null until {@link #credentials(ApiCredentials)}. */
+  /**
+   * The robot accounts and API tokens; null until {@link #credentials(ApiCredentials)}.
+   *
+   * @return the robot accounts and API tokens, or null
+   */
   public ApiCredentials credentials() {
     return credentials;
   }
 
-  /** The token service; null without the docker-token realm. */
+  /**
+   * The token service; null without the docker-token realm.
+   *
+   * @return the token service, or null
+   */
   public TokenService tokens() {
     return tokens;
   }
 
-  /** The clock that expiries are read from. */
+  /**
+   * The clock that expiries are read from.
+   *
+   * @return the clock of this security configuration
+   */
   public Clock clock() {
     return clock;
   }
 
-  /** Tells {@code observer} of every failed login and lockout from now on. */
+  /**
+   * Tells {@code observer} of every failed login and lockout from now on.
+   *
+   * @param observer the observer, replacing the one before
+   */
   public void observeLogins(LoginObserver observer) {
     this.loginObserver = Objects.requireNonNull(observer);
   }
@@ -387,6 +474,9 @@ public final class RegistrySecurity implements AccessControl {
    *
    * @throws UnauthorizedException (401, Basic challenge) without credentials or with wrong ones
    * @throws io.wharf.core.error.RegistryException {@code DENIED} (403) when the user lacks the privilege
+   * @param req the request to the maintenance API
+   * @param repositories the repositories the request touches
+   * @return the administrator's user name
    */
   public String requireAdmin(HttpServletRequest req, Collection<? extends Repository> repositories) {
     String user = basicUser(req);
@@ -410,8 +500,10 @@ public final class RegistrySecurity implements AccessControl {
    *
    * @throws UnauthorizedException (401, Basic challenge) for wrong, malformed or non-Basic credentials
    * @throws io.wharf.core.error.RegistryException {@code TOOMANYREQUESTS} (429) while logins are throttled
+   * @param req the request to a management API
+   * @return the user name, or null when the request carries no credentials
    */
-  public String basicUser(HttpServletRequest req) {
+  private String basicUser(HttpServletRequest req) {
     String header = req.getHeader("Authorization");
     if (header == null || header.isBlank()) {
       return null;
@@ -437,6 +529,9 @@ public final class RegistrySecurity implements AccessControl {
    * @param address the client's address (after {@code server.trustedProxies})
    * @throws io.wharf.core.error.RegistryException {@code TOOMANYREQUESTS} (429, detail
    *     {@code retryAfter} in seconds) while logins from the address or for the user are locked out
+   * @param user the user name typed in
+   * @param password the password typed in
+   * @return true when the password is right and the user may log in
    */
   public boolean formLogin(String address, String user, char[] password) {
     if (user == null || user.isEmpty()) {
@@ -450,6 +545,11 @@ public final class RegistrySecurity implements AccessControl {
    * A sign-in through single sign-on: the web UI's OpenID Connect provider vouched for
    * {@code identity}, which becomes a user with its roles for {@code session}, audited as logins
    * are. False (and audited) when the name is a local user's: see {@link UserSources#signedIn}.
+   *
+   * @param address the client's address, for the audit log
+   * @param identity the user and roles the provider vouched for
+   * @param session how long the sign-in lasts (the identity is remembered that long)
+   * @return true when the user is signed in
    */
   public boolean singleSignOn(String address, Identity identity, Duration session) {
     if (sources.signedIn(identity, session)) {
@@ -469,6 +569,7 @@ public final class RegistrySecurity implements AccessControl {
    * it. Returns a description of the key; empty when no realm uses tokens.
    *
    * @throws IllegalStateException when signing or verifying fails
+   * @return the key's description, or empty without a token service
    */
   public Optional<String> checkSigningKey() {
     if (tokens == null) {
@@ -585,6 +686,8 @@ public final class RegistrySecurity implements AccessControl {
    *
    * @throws io.wharf.core.error.RegistryException {@code UNAVAILABLE} (503) when a directory
    *     user's identity expired and the directory cannot be asked
+   * @param user the user name, or null
+   * @return the stamp, or empty when there is no such user now
    */
   public Optional<String> loginStamp(String user) {
     if (user == null) {
@@ -754,7 +857,14 @@ public final class RegistrySecurity implements AccessControl {
     return true;
   }
 
-  /** Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}. */
+  /**
+   * Whether {@code user} (null: anonymous) may do {@code action} on {@code repository}.
+   *
+   * @param user the user name, or null for anonymous
+   * @param repository the repository acted on
+   * @param action the action asked for
+   * @return true when anonymous pull or one of the user's privileges allows it
+   */
   public boolean may(String user, Repository repository, Action action) {
     if (action == Action.READ && anonymous && perRepository.anonymousPull().contains(repository.name())) {
       return true;
@@ -1113,13 +1223,21 @@ public final class RegistrySecurity implements AccessControl {
     /**
      * Accepts the bearer tokens of an external token server besides Wharf's own, and names its
      * realm and service in challenges (needs the docker-token realm).
+     *
+     * @param external the external token server's keys, issuer and service
+     * @return this builder
      */
     public Builder external(ExternalTokens external) {
       this.external = external;
       return this;
     }
 
-    /** The clock robot accounts' and API tokens' expiries are read from (default: the system's). */
+    /**
+     * The clock robot accounts' and API tokens' expiries are read from (default: the system's).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;
@@ -1128,6 +1246,10 @@ public final class RegistrySecurity implements AccessControl {
     /**
      * The realms, in order: the first that takes credentials decides the challenge; basic and
      * ldap are also the order of the user sources. Default: docker-token, basic.
+     *
+     * @param realms the realms, at least one of which takes credentials
+     * @return this builder
+     * @throws IllegalArgumentException if no realm takes credentials
      */
     public Builder realms(List<Realm> realms) {
       requirePresenting(realms);
@@ -1135,65 +1257,128 @@ public final class RegistrySecurity implements AccessControl {
       return this;
     }
 
-    /** Other realms for one repository (e.g. Basic only); the sources of users stay the global ones. */
+    /**
+     * Other realms for one repository (e.g. Basic only); the sources of users stay the global ones.
+     *
+     * @param repository the repository's name
+     * @param realms its realms, at least one of which takes credentials
+     * @return this builder
+     * @throws IllegalArgumentException if no realm takes credentials
+     */
     public Builder realms(String repository, List<Realm> realms) {
       requirePresenting(realms);
       repositoryRealms.put(repository, List.copyOf(realms));
       return this;
     }
 
-    /** The global switch for anonymous pull (default on; repositories opt in with {@link #anonymousPull}). */
+    /**
+     * The global switch for anonymous pull (default on; repositories opt in with {@link #anonymousPull}).
+     *
+     * @param anonymous false to refuse anonymous pull everywhere
+     * @return this builder
+     */
     public Builder anonymous(boolean anonymous) {
       this.anonymous = anonymous;
       return this;
     }
 
-    /** Lets anonymous callers pull from {@code repository}. */
+    /**
+     * Lets anonymous callers pull from {@code repository}.
+     *
+     * @param repository the repository's name
+     * @return this builder
+     */
     public Builder anonymousPull(String repository) {
       anonymousPull.add(Objects.requireNonNull(repository));
       return this;
     }
 
+    /**
+     * The local users and roles (default: none).
+     *
+     * @param users the users and roles
+     * @return this builder
+     */
     public Builder users(UserDirectory users) {
       this.users = Objects.requireNonNull(users);
       return this;
     }
 
-    /** The users of every source (over {@link #users}'s directory); default: the local users only. */
+    /**
+     * The users of every source (over {@link #users}'s directory); default: the local users only.
+     *
+     * @param sources the sources of users, local users first
+     * @return this builder
+     */
     public Builder sources(UserSources sources) {
       this.sources = Objects.requireNonNull(sources);
       return this;
     }
 
-    /** The token service; needed for the docker-token realm. */
+    /**
+     * The token service; needed for the docker-token realm.
+     *
+     * @param tokens the token service; null for none
+     * @return this builder
+     */
     public Builder tokens(TokenService tokens) {
       this.tokens = tokens;
       return this;
     }
 
-    /** The service name of Basic challenges when there is no token service. */
+    /**
+     * The service name of Basic challenges when there is no token service.
+     *
+     * @param service the service name (default {@code wharf})
+     * @return this builder
+     */
     public Builder service(String service) {
       this.service = Objects.requireNonNull(service);
       return this;
     }
 
+    /**
+     * How failed logins lock out an address or a user (default: 10 failures in 5 minutes lock out for 5
+     * minutes).
+     *
+     * @param throttle the throttle
+     * @return this builder
+     */
     public Builder throttle(LoginThrottle throttle) {
       this.throttle = Objects.requireNonNull(throttle);
       return this;
     }
 
-    /** The URL clients reach the main port by ({@code server.publicUrl}); null: built from each request. */
+    /**
+     * The URL clients reach the main port by ({@code server.publicUrl}); null: built from each request.
+     *
+     * @param publicUrl the public URL, or null
+     * @return this builder
+     */
     public Builder publicUrl(URI publicUrl) {
       this.publicUrl = publicUrl;
       return this;
     }
 
-    /** Host names that repositories claim; with {@code publicUrl}, their requests keep their host name. */
+    /**
+     * Host names that repositories claim; with {@code publicUrl}, their requests keep their host name.
+     *
+     * @param hosts the host names (compared ignoring case)
+     * @return this builder
+     */
     public Builder claimedHosts(Collection<String> hosts) {
       hosts.forEach(h -> claimedHosts.add(h.toLowerCase(Locale.ROOT)));
       return this;
     }
 
+    /**
+     * The security configuration.
+     *
+     * @return the security configuration
+     * @throws IllegalStateException if a realm is not configured: the docker-token realm without a token
+     *     service, an external token server without that realm or with Wharf's own issuer, ldap or oidc
+     *     without their source of users
+     */
     public RegistrySecurity build() {
       boolean tokenRealm = realms.contains(Realm.DOCKER_TOKEN)
           || repositoryRealms.values().stream().anyMatch(r -> r.contains(Realm.DOCKER_TOKEN));

@@ -29,7 +29,7 @@ import java.util.List;
  * @param login the request is a login check ({@code /v2/}): any authenticated caller passes
  * @param needs what the caller must hold; empty with {@code login == false}: nothing
  */
-public record RequiredAccess(boolean login, List<Need> needs) {
+record RequiredAccess(boolean login, List<Need> needs) {
   static final RequiredAccess NOTHING = new RequiredAccess(false, List.of());
   static final RequiredAccess LOGIN = new RequiredAccess(true, List.of());
 

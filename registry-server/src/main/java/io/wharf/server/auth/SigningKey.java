@@ -48,6 +48,8 @@ public final class SigningKey {
    * A signing key from a key pair.
    *
    * @throws IllegalArgumentException if it is neither EC P-256 nor RSA of at least 2048 bits
+   * @param pair the private key and its public half
+   * @return the signing key, ES256 for EC and RS256 for RSA
    */
   public static SigningKey of(KeyPair pair) {
     try {
@@ -73,12 +75,23 @@ public final class SigningKey {
     throw new IllegalArgumentException("the signing key must be EC (P-256) or RSA, not " + pair.getPublic().getAlgorithm());
   }
 
-  /** Reads a PEM key file (see {@link Pem#keyPair(Path)}). */
+  /**
+   * Reads a PEM key file (see {@link Pem#keyPair(Path)}).
+   *
+   * @param pem the key file
+   * @return the signing key
+   * @throws IOException if the file cannot be read
+   * @throws IllegalArgumentException if it holds no usable key
+   */
   public static SigningKey load(Path pem) throws IOException {
     return of(Pem.keyPair(pem));
   }
 
-  /** A fresh EC P-256 key. */
+  /**
+   * A fresh EC P-256 key.
+   *
+   * @return the new key
+   */
   public static SigningKey generate() {
     return of(generatePair());
   }
@@ -86,6 +99,11 @@ public final class SigningKey {
   /**
    * The key in {@code file}, or a new one written there first (directories created, mode 0600).
    * When two nodes start together on shared storage, the first file written wins and both use it.
+   *
+   * @param file the key file
+   * @return the key of the file
+   * @throws IOException if the file cannot be read or written
+   * @throws IllegalArgumentException if the file holds no usable key
    */
   public static SigningKey loadOrCreate(Path file) throws IOException {
     if (Files.exists(file)) {
@@ -140,13 +158,17 @@ public final class SigningKey {
     return jwk;
   }
 
-  /** ES256 or RS256. */
+  /**
+   * ES256 or RS256.
+   *
+   * @return the JWS algorithm of the key
+   */
   public JWSAlgorithm algorithm() {
     return algorithm;
   }
 
   /** The key id ({@code kid}): the RFC 7638 thumbprint of the public key. */
-  public String keyId() {
+  String keyId() {
     return jwk.getKeyID();
   }
 

@@ -31,6 +31,10 @@ public record TlsKeys(KeyStore keyStore, char[] password) {
    * intermediates; {@code key} its unencrypted private key (PKCS#8, SEC 1 or PKCS#1).
    *
    * @throws IllegalArgumentException saying which file is wrong and how
+   * @param certificate the certificate chain's file
+   * @param key the private key's file
+   * @return the server's key and chain
+   * @throws IOException if a file cannot be read
    */
   public static TlsKeys pem(Path certificate, Path key) throws IOException {
     List<X509Certificate> chain;
@@ -64,6 +68,13 @@ public record TlsKeys(KeyStore keyStore, char[] password) {
   /**
    * From a PKCS#12 file (what {@code openssl pkcs12 -export} and {@code keytool} write) with one
    * key entry.
+   *
+   * @param file the PKCS#12 file
+   * @param password the file's password; null: none
+   * @return the server's key and chain
+   * @throws IOException declared only: every read error becomes an IllegalArgumentException
+   * @throws IllegalArgumentException naming the file, when it is missing, the password is wrong, or
+   *     it holds no key entry with a certificate
    */
   public static TlsKeys pkcs12(Path file, String password) throws IOException {
     char[] pw = password == null ? new char[0] : password.toCharArray();

@@ -46,7 +46,7 @@ public final class TokenKeys {
   private static final Logger LOG = LoggerFactory.getLogger(TokenKeys.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   /** Where the rotating keys live in their driver. */
-  public static final String DIR = "/docker/registry/v2/_wharf/token-keys/";
+  static final String DIR = "/docker/registry/v2/_wharf/token-keys/";
   /** How often a node re-reads the key set from storage. */
   static final Duration RELOAD = Duration.ofMinutes(1);
   private static final Duration SKEW = Duration.ofSeconds(30);
@@ -77,7 +77,12 @@ public final class TokenKeys {
     this.clock = clock;
   }
 
-  /** One key that never rotates. */
+  /**
+   * One key that never rotates.
+   *
+   * @param key the key that signs and verifies
+   * @return the keys
+   */
   public static TokenKeys pinned(SigningKey key) {
     TokenKeys k = new TokenKeys(null, null, Duration.ZERO, Clock.systemUTC());
     k.keys = List.of(new Entry(Objects.requireNonNull(key), Instant.EPOCH));
@@ -92,6 +97,11 @@ public final class TokenKeys {
    *     replaced key must still verify
    * @param adopt a key to start with when the store has none yet (the key file of older
    *     versions), or null
+   * @param driver where the keys are shared between the nodes, or null
+   * @param rotateEvery how long a key signs before a new one replaces it
+   * @param clock the clock keys age by
+   * @return the keys, with those {@code driver} holds already
+   * @throws IllegalArgumentException if {@code rotateEvery} is not positive
    */
   public static TokenKeys rotating(StorageDriver driver, Duration rotateEvery, Duration longestToken, Clock clock,
       SigningKey adopt) {
@@ -108,12 +118,12 @@ public final class TokenKeys {
   }
 
   /** Whether the keys rotate (false: a pinned key). */
-  public boolean rotates() {
+  boolean rotates() {
     return rotateEvery != null;
   }
 
   /** The key that signs now; replaced first if it is older than {@code rotateEvery}. */
-  public SigningKey signing() {
+  SigningKey signing() {
     if (!rotates()) {
       return keys.get(0).key();
     }
@@ -137,6 +147,7 @@ public final class TokenKeys {
    * Makes a new key the signing key now; the others verify until their tokens expire.
    *
    * @throws IllegalStateException for a pinned key
+   * @return the new key
    */
   public synchronized KeyInfo rotate() {
     if (!rotates()) {
@@ -160,14 +171,18 @@ public final class TokenKeys {
   }
 
   /** The keys that verify now, oldest first. */
-  public List<SigningKey> verifying() {
+  List<SigningKey> verifying() {
     reloadIfStale();
     List<SigningKey> out = new ArrayList<>();
     live(keys).forEach(e -> out.add(e.key()));
     return out;
   }
 
-  /** The public halves of the keys that verify now: the JWKS document. */
+  /**
+   * The public halves of the keys that verify now: the JWKS document.
+   *
+   * @return the public keys, with their {@code kid} and algorithm
+   */
   public JWKSet publicSet() {
     List<JWK> out = new ArrayList<>();
     verifying().forEach(k -> out.add(k.jwk().toPublicJWK()));
@@ -184,7 +199,11 @@ public final class TokenKeys {
     }
   }
 
-  /** The keys that verify now, with when they were made, replaced and will be dropped. */
+  /**
+   * The keys that verify now, with when they were made, replaced and will be dropped.
+   *
+   * @return the keys, oldest first
+   */
   public List<KeyInfo> describe() {
     reloadIfStale();
     return info(live(keys));

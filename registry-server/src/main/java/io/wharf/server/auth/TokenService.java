@@ -74,11 +74,23 @@ public final class TokenService {
    * @param repository the Wharf repository {@code name} was routed to
    */
   public record Access(String type, String name, List<String> actions, String repository) {
+    /**
+     * Copies {@code actions}, so the entry cannot change.
+     *
+     * @param type the resource type, {@code repository} (or {@code registry} for the catalog)
+     * @param name the image name as the client wrote it
+     * @param actions the Docker actions granted: {@code pull}, {@code push}, {@code delete}, {@code *}
+     * @param repository the Wharf repository {@code name} was routed to
+     */
     public Access {
       actions = List.copyOf(actions);
     }
 
-    /** {@code type:name:actions}, as in a scope. */
+    /**
+     * {@code type:name:actions}, as in a scope.
+     *
+     * @return the scope text, e.g. {@code repository:library/alpine:pull,push}
+     */
     public String scope() {
       return type + ":" + name + ":" + String.join(",", actions);
     }
@@ -91,16 +103,16 @@ public final class TokenService {
    * ({@link RegistrySecurity#loginStamp}; null: none was recorded), so a changed password ends it.
    */
   public record Verified(String subject, List<Access> access, Instant expiresAt, String credential, String login) {
-    public Verified(String subject, List<Access> access, Instant expiresAt) {
+    Verified(String subject, List<Access> access, Instant expiresAt) {
       this(subject, access, expiresAt, null, null);
     }
 
-    public Verified(String subject, List<Access> access, Instant expiresAt, String credential) {
+    Verified(String subject, List<Access> access, Instant expiresAt, String credential) {
       this(subject, access, expiresAt, credential, null);
     }
 
     /** Whether the token grants {@code action} (a Docker action name) on {@code type:name} in {@code repository}. */
-    public boolean covers(String repository, String type, String name, String action) {
+    boolean covers(String repository, String type, String name, String action) {
       for (Access a : access) {
         if (a.type().equals(type) && a.name().equals(name) && repository.equals(a.repository())
             && (a.actions().contains(action) || a.actions().contains("*"))) {
@@ -114,7 +126,7 @@ public final class TokenService {
      * Whether the token grants {@code action} on {@code type:name}, whatever repository the name
      * routes to: for tokens of an external token server, whose access names images only.
      */
-    public boolean coversName(String type, String name, String action) {
+    boolean coversName(String type, String name, String action) {
       for (Access a : access) {
         if (a.type().equals(type) && a.name().equals(name) && (a.actions().contains(action) || a.actions().contains("*"))) {
           return true;
@@ -147,16 +159,30 @@ public final class TokenService {
   private final Map<String, Verified> remembered = new ConcurrentHashMap<>();
 
   /**
+   * A token service that signs with one fixed key, never rotated.
+   *
+   * @param key the one key that signs and verifies
+   * @param issuer the {@code iss} of the tokens, checked on each
    * @param service the audience of the tokens: the {@code service} of the challenge
    * @param expiry lifetime of access tokens (Docker's default is 5 minutes)
    * @param refreshExpiry lifetime of refresh tokens
+   * @param clock the clock of issue and expiry times
    */
   public TokenService(SigningKey key, String issuer, String service, Duration expiry, Duration refreshExpiry,
       Clock clock) {
     this(TokenKeys.pinned(Objects.requireNonNull(key, "key")), issuer, service, expiry, refreshExpiry, clock);
   }
 
-  /** A token service whose keys rotate (or not) as {@code keys} say. */
+  /**
+   * A token service whose keys rotate (or not) as {@code keys} say.
+   *
+   * @param keys the key that signs and those that verify
+   * @param issuer the {@code iss} of the tokens, checked on each
+   * @param service the audience of the tokens: the {@code service} of the challenge
+   * @param expiry lifetime of access tokens
+   * @param refreshExpiry lifetime of refresh tokens
+   * @param clock the clock of issue and expiry times
+   */
   public TokenService(TokenKeys keys, String issuer, String service, Duration expiry, Duration refreshExpiry,
       Clock clock) {
     this.keys = Objects.requireNonNull(keys, "keys");
@@ -191,31 +217,50 @@ public final class TokenService {
     this.processor = p;
   }
 
+  /**
+   * The audience ({@code aud}) of the tokens, named as {@code service} in the challenges.
+   *
+   * @return the service name
+   */
   public String service() {
     return service;
   }
 
+  /**
+   * The issuer ({@code iss}) of the tokens; an external token server's must differ.
+   *
+   * @return the issuer
+   */
   public String issuer() {
     return issuer;
   }
 
+  /**
+   * How long an access token lives.
+   *
+   * @return the lifetime of access tokens
+   */
   public Duration expiry() {
     return expiry;
   }
 
   /** The signing key's algorithm and id, for status checks (never the key). */
-  public String keyDescription() {
+  String keyDescription() {
     SigningKey key = keys.signing();
     return key.algorithm() + " key " + key.keyId();
   }
 
-  /** The signing keys: the one that signs, those that verify, the JWKS. */
+  /**
+   * The signing keys: the one that signs, those that verify, the JWKS.
+   *
+   * @return the keys
+   */
   public TokenKeys keys() {
     return keys;
   }
 
   /** A signed access token for {@code subject} (null: anonymous) granting {@code access}. */
-  public Issued issue(String subject, List<Access> access) {
+  Issued issue(String subject, List<Access> access) {
     return issue(subject, null, access);
   }
 
@@ -223,7 +268,7 @@ public final class TokenService {
    * A signed access token for {@code subject} granting {@code access}, obtained with
    * {@code credential} (a robot account or API token, see {@link ApiCredentials}; null: a password).
    */
-  public Issued issue(String subject, String credential, List<Access> access) {
+  Issued issue(String subject, String credential, List<Access> access) {
     Instant now = clock.instant();
     List<Map<String, Object>> claim = new ArrayList<>();
     for (Access a : access) {
@@ -242,12 +287,12 @@ public final class TokenService {
   }
 
   /** A refresh token for user {@code subject}. */
-  public String issueRefresh(String subject) {
+  String issueRefresh(String subject) {
     return issueRefresh(subject, null);
   }
 
   /** A refresh token for user {@code subject}, obtained with {@code credential} (null: a password). */
-  public String issueRefresh(String subject, String credential) {
+  String issueRefresh(String subject, String credential) {
     return issueRefresh(subject, credential, null);
   }
 
@@ -255,7 +300,7 @@ public final class TokenService {
    * As {@link #issueRefresh(String, String)}, recording {@code login}: what the user's password
    * login stood on ({@link RegistrySecurity#loginStamp}), checked again on each use.
    */
-  public String issueRefresh(String subject, String credential, String login) {
+  String issueRefresh(String subject, String credential, String login) {
     Objects.requireNonNull(subject, "subject");
     JWTClaimsSet.Builder b = base(subject, clock.instant(), refreshExpiry).claim(USE, REFRESH);
     if (credential != null) {
@@ -300,7 +345,7 @@ public final class TokenService {
   }
 
   /** Checks an access token: signature, algorithm, issuer, audience, time; and that it is no refresh token. */
-  public Verified verify(String token) throws InvalidTokenException {
+  Verified verify(String token) throws InvalidTokenException {
     Verified known = remembered.get(token);
     Instant now = clock.instant();
     if (known != null) {
@@ -323,12 +368,12 @@ public final class TokenService {
   }
 
   /** Checks a refresh token; returns its user. */
-  public String verifyRefresh(String token) throws InvalidTokenException {
+  String verifyRefresh(String token) throws InvalidTokenException {
     return verifyRefreshToken(token).subject();
   }
 
   /** Checks a refresh token; returns its user and the credential it was obtained with. */
-  public Verified verifyRefreshToken(String token) throws InvalidTokenException {
+  Verified verifyRefreshToken(String token) throws InvalidTokenException {
     JWTClaimsSet claims = check(token);
     if (!REFRESH.equals(claims.getClaim(USE)) || claims.getSubject() == null) {
       throw new InvalidTokenException("not a refresh token");

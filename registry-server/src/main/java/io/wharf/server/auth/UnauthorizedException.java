@@ -10,14 +10,19 @@ import io.wharf.core.error.RegistryException;
  */
 public final class UnauthorizedException extends RegistryException {
   private static final long serialVersionUID = 1L;
+  /** The {@code WWW-Authenticate} value sent with the 401. */
   private final String challenge;
 
-  public UnauthorizedException(String message, String challenge, Object detail) {
+  UnauthorizedException(String message, String challenge, Object detail) {
     super(ErrorCode.UNAUTHORIZED, message, detail);
     this.challenge = challenge;
   }
 
-  /** The value of the {@code WWW-Authenticate} header. */
+  /**
+   * The value of the {@code WWW-Authenticate} header.
+   *
+   * @return e.g. {@code Bearer realm="https://reg/v2/token",service="wharf",scope="repository:app:pull"}
+   */
   public String challenge() {
     return challenge;
   }

@@ -47,6 +47,14 @@ public final class UserDirectory {
 
   /** A user of the config file; {@code passwordHash} null: from the htpasswd files. */
   public record Entry(String name, String passwordHash, List<String> roles) {
+    /**
+     * Checks the name and copies the roles.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @param name the user name
+     * @param passwordHash its bcrypt hash; null for a user of the htpasswd files
+     * @param roles its roles (null: none)
+     */
     public Entry {
       Objects.requireNonNull(name, "name");
       roles = roles == null ? List.of() : List.copyOf(roles);
@@ -60,6 +68,14 @@ public final class UserDirectory {
 
   /** A role: its own privileges and the roles whose privileges it includes. */
   public record Role(String name, Set<Privilege> privileges, List<String> roles) {
+    /**
+     * Checks the name and copies the privileges and roles (null: none).
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @param name the role name
+     * @param privileges its own privileges (null: none)
+     * @param roles the roles it contains (null: none)
+     */
     public Role {
       Objects.requireNonNull(name, "name");
       privileges = privileges == null ? Set.of() : Set.copyOf(privileges);
@@ -72,8 +88,15 @@ public final class UserDirectory {
    * roles may be the files' or the overlay's.
    */
   public record Overlay(List<Entry> users, List<Role> roles) {
+    /** No users or roles at run time: the overlay until the management API stores one. */
     public static final Overlay EMPTY = new Overlay(List.of(), List.of());
 
+    /**
+     * Copies the users and roles.
+     *
+     * @param users the users added at run time
+     * @param roles the roles added at run time
+     */
     public Overlay {
       users = List.copyOf(users);
       roles = List.copyOf(roles);
@@ -107,6 +130,8 @@ public final class UserDirectory {
   /**
    * @param roles role name to privileges; every role a user names must be here
    * @param htpasswdRoles roles of htpasswd users that {@code users} does not list
+   * @param users the users of the config file ({@code security.users})
+   * @param files the htpasswd files, read already; their users' passwords are checked against them
    */
   public UserDirectory(List<Entry> users, Map<String, Set<Privilege>> roles, List<Htpasswd> files,
       List<String> htpasswdRoles) {
@@ -139,6 +164,7 @@ public final class UserDirectory {
    *
    * @throws IllegalArgumentException if a name is the files' or taken twice, a role is unknown, or
    *     roles contain each other
+   * @param overlay the users and roles of the management API
    */
   public void overlay(Overlay overlay) {
     this.state = resolve(overlay);
@@ -188,6 +214,8 @@ public final class UserDirectory {
    * {@code candidate} as the overlay: those of the files, then the candidate's.
    *
    * @throws IllegalArgumentException as {@link #overlay} would
+   * @param candidate the overlay about to be stored
+   * @return the administrators' names, sorted
    */
   public Set<String> administrators(Overlay candidate) {
     State s = resolve(candidate);
@@ -209,17 +237,31 @@ public final class UserDirectory {
     return roles.stream().anyMatch(r -> s.effective().getOrDefault(r, Set.of()).contains(Privilege.ALL));
   }
 
-  /** Whether the files (config or htpasswd) define user {@code name}. */
+  /**
+   * Whether the files (config or htpasswd) define user {@code name}.
+   *
+   * @param name the user name
+   * @return true for a user the management API may not change
+   */
   public boolean isFileUser(String name) {
     return configured.containsKey(name) || fromFiles(name) != null;
   }
 
-  /** Whether the config file defines role {@code name}. */
+  /**
+   * Whether the config file defines role {@code name}.
+   *
+   * @param name the role name
+   * @return true for a role the management API may not change
+   */
   public boolean isFileRole(String name) {
     return fileRoles.containsKey(name);
   }
 
-  /** The users the files define: the config's, then the htpasswd files' it does not list. */
+  /**
+   * The users the files define: the config's, then the htpasswd files' it does not list.
+   *
+   * @return the file users, each with its source and roles
+   */
   public List<FileUser> fileUsers() {
     List<FileUser> out = new ArrayList<>();
     configured.values().forEach(e -> out.add(new FileUser(e.name(), Source.CONFIG, e.roles())));
@@ -234,7 +276,11 @@ public final class UserDirectory {
     return out;
   }
 
-  /** The roles of the config file, by name. */
+  /**
+   * The roles of the config file, by name.
+   *
+   * @return the roles, in the file's order
+   */
   public Map<String, Role> fileRoles() {
     return fileRoles;
   }
@@ -243,7 +289,7 @@ public final class UserDirectory {
    * Whether {@code password} is the password of user {@code name}. Unknown users take as long as
    * known ones.
    */
-  public boolean authenticate(String name, char[] password) {
+  boolean authenticate(String name, char[] password) {
     String hash = hashOf(name);
     byte[] mac = mac(name, password);
     Remembered r = remembered.get(name);
@@ -270,7 +316,7 @@ public final class UserDirectory {
    * nothing of the password, and changes whenever the password does); empty if there is no such
    * user. What refresh tokens and UI sessions are tied to, so a new password ends them.
    */
-  public Optional<String> passwordStamp(String name) {
+  Optional<String> passwordStamp(String name) {
     String hash = hashOf(name);
     if (hash == null) {
       return Optional.empty();
@@ -283,12 +329,22 @@ public final class UserDirectory {
     }
   }
 
-  /** Whether {@code name} is a user (in the config, an htpasswd file or the overlay). */
+  /**
+   * Whether {@code name} is a user (in the config, an htpasswd file or the overlay).
+   *
+   * @param name the user name
+   * @return true for a local user
+   */
   public boolean exists(String name) {
     return isFileUser(name) || state.users().containsKey(name);
   }
 
-  /** The privileges of user {@code name}; empty if there is no such user. */
+  /**
+   * The privileges of user {@code name}; empty if there is no such user.
+   *
+   * @param name the user name
+   * @return the privileges of every role the user has, resolved through contained roles
+   */
   public Set<Privilege> privileges(String name) {
     State s = state;
     Entry e = configured.get(name);
@@ -308,7 +364,7 @@ public final class UserDirectory {
   }
 
   /** The privileges {@code roles} grant (unknown roles grant none): for users of other sources. */
-  public Set<Privilege> privilegesOf(List<String> roles) {
+  Set<Privilege> privilegesOf(List<String> roles) {
     State s = state;
     Set<Privilege> all = new LinkedHashSet<>();
     roles.forEach(r -> all.addAll(s.effective().getOrDefault(r, Set.of())));

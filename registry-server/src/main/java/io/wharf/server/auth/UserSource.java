@@ -9,7 +9,11 @@ package io.wharf.server.auth;
  * timeouts.
  */
 public interface UserSource extends AutoCloseable {
-  /** The realm this source is, as {@code security.realms} names it. */
+  /**
+   * The realm this source is, as {@code security.realms} names it.
+   *
+   * @return the realm, never basic or docker-token
+   */
   Realm realm();
 
   /**
@@ -18,6 +22,8 @@ public interface UserSource extends AutoCloseable {
    * @return {@link Accepted} with the identity, {@link Refused} when the source knows the name but
    *     says no (wrong password, locked account), or {@link #UNKNOWN} when it does not know the name
    * @throws SourceUnavailableException when it cannot tell now (unreachable, timed out)
+   * @param name the user name
+   * @param password the password given
    */
   Result authenticate(String name, char[] password) throws SourceUnavailableException;
 
@@ -27,6 +33,8 @@ public interface UserSource extends AutoCloseable {
    * gone or locked.
    *
    * @throws SourceUnavailableException when it cannot tell now
+   * @param name the user name
+   * @return the identity, or empty
    */
   java.util.Optional<Identity> lookup(String name) throws SourceUnavailableException;
 
@@ -48,10 +56,17 @@ public interface UserSource extends AutoCloseable {
     private Unknown() {}
   }
 
+  /** The one answer "the name is not mine". */
   Unknown UNKNOWN = new Unknown();
 
   /** The source cannot answer now; the message says why, for logs and the 503 the client gets. */
   final class SourceUnavailableException extends Exception {
+    /**
+     * The source could not answer.
+     *
+     * @param message why, without secrets
+     * @param cause the failure underneath, or null
+     */
     public SourceUnavailableException(String message, Throwable cause) {
       super(message, cause);
     }

@@ -42,7 +42,7 @@ public final class UserSources implements AutoCloseable {
 
   /** What a login came to: {@code identity} when it succeeded, else {@code refusal} (for the audit log). */
   public record Login(Identity identity, String refusal) {
-    public boolean accepted() {
+    boolean accepted() {
       return identity != null;
     }
   }
@@ -59,6 +59,9 @@ public final class UserSources implements AutoCloseable {
   /**
    * @param others the sources besides the local users, at most one per realm
    * @param remember how long an identity of another source is known after it was confirmed
+   * @param local the local users (config, htpasswd files, management API)
+   * @param clock the clock remembered identities expire by
+   * @throws IllegalArgumentException if two sources serve one realm, or one serves basic or docker-token
    */
   public UserSources(UserDirectory local, List<UserSource> others, Duration remember, Clock clock) {
     this.local = Objects.requireNonNull(local);
@@ -74,11 +77,16 @@ public final class UserSources implements AutoCloseable {
   }
 
   /** Only the local users. */
-  public static UserSources localOnly(UserDirectory local) {
+  static UserSources localOnly(UserDirectory local) {
     return new UserSources(local, List.of(), Duration.ZERO, Clock.systemUTC());
   }
 
-  /** Whether {@code realm} can be active: one that takes credentials, or a source configured here. */
+  /**
+   * Whether {@code realm} can be active: one that takes credentials, or a source configured here.
+   *
+   * @param realm the realm
+   * @return true when the realm may be listed in {@code security.realms}
+   */
   public boolean has(Realm realm) {
     return realm.presentsCredentials() || others.containsKey(realm);
   }
@@ -87,7 +95,7 @@ public final class UserSources implements AutoCloseable {
    * Takes the order of the sources from {@code realms}: {@code basic} stands for the local users,
    * which come first if it is missing; realms without a source here are left out.
    */
-  public void order(List<Realm> realms) {
+  void order(List<Realm> realms) {
     List<Realm> out = new ArrayList<>();
     for (Realm r : realms) {
       if (r == Realm.BASIC || others.containsKey(r)) {
@@ -105,6 +113,9 @@ public final class UserSources implements AutoCloseable {
    *
    * @throws io.wharf.core.error.RegistryException {@code UNAVAILABLE} (503) when a source that may
    *     know the name could not be asked and no later one knows it
+   * @param name the user name
+   * @param password the password given
+   * @return the identity the first source that knows {@code name} confirms, or the refusal
    */
   public Login login(String name, char[] password) {
     UserSource.SourceUnavailableException down = null;
@@ -148,6 +159,8 @@ public final class UserSources implements AutoCloseable {
    *
    * @throws io.wharf.core.error.RegistryException {@code UNAVAILABLE} (503) when its identity
    *     expired and its source cannot be asked
+   * @param name the user name
+   * @return true while the user may use its tokens
    */
   public boolean exists(String name) {
     if (fresh(name).isPresent() || local.exists(name)) {
@@ -175,13 +188,23 @@ public final class UserSources implements AutoCloseable {
     return false;
   }
 
-  /** The privileges of {@code name}: of its remembered identity's roles, else of the local user; else none. */
+  /**
+   * The privileges of {@code name}: of its remembered identity's roles, else of the local user; else none.
+   *
+   * @param name the user name
+   * @return the privileges, resolved through the local roles
+   */
   public Set<Privilege> privileges(String name) {
     Optional<Identity> known = fresh(name);
     return known.isPresent() ? local.privilegesOf(known.get().roles()) : local.privileges(name);
   }
 
-  /** The identity of another source that {@code name} logged in with, while it is remembered. */
+  /**
+   * The identity of another source that {@code name} logged in with, while it is remembered.
+   *
+   * @param name the user name
+   * @return the identity, or empty for a local user or one whose identity expired
+   */
   public Optional<Identity> remembered(String name) {
     return fresh(name);
   }
@@ -212,7 +235,7 @@ public final class UserSources implements AutoCloseable {
    * (false) when the name is a local user's or another realm's identity is remembered under it:
    * a provider must not hand out the name of the registry's own administrator.
    */
-  public boolean signedIn(Identity identity, Duration duration) {
+  boolean signedIn(Identity identity, Duration duration) {
     Optional<Identity> other = fresh(identity.name());
     if (local.exists(identity.name()) || other.isPresent() && other.get().realm() != identity.realm()) {
       return false;
@@ -228,7 +251,7 @@ public final class UserSources implements AutoCloseable {
    * already is (a UI session's identity keeps its life). False when the name is now a local
    * user's or another realm's: see {@link #signedIn}.
    */
-  public boolean vouched(Identity identity, Duration atLeast) {
+  boolean vouched(Identity identity, Duration atLeast) {
     Instant now = clock.instant();
     Remembered before = identities.get(identity.name());
     Optional<Identity> other = before != null && before.until().isAfter(now) ? Optional.of(before.identity())

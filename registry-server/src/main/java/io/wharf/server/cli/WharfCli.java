@@ -16,6 +16,11 @@ import picocli.CommandLine.Option;
     subcommands = {WharfCli.Serve.class, HashPassword.class, Gc.class, Health.class})
 public final class WharfCli implements Runnable {
 
+  /**
+   * Runs the command {@code args} name and exits with its status (0: success; 2: a usage error).
+   *
+   * @param args the command line, e.g. {@code serve --config wharf.yaml}
+   */
   public static void main(String[] args) {
     // The runnable jar ships logback with its own configuration; an explicit -D wins.
     if (System.getProperty("logback.configurationFile") == null) {

@@ -39,7 +39,14 @@ public final class AddressRanges {
     }
   }
 
-  /** Parses {@code entries}; {@code key} names the list in errors ({@code key[i]: ...}). */
+  /**
+   * Parses {@code entries}; {@code key} names the list in errors ({@code key[i]: ...}).
+   *
+   * @param entries addresses and CIDR ranges
+   * @param key the config key, for the error message
+   * @return the ranges
+   * @throws ConfigException for an entry that is no literal address or range
+   */
   public static AddressRanges parse(List<String> entries, String key) {
     List<Range> ranges = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
@@ -68,10 +75,21 @@ public final class AddressRanges {
     return new AddressRanges(List.copyOf(ranges));
   }
 
+  /**
+   * Whether the list names no address.
+   *
+   * @return true for an empty list
+   */
   public boolean isEmpty() {
     return ranges.isEmpty();
   }
 
+  /**
+   * Whether {@code a} is one of the addresses or in one of the ranges.
+   *
+   * @param a the address
+   * @return true when it is listed
+   */
   public boolean contains(InetAddress a) {
     byte[] b = a.getAddress();
     for (Range r : ranges) {
@@ -85,6 +103,9 @@ public final class AddressRanges {
   /**
    * A literal IPv4 or IPv6 address ({@code 192.0.2.1}, {@code 2001:db8::1}), or null for
    * anything else; never a DNS lookup. (IPv4-mapped IPv6 addresses come back as IPv4.)
+   *
+   * @param s the text
+   * @return the address, or null
    */
   public static InetAddress literal(String s) {
     if (!IPV4.matcher(s).matches() && !IPV6.matcher(s).matches()) {

@@ -31,6 +31,13 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
+  /**
+   * Reads, parses and validates the configuration file.
+   *
+   * @param file the YAML file
+   * @return the configuration, with its defaults filled in
+   * @throws ConfigException if the file cannot be read, is no valid configuration, or fails validation
+   */
   public static WharfConfig load(Path file) {
     String text;
     try {
@@ -43,7 +50,14 @@ public final class ConfigLoader {
     return parse(text, file.toString());
   }
 
-  /** Parses and validates {@code yaml}; {@code source} names it in messages. */
+  /**
+   * Parses and validates {@code yaml}; {@code source} names it in messages.
+   *
+   * @param yaml the configuration's text
+   * @param source the file's name, or what stands for it
+   * @return the configuration, with its defaults filled in
+   * @throws ConfigException if the text is no valid configuration or fails validation
+   */
   public static WharfConfig parse(String yaml, String source) {
     WharfConfig raw;
     try {
@@ -68,7 +82,13 @@ public final class ConfigLoader {
     return config;
   }
 
-  /** Checks what the types alone cannot; also used for configurations built in code. */
+  /**
+   * Checks what the types alone cannot; also used for configurations built in code.
+   *
+   * @param c the configuration
+   * @param source what to name it in messages
+   * @throws ConfigException naming the first key at fault
+   */
   public static void validate(WharfConfig c, String source) {
     String p = source + ": ";
     int port = c.server().port();

@@ -10,7 +10,14 @@ public final class Durations {
 
   private Durations() {}
 
-  /** @param key the config key, for the error message */
+  /**
+   * Parses a duration: a whole number and one of the units {@code ms s m h d}.
+   *
+   * @param value the duration as written
+   * @param key the config key, for the error message
+   * @return the duration
+   * @throws ConfigException if {@code value} is null or has no such form
+   */
   public static Duration parse(String value, String key) {
     Matcher m = value == null ? null : FORMAT.matcher(value.trim());
     if (m == null || !m.matches()) {

@@ -22,6 +22,11 @@ public final class EventsFactory {
    * The event bus of {@code config}, its outbox and audit trail in {@code driver}. Always a bus,
    * as endpoints can be added through the management API; with neither an endpoint nor an audit
    * trail it wants no event, and events cost nothing.
+   *
+   * @param config the configuration ({@code events})
+   * @param driver where the outbox and the audit trail live
+   * @return the event bus, not started
+   * @throws ConfigException naming an endpoint key at fault
    */
   public static EventBus build(WharfConfig config, StorageDriver driver) {
     WharfConfig.Events events = config.withDefaults().events();
@@ -69,6 +74,11 @@ public final class EventsFactory {
   /**
    * The webhook {@code e} describes, checked as the file's endpoints are (the management API's
    * too); a {@link ConfigException} whose message starts with {@code key.<field>: }.
+   *
+   * @param e the endpoint as written
+   * @param key the config key, for the error message ({@code events.endpoints[0]})
+   * @return the webhook
+   * @throws ConfigException naming the field at fault
    */
   public static Webhook webhook(WharfConfig.EventEndpoint e, String key) {
     if (e.name() == null || !NAME.matcher(e.name()).matches()) {

@@ -19,7 +19,16 @@ public final class LifecycleConfig {
 
   private LifecycleConfig() {}
 
-  /** {@code null} when {@code value} is absent: the job runs only on demand. */
+  /**
+   * A maintenance or sync schedule: cron in UTC, {@code @daily} and the like, or
+   * {@code every <duration>}. {@code null} when {@code value} is absent: the job runs only on
+   * demand.
+   *
+   * @param value the schedule as written, or null
+   * @param key the config key, for the error message
+   * @return the schedule, or null
+   * @throws ConfigException if it is no schedule, or a cron expression that never fires
+   */
   public static Schedule schedule(String value, String key) {
     if (value == null) {
       return null;
@@ -38,11 +47,26 @@ public final class LifecycleConfig {
     }
   }
 
-  /** The purge age of stale uploads; {@code null} for {@code off}. */
+  /**
+   * The purge age of stale uploads; {@code null} for {@code off}.
+   *
+   * @param value a duration, {@code off}, or null (off)
+   * @param key the config key, for the error message
+   * @return the age, or null
+   * @throws ConfigException if it is neither a duration nor {@code off}
+   */
   public static Duration purgeUploads(String value, String key) {
     return value == null || OFF.equalsIgnoreCase(value.trim()) ? null : Durations.parse(value, key);
   }
 
+  /**
+   * A repository's cleanup policy ({@code repositories[].cleanup}).
+   *
+   * @param c the section, or null
+   * @param key the config key, for the error message
+   * @return the policy, or null without a section
+   * @throws ConfigException naming the key at fault
+   */
   public static CleanupPolicy cleanup(WharfConfig.Cleanup c, String key) {
     if (c == null) {
       return null;
@@ -60,7 +84,7 @@ public final class LifecycleConfig {
     }
   }
 
-  public static Quota quota(WharfConfig.Quota q, String key) {
+  static Quota quota(WharfConfig.Quota q, String key) {
     if (q == null) {
       return null;
     }
@@ -79,6 +103,14 @@ public final class LifecycleConfig {
     }
   }
 
+  /**
+   * A proxy repository's cache limits ({@code repositories[].cache}).
+   *
+   * @param c the section, or null
+   * @param key the config key, for the error message
+   * @return the limits, or null without a section
+   * @throws ConfigException naming the key at fault
+   */
   public static CacheLimits cache(WharfConfig.Cache c, String key) {
     if (c == null) {
       return null;

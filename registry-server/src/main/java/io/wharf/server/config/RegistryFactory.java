@@ -49,6 +49,14 @@ public final class RegistryFactory {
    * record pulls for cleanup policies and proxy cache limits (by repository), the storage driver
    * of each blob store (for health checks), and what {@link #build} needs to build more
    * repositories over the same stores while the server runs.
+   *
+   * @param registry the repositories
+   * @param maintenance one maintenance job per blob store
+   * @param repositoriesByStore the repositories whose content each blob store holds
+   * @param accessLogs the pull times of each repository
+   * @param drivers each blob store's storage driver
+   * @param spaces each blob store's driver with its reserve of free space
+   * @param observers who hears what the repositories do
    */
   public record Assembly(Registry registry, List<MaintenanceScheduler.Entry> maintenance,
       Map<String, List<Repository>> repositoriesByStore, Map<String, AccessLog> accessLogs,
@@ -57,6 +65,8 @@ public final class RegistryFactory {
     /**
      * Starts the schedules and a chore that flushes the access logs every minute; close the
      * returned scheduler to stop both (it flushes once more).
+     *
+     * @return the running scheduler
      */
     public MaintenanceScheduler startMaintenance() {
       MaintenanceScheduler scheduler = new MaintenanceScheduler(maintenance);
@@ -76,6 +86,9 @@ public final class RegistryFactory {
      * Their access logs replace those of the same names (the old ones are flushed first).
      *
      * @return every repository built, by name
+     * @param config the whole configuration, the new repositories included
+     * @param names the repositories to build
+     * @param kept repositories built before, by name, that members may be
      */
     public Map<String, Repository> build(WharfConfig config, Collection<String> names, Map<String, Repository> kept) {
       Map<String, WharfConfig.Repository> declared = new LinkedHashMap<>();
@@ -97,7 +110,11 @@ public final class RegistryFactory {
       return out;
     }
 
-    /** Forgets the access log of a deleted repository, after writing what it holds. */
+    /**
+     * Forgets the access log of a deleted repository, after writing what it holds.
+     *
+     * @param name the repository's name
+     */
     public void forget(String name) {
       AccessLog old = accessLogs.remove(name);
       if (old != null) {
@@ -105,7 +122,15 @@ public final class RegistryFactory {
       }
     }
 
-    /** The maintenance job of blob store {@code store} for the repositories of {@code config} ({@code built}: all of them, by name). */
+    /**
+     * The maintenance job of blob store {@code store} for the repositories of {@code config}
+     * ({@code built}: all of them, by name).
+     *
+     * @param store the blob store's name
+     * @param config the configuration
+     * @param built every repository, by name
+     * @return the job, to give the scheduler in place of the store's old one
+     */
     public MaintenanceScheduler.Entry maintenance(String store, WharfConfig config, Map<String, Repository> built) {
       return RegistryFactory.maintenance(store, config.blobStores().get(store), drivers.get(store), config, built,
           accessLogs);
@@ -120,10 +145,22 @@ public final class RegistryFactory {
     }
   }
 
-  public static Registry build(WharfConfig config) {
+  /**
+   * The registry of {@code config} (tests, and tools that need no maintenance).
+   *
+   * @param config a validated configuration
+   * @return the registry
+   */
+  static Registry build(WharfConfig config) {
     return assemble(config).registry();
   }
 
+  /**
+   * Everything {@code config} describes, with no metrics or listeners: what {@code wharf gc} uses.
+   *
+   * @param config a validated configuration
+   * @return the assembly
+   */
   public static Assembly assemble(WharfConfig config) {
     return assemble(config, name -> ProxyMetrics.NONE);
   }
@@ -131,9 +168,21 @@ public final class RegistryFactory {
   /**
    * Who hears what the repositories built do: each proxy's metrics ({@code proxyMetrics.apply(name)}),
    * proxies' upstreams blocked and unblocked, hosted repositories' quota warnings and refusals.
+   *
+   * @param proxyMetrics each proxy repository's metrics, by name
+   * @param upstreams hears of upstreams blocked and unblocked
+   * @param quotas hears of quota warnings and refusals
    */
   public record Observers(Function<String, ProxyMetrics> proxyMetrics, UpstreamListener upstreams,
       QuotaListener quotas) {
+    /**
+     * Checks the metrics and fills in the listeners.
+     *
+     * @param proxyMetrics each proxy repository's metrics, by name
+     * @param upstreams hears of upstreams blocked and unblocked; null: nobody
+     * @param quotas hears of quota warnings and refusals; null: nobody
+     * @throws NullPointerException if {@code proxyMetrics} is null
+     */
     public Observers {
       java.util.Objects.requireNonNull(proxyMetrics);
       upstreams = upstreams == null ? UpstreamListener.NONE : upstreams;
@@ -141,25 +190,50 @@ public final class RegistryFactory {
     }
   }
 
-  /** As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}. */
+  /**
+   * As {@link #assemble(WharfConfig)}, with each proxy repository reporting to {@code proxyMetrics.apply(name)}.
+   *
+   * @param config a validated configuration
+   * @param proxyMetrics each proxy repository's metrics, by name
+   * @return the assembly
+   */
   public static Assembly assemble(WharfConfig config, Function<String, ProxyMetrics> proxyMetrics) {
     return assemble(config, spaces(config), proxyMetrics);
   }
 
-  /** The blob stores of {@code config}: each one's driver and reserve of free space. */
+  /**
+   * The blob stores of {@code config}: each one's driver and reserve of free space.
+   *
+   * @param config a validated configuration
+   * @return the blob stores by name; their drivers are open
+   */
   public static Map<String, StoreSpace> spaces(WharfConfig config) {
     Map<String, StoreSpace> spaces = new LinkedHashMap<>();
     config.blobStores().forEach((name, store) -> spaces.put(name, space(name, store, driver(store))));
     return spaces;
   }
 
-  /** As {@link #assemble(WharfConfig, Function)}, over blob stores already opened ({@link #spaces}). */
+  /**
+   * As {@link #assemble(WharfConfig, Function)}, over blob stores already opened ({@link #spaces}).
+   *
+   * @param config a validated configuration
+   * @param spaces the blob stores, opened by {@link #spaces}
+   * @param proxyMetrics each proxy repository's metrics, by name
+   * @return the assembly
+   */
   public static Assembly assemble(WharfConfig config, Map<String, StoreSpace> spaces,
       Function<String, ProxyMetrics> proxyMetrics) {
     return assemble(config, spaces, new Observers(proxyMetrics, null, null));
   }
 
-  /** As {@link #assemble(WharfConfig, Map, Function)}, with every observer. */
+  /**
+   * As {@link #assemble(WharfConfig, Map, Function)}, with every observer.
+   *
+   * @param config a validated configuration
+   * @param spaces the blob stores, opened by {@link #spaces}
+   * @param observers who hears what the repositories do
+   * @return the assembly
+   */
   public static Assembly assemble(WharfConfig config, Map<String, StoreSpace> spaces, Observers observers) {
     Map<String, StorageDriver> drivers = new LinkedHashMap<>();
     spaces.forEach((name, space) -> drivers.put(name, space.driver()));
@@ -192,6 +266,9 @@ public final class RegistryFactory {
    * (through the management API) then cannot move the images of those already there: without
    * this, a second repository on a store would move the first one's images from the store's root
    * to a namespace of its own, and they would vanish from view.
+   *
+   * @param config a validated configuration
+   * @return the configuration with every namespace explicit
    */
   public static WharfConfig pinNamespaces(WharfConfig config) {
     List<WharfConfig.Repository> pinned = new ArrayList<>();
@@ -358,6 +435,11 @@ public final class RegistryFactory {
    * repositories, proxies and maintenance write through, whose out-of-space errors name the store.
    * Proxy cache fills go through that driver but are not held to the reserve: to their client they
    * are pulls, which must not fail while the disk still has room; {@code cache.maxSize} bounds them.
+   *
+   * @param name the blob store's name
+   * @param store its configuration ({@code minFree})
+   * @param driver its driver
+   * @return the store's space
    */
   public static StoreSpace space(String name, WharfConfig.BlobStore store, StorageDriver driver) {
     StoreSpace.Builder b = StoreSpace.builder(name, driver);
@@ -367,8 +449,13 @@ public final class RegistryFactory {
     return b.build();
   }
 
-  /** The driver of one configured blob store (also used by {@code wharf gc}). */
-  public static StorageDriver driver(WharfConfig.BlobStore store) {
+  /**
+   * The driver of one configured blob store.
+   *
+   * @param store the blob store's configuration
+   * @return a new driver: file system, S3 or in memory
+   */
+  static StorageDriver driver(WharfConfig.BlobStore store) {
     return switch (store.type()) {
       case "memory" -> store.maxSize() == null ? new InMemoryDriver()
           : new InMemoryDriver(Sizes.parse(store.maxSize(), "blobStores.<memory>.maxSize"));

@@ -44,6 +44,11 @@ public final class SecurityFactory {
    * The access control of {@code config}'s {@code security:} section, or {@code null} when there
    * is none (the server is then open). Reads htpasswd files and the token signing key (generating
    * one on first start).
+   *
+   * @param config a validated configuration
+   * @param registry its repositories (for their realms and anonymous pull)
+   * @return the security, or null
+   * @throws IOException if an htpasswd or key file cannot be read, or the generated key not written
    */
   public static RegistrySecurity build(WharfConfig config, Registry registry) throws IOException {
     return build(config, registry, Clock.systemUTC(), null);
@@ -52,6 +57,13 @@ public final class SecurityFactory {
   /**
    * As {@link #build(WharfConfig, Registry)}, with the clock expiries and key rotation read, and
    * the driver that keeps the rotating token keys (null: this process only).
+   *
+   * @param config a validated configuration
+   * @param registry its repositories (for their realms and anonymous pull)
+   * @param clock the clock
+   * @param keys where the rotating token keys live, or null
+   * @return the security, or null
+   * @throws IOException if an htpasswd or key file cannot be read, or the generated key not written
    */
   public static RegistrySecurity build(WharfConfig config, Registry registry, Clock clock, StorageDriver keys)
       throws IOException {
@@ -140,6 +152,9 @@ public final class SecurityFactory {
   /**
    * Tells {@code security} which repositories of {@code config} allow anonymous pull and which
    * host names they claim, after repositories changed while the server runs.
+   *
+   * @param security the running server's security
+   * @param config the configuration with the repositories as they are now
    */
   public static void applyRepositories(RegistrySecurity security, WharfConfig config) {
     List<String> anonymous = new ArrayList<>();
@@ -191,7 +206,14 @@ public final class SecurityFactory {
     return Path.of(store.path()).resolve(SigningKey.DEFAULT_FILE);
   }
 
-  /** The key store of {@code tls}, checked; {@code key} names it in errors. */
+  /**
+   * The key store of {@code tls}, checked; {@code key} names it in errors.
+   *
+   * @param tls the section as written
+   * @param key the config key, for the error message
+   * @return the key store
+   * @throws ConfigException when files are missing, unreadable, or do not fit together
+   */
   public static TlsKeys tls(WharfConfig.Tls tls, String key) {
     boolean pem = tls.certificate() != null || tls.key() != null;
     boolean p12 = tls.pkcs12() != null;

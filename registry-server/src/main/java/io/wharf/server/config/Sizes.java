@@ -5,7 +5,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses the config's sizes: {@code 512}, {@code 64KiB}, {@code 512MiB}, {@code 2GiB}, {@code 1TiB} (also KB/MB/GB = the same powers of 1024). */
-public final class Sizes {
+final class Sizes {
   private static final Pattern FORMAT = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?");
 
   private Sizes() {}

@@ -24,24 +24,53 @@ import java.util.Map;
  */
 public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
     Security security, Management management, Events events, List<SyncConfig.Credential> credentials) {
+  /** The address the main listener binds to by default: loopback only. */
   public static final String DEFAULT_BIND = "127.0.0.1";
+  /** The main listener's default port, the registry's customary one. */
   public static final int DEFAULT_PORT = 5000;
+  /** The name of the blob store used when a configuration names none. */
   public static final String DEFAULT_STORE = "default";
+  /** The directory of the default file blob store, relative to the working directory. */
   public static final String DEFAULT_DATA = "./wharf-data";
+  /** The name of the hosted repository a configuration without repositories gets. */
   public static final String DEFAULT_REPOSITORY = "hosted";
 
-  /** A configuration without a {@code security:} section: anonymous pull and push, as the quick start. */
+  /**
+   * A configuration without a {@code security:} section: anonymous pull and push, as the quick start.
+   *
+   * @param server the {@code server:} section, or null
+   * @param blobStores the {@code blobStores:} section, or null
+   * @param http the {@code http:} section, or null
+   * @param repositories the {@code repositories:} section, or null
+   */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories) {
     this(server, blobStores, http, repositories, null);
   }
 
-  /** A configuration without a {@code management:} section: its defaults. */
+  /**
+   * A configuration without a {@code management:} section: its defaults.
+   *
+   * @param server the {@code server:} section, or null
+   * @param blobStores the {@code blobStores:} section, or null
+   * @param http the {@code http:} section, or null
+   * @param repositories the {@code repositories:} section, or null
+   * @param security the {@code security:} section, or null
+   */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security) {
     this(server, blobStores, http, repositories, security, null);
   }
 
-  /** A configuration without an {@code events:} section: no webhooks. */
+  /**
+   * A configuration without an {@code events:} section: no webhooks.
+   *
+   * @param server the {@code server:} section, or null
+   * @param blobStores the {@code blobStores:} section, or null
+   * @param http the {@code http:} section, or null
+   * @param repositories the {@code repositories:} section, or null
+   * @param security the {@code security:} section, or null
+   * @param management the {@code management:} section, or null
+   */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security, Management management) {
     this(server, blobStores, http, repositories, security, management, null);
@@ -72,6 +101,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code /wharf/api/v1/events}; on unless {@code enabled: false}.
    */
   public record Audit(Boolean enabled, String keep, Boolean pulls) {
+    /** How long the audit trail is kept when {@code keep} is not set. */
     public static final String DEFAULT_KEEP = "30d";
   }
 
@@ -97,7 +127,11 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code /service/rest} and the health probes under {@code /health} are always there).
    */
   public record Management(Metrics metrics, Ui ui) {
-    /** Metrics settings and the web UI's defaults. */
+    /**
+     * Metrics settings and the web UI's defaults.
+     *
+     * @param metrics the {@code metrics:} settings, or null
+     */
     public Management(Metrics metrics) {
       this(metrics, null);
     }
@@ -116,6 +150,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@value #DEFAULT_PATH}) of every listener; a browser asking for {@code /} is sent there.
    */
   public record Ui(Boolean enabled, String path) {
+    /** Where the UI is when {@code path} is not set. */
     public static final String DEFAULT_PATH = "/ui";
   }
 
@@ -124,6 +159,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code path} (default {@value #DEFAULT_PATH}), without authentication, as Prometheus scrapes.
    */
   public record Metrics(Boolean enabled, String path) {
+    /** Where the metrics are when {@code path} is not set. */
     public static final String DEFAULT_PATH = "/metrics";
   }
 
@@ -142,15 +178,39 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
   public record Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
       String defaultRepository, Tls tls, List<String> trustedProxies, String idleTimeout, String headerTimeout,
       Integer maxConnections) {
+    /** The {@code idleTimeout} when none is set. */
     public static final String DEFAULT_IDLE_TIMEOUT = "5m";
+    /** The {@code headerTimeout} when none is set. */
     public static final String DEFAULT_HEADER_TIMEOUT = "30s";
+    /** The {@code maxConnections} when none is set. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1000;
 
+    /**
+     * A {@code server:} section without trusted proxies or connection limits: their defaults.
+     *
+     * @param bind the address to listen on
+     * @param port the port
+     * @param publicUrl the URL clients reach the main port by, or null
+     * @param accessLog whether requests are logged
+     * @param shutdownTimeout how long a graceful stop may take
+     * @param defaultRepository the repository that answers main-port requests no host or path claims
+     * @param tls the main listener's HTTPS, or null for plain HTTP
+     */
     public Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
         String defaultRepository, Tls tls) {
       this(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, tls, null, null, null, null);
     }
 
+    /**
+     * A {@code server:} section over plain HTTP, without trusted proxies or connection limits.
+     *
+     * @param bind the address to listen on
+     * @param port the port
+     * @param publicUrl the URL clients reach the main port by, or null
+     * @param accessLog whether requests are logged
+     * @param shutdownTimeout how long a graceful stop may take
+     * @param defaultRepository the repository that answers main-port requests no host or path claims
+     */
     public Server(String bind, Integer port, String publicUrl, Boolean accessLog, String shutdownTimeout,
         String defaultRepository) {
       this(bind, port, publicUrl, accessLog, shutdownTimeout, defaultRepository, null);
@@ -169,10 +229,21 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    * {@code maxConnections} overrides {@code server.maxConnections}.
    */
   public record Listener(Integer port, Tls tls, Integer maxConnections) {
+    /**
+     * A plain HTTP listener on {@code port}.
+     *
+     * @param port the repository's own port
+     */
     public Listener(Integer port) {
       this(port, null, null);
     }
 
+    /**
+     * A listener on {@code port}, with the server's connection limit.
+     *
+     * @param port the repository's own port
+     * @param tls its HTTPS, or null for {@code server.tls}
+     */
     public Listener(Integer port, Tls tls) {
       this(port, tls, null);
     }
@@ -218,17 +289,48 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       Oidc oidc,
       ExternalToken externalToken,
       List<SyncConfig.Credential> credentials) {
+    /** The realm of bearer tokens from {@code /v2/token}. */
     public static final String DOCKER_TOKEN = "docker-token";
+    /** The realm of Basic credentials on every request. */
     public static final String BASIC = "basic";
 
-    /** Without an external token server, and no {@code credentials}. */
+    /**
+     * Without an external token server, and no {@code credentials}.
+     *
+     * @param realms the realms, in order (default docker-token, basic)
+     * @param anonymous the global switch for anonymous pull
+     * @param users the users of the file
+     * @param htpasswd bcrypt htpasswd files
+     * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
+     * @param roles the roles
+     * @param token the token service ({@code security.token})
+     * @param throttle the login throttle
+     * @param ldap the company directory, or null
+     * @param robots the rules for robot accounts and API tokens
+     * @param oidc the web UI's single sign-on, or null
+     */
     public Security(List<String> realms, Boolean anonymous, List<User> users, List<String> htpasswd,
         List<String> htpasswdRoles, List<Role> roles, Token token, Throttle throttle, Ldap ldap, Robots robots,
         Oidc oidc) {
       this(realms, anonymous, users, htpasswd, htpasswdRoles, roles, token, throttle, ldap, robots, oidc, null, null);
     }
 
-    /** Without {@code credentials}: none. */
+    /**
+     * Without {@code credentials}: none.
+     *
+     * @param realms the realms, in order (default docker-token, basic)
+     * @param anonymous the global switch for anonymous pull
+     * @param users the users of the file
+     * @param htpasswd bcrypt htpasswd files
+     * @param htpasswdRoles the roles of htpasswd users that {@code users} does not list
+     * @param roles the roles
+     * @param token the token service ({@code security.token})
+     * @param throttle the login throttle
+     * @param ldap the company directory, or null
+     * @param robots the rules for robot accounts and API tokens
+     * @param oidc the web UI's single sign-on, or null
+     * @param externalToken an external token server, or null
+     */
     public Security(List<String> realms, Boolean anonymous, List<User> users, List<String> htpasswd,
         List<String> htpasswdRoles, List<Role> roles, Token token, Throttle throttle, Ldap ldap, Robots robots,
         Oidc oidc, ExternalToken externalToken) {
@@ -427,6 +529,25 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       String minFree,
       String maxSize) {
 
+    /**
+     * A blob store without maintenance or space settings.
+     *
+     * @param type {@code file}, {@code memory} or {@code s3}
+     * @param path a file store's directory
+     * @param bucket an S3 store's bucket
+     * @param prefix the key prefix within the bucket
+     * @param region the bucket's region
+     * @param endpoint an S3-compatible endpoint, or null for AWS
+     * @param pathStyle path-style bucket addressing (MinIO and the like)
+     * @param accessKey the access key, or null for the SDK's credentials chain
+     * @param secretKey the secret key
+     * @param storageClass the objects' storage class
+     * @param encryption server-side encryption: {@code none}, {@code aes256} or {@code kms}
+     * @param kmsKeyId the KMS key of {@code kms} encryption
+     * @param redirect whether blob GETs answer with a 307 to a presigned URL
+     * @param redirectExpiry how long a presigned URL lives
+     * @param partSize the multipart upload part size
+     */
     public BlobStore(String type, String path, String bucket, String prefix, String region, String endpoint,
         Boolean pathStyle, String accessKey, String secretKey, String storageClass, String encryption,
         String kmsKeyId, Boolean redirect, String redirectExpiry, String partSize) {
@@ -434,6 +555,26 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           kmsKeyId, redirect, redirectExpiry, partSize, null);
     }
 
+    /**
+     * A blob store without space settings.
+     *
+     * @param type {@code file}, {@code memory} or {@code s3}
+     * @param path a file store's directory
+     * @param bucket an S3 store's bucket
+     * @param prefix the key prefix within the bucket
+     * @param region the bucket's region
+     * @param endpoint an S3-compatible endpoint, or null for AWS
+     * @param pathStyle path-style bucket addressing (MinIO and the like)
+     * @param accessKey the access key, or null for the SDK's credentials chain
+     * @param secretKey the secret key
+     * @param storageClass the objects' storage class
+     * @param encryption server-side encryption: {@code none}, {@code aes256} or {@code kms}
+     * @param kmsKeyId the KMS key of {@code kms} encryption
+     * @param redirect whether blob GETs answer with a 307 to a presigned URL
+     * @param redirectExpiry how long a presigned URL lives
+     * @param partSize the multipart upload part size
+     * @param maintenance its maintenance job, or null
+     */
     public BlobStore(String type, String path, String bucket, String prefix, String region, String endpoint,
         Boolean pathStyle, String accessKey, String secretKey, String storageClass, String encryption,
         String kmsKeyId, Boolean redirect, String redirectExpiry, String partSize, Maintenance maintenance) {
@@ -441,21 +582,43 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           kmsKeyId, redirect, redirectExpiry, partSize, maintenance, null, null);
     }
 
+    /**
+     * A file blob store in {@code path}.
+     *
+     * @param path the directory
+     * @return the blob store
+     */
     public static BlobStore file(String path) {
       return new BlobStore("file", path, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
+    /**
+     * A blob store in memory, without a size limit: gone when the process ends.
+     *
+     * @return the blob store
+     */
     public static BlobStore memory() {
       return new BlobStore("memory", null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    /** A copy with a {@code maintenance:} section. */
+    /**
+     * A copy with a {@code maintenance:} section.
+     *
+     * @param m the maintenance section
+     * @return the copy
+     */
     public BlobStore withMaintenance(Maintenance m) {
       return new BlobStore(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey,
           storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, m, minFree, maxSize);
     }
 
-    /** A copy with a reserve of free space ({@code minFree}) and, for a memory store, a size limit. */
+    /**
+     * A copy with a reserve of free space ({@code minFree}) and, for a memory store, a size limit.
+     *
+     * @param minFree the free space uploads must leave
+     * @param maxSize a memory store's size limit
+     * @return the copy
+     */
     public BlobStore withSpace(String minFree, String maxSize) {
       return new BlobStore(type, path, bucket, prefix, region, endpoint, pathStyle, accessKey, secretKey,
           storageClass, encryption, kmsKeyId, redirect, redirectExpiry, partSize, maintenance, minFree, maxSize);
@@ -491,9 +654,19 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
    */
   public record Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
       Boolean dryRun, String tagHistory) {
+    /** How long tag history keeps manifests when {@code tagHistory} is not set. */
     public static final String DEFAULT_TAG_HISTORY = "14d";
 
-    /** Without {@code tagHistory}: its default. */
+    /**
+     * Without {@code tagHistory}: its default.
+     *
+     * @param schedule when the job runs; null: on demand only
+     * @param gc whether garbage collection runs after the policies
+     * @param grace how recent blobs are kept
+     * @param deleteUntagged whether manifests no tag reaches are removed
+     * @param purgeUploads how long incomplete uploads may idle
+     * @param dryRun whether scheduled runs only report
+     */
     public Maintenance(String schedule, Boolean gc, String grace, Boolean deleteUntagged, String purgeUploads,
         Boolean dryRun) {
       this(schedule, gc, grace, deleteUntagged, purgeUploads, dryRun, null);
@@ -548,7 +721,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     static final Outbound DEFAULTS = new Outbound(null, null, List.of(), "10s", "60s", 2, "wharf",
         new AutoBlock(3, "10s", "10m"));
 
-    /** {@code this} with absent keys taken from {@code base}. */
+    /**
+     * {@code this} with absent keys taken from {@code base}.
+     *
+     * @param base the settings under these (the {@code http:} section, or the defaults)
+     * @return the merged settings
+     */
     public Outbound over(Outbound base) {
       return new Outbound(
           proxy != null ? proxy : base.proxy,
@@ -623,6 +801,29 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           realms, cleanup, quota, cache, sync, null);
     }
 
+    /**
+     * A repository without realms, lifecycle keys or pull rules.
+     *
+     * @param name the repository's name
+     * @param type {@code hosted}, {@code proxy} or {@code group}
+     * @param http its own listener, or null
+     * @param hosts the host names it claims
+     * @param anonymousPull whether anonymous callers may pull
+     * @param members a group's members
+     * @param writableMember the group member pushes go to
+     * @param blobStore the blob store its content lives in
+     * @param writePolicy {@code allow}, {@code allow_once} or {@code deny}
+     * @param allowLatestRedeploy whether {@code latest} may be pushed again under {@code allow_once}
+     * @param metadataCacheTtl how long manifests and tag lookups may be served from memory
+     * @param remoteUrl a proxy's upstream
+     * @param index {@code hub} or {@code registry}
+     * @param username the upstream's user
+     * @param password the upstream's password
+     * @param metadataMaxAge how long a proxy trusts a cached tag
+     * @param negativeCacheTtl how long a proxy remembers that the upstream lacks something
+     * @param outbound a proxy's own outbound HTTP settings over {@code http:}
+     * @param namespace the prefix its images are kept under in the blob store
+     */
     public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
         List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
         String metadataCacheTtl, String remoteUrl, String index, String username, String password,
@@ -632,7 +833,33 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           null, null, null, null, null);
     }
 
-    /** Without {@code sync}: no pull rules. */
+    /**
+     * Without {@code sync}: no pull rules.
+     *
+     * @param name the repository's name
+     * @param type {@code hosted}, {@code proxy} or {@code group}
+     * @param http its own listener, or null
+     * @param hosts the host names it claims
+     * @param anonymousPull whether anonymous callers may pull
+     * @param members a group's members
+     * @param writableMember the group member pushes go to
+     * @param blobStore the blob store its content lives in
+     * @param writePolicy {@code allow}, {@code allow_once} or {@code deny}
+     * @param allowLatestRedeploy whether {@code latest} may be pushed again under {@code allow_once}
+     * @param metadataCacheTtl how long manifests and tag lookups may be served from memory
+     * @param remoteUrl a proxy's upstream
+     * @param index {@code hub} or {@code registry}
+     * @param username the upstream's user
+     * @param password the upstream's password
+     * @param metadataMaxAge how long a proxy trusts a cached tag
+     * @param negativeCacheTtl how long a proxy remembers that the upstream lacks something
+     * @param outbound a proxy's own outbound HTTP settings over {@code http:}
+     * @param namespace the prefix its images are kept under in the blob store
+     * @param realms its own realms, or null for {@code security.realms}
+     * @param cleanup a hosted repository's cleanup policy, or null
+     * @param quota a hosted repository's quota, or null
+     * @param cache a proxy's cache limits, or null
+     */
     public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
         List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
         String metadataCacheTtl, String remoteUrl, String index, String username, String password,
@@ -643,14 +870,26 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           realms, cleanup, quota, cache, null);
     }
 
-    /** A copy with the lifecycle keys set ({@code null} for none). */
+    /**
+     * A copy with the lifecycle keys set ({@code null} for none).
+     *
+     * @param cleanup the cleanup policy
+     * @param quota the quota
+     * @param cache the cache limits
+     * @return the copy
+     */
     public Repository withLifecycle(Cleanup cleanup, Quota quota, Cache cache) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
-    /** A copy keeping its images under {@code namespace} ({@code ""}: none). */
+    /**
+     * A copy keeping its images under {@code namespace} ({@code ""}: none).
+     *
+     * @param namespace the prefix in the blob store
+     * @return the copy
+     */
     public Repository withNamespace(String namespace) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
@@ -664,27 +903,57 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
     }
 
+    /**
+     * Whether this is a proxy repository.
+     *
+     * @return true for {@code type: proxy}
+     */
     public boolean isProxy() {
       return "proxy".equals(type);
     }
 
+    /**
+     * Whether this is a group repository.
+     *
+     * @return true for {@code type: group}
+     */
     public boolean isGroup() {
       return "group".equals(type);
     }
 
-    /** A hosted repository with default settings. */
+    /**
+     * A hosted repository with default settings.
+     *
+     * @param name the repository's name
+     * @param blobStore its blob store, or null for the default
+     * @return the repository
+     */
     public static Repository hosted(String name, String blobStore) {
       return new Repository(name, "hosted", null, null, null, null, null, blobStore, null, null, null, null, null,
           null, null, null, null, null, null);
     }
 
-    /** A proxy repository of {@code remoteUrl} with default settings. */
+    /**
+     * A proxy repository of {@code remoteUrl} with default settings.
+     *
+     * @param name the repository's name
+     * @param remoteUrl the upstream registry's URL
+     * @param index {@code hub} or {@code registry}
+     * @return the repository
+     */
     public static Repository proxy(String name, String remoteUrl, String index) {
       return new Repository(name, "proxy", null, null, null, null, null, null, null, null, null, remoteUrl, index,
           null, null, null, null, null, null);
     }
 
-    /** A group of {@code members}. */
+    /**
+     * A group of {@code members}.
+     *
+     * @param name the repository's name
+     * @param members the member repositories, in the order they are asked
+     * @param writableMember the member pushes go to, or null (read-only group)
+     * @return the repository
+     */
     public static Repository group(String name, List<String> members, String writableMember) {
       return new Repository(name, "group", null, null, null, members, writableMember, null, null, null, null, null,
           null, null, null, null, null, null, null);
@@ -709,12 +978,20 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     }
   }
 
-  /** The configuration used when no file is given: one hosted repository in ./wharf-data on 127.0.0.1:5000. */
+  /**
+   * The configuration used when no file is given: one hosted repository in ./wharf-data on 127.0.0.1:5000.
+   *
+   * @return the configuration, its defaults filled in
+   */
   public static WharfConfig defaults() {
     return new WharfConfig(null, null, null, null).withDefaults();
   }
 
-  /** A copy with every absent value set to its default. */
+  /**
+   * A copy with every absent value set to its default.
+   *
+   * @return the copy
+   */
   public WharfConfig withDefaults() {
     Server s = server == null ? new Server(null, null, null, null, null, null) : server;
     s = new Server(
@@ -746,7 +1023,14 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         credentials == null ? List.of() : credentials);
   }
 
-  /** A copy with the command line's overrides applied ({@code null} leaves a value alone). */
+  /**
+   * A copy with the command line's overrides applied ({@code null} leaves a value alone).
+   *
+   * @param bind the address to listen on ({@code --bind}), or null
+   * @param port the main port ({@code --port}), or null
+   * @param dataDir the default file store's directory ({@code --data}), or null
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig override(String bind, Integer port, String dataDir) {
     WharfConfig c = withDefaults();
     Server s = c.server().at(bind != null ? bind : c.server().bind(), port != null ? port : c.server().port());
@@ -759,19 +1043,34 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         c.credentials());
   }
 
-  /** A copy with a different repository list (used by tests and embedders). */
+  /**
+   * A copy with a different repository list (used by tests and embedders).
+   *
+   * @param repositories the repositories
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withRepositories(List<Repository> repositories) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();
   }
 
-  /** A copy with a different {@code security:} section ({@code null}: none, the server is open). */
+  /**
+   * A copy with a different {@code security:} section ({@code null}: none, the server is open).
+   *
+   * @param security the section
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withSecurity(Security security) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();
   }
 
-  /** A copy with a different {@code management:} section ({@code null}: the defaults). */
+  /**
+   * A copy with a different {@code management:} section ({@code null}: the defaults).
+   *
+   * @param management the section
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withManagement(Management management) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();
@@ -783,7 +1082,12 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         .withDefaults();
   }
 
-  /** A copy with a different {@code events:} section ({@code null}: no webhooks). */
+  /**
+   * A copy with a different {@code events:} section ({@code null}: no webhooks).
+   *
+   * @param events the section
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withEvents(Events events) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();

@@ -40,13 +40,28 @@ public final class AuditLog {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String ROOT = "/docker/registry/v2/_wharf/events/audit";
   private static final Pattern DAY = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+  /** How long entries are kept when {@code events.audit.keep} is not set. */
   public static final Duration DEFAULT_KEEP = Duration.ofDays(30);
 
-  /** What a query asks for; null fields match anything. */
+  /**
+   * What a query asks for; null fields match anything.
+   *
+   * @param repository the Wharf repository
+   * @param image the image name inside it
+   * @param action what happened
+   * @param actor the user who did it
+   * @param since the earliest time, inclusive
+   * @param until the latest time, exclusive
+   */
   public record Query(String repository, String image, Event.Action action, String actor, Instant since,
       Instant until) {}
 
-  /** One page, newest first; {@code continuationToken} fetches the next, null at the end. */
+  /**
+   * One page of a query's events.
+   *
+   * @param items the events, newest first
+   * @param continuationToken what fetches the next page; null at the end
+   */
   public record Page(List<Event> items, String continuationToken) {}
 
   private final StorageDriver driver;
@@ -54,6 +69,14 @@ public final class AuditLog {
   private final Duration keep;
   private final boolean pulls;
 
+  /**
+   * An audit trail stored in {@code driver}, one directory per day (UTC).
+   *
+   * @param driver the store, shared by the nodes
+   * @param clock the clock of expiry and of the days
+   * @param keep how long entries are kept
+   * @param pulls whether pulls are recorded
+   */
   public AuditLog(StorageDriver driver, Clock clock, Duration keep, boolean pulls) {
     this.driver = driver;
     this.clock = clock;
@@ -61,6 +84,12 @@ public final class AuditLog {
     this.pulls = pulls;
   }
 
+  /**
+   * Whether events of {@code action} are recorded: all but pings, and pulls only if asked for.
+   *
+   * @param action the action
+   * @return true to record
+   */
   public boolean wants(Event.Action action) {
     return action != Event.Action.PING && (action != Event.Action.PULL || pulls);
   }
@@ -85,6 +114,10 @@ public final class AuditLog {
    * Events matching {@code q} that {@code visible} lets through, newest first, at most {@code limit}.
    *
    * @param after the previous page's {@code continuationToken}, or null for the first page
+   * @param q what to look for
+   * @param visible which events the caller may see (its repositories)
+   * @param limit the page's size
+   * @return one page
    */
   public Page query(Query q, Predicate<Event> visible, int limit, String after) {
     // kept for {@code keep}, to the minute: expiry deletes whole days, so the days it has not
@@ -126,7 +159,11 @@ public final class AuditLog {
     return new Page(out, null);
   }
 
-  /** Deletes the days older than {@code keep}; returns how many. */
+  /**
+   * Deletes the days older than {@code keep}; returns how many.
+   *
+   * @return the number of days deleted
+   */
   public int expire() {
     LocalDate oldest = LocalDate.ofInstant(clock.instant().minus(keep), ZoneOffset.UTC);
     int n = 0;

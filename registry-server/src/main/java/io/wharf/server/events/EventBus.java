@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventBus extends AbstractLifeCycle implements EventSink {
   private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
-  public static final int DEFAULT_MAX_PENDING = 100_000;
+  static final int DEFAULT_MAX_PENDING = 100_000;
   /** The share of {@code maxPending} from which a queue counts as filling up (health, a log line). */
   static final double FILLING = 0.8;
   /** How often a queue is looked at without a local signal: events stored by other nodes. */
@@ -86,11 +86,26 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
 
   /** Told when an endpoint comes or goes at run time (the metrics follow it). */
   public interface EndpointListener {
+    /**
+     * An endpoint was added at run time.
+     *
+     * @param endpoint its name
+     */
     void added(String endpoint);
 
+    /**
+     * An endpoint was removed at run time.
+     *
+     * @param endpoint its name
+     */
     void removed(String endpoint);
   }
 
+  /**
+   * Tells {@code listener} of every endpoint added or removed from now on (not of those there already).
+   *
+   * @param listener the listener; called on the thread that changes the endpoints
+   */
   public void listen(EndpointListener listener) {
     listeners.add(listener);
   }
@@ -99,6 +114,9 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
    * Adds endpoint {@code w}, or replaces the one of its name, at once: the next event is
    * filtered by {@code w}. A replaced endpoint keeps its queue: the events waiting (one in the
    * middle of an attempt included, sent again) go to {@code w}'s URL with its settings, in order.
+   *
+   * @param w the endpoint
+   * @throws InterruptedException if interrupted while the replaced endpoint's deliverer stops
    */
   public void put(Webhook w) throws InterruptedException {
     Deliverer old;
@@ -125,6 +143,8 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
    * an old one's events (the audit trail keeps them).
    *
    * @return false if there is no such endpoint
+   * @param name the endpoint's name
+   * @throws InterruptedException if interrupted while its deliverer stops
    */
   public boolean remove(String name) throws InterruptedException {
     Deliverer old;
@@ -146,6 +166,12 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return true;
   }
 
+  /**
+   * Starts an event bus whose outbox, dead letters, leases and audit trail live in {@code driver}.
+   *
+   * @param driver the store; shared by the nodes, which then deliver each event once between them
+   * @return a builder with no endpoints, at most 100,000 events waiting per endpoint
+   */
   public static Builder builder(StorageDriver driver) {
     return new Builder(driver);
   }
@@ -201,41 +227,88 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     }
   }
 
-  /** The audit trail, if kept. */
+  /**
+   * The audit trail, if kept.
+   *
+   * @return the audit trail, or empty without {@code events.audit}
+   */
   public Optional<AuditLog> audit() {
     return Optional.ofNullable(audit);
   }
 
-  /** The endpoints, the file's first, in order, then those added at run time. */
+  /**
+   * The endpoints, the file's first, in order, then those added at run time.
+   *
+   * @return the endpoints
+   */
   public List<Webhook> endpoints() {
     return deliverers.values().stream().map(Deliverer::webhook).toList();
   }
 
+  /**
+   * The endpoint named {@code name}.
+   *
+   * @param name the endpoint's name
+   * @return the endpoint, or empty if there is none
+   */
   public Optional<Webhook> endpoint(String name) {
     return Optional.ofNullable(deliverers.get(name)).map(Deliverer::webhook);
   }
 
-  /** Events waiting for {@code endpoint}, counted in the store (a listing: for the API and metrics, not per request). */
+  /**
+   * Events waiting for {@code endpoint}, counted in the store (a listing: for the API and metrics, not per request).
+   *
+   * @param endpoint the endpoint's name
+   * @return the number of events waiting, on every node
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public int pending(String endpoint) {
     return deliverer(endpoint).recount();
   }
 
-  /** Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on. */
+  /**
+   * Since this node started: events delivered to {@code endpoint}, failed attempts, events given up on.
+   *
+   * @param endpoint the endpoint's name
+   * @return {delivered, failed attempts, given up}
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public long[] counts(String endpoint) {
     return deliverer(endpoint).counts();
   }
 
-  /** The last attempts to {@code endpoint}, oldest first. */
+  /**
+   * The last attempts to {@code endpoint}, oldest first.
+   *
+   * @param endpoint the endpoint's name
+   * @return the latest attempts of this node
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public List<DeliveryAttempt> history(String endpoint) {
     return deliverer(endpoint).history();
   }
 
+  /**
+   * The events given up on for {@code endpoint}, oldest first.
+   *
+   * @param endpoint the endpoint's name
+   * @param max the most to return
+   * @return at most {@code max} dead letters
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public List<Outbox.DeadLetter> deadLetters(String endpoint, int max) {
     deliverer(endpoint);
     return outbox.dead(endpoint, max);
   }
 
-  /** Queues dead letter {@code key} again; false if there is none. */
+  /**
+   * Queues dead letter {@code key} again; false if there is none.
+   *
+   * @param endpoint the endpoint's name
+   * @param key the dead letter's key
+   * @return true when it is queued again
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public boolean redeliver(String endpoint, String key) {
     Deliverer d = deliverer(endpoint);
     if (!outbox.redeliver(endpoint, key)) {
@@ -245,7 +318,13 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return true;
   }
 
-  /** Sends a ping to {@code endpoint} now, outside the queue, and says how it went. */
+  /**
+   * Sends a ping to {@code endpoint} now, outside the queue, and says how it went.
+   *
+   * @param endpoint the endpoint's name
+   * @return the attempt: the receiver's status, or why there was none
+   * @throws IllegalArgumentException if there is no such endpoint
+   */
   public DeliveryAttempt ping(String endpoint) {
     Deliverer d = deliverer(endpoint);
     Event ping = Event.of(Event.Action.PING, null, null, null, null, null, null, null, null, null, null, node,
@@ -256,6 +335,8 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
   /**
    * Endpoints whose queue is at 80 % of {@code maxPending} or more, with their counts; empty when
    * all is well. A health check and a metric read it.
+   *
+   * @return the name and waiting count of each endpoint that is filling up
    */
   public Map<String, Integer> health() {
     Map<String, Integer> full = new LinkedHashMap<>();
@@ -268,6 +349,11 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     return full;
   }
 
+  /**
+   * How many events may wait per endpoint; past that, new events go to the dead letters.
+   *
+   * @return the limit
+   */
   public int maxPending() {
     return maxPending;
   }
@@ -315,6 +401,7 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
     }
   }
 
+  /** Sets up an {@link EventBus}; see {@link EventBus#builder}. */
   public static final class Builder {
     private final StorageDriver driver;
     private final java.util.ArrayList<Webhook> endpoints = new java.util.ArrayList<>();
@@ -330,6 +417,13 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
       this.driver = driver;
     }
 
+    /**
+     * Adds an endpoint of the config file.
+     *
+     * @param w the endpoint
+     * @return this builder
+     * @throws IllegalArgumentException if an endpoint of that name was added already
+     */
     public Builder endpoint(Webhook w) {
       if (endpoints.stream().anyMatch(e -> e.name().equals(w.name()))) {
         throw new IllegalArgumentException("two event endpoints are named " + w.name());
@@ -338,6 +432,13 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
       return this;
     }
 
+    /**
+     * How many events may wait per endpoint (default 100,000).
+     *
+     * @param max the limit
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is less than 1
+     */
     public Builder maxPending(int max) {
       if (max < 1) {
         throw new IllegalArgumentException("maxPending must be at least 1");
@@ -346,35 +447,68 @@ public final class EventBus extends AbstractLifeCycle implements EventSink {
       return this;
     }
 
+    /**
+     * This node's id, in event keys and in the events themselves (default: random).
+     *
+     * @param node the id
+     * @return this builder
+     */
     public Builder node(String node) {
       this.node = node;
       return this;
     }
 
+    /**
+     * The clock of event times, retries and the audit trail's expiry (default: the system's).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = clock;
       return this;
     }
 
-    /** How often queues are looked at for events stored by other nodes (default 5 s). */
+    /**
+     * How often queues are looked at for events stored by other nodes (default 5 s).
+     *
+     * @param d the interval
+     * @return this builder
+     */
     public Builder pollInterval(Duration d) {
       this.pollInterval = d;
       return this;
     }
 
-    /** Keeps the audit trail for {@code keep} (null: none), pulls included if {@code pulls}. */
+    /**
+     * Keeps the audit trail for {@code keep} (null: none), pulls included if {@code pulls}.
+     *
+     * @param keep how long audit entries are kept, or null
+     * @param pulls whether pulls are recorded (many, on a busy registry)
+     * @return this builder
+     */
     public Builder audit(Duration keep, boolean pulls) {
       this.auditKeep = keep;
       this.auditPulls = pulls;
       return this;
     }
 
-    /** How long a node waits after writing a delivery lease before it trusts it (default 1 s). */
+    /**
+     * How long a node waits after writing a delivery lease before it trusts it (default 1 s).
+     *
+     * @param d the wait
+     * @return this builder
+     */
     public Builder leaseSettle(Duration d) {
       this.leaseSettle = d;
       return this;
     }
 
+    /**
+     * The event bus; it delivers nothing until it is started (a Jetty life cycle).
+     *
+     * @return the event bus
+     */
     public EventBus build() {
       return new EventBus(this);
     }

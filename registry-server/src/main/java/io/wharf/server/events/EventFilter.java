@@ -25,7 +25,14 @@ public final class EventFilter {
   private final Set<Event.Action> actions;
   private final Set<String> mediaTypes;
 
-  /** A filter with distribution's defaults (only artifact actions unless {@code actions} says otherwise). */
+  /**
+   * A filter with distribution's defaults (only artifact actions unless {@code actions} says otherwise).
+   *
+   * @param repositories repository names or globs; null or empty: every repository
+   * @param actions action names or globs; null or empty: the defaults
+   * @param mediaTypes manifest media types or globs; null or empty: every one
+   * @throws IllegalArgumentException naming an action (or a glob matching none) Wharf does not know
+   */
   public EventFilter(List<String> repositories, List<String> actions, List<String> mediaTypes) {
     this(repositories, actions, mediaTypes, EventFormat.DISTRIBUTION);
   }
@@ -33,6 +40,9 @@ public final class EventFilter {
   /**
    * @param format the endpoint's format: it decides the default actions
    * @throws IllegalArgumentException naming an action (or a glob matching none) Wharf does not know
+   * @param repositories repository names or globs; null or empty: every repository
+   * @param actions action names or globs; null or empty: the defaults of {@code format}
+   * @param mediaTypes manifest media types or globs; null or empty: every one
    */
   public EventFilter(List<String> repositories, List<String> actions, List<String> mediaTypes, EventFormat format) {
     this.repositories = repositories == null ? List.of() : repositories.stream().map(EventFilter::glob).toList();
@@ -70,21 +80,36 @@ public final class EventFilter {
     return out;
   }
 
-  /** Distribution's defaults: push, delete and mount of every repository. */
+  /**
+   * Distribution's defaults: push, delete and mount of every repository.
+   *
+   * @return the filter
+   */
   public static EventFilter defaults() {
     return defaults(EventFormat.DISTRIBUTION);
   }
 
-  /** The defaults of an endpoint in {@code format}: see the class comment. */
+  /**
+   * The defaults of an endpoint in {@code format}: see the class comment.
+   *
+   * @param format the endpoint's format
+   * @return the filter
+   */
   public static EventFilter defaults(EventFormat format) {
     return new EventFilter(List.of(), List.of(), List.of(), format);
   }
 
+  /**
+   * Whether events of {@code action} may pass (the repository and media type are not looked at).
+   *
+   * @param action the action
+   * @return true if the filter names it, or it is a ping
+   */
   public boolean wants(Event.Action action) {
     return actions.contains(action);
   }
 
-  public boolean accepts(Event e) {
+  boolean accepts(Event e) {
     if (!actions.contains(e.action())) {
       return false;
     }

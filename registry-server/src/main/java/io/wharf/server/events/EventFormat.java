@@ -22,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
  * </ul>
  */
 public enum EventFormat {
+  /** CNCF distribution's notification envelope, for receivers written for distribution. */
   DISTRIBUTION("application/vnd.docker.distribution.events.v2+json") {
     @Override
     Object shape(Event e) {
@@ -65,6 +66,7 @@ public enum EventFormat {
       return event;
     }
   },
+  /** A CloudEvents 1.0 structured JSON event. */
   CLOUDEVENTS("application/cloudevents+json") {
     @Override
     Object shape(Event e) {
@@ -107,18 +109,33 @@ public enum EventFormat {
     this.contentType = contentType;
   }
 
+  /**
+   * The {@code Content-Type} of a delivery.
+   *
+   * @return the media type
+   */
   public String contentType() {
     return contentType;
   }
 
-  /** The body of one delivery. */
+  /**
+   * The body of one delivery.
+   *
+   * @param e the event
+   * @return the JSON body
+   */
   public byte[] encode(Event e) {
     return JSON.writeValueAsBytes(shape(e));
   }
 
   abstract Object shape(Event e);
 
-  /** The format named {@code name} ({@code distribution}, {@code cloudevents}), or null. */
+  /**
+   * The format named {@code name} ({@code distribution}, {@code cloudevents}), or null.
+   *
+   * @param name the config word, in any case
+   * @return the format, or null for an unknown word
+   */
   public static EventFormat of(String name) {
     for (EventFormat f : values()) {
       if (f.name().equalsIgnoreCase(name)) {

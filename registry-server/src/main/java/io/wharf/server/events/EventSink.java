@@ -15,20 +15,34 @@ public interface EventSink {
    *
    * @throws java.io.UncheckedIOException if it could not be stored; the request then fails and the
    *     client retries (every action that emits events is idempotent)
+   * @param event the event
    */
   void publish(Event event);
 
-  /** The id of this process in events ({@code source.instanceID}). */
+  /**
+   * The id of this process in events ({@code source.instanceID}).
+   *
+   * @return the node id; {@code -} for a sink of no process
+   */
   default String node() {
     return "-";
   }
 
-  /** The time events are stamped with. */
+  /**
+   * The time events are stamped with.
+   *
+   * @return the current time of the sink's clock
+   */
   default java.time.Instant now() {
     return java.time.Instant.now();
   }
 
-  /** Whether any endpoint may want events of {@code action}: lets callers skip building them. */
+  /**
+   * Whether any endpoint may want events of {@code action}: lets callers skip building them.
+   *
+   * @param action the action
+   * @return false when no event of {@code action} would go anywhere
+   */
   default boolean wants(Event.Action action) {
     return this != NONE;
   }

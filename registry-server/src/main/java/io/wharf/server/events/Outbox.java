@@ -34,9 +34,17 @@ public final class Outbox {
   private static final String ROOT = "/docker/registry/v2/_wharf/events";
 
   /** An event waiting (or dead), with its key. */
-  public record Entry(String key, Event event) {}
+  record Entry(String key, Event event) {}
 
-  /** An event given up on, why, and after how many attempts. */
+  /**
+   * An event given up on, why, and after how many attempts.
+   *
+   * @param key its key in the outbox, which {@code redeliver} takes
+   * @param event the event
+   * @param reason the last failure: a status, a refusal or an age over {@code maxAge}
+   * @param attempts how many deliveries were tried
+   * @param failedAt when it was given up on (ISO-8601)
+   */
   public record DeadLetter(String key, Event event, String reason, int attempts, String failedAt) {}
 
   private final StorageDriver driver;
@@ -44,31 +52,31 @@ public final class Outbox {
   private final Clock clock;
   private final AtomicLong counter = new AtomicLong();
 
-  public Outbox(StorageDriver driver, String node, Clock clock) {
+  Outbox(StorageDriver driver, String node, Clock clock) {
     this.driver = driver;
     this.node = node;
     this.clock = clock;
   }
 
   /** Stores {@code event} in {@code endpoint}'s queue under a new key; returns the key. */
-  public String append(String endpoint, Event event) {
+  String append(String endpoint, Event event) {
     String key = newKey();
     append(endpoint, key, event);
     return key;
   }
 
   /** Stores {@code event} in {@code endpoint}'s queue under {@code key} (from {@link #newKey()}). */
-  public void append(String endpoint, String key, Event event) {
+  void append(String endpoint, String key, Event event) {
     write(queue(endpoint) + "/" + key + ".json", JSON.writeValueAsBytes(event));
   }
 
   /** A key after every key this node made before (and, clocks in sync, roughly after other nodes' too). */
-  public String newKey() {
+  String newKey() {
     return String.format("%013d-%09d-%s", clock.millis(), counter.incrementAndGet() % 1_000_000_000L, node);
   }
 
   /** Up to {@code max} waiting events of {@code endpoint}, oldest first. */
-  public List<Entry> pending(String endpoint, int max) {
+  List<Entry> pending(String endpoint, int max) {
     List<Entry> out = new ArrayList<>();
     for (String path : list(queue(endpoint))) {
       if (out.size() >= max) {
@@ -91,24 +99,24 @@ public final class Outbox {
   }
 
   /** How many events wait for {@code endpoint} (a listing: for the API and metrics, not per request). */
-  public int count(String endpoint) {
+  int count(String endpoint) {
     return list(queue(endpoint)).size();
   }
 
   /** {@code key} was delivered: removed from the queue. */
-  public void delivered(String endpoint, String key) {
+  void delivered(String endpoint, String key) {
     delete(queue(endpoint) + "/" + key + ".json");
   }
 
   /** Moves {@code key} from the queue to the dead letters, with why. */
-  public void bury(String endpoint, Entry entry, String reason, int attempts) {
+  void bury(String endpoint, Entry entry, String reason, int attempts) {
     DeadLetter d = new DeadLetter(entry.key(), entry.event(), reason, attempts, clock.instant().toString());
     write(dead(endpoint) + "/" + entry.key() + ".json", JSON.writeValueAsBytes(d));
     delete(queue(endpoint) + "/" + entry.key() + ".json");
   }
 
   /** The dead letters of {@code endpoint}, oldest first. */
-  public List<DeadLetter> dead(String endpoint, int max) {
+  List<DeadLetter> dead(String endpoint, int max) {
     List<DeadLetter> out = new ArrayList<>();
     for (String path : list(dead(endpoint))) {
       if (out.size() >= max) {
@@ -124,7 +132,7 @@ public final class Outbox {
    *
    * @return false if there is no such dead letter
    */
-  public boolean redeliver(String endpoint, String key) {
+  boolean redeliver(String endpoint, String key) {
     String path = dead(endpoint) + "/" + key + ".json";
     Optional<byte[]> bytes = read(path);
     if (bytes.isEmpty()) {
@@ -144,7 +152,7 @@ public final class Outbox {
    *
    * @return how many events were dropped
    */
-  public int drop(String endpoint) {
+  int drop(String endpoint) {
     int n = 0;
     for (String dir : List.of(queue(endpoint), dead(endpoint))) {
       for (String path : list(dir)) {
@@ -161,7 +169,7 @@ public final class Outbox {
    *
    * @throws GcLease.HeldException if another node holds it
    */
-  public GcLease lease(String endpoint, Duration ttl, Duration settle) throws IOException {
+  GcLease lease(String endpoint, Duration ttl, Duration settle) throws IOException {
     return GcLease.acquire(driver, ROOT + "/lease/" + endpoint, node, ttl, settle, clock);
   }
 

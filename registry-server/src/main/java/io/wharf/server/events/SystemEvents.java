@@ -41,20 +41,40 @@ public final class SystemEvents {
   /** {@code user|address} of lockouts already told, to when they end: one event per lockout. */
   private final Map<String, Instant> lockouts = new ConcurrentHashMap<>();
 
+  /**
+   * Events that go to {@code sink}.
+   *
+   * @param sink the event bus; null: events are dropped
+   */
   public SystemEvents(EventSink sink) {
     this.sink = sink == null ? EventSink.NONE : sink;
   }
 
   // ---------------------------------------------------------------- the management services
 
-  /** A repository was created ({@code change}: its settings changed; {@code delete}) through the API. */
+  /**
+   * A repository was created ({@code change}: its settings changed; {@code delete}) through the API.
+   *
+   * @param action {@link Event.Action#REPOSITORY_CREATE}, {@code _CHANGE} or {@code _DELETE}
+   * @param repository the repository's name
+   * @param type its type: {@code hosted}, {@code proxy} or {@code group}
+   * @param actor who did it
+   */
   public void repository(Event.Action action, String repository, String type, Event.Actor actor) {
     Map<String, Object> d = new LinkedHashMap<>();
     put(d, "type", type);
     publish(action, repository, actor, d);
   }
 
-  /** A user was created, changed (names, status, roles, password) or deleted through the API. */
+  /**
+   * A user was created, changed (names, status, roles, password) or deleted through the API.
+   *
+   * @param action {@link Event.Action#USER_CREATE}, {@code _CHANGE} or {@code _DELETE}
+   * @param user the user's name
+   * @param roles its roles
+   * @param passwordChanged whether its password was set or changed (never the password)
+   * @param actor who did it
+   */
   public void user(Event.Action action, String user, List<String> roles, boolean passwordChanged, Event.Actor actor) {
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("user", user);
@@ -65,7 +85,15 @@ public final class SystemEvents {
     publish(action, null, actor, d);
   }
 
-  /** A role was created, changed or deleted through the API. */
+  /**
+   * A role was created, changed or deleted through the API.
+   *
+   * @param action {@link Event.Action#ROLE_CREATE}, {@code _CHANGE} or {@code _DELETE}
+   * @param role the role's name
+   * @param privileges its privileges now
+   * @param roles the roles it contains now
+   * @param actor who did it
+   */
   public void role(Event.Action action, String role, List<String> privileges, List<String> roles, Event.Actor actor) {
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("role", role);
@@ -76,7 +104,11 @@ public final class SystemEvents {
 
   // ---------------------------------------------------------------- the seams
 
-  /** Quota warnings and refusals of hosted repositories, with the pushing request's actor. */
+  /**
+   * Quota warnings and refusals of hosted repositories, with the pushing request's actor.
+   *
+   * @return the listener to give the hosted repositories
+   */
   public QuotaListener quotas() {
     return new QuotaListener() {
       @Override
@@ -106,7 +138,11 @@ public final class SystemEvents {
     };
   }
 
-  /** Proxy upstreams auto-blocked and unblocked (no actor: the upstream did it). */
+  /**
+   * Proxy upstreams auto-blocked and unblocked (no actor: the upstream did it).
+   *
+   * @return the listener to give the proxy repositories
+   */
   public UpstreamListener upstreams() {
     return new UpstreamListener() {
       @Override
@@ -130,6 +166,9 @@ public final class SystemEvents {
    * Failed logins and lockouts, besides {@code also} (the metrics'). The actor is the user name
    * the client gave (null if none) and its address; a lockout is told once, when the first login
    * is refused for it, not for every refused attempt while it lasts.
+   *
+   * @param also an observer told as well; null: none
+   * @return the observer to give {@link RegistrySecurity#observeLogins}
    */
   public RegistrySecurity.LoginObserver logins(RegistrySecurity.LoginObserver also) {
     RegistrySecurity.LoginObserver next = also == null ? RegistrySecurity.LoginObserver.NONE : also;
@@ -165,6 +204,8 @@ public final class SystemEvents {
    * A blob store's maintenance runs: a {@code cleanup.complete} per repository step (cleanup
    * policy or cache limits) with what it removed, then a {@code gc.complete} with the collection's
    * numbers, or the error that stopped the run. Dry runs and skipped runs removed nothing: no events.
+   *
+   * @return the consumer of each run's report
    */
   public Consumer<MaintenanceReport> maintenance() {
     return report -> {
@@ -211,6 +252,8 @@ public final class SystemEvents {
   /**
    * A pull rule's run ended ({@code docs/sync.md}): a {@code sync.complete} of the repository
    * with the run's numbers, its state and the images that failed, with why.
+   *
+   * @return the observer to give the sync service
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
     return (repository, report) -> publish(Event.Action.SYNC_COMPLETE, repository,

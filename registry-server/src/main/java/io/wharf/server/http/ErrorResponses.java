@@ -19,7 +19,7 @@ import org.eclipse.jetty.util.Callback;
  * doors: the servlet's response for errors of the API, and Jetty's own for requests Jetty
  * refuses before any servlet runs ({@link OciErrorHandler}).
  */
-public final class ErrorResponses {
+final class ErrorResponses {
   private ErrorResponses() {}
 
   /** The JSON envelope for {@code e}. */

@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class MaintenanceServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(MaintenanceServlet.class);
+  /** Where the servlet is mounted, on the main port. */
   public static final String PATH = "/wharf/api/v1/maintenance";
 
   private final transient MaintenanceScheduler scheduler;
@@ -43,6 +44,9 @@ public final class MaintenanceServlet extends HttpServlet {
   private final transient RegistrySecurity security;
 
   /**
+   * The maintenance API of {@code scheduler}'s jobs.
+   *
+   * @param scheduler the blob stores' maintenance jobs
    * @param repositoriesByStore the repositories whose content each store holds (whose admins may run its job)
    * @param security null: the server is open, as the registry API is
    */

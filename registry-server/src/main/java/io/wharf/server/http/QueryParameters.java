@@ -12,7 +12,13 @@ import java.nio.charset.StandardCharsets;
 public final class QueryParameters {
   private QueryParameters() {}
 
-  /** The first value of {@code name}, or {@code null} if absent or empty. */
+  /**
+   * The first value of {@code name}, or {@code null} if absent or empty.
+   *
+   * @param request the request
+   * @param name the parameter's name
+   * @return the decoded value, or null
+   */
   public static String get(HttpServletRequest request, String name) {
     String qs = request.getQueryString();
     if (qs == null) {

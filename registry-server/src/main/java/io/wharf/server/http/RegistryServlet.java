@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
 public class RegistryServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RegistryServlet.class);
-  public static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
-  public static final String API_VERSION = "registry/2.0";
+  static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+  static final String API_VERSION = "registry/2.0";
   private static final byte[] EMPTY_JSON_OBJECT = {'{', '}'};
   /**
    * Request bodies up to this size are read and dropped after an error answer (see writeError):
@@ -62,27 +62,52 @@ public class RegistryServlet extends HttpServlet {
   private final transient AccessControl access;
   private final transient EventSink events;
 
-  /** Serves the registry's default repository at {@code /v2/} (the embedding case). */
+  /**
+   * Serves the registry's default repository at {@code /v2/} (the embedding case).
+   *
+   * @param registry the registry whose default repository is served
+   */
   public RegistryServlet(Registry registry) {
     this(registry, AccessControl.ALLOW_ALL);
   }
 
-  /** Serves the registry's default repository at {@code /v2/}, secured by {@code access}. */
+  /**
+   * Serves the registry's default repository at {@code /v2/}, secured by {@code access}.
+   *
+   * @param registry the registry whose default repository is served
+   * @param access who may do what
+   */
   public RegistryServlet(Registry registry, AccessControl access) {
     this(RepositoryRouter.defaultOnly(Objects.requireNonNull(registry, "registry")), access);
   }
 
-  /** Routes requests to repositories by port, base path, host and name (the standalone server). */
+  /**
+   * Routes requests to repositories by port, base path, host and name (the standalone server).
+   *
+   * @param router the repositories and how requests reach them
+   */
   public RegistryServlet(RepositoryRouter router) {
     this(router, AccessControl.ALLOW_ALL);
   }
 
-  /** Routes requests as {@link #RegistryServlet(RepositoryRouter)} and lets {@code access} decide who may. */
+  /**
+   * Routes requests as {@link #RegistryServlet(RepositoryRouter)} and lets {@code access} decide who may.
+   *
+   * @param router the repositories and how requests reach them
+   * @param access who may do what
+   */
   public RegistryServlet(RepositoryRouter router, AccessControl access) {
     this(router, access, EventSink.NONE);
   }
 
-  /** As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes and mounts to {@code events}. */
+  /**
+   * As {@link #RegistryServlet(RepositoryRouter, AccessControl)}, publishing pushes, pulls, deletes
+   * and mounts to {@code events}.
+   *
+   * @param router the repositories and how requests reach them
+   * @param access who may do what
+   * @param events where events go
+   */
   public RegistryServlet(RepositoryRouter router, AccessControl access, EventSink events) {
     this.router = Objects.requireNonNull(router, "router");
     this.access = Objects.requireNonNull(access, "access");

@@ -14,6 +14,11 @@ public final class MetricsServlet extends HttpServlet {
 
   private final transient WharfMetrics metrics;
 
+  /**
+   * Serves {@code metrics}.
+   *
+   * @param metrics the server's metrics
+   */
   public MetricsServlet(WharfMetrics metrics) {
     this.metrics = Objects.requireNonNull(metrics);
   }

@@ -110,6 +110,8 @@ public final class RequestMetrics {
    * Tells the measuring handler which route the request this thread handles took. A no-op where
    * nothing measures (the servlet embedded elsewhere). Call it on the thread that received the
    * request, before any asynchronous processing.
+   *
+   * @param kind the endpoint the request was routed to
    */
   public static void routed(Route.Kind kind) {
     Exchange x = CURRENT.get();
@@ -118,7 +120,11 @@ public final class RequestMetrics {
     }
   }
 
-  /** The handler that measures everything {@code next} serves. */
+  /**
+   * The handler that measures everything {@code next} serves.
+   *
+   * @return a handler to wrap around the main port's handlers
+   */
   public Handler.Wrapper handler() {
     return new Handler.Wrapper() {
       @Override

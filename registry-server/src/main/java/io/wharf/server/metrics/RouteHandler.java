@@ -8,7 +8,7 @@ import io.wharf.server.routing.Route;
  * Everything that is not a routed {@code /v2/} request (the token endpoint, the management APIs,
  * health, metrics) is {@link #OTHER}.
  */
-public enum RouteHandler {
+enum RouteHandler {
   BASE("base"),
   CATALOG("catalog"),
   TAGS("tags"),

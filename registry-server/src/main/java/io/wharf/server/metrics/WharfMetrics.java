@@ -42,6 +42,10 @@ public final class WharfMetrics implements AutoCloseable {
   private final RequestMetrics requests = new RequestMetrics(registry, registry.getPrometheusRegistry());
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
+  /**
+   * The server's meters, in a Prometheus registry of their own, with the JVM's and the process's
+   * meters bound: memory, GC, threads, class loading, processor, uptime, file descriptors.
+   */
   public WharfMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
@@ -52,16 +56,30 @@ public final class WharfMetrics implements AutoCloseable {
     new FileDescriptorMetrics().bindTo(registry);
   }
 
-  /** Jetty's thread pool and, per connector, its connections and bytes; call before the server starts. */
+  /**
+   * Jetty's thread pool and, per connector, its connections and bytes; call before the server starts.
+   *
+   * @param jetty the server, not yet started
+   */
   public void bind(Server jetty) {
     new JettyServerThreadPoolMetrics(jetty.getThreadPool(), Tags.empty()).bindTo(registry);
     JettyConnectionMetrics.addToAllConnectors(jetty, registry);
   }
 
+  /**
+   * The registry of all meters, for parts that add their own.
+   *
+   * @return the registry
+   */
   public MeterRegistry registry() {
     return registry;
   }
 
+  /**
+   * The HTTP request meters, whose {@link RequestMetrics#handler()} measures the main port.
+   *
+   * @return the request metrics
+   */
   public RequestMetrics requests() {
     return requests;
   }
@@ -72,6 +90,8 @@ public final class WharfMetrics implements AutoCloseable {
    * {@code registry_notifications_pending_limit{endpoint}} (where the queue is full),
    * {@code registry_notifications_events_total{endpoint,outcome=delivered|dead}} and
    * {@code registry_notifications_failed_attempts_total{endpoint}}.
+   *
+   * @param bus the event bus, whose endpoints are followed as they come and go
    */
   public void events(EventBus bus) {
     // endpoints come and go through the API: their meters with them
@@ -118,7 +138,7 @@ public final class WharfMetrics implements AutoCloseable {
   }
 
   /** The text exposition Prometheus scrapes. */
-  public String scrape() {
+  String scrape() {
     return registry.scrape();
   }
 
@@ -126,6 +146,9 @@ public final class WharfMetrics implements AutoCloseable {
    * The counters of one proxy repository: {@code registry_proxy_{requests,hits,misses}_total} and
    * {@code registry_proxy_pulled_bytes_total}, each by {@code repository} and {@code type}
    * (manifest or blob), created at once so that every proxy shows from the first scrape.
+   *
+   * @param repository the proxy repository's name
+   * @return the listener to give the repository
    */
   public ProxyMetrics proxy(String repository) {
     Counter[][] c = new Counter[4][ProxyMetrics.Kind.values().length];
@@ -162,15 +185,31 @@ public final class WharfMetrics implements AutoCloseable {
     };
   }
 
-  /** A proxy repository's counters since the server started, manifests and blobs together. */
+  /**
+   * A proxy repository's counters since the server started, manifests and blobs together.
+   *
+   * @param requests the requests it answered
+   * @param hits those answered from its cache
+   * @param misses those it asked its upstream for
+   * @param pulledBytes the bytes it pulled from its upstream
+   */
   public record ProxyCounts(long requests, long hits, long misses, long pulledBytes) {
-    /** Hits over hits and misses; null before the first of either. */
+    /**
+     * Hits over hits and misses; null before the first of either.
+     *
+     * @return a ratio from 0 to 1, or null
+     */
     public Double hitRatio() {
       return hits + misses == 0 ? null : (double) hits / (hits + misses);
     }
   }
 
-  /** What {@link #proxy} counted for {@code repository} so far (zeros for a repository it never saw). */
+  /**
+   * What {@link #proxy} counted for {@code repository} so far (zeros for a repository it never saw).
+   *
+   * @param repository the proxy repository's name
+   * @return the counts
+   */
   public ProxyCounts proxyCounts(String repository) {
     return new ProxyCounts(sum("registry.proxy.requests", repository), sum("registry.proxy.hits", repository),
         sum("registry.proxy.misses", repository), sum("registry.proxy.pulled.bytes", repository));
@@ -184,7 +223,11 @@ public final class WharfMetrics implements AutoCloseable {
     return (long) total;
   }
 
-  /** {@code registry_auth_login_failures_total{via}} and {@code registry_auth_lockouts_total{via}}. */
+  /**
+   * {@code registry_auth_login_failures_total{via}} and {@code registry_auth_lockouts_total{via}}.
+   *
+   * @return the observer to give {@link RegistrySecurity#observeLogins}
+   */
   public RegistrySecurity.LoginObserver logins() {
     return new RegistrySecurity.LoginObserver() {
       @Override
@@ -203,6 +246,8 @@ public final class WharfMetrics implements AutoCloseable {
    * Counts maintenance runs by store and outcome ({@code registry_maintenance_runs_total}), and
    * for runs that changed storage, the garbage collection's work: {@code registry_gc_runs_total},
    * {@code registry_gc_deleted_blobs_total} and {@code registry_gc_reclaimed_bytes_total} by store.
+   *
+   * @return the consumer of each run's report
    */
   public Consumer<MaintenanceReport> maintenance() {
     return report -> {
@@ -223,6 +268,8 @@ public final class WharfMetrics implements AutoCloseable {
    * {@code outcome} ({@code copied}, {@code skipped}, {@code failed}),
    * {@code registry_sync_copied_bytes_total}, and {@code registry_sync_last_success_timestamp_seconds}
    * (when a run of the rule last ended without failures).
+   *
+   * @return the observer to give the sync service
    */
   public io.wharf.server.sync.SyncService.Observer sync() {
     RunCounter runs = runs("sync");
@@ -289,6 +336,11 @@ public final class WharfMetrics implements AutoCloseable {
    * {@code registry_storage_blobs{store}}, {@code registry_storage_bytes{store}} and
    * {@code registry_storage_free_bytes{store}}: read when scraped (the blob count is cached by its
    * source, see the management plane's blob stores); NaN while a value cannot be read.
+   *
+   * @param store the blob store's name
+   * @param blobs its blob count
+   * @param bytes the bytes its blobs take
+   * @param freeBytes the free bytes where it stores
    */
   public void storage(String store, DoubleSupplier blobs, DoubleSupplier bytes, DoubleSupplier freeBytes) {
     gauge("registry.storage.blobs", "Blobs in the blob store (counted at most once a minute)", "store", store, blobs);
@@ -302,6 +354,9 @@ public final class WharfMetrics implements AutoCloseable {
    * {@code registry_repository_storage_bytes{repository}}: the distinct blobs a repository links
    * (a proxy's cache; a hosted repository with a quota), read when scraped from the repository's
    * own periodic scan.
+   *
+   * @param repository the repository's name
+   * @param bytes the bytes its distinct blobs take
    */
   public void repositoryStorage(String repository, DoubleSupplier bytes) {
     gauge("registry.repository.storage.bytes", "Bytes of the distinct blobs a repository links", "repository",
@@ -318,7 +373,11 @@ public final class WharfMetrics implements AutoCloseable {
     }).description(help).tag(tag, value).register(registry);
   }
 
-  /** Pre-creates the store's GC counters, so a dashboard shows zero rather than nothing before the first run. */
+  /**
+   * Pre-creates the store's GC counters, so a dashboard shows zero rather than nothing before the first run.
+   *
+   * @param store the blob store's name
+   */
   public void store(String store) {
     registry.counter("registry.gc.runs", "store", store);
     registry.counter("registry.gc.deleted.blobs", "store", store);

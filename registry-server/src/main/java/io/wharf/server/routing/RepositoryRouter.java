@@ -31,6 +31,7 @@ public final class RepositoryRouter {
   /**
    * Where a request goes.
    *
+   * @param repository the repository that serves it
    * @param basePath what precedes {@code /v2} in the client's URLs (context path, Nexus base path)
    * @param namePrefix what precedes the image name in the client's URLs ({@code docker-hosted/} with
    *     path routing, else empty)
@@ -48,6 +49,10 @@ public final class RepositoryRouter {
   private volatile Table table;
 
   /**
+   * A router over {@code registry}'s repositories, with no repository bound to a port yet.
+   *
+   * @param registry the repositories, by name (path routing)
+   * @param mainDefault the repository the main port serves when no host or path names another
    * @param byHost host names (lower case, no port) claimed by repositories
    */
   public RepositoryRouter(Registry registry, Repository mainDefault, Map<String, Repository> byHost) {
@@ -55,12 +60,22 @@ public final class RepositoryRouter {
         Map.of());
   }
 
-  /** A router that sends everything to the registry's default repository (an embedded servlet). */
+  /**
+   * A router that sends everything to the registry's default repository (an embedded servlet).
+   *
+   * @param registry the registry
+   * @return the router
+   */
   public static RepositoryRouter defaultOnly(Registry registry) {
     return new RepositoryRouter(registry, registry.defaultRepository(), Map.of());
   }
 
-  /** Declares that connections to local {@code port} belong to {@code repository}. */
+  /**
+   * Declares that connections to local {@code port} belong to {@code repository}.
+   *
+   * @param port the local port of the repository's own connector
+   * @param repository the repository it serves
+   */
   public synchronized void bindPort(int port, Repository repository) {
     Map<Integer, Repository> byPort = new HashMap<>(table.byPort());
     byPort.put(port, Objects.requireNonNull(repository));
@@ -74,6 +89,8 @@ public final class RepositoryRouter {
    *
    * @param byHost host names (lower case, no port) claimed by repositories
    * @param byPort the local ports of repositories' own listeners
+   * @param registry the repositories, by name
+   * @param mainDefault the repository the main port serves by default
    */
   public synchronized void replace(Registry registry, Repository mainDefault, Map<String, Repository> byHost,
       Map<Integer, Repository> byPort) {

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  */
 public record Route(Kind kind, String name, String argument) {
 
+  /** Which endpoint of the API a path names. */
   public enum Kind {
     /** {@code /v2/}: version check and login. */
     BASE,
@@ -48,6 +49,9 @@ public record Route(Kind kind, String name, String argument) {
   /**
    * Parses the part of the path after {@code /v2/} (already percent-decoded), e.g.
    * {@code library/alpine/manifests/latest}.
+   *
+   * @param path the path after {@code /v2/}; empty for the base endpoint
+   * @return the route; {@link Kind#UNKNOWN} for a path that names no endpoint
    */
   public static Route parse(String path) {
     if (path.isEmpty()) {

@@ -45,25 +45,31 @@ public record Reach(String registry, String prefix, String how, boolean tls) {
     return out;
   }
 
-  /** The image reference {@code prefix/image:tag} or {@code prefix/image@digest}. */
+  /**
+   * The image reference {@code prefix/image:tag} or {@code prefix/image@digest}.
+   *
+   * @param image the image name
+   * @param tagOrDigest a tag, or a digest ({@code algorithm:hex})
+   * @return the reference a client pulls
+   */
   public String reference(String image, String tagOrDigest) {
     String sep = tagOrDigest.contains(":") ? "@" : ":";
     return prefix + "/" + image + sep + tagOrDigest;
   }
 
-  public String dockerLogin() {
+  String dockerLogin() {
     return "docker login " + registry;
   }
 
-  public String dockerPull(String image, String tagOrDigest) {
+  String dockerPull(String image, String tagOrDigest) {
     return "docker pull " + reference(image, tagOrDigest);
   }
 
-  public String podmanPull(String image, String tagOrDigest) {
+  String podmanPull(String image, String tagOrDigest) {
     return "podman pull " + (tls ? "" : "--tls-verify=false ") + reference(image, tagOrDigest);
   }
 
-  public String skopeoCopy(String image, String tagOrDigest) {
+  String skopeoCopy(String image, String tagOrDigest) {
     String safe = tagOrDigest.contains(":") ? tagOrDigest.substring(tagOrDigest.indexOf(':') + 1, 
         tagOrDigest.indexOf(':') + 13) : tagOrDigest;
     String dir = image.substring(image.lastIndexOf('/') + 1) + "-" + safe;

@@ -92,6 +92,7 @@ public final class UiServlet extends HttpServlet {
       "htmx.min.js", new String[] {"META-INF/resources/webjars/htmx.org/" + HTMX_VERSION + "/dist/htmx.min.js",
           "text/javascript; charset=utf-8"});
 
+  /** The UI's path ({@code management.ui.path}, e.g. {@code /ui}). */
   private final String base;
   private final transient RegistrySecurity security;
   private final transient UiSessions sessions;
@@ -113,6 +114,9 @@ public final class UiServlet extends HttpServlet {
    *
    * @param security null: an open server (no logins; everyone may everything)
    * @param boundPort the port of a repository's own listener (null: none), for the addresses the UI shows
+   * @param context the management plane's context, not yet started
+   * @param config the server's configuration ({@code management.ui}, {@code server.publicUrl}, {@code security})
+   * @param services the management services the pages call
    */
   public static void install(ServletContextHandler context, WharfConfig config, UiServices services,
       RegistrySecurity security, Function<String, Integer> boundPort) {

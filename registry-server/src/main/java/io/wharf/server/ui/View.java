@@ -23,6 +23,12 @@ public final class View {
    */
   public record Chrome(String title, String base, String user, boolean secured, String csrf, String flash,
       String section, boolean admin) {
+    /**
+     * A link within the UI.
+     *
+     * @param path the path below the UI's, starting with {@code /}
+     * @return {@code base + path}
+     */
     public String href(String path) {
       return base + path;
     }
@@ -67,6 +73,14 @@ public final class View {
   public record ImagesPage(Chrome chrome, List<Crumb> crumbs, RepositoryRow repository, String action, String filter,
       List<ImageRow> images, String next, String firstPage, String editHref, String deleteHref, Activity activity) {}
 
+  /**
+   * One image of a repository's list.
+   *
+   * @param name the image name
+   * @param href its page
+   * @param tags how many tags it has
+   * @param lastPushed when a tag of it was last pushed
+   */
   public record ImageRow(String name, String href, int tags, When lastPushed) {}
 
   // ---------------------------------------------------------------- tags of an image
@@ -105,8 +119,27 @@ public final class View {
       List<ReferrerRow> referrers, String subjectHref, List<Command> commands, String deleteHref,
       Activity activity) {}
 
+  /**
+   * One platform of an image index.
+   *
+   * @param platform e.g. {@code linux/arm64/v8}
+   * @param digest the platform manifest's digest
+   * @param shortDigest the digest as shown
+   * @param href the platform manifest's page
+   * @param size what a pull of the platform downloads
+   */
   public record PlatformRow(String platform, String digest, String shortDigest, String href, String size) {}
 
+  /**
+   * One layer of an image manifest.
+   *
+   * @param number its position, from 1
+   * @param digest the layer's digest
+   * @param shortDigest the digest as shown
+   * @param mediaType the layer's media type
+   * @param size its compressed size
+   * @param note what else there is to say (foreign layer, non-distributable), or null
+   */
   public record LayerRow(int number, String digest, String shortDigest, String mediaType, String size,
       String note) {}
 
@@ -118,6 +151,14 @@ public final class View {
   public record Config(When created, String author, String platform, Map<String, String> labels,
       List<HistoryRow> history) {}
 
+  /**
+   * One entry of the config's history.
+   *
+   * @param created when the step ran
+   * @param createdBy the command of the step
+   * @param comment the step's comment, or null
+   * @param emptyLayer whether the step made no layer
+   */
   public record HistoryRow(When created, String createdBy, String comment, boolean emptyLayer) {}
 
   // ---------------------------------------------------------------- recent activity
@@ -191,6 +232,21 @@ public final class View {
   public record SearchPage(Chrome chrome, String action, String query, String repository,
       List<String> repositories, List<SearchRow> hits, String next, String firstPage, String help) {}
 
+  /**
+   * One tag the search found.
+   *
+   * @param repository the repository
+   * @param repositoryHref its page
+   * @param image the image name
+   * @param imageHref its page
+   * @param tag the tag
+   * @param tagHref the tag's page
+   * @param digest the manifest's digest
+   * @param shortDigest the digest as shown
+   * @param size what a pull downloads
+   * @param platforms the platforms of an index, or the image's one
+   * @param pushed when the tag was pushed
+   */
   public record SearchRow(String repository, String repositoryHref, String image, String imageHref, String tag,
       String tagHref, String digest, String shortDigest, String size, String platforms, When pushed) {}
 
@@ -199,10 +255,22 @@ public final class View {
   /** A field of a form: its name is the API's (a dotted path), so the API's messages land next to it. */
   public record Field(String name, String label, String kind, String value, List<String> options, String hint,
       String error) {
+    /**
+     * The HTML id of the field's input.
+     *
+     * @return {@code f-} and the name with dots as dashes
+     */
     public String id() {
       return "f-" + name.replace('.', '-');
     }
 
+    /**
+     * Whether {@code option} shows checked: a checkbox whose value is {@code true}, or an option
+     * among the comma-separated values.
+     *
+     * @param option the option
+     * @return true to check it
+     */
     public boolean checked(String option) {
       return kind.equals("checkbox") ? "true".equals(value)
           : value != null && List.of(value.split(",")).contains(option);
@@ -224,6 +292,12 @@ public final class View {
 
   // ---------------------------------------------------------------- blob stores
 
+  /**
+   * The blob stores page.
+   *
+   * @param chrome what every page shares
+   * @param stores the blob stores
+   */
   public record BlobStoresPage(Chrome chrome, List<BlobStoreRow> stores) {}
 
   /**
@@ -244,6 +318,13 @@ public final class View {
   /** @param total the size of what it lists (each image counted in full, shared layers included) */
   public record PreviewStep(String name, String summary, List<PreviewItem> items, String total) {}
 
+  /**
+   * One thing a maintenance step would remove.
+   *
+   * @param item what it is (an image and tag, a blob)
+   * @param href its page, or null
+   * @param size its size
+   */
   public record PreviewItem(String item, String href, String size) {}
 
   // ---------------------------------------------------------------- security
@@ -258,14 +339,40 @@ public final class View {
   public record UserRow(String id, String name, String source, String status, List<String> roles,
       String passwordHref) {}
 
+  /**
+   * One role of the security page.
+   *
+   * @param id the role's id
+   * @param source where it is defined (configuration file, management API)
+   * @param description what it is for
+   * @param privileges its privileges
+   * @param roles the roles it contains
+   */
   public record RoleRow(String id, String source, String description, List<String> privileges, List<String> roles) {}
 
   // ---------------------------------------------------------------- login and errors
 
-  /** @param next where to go after logging in (a path of the UI) */
-  /** {@code ssoLabel}, {@code ssoHref}: the single sign-on button, or null. */
+  /**
+   * The login form.
+   *
+   * @param chrome what every page shares
+   * @param username the name typed before (after a failed login), or null
+   * @param error why the last login failed, or null
+   * @param next where to go after logging in (a path of the UI)
+   * @param csrf the token the form carries
+   * @param ssoLabel the single sign-on button's label, or null without single sign-on
+   * @param ssoHref where the single sign-on button goes, or null
+   */
   public record LoginPage(Chrome chrome, String username, String error, String next, String csrf, String ssoLabel,
       String ssoHref) {}
 
+  /**
+   * A page that says what went wrong.
+   *
+   * @param chrome what every page shares
+   * @param status the HTTP status
+   * @param heading the page's heading
+   * @param message what happened, for the visitor
+   */
   public record ErrorPage(Chrome chrome, int status, String heading, String message) {}
 }

@@ -77,15 +77,45 @@ public final class LdapSource implements UserSource, AutoCloseable {
    * @param startTls upgrade {@code ldap://} connections with StartTLS before anything is sent
    * @param trust whom TLS trusts; null: the JVM's default trust store
    * @param bindDn the service account; null: search anonymously
+   * @param bindPassword the service account's password (with {@code bindDn})
+   * @param userBaseDn where to search users
+   * @param userFilter the user search's filter, {@code {0}} the name given
    * @param groupAttribute the entry's attribute that lists its groups' DNs (memberOf); null: none
    * @param groupBaseDn where to search groups; null: no group search
    * @param groupFilter the group search's filter, {@code {0}} the user's DN
+   * @param groupNameAttribute the group entry's attribute that names it (e.g. {@code cn})
    * @param groupRoles group name or DN (any case) to Wharf roles
+   * @param defaultRoles roles every user of the directory gets
+   * @param connectTimeout how long to wait for a connection (also for a free one of the pool)
+   * @param responseTimeout how long to wait for each answer of the directory
+   * @param poolSize the most connections open at once
+   * @param cacheTtl how long a successful login is remembered; zero: not at all
    */
   public record Settings(List<URI> urls, boolean startTls, X509TrustManager trust, String bindDn, char[] bindPassword,
       String userBaseDn, String userFilter, String groupAttribute, String groupBaseDn, String groupFilter,
       String groupNameAttribute, Map<String, List<String>> groupRoles, List<String> defaultRoles,
       Duration connectTimeout, Duration responseTimeout, int poolSize, Duration cacheTtl) {
+    /**
+     * Copies the lists and the map.
+     *
+     * @param urls the directory's URLs, tried in order
+     * @param startTls upgrade {@code ldap://} connections with StartTLS
+     * @param trust whom TLS trusts; null: the JVM's default
+     * @param bindDn the service account; null: anonymous
+     * @param bindPassword the service account's password
+     * @param userBaseDn where to search users
+     * @param userFilter the user search's filter
+     * @param groupAttribute the entry's attribute that lists its groups; null: none
+     * @param groupBaseDn where to search groups; null: no group search
+     * @param groupFilter the group search's filter
+     * @param groupNameAttribute the group entry's attribute that names it
+     * @param groupRoles group to Wharf roles
+     * @param defaultRoles roles every user gets
+     * @param connectTimeout how long to wait for a connection
+     * @param responseTimeout how long to wait for each answer
+     * @param poolSize the most connections open at once
+     * @param cacheTtl how long a successful login is remembered
+     */
     public Settings {
       urls = List.copyOf(urls);
       groupRoles = Map.copyOf(groupRoles);
@@ -107,6 +137,11 @@ public final class LdapSource implements UserSource, AutoCloseable {
   /**
    * Opens the pool. A directory that is down now does not stop Wharf from starting: the pool
    * connects again on demand, and logins answer 503 until it is back.
+   *
+   * @param settings the directory and how to search it
+   * @param clock the clock the login cache expires by
+   * @throws GeneralSecurityException if the TLS context cannot be made
+   * @throws LDAPException if the pool cannot be set up (not for a directory that is down)
    */
   public LdapSource(Settings settings, Clock clock) throws GeneralSecurityException, LDAPException {
     this.settings = Objects.requireNonNull(settings);
@@ -293,7 +328,14 @@ public final class LdapSource implements UserSource, AutoCloseable {
     }
   }
 
-  /** {@code pattern} with {@code {0}} replaced by {@code value}, escaped as a filter value. */
+  /**
+   * {@code pattern} with {@code {0}} replaced by {@code value}, escaped as a filter value.
+   *
+   * @param pattern a filter with {@code {0}}
+   * @param value the value, e.g. a user name; escaped, so it cannot change the filter
+   * @return the filter
+   * @throws LDAPException if {@code pattern} is no valid filter
+   */
   public static Filter filter(String pattern, String value) throws LDAPException {
     return Filter.create(pattern.replace("{0}", Filter.encodeValue(value)));
   }

@@ -7,10 +7,21 @@ package io.wharf.server.auth.oidc;
 public final class OidcException extends Exception {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * A failed sign-in.
+   *
+   * @param message what went wrong, fit to show the person signing in
+   */
   public OidcException(String message) {
     super(message);
   }
 
+  /**
+   * A failed sign-in, with the failure underneath.
+   *
+   * @param message what went wrong, fit to show the person signing in
+   * @param cause the failure underneath, for the log
+   */
   public OidcException(String message, Throwable cause) {
     super(message, cause);
   }

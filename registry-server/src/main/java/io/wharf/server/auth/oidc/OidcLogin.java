@@ -47,6 +47,12 @@ public final class OidcLogin {
   private final Clock clock;
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
+  /**
+   * Logins with {@code provider}; none pending yet.
+   *
+   * @param provider the provider, its discovery document read
+   * @param clock the clock pending logins expire by
+   */
   public OidcLogin(OidcProvider provider, Clock clock) {
     this.provider = Objects.requireNonNull(provider);
     this.clock = Objects.requireNonNull(clock);
@@ -55,6 +61,10 @@ public final class OidcLogin {
   /**
    * Starts a login that will come back to {@code redirectUri} (Wharf's callback, as registered at
    * the provider), to continue at {@code next}.
+   *
+   * @param redirectUri Wharf's callback URL
+   * @param next the UI page to go to once signed in
+   * @return the provider's authorization URL to send the browser to, with the new login's state
    */
   public Started begin(URI redirectUri, String next) {
     Instant now = clock.instant();
@@ -78,6 +88,9 @@ public final class OidcLogin {
    *     allowed ...), or null
    * @throws OidcException for an unknown, used or expired state, a refusal by the provider, or an
    *     ID token that fails any check
+   * @param state the callback's {@code state} parameter
+   * @param code the callback's {@code code} parameter, exchanged for the ID token
+   * @return who signed in, and where to go next
    */
   public Completed complete(String state, String code, String error) throws OidcException {
     Pending p = state == null ? null : pending.remove(state);

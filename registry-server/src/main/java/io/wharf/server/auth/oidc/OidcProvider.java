@@ -82,6 +82,9 @@ public final class OidcProvider {
    * logins to another issuer.
    *
    * @throws OidcException when the document cannot be read or lacks what the code flow needs
+   * @param settings the provider and this client's registration
+   * @param http the client that reads the document, the keys and the token endpoint
+   * @return the provider
    */
   public static OidcProvider discover(OidcSettings settings, HttpClient http) throws OidcException {
     String issuer = stripSlash(settings.issuer().toString());
@@ -126,6 +129,11 @@ public final class OidcProvider {
     }
   }
 
+  /**
+   * What the provider was discovered with.
+   *
+   * @return the settings
+   */
   public OidcSettings settings() {
     return settings;
   }
@@ -193,7 +201,7 @@ public final class OidcProvider {
    * {@code azp} this client when there are several audiences), {@code exp} in the future and
    * {@code iat} not in the future (both within the clock skew), {@code nonce} the login's.
    */
-  public JWTClaimsSet verifyIdToken(String idToken, String nonce, Instant now) throws OidcException {
+  JWTClaimsSet verifyIdToken(String idToken, String nonce, Instant now) throws OidcException {
     JWTClaimsSet claims;
     try {
       claims = signatures.process(idToken, null);

@@ -29,6 +29,24 @@ public record OidcSettings(URI issuer, String clientId, String clientSecret, Lis
     String groupsClaim, Map<String, List<String>> groupRoles, List<String> defaultRoles, Duration clockSkew,
     Duration loginTimeout, Duration requestTimeout) {
 
+  /**
+   * Checks the settings and fills in the defaults: scopes {@code openid profile email} ({@code openid}
+   * added when missing), username from {@code preferred_username}, no group roles or default roles,
+   * a clock skew of 60 seconds, 10 minutes to log in, 10 seconds per request.
+   *
+   * @param issuer the provider's issuer identifier
+   * @param clientId this client's id at the provider
+   * @param clientSecret null for a public client
+   * @param scopes requested scopes; null or empty: the defaults
+   * @param usernameClaim the claim that names the user; null: {@code preferred_username}
+   * @param groupsClaim the claim with the user's groups; null: no groups
+   * @param groupRoles provider group to Wharf roles; null: none
+   * @param defaultRoles roles every user of this provider gets; null: none
+   * @param clockSkew tolerance for the token's times; null: 60 seconds
+   * @param loginTimeout how long a started login may take; null: 10 minutes
+   * @param requestTimeout how long to wait for each answer of the provider; null: 10 seconds
+   * @throws NullPointerException if {@code issuer} or {@code clientId} is null
+   */
   public OidcSettings {
     Objects.requireNonNull(issuer, "issuer");
     Objects.requireNonNull(clientId, "clientId");
@@ -44,7 +62,7 @@ public record OidcSettings(URI issuer, String clientId, String clientSecret, Lis
   }
 
   /** Settings with the defaults: scopes openid profile email, username from {@code preferred_username}, groups from {@code groups}. */
-  public static OidcSettings of(URI issuer, String clientId, String clientSecret) {
+  static OidcSettings of(URI issuer, String clientId, String clientSecret) {
     return new OidcSettings(issuer, clientId, clientSecret, null, null, "groups", null, null, null, null, null);
   }
 
