@@ -12,7 +12,7 @@ RUNS=${1:-10}
 WARM=${2:-50}
 cd "$(dirname "$0")/.."
 # -am: the classpath then has this checkout's modules (their target/classes), not the copies in ~/.m2
-mvn -B -ntp -q -o -pl registry-testkit -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+mvn -B -ntp -q -o -pl registry-testkit -am test-compile org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/test-classpath.txt >/dev/null
 cd registry-testkit
 CP="target/test-classes:target/classes:$(cat target/test-classpath.txt)"

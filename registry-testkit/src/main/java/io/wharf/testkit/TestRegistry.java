@@ -283,6 +283,7 @@ public final class TestRegistry implements AutoCloseable {
    * @throws IllegalStateException if it could not start (a port in use, for one)
    */
   public static TestRegistry start(TestRegistryOptions options) {
+    JettyWarmUp.begin();
     TestRegistryOptions o = options.copy();
     if (o.clock() == null) {
       o.kitClock(TestClock.frozen());
