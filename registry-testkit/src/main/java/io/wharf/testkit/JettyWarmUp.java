@@ -29,9 +29,14 @@ import org.slf4j.LoggerFactory;
  * one after the other on the starting thread; this does Jetty's class loading and static set-up on
  * a second thread meanwhile, once per JVM. Its largest part is the JDK's list of locales, which
  * Jetty's {@code MimeTypes} asks for when first loaded (about a third of the starting thread's CPU
- * without it). It only constructs objects and throws them away: no thread, socket or file is opened
- * (but its own), and the starting thread does the same work itself, waiting for a class
+ * without it). It only constructs objects and throws them away: it opens no socket or file and
+ * starts no thread but its own; the starting thread does the same work itself, waiting for a class
  * initialisation in progress, if it gets there first.
+ *
+ * <p>Only with more than two processors: the JIT compilers' threads take about as much CPU as the
+ * starting thread during a first start, so on two processors the second thread has no core to run
+ * on; measured there (docs/benchmarks.md), it saved the starting thread's CPU but not wall time,
+ * and cost wall time on a loaded machine.
  *
  * <p>SLF4J is set up by the starting thread before the second thread touches a class that asks for
  * a logger: SLF4J hands a thread that asks while another one sets it up a stand-in logger, and then
@@ -42,9 +47,9 @@ final class JettyWarmUp {
 
   private JettyWarmUp() {}
 
-  /** The first time only: starts the second thread, then sets up SLF4J on this one. */
+  /** The first time, with more than two processors: starts the second thread, then sets up SLF4J here. */
   static void begin() {
-    if (!STARTED.compareAndSet(false, true)) {
+    if (Runtime.getRuntime().availableProcessors() <= 2 || !STARTED.compareAndSet(false, true)) {
       return;
     }
     CountDownLatch logging = new CountDownLatch(1);
