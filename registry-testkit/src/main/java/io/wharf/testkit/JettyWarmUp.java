@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * a second thread meanwhile, once per JVM. Its largest part is the JDK's list of locales, which
  * Jetty's {@code MimeTypes} asks for when first loaded (about a third of the starting thread's CPU
  * without it). It only constructs objects and throws them away: it opens no socket or file and
- * starts no thread but its own; the starting thread does the same work itself, waiting for a class
- * initialisation in progress, if it gets there first.
+ * starts no thread but its own. The starting thread waits for it ({@link #awaitJetty()}) before it
+ * builds its own server, so the two never initialise Jetty's classes at the same time (two threads
+ * entering a cycle of class initialisers from opposite ends would wait for each other forever).
  *
  * <p>Only with more than two processors: the JIT compilers' threads take about as much CPU as the
  * starting thread during a first start, so on two processors the second thread has no core to run
@@ -44,6 +45,9 @@ import org.slf4j.LoggerFactory;
  */
 final class JettyWarmUp {
   private static final AtomicBoolean STARTED = new AtomicBoolean();
+  /** The most a start waits for the warm-up; then it goes on (the warm-up is only a head start). */
+  private static final long MAX_WAIT_MILLIS = 30_000;
+  private static volatile Thread thread;
 
   private JettyWarmUp() {}
 
@@ -55,11 +59,25 @@ final class JettyWarmUp {
     CountDownLatch logging = new CountDownLatch(1);
     Thread t = new Thread(() -> run(logging), "wharf-testkit-warm-up");
     t.setDaemon(true);
+    thread = t;
     t.start();
     try {
       LoggerFactory.getILoggerFactory(); // what the first Wharf or Jetty class would do a moment later
     } finally {
       logging.countDown();
+    }
+  }
+
+  /** Waits until the warm-up is done, if one runs: called before the first use of Jetty's classes. */
+  static void awaitJetty() {
+    Thread t = thread;
+    if (t == null || t == Thread.currentThread()) {
+      return;
+    }
+    try {
+      t.join(MAX_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
