@@ -146,6 +146,7 @@ public final class TestRegistry implements AutoCloseable {
     this.state = build();
 
     int id = IDS.incrementAndGet();
+    JettyWarmUp.awaitJetty();
     // The JDK's two-lock queue, unbounded like Jetty's default one: Jetty's own queue
     // (BlockingArrayQueue) asks the platform MBean server for the VM's compressed-oops setting
     // when first loaded, which starts JMX in the test's JVM (some 350 classes, about 8 % of the
@@ -283,6 +284,7 @@ public final class TestRegistry implements AutoCloseable {
    * @throws IllegalStateException if it could not start (a port in use, for one)
    */
   public static TestRegistry start(TestRegistryOptions options) {
+    JettyWarmUp.begin();
     TestRegistryOptions o = options.copy();
     if (o.clock() == null) {
       o.kitClock(TestClock.frozen());
