@@ -790,17 +790,6 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       List<SyncConfig.Rule> sync,
       List<ReplicationConfig.Rule> replication) {
 
-    /** Without {@code replication}: no push rules. */
-    public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
-        List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
-        String metadataCacheTtl, String remoteUrl, String index, String username, String password,
-        String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace, List<String> realms,
-        Cleanup cleanup, Quota quota, Cache cache, List<SyncConfig.Rule> sync) {
-      this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
-          metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          realms, cleanup, quota, cache, sync, null);
-    }
-
     /**
      * A repository without realms, lifecycle keys or pull rules.
      *
@@ -830,7 +819,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          null, null, null, null, null);
+          null, null, null, null, null, null);
     }
 
     /**
@@ -867,7 +856,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         Cleanup cleanup, Quota quota, Cache cache) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          realms, cleanup, quota, cache, null);
+          realms, cleanup, quota, cache, null, null);
     }
 
     /**
@@ -896,11 +885,17 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
-    /** A copy with the pull rules {@code sync}. */
+    /**
+     * A copy with the pull rules {@code sync}, its push rules kept (the management API adds its pull
+     * rules to a repository's own this way).
+     *
+     * @param sync the pull rules, or null for none
+     * @return the copy
+     */
     public Repository withSync(List<SyncConfig.Rule> sync) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
     /**
