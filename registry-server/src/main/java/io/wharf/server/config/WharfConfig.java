@@ -76,7 +76,18 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     this(server, blobStores, http, repositories, security, management, null);
   }
 
-  /** A configuration without a top-level {@code credentials:} section: none (but {@code security.credentials}). */
+  /**
+   * A configuration without a top-level {@code credentials:} section: rules find their credentials
+   * in the deprecated {@code security.credentials} only.
+   *
+   * @param server the {@code server:} section, or null
+   * @param blobStores the {@code blobStores:} section, or null
+   * @param http the {@code http:} section, or null
+   * @param repositories the {@code repositories:} section, or null
+   * @param security the {@code security:} section, or null
+   * @param management the {@code management:} section, or null
+   * @param events the {@code events:} section, or null
+   */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security, Management management, Events events) {
     this(server, blobStores, http, repositories, security, management, events, null);
@@ -1071,7 +1082,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         .withDefaults();
   }
 
-  /** A copy with a different top-level {@code credentials:} section. */
+  /**
+   * A copy with a different top-level {@code credentials:} section (the management API adds its
+   * credentials to the file's this way).
+   *
+   * @param credentials the section ({@code null}: none)
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withCredentials(List<SyncConfig.Credential> credentials) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();
