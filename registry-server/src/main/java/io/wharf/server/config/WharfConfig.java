@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The server's configuration file, as read from YAML. Every key is documented in the README's
- * configuration reference; an unknown key is an error that names it. {@link ConfigLoader} reads
+ * "Configuration" section and the guides in {@code docs/} ({@code operations.md} for maintenance and
+ * lifecycle, {@code security.md}, {@code sync.md} for pull and push rules, {@code events.md});
+ * an unknown key is an error that names it. {@link ConfigLoader} reads
  * and validates it; absent values mean "the default" and are filled in by {@link #withDefaults()}.
  *
  * <pre>
