@@ -5,6 +5,7 @@ import io.wharf.core.repository.Registry;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.server.WharfServer;
 import io.wharf.server.config.WharfConfig;
+import java.net.URI;
 import java.time.Duration;
 
 /** A Wharf server on a free loopback port serving one hosted repository: the source of sync tests. */
@@ -36,7 +37,15 @@ final class SyncTestServers {
 
   /** A client of {@code server} as a sync source, with generous timeouts (a loaded machine). */
   static RegistrySource source(WharfServer server) {
-    return RegistrySource.builder(server.url()).connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(120))
-        .retries(0).build();
+    return client(server.url()).build();
+  }
+
+  /**
+   * A client of the registry at {@code url} with generous timeouts (a loaded machine) and no
+   * retries (a failure shows at once): {@code build()} reads, {@code buildTarget()} writes.
+   */
+  static RegistrySource.Builder client(URI url) {
+    return RegistrySource.builder(url).connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(120))
+        .retries(0);
   }
 }
