@@ -22,65 +22,43 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A push rule's target: a second Wharf server over HTTP as the remote registry, this side's
- * hosted repository as the source. Digests kept, what the remote has skipped, a blob known under
- * another image mounted rather than uploaded, referrers, deletes, and refusals that name the
- * remote and the credentials without their secret.
+ * hosted repository as the source. {@link CopyScenarios}, and what the remote answers about a
+ * copy, a blob known under another image mounted rather than uploaded, deletes, and refusals that
+ * name the remote and the credentials without their secret.
  */
-class RegistryTargetTest {
-  CopyFixture ends;
+class RegistryTargetTest extends CopyScenarios {
   RegistryTarget target;
 
+  RegistryTargetTest() {
+    super(CopyFixture.Served.DESTINATION);
+  }
+
   @BeforeEach
-  void start() throws Exception {
-    ends = new CopyFixture(CopyFixture.Served.DESTINATION);
+  void openTarget() {
     target = ends.client().buildTarget();
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void closeTarget() throws Exception {
     target.close();
-    ends.close();
   }
 
+  @Override
   ImageCopier copier() {
     return new ImageCopier(new RepositorySource(ends.source), target, ends.report);
   }
 
   @Test
-  void copyTag_image_arrivesWithItsBytes_andTheRemoteSaysSo() throws Exception {
-    SourceImages.Pushed app = ends.images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"),
-        1000, 300_000);
+  void afterACopy_theRemoteAnswersForTheTagAndTheManifest() throws Exception {
+    SourceImages.Pushed app = ends.images.image("team/app", "1.0", "linux/amd64",
+        Instant.parse("2026-01-01T00:00:00Z"), 1000);
 
-    assertThat(copier().copyTag("team/app", "1.0", "site/app", ImageCopier.Options.ALL)).isTrue();
+    copier().copyTag("team/app", "1.0", "site/app", ImageCopier.Options.ALL);
 
-    assertThat(ends.copied("site/app", "1.0")).isEqualTo(app.bytes());
-    ends.assertBlobsCopied(app, "team/app", "site/app");
     assertThat(target.tagged("site/app", "1.0")).contains(app.digest());
     assertThat(target.hasManifest("site/app", app.digest())).isTrue();
     assertThat(target.tagged("site/app", "2.0")).isEmpty();
     assertThat(target.tags("site/app")).contains(List.of("1.0"));
-    SyncReport.Snapshot s = ends.report.snapshot();
-    assertThat(s.blobsCopied()).isEqualTo(3);
-    assertThat(s.bytesCopied()).isGreaterThan(301_000);
-  }
-
-  @Test
-  void copyTag_again_skips_andBlobsTheRemoteHas_areNotSent() throws Exception {
-    SourceImages.Pushed v1 = ends.images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"),
-        5000, 6000);
-    // the remote holds one layer already (an earlier copy cut off)
-    ends.copiedAlready("team/app", v1.blobs().get(1));
-
-    copier().copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL);
-    SyncReport.Snapshot first = ends.report.snapshot();
-    assertThat(first.blobsSkipped()).isEqualTo(1);
-    assertThat(first.blobsCopied()).isEqualTo(2);
-
-    assertThat(copier().copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL)).isFalse();
-    SyncReport.Snapshot second = ends.report.snapshot();
-    assertThat(second.blobsCopied()).isEqualTo(first.blobsCopied());
-    assertThat(second.bytesCopied()).isEqualTo(first.bytesCopied());
-    assertThat(second.manifestsCopied()).isEqualTo(first.manifestsCopied());
   }
 
   @Test
@@ -108,27 +86,6 @@ class RegistryTargetTest {
     for (Digest blob : app.blobs()) {
       assertThat(ends.destination.getBlob(ImageName.of("copy/app"), blob)).isPresent();
     }
-  }
-
-  @Test
-  void copyTag_indexWithSignature_sameDigests_referrerListedAtTheRemote() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = ends.images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = ends.images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = ends.images.index("team/multi", "2.0", List.of(amd, arm),
-        List.of("linux/amd64", "linux/arm64"));
-    SourceImages.Pushed sig = ends.images.signature("team/multi", index);
-
-    copier().copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(), true));
-
-    assertThat(ends.copied("team/multi", "2.0")).isEqualTo(index.bytes());
-    assertThat(ends.copied("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
-    assertThat(ends.copied("team/multi", arm.digest().value())).isEqualTo(arm.bytes());
-    assertThat(ends.copied("team/multi", sig.digest().value())).isEqualTo(sig.bytes());
-    assertThat(ends.destination.referrers(ImageName.of("team/multi"), index.digest(), null))
-        .extracting(r -> r.descriptor().digest()).containsExactly(sig.digest());
-    // Wharf has the referrers API (it answers OCI-Subject): no referrers tag schema written there
-    assertThat(target.tags("team/multi").orElseThrow()).containsExactly("2.0");
   }
 
   @Test
