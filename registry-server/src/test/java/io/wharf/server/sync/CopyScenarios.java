@@ -85,19 +85,16 @@ abstract class CopyScenarios {
 
   @Test
   void copyTag_indexWithSignature_childrenAndSignatureArriveWithTheirDigests() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = ends.images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = ends.images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = ends.images.index("team/multi", "2.0", List.of(amd, arm),
-        List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = ends.images.multiArch("team/multi", "2.0");
+    SourceImages.Pushed index = multi.index();
     SourceImages.Pushed sig = ends.images.signature("team/multi", index);
 
     copier().copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(), true));
 
     assertThat(ends.copied("team/multi", "2.0")).isEqualTo(index.bytes());
-    assertThat(ends.copied("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
-    assertThat(ends.copied("team/multi", arm.digest().value())).isEqualTo(arm.bytes());
-    assertThat(ends.copied("team/multi", sig.digest().value())).isEqualTo(sig.bytes());
+    for (SourceImages.Pushed m : List.of(multi.amd64(), multi.arm64(), sig)) {
+      assertThat(ends.copied("team/multi", m.digest().value())).as("%s", m.digest()).isEqualTo(m.bytes());
+    }
     assertThat(ends.destination.referrers(ImageName.of("team/multi"), index.digest(), null))
         .extracting(r -> r.descriptor().digest()).containsExactly(sig.digest());
     // the destination has the referrers API (over HTTP it answers OCI-Subject): no referrers tag schema
