@@ -137,6 +137,8 @@ public final class GcLease implements AutoCloseable {
    * @param clock the clock of the expiry
    * @return the lease; close it to release it
    * @throws HeldException if another owner holds it, or took it at the same time
+   * @throws java.io.InterruptedIOException if the thread is interrupted while settling; the lease
+   *     written is released then, and the thread keeps its interrupt
    * @throws IOException if storage fails
    */
   public static GcLease acquire(StorageDriver driver, String path, String owner, Duration ttl, Duration settle,
@@ -149,7 +151,14 @@ public final class GcLease implements AutoCloseable {
     }
     GcLease lease = new GcLease(driver, path, owner, ttl, clock);
     lease.write();
-    sleep(settle);
+    try {
+      sleep(settle, path);
+    } catch (InterruptedIOException e) {
+      // Stopped while settling (a node shutting down): left in place, the lease would hold every
+      // node off, this one restarted included, until it expires.
+      lease.releaseInterrupted(e);
+      throw e;
+    }
     Optional<Holder> after = read(driver, path);
     if (after.isEmpty() || !after.get().owner().equals(owner)) {
       throw new HeldException(after.orElse(null));
@@ -241,7 +250,19 @@ public final class GcLease implements AutoCloseable {
     driver.putContent(path, new Holder(owner, clock.instant().plus(ttl)).encode());
   }
 
-  private static void sleep(Duration d) throws InterruptedIOException {
+  /** Releases the lease for a thread interrupted while taking it, keeping its interrupt; a failure joins {@code e}. */
+  private void releaseInterrupted(InterruptedIOException e) {
+    Thread.interrupted(); // cleared for the release: an interruptible file channel refuses an interrupted thread
+    try {
+      close();
+    } catch (IOException | RuntimeException failure) {
+      e.addSuppressed(failure);
+    } finally {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleep(Duration d, String path) throws InterruptedIOException {
     if (d.isZero() || d.isNegative()) {
       return;
     }
@@ -249,7 +270,7 @@ public final class GcLease implements AutoCloseable {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while taking the garbage collection lease");
+      throw new InterruptedIOException("interrupted while taking the lease " + path);
     }
   }
 }

@@ -50,7 +50,7 @@ public final class CredentialService {
    * @return {@code robot$ci} for both
    */
   public static String robotName(String name) {
-    return name == null || name.startsWith(ApiCredentials.ROBOT_PREFIX) ? name : ApiCredentials.ROBOT_PREFIX + name;
+    return name == null || ApiCredentials.isRobotName(name) ? name : ApiCredentials.ROBOT_PREFIX + name;
   }
 
   // ---------------------------------------------------------------- robots

@@ -21,7 +21,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The webhook endpoints created, changed and deleted through the management API, with the same
- * precedence as repositories (README "Live changes"):
+ * precedence as repositories ({@code docs/api.md}, "Live changes"):
  *
  * <ul>
  *   <li>the endpoints of the config file are pinned: the API cannot create one of their names,

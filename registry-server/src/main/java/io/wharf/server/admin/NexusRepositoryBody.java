@@ -33,7 +33,7 @@ final class NexusRepositoryBody {
   /** Nexus's name rule (NEXR), which Wharf's own (letters, digits, '.', '_', '-', at most 200) also holds. */
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9-][a-zA-Z0-9_.-]{0,199}");
 
-  /** Nexus fields accepted and ignored (listed in the README). */
+  /** Nexus fields accepted and ignored (listed in {@code docs/api.md}, "Live changes"). */
   static final List<String> IGNORED = List.of("format", "type", "url", "storage.strictContentTypeValidation",
       "cleanup.policyNames", "component.proprietaryComponents", "proxy.contentMaxAge",
       "httpClient.connection.enableCircularRedirects", "httpClient.connection.enableCookies",

@@ -91,6 +91,8 @@ public interface Permissions {
   /**
    * Refuses {@code caller} unless it administers {@code repository} (running a repository's rule).
    *
+   * @param caller who asks
+   * @param repository the repository whose rule would run
    * @param what what is refused, for the message ({@code "run a sync rule"})
    * @throws ManagementException {@code UNAUTHENTICATED} for an anonymous caller, else {@code FORBIDDEN}
    */

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * ({@code repositories}, {@code security}, ...), so they survive a restart. Kept in a blob
  * store's driver under {@code _wharf/settings/}: on S3 every node of a multi-node setup reads the same
  * documents. The config file stays the starting point; each subject's service decides how its
- * document combines with the file (see the README's "Live changes").
+ * document combines with the file (see {@code docs/api.md}, "Live changes").
  *
  * <p>Writes replace a whole document at once ({@link StorageDriver#putContent} is atomic on every
  * driver), so a crash leaves the old or the new document, never half of one.

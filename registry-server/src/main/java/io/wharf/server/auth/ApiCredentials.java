@@ -234,7 +234,7 @@ public final class ApiCredentials {
   public Login login(String user, char[] secret, String from) {
     String s = new String(secret);
     Stored c;
-    if (user.startsWith(ROBOT_PREFIX)) {
+    if (isRobotName(user)) {
       c = find("robot:" + user);
       if (c == null) {
         return new Login(null, "no such robot account");

@@ -46,17 +46,23 @@ public final class SyncConfig {
    */
   public record Rule(String name, Source source, String schedule, List<Content> content, Limits limits,
       Boolean deleteMissing) {
-    /** Without {@code limits} and {@code deleteMissing}. */
-    public Rule(String name, Source source, String schedule, List<Content> content) {
-      this(name, source, schedule, content, null, null);
-    }
-
-    /** A copy named {@code name}. */
+    /**
+     * A copy named {@code name}: the API names a rule by its URL, which wins over a body's name.
+     *
+     * @param name the rule's name
+     * @return the copy, its other keys unchanged
+     */
     public Rule withName(String name) {
       return new Rule(name, source, schedule, content, limits, deleteMissing);
     }
 
-    /** The run options these keys give ({@link #validateRule} checked them). */
+    /**
+     * The run options these keys give ({@link #validateRule} checked them): one image at a time and
+     * no rate limit unless {@code limits} says otherwise, tags kept unless {@code deleteMissing}.
+     *
+     * @return the options a run of this rule copies with
+     * @throws ConfigException if {@code limits.bandwidth} is no rate (only for a rule never validated)
+     */
     public SyncRun.Options options() {
       Limits l = limits == null ? new Limits(null, null) : limits;
       return new SyncRun.Options(l.concurrency() == null ? 1 : l.concurrency(),
@@ -122,6 +128,10 @@ public final class SyncConfig {
    * The outbound credentials of the config file by name: the top-level {@code credentials:} and the
    * deprecated {@code security.credentials:}, the one place both are read. Validated entries only
    * ({@link #validate} refuses a name in both).
+   *
+   * @param c the configuration, validated
+   * @return each credential by its name, with the key declaring it, in the file's order
+   *     ({@code credentials:} first)
    */
   public static Map<String, Declared> credentials(WharfConfig c) {
     Map<String, Declared> out = new LinkedHashMap<>();
@@ -190,7 +200,10 @@ public final class SyncConfig {
    * Checks one credential's user name and password (its name is checked by the caller); the API
    * checks its bodies with this too.
    *
+   * @param cred the credential
    * @param key names the entry in messages, e.g. {@code credentials[0] (hub)}
+   * @throws ConfigException naming the key, for an invalid name, no user name, or neither or both of
+   *     {@code password} and {@code passwordFile}
    */
   public static void credential(Credential cred, String key) {
     if (cred.name() != null && !RULE_NAME.matcher(cred.name()).matches()) {
@@ -209,9 +222,13 @@ public final class SyncConfig {
    * Checks a rule made through the management API as the file's rules are checked, against the
    * configuration it joins ({@code c}: the file's and the API's repositories, rules and credentials).
    *
+   * @param c the configuration the rule joins
+   * @param repository the name of the repository the rule belongs to
+   * @param rule the rule
    * @param taken the names of the repository's other rules
    * @param key names the rule in messages ({@code rule}, then {@code rule (name).source.url: ...})
-   * @throws ConfigException naming the key
+   * @throws ConfigException naming the key, also when {@code c} has no such repository or it holds
+   *     no rules (a group)
    */
   public static void validateRule(WharfConfig c, String repository, Rule rule, Set<String> taken, String key) {
     Map<String, WharfConfig.Repository> byName = new LinkedHashMap<>();
@@ -341,7 +358,15 @@ public final class SyncConfig {
 
   /**
    * One {@code content} entry as the sync engine's {@link SyncContent}; with {@code hub}, a name
-   * without a {@code /} means {@code library/<name>}, as Docker Hub and proxies read it.
+   * without a {@code /} means {@code library/<name>}, as Docker Hub and proxies read it. Validation
+   * and conversion are one step, so a rule that passed validation converts the same way when it runs.
+   *
+   * @param c the entry
+   * @param hub whether the source is Docker Hub ({@code index: hub})
+   * @param key names the entry in messages, e.g. {@code repositories[0] (mirror).sync[1] (hub).content[0]}
+   * @return the entry as the sync engine filters with it
+   * @throws ConfigException naming the key, for a missing or empty name, a bad regex, semver range,
+   *     {@code newest}, platform, {@code destination} or {@code stripPrefix}
    */
   public static SyncContent content(Content c, boolean hub, String key) {
     if (c == null) {
@@ -401,7 +426,15 @@ public final class SyncConfig {
     }
   }
 
-  /** The password of {@code c}: as given, or the first line of its {@code passwordFile}. */
+  /**
+   * The password of {@code c}: as given, or the first line of its {@code passwordFile}, read when a
+   * run needs it (so a rotated file is picked up without a restart).
+   *
+   * @param c the credential
+   * @param key names the entry in messages, e.g. {@code credentials[0] (hub)}
+   * @return the password, without the file's line end
+   * @throws ConfigException naming {@code key.passwordFile} when the file cannot be read
+   */
   public static String password(Credential c, String key) {
     if (c.password() != null) {
       return c.password();

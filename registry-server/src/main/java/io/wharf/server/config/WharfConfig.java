@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The server's configuration file, as read from YAML. Every key is documented in the README's
- * configuration reference; an unknown key is an error that names it. {@link ConfigLoader} reads
+ * "Configuration" section and the guides in {@code docs/} ({@code operations.md} for maintenance and
+ * lifecycle, {@code security.md}, {@code sync.md} for pull and push rules, {@code events.md});
+ * an unknown key is an error that names it. {@link ConfigLoader} reads
  * and validates it; absent values mean "the default" and are filled in by {@link #withDefaults()}.
  *
  * <pre>
@@ -76,7 +78,18 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     this(server, blobStores, http, repositories, security, management, null);
   }
 
-  /** A configuration without a top-level {@code credentials:} section: none (but {@code security.credentials}). */
+  /**
+   * A configuration without a top-level {@code credentials:} section: rules find their credentials
+   * in the deprecated {@code security.credentials} only.
+   *
+   * @param server the {@code server:} section, or null
+   * @param blobStores the {@code blobStores:} section, or null
+   * @param http the {@code http:} section, or null
+   * @param repositories the {@code repositories:} section, or null
+   * @param security the {@code security:} section, or null
+   * @param management the {@code management:} section, or null
+   * @param events the {@code events:} section, or null
+   */
   public WharfConfig(Server server, Map<String, BlobStore> blobStores, Outbound http, List<Repository> repositories,
       Security security, Management management, Events events) {
     this(server, blobStores, http, repositories, security, management, events, null);
@@ -790,17 +803,6 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
       List<SyncConfig.Rule> sync,
       List<ReplicationConfig.Rule> replication) {
 
-    /** Without {@code replication}: no push rules. */
-    public Repository(String name, String type, Listener http, List<String> hosts, Boolean anonymousPull,
-        List<String> members, String writableMember, String blobStore, String writePolicy, Boolean allowLatestRedeploy,
-        String metadataCacheTtl, String remoteUrl, String index, String username, String password,
-        String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace, List<String> realms,
-        Cleanup cleanup, Quota quota, Cache cache, List<SyncConfig.Rule> sync) {
-      this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
-          metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          realms, cleanup, quota, cache, sync, null);
-    }
-
     /**
      * A repository without realms, lifecycle keys or pull rules.
      *
@@ -830,7 +832,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         String metadataMaxAge, String negativeCacheTtl, Outbound outbound, String namespace) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          null, null, null, null, null);
+          null, null, null, null, null, null);
     }
 
     /**
@@ -867,7 +869,7 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         Cleanup cleanup, Quota quota, Cache cache) {
       this(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy, allowLatestRedeploy,
           metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge, negativeCacheTtl, outbound, namespace,
-          realms, cleanup, quota, cache, null);
+          realms, cleanup, quota, cache, null, null);
     }
 
     /**
@@ -896,11 +898,17 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
           negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
-    /** A copy with the pull rules {@code sync}. */
+    /**
+     * A copy with the pull rules {@code sync}, its push rules kept (the management API adds its pull
+     * rules to a repository's own this way).
+     *
+     * @param sync the pull rules, or null for none
+     * @return the copy
+     */
     public Repository withSync(List<SyncConfig.Rule> sync) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
     /**
@@ -1076,7 +1084,13 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
         .withDefaults();
   }
 
-  /** A copy with a different top-level {@code credentials:} section. */
+  /**
+   * A copy with a different top-level {@code credentials:} section (the management API adds its
+   * credentials to the file's this way).
+   *
+   * @param credentials the section ({@code null}: none)
+   * @return the copy, its defaults filled in
+   */
   public WharfConfig withCredentials(List<SyncConfig.Credential> credentials) {
     return new WharfConfig(server, blobStores, http, repositories, security, management, events, credentials)
         .withDefaults();

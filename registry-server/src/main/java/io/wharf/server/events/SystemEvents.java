@@ -264,6 +264,8 @@ public final class SystemEvents {
    * A push rule's reconcile ended ({@code docs/sync.md}): a {@code replication.complete} of the
    * repository with the numbers of a {@code sync.complete}, and the tags deleted at the remote
    * ({@code deletes: true}).
+   *
+   * @return the observer to give the replication service
    */
   public io.wharf.server.sync.ReplicationService.Observer replication() {
     return (repository, report) -> {

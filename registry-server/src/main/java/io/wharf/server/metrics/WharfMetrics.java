@@ -283,6 +283,8 @@ public final class WharfMetrics implements AutoCloseable {
    * and {@code registry_replication_deleted_tags_total} (tags deleted at the remote), and the copies
    * on push, {@code registry_replication_pushes_total{repository,rule,outcome}} ({@code copied},
    * {@code skipped}: the remote had it, {@code failed}).
+   *
+   * @return the observer to give the replication service
    */
   public io.wharf.server.sync.ReplicationService.Observer replication() {
     RunCounter runs = runs("replication");

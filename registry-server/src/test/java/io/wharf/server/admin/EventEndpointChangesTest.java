@@ -10,8 +10,6 @@ import static io.wharf.server.admin.ManagementHttp.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
-import io.wharf.server.config.ConfigLoader;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -38,37 +37,28 @@ class EventEndpointChangesTest {
   }
 
   private static final String API = "/wharf/api/v1/events/endpoints";
-  private static final String[] ADMIN = basic("admin", "admin-pw");
-  private static final String[] READER = basic("reader", "reader-pw");
+  private static final String[] ADMIN = basic(AdminServerFixture.ADMIN, AdminServerFixture.ADMIN_PASSWORD);
+  private static final String[] READER = basic(AdminServerFixture.READER, AdminServerFixture.READER_PASSWORD);
   private static final String SECRET = "api-secret-for-the-hmac-0123";
   private static final String HEADER_VALUE = "Bearer api-receiver-token-never-shown";
-  private static final String ADMIN_HASH = PasswordHashes.hash("admin-pw".toCharArray(), 4);
-  private static final String READER_HASH = PasswordHashes.hash("reader-pw".toCharArray(), 4);
-
   @TempDir Path dir;
+  AdminServerFixture servers;
+
+  @BeforeEach
+  void servers() {
+    servers = new AdminServerFixture(dir, "hosted");
+  }
 
   /** A server whose file declares endpoint {@code watch} (every push) at {@code watch}. */
   private WharfServer start(URI watch) throws Exception {
-    String yaml = """
-        server: {bind: 127.0.0.1, port: 0, accessLog: false}
-        blobStores:
-          default: {type: file, path: DATA}
-        security:
-          users:
-            - {name: admin, passwordHash: "ADMIN_HASH", roles: [admins]}
-            - {name: reader, passwordHash: "READER_HASH", roles: [readers]}
-          roles:
-            - {name: admins, privileges: ["*:*"]}
-            - {name: readers, privileges: ["hosted:read"]}
+    return servers.start("""
         repositories:
           - {name: hosted, type: hosted}
           - {name: other, type: hosted}
         events:
           endpoints:
-            - {name: watch, url: "WATCH", backoff: 20ms, maxBackoff: 100ms}
-        """.replace("DATA", dir.resolve("data").toString()).replace("WATCH", watch.toString())
-        .replace("ADMIN_HASH", ADMIN_HASH).replace("READER_HASH", READER_HASH);
-    return WharfServer.start(ConfigLoader.parse(yaml, "event-endpoint-changes-test.yaml"));
+            - {name: watch, url: "%s", backoff: 20ms, maxBackoff: 100ms}
+        """.formatted(watch), "event-endpoint-changes-test.yaml");
   }
 
   private static String body(String name, URI url, String extra) {
@@ -97,7 +87,7 @@ class EventEndpointChangesTest {
   }
 
   private Path events(String kind, String endpoint) {
-    return dir.resolve("data/docker/registry/v2/_wharf/events/" + kind + "/" + endpoint);
+    return servers.wharfDirectory().resolve("events/" + kind + "/" + endpoint);
   }
 
   private static List<Path> files(Path dir) throws Exception {
@@ -191,7 +181,7 @@ class EventEndpointChangesTest {
             + "\",\"format\":\"cloudevents\",\"actions\":[\"push\"]"));
         assertThat(r.statusCode()).as(text(r)).isEqualTo(201);
       }
-      Path doc = dir.resolve("data/docker/registry/v2/_wharf/settings/event-endpoints.json");
+      Path doc = servers.settings("event-endpoints");
       assertThat(Files.readString(doc)).contains("\"kept\"");
       // an entry of a name the file declares (e.g. the file gained it later): the file's wins
       tools.jackson.databind.node.ObjectNode stored = (tools.jackson.databind.node.ObjectNode) JSON.readTree(
@@ -266,7 +256,7 @@ class EventEndpointChangesTest {
           assertThat(error.get("fields").get(0).get("id").asString()).as(b.body()).isEqualTo(b.field());
         }
       }
-      Path doc = dir.resolve("data/docker/registry/v2/_wharf/settings/event-endpoints.json");
+      Path doc = servers.settings("event-endpoints");
       assertThat(doc).doesNotExist();
 
       // a good one, then the same name again, and changes of the file's endpoint

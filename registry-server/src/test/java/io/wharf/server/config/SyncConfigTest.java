@@ -59,6 +59,26 @@ class SyncConfigTest {
   }
 
   @Test
+  void withSync_replacesThePullRules_andKeepsThePushRules() {
+    // the management API adds its pull rules to a repository this way; its push rules must stay
+    WharfConfig c = ConfigLoader.parse("""
+        blobStores: {default: {type: memory}}
+        repositories:
+          - name: upstream
+          - name: releases
+            sync: [{name: pull, source: {repository: upstream}, content: [{names: [a]}]}]
+            replication: [{name: push, target: {url: "https://site-b.example"}, content: [{names: [a]}]}]
+        """, "test.yaml");
+    WharfConfig.Repository releases = c.repositories().get(1);
+    SyncConfig.Rule added = releases.sync().get(0).withName("api");
+
+    WharfConfig.Repository changed = releases.withSync(java.util.List.of(releases.sync().get(0), added));
+
+    assertThat(changed.sync()).extracting(SyncConfig.Rule::name).containsExactly("pull", "api");
+    assertThat(changed.replication()).extracting(ReplicationConfig.Rule::name).containsExactly("push");
+  }
+
+  @Test
   void parse_repositoriesWithoutRules_haveNone() {
     WharfConfig c = parse("""
                 - names: [alpine]

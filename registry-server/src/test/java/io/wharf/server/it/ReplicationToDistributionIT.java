@@ -6,17 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +33,7 @@ class ReplicationToDistributionIT {
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(30)).build();
-  static final String ADMIN = SyncFromDistributionIT.ADMIN;
+  static final String ADMIN = DistributionRemote.ADMIN;
   static final Duration PATIENCE = Duration.ofMinutes(3); // a loaded machine; conditions end the waits
 
   @TempDir Path tmp;
@@ -47,139 +44,113 @@ class ReplicationToDistributionIT {
   @Test
   void anonymousRemote_pushesArrive_reconcileCatchesUp_deletesPropagate() throws Exception {
     assumeTrue(DistributionProcess.isInstalled(), "docker-registry is not installed");
-    replicateAndCheck(null, null);
+    try (DistributionRemote remote = DistributionRemote.anonymous(tmp.resolve("remote"))) {
+      replicateAndCheck(remote);
+    }
   }
 
   @Test
   void htpasswdRemote_withCredentials_pushesArrive_reconcileCatchesUp_deletesPropagate() throws Exception {
     assumeTrue(DistributionProcess.isInstalled(), "docker-registry is not installed");
-    Path htpasswd = tmp.resolve("htpasswd");
-    // distribution reads bcrypt entries only
-    Files.writeString(htpasswd, "pusher:" + PasswordHashes.hash("push-pw".toCharArray(), 4) + "\n");
-    replicateAndCheck(htpasswd, "push-pw");
+    try (DistributionRemote remote = DistributionRemote.withUser(tmp.resolve("remote"), "pusher", "push-pw")) {
+      replicateAndCheck(remote);
+    }
   }
 
-  void replicateAndCheck(Path htpasswd, String password) throws Exception {
-    String remoteAuth = password == null ? null
-        : "Basic " + Base64.getEncoder().encodeToString(("pusher:" + password).getBytes(StandardCharsets.UTF_8));
-    Path remoteRoot = tmp.resolve("remote");
-    DistributionProcess remote = DistributionProcess.serve(remoteRoot, htpasswd);
-    try {
-      if (password != null) {
-        assertThat(get(remote.url() + "/v2/", null).statusCode()).as("the remote refuses anonymous access")
-            .isEqualTo(401);
+  void replicateAndCheck(DistributionRemote remote) throws Exception {
+    String remoteAuth = remote.auth();
+    String yaml = DistributionRemote.wharfConfig(tmp.resolve("wharf"), remote.credentialsSection() + """
+        repositories:
+          - name: releases
+            anonymousPull: true
+            replication:
+              - name: site-b
+                target: %s
+                deletes: true
+                content:
+                  - names: [team/app]
+                    referrers: true
+              - name: keep
+                target: %s
+                content:
+                  - names: [team/app]
+                    destination: kept
+        """.formatted(remote.endpoint(), remote.endpoint()));
+    try (WharfServer wharf = WharfServer.start(ConfigLoader.parse(yaml, "replication-it.yaml"))) {
+      String w = wharf.url().toString();
+      String r = remote.url();
+
+      // 1. a multi-arch index and its signature, pushed to Wharf, arrive with their digests
+      SyncFromDistributionIT.Manifest amd = seeder.image(w, ADMIN, "amd64");
+      SyncFromDistributionIT.Manifest arm = seeder.image(w, ADMIN, "arm64");
+      SyncFromDistributionIT.Manifest index = new SyncFromDistributionIT.Manifest(MediaTypes.OCI_INDEX,
+          ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+              + amd.descriptor("amd64") + "," + arm.descriptor("arm64") + "]}").getBytes(StandardCharsets.UTF_8));
+      seeder.putManifest(w, ADMIN, "multi", index);
+      SyncFromDistributionIT.Manifest signature = signature(w, index);
+      String schemaTag = index.digest().algorithm() + "-" + index.digest().hex();
+      await("the index and its signature at the remote", () -> has(r + "/v2/team/app/manifests/multi", remoteAuth)
+          && has(r + "/v2/team/app/manifests/" + signature.digest(), remoteAuth)
+          && has(r + "/v2/team/app/manifests/" + schemaTag, remoteAuth));
+      assertThat(body(r + "/v2/team/app/manifests/multi", remoteAuth)).isEqualTo(index.bytes());
+      for (SyncFromDistributionIT.Manifest m : new SyncFromDistributionIT.Manifest[] {amd, arm, signature}) {
+        assertThat(body(r + "/v2/team/app/manifests/" + m.digest(), remoteAuth)).as("%s", m.digest())
+            .isEqualTo(m.bytes());
       }
-      String credentials = password == null ? "" : """
-          credentials:
-            - {name: site-b-push, username: pusher, password: "%s"}
-          """.formatted(password);
-      String target = "{url: \"" + remote.url() + "\"" + (password == null ? "" : ", credentials: site-b-push") + "}";
-      String yaml = """
-          server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 1s}
-          blobStores: {default: {type: file, path: "%s"}}
-          security:
-            anonymous: true
-            users:
-              - {name: admin, passwordHash: "%s", roles: [admins]}
-            roles:
-              - {name: admins, privileges: ["*:*"]}
-          %s
-          repositories:
-            - name: releases
-              anonymousPull: true
-              replication:
-                - name: site-b
-                  target: %s
-                  deletes: true
-                  content:
-                    - names: [team/app]
-                      referrers: true
-                - name: keep
-                  target: %s
-                  content:
-                    - names: [team/app]
-                      destination: kept
-          """.formatted(tmp.resolve("wharf"), PasswordHashes.hash("admin-pw".toCharArray(), 4), credentials, target,
-          target);
-      try (WharfServer wharf = WharfServer.start(ConfigLoader.parse(yaml, "replication-it.yaml"))) {
-        String w = wharf.url().toString();
-        String r = remote.url();
+      JsonNode referrers = JSON.readTree(body(r + "/v2/team/app/manifests/" + schemaTag, remoteAuth));
+      assertThat(referrers.get("manifests")).extracting(e -> e.get("digest").asString())
+          .containsExactly(signature.digest().value());
 
-        // 1. a multi-arch index and its signature, pushed to Wharf, arrive with their digests
-        SyncFromDistributionIT.Manifest amd = seeder.image(w, ADMIN, "amd64");
-        SyncFromDistributionIT.Manifest arm = seeder.image(w, ADMIN, "arm64");
-        SyncFromDistributionIT.Manifest index = new SyncFromDistributionIT.Manifest(MediaTypes.OCI_INDEX,
-            ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
-                + amd.descriptor("amd64") + "," + arm.descriptor("arm64") + "]}").getBytes(StandardCharsets.UTF_8));
-        seeder.putManifest(w, ADMIN, "multi", index);
-        SyncFromDistributionIT.Manifest signature = signature(w, index);
-        String schemaTag = index.digest().algorithm() + "-" + index.digest().hex();
-        await("the index and its signature at the remote", () -> has(r + "/v2/team/app/manifests/multi", remoteAuth)
-            && has(r + "/v2/team/app/manifests/" + signature.digest(), remoteAuth)
-            && has(r + "/v2/team/app/manifests/" + schemaTag, remoteAuth));
-        assertThat(body(r + "/v2/team/app/manifests/multi", remoteAuth)).isEqualTo(index.bytes());
-        for (SyncFromDistributionIT.Manifest m : new SyncFromDistributionIT.Manifest[] {amd, arm, signature}) {
-          assertThat(body(r + "/v2/team/app/manifests/" + m.digest(), remoteAuth)).as("%s", m.digest())
-              .isEqualTo(m.bytes());
-        }
-        JsonNode referrers = JSON.readTree(body(r + "/v2/team/app/manifests/" + schemaTag, remoteAuth));
-        assertThat(referrers.get("manifests")).extracting(e -> e.get("digest").asString())
-            .containsExactly(signature.digest().value());
+      // 2. the remote down: a push fails there; started again, the reconcile copies it
+      String api = w + "/wharf/api/v1/repositories/releases/replication/";
+      long failedBefore = rule(api + "site-b").get("pushes").get("failed").asLong();
+      remote.stop();
+      SyncFromDistributionIT.Manifest v2 = seeder.image(w, ADMIN, "amd64");
+      seeder.putManifest(w, ADMIN, "stable", v2);
+      seeder.putManifest(w, ADMIN, "2.0", v2);
+      await("the copy of 2.0 on push failed, and nothing is left to copy", () -> {
+        JsonNode pushes = rule(api + "site-b").get("pushes");
+        return pushes.get("failed").asLong() > failedBefore && pushes.get("lastFailure").asString().contains("team/app:2.0")
+            && pushes.get("pending").asInt() == 0 && !pushes.get("busy").asBoolean();
+      });
+      remote.restart();
+      assertThat(has(r + "/v2/team/app/manifests/2.0", remoteAuth)).as("not there before the reconcile").isFalse();
 
-        // 2. the remote down: a push fails there; started again, the reconcile copies it
-        String api = w + "/wharf/api/v1/repositories/releases/replication/";
-        long failedBefore = rule(api + "site-b").get("pushes").get("failed").asLong();
-        int port = remote.port();
-        remote.close();
-        SyncFromDistributionIT.Manifest v2 = seeder.image(w, ADMIN, "amd64");
-        seeder.putManifest(w, ADMIN, "stable", v2);
-        seeder.putManifest(w, ADMIN, "2.0", v2);
-        await("the copy of 2.0 on push failed, and nothing is left to copy", () -> {
-          JsonNode pushes = rule(api + "site-b").get("pushes");
-          return pushes.get("failed").asLong() > failedBefore && pushes.get("lastFailure").asString().contains("team/app:2.0")
-              && pushes.get("pending").asInt() == 0 && !pushes.get("busy").asBoolean();
-        });
-        remote = DistributionProcess.serve(remoteRoot, htpasswd, port);
-        assertThat(has(r + "/v2/team/app/manifests/2.0", remoteAuth)).as("not there before the reconcile").isFalse();
+      JsonNode first = runAndAwait(api + "site-b", null);
+      assertThat(first.get("state").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
+      assertThat(first.get("imagesCopied").asInt()).as(first.toString()).isEqualTo(2); // 2.0 and stable
+      assertThat(body(r + "/v2/team/app/manifests/2.0", remoteAuth)).isEqualTo(v2.bytes());
 
-        JsonNode first = runAndAwait(api + "site-b", null);
-        assertThat(first.get("state").asString()).as(first.toString()).isEqualTo("SUCCEEDED");
-        assertThat(first.get("imagesCopied").asInt()).as(first.toString()).isEqualTo(2); // 2.0 and stable
-        assertThat(body(r + "/v2/team/app/manifests/2.0", remoteAuth)).isEqualTo(v2.bytes());
+      JsonNode second = runAndAwait(api + "site-b", first.get("started").asString());
+      assertThat(second.get("imagesCopied").asInt()).as(second.toString()).isZero();
+      assertThat(second.get("imagesSkipped").asInt()).isEqualTo(3); // multi, 2.0 and stable
+      assertThat(second.get("bytesCopied").asLong()).isZero();
+      assertThat(second.get("blobsCopied").asInt()).isZero();
 
-        JsonNode second = runAndAwait(api + "site-b", first.get("started").asString());
-        assertThat(second.get("imagesCopied").asInt()).as(second.toString()).isZero();
-        assertThat(second.get("imagesSkipped").asInt()).isEqualTo(3); // multi, 2.0 and stable
-        assertThat(second.get("bytesCopied").asLong()).isZero();
-        assertThat(second.get("blobsCopied").asInt()).isZero();
+      // 3. a delete propagates where the rule says so, and not otherwise
+      runAndAwait(api + "keep", null); // the keep rule's copy of 2.0, which its push could not make
+      assertThat(has(r + "/v2/kept/team/app/manifests/2.0", remoteAuth)).isTrue();
+      long keptHandled = rule(api + "keep").get("pushes").get("imagesHandled").asLong();
+      HttpResponse<String> deleted = SyncFromDistributionIT.send(HttpRequest.newBuilder(
+          URI.create(w + "/v2/team/app/manifests/2.0")).DELETE(), ADMIN);
+      assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);
 
-        // 3. a delete propagates where the rule says so, and not otherwise
-        runAndAwait(api + "keep", null); // the keep rule's copy of 2.0, which its push could not make
-        assertThat(has(r + "/v2/kept/team/app/manifests/2.0", remoteAuth)).isTrue();
-        long keptHandled = rule(api + "keep").get("pushes").get("imagesHandled").asLong();
-        HttpResponse<String> deleted = SyncFromDistributionIT.send(HttpRequest.newBuilder(
-            URI.create(w + "/v2/team/app/manifests/2.0")).DELETE(), ADMIN);
-        assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);
-
-        await("team/app:2.0 deleted at the remote", () -> !has(r + "/v2/team/app/manifests/2.0", remoteAuth));
-        await("the site-b rule done with the delete", () -> {
-          JsonNode pushes = rule(api + "site-b").get("pushes");
-          return pushes.get("pending").asInt() == 0 && !pushes.get("busy").asBoolean();
-        });
-        await("the keep rule handled the delete", () -> {
-          JsonNode pushes = rule(api + "keep").get("pushes");
-          return pushes.get("imagesHandled").asLong() > keptHandled && pushes.get("pending").asInt() == 0
-              && !pushes.get("busy").asBoolean();
-        });
-        assertThat(has(r + "/v2/kept/team/app/manifests/2.0", remoteAuth)).as("no deletes: true").isTrue();
-        // distribution 2.8 deletes a manifest by digest only: the other tag at it was put back
-        assertThat(body(r + "/v2/team/app/manifests/stable", remoteAuth)).isEqualTo(v2.bytes());
-        assertThat(body(r + "/v2/team/app/manifests/multi", remoteAuth)).as("the other tag stays")
-            .isEqualTo(index.bytes());
-        assertThat(rule(api + "site-b").get("pushes").get("tagsDeleted").asInt()).isEqualTo(1);
-      }
-    } finally {
-      remote.close();
+      await("team/app:2.0 deleted at the remote", () -> !has(r + "/v2/team/app/manifests/2.0", remoteAuth));
+      await("the site-b rule done with the delete", () -> {
+        JsonNode pushes = rule(api + "site-b").get("pushes");
+        return pushes.get("pending").asInt() == 0 && !pushes.get("busy").asBoolean();
+      });
+      await("the keep rule handled the delete", () -> {
+        JsonNode pushes = rule(api + "keep").get("pushes");
+        return pushes.get("imagesHandled").asLong() > keptHandled && pushes.get("pending").asInt() == 0
+            && !pushes.get("busy").asBoolean();
+      });
+      assertThat(has(r + "/v2/kept/team/app/manifests/2.0", remoteAuth)).as("no deletes: true").isTrue();
+      // distribution 2.8 deletes a manifest by digest only: the other tag at it was put back
+      assertThat(body(r + "/v2/team/app/manifests/stable", remoteAuth)).isEqualTo(v2.bytes());
+      assertThat(body(r + "/v2/team/app/manifests/multi", remoteAuth)).as("the other tag stays")
+          .isEqualTo(index.bytes());
+      assertThat(rule(api + "site-b").get("pushes").get("tagsDeleted").asInt()).isEqualTo(1);
     }
   }
 

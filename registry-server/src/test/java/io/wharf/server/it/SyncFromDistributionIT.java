@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
 import java.io.IOException;
 import java.net.URI;
@@ -14,10 +13,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -37,7 +34,7 @@ class SyncFromDistributionIT {
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(30)).build();
   static final String SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json";
-  static final String ADMIN = "Basic " + Base64.getEncoder().encodeToString("admin:admin-pw".getBytes(StandardCharsets.UTF_8));
+  static final String ADMIN = DistributionRemote.ADMIN;
   final Random random = new Random(19);
 
   @TempDir Path tmp;
@@ -59,55 +56,33 @@ class SyncFromDistributionIT {
   @Test
   void anonymousSource_indexAndSignature_copiedWithTheirDigests() throws Exception {
     assumeTrue(DistributionProcess.isInstalled(), "docker-registry is not installed");
-    try (DistributionProcess source = DistributionProcess.serve(tmp.resolve("source"))) {
-      Pushed pushed = seed(source.url(), null);
-      syncAndCheck(source.url(), null, pushed);
+    try (DistributionRemote source = DistributionRemote.anonymous(tmp.resolve("source"))) {
+      syncAndCheck(source, seed(source.url(), source.auth()));
     }
   }
 
   @Test
   void htpasswdSource_withCredentials_copiedWithTheirDigests() throws Exception {
     assumeTrue(DistributionProcess.isInstalled(), "docker-registry is not installed");
-    Path htpasswd = tmp.resolve("htpasswd");
-    // distribution reads bcrypt entries only
-    Files.writeString(htpasswd, "puller:" + PasswordHashes.hash("pull-pw".toCharArray(), 4) + "\n");
-    try (DistributionProcess source = DistributionProcess.serve(tmp.resolve("source"), htpasswd)) {
-      String auth = "Basic " + Base64.getEncoder().encodeToString("puller:pull-pw".getBytes(StandardCharsets.UTF_8));
-      assertThat(send(HttpRequest.newBuilder(URI.create(source.url() + "/v2/")).GET(), null).statusCode())
-          .as("the source refuses anonymous access").isEqualTo(401);
-      Pushed pushed = seed(source.url(), auth);
-      syncAndCheck(source.url(), "pull-pw", pushed);
+    try (DistributionRemote source = DistributionRemote.withUser(tmp.resolve("source"), "puller", "pull-pw")) {
+      syncAndCheck(source, seed(source.url(), source.auth()));
     }
   }
 
-  /** Runs a rule against {@code sourceUrl} (with {@code puller}'s password unless null) and checks what arrived. */
-  void syncAndCheck(String sourceUrl, String password, Pushed pushed) throws Exception {
-    String credentials = password == null ? "" : """
-          credentials:
-            - {name: source, username: puller, password: "%s"}
-        """.formatted(password);
-    String yaml = """
-        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 1s}
-        blobStores: {default: {type: file, path: "%s"}}
-        security:
-          anonymous: true
-          users:
-            - {name: admin, passwordHash: "%s", roles: [admins]}
-          roles:
-            - {name: admins, privileges: ["*:*"]}
-        %s
+  /** Runs a rule copying from {@code source} (with its user's credentials, if it has one) and checks what arrived. */
+  void syncAndCheck(DistributionRemote source, Pushed pushed) throws Exception {
+    String yaml = DistributionRemote.wharfConfig(tmp.resolve("wharf"), source.credentialsSection() + """
         repositories:
           - name: mirror
             anonymousPull: true
             sync:
               - name: apps
-                source: {url: "%s"%s}
+                source: %s
                 content:
                   - names: [team/app]
                     tags: {include: "multi"}
                     referrers: true
-        """.formatted(tmp.resolve("wharf"), PasswordHashes.hash("admin-pw".toCharArray(), 4), credentials, sourceUrl,
-        password == null ? "" : ", credentials: source");
+        """.formatted(source.endpoint()));
     try (WharfServer wharf = WharfServer.start(ConfigLoader.parse(yaml, "sync-it.yaml"))) {
       String api = wharf.url() + "/wharf/api/v1/repositories/mirror/sync/apps";
       HttpResponse<String> started = send(HttpRequest.newBuilder(URI.create(api + "/run"))

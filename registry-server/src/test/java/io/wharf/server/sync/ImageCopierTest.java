@@ -4,142 +4,55 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
-import io.wharf.core.repository.HostedRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.ImageCopier;
 import io.wharf.proxy.sync.Platform;
-import io.wharf.proxy.sync.SyncReport;
-import io.wharf.server.WharfServer;
-import io.wharf.storage.memory.InMemoryDriver;
-import java.io.IOException;
-import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The copy engine between a real Wharf server (the source, over HTTP through the proxy's client)
- * and a hosted repository: digests kept, blobs present skipped, platforms and referrers.
+ * and a hosted repository: {@link CopyScenarios}, and platforms filtered, an unknown tag.
  */
-class ImageCopierTest {
-  HostedRepository upstream;
-  WharfServer server;
+class ImageCopierTest extends CopyScenarios {
   RegistrySource source;
-  HostedRepository mirror;
-  SourceImages images;
-  SyncReport report;
+
+  ImageCopierTest() {
+    super(CopyFixture.Served.SOURCE);
+  }
 
   @BeforeEach
-  void start() throws Exception {
-    upstream = HostedRepository.builder("upstream", new InMemoryDriver()).build();
-    server = SyncTestServers.serve(upstream);
-    source = SyncTestServers.source(server);
-    mirror = HostedRepository.builder("mirror", new InMemoryDriver()).build();
-    images = new SourceImages(upstream);
-    report = new SyncReport("test", Instant.now());
+  void openSource() {
+    source = ends.client().build();
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void closeSource() throws Exception {
     source.close();
-    server.close();
   }
 
+  @Override
   ImageCopier copier() {
-    return new ImageCopier(source, new HostedTarget(mirror), report);
+    return new ImageCopier(source, new HostedTarget(ends.destination), ends.report);
   }
 
   static ImageCopier.Options platforms(String... p) {
     return new ImageCopier.Options(java.util.Arrays.stream(p).map(Platform::parse).toList(), false);
   }
 
-  byte[] mirrored(String image, String reference) throws IOException {
-    return SourceImages.manifestBytes(mirror, image, reference);
-  }
-
-  static byte[] blobBytes(HostedRepository repo, String image, Digest d) throws IOException {
-    return SourceImages.blobBytes(repo, image, d);
-  }
-
-  @Test
-  void copyTag_image_sameManifestBytesAndBlobs() throws Exception {
-    SourceImages.Pushed app = images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"),
-        1000, 70_000);
-
-    assertThat(copier().copyTag("team/app", "1.0", "copy/app", ImageCopier.Options.ALL)).isTrue();
-
-    assertThat(mirrored("copy/app", "1.0")).isEqualTo(app.bytes());
-    for (Digest blob : app.blobs()) {
-      assertThat(blobBytes(mirror, "copy/app", blob)).isEqualTo(blobBytes(upstream, "team/app", blob));
-    }
-    SyncReport.Snapshot s = report.snapshot();
-    assertThat(s.blobsCopied()).isEqualTo(3);
-    assertThat(s.bytesCopied()).isGreaterThan(71_000);
-    assertThat(s.manifestsCopied()).isEqualTo(1);
-  }
-
-  @Test
-  void copyTag_again_skipsWithoutCopying() throws Exception {
-    images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"), 1000);
-    copier().copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL);
-    SyncReport.Snapshot first = report.snapshot();
-
-    assertThat(copier().copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL)).isFalse();
-
-    SyncReport.Snapshot second = report.snapshot();
-    assertThat(second.blobsCopied()).isEqualTo(first.blobsCopied());
-    assertThat(second.manifestsCopied()).isEqualTo(first.manifestsCopied());
-  }
-
-  @Test
-  void copyTag_blobsAlreadyThere_areSkippedNotFetched() throws Exception {
-    SourceImages.Pushed v1 = images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"),
-        5000, 6000);
-    // what a killed run leaves: some blobs stored, no manifest, no tag
-    new SourceImages(mirror).blob("team/app", blobBytes(upstream, "team/app", v1.blobs().get(1)));
-
-    copier().copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL);
-
-    SyncReport.Snapshot s = report.snapshot();
-    assertThat(s.blobsSkipped()).isEqualTo(1);
-    assertThat(s.blobsCopied()).isEqualTo(2); // config and the other layer
-    assertThat(mirrored("team/app", "1.0")).isEqualTo(v1.bytes());
-  }
-
-  @Test
-  void copyTag_index_withReferrers_copiesChildrenAndSignatureWithSameDigests() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
-    SourceImages.Pushed sig = images.signature("team/multi", index);
-
-    copier().copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(), true));
-
-    assertThat(mirrored("team/multi", "2.0")).isEqualTo(index.bytes());
-    assertThat(mirrored("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
-    assertThat(mirrored("team/multi", arm.digest().value())).isEqualTo(arm.bytes());
-    assertThat(mirrored("team/multi", sig.digest().value())).isEqualTo(sig.bytes());
-    assertThat(mirror.referrers(ImageName.of("team/multi"), index.digest(), null))
-        .extracting(r -> r.descriptor().digest()).containsExactly(sig.digest());
-  }
-
   @Test
   void copyTag_platformsFiltered_indexKeepsItsDigest_leftOutChildIsNotCopied() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = ends.images.multiArch("team/multi", "2.0");
 
     copier().copyTag("team/multi", "2.0", "team/multi", platforms("linux/amd64"));
 
-    assertThat(mirrored("team/multi", "2.0")).isEqualTo(index.bytes());
-    assertThat(mirrored("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
-    assertThat(mirrored("team/multi", arm.digest().value())).isNull();
-    for (Digest blob : arm.blobs()) {
-      assertThat(mirror.getBlob(ImageName.of("team/multi"), blob)).isEmpty();
+    assertThat(ends.copied("team/multi", "2.0")).isEqualTo(multi.index().bytes());
+    assertThat(ends.copied("team/multi", multi.amd64().digest().value())).isEqualTo(multi.amd64().bytes());
+    assertThat(ends.copied("team/multi", multi.arm64().digest().value())).isNull();
+    for (Digest blob : multi.arm64().blobs()) {
+      assertThat(ends.destination.getBlob(ImageName.of("team/multi"), blob)).isEmpty();
     }
   }
 

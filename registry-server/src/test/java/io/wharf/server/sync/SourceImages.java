@@ -97,6 +97,17 @@ final class SourceImages {
     return manifest(image, reference, MediaTypes.OCI_MANIFEST, manifest, blobs);
   }
 
+  /** A multi-arch image: its index and the two images it lists. */
+  record MultiArch(Pushed index, Pushed amd64, Pushed arm64) {}
+
+  /** An index tagged {@code tag} of {@code image} over a {@code linux/amd64} and a {@code linux/arm64} image (untagged). */
+  MultiArch multiArch(String image, String tag) throws IOException {
+    Instant t = Instant.parse("2026-02-01T00:00:00Z");
+    Pushed amd = image(image, "sha256:x", "linux/amd64", t, 300);
+    Pushed arm = image(image, "sha256:x", "linux/arm64", t, 400);
+    return new MultiArch(index(image, tag, List.of(amd, arm), List.of("linux/amd64", "linux/arm64")), amd, arm);
+  }
+
   /** An index of {@code children}, each with the platform at the same position of {@code platforms}. */
   Pushed index(String image, String tag, List<Pushed> children, List<String> platforms) throws IOException {
     StringBuilder entries = new StringBuilder();

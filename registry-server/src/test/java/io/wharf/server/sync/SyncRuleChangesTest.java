@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
-import io.wharf.server.config.ConfigLoader;
+import io.wharf.server.admin.AdminServerFixture;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,19 +33,21 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class SyncRuleChangesTest {
   static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String ADMIN = "admin:admin-pw";
-  private static final String READER = "reader:reader-pw";
+  private static final String ADMIN = AdminServerFixture.ADMIN + ":" + AdminServerFixture.ADMIN_PASSWORD;
+  private static final String READER = AdminServerFixture.READER + ":" + AdminServerFixture.READER_PASSWORD;
   private static final String PASSWORD = "api-password-never-shown-0123";
   private static final String RULES = "/wharf/api/v1/repositories/mirror/sync";
   private static final String CREDENTIALS = "/wharf/api/v1/credentials";
 
   @TempDir Path dir;
+  AdminServerFixture servers;
   HostedRepository upstream;
   WharfServer source;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
 
   @BeforeEach
   void source() throws Exception {
+    servers = new AdminServerFixture(dir, "mirror");
     upstream = HostedRepository.builder("upstream", new InMemoryDriver()).build();
     SourceImages images = new SourceImages(upstream);
     images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"), 2000);
@@ -61,26 +62,15 @@ class SyncRuleChangesTest {
 
   /** A server on {@code dir/data} whose file declares rule {@code pinned} and credentials {@code file-cred}. */
   WharfServer start() throws Exception {
-    return WharfServer.start(ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms, accessLog: false}
-        blobStores: {default: {type: file, path: "DATA"}}
+    return servers.start("""
         credentials:
           - {name: file-cred, username: bot, password: file-password-never-shown}
-        security:
-          users:
-            - {name: admin, passwordHash: "ADMIN_HASH", roles: [admins]}
-            - {name: reader, passwordHash: "READER_HASH", roles: [readers]}
-          roles:
-            - {name: admins, privileges: ["*:*"]}
-            - {name: readers, privileges: ["mirror:read"]}
         repositories:
           - name: mirror
             sync:
               - {name: pinned, source: {url: "SOURCE"}, content: [{names: [other/tool]}]}
           - {name: cache, type: proxy, remoteUrl: "SOURCE"}
-        """.replace("DATA", dir.resolve("data").toString()).replace("SOURCE", source.url().toString())
-        .replace("ADMIN_HASH", PasswordHashes.hash("admin-pw".toCharArray(), 4))
-        .replace("READER_HASH", PasswordHashes.hash("reader-pw".toCharArray(), 4)), "sync-rule-changes-test.yaml"));
+        """.replace("SOURCE", source.url().toString()), "sync-rule-changes-test.yaml");
   }
 
   HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
@@ -182,14 +172,10 @@ class SyncRuleChangesTest {
       // the password is write-only: a change without it keeps it
       r = call(server, "PUT", CREDENTIALS + "/api-cred", "{\"username\":\"other\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-      assertThat(Files.readString(settings("sync-credentials"))).contains(PASSWORD).contains("other");
+      assertThat(Files.readString(servers.settings("sync-credentials"))).contains(PASSWORD).contains("other");
       assertThat(call(server, "DELETE", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(204);
       assertThat(call(server, "GET", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(404);
     }
-  }
-
-  Path settings(String subject) {
-    return dir.resolve("data/docker/registry/v2/_wharf/settings/" + subject + ".json");
   }
 
   @Test
@@ -258,8 +244,8 @@ class SyncRuleChangesTest {
         }
         assertThat(r.body()).doesNotContain("\"p\"");
       }
-      assertThat(settings("sync-rules")).doesNotExist();
-      assertThat(settings("sync-credentials")).doesNotExist();
+      assertThat(servers.settings("sync-rules")).doesNotExist();
+      assertThat(servers.settings("sync-credentials")).doesNotExist();
 
       // the file's entries are pinned; a taken name is a conflict; unknown ones are 404
       assertThat(call(server, "PUT", RULES + "/pinned", rule("pinned", "")).statusCode()).isEqualTo(409);
@@ -267,7 +253,7 @@ class SyncRuleChangesTest {
       assertThat(call(server, "PUT", CREDENTIALS + "/file-cred", "{\"username\":\"u\"}").statusCode()).isEqualTo(409);
       assertThat(call(server, "DELETE", CREDENTIALS + "/file-cred", null).statusCode()).isEqualTo(409);
       assertThat(call(server, "POST", RULES, rule("good", "")).statusCode()).isEqualTo(201);
-      String stored = Files.readString(settings("sync-rules"));
+      String stored = Files.readString(servers.settings("sync-rules"));
       HttpResponse<String> r = call(server, "POST", RULES, rule("good", ""));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
       assertThat(r.body()).contains("already");
@@ -284,7 +270,7 @@ class SyncRuleChangesTest {
       assertThat(call(server, "GET", CREDENTIALS, null, READER).statusCode()).isEqualTo(403);
       assertThat(call(server, "POST", CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}", null)
           .statusCode()).isEqualTo(401);
-      assertThat(Files.readString(settings("sync-rules"))).as("refused calls change nothing").isEqualTo(stored);
+      assertThat(Files.readString(servers.settings("sync-rules"))).as("refused calls change nothing").isEqualTo(stored);
       assertThat(call(server, "GET", RULES, null, READER).statusCode()).as("reading stays with read").isEqualTo(200);
     }
   }

@@ -5,6 +5,7 @@ import io.wharf.core.repository.Registry;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.server.WharfServer;
 import io.wharf.server.config.WharfConfig;
+import java.net.URI;
 import java.time.Duration;
 
 /** A Wharf server on a free loopback port serving one hosted repository: the source of sync tests. */
@@ -27,26 +28,24 @@ final class SyncTestServers {
   }
 
   /**
-   * Stops {@code server}. Its graceful part is short (100 ms): a JDK {@code HttpClient}'s idle
-   * keep-alive connection, which the test cannot close, makes it time out, and the server stops
-   * anyway; that timeout is no failure (as {@code RegistryHttp.close} treats it).
+   * Stops {@code server}: {@link WharfServer#close}, which takes its short graceful part (100 ms)
+   * timing out on a JDK {@code HttpClient}'s idle keep-alive connection for the stop it is.
    */
   static void stop(WharfServer server) throws Exception {
-    try {
-      server.close();
-    } catch (Exception e) {
-      for (Throwable t = e; t != null; t = t.getCause()) {
-        if (t instanceof java.util.concurrent.TimeoutException) {
-          return;
-        }
-      }
-      throw e;
-    }
+    server.close();
   }
 
   /** A client of {@code server} as a sync source, with generous timeouts (a loaded machine). */
   static RegistrySource source(WharfServer server) {
-    return RegistrySource.builder(server.url()).connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(120))
-        .retries(0).build();
+    return client(server.url()).build();
+  }
+
+  /**
+   * A client of the registry at {@code url} with generous timeouts (a loaded machine) and no
+   * retries (a failure shows at once): {@code build()} reads, {@code buildTarget()} writes.
+   */
+  static RegistrySource.Builder client(URI url) {
+    return RegistrySource.builder(url).connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(120))
+        .retries(0);
   }
 }

@@ -724,6 +724,32 @@ abstract class GarbageCollectorContract {
     assertThat(gc().clock(clock).owner("node-b").build().run()).isNotNull();
   }
 
+  @Test
+  void lease_interruptedWhileSettling_isReleased() throws Exception {
+    // a node stopped while it takes the lease must not leave it to expire: every node would wait
+    java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread taker = new Thread(() -> {
+      try {
+        GcLease.acquire(driver, "node-a", Duration.ofMinutes(5), Duration.ofMinutes(5), new MutableClock());
+      } catch (Throwable e) {
+        thrown.set(e);
+      }
+      thrown.compareAndSet(null, new AssertionError("acquired"));
+    });
+    taker.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (GcLease.read(driver).isEmpty() && taker.isAlive()) {
+      assertThat(System.nanoTime()).as("the lease written").isLessThan(deadline);
+      Thread.sleep(10); // a poll interval; the deadline bounds the wait
+    }
+    taker.interrupt();
+    taker.join(TimeUnit.SECONDS.toMillis(60));
+
+    assertThat(thrown.get()).isInstanceOf(java.io.InterruptedIOException.class).hasNoSuppressedExceptions();
+    assertThat(GcLease.read(driver)).as("released").isEmpty();
+    GcLease.acquire(driver, "node-b", Duration.ofMinutes(5), Duration.ZERO, new MutableClock()).close();
+  }
+
   // ---- stress
 
   /**

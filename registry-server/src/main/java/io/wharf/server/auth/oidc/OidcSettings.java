@@ -61,11 +61,6 @@ public record OidcSettings(URI issuer, String clientId, String clientSecret, Lis
     requestTimeout = requestTimeout == null ? Duration.ofSeconds(10) : requestTimeout;
   }
 
-  /** Settings with the defaults: scopes openid profile email, username from {@code preferred_username}, groups from {@code groups}. */
-  static OidcSettings of(URI issuer, String clientId, String clientSecret) {
-    return new OidcSettings(issuer, clientId, clientSecret, null, null, "groups", null, null, null, null, null);
-  }
-
   @Override
   public String toString() { // never the secret
     return "OidcSettings[issuer=" + issuer + ", clientId=" + clientId + ", clientSecret="

@@ -1,0 +1,70 @@
+package io.wharf.server.admin;
+
+import io.wharf.server.WharfServer;
+import io.wharf.server.auth.PasswordHashes;
+import io.wharf.server.config.ConfigLoader;
+import java.nio.file.Path;
+
+/**
+ * Wharf servers for the tests of what the management API changes: each on a loopback port, all of
+ * one fixture on the same file store (a second one running is a second node, one started after
+ * another closed is a restart), with an administrator ({@value #ADMIN}/{@value #ADMIN_PASSWORD},
+ * every privilege) and a reader ({@value #READER}/{@value #READER_PASSWORD}, read on one
+ * repository). Where the API keeps its changes is in {@link #settings}.
+ */
+public final class AdminServerFixture {
+  /** The administrator's name. */
+  public static final String ADMIN = "admin";
+  /** The administrator's password. */
+  public static final String ADMIN_PASSWORD = "admin-pw";
+  /** The reader's name. */
+  public static final String READER = "reader";
+  /** The reader's password. */
+  public static final String READER_PASSWORD = "reader-pw";
+
+  private final Path data;
+  private final String readable;
+  private final String adminHash = PasswordHashes.hash(ADMIN_PASSWORD.toCharArray(), 4);
+  private final String readerHash = PasswordHashes.hash(READER_PASSWORD.toCharArray(), 4);
+
+  /**
+   * @param dir the test's directory; the store is its {@code data}
+   * @param readable the repository the reader may read
+   */
+  public AdminServerFixture(Path dir, String readable) {
+    this.data = dir.resolve("data");
+    this.readable = readable;
+  }
+
+  /**
+   * Starts a server whose config file is the fixture's sections ({@code server}, {@code blobStores},
+   * {@code security}) and {@code sections}. Its graceful stop is short (100 ms): no request is in
+   * flight when a test stops it, only a client's idle keep-alive connection, which Jetty would wait on.
+   *
+   * @param sections the file's other top-level sections ({@code repositories}, {@code events}, ...), as YAML
+   * @param fileName names the file in error messages
+   */
+  public WharfServer start(String sections, String fileName) throws Exception {
+    return WharfServer.start(ConfigLoader.parse("""
+        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms, accessLog: false}
+        blobStores: {default: {type: file, path: "%s"}}
+        security:
+          users:
+            - {name: %s, passwordHash: "%s", roles: [admins]}
+            - {name: %s, passwordHash: "%s", roles: [readers]}
+          roles:
+            - {name: admins, privileges: ["*:*"]}
+            - {name: readers, privileges: ["%s:read"]}
+        """.formatted(data, ADMIN, adminHash, READER, readerHash, readable) + sections, fileName));
+  }
+
+  /** Wharf's own directory in the store: settings, events, tag history. */
+  public Path wharfDirectory() {
+    return data.resolve("docker/registry/v2/_wharf");
+  }
+
+  /** The document in which the management API keeps {@code subject} ({@code repositories}, {@code sync-rules}, ...). */
+  public Path settings(String subject) {
+    return wharfDirectory().resolve("settings/" + subject + ".json");
+  }
+}
