@@ -81,6 +81,17 @@ public final class RepositorySource implements SyncSource {
     return repository.referrers(ImageName.of(name), subject, null).stream().map(r -> r.descriptor().digest()).toList();
   }
 
+  /**
+   * A repository of this server may hold an index without the children a platforms filter left
+   * out when it was synced.
+   *
+   * @return {@code true}
+   */
+  @Override
+  public boolean holdsPartialIndexes() {
+    return true;
+  }
+
   private static Reference reference(String reference) {
     return reference.contains(":") ? Digest.parse(reference) : Tag.of(reference);
   }
