@@ -9,6 +9,7 @@ import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.ImageCopier;
 import io.wharf.proxy.sync.Platform;
+import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.server.WharfServer;
 import io.wharf.storage.memory.InMemoryDriver;
@@ -147,5 +148,34 @@ class ImageCopierTest {
   void copyTag_unknownTag_throwsNotFound() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> copier().copyTag("team/none", "1", "team/none",
         ImageCopier.Options.ALL)).isInstanceOf(ImageCopier.NotFoundException.class).hasMessageContaining("team/none:1");
+  }
+
+  @Test
+  void copyTag_indexHeldWithoutAChild_fromARemote_fails_fromARepository_isCopiedAsItIs() throws Exception {
+    Instant t = Instant.parse("2026-02-01T00:00:00Z");
+    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
+    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
+    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    HostedRepository partial = HostedRepository.builder("partial", new InMemoryDriver()).build();
+    new ImageCopier(new RepositorySource(upstream), new HostedTarget(partial), report)
+        .copyTag("team/multi", "2.0", "team/multi", platforms("linux/amd64"));
+
+    // a remote registry serving an index without a child: a broken image, not copied
+    WharfServer partialServer = SyncTestServers.serve(partial);
+    try (RegistrySource remote = SyncTestServers.source(partialServer)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ImageCopier(remote, new HostedTarget(mirror), report)
+          .copyTag("team/multi", "2.0", "team/multi", ImageCopier.Options.ALL))
+          .isInstanceOf(ImageCopier.NotFoundException.class).hasMessageContaining(arm.digest().value());
+    } finally {
+      SyncTestServers.stop(partialServer);
+    }
+    assertThat(mirrored("team/multi", "2.0")).isNull();
+
+    // a repository of this server holds it so on purpose: what it has is copied, the index as it is
+    assertThat(new ImageCopier(new RepositorySource(partial), new HostedTarget(mirror), report)
+        .copyTag("team/multi", "2.0", "team/multi", ImageCopier.Options.ALL)).isTrue();
+    assertThat(mirrored("team/multi", "2.0")).isEqualTo(index.bytes());
+    assertThat(mirrored("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
+    assertThat(mirrored("team/multi", arm.digest().value())).isNull();
   }
 }

@@ -9,7 +9,9 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.RegistryTarget;
+import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.ImageCopier;
+import io.wharf.proxy.sync.Platform;
 import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.server.WharfServer;
@@ -201,5 +203,53 @@ class RegistryTargetTest {
           .copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL)).isTrue();
       assertThat(right.tagged("team/app", "1.0")).isPresent();
     }
+  }
+
+  /** An index of two platforms, synced into {@code local} with only amd64 (as a pull rule with platforms). */
+  SourceImages.Pushed[] partialIndexInLocal() throws IOException {
+    HostedRepository full = HostedRepository.builder("full", new InMemoryDriver()).build();
+    SourceImages upstream = new SourceImages(full);
+    Instant t = Instant.parse("2026-02-01T00:00:00Z");
+    SourceImages.Pushed amd = upstream.image("team/multi", "sha256:x", "linux/amd64", t, 300);
+    SourceImages.Pushed arm = upstream.image("team/multi", "sha256:x", "linux/arm64", t, 400);
+    SourceImages.Pushed index = upstream.index("team/multi", "2.0", List.of(amd, arm),
+        List.of("linux/amd64", "linux/arm64"));
+    new ImageCopier(new RepositorySource(full), new HostedTarget(local), new SyncReport("pull", Instant.now()))
+        .copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(Platform.parse("linux/amd64")),
+            false));
+    return new SourceImages.Pushed[] {index, amd, arm};
+  }
+
+  @Test
+  void copyTag_indexHeldWithoutAChild_childCopied_indexRefusedWithItsDigestPlatformAndWhy() throws Exception {
+    SourceImages.Pushed[] p = partialIndexInLocal();
+    String host = server.url().getHost() + ":" + server.url().getPort();
+
+    // a Wharf server over its API checks an index's children as distribution does
+    assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "site/multi", ImageCopier.Options.ALL))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("index " + p[0].digest() + " (site/multi:2.0) not stored: it lacks linux/arm64, "
+            + "synced with a platforms filter; " + host + " refuses an index whose manifests it does not have (400 "
+            + "MANIFEST_BLOB_UNKNOWN")
+        .hasMessageNotContaining("linux/amd64");
+
+    assertThat(remoteManifest("site/multi", p[1].digest().value())).as("the child held here").isEqualTo(p[1].bytes());
+    assertThat(remoteManifest("site/multi", p[2].digest().value())).isNull();
+    assertThat(target.tagged("site/multi", "2.0")).isEmpty();
+  }
+
+  @Test
+  void copyTag_platformFilterOfThePushRule_indexRefusedWithTheLeftOutPlatform() throws Exception {
+    Instant t = Instant.parse("2026-02-01T00:00:00Z");
+    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
+    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
+    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+
+    assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "team/multi",
+        new ImageCopier.Options(List.of(Platform.parse("linux/amd64")), false)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("index " + index.digest() + " (team/multi:2.0) not stored: it lacks linux/arm64, "
+            + "synced with a platforms filter;");
+    assertThat(remoteManifest("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
   }
 }
