@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -25,8 +24,6 @@ import tools.jackson.databind.JsonNode;
  */
 @Tag("interop")
 class PartialIndexReplicationIT {
-  static final String ADMIN = SyncFromDistributionIT.ADMIN;
-
   @TempDir Path tmp;
 
   final SyncFromDistributionIT seeder = new SyncFromDistributionIT();
@@ -42,37 +39,29 @@ class PartialIndexReplicationIT {
       String yaml = """
           server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 1s}
           blobStores: {default: {type: file, path: "%1$s"}}
-          security:
-            anonymous: true
-            users:
-              - {name: admin, passwordHash: "%2$s", roles: [admins]}
-            roles:
-              - {name: admins, privileges: ["*:*"]}
           repositories:
             - name: mirror
-              anonymousPull: true
               sync:
                 - name: amd64-only
-                  source: {url: "%3$s"}
+                  source: {url: "%2$s"}
                   content:
                     - names: [team/app]
                       tags: {include: "multi|latest"}
                       platforms: [linux/amd64]
               replication:
                 - name: back
-                  target: {url: "%3$s"}
+                  target: {url: "%2$s"}
                   onPush: false
                   content:
                     - names: [team/app]
                       destination: back
             - name: copy
-              anonymousPull: true
               sync:
                 - name: from-mirror
                   source: {repository: mirror}
                   content:
                     - names: [team/app]
-          """.formatted(tmp.resolve("wharf"), PasswordHashes.hash("admin-pw".toCharArray(), 4), r);
+          """.formatted(tmp.resolve("wharf"), r);
       try (WharfServer wharf = WharfServer.start(ConfigLoader.parse(yaml, "partial-index-it.yaml"))) {
         String w = wharf.url().toString();
         String api = w + "/wharf/api/v1/repositories/";
@@ -128,7 +117,7 @@ class PartialIndexReplicationIT {
   /** Starts a pull rule's run and returns its report once it ended. */
   JsonNode runSync(String rule) throws Exception {
     HttpResponse<String> started = SyncFromDistributionIT.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
-        .POST(HttpRequest.BodyPublishers.noBody()), ADMIN);
+        .POST(HttpRequest.BodyPublishers.noBody()), null);
     assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
     return seeder.awaitRun(rule).get("last");
   }

@@ -111,10 +111,10 @@ class ImageCopierTest {
 
   @Test
   void copyTag_index_withReferrers_copiesChildrenAndSignatureWithSameDigests() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = images.multiArch("team/multi", "2.0");
+    SourceImages.Pushed amd = multi.amd64();
+    SourceImages.Pushed arm = multi.arm64();
+    SourceImages.Pushed index = multi.index();
     SourceImages.Pushed sig = images.signature("team/multi", index);
 
     copier().copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(), true));
@@ -129,10 +129,10 @@ class ImageCopierTest {
 
   @Test
   void copyTag_platformsFiltered_indexKeepsItsDigest_leftOutChildIsNotCopied() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = images.multiArch("team/multi", "2.0");
+    SourceImages.Pushed amd = multi.amd64();
+    SourceImages.Pushed arm = multi.arm64();
+    SourceImages.Pushed index = multi.index();
 
     copier().copyTag("team/multi", "2.0", "team/multi", platforms("linux/amd64"));
 
@@ -152,10 +152,7 @@ class ImageCopierTest {
 
   @Test
   void copyTag_indexHeldWithoutAChild_fromARemote_fails_fromARepository_isCopiedAsItIs() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = images.multiArch("team/multi", "2.0");
     HostedRepository partial = HostedRepository.builder("partial", new InMemoryDriver()).build();
     new ImageCopier(new RepositorySource(upstream), new HostedTarget(partial), report)
         .copyTag("team/multi", "2.0", "team/multi", platforms("linux/amd64"));
@@ -165,7 +162,7 @@ class ImageCopierTest {
     try (RegistrySource remote = SyncTestServers.source(partialServer)) {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ImageCopier(remote, new HostedTarget(mirror), report)
           .copyTag("team/multi", "2.0", "team/multi", ImageCopier.Options.ALL))
-          .isInstanceOf(ImageCopier.NotFoundException.class).hasMessageContaining(arm.digest().value());
+          .isInstanceOf(ImageCopier.NotFoundException.class).hasMessageContaining(multi.arm64().digest().value());
     } finally {
       SyncTestServers.stop(partialServer);
     }
@@ -174,8 +171,8 @@ class ImageCopierTest {
     // a repository of this server holds it so on purpose: what it has is copied, the index as it is
     assertThat(new ImageCopier(new RepositorySource(partial), new HostedTarget(mirror), report)
         .copyTag("team/multi", "2.0", "team/multi", ImageCopier.Options.ALL)).isTrue();
-    assertThat(mirrored("team/multi", "2.0")).isEqualTo(index.bytes());
-    assertThat(mirrored("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
-    assertThat(mirrored("team/multi", arm.digest().value())).isNull();
+    assertThat(mirrored("team/multi", "2.0")).isEqualTo(multi.index().bytes());
+    assertThat(mirrored("team/multi", multi.amd64().digest().value())).isEqualTo(multi.amd64().bytes());
+    assertThat(mirrored("team/multi", multi.arm64().digest().value())).isNull();
   }
 }

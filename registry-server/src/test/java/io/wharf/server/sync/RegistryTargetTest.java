@@ -142,10 +142,10 @@ class RegistryTargetTest {
 
   @Test
   void copyTag_indexWithSignature_sameDigests_referrerListedAtTheRemote() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = images.multiArch("team/multi", "2.0");
+    SourceImages.Pushed amd = multi.amd64();
+    SourceImages.Pushed arm = multi.arm64();
+    SourceImages.Pushed index = multi.index();
     SourceImages.Pushed sig = images.signature("team/multi", index);
 
     copier().copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(), true));
@@ -206,50 +206,42 @@ class RegistryTargetTest {
   }
 
   /** An index of two platforms, synced into {@code local} with only amd64 (as a pull rule with platforms). */
-  SourceImages.Pushed[] partialIndexInLocal() throws IOException {
+  SourceImages.MultiArch partialIndexInLocal() throws IOException {
     HostedRepository full = HostedRepository.builder("full", new InMemoryDriver()).build();
-    SourceImages upstream = new SourceImages(full);
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = upstream.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = upstream.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = upstream.index("team/multi", "2.0", List.of(amd, arm),
-        List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = new SourceImages(full).multiArch("team/multi", "2.0");
     new ImageCopier(new RepositorySource(full), new HostedTarget(local), new SyncReport("pull", Instant.now()))
         .copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(Platform.parse("linux/amd64")),
             false));
-    return new SourceImages.Pushed[] {index, amd, arm};
+    return multi;
   }
 
   @Test
   void copyTag_indexHeldWithoutAChild_childCopied_indexRefusedWithItsDigestPlatformAndWhy() throws Exception {
-    SourceImages.Pushed[] p = partialIndexInLocal();
+    SourceImages.MultiArch p = partialIndexInLocal();
     String host = server.url().getHost() + ":" + server.url().getPort();
 
     // a Wharf server over its API checks an index's children as distribution does
     assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "site/multi", ImageCopier.Options.ALL))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("index " + p[0].digest() + " (site/multi:2.0) not stored: it lacks linux/arm64, "
+        .hasMessageContaining("index " + p.index().digest() + " (site/multi:2.0) not stored: it lacks linux/arm64, "
             + "synced with a platforms filter; " + host + " refuses an index whose manifests it does not have (400 "
             + "MANIFEST_BLOB_UNKNOWN")
         .hasMessageNotContaining("linux/amd64");
 
-    assertThat(remoteManifest("site/multi", p[1].digest().value())).as("the child held here").isEqualTo(p[1].bytes());
-    assertThat(remoteManifest("site/multi", p[2].digest().value())).isNull();
+    assertThat(remoteManifest("site/multi", p.amd64().digest().value())).as("the child held here").isEqualTo(p.amd64().bytes());
+    assertThat(remoteManifest("site/multi", p.arm64().digest().value())).isNull();
     assertThat(target.tagged("site/multi", "2.0")).isEmpty();
   }
 
   @Test
   void copyTag_platformFilterOfThePushRule_indexRefusedWithTheLeftOutPlatform() throws Exception {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    SourceImages.Pushed amd = images.image("team/multi", "sha256:x", "linux/amd64", t, 300);
-    SourceImages.Pushed arm = images.image("team/multi", "sha256:x", "linux/arm64", t, 400);
-    SourceImages.Pushed index = images.index("team/multi", "2.0", List.of(amd, arm), List.of("linux/amd64", "linux/arm64"));
+    SourceImages.MultiArch multi = images.multiArch("team/multi", "2.0");
 
     assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "team/multi",
         new ImageCopier.Options(List.of(Platform.parse("linux/amd64")), false)))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("index " + index.digest() + " (team/multi:2.0) not stored: it lacks linux/arm64, "
+        .hasMessageContaining("index " + multi.index().digest() + " (team/multi:2.0) not stored: it lacks linux/arm64, "
             + "synced with a platforms filter;");
-    assertThat(remoteManifest("team/multi", amd.digest().value())).isEqualTo(amd.bytes());
+    assertThat(remoteManifest("team/multi", multi.amd64().digest().value())).isEqualTo(multi.amd64().bytes());
   }
 }
