@@ -42,13 +42,14 @@ import tools.jackson.databind.node.ObjectNode;
  *       {@code PUT} with the bytes, their {@code Content-Length} and the digest, which the registry
  *       checks.
  *   <li>{@link #putManifest} sends the exact bytes with their media type and checks the
- *       {@code Docker-Content-Digest} the registry answers. An index some of whose children were
- *       left out (synced with a platforms filter) is sent all the same: a registry may take it.
- *       One that refuses it (distribution, and Wharf over its API, check an index's children)
- *       fails it with its digest, the platforms it lacks (from its entries) and why. A manifest with a {@code subject} sent
+ *       {@code Docker-Content-Digest} the registry answers. A manifest with a {@code subject} sent
  *       to a registry without the referrers API (no {@code OCI-Subject} in its answer) is added to
  *       the referrers tag schema's index ({@code sha256-<hex>}), as the distribution spec asks of
  *       clients, so that tools find the signature there.
+ *       An index some of whose children were left out (synced with a platforms filter) is sent
+ *       all the same: a registry may take it. One that refuses it (distribution, and Wharf over
+ *       its API, check an index's children) fails it with its digest, the platforms it lacks
+ *       (from its entries) and why.
  *   <li>{@link #deleteTag} removes a tag; where the registry cannot delete tags (distribution 2.x),
  *       the manifest the tag points at, and puts its other tags back.
  * </ul>

@@ -228,7 +228,8 @@ class RegistryTargetTest {
             + "MANIFEST_BLOB_UNKNOWN")
         .hasMessageNotContaining("linux/amd64");
 
-    assertThat(remoteManifest("site/multi", p.amd64().digest().value())).as("the child held here").isEqualTo(p.amd64().bytes());
+    assertThat(remoteManifest("site/multi", p.amd64().digest().value())).as("the child held here")
+        .isEqualTo(p.amd64().bytes());
     assertThat(remoteManifest("site/multi", p.arm64().digest().value())).isNull();
     assertThat(target.tagged("site/multi", "2.0")).isEmpty();
   }
