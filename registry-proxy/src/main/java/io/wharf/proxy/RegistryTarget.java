@@ -46,6 +46,10 @@ import tools.jackson.databind.node.ObjectNode;
  *       to a registry without the referrers API (no {@code OCI-Subject} in its answer) is added to
  *       the referrers tag schema's index ({@code sha256-<hex>}), as the distribution spec asks of
  *       clients, so that tools find the signature there.
+ *       An index some of whose children were left out (synced with a platforms filter) is sent
+ *       all the same: a registry may take it. One that refuses it (distribution, and Wharf over
+ *       its API, check an index's children) fails it with its digest, the platforms it lacks
+ *       (from its entries) and why.
  *   <li>{@link #deleteTag} removes a tag; where the registry cannot delete tags (distribution 2.x),
  *       the manifest the tag points at, and puts its other tags back.
  * </ul>
@@ -165,7 +169,11 @@ public final class RegistryTarget implements SyncTarget, Closeable {
     Digest digest = Digest.sha256(bytes);
     UpstreamClient.WriteAnswer a = send("PUT", name, "/v2/" + name + "/manifests/" + reference,
         Map.of("Content-Type", type), new ByteArrayEntity(bytes, null));
-    expect(a, 201, "storing manifest " + name + (reference.contains(":") ? "@" : ":") + reference);
+    String image = name + (reference.contains(":") ? "@" : ":") + reference;
+    if ((a.status() == 400 || a.status() == 404) && !leftOutChildren.isEmpty()) {
+      throw new IOException(partialIndexRefused(image, digest, bytes, leftOutChildren, a));
+    }
+    expect(a, 201, "storing manifest " + image);
     if (a.digest() != null && !a.digest().trim().equals(digest.value())) {
       throw new IOException(describe() + " stored manifest " + name + ":" + reference + " as " + a.digest().trim()
           + ", not as " + digest + " (its bytes' digest): the registry changed it");
@@ -288,6 +296,48 @@ public final class RegistryTarget implements SyncTarget, Closeable {
     UpstreamClient.WriteAnswer a = send("PUT", name, "/v2/" + name + "/manifests/" + tag,
         Map.of("Content-Type", MediaTypes.OCI_INDEX), new ByteArrayEntity(out, null));
     expect(a, 201, "updating the referrers tag " + name + ":" + tag);
+  }
+
+  /**
+   * Why the registry refused an index some of whose children were left out: they were never sent,
+   * and a registry that checks an index's children (distribution, Wharf over its API) refuses it.
+   * Names the index, the missing children's platforms as its entries state them, and the
+   * registry's own answer.
+   */
+  private String partialIndexRefused(String image, Digest digest, byte[] bytes, Set<Digest> leftOut,
+      UpstreamClient.WriteAnswer a) {
+    List<String> missing = new java.util.ArrayList<>();
+    try {
+      JsonNode root = JSON.readTree(bytes);
+      JsonNode entries = root == null ? null : root.get("manifests");
+      for (JsonNode e : entries == null ? List.<JsonNode>of() : entries.values()) {
+        JsonNode d = e.get("digest");
+        if (d != null && d.isString() && leftOut.contains(Digest.parse(d.asString()))) {
+          missing.add(platformOf(e).orElse(d.asString()));
+        }
+      }
+    } catch (RuntimeException unreadable) { // JacksonException, or a digest that does not parse
+      missing.clear();
+    }
+    if (missing.isEmpty()) {
+      leftOut.forEach(d -> missing.add(d.value()));
+    }
+    return "index " + digest + " (" + image + ") not stored: it lacks " + String.join(", ", missing)
+        + ", synced with a platforms filter; " + describe() + " refuses an index whose manifests it does not have ("
+        + a.status() + (a.message() == null ? "" : " " + a.message()) + ")";
+  }
+
+  /** {@code os/architecture[/variant]} of an index entry, or empty if it names none. */
+  private static Optional<String> platformOf(JsonNode entry) {
+    JsonNode p = entry.get("platform");
+    JsonNode os = p == null ? null : p.get("os");
+    JsonNode arch = p == null ? null : p.get("architecture");
+    if (os == null || arch == null || !os.isString() || !arch.isString()) {
+      return Optional.empty();
+    }
+    JsonNode variant = p.get("variant");
+    return Optional.of(os.asString() + "/" + arch.asString()
+        + (variant != null && variant.isString() ? "/" + variant.asString() : ""));
   }
 
   private static Optional<String> subjectOf(byte[] bytes) {

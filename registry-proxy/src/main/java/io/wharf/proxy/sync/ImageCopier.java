@@ -26,6 +26,13 @@ import tools.jackson.databind.json.JsonMapper;
  * What the target holds already is not fetched again (a blob or a manifest by digest), so a run
  * killed mid-way continues where it stopped; a blob cut off mid-way restarts from its beginning.
  *
+ * <p>An index whose source {@linkplain SyncSource#holdsPartialIndexes holds it without some of
+ * its children} (a repository of this server that synced it with a platforms filter) is copied
+ * with the children the source has; those it lacks are passed to the target as left out, like
+ * the ones this copy's own platform filter leaves out. The target decides: a repository of this
+ * server stores the index, a registry that checks an index's children refuses it
+ * ({@link io.wharf.proxy.RegistryTarget} says which platforms are missing and why).
+ *
  * <p>Rate limits are the source's business: a {@link PausingSource} around it waits out a
  * {@code 429} and retries, so the copy sees only answers.
  *
@@ -123,7 +130,8 @@ public final class ImageCopier {
    * @return whether the image was copied ({@code false}: skipped, the target's tag points at that
    *     digest already)
    * @throws NotFoundException if the source has no such tag, or does not serve a manifest or blob
-   *     the image references
+   *     the image references (an index child is left out instead where the source
+   *     {@linkplain SyncSource#holdsPartialIndexes holds partial indexes})
    * @throws IOException if the source sent a manifest that does not match its digest or cannot be
    *     parsed, or if the source or the target fails; what was stored before stays, so a next run
    *     goes on from there
@@ -155,9 +163,20 @@ public final class ImageCopier {
 
   /** A manifest by digest from the source, checked to be that digest's content. */
   private Fetched fetch(String name, Digest digest) throws IOException {
-    SyncSource.SourceManifest m = source.manifest(name, digest.value())
-        .orElseThrow(() -> new NotFoundException(source.describe() + " lists " + name + "@" + digest
-            + " but does not serve it"));
+    return fetchIfServed(name, digest).orElseThrow(() -> notServed(name, digest));
+  }
+
+  private NotFoundException notServed(String name, Digest digest) {
+    return new NotFoundException(source.describe() + " lists " + name + "@" + digest + " but does not serve it");
+  }
+
+  /** As {@link #fetch}, empty if the source does not serve that manifest. */
+  private Optional<Fetched> fetchIfServed(String name, Digest digest) throws IOException {
+    Optional<SyncSource.SourceManifest> served = source.manifest(name, digest.value());
+    if (served.isEmpty()) {
+      return Optional.empty();
+    }
+    SyncSource.SourceManifest m = served.get();
     if (!digest.matches(m.bytes())) {
       throw new IOException(source.describe() + " sent a manifest for " + name + "@" + digest
           + " whose content hashes to " + Digest.sha256(m.bytes()) + "; not copied");
@@ -171,12 +190,13 @@ public final class ImageCopier {
       throw new IOException(source.describe() + " sent a manifest for " + name + "@" + digest
           + " that cannot be stored: " + e.getMessage(), e);
     }
-    return new Fetched(parsed, json);
+    return Optional.of(new Fetched(parsed, json));
   }
 
   /**
    * Copies what {@code fetched} references (blobs, or the kept children of an index) and returns
-   * the index children left out by the platform filter.
+   * the index children left out: by the platform filter, or absent at a source that
+   * {@linkplain SyncSource#holdsPartialIndexes holds partial indexes}.
    */
   private Set<Digest> copyContent(String sourceName, Fetched fetched, String targetName, Options options)
       throws IOException {
@@ -196,15 +216,24 @@ public final class ImageCopier {
         leftOut.add(child.digest());
         continue;
       }
-      copyByDigest(sourceName, child.digest(), targetName, options);
+      if (!copyChild(sourceName, child.digest(), targetName, options)) {
+        leftOut.add(child.digest()); // the source holds the index without it
+      }
     }
     return leftOut;
   }
 
-  /** A manifest stored under its digest (an index child, a referrer), with its content first. */
-  private void copyByDigest(String sourceName, Digest digest, String targetName, Options options) throws IOException {
+  /**
+   * An index child stored under its digest, with its content first; {@code false} if the source
+   * holds partial indexes and does not have this child (nor does the target).
+   */
+  private boolean copyChild(String sourceName, Digest digest, String targetName, Options options) throws IOException {
     if (!target.hasManifest(targetName, digest)) {
-      Fetched child = fetch(sourceName, digest);
+      Optional<Fetched> served = fetchIfServed(sourceName, digest);
+      if (served.isEmpty() && source.holdsPartialIndexes()) {
+        return false;
+      }
+      Fetched child = served.orElseThrow(() -> notServed(sourceName, digest));
       Set<Digest> leftOut = copyContent(sourceName, child, targetName, options);
       target.putManifest(targetName, digest.value(), child.manifest.mediaType(), child.manifest.bytes(), leftOut);
       report.manifestCopied();
@@ -212,6 +241,7 @@ public final class ImageCopier {
     if (options.referrers()) {
       copyReferrers(sourceName, digest, targetName);
     }
+    return true;
   }
 
   /**

@@ -94,6 +94,11 @@ public final class PausingSource implements SyncSource {
     return paced(() -> source.referrers(name, subject));
   }
 
+  @Override
+  public boolean holdsPartialIndexes() {
+    return source.holdsPartialIndexes();
+  }
+
   private interface Call<T> {
     T call() throws IOException;
   }

@@ -9,6 +9,7 @@ import io.wharf.core.model.Tag;
 import io.wharf.core.repository.Blob;
 import io.wharf.core.repository.Page;
 import io.wharf.core.repository.Repository;
+import io.wharf.proxy.ProxyRepository;
 import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
@@ -79,6 +80,18 @@ public final class RepositorySource implements SyncSource {
   @Override
   public List<Digest> referrers(String name, Digest subject) throws IOException {
     return repository.referrers(ImageName.of(name), subject, null).stream().map(r -> r.descriptor().digest()).toList();
+  }
+
+  /**
+   * A hosted (or group) repository of this server may hold an index without the children a
+   * platforms filter left out when it was synced. A proxy repository serves its upstream's images:
+   * a child missing there is a broken image, as from any remote registry.
+   *
+   * @return {@code false} for a proxy repository, else {@code true}
+   */
+  @Override
+  public boolean holdsPartialIndexes() {
+    return !(repository instanceof ProxyRepository);
   }
 
   private static Reference reference(String reference) {

@@ -94,6 +94,20 @@ public interface SyncSource {
   List<Digest> referrers(String name, Digest subject) throws IOException;
 
   /**
+   * Tells whether an image index this source serves may lack some of its children on purpose: a
+   * repository of this server stores an index synced with a platforms filter byte for byte, without
+   * the children the filter left out. The copier then copies the children the source has and
+   * passes the target those it lacks as left out. From a source that answers {@code false} (a
+   * remote registry, where a missing child is a broken image) an index with a child missing is
+   * not copied.
+   *
+   * @return whether a child of an index may be absent here; {@code false} unless overridden
+   */
+  default boolean holdsPartialIndexes() {
+    return false;
+  }
+
+  /**
    * A manifest as the source served it.
    *
    * @param bytes the manifest's exact bytes; its digest is that of these bytes

@@ -74,14 +74,16 @@ public interface SyncTarget {
   /**
    * Stores a manifest byte for byte under {@code reference} (a tag, or its digest), once its
    * blobs and children are there; {@code leftOutChildren} are index children that were filtered
-   * out on purpose and are not required.
+   * out on purpose and are not required: by this copy's platform filter, or by the one that synced
+   * the index into a source that {@linkplain SyncSource#holdsPartialIndexes holds it without them}.
+   * A target that cannot store an index without them refuses it, saying so.
    *
    * @param name the image's name at the target
    * @param reference the tag to point at the manifest, or the manifest's digest in its
    *     {@code algorithm:hex} form (an index child, a referrer)
    * @param mediaType the manifest's media type as the source gave it, or null to go by the bytes
    * @param bytes the manifest's exact bytes, stored unchanged so that its digest stays the same
-   * @param leftOutChildren digests of index children the platform filter left out; empty if none
+   * @param leftOutChildren digests of index children a platform filter left out; empty if none
    * @throws IOException if the target's storage fails
    * @throws io.wharf.core.error.RegistryException if the target refuses the manifest, as it would a
    *     push: invalid, a reference missing, the write policy (allow-once keeps a tag where it is), a quota

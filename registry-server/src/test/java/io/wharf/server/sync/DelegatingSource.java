@@ -48,4 +48,9 @@ class DelegatingSource implements SyncSource {
   public List<Digest> referrers(String name, Digest subject) throws IOException {
     return source.referrers(name, subject);
   }
+
+  @Override
+  public boolean holdsPartialIndexes() {
+    return source.holdsPartialIndexes();
+  }
 }

@@ -6,14 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wharf.core.error.RegistryException;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
+import io.wharf.core.repository.HostedRepository;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.proxy.RegistryTarget;
+import io.wharf.proxy.sync.HostedTarget;
 import io.wharf.proxy.sync.ImageCopier;
+import io.wharf.proxy.sync.Platform;
 import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.server.WharfServer;
 import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
+import io.wharf.storage.memory.InMemoryDriver;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -131,5 +136,46 @@ class RegistryTargetTest extends CopyScenarios {
           .copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL)).isTrue();
       assertThat(right.tagged("team/app", "1.0")).isPresent();
     }
+  }
+
+  /** An index of two platforms, synced into the source with only amd64 (as a pull rule with platforms). */
+  SourceImages.MultiArch partialIndexInSource() throws IOException {
+    HostedRepository full = HostedRepository.builder("full", new InMemoryDriver()).build();
+    SourceImages.MultiArch multi = new SourceImages(full).multiArch("team/multi", "2.0");
+    new ImageCopier(new RepositorySource(full), new HostedTarget(ends.source), new SyncReport("pull", Instant.now()))
+        .copyTag("team/multi", "2.0", "team/multi", new ImageCopier.Options(List.of(Platform.parse("linux/amd64")),
+            false));
+    return multi;
+  }
+
+  @Test
+  void copyTag_indexHeldWithoutAChild_childCopied_indexRefusedWithItsDigestPlatformAndWhy() throws Exception {
+    SourceImages.MultiArch p = partialIndexInSource();
+    String host = ends.server.url().getHost() + ":" + ends.server.url().getPort();
+
+    // a Wharf server over its API checks an index's children as distribution does
+    assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "site/multi", ImageCopier.Options.ALL))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("index " + p.index().digest() + " (site/multi:2.0) not stored: it lacks linux/arm64, "
+            + "synced with a platforms filter; " + host + " refuses an index whose manifests it does not have (400 "
+            + "MANIFEST_BLOB_UNKNOWN")
+        .hasMessageNotContaining("linux/amd64");
+
+    assertThat(ends.copied("site/multi", p.amd64().digest().value())).as("the child held here")
+        .isEqualTo(p.amd64().bytes());
+    assertThat(ends.copied("site/multi", p.arm64().digest().value())).isNull();
+    assertThat(target.tagged("site/multi", "2.0")).isEmpty();
+  }
+
+  @Test
+  void copyTag_platformFilterOfThePushRule_indexRefusedWithTheLeftOutPlatform() throws Exception {
+    SourceImages.MultiArch multi = ends.images.multiArch("team/multi", "2.0");
+
+    assertThatThrownBy(() -> copier().copyTag("team/multi", "2.0", "team/multi",
+        new ImageCopier.Options(List.of(Platform.parse("linux/amd64")), false)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("index " + multi.index().digest() + " (team/multi:2.0) not stored: it lacks linux/arm64, "
+            + "synced with a platforms filter;");
+    assertThat(ends.copied("team/multi", multi.amd64().digest().value())).isEqualTo(multi.amd64().bytes());
   }
 }

@@ -97,17 +97,6 @@ final class SourceImages {
     return manifest(image, reference, MediaTypes.OCI_MANIFEST, manifest, blobs);
   }
 
-  /** A multi-arch image: its index and the two images it lists. */
-  record MultiArch(Pushed index, Pushed amd64, Pushed arm64) {}
-
-  /** An index tagged {@code tag} of {@code image} over a {@code linux/amd64} and a {@code linux/arm64} image (untagged). */
-  MultiArch multiArch(String image, String tag) throws IOException {
-    Instant t = Instant.parse("2026-02-01T00:00:00Z");
-    Pushed amd = image(image, "sha256:x", "linux/amd64", t, 300);
-    Pushed arm = image(image, "sha256:x", "linux/arm64", t, 400);
-    return new MultiArch(index(image, tag, List.of(amd, arm), List.of("linux/amd64", "linux/arm64")), amd, arm);
-  }
-
   /** An index of {@code children}, each with the platform at the same position of {@code platforms}. */
   Pushed index(String image, String tag, List<Pushed> children, List<String> platforms) throws IOException {
     StringBuilder entries = new StringBuilder();
@@ -116,6 +105,23 @@ final class SourceImages {
     }
     String index = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":[" + entries + "]}";
     return manifest(image, tag, MediaTypes.OCI_INDEX, index, List.of());
+  }
+
+  /**
+   * An image index and its two children, all of {@code image}.
+   *
+   * @param index the index, tagged
+   * @param amd64 its {@code linux/amd64} child
+   * @param arm64 its {@code linux/arm64} child
+   */
+  record MultiArch(Pushed index, Pushed amd64, Pushed arm64) {}
+
+  /** A {@code linux/amd64} and a {@code linux/arm64} image (by digest) and an index of both tagged {@code tag}. */
+  MultiArch multiArch(String image, String tag) throws IOException {
+    Instant t = Instant.parse("2026-02-01T00:00:00Z");
+    Pushed amd = image(image, "sha256:x", "linux/amd64", t, 300);
+    Pushed arm = image(image, "sha256:x", "linux/arm64", t, 400);
+    return new MultiArch(index(image, tag, List.of(amd, arm), List.of("linux/amd64", "linux/arm64")), amd, arm);
   }
 
   /** A signature of {@code subject}, pushed by digest (as cosign's OCI 1.1 mode does). */
