@@ -61,11 +61,34 @@ final class SettingsDocument<E> {
    * @param what the entries in messages ({@code the event endpoints})
    */
   SettingsDocument(SettingsStore settings, String subject, String field, Class<E> type, String what) {
+    this(settings, subject, field, DOC.getTypeFactory().constructType(type), what);
+  }
+
+  /**
+   * A document of entries of a generic type ({@link #type}).
+   *
+   * @param subject the settings subject
+   * @param field the document's list field
+   * @param type the entry type, e.g. {@code type(ApiRule.class, SyncConfig.Rule.class)}
+   * @param what the entries in messages
+   */
+  SettingsDocument(SettingsStore settings, String subject, String field, JavaType type, String what) {
     this.settings = Objects.requireNonNull(settings);
     this.subject = subject;
     this.field = field;
     this.listType = DOC.getTypeFactory().constructCollectionType(List.class, type);
     this.what = what;
+  }
+
+  /**
+   * The entry type {@code raw<parameters>}, for an entry type with a type parameter.
+   *
+   * @param raw the generic class, e.g. {@code ApiRules.ApiRule}
+   * @param parameters its type arguments
+   * @return the type, for the constructor
+   */
+  static JavaType type(Class<?> raw, Class<?>... parameters) {
+    return DOC.getTypeFactory().constructParametricType(raw, parameters);
   }
 
   /**

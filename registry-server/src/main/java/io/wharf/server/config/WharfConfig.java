@@ -900,7 +900,19 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     public Repository withSync(List<SyncConfig.Rule> sync) {
       return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
           allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
-          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync);
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
+    }
+
+    /**
+     * A copy with the push rules {@code replication}.
+     *
+     * @param replication the push rules
+     * @return the copy
+     */
+    public Repository withReplication(List<ReplicationConfig.Rule> replication) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
     }
 
     /**

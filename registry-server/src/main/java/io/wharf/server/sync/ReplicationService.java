@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -123,6 +124,11 @@ public final class ReplicationService implements Closeable {
   private final Map<String, Reconcile> running = new HashMap<>();
   private final Map<String, Queue> queues = new HashMap<>();
   private final Map<String, Instant> nextRuns = new HashMap<>();
+  private final Map<String, ScheduledFuture<?>> scheduled = new HashMap<>();
+  /** The schedule of each scheduled rule; a chain of reconciles goes on while its plan is here. */
+  private final Map<String, Plan> schedules = new HashMap<>();
+
+  private record Plan(String text, Schedule schedule) {}
 
   private record Reconcile(SyncReport report, Future<?> future) {}
 
@@ -159,34 +165,68 @@ public final class ReplicationService implements Closeable {
     observers.add(observer);
   }
 
-  /** Schedules the reconcile of every rule that has a schedule. */
-  public synchronized ReplicationService start() {
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (ReplicationConfig.Rule rule : rulesOf(r)) {
-        Schedule schedule = LifecycleConfig.schedule(rule.schedule(), "replication " + rule.name() + ".schedule");
-        if (schedule != null) {
-          scheduleNext(r.name(), rule.name(), schedule);
-        }
-      }
-    }
+  /**
+   * Schedules the reconcile of every rule that has a schedule (from the configuration as it is now).
+   *
+   * @return this service
+   */
+  public ReplicationService start() {
+    reschedule();
     return this;
   }
 
-  private synchronized void scheduleNext(String repository, String rule, Schedule schedule) {
-    if (timer.isShutdown()) {
-      return;
+  /**
+   * Makes the schedules follow the configuration as it is now: a rule added with a schedule is
+   * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
+   * scheduled anew. Reconciles and copies on push going on are left alone; a deleted rule copies
+   * no more pushes (each push reads the rules as they are then).
+   */
+  public synchronized void reschedule() {
+    Map<String, String> wanted = new HashMap<>();
+    for (WharfConfig.Repository r : config.get().repositories()) {
+      for (ReplicationConfig.Rule rule : rulesOf(r)) {
+        if (rule.schedule() != null) {
+          wanted.put(key(r.name(), rule.name()), rule.schedule());
+        }
+      }
+    }
+    for (String key : List.copyOf(schedules.keySet())) {
+      if (!schedules.get(key).text().equals(wanted.get(key))) {
+        schedules.remove(key);
+        nextRuns.remove(key);
+        ScheduledFuture<?> f = scheduled.remove(key);
+        if (f != null) {
+          f.cancel(false);
+        }
+      }
+    }
+    wanted.forEach((key, text) -> {
+      if (!schedules.containsKey(key)) {
+        int slash = key.indexOf('/');
+        String rule = key.substring(slash + 1);
+        Plan plan = new Plan(text, LifecycleConfig.schedule(text, "replication " + rule + ".schedule"));
+        schedules.put(key, plan);
+        scheduleNext(key.substring(0, slash), rule, plan);
+      }
+    });
+  }
+
+  private synchronized void scheduleNext(String repository, String rule, Plan plan) {
+    String key = key(repository, rule);
+    if (timer.isShutdown() || schedules.get(key) != plan) {
+      return; // stopped, or the rule's schedule changed or went away meanwhile
     }
     Instant now = clock.instant();
-    Instant next = schedule.next(now);
-    nextRuns.put(key(repository, rule), next);
-    timer.schedule(() -> {
+    Instant next = plan.schedule().next(now);
+    nextRuns.put(key, next);
+    scheduled.put(key, timer.schedule(() -> {
       try {
         run(repository, rule);
       } catch (IOException | RuntimeException e) {
         LOG.warn("replication {}/{}: scheduled reconcile not started: {}", repository, rule, e.getMessage());
       }
-      scheduleNext(repository, rule, schedule);
-    }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS);
+      scheduleNext(repository, rule, plan);
+    }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS));
   }
 
   // ---------------------------------------------------------------- on push
@@ -242,15 +282,27 @@ public final class ReplicationService implements Closeable {
   /** Copies the queued images of one rule until the queue is empty; one drain per rule at a time. */
   private void drain(String repository, String ruleName, Queue q) {
     RegistryTarget target = null;
+    ReplicationConfig.Target targetOf = null;
     try {
       for (String image = next(q); image != null; image = next(q)) {
         String outcome;
         try {
           WharfConfig.Repository r = declared(repository);
-          ReplicationConfig.Rule rule = declaredRule(r, ruleName);
+          Optional<ReplicationConfig.Rule> current = rulesOf(r).stream().filter(x -> x.name().equals(ruleName))
+              .findFirst();
+          if (current.isEmpty() || !current.get().copiesOnPush()) {
+            synchronized (this) {
+              q.pending.clear(); // the rule was deleted, or no longer copies pushes: what it queued goes too
+            }
+            continue;
+          }
+          ReplicationConfig.Rule rule = current.get();
           HostedRepository hosted = hosted(repository);
-          if (target == null) {
+          if (target == null || !rule.target().equals(targetOf)) { // a rule changed meanwhile: its new target
+            closeQuietly(target);
+            target = null;
             target = target(rule);
+            targetOf = rule.target();
           }
           SyncReport.Snapshot done = copyImage(rule, hosted, target, image);
           List<String> failures = new ArrayList<>();
@@ -312,11 +364,7 @@ public final class ReplicationService implements Closeable {
       }
     }
     return SyncRun.run(new SyncReport(rule.name(), clock.instant()), narrowed, new RepositorySource(hosted), target,
-        clock, pauser, SyncRun.Listener.NONE, options(rule));
-  }
-
-  private static SyncRun.Options options(ReplicationConfig.Rule rule) {
-    return new SyncRun.Options(1, 0, rule.propagatesDeletes());
+        clock, pauser, SyncRun.Listener.NONE, rule.options());
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -374,7 +422,7 @@ public final class ReplicationService implements Closeable {
         SyncService.LEASE_TTL, SyncService.LEASE_SETTLE, clock, timer, report, () -> {
           try (RegistryTarget target = target(rule)) {
             return SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock,
-                pauser, SyncRun.Listener.NONE, options(rule));
+                pauser, SyncRun.Listener.NONE, rule.options());
           }
         });
     notify(r.name(), done);
