@@ -253,7 +253,11 @@ final class SyncRuleService extends AbstractLifeCycle {
 
   // ---------------------------------------------------------------- credentials
 
-  /** Every credential, the file's first, then the API's, without passwords. */
+  /**
+   * Every credential, the file's first, then the API's, without passwords.
+   *
+   * @return the credentials as the API shows them
+   */
   public List<CredentialView> credentials() {
     sync();
     WharfConfig c = effective(file.get());
@@ -264,7 +268,13 @@ final class SyncRuleService extends AbstractLifeCycle {
     return out;
   }
 
-  /** One credential, without its password; 404 if there is none of that name. */
+  /**
+   * One credential, without its password.
+   *
+   * @param name the credential's name
+   * @return it as the API shows it
+   * @throws ManagementException 404 if there is none of that name
+   */
   public CredentialView credential(String name) {
     return credentials().stream().filter(v -> v.name().equals(name)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no credentials named " + name));
@@ -274,6 +284,8 @@ final class SyncRuleService extends AbstractLifeCycle {
    * Creates a credential from {@code body} ({@code name}, {@code username}, {@code password} or
    * {@code passwordFile}).
    *
+   * @param body the request body
+   * @return the credential created, as the API shows it
    * @throws ManagementException 400 naming the field, 409 if the name exists or the file declares it
    */
   public CredentialView createCredential(JsonNode body) {
@@ -301,6 +313,9 @@ final class SyncRuleService extends AbstractLifeCycle {
    * Replaces credential {@code name} (created through the API). The password is write-only: a body
    * with neither {@code password} nor {@code passwordFile} keeps the stored one.
    *
+   * @param name the credential's name
+   * @param body the request body
+   * @return the credential as it is now, as the API shows it
    * @throws ManagementException 404, 409 if the file declares it, 400 naming the field
    */
   public CredentialView updateCredential(String name, JsonNode body) {
@@ -335,6 +350,7 @@ final class SyncRuleService extends AbstractLifeCycle {
   /**
    * Deletes credential {@code name} (created through the API).
    *
+   * @param name the credential's name
    * @throws ManagementException 404, 409 if the file declares it or a rule uses it
    */
   public void deleteCredential(String name) {
