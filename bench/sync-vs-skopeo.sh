@@ -6,13 +6,14 @@
 #   bench/sync-vs-skopeo.sh [OUT_DIR]     # default OUT_DIR: target/bench-sync
 #
 # Knobs: SMALL (100) images of one SMALL_KB (64) KiB layer, LARGE (2) images of one LARGE_MB (256) MiB
-# layer; WHARF_HEAP (-Xmx256m). Prints wall time and bytes for both, and writes them to
+# layer; WHARF_HEAP (-Xmx256m); CONCURRENCY (1): the rule's limits.concurrency. Prints wall time and bytes for both, and writes them to
 # OUT_DIR/sync.txt. Needs the jar (mvn -B -DskipTests package), docker-registry, skopeo, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "${1:-$here/target/bench-sync}" && cd "${1:-$here/target/bench-sync}" && pwd)
 jar=$here/registry-server/target/wharf.jar
 heap=${WHARF_HEAP:--Xmx256m}
+concurrency=${CONCURRENCY:-1}
 small=${SMALL:-100} small_kb=${SMALL_KB:-64} large=${LARGE:-2} large_mb=${LARGE_MB:-256}
 src_port=${SRC_PORT:-15100} w1_port=${W1_PORT:-15101} w2_port=${W2_PORT:-15102}
 [ -f "$jar" ] || { echo "no $jar: run mvn -B -DskipTests package" >&2; exit 2; }
@@ -71,6 +72,7 @@ repositories:
     sync:
       - name: bench
         source: {url: "http://127.0.0.1:$src_port"}
+        limits: {concurrency: $concurrency}
         content: [{names: ["bench/*"]}]
 YML
 java $heap -jar "$jar" serve --config "$work/wharf.yaml" --bind 127.0.0.1 --port "$w1_port" --data "$work/w1" >"$work/w1.log" 2>&1 &
@@ -94,6 +96,6 @@ skopeo_s=$(python3 -c "print(round($(now) - $start, 2))")
 
 {
   echo "source: docker-registry, $small x ${small_kb} KiB + $large x ${large_mb} MiB images, $bytes bytes of blobs"
-  echo "wharf pull rule: ${wharf_s} s ($(python3 -c "print(round($bytes / $wharf_s / 1e6, 1))") MB/s)"
+  echo "wharf pull rule (concurrency $concurrency): ${wharf_s} s ($(python3 -c "print(round($bytes / $wharf_s / 1e6, 1))") MB/s)"
   echo "skopeo sync:     ${skopeo_s} s ($(python3 -c "print(round($bytes / $skopeo_s / 1e6, 1))") MB/s)"
 } | tee "$out/sync.txt"
