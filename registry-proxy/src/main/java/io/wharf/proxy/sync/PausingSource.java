@@ -21,7 +21,7 @@ import java.util.Optional;
  * source passes through unchanged.
  */
 public final class PausingSource implements SyncSource {
-  static final int MAX_PAUSES_PER_CALL = 20;
+  static final int MAX_PAUSES_PER_CALL = RateLimitPauses.MAX_PAUSES_PER_CALL;
 
   /** Waits out a rate limit; {@link #SLEEP} in production, a recording one in tests. */
   public interface Pauser {
@@ -99,29 +99,7 @@ public final class PausingSource implements SyncSource {
     return source.holdsPartialIndexes();
   }
 
-  private interface Call<T> {
-    T call() throws IOException;
-  }
-
-  private <T> T paced(Call<T> call) throws IOException {
-    for (int pauses = 0; ; pauses++) {
-      try {
-        return call.call();
-      } catch (RateLimitedException e) {
-        if (pauses == MAX_PAUSES_PER_CALL) {
-          throw new IOException(source.describe() + " still rate-limits after " + pauses + " pauses: " + e.getMessage(), e);
-        }
-        Duration wait = e.retryAfter();
-        report.paused(clock.instant().plus(wait));
-        try {
-          pauser.pause(wait);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("interrupted while paused for the rate limit of " + source.describe());
-        } finally {
-          report.resumed();
-        }
-      }
-    }
+  private <T> T paced(RateLimitPauses.Call<T> call) throws IOException {
+    return RateLimitPauses.paced(source.describe(), report, clock, pauser, call);
   }
 }

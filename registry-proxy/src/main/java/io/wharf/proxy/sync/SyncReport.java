@@ -22,7 +22,7 @@ public final class SyncReport {
   public enum State {
     /** Started and not finished; not paused now. */
     RUNNING,
-    /** Waiting out the source's rate limit until {@code pausedUntil}; then {@code RUNNING} again. */
+    /** Waiting out the source's or the target's rate limit until {@code pausedUntil}; then {@code RUNNING} again. */
     PAUSED,
     /** Finished; every selected image was copied or already there. */
     SUCCEEDED,

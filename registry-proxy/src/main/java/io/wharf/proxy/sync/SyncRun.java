@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One run of a pull rule: selects the images of each {@link SyncContent} entry at the source and
  * copies them ({@link ImageCopier}), one by one or {@link Options#concurrency} at a time, held to
- * a bandwidth ({@link Bandwidth}), waiting out rate limits ({@link PausingSource}), and with
- * {@link Options#deleteMissing} deletes the tags the source no longer has.
+ * a bandwidth ({@link Bandwidth}), waiting out the source's and the target's rate limits
+ * ({@link PausingSource}, {@link PausingTarget}), and with {@link Options#deleteMissing} deletes
+ * the tags the source no longer has.
  * An image that fails is recorded with why and the run goes on; a source that cannot be listed,
  * or an interrupt, ends the run. Everything lands in the {@link SyncReport}.
  */
@@ -87,7 +88,8 @@ public final class SyncRun {
    * @param report the run's report, new; finished when this returns
    * @param content the rule's entries, selected and copied in this order
    * @param source where to read
-   * @param target where to write
+   * @param target where to write; wrapped in a {@link PausingTarget} here, so its rate limits pause
+   *     the run too
    * @param clock for pause ends and the finish time
    * @param pauser waits out rate limits
    * @param listener told of each copied image and of the end
@@ -108,7 +110,8 @@ public final class SyncRun {
    * @param report the run's report, new ({@link SyncReport#SyncReport}); finished when this returns
    * @param content the rule's entries, selected and copied in this order (in parallel: started in it)
    * @param source where to read; wrapped in a {@link PausingSource} here, so rate limits pause
-   * @param target where to write
+   * @param target where to write; wrapped in a {@link PausingTarget} here, so its rate limits pause
+   *     the run too
    * @param clock for pause ends, the bandwidth limit and the finish time
    * @param pauser waits out rate limits and the bandwidth limit, {@link PausingSource.Pauser#SLEEP}
    *     in production
@@ -121,7 +124,8 @@ public final class SyncRun {
       SyncTarget target, Clock clock, PausingSource.Pauser pauser, Listener listener, Options options) {
     SyncSource paced = new PausingSource(source, report, clock, pauser);
     Bandwidth bandwidth = options.bytesPerSecond() > 0 ? new Bandwidth(options.bytesPerSecond(), clock, pauser) : null;
-    ImageCopier copier = new ImageCopier(paced, target, report, bandwidth);
+    SyncTarget pacedTarget = new PausingTarget(target, report, clock, pauser);
+    ImageCopier copier = new ImageCopier(paced, pacedTarget, report, bandwidth);
     ExecutorService pool = options.concurrency() > 1 ? Executors.newFixedThreadPool(options.concurrency(), r -> {
       Thread t = new Thread(r, Thread.currentThread().getName() + "-copy-" + COPY_THREADS.incrementAndGet());
       t.setDaemon(true);
@@ -165,7 +169,7 @@ public final class SyncRun {
       }
       if (options.deleteMissing()) {
         for (Map.Entry<SyncContent, List<SyncContent.Listing>> e : listed.entrySet()) {
-          deleteMissing(e.getKey(), e.getValue(), target, report);
+          deleteMissing(e.getKey(), e.getValue(), pacedTarget, report);
         }
       }
     } catch (IOException | RuntimeException e) {

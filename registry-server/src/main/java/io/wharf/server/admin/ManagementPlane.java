@@ -161,27 +161,6 @@ public final class ManagementPlane extends AbstractLifeCycle {
         name -> repositories.registry().repository(name).isPresent(), system);
     ManagementPlane plane = new ManagementPlane(metrics, repositoryService, health.build(), settings, index, search,
         images, users);
-    // Push rules (docs/sync.md): each push copied on, reconciles on their schedules and on demand.
-    ReplicationService replication = new ReplicationService(repositories::config,
-        name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
-    replication.observe(system.replication());
-    if (metrics != null) {
-      replication.observe(metrics.replication());
-    }
-    jetty.addBean(new AbstractLifeCycle() {
-      @Override
-      protected void doStart() {
-        replication.start();
-      }
-
-      @Override
-      protected void doStop() {
-        replication.close();
-      }
-    }, true);
-    // Pushes and deletes through the registry API reach the index and the push rules as they happen.
-    context.addFilter(new FilterHolder(new ManifestChangeFilter(search, replication)), "/*",
-        EnumSet.of(DispatcherType.REQUEST));
     // What the operations services cover: the repositories running now (they change live).
     Supplier<Collection<Repository>> all = () -> repositories.registry().repositories();
     BlobStoreService blobStores = new BlobStoreService(stores, permissions, all, Clock.systemUTC());
@@ -213,6 +192,29 @@ public final class ManagementPlane extends AbstractLifeCycle {
         sync.close();
       }
     }, true);
+    // Push rules (docs/sync.md): each push copied on, reconciles on their schedules and on demand;
+    // those created through the API as the pull rules are (the effective configuration).
+    ReplicationService replication = new ReplicationService(() -> syncRules.effective(repositories.config()),
+        name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
+    syncRules.onChange(replication::reschedule);
+    replication.observe(system.replication());
+    if (metrics != null) {
+      replication.observe(metrics.replication());
+    }
+    jetty.addBean(new AbstractLifeCycle() {
+      @Override
+      protected void doStart() {
+        replication.start();
+      }
+
+      @Override
+      protected void doStop() {
+        replication.close();
+      }
+    }, true);
+    // Pushes and deletes through the registry API reach the index and the push rules as they happen.
+    context.addFilter(new FilterHolder(new ManifestChangeFilter(search, replication)), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
     OpenApiSpec openApi = OpenApiSpec.load();
     // who reads which events: the API's audit trail and the UI's recent activity
     AuditTrail audit = new AuditTrail(events, permissions, name -> repositories.registry().repository(name), all);
@@ -268,9 +270,13 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
-        new SyncEndpoints(sync, plane.repositories, permissions, syncRules,
-            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "sync rules and credentials")),
-        new ReplicationEndpoints(replication, plane.repositories, permissions),
+        new SyncEndpoints(syncRules,
+            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "outbound credentials")),
+        new RuleEndpoints<>(ApiRules.PULL, sync::rules, sync::rule, sync::run, plane.repositories, permissions, syncRules,
+            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "sync rules")),
+        new RuleEndpoints<>(ApiRules.PUSH, replication::rules, replication::rule, replication::run, plane.repositories,
+            permissions, syncRules,
+            caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "replication rules")),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             audit::mayAudit),

@@ -56,11 +56,28 @@ final class SettingsDocument<E> {
   private byte[] last;
 
   /**
+   * A document of entries of a plain type.
+   *
+   * @param settings where the document is kept
    * @param subject the settings subject ({@code event-endpoints}: {@code _wharf/settings/event-endpoints.json})
    * @param field the document's list field ({@code endpoints})
+   * @param type the entry type
    * @param what the entries in messages ({@code the event endpoints})
    */
   SettingsDocument(SettingsStore settings, String subject, String field, Class<E> type, String what) {
+    this(settings, subject, field, DOC.getTypeFactory().constructType(type), what);
+  }
+
+  /**
+   * A document of entries of a generic type ({@link #type}).
+   *
+   * @param settings where the document is kept
+   * @param subject the settings subject
+   * @param field the document's list field
+   * @param type the entry type, e.g. {@code type(ApiRule.class, SyncConfig.Rule.class)}
+   * @param what the entries in messages
+   */
+  SettingsDocument(SettingsStore settings, String subject, String field, JavaType type, String what) {
     this.settings = Objects.requireNonNull(settings);
     this.subject = subject;
     this.field = field;
@@ -69,7 +86,20 @@ final class SettingsDocument<E> {
   }
 
   /**
+   * The entry type {@code raw<parameters>}, for an entry type with a type parameter.
+   *
+   * @param raw the generic class, e.g. {@code ApiRules.ApiRule}
+   * @param parameters its type arguments
+   * @return the type, for the constructor
+   */
+  static JavaType type(Class<?> raw, Class<?>... parameters) {
+    return DOC.getTypeFactory().constructParametricType(raw, parameters);
+  }
+
+  /**
    * The entries, if the document changed since it was last read or written here; empty if not.
+   *
+   * @return the entries, or empty if unchanged
    *
    * @throws ConfigException if the document cannot be read as entries
    */
@@ -86,6 +116,8 @@ final class SettingsDocument<E> {
 
   /**
    * Replaces the document with {@code entries}.
+   *
+   * @param entries the entries, all of them
    *
    * @throws ManagementException 503 if it cannot be written: the change was not made
    */
@@ -125,7 +157,12 @@ final class SettingsDocument<E> {
    * A request body as an entry; 400 naming an unknown field (listing the known ones there) or one
    * of the wrong type.
    *
+   * @param body the request body
+   * @param type the entry type
    * @param shape what the body must be, e.g. {@code an entry of events.endpoints}
+   * @param <T> the entry type
+   * @return the entry
+   * @throws ManagementException 400 naming the field
    */
   static <T> T parse(JsonNode body, Class<T> type, String shape) {
     if (body == null || !body.isObject()) {
@@ -163,6 +200,10 @@ final class SettingsDocument<E> {
    * The config file's validation message for an entry checked under {@code key} as the API's 400:
    * {@code key.url: bad} and {@code key (name).url: bad} name the field {@code url}; any other
    * message names the whole body ({@code *}).
+   *
+   * @param bad the validation's refusal
+   * @param key the key the entry was checked under, e.g. {@code rule}
+   * @return the API's 400
    */
   static ManagementException invalid(ConfigException bad, String key) {
     String m = bad.getMessage();
@@ -177,6 +218,12 @@ final class SettingsDocument<E> {
   /**
    * A daemon thread {@code thread} that runs {@code sync} every {@link #SYNC_INTERVAL}; a failure is
    * logged as {@code what} and the next round comes. Shut it down to stop.
+   *
+   * @param thread the thread's name
+   * @param sync what to run, e.g. a service's {@code sync}
+   * @param log where a failure is logged
+   * @param what the work in the log line
+   * @return the poller
    */
   static ScheduledExecutorService poll(String thread, Runnable sync, Logger log, String what) {
     ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {

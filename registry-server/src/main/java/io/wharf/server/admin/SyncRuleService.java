@@ -1,11 +1,11 @@
 package io.wharf.server.admin;
 
 import io.wharf.server.config.ConfigException;
+import io.wharf.server.config.ReplicationConfig;
 import io.wharf.server.config.SyncConfig;
 import io.wharf.server.config.WharfConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,96 +18,98 @@ import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Pull rules and the outbound credentials they use, created, changed and deleted through the
- * management API, with the same precedence as webhook endpoints ({@link EventEndpointService}):
+ * Pull rules, push rules and the outbound credentials they use, created, changed and deleted
+ * through the management API, with the same precedence as webhook endpoints
+ * ({@link EventEndpointService}):
  *
  * <ul>
- *   <li>the config file's rules ({@code repositories[].sync}) and credentials ({@code credentials},
- *       {@code security.credentials}) are pinned: the API cannot create one of their names, change
- *       or delete them;
- *   <li>the API's are kept in the {@link SettingsStore}, rules under subject {@value #RULES} as
- *       {@code {"version":1,"rules":[{"repository":...,"rule":{...}}]}} and credentials under
- *       {@value #CREDENTIALS} as {@code {"version":1,"credentials":[...]}}, each in the file's
- *       entry shape (a password included: it is sent to the source, so it cannot be kept hashed);
+ *   <li>the config file's rules ({@code repositories[].sync}, {@code repositories[].replication})
+ *       and credentials ({@code credentials}, {@code security.credentials}) are pinned: the API
+ *       cannot create one of their names, change or delete them;
+ *   <li>the API's are kept in the {@link SettingsStore}: each kind of rules in its own document
+ *       ({@link ApiRules}: pull rules under subject {@code sync-rules}, push rules under
+ *       {@code replication-rules}), credentials under {@value #CREDENTIALS} as
+ *       {@code {"version":1,"credentials":[...]}}, each in the file's entry shape (a password
+ *       included: it is sent to the remote, so it cannot be kept hashed);
  *   <li>a name in both: the file wins, the API's entry is left out with a warning.
  * </ul>
  *
- * A change is validated as the file's entries are (against the file's and the API's repositories,
- * rules and credentials), written, and then in effect: {@link #effective} adds the API's rules and
- * credentials to the configuration the {@link io.wharf.server.sync.SyncService} reads, and
- * the listeners ({@link #onChange}: its {@code reschedule}) makes the schedules follow. Every node reads the
- * documents again before each change and each read of the sync API, and on its own every
+ * A change is validated as the file's entries are (against the file's repositories, the file's
+ * and the API's rules and credentials), written, and then in effect: {@link #effective} adds the
+ * API's rules and credentials to the configuration the {@link io.wharf.server.sync.SyncService}
+ * and the {@link io.wharf.server.sync.ReplicationService} read, and the listeners
+ * ({@link #onChange}: their {@code reschedule}) make the schedules follow. Every node reads the
+ * documents again before each change and each read of the rules, and on its own every
  * {@link SettingsDocument#SYNC_INTERVAL}. A password is never shown, logged or put in an answer.
  */
 final class SyncRuleService extends AbstractLifeCycle {
   private static final Logger LOG = LoggerFactory.getLogger(SyncRuleService.class);
-  /** The settings subject of the rules. */
-  public static final String RULES = "sync-rules";
   /** The settings subject of the credentials. */
   public static final String CREDENTIALS = "sync-credentials";
-  private static final String RULE_KEY = "rule";
   private static final String CREDENTIAL_KEY = "credential";
 
-  /** A rule created through the API, and the repository it belongs to. */
-  public record ApiRule(String repository, SyncConfig.Rule rule) {}
-
-  /** A credential as the API shows it: never its password. */
+  /**
+   * A credential as the API shows it: never its password.
+   *
+   * @param name the credential's name
+   * @param username the user name
+   * @param source {@code file} or {@code api}
+   * @param usedBy the rules that use it, {@code repository/rule}
+   */
   public record CredentialView(String name, String username, String source, List<String> usedBy) {}
 
   private final Supplier<WharfConfig> file;
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final SettingsDocument<ApiRule> rulesDocument;
   private final SettingsDocument<SyncConfig.Credential> credentialsDocument;
-  /** The API's rules and credentials in effect; replaced whole, guarded by {@code this}. */
-  private List<ApiRule> rules = List.of();
+  /** The API's rules of each kind; guarded by {@code this}. */
+  private final ApiRules<SyncConfig.Rule> pull;
+  private final ApiRules<ReplicationConfig.Rule> push;
+  /** The API's credentials in effect; replaced whole, guarded by {@code this}. */
   private Map<String, SyncConfig.Credential> credentials = Map.of();
   private ScheduledExecutorService poller;
 
   /**
+   * A service over the documents of {@code settings}.
+   *
+   * @param settings where the API's rules and credentials are kept
    * @param file the configuration without the API's rules and credentials (the file's, with the
    *     repositories as they run now)
    */
   public SyncRuleService(SettingsStore settings, Supplier<WharfConfig> file) {
     this.file = file;
-    this.rulesDocument = new SettingsDocument<>(settings, RULES, "rules", ApiRule.class, "the sync rules");
     this.credentialsDocument = new SettingsDocument<>(settings, CREDENTIALS, "credentials",
         SyncConfig.Credential.class, "the sync credentials");
+    Supplier<WharfConfig> checkedAgainst = () -> withCredentials(file.get(), credentials);
+    this.pull = new ApiRules<>(ApiRules.PULL, settings, file, checkedAgainst);
+    this.push = new ApiRules<>(ApiRules.PUSH, settings, file, checkedAgainst);
   }
 
-  /** {@code config} with the API's rules after each repository's own and the API's credentials after the file's. */
-  public WharfConfig effective(WharfConfig config) {
-    List<ApiRule> r;
-    Map<String, SyncConfig.Credential> c;
-    synchronized (this) {
-      r = rules;
-      c = credentials;
-    }
-    return combine(config, r, c);
+  /**
+   * {@code config} with the API's rules after each repository's own and the API's credentials
+   * after the file's.
+   *
+   * @param config the configuration without them
+   * @return the configuration in effect
+   */
+  public synchronized WharfConfig effective(WharfConfig config) {
+    return push.combine(pull.combine(withCredentials(config, credentials)));
   }
 
-  private static WharfConfig combine(WharfConfig config, List<ApiRule> r, Map<String, SyncConfig.Credential> c) {
-    if (r.isEmpty() && c.isEmpty()) {
+  private static WharfConfig withCredentials(WharfConfig config, Map<String, SyncConfig.Credential> c) {
+    if (c.isEmpty()) {
       return config;
-    }
-    List<WharfConfig.Repository> repos = new ArrayList<>();
-    for (WharfConfig.Repository repo : config.repositories()) {
-      List<SyncConfig.Rule> added = r.stream().filter(a -> a.repository().equals(repo.name())).map(ApiRule::rule)
-          .toList();
-      if (added.isEmpty()) {
-        repos.add(repo);
-      } else {
-        List<SyncConfig.Rule> all = new ArrayList<>(repo.sync() == null ? List.of() : repo.sync());
-        all.addAll(added);
-        repos.add(repo.withSync(all));
-      }
     }
     List<SyncConfig.Credential> creds = new ArrayList<>(config.credentials() == null ? List.of()
         : config.credentials());
     creds.addAll(c.values());
-    return config.withRepositories(repos).withCredentials(creds);
+    return config.withCredentials(creds);
   }
 
-  /** Calls {@code changed} (outside this service's lock) after the rules or credentials in effect changed. */
+  /**
+   * Calls {@code changed} (outside this service's lock) after the rules or credentials in effect changed.
+   *
+   * @param changed what to call, e.g. a service's {@code reschedule}
+   */
   public void onChange(Runnable changed) {
     listeners.add(changed);
   }
@@ -116,9 +118,25 @@ final class SyncRuleService extends AbstractLifeCycle {
     listeners.forEach(Runnable::run);
   }
 
-  /** Whether rule {@code rule} of {@code repository} was created through the API (not declared in the file). */
-  public synchronized boolean createdThroughApi(String repository, String rule) {
-    return find(rules, repository, rule).isPresent();
+  private <R> ApiRules<R> of(ApiRules.Kind<R> kind) {
+    @SuppressWarnings("unchecked")
+    ApiRules<R> rules = (ApiRules<R>) (kind == ApiRules.PULL ? pull : kind == ApiRules.PUSH ? push : null);
+    if (rules == null) {
+      throw new IllegalArgumentException("unknown kind of rules " + kind.label());
+    }
+    return rules;
+  }
+
+  /**
+   * Whether a rule was created through the API (not declared in the file).
+   *
+   * @param kind {@link ApiRules#PULL} or {@link ApiRules#PUSH}
+   * @param repository the repository
+   * @param rule the rule's name
+   * @return true if the API created it
+   */
+  public synchronized boolean createdThroughApi(ApiRules.Kind<?> kind, String repository, String rule) {
+    return of(kind).createdThroughApi(repository, rule);
   }
 
   /**
@@ -137,56 +155,36 @@ final class SyncRuleService extends AbstractLifeCycle {
     }
   }
 
-  /** Reads both documents; whether what is in effect changed. */
+  /** Reads every document (the credentials first: the rules are checked against them); whether what is in effect changed. */
   private boolean load() {
-    WharfConfig base = file.get();
+    boolean creds = loadCredentials();
+    boolean pulled = pull.load();
+    boolean pushed = push.load();
+    return creds || pulled || pushed;
+  }
+
+  private boolean loadCredentials() {
     Optional<List<SyncConfig.Credential>> creds = credentialsDocument.readIfChanged();
-    Optional<List<ApiRule>> rs = rulesDocument.readIfChanged();
-    if (creds.isEmpty() && rs.isEmpty()) {
+    if (creds.isEmpty()) {
       return false;
     }
-    if (creds.isPresent()) {
-      Set<String> pinned = SyncConfig.credentials(base).keySet();
-      Map<String, SyncConfig.Credential> next = new LinkedHashMap<>();
-      for (SyncConfig.Credential c : creds.get()) {
-        if (c.name() != null && pinned.contains(c.name())) {
-          LOG.warn("sync credential {} is declared in the configuration file and was also created through the"
-              + " management API; the file's declaration is used and the API's is left out", c.name());
-          continue;
-        }
-        try {
-          checkCredential(c);
-          next.put(c.name(), c);
-        } catch (ConfigException bad) {
-          LOG.warn("sync credential {} (created through the management API) is left out: {}", c.name(),
-              bad.getMessage());
-        }
+    Set<String> pinned = SyncConfig.credentials(file.get()).keySet();
+    Map<String, SyncConfig.Credential> next = new LinkedHashMap<>();
+    for (SyncConfig.Credential c : creds.get()) {
+      if (c.name() != null && pinned.contains(c.name())) {
+        LOG.warn("sync credential {} is declared in the configuration file and was also created through the"
+            + " management API; the file's declaration is used and the API's is left out", c.name());
+        continue;
       }
-      credentials = java.util.Collections.unmodifiableMap(next);
-    }
-    if (rs.isPresent()) {
-      List<ApiRule> next = new ArrayList<>();
-      for (ApiRule a : rs.get()) {
-        String name = a.rule() == null ? null : a.rule().name();
-        if (a.repository() == null || name == null) {
-          LOG.warn("a sync rule created through the management API without a repository or a name is left out");
-          continue;
-        }
-        if (fileRule(base, a.repository(), name)) {
-          LOG.warn("sync rule {}/{} is declared in the configuration file and was also created through the"
-              + " management API; the file's declaration is used and the API's is left out", a.repository(), name);
-          continue;
-        }
-        try {
-          checkRule(a.repository(), a.rule(), next);
-          next.add(a);
-        } catch (ConfigException bad) {
-          LOG.warn("sync rule {}/{} (created through the management API) is left out: {}", a.repository(), name,
-              bad.getMessage());
-        }
+      try {
+        checkCredential(c);
+        next.put(c.name(), c);
+      } catch (ConfigException bad) {
+        LOG.warn("sync credential {} (created through the management API) is left out: {}", c.name(),
+            bad.getMessage());
       }
-      rules = List.copyOf(next);
     }
+    credentials = java.util.Collections.unmodifiableMap(next);
     return true;
   }
 
@@ -194,25 +192,20 @@ final class SyncRuleService extends AbstractLifeCycle {
 
   /**
    * Creates a rule of {@code repository} from {@code body} (the config file's rule shape):
-   * validated, recorded, scheduled.
+   * validated, recorded, in effect (scheduled, copying on push).
    *
+   * @param kind {@link ApiRules#PULL} or {@link ApiRules#PUSH}
+   * @param repository the repository
+   * @param body the request body
+   * @param <R> the rule type
+   * @return the rule created
    * @throws ManagementException 400 naming the field, 409 if the repository has a rule of that name
    */
-  public SyncConfig.Rule createRule(String repository, JsonNode body) {
-    SyncConfig.Rule rule = parseRule(body, null);
+  public <R> R createRule(ApiRules.Kind<R> kind, String repository, JsonNode body) {
+    R rule;
     synchronized (this) {
       load();
-      if (rule.name() != null && (fileRule(file.get(), repository, rule.name())
-          || find(rules, repository, rule.name()).isPresent())) {
-        throw new ManagementException(ManagementException.Reason.CONFLICT, "repository " + repository
-            + " has a sync rule named " + rule.name() + (fileRule(file.get(), repository, rule.name())
-            ? " in the configuration file, which the API does not change" : " already"));
-      }
-      check(repository, rule, rules);
-      List<ApiRule> next = new ArrayList<>(rules);
-      next.add(new ApiRule(repository, rule));
-      rulesDocument.write(next);
-      rules = List.copyOf(next);
+      rule = of(kind).create(repository, body);
     }
     changed();
     return rule;
@@ -222,30 +215,19 @@ final class SyncRuleService extends AbstractLifeCycle {
    * Replaces rule {@code name} of {@code repository} (created through the API) with {@code body};
    * a body without {@code name} keeps it. A run going on finishes as it started; the next uses this.
    *
+   * @param kind {@link ApiRules#PULL} or {@link ApiRules#PUSH}
+   * @param repository the repository
+   * @param name the rule's name
+   * @param body the request body
+   * @param <R> the rule type
+   * @return the rule as it is now
    * @throws ManagementException 404, 409 if the file declares it, 400 naming the field
    */
-  public SyncConfig.Rule updateRule(String repository, String name, JsonNode body) {
-    SyncConfig.Rule rule = parseRule(body, name);
+  public <R> R updateRule(ApiRules.Kind<R> kind, String repository, String name, JsonNode body) {
+    R rule;
     synchronized (this) {
-      if (fileRule(file.get(), repository, name)) {
-        throw new ManagementException(ManagementException.Reason.CONFLICT, "sync rule " + name + " of repository "
-            + repository + " is declared in the configuration file, which the API does not change; change it there"
-            + " (then restart)");
-      }
       load();
-      if (find(rules, repository, name).isEmpty()) {
-        throw new ManagementException(ManagementException.Reason.NOT_FOUND, "repository " + repository
-            + " has no sync rule named " + name);
-      }
-      List<ApiRule> others = rules.stream().filter(a -> !(a.repository().equals(repository)
-          && a.rule().name().equals(name))).toList();
-      check(repository, rule, others);
-      List<ApiRule> next = new ArrayList<>();
-      for (ApiRule a : rules) {
-        next.add(a.repository().equals(repository) && a.rule().name().equals(name) ? new ApiRule(repository, rule) : a);
-      }
-      rulesDocument.write(next);
-      rules = List.copyOf(next);
+      rule = of(kind).update(repository, name, body);
     }
     changed();
     return rule;
@@ -253,72 +235,29 @@ final class SyncRuleService extends AbstractLifeCycle {
 
   /**
    * Deletes rule {@code name} of {@code repository} (created through the API): no more scheduled
-   * runs; a run going on finishes. Its last report stays in the repository's storage.
+   * runs nor copies on push; a run going on finishes. Its last report stays in the repository's
+   * storage.
    *
+   * @param kind {@link ApiRules#PULL} or {@link ApiRules#PUSH}
+   * @param repository the repository
+   * @param name the rule's name
    * @throws ManagementException 404, 409 if the file declares it
    */
-  public void deleteRule(String repository, String name) {
+  public void deleteRule(ApiRules.Kind<?> kind, String repository, String name) {
     synchronized (this) {
-      if (fileRule(file.get(), repository, name)) {
-        throw new ManagementException(ManagementException.Reason.CONFLICT, "sync rule " + name + " of repository "
-            + repository + " is declared in the configuration file, which the API does not change; remove it there"
-            + " (then restart)");
-      }
       load();
-      if (find(rules, repository, name).isEmpty()) {
-        throw new ManagementException(ManagementException.Reason.NOT_FOUND, "repository " + repository
-            + " has no sync rule named " + name);
-      }
-      List<ApiRule> next = rules.stream().filter(a -> !(a.repository().equals(repository)
-          && a.rule().name().equals(name))).toList();
-      rulesDocument.write(next);
-      rules = next;
+      of(kind).delete(repository, name);
     }
     changed();
   }
 
-  private static SyncConfig.Rule parseRule(JsonNode body, String pathName) {
-    SyncConfig.Rule rule = SettingsDocument.parse(body, SyncConfig.Rule.class, "an entry of repositories[].sync");
-    if (pathName != null) {
-      if (rule.name() != null && !rule.name().equals(pathName)) {
-        throw ManagementException.invalid("name", "the body names " + rule.name() + ", the path " + pathName
-            + "; a rule cannot be renamed (delete it and create the new one)");
-      }
-      rule = rule.withName(pathName);
-    }
-    return rule;
-  }
-
-  /** The file's validation of a rule of {@code repository} beside {@code others} (the API's): 400 naming the field. */
-  private void check(String repository, SyncConfig.Rule rule, List<ApiRule> others) {
-    try {
-      checkRule(repository, rule, others);
-    } catch (ConfigException bad) {
-      throw SettingsDocument.invalid(bad, RULE_KEY);
-    }
-  }
-
-  private void checkRule(String repository, SyncConfig.Rule rule, List<ApiRule> others) {
-    WharfConfig c = combine(file.get(), List.of(), credentials);
-    Set<String> taken = new LinkedHashSet<>();
-    c.repositories().stream().filter(r -> r.name().equals(repository)).findFirst()
-        .ifPresent(r -> (r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()).forEach(x -> taken.add(x.name())));
-    others.stream().filter(a -> a.repository().equals(repository)).forEach(a -> taken.add(a.rule().name()));
-    SyncConfig.validateRule(c, repository, rule, taken, RULE_KEY);
-  }
-
-  private static boolean fileRule(WharfConfig base, String repository, String rule) {
-    return base.repositories().stream().filter(r -> r.name().equals(repository))
-        .anyMatch(r -> r.sync() != null && r.sync().stream().anyMatch(x -> x.name().equals(rule)));
-  }
-
-  private static Optional<ApiRule> find(List<ApiRule> in, String repository, String rule) {
-    return in.stream().filter(a -> a.repository().equals(repository) && a.rule().name().equals(rule)).findFirst();
-  }
-
   // ---------------------------------------------------------------- credentials
 
-  /** Every credential, the file's first, then the API's, without passwords. */
+  /**
+   * Every credential, the file's first, then the API's, without passwords.
+   *
+   * @return the credentials as the API shows them
+   */
   public List<CredentialView> credentials() {
     sync();
     WharfConfig c = effective(file.get());
@@ -329,7 +268,13 @@ final class SyncRuleService extends AbstractLifeCycle {
     return out;
   }
 
-  /** One credential, without its password; 404 if there is none of that name. */
+  /**
+   * One credential, without its password.
+   *
+   * @param name the credential's name
+   * @return it as the API shows it
+   * @throws ManagementException 404 if there is none of that name
+   */
   public CredentialView credential(String name) {
     return credentials().stream().filter(v -> v.name().equals(name)).findFirst()
         .orElseThrow(() -> new ManagementException(ManagementException.Reason.NOT_FOUND, "no credentials named " + name));
@@ -339,6 +284,8 @@ final class SyncRuleService extends AbstractLifeCycle {
    * Creates a credential from {@code body} ({@code name}, {@code username}, {@code password} or
    * {@code passwordFile}).
    *
+   * @param body the request body
+   * @return the credential created, as the API shows it
    * @throws ManagementException 400 naming the field, 409 if the name exists or the file declares it
    */
   public CredentialView createCredential(JsonNode body) {
@@ -366,6 +313,9 @@ final class SyncRuleService extends AbstractLifeCycle {
    * Replaces credential {@code name} (created through the API). The password is write-only: a body
    * with neither {@code password} nor {@code passwordFile} keeps the stored one.
    *
+   * @param name the credential's name
+   * @param body the request body
+   * @return the credential as it is now, as the API shows it
    * @throws ManagementException 404, 409 if the file declares it, 400 naming the field
    */
   public CredentialView updateCredential(String name, JsonNode body) {
@@ -400,6 +350,7 @@ final class SyncRuleService extends AbstractLifeCycle {
   /**
    * Deletes credential {@code name} (created through the API).
    *
+   * @param name the credential's name
    * @throws ManagementException 404, 409 if the file declares it or a rule uses it
    */
   public void deleteCredential(String name) {
@@ -417,7 +368,7 @@ final class SyncRuleService extends AbstractLifeCycle {
       List<String> users = usedBy(c, name);
       if (!users.isEmpty()) {
         throw new ManagementException(ManagementException.Reason.CONFLICT, "credentials " + name
-            + " are used by the sync rules " + users + "; change or delete those first");
+            + " are used by the rules " + users + "; change or delete those first");
       }
       Map<String, SyncConfig.Credential> next = new LinkedHashMap<>(credentials);
       next.remove(name);
@@ -451,12 +402,18 @@ final class SyncRuleService extends AbstractLifeCycle {
     SyncConfig.credential(c, CREDENTIAL_KEY);
   }
 
+  /** The rules using {@code credential}: {@code repository/rule} for a pull rule, {@code repository/replication/rule} for a push rule. */
   private static List<String> usedBy(WharfConfig c, String credential) {
     List<String> out = new ArrayList<>();
     for (WharfConfig.Repository r : c.repositories()) {
-      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
+      for (SyncConfig.Rule rule : ApiRules.PULL.of().apply(r)) {
         if (rule.source() != null && credential.equals(rule.source().credentials())) {
           out.add(r.name() + "/" + rule.name());
+        }
+      }
+      for (ReplicationConfig.Rule rule : ApiRules.PUSH.of().apply(r)) {
+        if (rule.target() != null && credential.equals(rule.target().credentials())) {
+          out.add(r.name() + "/replication/" + rule.name());
         }
       }
     }
@@ -470,7 +427,7 @@ final class SyncRuleService extends AbstractLifeCycle {
   @Override
   protected void doStart() {
     poller = SettingsDocument.poll("wharf-sync-rules", this::sync, LOG,
-        "reading the sync rules and credentials created through the management API");
+        "reading the sync and replication rules and credentials created through the management API");
   }
 
   @Override

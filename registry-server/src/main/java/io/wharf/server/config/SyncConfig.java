@@ -64,9 +64,41 @@ public final class SyncConfig {
      * @throws ConfigException if {@code limits.bandwidth} is no rate (only for a rule never validated)
      */
     public SyncRun.Options options() {
-      Limits l = limits == null ? new Limits(null, null) : limits;
-      return new SyncRun.Options(l.concurrency() == null ? 1 : l.concurrency(),
-          l.bandwidth() == null ? 0 : bandwidth(l.bandwidth(), "limits.bandwidth"), Boolean.TRUE.equals(deleteMissing));
+      return SyncConfig.options(limits, Boolean.TRUE.equals(deleteMissing));
+    }
+  }
+
+  /**
+   * The run options a rule's {@code limits} give, a pull rule's and a push rule's alike.
+   *
+   * @param limits the rule's {@code limits}, checked by {@link #limits}; null: one image at a time,
+   *     no rate limit
+   * @param deletes whether the run deletes at the target what the source no longer has
+   * @return the options for {@link SyncRun#run}
+   */
+  public static SyncRun.Options options(Limits limits, boolean deletes) {
+    Limits l = limits == null ? new Limits(null, null) : limits;
+    return new SyncRun.Options(l.concurrency() == null ? 1 : l.concurrency(),
+        l.bandwidth() == null ? 0 : bandwidth(l.bandwidth(), "limits.bandwidth"), deletes);
+  }
+
+  /**
+   * Checks a rule's {@code limits} (a pull rule's or a push rule's).
+   *
+   * @param limits the block, or null (nothing to check)
+   * @param key names the rule in messages, e.g. {@code repositories[0] (mirror).sync[1] (hub)}
+   * @throws ConfigException naming {@code key.limits.concurrency} or {@code key.limits.bandwidth}
+   */
+  static void limits(Limits limits, String key) {
+    if (limits == null) {
+      return;
+    }
+    Integer n = limits.concurrency();
+    if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
+      throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
+    }
+    if (limits.bandwidth() != null) {
+      bandwidth(limits.bandwidth(), key + ".limits.bandwidth");
     }
   }
 
@@ -263,15 +295,7 @@ public final class SyncConfig {
       validateSource(s, key, repository, credentials, byName);
     }
     LifecycleConfig.schedule(rule.schedule(), key + ".schedule");
-    if (rule.limits() != null) {
-      Integer n = rule.limits().concurrency();
-      if (n != null && (n < 1 || n > MAX_CONCURRENCY)) {
-        throw new ConfigException(key + ".limits.concurrency: " + n + " is not from 1 to " + MAX_CONCURRENCY);
-      }
-      if (rule.limits().bandwidth() != null) {
-        bandwidth(rule.limits().bandwidth(), key + ".limits.bandwidth");
-      }
-    }
+    limits(rule.limits(), key);
     if (rule.content() == null || rule.content().isEmpty()) {
       throw new ConfigException(key + ".content: at least one entry saying which images to copy");
     }

@@ -912,6 +912,18 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     }
 
     /**
+     * A copy with the push rules {@code replication}.
+     *
+     * @param replication the push rules
+     * @return the copy
+     */
+    public Repository withReplication(List<ReplicationConfig.Rule> replication) {
+      return new Repository(name, type, http, hosts, anonymousPull, members, writableMember, blobStore, writePolicy,
+          allowLatestRedeploy, metadataCacheTtl, remoteUrl, index, username, password, metadataMaxAge,
+          negativeCacheTtl, outbound, namespace, realms, cleanup, quota, cache, sync, replication);
+    }
+
+    /**
      * Whether this is a proxy repository.
      *
      * @return true for {@code type: proxy}

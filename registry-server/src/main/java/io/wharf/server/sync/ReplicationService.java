@@ -1,7 +1,6 @@
 package io.wharf.server.sync;
 
 import io.wharf.core.gc.GcLease;
-import io.wharf.core.lifecycle.Schedule;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Repository;
 import io.wharf.proxy.RegistryTarget;
@@ -11,7 +10,6 @@ import io.wharf.proxy.sync.RepositorySource;
 import io.wharf.proxy.sync.SyncContent;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.proxy.sync.SyncRun;
-import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.ReplicationConfig;
 import io.wharf.server.config.WharfConfig;
 import java.io.Closeable;
@@ -29,12 +27,6 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -60,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicationService implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationService.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
 
   /**
    * What the copies on push did on this node since it started.
@@ -96,10 +87,21 @@ public final class ReplicationService implements Closeable {
 
   /** Hears reconciles and copies on push, for events and metrics. */
   public interface Observer {
-    /** A reconcile of a rule of {@code repository} ended; {@code report} is its final report. */
+    /**
+     * A reconcile of a rule of {@code repository} ended.
+     *
+     * @param repository the repository
+     * @param report the reconcile's final report
+     */
     void finished(String repository, SyncReport.Snapshot report);
 
-    /** An image was handled on push: {@code outcome} is {@code copied}, {@code skipped} or {@code failed}. */
+    /**
+     * An image was handled on push.
+     *
+     * @param repository the repository
+     * @param rule the rule's name
+     * @param outcome {@code copied}, {@code skipped} (the remote had it) or {@code failed}
+     */
     default void pushed(String repository, String rule, String outcome) {}
   }
 
@@ -108,23 +110,10 @@ public final class ReplicationService implements Closeable {
   private final Clock clock;
   private final PausingSource.Pauser pauser;
   private final List<Observer> observers = new CopyOnWriteArrayList<>();
-  private final String node = GcLease.newOwnerId();
-  private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "wharf-replication-" + THREADS.incrementAndGet());
-    t.setDaemon(true);
-    return t;
-  });
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "wharf-replication-timer");
-    t.setDaemon(true);
-    return t;
-  });
+  /** Reconciles, their schedules, and the threads copies on push drain their queues on. */
+  private final RuleRunner runner;
   /** Guarded by {@code this}, by {@code repository/rule}. */
-  private final Map<String, Reconcile> running = new HashMap<>();
   private final Map<String, Queue> queues = new HashMap<>();
-  private final Map<String, Instant> nextRuns = new HashMap<>();
-
-  private record Reconcile(SyncReport report, Future<?> future) {}
 
   /** The images of one rule waiting to be copied on push, and its counts; guarded by the service. */
   private static final class Queue {
@@ -152,41 +141,44 @@ public final class ReplicationService implements Closeable {
     this.repositories = repositories;
     this.clock = clock;
     this.pauser = pauser;
+    this.runner = new RuleRunner("replication", clock, this::run);
   }
 
-  /** Adds an observer of reconciles and copies on push. */
+  /**
+   * Adds an observer of reconciles and copies on push.
+   *
+   * @param observer told of each reconcile's end and each image handled on push
+   */
   public void observe(Observer observer) {
     observers.add(observer);
   }
 
-  /** Schedules the reconcile of every rule that has a schedule. */
-  public synchronized ReplicationService start() {
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (ReplicationConfig.Rule rule : rulesOf(r)) {
-        Schedule schedule = LifecycleConfig.schedule(rule.schedule(), "replication " + rule.name() + ".schedule");
-        if (schedule != null) {
-          scheduleNext(r.name(), rule.name(), schedule);
-        }
-      }
-    }
+  /**
+   * Schedules the reconcile of every rule that has a schedule (from the configuration as it is now).
+   *
+   * @return this service
+   */
+  public ReplicationService start() {
+    reschedule();
     return this;
   }
 
-  private synchronized void scheduleNext(String repository, String rule, Schedule schedule) {
-    if (timer.isShutdown()) {
-      return;
-    }
-    Instant now = clock.instant();
-    Instant next = schedule.next(now);
-    nextRuns.put(key(repository, rule), next);
-    timer.schedule(() -> {
-      try {
-        run(repository, rule);
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("replication {}/{}: scheduled reconcile not started: {}", repository, rule, e.getMessage());
+  /**
+   * Makes the schedules follow the configuration as it is now: a rule added with a schedule is
+   * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
+   * scheduled anew. Reconciles and copies on push going on are left alone; a deleted rule copies
+   * no more pushes (each push reads the rules as they are then).
+   */
+  public void reschedule() {
+    Map<String, String> wanted = new HashMap<>();
+    for (WharfConfig.Repository r : config.get().repositories()) {
+      for (ReplicationConfig.Rule rule : rulesOf(r)) {
+        if (rule.schedule() != null) {
+          wanted.put(key(r.name(), rule.name()), rule.schedule());
+        }
       }
-      scheduleNext(repository, rule, schedule);
-    }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS);
+    }
+    runner.reschedule(wanted);
   }
 
   // ---------------------------------------------------------------- on push
@@ -217,14 +209,13 @@ public final class ReplicationService implements Closeable {
   }
 
   private synchronized void enqueue(String repository, String rule, String image) {
-    if (workers.isShutdown()) {
-      return;
-    }
     Queue q = queues.computeIfAbsent(key(repository, rule), k -> new Queue());
     q.pending.add(image);
     if (!q.draining) {
-      q.draining = true;
-      workers.submit(() -> drain(repository, rule, q));
+      q.draining = runner.submit(() -> drain(repository, rule, q));
+      if (!q.draining) {
+        q.pending.clear(); // stopped: the reconcile copies it after the restart
+      }
     }
   }
 
@@ -242,15 +233,27 @@ public final class ReplicationService implements Closeable {
   /** Copies the queued images of one rule until the queue is empty; one drain per rule at a time. */
   private void drain(String repository, String ruleName, Queue q) {
     RegistryTarget target = null;
+    ReplicationConfig.Target targetOf = null;
     try {
       for (String image = next(q); image != null; image = next(q)) {
         String outcome;
         try {
           WharfConfig.Repository r = declared(repository);
-          ReplicationConfig.Rule rule = declaredRule(r, ruleName);
+          Optional<ReplicationConfig.Rule> current = rulesOf(r).stream().filter(x -> x.name().equals(ruleName))
+              .findFirst();
+          if (current.isEmpty() || !current.get().copiesOnPush()) {
+            synchronized (this) {
+              q.pending.clear(); // the rule was deleted, or no longer copies pushes: what it queued goes too
+            }
+            continue;
+          }
+          ReplicationConfig.Rule rule = current.get();
           HostedRepository hosted = hosted(repository);
-          if (target == null) {
+          if (target == null || !rule.target().equals(targetOf)) { // a rule changed meanwhile: its new target
+            closeQuietly(target);
+            target = null;
             target = target(rule);
+            targetOf = rule.target();
           }
           SyncReport.Snapshot done = copyImage(rule, hosted, target, image);
           List<String> failures = new ArrayList<>();
@@ -312,11 +315,7 @@ public final class ReplicationService implements Closeable {
       }
     }
     return SyncRun.run(new SyncReport(rule.name(), clock.instant()), narrowed, new RepositorySource(hosted), target,
-        clock, pauser, SyncRun.Listener.NONE, options(rule));
-  }
-
-  private static SyncRun.Options options(ReplicationConfig.Rule rule) {
-    return new SyncRun.Options(1, 0, rule.propagatesDeletes());
+        clock, pauser, SyncRun.Listener.NONE, rule.options());
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -324,6 +323,9 @@ public final class ReplicationService implements Closeable {
   /**
    * The rules of {@code repository} with their last reconciles.
    *
+   * @param repository the repository
+   * @return each rule's status, in order
+   * @throws IOException if a stored report cannot be read
    * @throws NoSuchElementException if there is no such repository
    */
   public List<RuleStatus> rules(String repository) throws IOException {
@@ -338,6 +340,10 @@ public final class ReplicationService implements Closeable {
   /**
    * One rule with its last reconcile.
    *
+   * @param repository the repository
+   * @param rule the rule's name
+   * @return its status
+   * @throws IOException if a stored report cannot be read
    * @throws NoSuchElementException naming what is unknown
    */
   public RuleStatus rule(String repository, String rule) throws IOException {
@@ -349,34 +355,31 @@ public final class ReplicationService implements Closeable {
    * Starts a reconcile of the rule unless this node runs one already (then it answers that one).
    * Another node holding the rule's lease ends it at once, as {@code FAILED} with the holder named.
    *
-   * @throws NoSuchElementException naming what is unknown
+   * @param repository the repository
+   * @param ruleName the rule's name
+   * @return its status
+   * @throws IOException if a stored report cannot be read
+   * @throws NoSuchElementException naming what is unknown, or a repository that is not running
+   * @throws IllegalStateException if the repository is no hosted repository
    */
   public RuleStatus run(String repository, String ruleName) throws IOException {
     WharfConfig.Repository r = declared(repository);
     ReplicationConfig.Rule rule = declaredRule(r, ruleName);
-    String key = key(repository, ruleName);
-    synchronized (this) {
-      Reconcile current = running.get(key);
-      if (current == null || current.future().isDone()) {
-        HostedRepository hosted = hosted(repository);
-        SyncReport report = new SyncReport(ruleName, clock.instant());
-        Future<?> f = workers.submit(() -> reconcile(r, rule, hosted, report));
-        running.put(key, new Reconcile(report, f));
-      }
-    }
+    runner.startUnlessRunning(repository, ruleName, report -> {
+      HostedRepository hosted = hosted(repository);
+      return () -> reconcile(r, rule, hosted, report);
+    });
     return status(r, rule);
   }
 
   private void reconcile(WharfConfig.Repository r, ReplicationConfig.Rule rule, HostedRepository hosted,
       SyncReport report) {
-    Thread.interrupted(); // a pooled thread: a stale interrupt of a previous run's lease renewal
-    SyncReport.Snapshot done = RuleRuns.underLease("replication", r.name(), rule.name(), hosted.storage(), node,
-        SyncService.LEASE_TTL, SyncService.LEASE_SETTLE, clock, timer, report, () -> {
-          try (RegistryTarget target = target(rule)) {
-            return SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock,
-                pauser, SyncRun.Listener.NONE, options(rule));
-          }
-        });
+    SyncReport.Snapshot done = runner.underLease(r.name(), rule.name(), hosted.storage(), report, () -> {
+      try (RegistryTarget target = target(rule)) {
+        return SyncRun.run(report, ReplicationConfig.content(rule), new RepositorySource(hosted), target, clock,
+            pauser, SyncRun.Listener.NONE, rule.options());
+      }
+    });
     notify(r.name(), done);
   }
 
@@ -396,31 +399,17 @@ public final class ReplicationService implements Closeable {
 
   private RuleStatus status(WharfConfig.Repository r, ReplicationConfig.Rule rule) throws IOException {
     String key = key(r.name(), rule.name());
-    SyncReport.Snapshot last;
-    boolean isRunning;
-    Instant next;
     OnPush pushes;
     synchronized (this) {
-      Reconcile current = running.get(key);
-      isRunning = current != null && !current.future().isDone();
-      last = current == null ? null : current.report().snapshot();
-      next = nextRuns.get(key);
       Queue q = queues.get(key);
       pushes = q == null ? new OnPush(0, false, 0, 0, 0, 0, null, null)
           : new OnPush(q.pending.size(), q.draining, q.handled, q.copied, q.deleted, q.failed, q.lastFailure, q.lastAt);
     }
-    if (!isRunning) {
-      Optional<Repository> repo = repositories.apply(r.name());
-      Optional<SyncReport.Snapshot> stored = repo.isPresent() && repo.get() instanceof HostedRepository hosted
-          ? RuleRuns.read(hosted.storage(), RuleRuns.path("replication", r.name(), rule.name(), "json"),
-              SyncReport.Snapshot.class)
-          : Optional.empty();
-      if (stored.isPresent() && (last == null || !stored.get().started().isBefore(last.started()))) {
-        last = stored.get();
-      }
-    }
-    return new RuleStatus(r.name(), rule.name(), rule.target().url(), rule.schedule(), next, rule.copiesOnPush(),
-        rule.propagatesDeletes(), isRunning, last, pushes);
+    Optional<Repository> repo = repositories.apply(r.name());
+    RuleRunner.Status s = runner.status(r.name(), rule.name(),
+        repo.isPresent() && repo.get() instanceof HostedRepository hosted ? hosted.storage() : null);
+    return new RuleStatus(r.name(), rule.name(), rule.target().url(), rule.schedule(), s.next(), rule.copiesOnPush(),
+        rule.propagatesDeletes(), s.running(), s.last(), pushes);
   }
 
   private HostedRepository hosted(String repository) {
@@ -448,7 +437,7 @@ public final class ReplicationService implements Closeable {
   }
 
   private static String key(String repository, String rule) {
-    return repository + "/" + rule;
+    return RuleRunner.key(repository, rule);
   }
 
   private static void closeQuietly(Closeable c) {
@@ -465,21 +454,25 @@ public final class ReplicationService implements Closeable {
    * Waits up to {@code timeout} for the rule's reconcile and its copies on push on this node to
    * end; for tests and shutdown.
    *
+   * @param repository the repository
+   * @param rule the rule's name
+   * @param timeout how long to wait at most
    * @return whether both are idle
+   * @throws InterruptedException if interrupted while waiting
    */
   public boolean awaitIdle(String repository, String rule, Duration timeout) throws InterruptedException {
     Instant until = Instant.now().plus(timeout);
+    if (!runner.awaitIdle(repository, rule, timeout)) {
+      return false;
+    }
     String key = key(repository, rule);
     while (true) {
-      Future<?> f;
       boolean draining;
       synchronized (this) {
-        Reconcile current = running.get(key);
-        f = current == null ? null : current.future();
         Queue q = queues.get(key);
         draining = q != null && (q.draining || !q.pending.isEmpty());
       }
-      if ((f == null || f.isDone()) && !draining) {
+      if (!draining) {
         return true;
       }
       if (Instant.now().isAfter(until)) {
@@ -495,16 +488,6 @@ public final class ReplicationService implements Closeable {
    */
   @Override
   public void close() {
-    synchronized (this) {
-      timer.shutdownNow();
-      workers.shutdownNow();
-    }
-    try {
-      if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-        LOG.warn("replication still going 30 s after the stop; it ends with the process");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    runner.close();
   }
 }

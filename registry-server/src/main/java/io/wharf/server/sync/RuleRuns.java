@@ -31,6 +31,12 @@ final class RuleRuns {
 
   /** The run itself, under the lease. */
   interface Body {
+    /**
+     * Runs to the end, filling the run's report.
+     *
+     * @return the final report
+     * @throws IOException if the run cannot go on (it ends {@code FAILED} with why)
+     */
     SyncReport.Snapshot run() throws IOException;
   }
 
@@ -40,7 +46,16 @@ final class RuleRuns {
    * holder's is); a body that throws ends the run {@code FAILED} with why.
    *
    * @param kind {@code sync} or {@code replication}, for the paths and log messages
+   * @param repository the repository
+   * @param rule the rule's name
+   * @param storage the repository's storage, where the lease and the report are kept
+   * @param node this node's owner id in the lease
+   * @param ttl how long the lease holds without a renewal
+   * @param settle how long to wait after writing the lease before reading it back
+   * @param clock for the lease and the report
    * @param timer renews the lease every quarter of {@code ttl}; a lost lease interrupts the run
+   * @param report the run's report, stored as it goes
+   * @param body the run itself
    * @return the final report
    */
   static SyncReport.Snapshot underLease(String kind, String repository, String rule, StorageDriver storage,
@@ -81,12 +96,26 @@ final class RuleRuns {
     return done;
   }
 
-  /** {@code kind} is {@code sync} or {@code replication}; {@code suffix} {@code json} or {@code lease}. */
+  /**
+   * Where a rule's report or lease is kept in its repository's storage.
+   *
+   * @param kind {@code sync} or {@code replication}
+   * @param repository the repository
+   * @param rule the rule's name
+   * @param suffix {@code json} (the report) or {@code lease}
+   * @return the storage path
+   */
   static String path(String kind, String repository, String rule, String suffix) {
     return "/docker/registry/v2/_wharf/" + kind + "/" + repository + "/" + rule + "." + suffix;
   }
 
-  /** Writes a report; a failure is logged, not thrown (the run goes on). */
+  /**
+   * Writes a report; a failure is logged, not thrown (the run goes on).
+   *
+   * @param storage the repository's storage
+   * @param path where ({@link #path})
+   * @param report the report, written as JSON
+   */
   static void store(StorageDriver storage, String path, Object report) {
     try {
       storage.putContent(path, JSON.writeValueAsString(report).getBytes(StandardCharsets.UTF_8));
@@ -95,7 +124,16 @@ final class RuleRuns {
     }
   }
 
-  /** The stored report, if one was written and can be read (a torn one or one of another version: none). */
+  /**
+   * The stored report, if one was written and can be read (a torn one or one of another version: none).
+   *
+   * @param storage the repository's storage
+   * @param path where ({@link #path})
+   * @param type the report's type
+   * @param <T> the report's type
+   * @return the report, or empty
+   * @throws IOException if the storage cannot be read
+   */
   static <T> Optional<T> read(StorageDriver storage, String path, Class<T> type) throws IOException {
     Optional<byte[]> bytes = storage.getContent(path);
     if (bytes.isEmpty()) {

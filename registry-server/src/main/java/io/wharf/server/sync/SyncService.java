@@ -1,7 +1,6 @@
 package io.wharf.server.sync;
 
 import io.wharf.core.gc.GcLease;
-import io.wharf.core.lifecycle.Schedule;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Repository;
 import io.wharf.core.storage.StorageDriver;
@@ -19,7 +18,6 @@ import io.wharf.proxy.sync.SyncSource;
 import io.wharf.proxy.sync.SyncTarget;
 import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.Durations;
-import io.wharf.server.config.LifecycleConfig;
 import io.wharf.server.config.SyncConfig;
 import io.wharf.server.config.WharfConfig;
 import java.io.Closeable;
@@ -34,13 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -58,19 +49,33 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncService implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  /** How long a node that died running a rule keeps others from running it. */
-  static final Duration LEASE_TTL = Duration.ofMinutes(1);
-  static final Duration LEASE_SETTLE = Duration.ofSeconds(1);
 
-  /** A rule and what it did last (or does now). {@code next} is null without a schedule; {@code last} null before any run. */
+  /**
+   * A rule and what it did last (or does now).
+   *
+   * @param repository the repository
+   * @param rule the rule's name
+   * @param source where the rule copies from: a registry's URL (never credentials), {@code
+   *     repository <name>}, or a proxy's own cache
+   * @param schedule the rule's schedule, or null
+   * @param next the next scheduled run on this node; null without a schedule
+   * @param running whether a run goes on on this node now
+   * @param last the last (or current) run's report; null before any run
+   */
   public record RuleStatus(String repository, String rule, String source, String schedule, Instant next,
       boolean running, SyncReport.Snapshot last) {}
 
   /** Hears runs, for events and metrics. */
   public interface Observer {
+    /**
+     * A run of a rule of {@code repository} ended.
+     *
+     * @param repository the repository
+     * @param report the run's final report
+     */
     void finished(String repository, SyncReport.Snapshot report);
 
+    /** Hears nothing. */
     Observer NONE = (repository, report) -> {};
   }
 
@@ -79,41 +84,40 @@ public final class SyncService implements Closeable {
   private final Clock clock;
   private final PausingSource.Pauser pauser;
   private final List<Observer> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final String node = GcLease.newOwnerId();
-  private final ExecutorService runs = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "wharf-sync-" + THREADS.incrementAndGet());
-    t.setDaemon(true);
-    return t;
-  });
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "wharf-sync-timer");
-    t.setDaemon(true);
-    return t;
-  });
-  /** The runs of this node, by {@code repository/rule}; guarded by {@code this}. */
-  private final Map<String, Running> running = new HashMap<>();
-  private final Map<String, ScheduledFuture<?>> scheduled = new HashMap<>();
-  private final Map<String, Instant> nextRuns = new HashMap<>();
-  /** The schedule of each scheduled rule, by {@code repository/rule}; a chain of runs goes on while its plan is here. */
-  private final Map<String, Plan> schedules = new HashMap<>();
+  private final RuleRunner runner;
 
-  private record Plan(String text, Schedule schedule) {}
-
-  private record Running(SyncReport report, Future<?> future) {}
-
+  /**
+   * A service for the rules of the configuration {@code config} gives.
+   *
+   * @param config the server's configuration as it is now (with the rules created through the API)
+   * @param repositories the running repositories by name
+   * @param clock for reports, schedules and leases
+   * @param pauser waits out rate limits and the bandwidth limit, {@link PausingSource.Pauser#SLEEP}
+   *     in production
+   */
   public SyncService(Supplier<WharfConfig> config, Function<String, Optional<Repository>> repositories, Clock clock,
       PausingSource.Pauser pauser) {
     this.config = config;
     this.repositories = repositories;
     this.clock = clock;
     this.pauser = pauser;
+    this.runner = new RuleRunner("sync", clock, this::run);
   }
 
+  /**
+   * Adds an observer of runs.
+   *
+   * @param observer told of each run's end
+   */
   public void observe(Observer observer) {
     observers.add(observer);
   }
 
-  /** Schedules every rule that has a schedule (from the configuration as it is now). */
+  /**
+   * Schedules every rule that has a schedule (from the configuration as it is now).
+   *
+   * @return this service
+   */
   public SyncService start() {
     reschedule();
     return this;
@@ -124,55 +128,26 @@ public final class SyncService implements Closeable {
    * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
    * scheduled anew. Runs going on are left alone.
    */
-  public synchronized void reschedule() {
+  public void reschedule() {
     Map<String, String> wanted = new HashMap<>();
     for (WharfConfig.Repository r : config.get().repositories()) {
       for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
         if (rule.schedule() != null) {
-          wanted.put(key(r.name(), rule.name()), rule.schedule());
+          wanted.put(RuleRunner.key(r.name(), rule.name()), rule.schedule());
         }
       }
     }
-    for (String key : List.copyOf(schedules.keySet())) {
-      if (!schedules.get(key).text().equals(wanted.get(key))) {
-        schedules.remove(key);
-        nextRuns.remove(key);
-        ScheduledFuture<?> f = scheduled.remove(key);
-        if (f != null) {
-          f.cancel(false);
-        }
-      }
-    }
-    wanted.forEach((key, text) -> {
-      if (!schedules.containsKey(key)) {
-        int slash = key.indexOf('/');
-        String rule = key.substring(slash + 1);
-        Plan plan = new Plan(text, LifecycleConfig.schedule(text, "sync " + rule + ".schedule"));
-        schedules.put(key, plan);
-        scheduleNext(key.substring(0, slash), rule, plan);
-      }
-    });
+    runner.reschedule(wanted);
   }
 
-  private synchronized void scheduleNext(String repository, String rule, Plan plan) {
-    String key = key(repository, rule);
-    if (timer.isShutdown() || schedules.get(key) != plan) {
-      return; // stopped, or the rule's schedule changed or went away meanwhile
-    }
-    Instant now = clock.instant();
-    Instant next = plan.schedule().next(now);
-    nextRuns.put(key, next);
-    scheduled.put(key, timer.schedule(() -> {
-      try {
-        run(repository, rule);
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("sync {}/{}: scheduled run not started: {}", repository, rule, e.getMessage());
-      }
-      scheduleNext(repository, rule, plan);
-    }, Math.max(0, Duration.between(now, next).toMillis()), TimeUnit.MILLISECONDS));
-  }
-
-  /** The rules of {@code repository} with their last runs. */
+  /**
+   * The rules of {@code repository} with their last runs.
+   *
+   * @param repository the repository
+   * @return each rule's status, in order
+   * @throws IOException if a stored report cannot be read
+   * @throws NoSuchElementException if there is no such repository
+   */
   public List<RuleStatus> rules(String repository) throws IOException {
     WharfConfig.Repository r = declared(repository);
     List<RuleStatus> out = new ArrayList<>();
@@ -182,7 +157,15 @@ public final class SyncService implements Closeable {
     return out;
   }
 
-  /** One rule with its last run; {@link NoSuchElementException} naming what is unknown. */
+  /**
+   * One rule with its last run.
+   *
+   * @param repository the repository
+   * @param rule the rule's name
+   * @return its status
+   * @throws IOException if a stored report cannot be read
+   * @throws NoSuchElementException naming what is unknown
+   */
   public RuleStatus rule(String repository, String rule) throws IOException {
     WharfConfig.Repository r = declared(repository);
     return status(r, declaredRule(r, rule));
@@ -192,25 +175,26 @@ public final class SyncService implements Closeable {
    * Starts a run of the rule unless this node runs it already (then it answers that run). The run
    * goes on in the background; another node holding the rule's lease ends it at once, as
    * {@code FAILED} with the holder named.
+   *
+   * @param repository the repository
+   * @param ruleName the rule's name
+   * @return its status
+   * @throws IOException if a stored report cannot be read
+   * @throws NoSuchElementException naming what is unknown, or a repository that is not running
+   * @throws IllegalStateException if the repository takes no rules (neither hosted nor proxy)
    */
   public RuleStatus run(String repository, String ruleName) throws IOException {
     WharfConfig.Repository r = declared(repository);
     SyncConfig.Rule rule = declaredRule(r, ruleName);
-    String key = key(repository, ruleName);
-    synchronized (this) {
-      Running current = running.get(key);
-      if (current == null || current.future().isDone()) {
-        Repository target = repositories.apply(repository)
-            .orElseThrow(() -> new NoSuchElementException("repository " + repository + " is not running"));
-        if (storageOf(target) == null) {
-          throw new IllegalStateException("repository " + repository + " is no hosted or proxy repository; pull"
-              + " rules write into hosted repositories and warm proxies' caches");
-        }
-        SyncReport report = new SyncReport(ruleName, clock.instant());
-        Future<?> f = runs.submit(() -> runGuarded(r, rule, target, report));
-        running.put(key, new Running(report, f));
+    runner.startUnlessRunning(repository, ruleName, report -> {
+      Repository target = repositories.apply(repository)
+          .orElseThrow(() -> new NoSuchElementException("repository " + repository + " is not running"));
+      if (storageOf(target) == null) {
+        throw new IllegalStateException("repository " + repository + " is no hosted or proxy repository; pull"
+            + " rules write into hosted repositories and warm proxies' caches");
       }
-    }
+      return () -> runGuarded(r, rule, target, report);
+    });
     return status(r, rule);
   }
 
@@ -221,10 +205,7 @@ public final class SyncService implements Closeable {
 
   private void runGuarded(WharfConfig.Repository r, SyncConfig.Rule rule, Repository repository, SyncReport report) {
     StorageDriver target = storageOf(repository);
-    // a pooled thread: an interrupt a previous run's lease renewal sent as that run ended is stale
-    Thread.interrupted();
-    SyncReport.Snapshot done = RuleRuns.underLease("sync", r.name(), rule.name(), target, node, LEASE_TTL,
-        LEASE_SETTLE, clock, timer, report, () -> {
+    SyncReport.Snapshot done = runner.underLease(r.name(), rule.name(), target, report, () -> {
           try (Source source = source(rule, repository)) {
             List<SyncContent> content = contentOf(rule);
             // a proxy's rule reads through the proxy itself, which caches what is read, as a pull would
@@ -282,6 +263,13 @@ public final class SyncService implements Closeable {
    * A client of a remote registry with the server's outbound settings ({@code http}: timeouts,
    * retries, user agent, proxy) and the named credentials; pull rules read through it, push rules
    * write ({@link RegistrySource.Builder#buildTarget()}).
+   *
+   * @param c the configuration (its {@code http} section and credentials)
+   * @param url the registry's base URL
+   * @param credentials the name of the credentials to use, or null for anonymous access
+   * @param clock for tokens and rate limits
+   * @return the client's builder
+   * @throws ConfigException if there are no credentials of that name
    */
   static RegistrySource.Builder registry(WharfConfig c, String url, String credentials, Clock clock) {
     WharfConfig.Outbound out = c.http();
@@ -310,41 +298,11 @@ public final class SyncService implements Closeable {
   }
 
   private RuleStatus status(WharfConfig.Repository r, SyncConfig.Rule rule) throws IOException {
-    String key = key(r.name(), rule.name());
-    SyncReport.Snapshot last;
-    boolean isRunning;
-    Instant next;
-    synchronized (this) {
-      Running current = running.get(key);
-      // done once its report is stored and observers heard it, not when the report says finished
-      isRunning = current != null && !current.future().isDone();
-      last = current == null ? null : current.report().snapshot();
-      next = nextRuns.get(key);
-    }
-    if (!isRunning) {
-      // another node's run, or one from before a restart, may be newer than what this node remembers
-      Optional<SyncReport.Snapshot> stored = readStored(r.name(), rule.name());
-      if (stored.isPresent() && (last == null || !stored.get().started().isBefore(last.started()))) {
-        last = stored.get();
-      }
-    }
+    StorageDriver storage = repositories.apply(r.name()).map(SyncService::storageOf).orElse(null);
+    RuleRunner.Status s = runner.status(r.name(), rule.name(), storage);
     String source = rule.source() == null ? "the cache of " + r.name() + " from " + r.remoteUrl()
         : rule.source().url() != null ? rule.source().url() : "repository " + rule.source().repository();
-    return new RuleStatus(r.name(), rule.name(), source, rule.schedule(), next, isRunning, last);
-  }
-
-  /** The stored report of a rule, if one was written (by this node or another). */
-  private Optional<SyncReport.Snapshot> readStored(String repository, String rule) throws IOException {
-    Optional<Repository> r = repositories.apply(repository);
-    StorageDriver storage = r.map(SyncService::storageOf).orElse(null);
-    if (storage == null) {
-      return Optional.empty();
-    }
-    return RuleRuns.read(storage, reportPath(repository, rule), SyncReport.Snapshot.class);
-  }
-
-  private static String reportPath(String repository, String rule) {
-    return RuleRuns.path("sync", repository, rule, "json");
+    return new RuleStatus(r.name(), rule.name(), source, rule.schedule(), s.next(), s.running(), s.last());
   }
 
   private WharfConfig.Repository declared(String repository) {
@@ -358,28 +316,17 @@ public final class SyncService implements Closeable {
             + rule));
   }
 
-  private static String key(String repository, String rule) {
-    return repository + "/" + rule;
-  }
-
-  /** Waits up to {@code timeout} for the rule's run on this node to end; for tests and shutdown. */
+  /**
+   * Waits up to {@code timeout} for the rule's run on this node to end; for tests and shutdown.
+   *
+   * @param repository the repository
+   * @param rule the rule's name
+   * @param timeout how long to wait at most
+   * @return whether no run of the rule goes on now
+   * @throws InterruptedException if interrupted while waiting
+   */
   public boolean awaitIdle(String repository, String rule, Duration timeout) throws InterruptedException {
-    Future<?> f;
-    synchronized (this) {
-      Running current = running.get(key(repository, rule));
-      f = current == null ? null : current.future();
-    }
-    if (f == null) {
-      return true;
-    }
-    try {
-      f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (java.util.concurrent.ExecutionException e) {
-      return true;
-    } catch (java.util.concurrent.TimeoutException e) {
-      return false;
-    }
+    return runner.awaitIdle(repository, rule, timeout);
   }
 
   /**
@@ -389,16 +336,6 @@ public final class SyncService implements Closeable {
    */
   @Override
   public void close() {
-    synchronized (this) {
-      timer.shutdownNow();
-      runs.shutdownNow();
-    }
-    try {
-      if (!runs.awaitTermination(30, TimeUnit.SECONDS)) {
-        LOG.warn("sync runs still going 30 s after the stop; they end with the process");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    runner.close();
   }
 }

@@ -119,7 +119,7 @@ class SyncResumeIT {
 
   /**
    * Runs the rule until a run gets past the lease: the killed process still holds it until it
-   * expires (SyncService.LEASE_TTL), and until then a run ends at once, naming the holder.
+   * expires (RuleRunner.LEASE_TTL), and until then a run ends at once, naming the holder.
    */
   static JsonNode runUntilLeaseFree(WharfProcess wharf) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();

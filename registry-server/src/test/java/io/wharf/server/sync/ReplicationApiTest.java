@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wharf.core.manifest.Manifest;
 import io.wharf.core.model.Digest;
 import io.wharf.core.model.ImageName;
-import io.wharf.core.model.MediaTypes;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
@@ -15,10 +14,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Random;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +36,7 @@ class ReplicationApiTest {
   WharfServer remoteServer;
   WharfServer server;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
-  final Random random = new Random(19);
+  final RegistryPushes pushes = new RegistryPushes(http, null);
 
   @BeforeEach
   void start() throws Exception {
@@ -126,25 +123,7 @@ class ReplicationApiTest {
 
   /** Pushes a small image through the registry API (a config and one layer) and returns its digest. */
   Digest push(String image, String tag) throws Exception {
-    byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2026-01-01T00:00:00Z\","
-        + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}").getBytes(StandardCharsets.UTF_8);
-    byte[] layer = new byte[20_000];
-    random.nextBytes(layer);
-    for (byte[] blob : new byte[][] {config, layer}) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/v2/" + image
-          + "/blobs/uploads/?digest=" + Digest.sha256(blob))).POST(HttpRequest.BodyPublishers.ofByteArray(blob))
-          .header("Content-Type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    }
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\""
-        + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + Digest.sha256(config) + "\",\"size\":" + config.length
-        + "},\"layers\":[{\"mediaType\":\"" + MediaTypes.OCI_LAYER_TAR_GZIP + "\",\"digest\":\"" + Digest.sha256(layer)
-        + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/v2/" + image + "/manifests/"
-        + tag)).PUT(HttpRequest.BodyPublishers.ofByteArray(manifest)).header("Content-Type", MediaTypes.OCI_MANIFEST)
-        .build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    return Digest.sha256(manifest);
+    return pushes.push(server.url(), image, tag);
   }
 
   @Test
