@@ -3,7 +3,14 @@ package io.wharf.server.admin;
 import io.wharf.server.WharfServer;
 import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
 
 /**
  * Wharf servers for the tests of what the management API changes: each on a loopback port, all of
@@ -66,5 +73,28 @@ public final class AdminServerFixture {
   /** The document in which the management API keeps {@code subject} ({@code repositories}, {@code sync-rules}, ...). */
   public Path settings(String subject) {
     return wharfDirectory().resolve("settings/" + subject + ".json");
+  }
+
+  /**
+   * Calls the management API of {@code server} as {@code user}.
+   *
+   * @param http the client
+   * @param server the server
+   * @param method the HTTP method
+   * @param path the path, with its query
+   * @param body a JSON body, or null for none
+   * @param user {@code name:password} for Basic authentication, or null for none
+   */
+  public static HttpResponse<String> call(HttpClient http, WharfServer server, String method, String path, String body,
+      String user) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    if (user != null) {
+      b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -8,12 +8,9 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
-import io.wharf.server.auth.PasswordHashes;
-import io.wharf.server.config.ConfigLoader;
+import io.wharf.server.admin.AdminServerFixture;
 import io.wharf.storage.memory.InMemoryDriver;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,8 +35,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class ReplicationRuleChangesTest {
   static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String ADMIN = "admin:admin-pw";
-  private static final String READER = "reader:reader-pw";
+  private static final String ADMIN = AdminServerFixture.ADMIN + ":" + AdminServerFixture.ADMIN_PASSWORD;
+  private static final String READER = AdminServerFixture.READER + ":" + AdminServerFixture.READER_PASSWORD;
   private static final String RULES = "/wharf/api/v1/repositories/releases/replication";
   private static final Duration PATIENCE = Duration.ofMinutes(2); // a loaded machine; conditions end the waits
 
@@ -63,39 +60,20 @@ class ReplicationRuleChangesTest {
 
   /** A server on {@code dir/data} whose file declares push rule {@code pinned} (to {@code pinned/...}). */
   WharfServer start() throws Exception {
-    return WharfServer.start(ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms, accessLog: false}
-        blobStores: {default: {type: file, path: "DATA"}}
+    return new AdminServerFixture(dir, "releases").start("""
         credentials:
           - {name: file-cred, username: bot, password: file-password}
-        security:
-          users:
-            - {name: admin, passwordHash: "ADMIN_HASH", roles: [admins]}
-            - {name: reader, passwordHash: "READER_HASH", roles: [readers]}
-          roles:
-            - {name: admins, privileges: ["*:*"]}
-            - {name: readers, privileges: ["releases:read"]}
         repositories:
           - name: releases
             replication:
               - {name: pinned, target: {url: "REMOTE"}, content: [{names: ["team/*"], destination: pinned}]}
           - {name: cache, type: proxy, remoteUrl: "REMOTE"}
-        """.replace("DATA", dir.resolve("data").toString()).replace("REMOTE", remoteServer.url().toString())
-        .replace("ADMIN_HASH", PasswordHashes.hash("admin-pw".toCharArray(), 4))
-        .replace("READER_HASH", PasswordHashes.hash("reader-pw".toCharArray(), 4)), "replication-rule-changes.yaml"));
+        """.replace("REMOTE", remoteServer.url().toString()), "replication-rule-changes.yaml");
   }
 
   HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      b.header("Content-Type", "application/json");
-    }
-    if (user != null) {
-      b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return AdminServerFixture.call(http, server, method, path, body, user);
   }
 
   HttpResponse<String> call(WharfServer server, String method, String path, String body) throws Exception {
@@ -130,7 +108,7 @@ class ReplicationRuleChangesTest {
   }
 
   Path settings(String subject) {
-    return dir.resolve("data/docker/registry/v2/_wharf/settings/" + subject + ".json");
+    return new AdminServerFixture(dir, "releases").settings(subject);
   }
 
   @Test

@@ -6,16 +6,12 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
 import io.wharf.server.admin.AdminServerFixture;
 import io.wharf.storage.memory.InMemoryDriver;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,15 +71,7 @@ class SyncRuleChangesTest {
 
   HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      b.header("Content-Type", "application/json");
-    }
-    if (user != null) {
-      b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return AdminServerFixture.call(http, server, method, path, body, user);
   }
 
   HttpResponse<String> call(WharfServer server, String method, String path, String body) throws Exception {
