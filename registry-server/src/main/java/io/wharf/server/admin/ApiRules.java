@@ -25,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * a name in both: the file wins, the API's is left out with a warning. A rule is validated as the
  * file's are ({@link Kind#validator}), against the configuration the owner gives.
  *
- * <p>Not thread-safe: its owner ({@link SyncRuleService}) calls it under its own lock, and tells
+ * <p>Not thread-safe: its owner ({@link RuleSettingsService}) calls it under its own lock, and tells
  * the listeners after a change.
  *
  * @param <R> the rule type, the record the config file reads the kind's entries into

@@ -171,12 +171,12 @@ public final class ManagementPlane extends AbstractLifeCycle {
     // Rules and credentials created through the API: in the settings, read now (their schedules
     // start with the server) and again by every node as they change; the runs see them through
     // the effective configuration.
-    SyncRuleService syncRules = new SyncRuleService(settings, repositories::config);
-    syncRules.sync();
-    SyncService sync = new SyncService(() -> syncRules.effective(repositories.config()),
+    RuleSettingsService ruleSettings = new RuleSettingsService(settings, repositories::config);
+    ruleSettings.sync();
+    SyncService sync = new SyncService(() -> ruleSettings.effective(repositories.config()),
         name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
-    syncRules.onChange(sync::reschedule);
-    jetty.addBean(syncRules, true);
+    ruleSettings.onChange(sync::reschedule);
+    jetty.addBean(ruleSettings, true);
     sync.observe(system.sync());
     if (metrics != null) {
       sync.observe(metrics.sync());
@@ -194,9 +194,9 @@ public final class ManagementPlane extends AbstractLifeCycle {
     }, true);
     // Push rules (docs/sync.md): each push copied on, reconciles on their schedules and on demand;
     // those created through the API as the pull rules are (the effective configuration).
-    ReplicationService replication = new ReplicationService(() -> syncRules.effective(repositories.config()),
+    ReplicationService replication = new ReplicationService(() -> ruleSettings.effective(repositories.config()),
         name -> repositories.registry().repository(name), Clock.systemUTC(), PausingSource.Pauser.SLEEP);
-    syncRules.onChange(replication::reschedule);
+    ruleSettings.onChange(replication::reschedule);
     replication.observe(system.replication());
     if (metrics != null) {
       replication.observe(metrics.replication());
@@ -270,19 +270,19 @@ public final class ManagementPlane extends AbstractLifeCycle {
         new WharfRepositoryEndpoints(plane.repositories),
         new ImageEndpoints(plane.images),
         new TagHistoryEndpoints(plane.repositories, permissions, events),
-        new SyncEndpoints(syncRules,
+        new SyncEndpoints(ruleSettings,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "outbound credentials")),
-        new RuleEndpoints<>(ApiRules.PULL, sync::rules, sync::rule, sync::run, plane.repositories, permissions, syncRules,
+        new RuleEndpoints<>(ApiRules.PULL, sync::rules, sync::rule, sync::run, plane.repositories, permissions, ruleSettings,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "sync rules")),
         new RuleEndpoints<>(ApiRules.PUSH, replication::rules, replication::rule, replication::run, plane.repositories,
-            permissions, syncRules,
+            permissions, ruleSettings,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "replication rules")),
         new EventEndpoints(events, eventEndpoints,
             caller -> permissions.requireServerAdmin(caller, repositories.registry().repositories(), "event endpoints"),
             audit::mayAudit),
         ProxyEndpoints.wharf(proxies),
-        new WharfOpsEndpoints(cleanup, eventEndpoints == null ? () -> syncRules.effective(repositories.config())
-            : () -> syncRules.effective(eventEndpoints.effective(repositories.config())), permissions, all),
+        new WharfOpsEndpoints(cleanup, eventEndpoints == null ? () -> ruleSettings.effective(repositories.config())
+            : () -> ruleSettings.effective(eventEndpoints.effective(repositories.config())), permissions, all),
         new CredentialEndpoints(security, credentials));
     context.addServlet(new ServletHolder("nexus-rest", new NexusRestServlet(nexus, security, publicUrl)),
         NexusRestServlet.PATH + "/*");

@@ -73,7 +73,7 @@ final class RuleEndpoints<S> implements RestEndpoints {
   private final OneRule<S> run;
   private final RepositoryService repositories;
   private final Permissions permissions;
-  private final SyncRuleService rules;
+  private final RuleSettingsService rules;
   private final Consumer<Caller> requireAdmin;
 
   /**
@@ -89,7 +89,7 @@ final class RuleEndpoints<S> implements RestEndpoints {
    * @param requireAdmin refuses a caller who is not a server administrator
    */
   RuleEndpoints(ApiRules.Kind<?> kind, Listing<S> list, OneRule<S> one, OneRule<S> run,
-      RepositoryService repositories, Permissions permissions, SyncRuleService rules, Consumer<Caller> requireAdmin) {
+      RepositoryService repositories, Permissions permissions, RuleSettingsService rules, Consumer<Caller> requireAdmin) {
     this.kind = Objects.requireNonNull(kind);
     this.list = Objects.requireNonNull(list);
     this.one = Objects.requireNonNull(one);

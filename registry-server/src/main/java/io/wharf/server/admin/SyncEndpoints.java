@@ -14,10 +14,10 @@ import java.util.function.Consumer;
  * PUT    /v1/credentials/{name}   change credentials the API created (no password: kept)
  * DELETE /v1/credentials/{name}   delete credentials the API created, unless a rule uses them: 204
  * </pre>
- * See {@link SyncRuleService}.
+ * See {@link RuleSettingsService}.
  */
 final class SyncEndpoints implements RestEndpoints {
-  private final SyncRuleService rules;
+  private final RuleSettingsService rules;
   private final Consumer<Caller> requireAdmin;
 
   /**
@@ -26,7 +26,7 @@ final class SyncEndpoints implements RestEndpoints {
    * @param rules the credentials (and rules) created through the API
    * @param requireAdmin refuses a caller who is not a server administrator
    */
-  SyncEndpoints(SyncRuleService rules, Consumer<Caller> requireAdmin) {
+  SyncEndpoints(RuleSettingsService rules, Consumer<Caller> requireAdmin) {
     this.rules = Objects.requireNonNull(rules);
     this.requireAdmin = Objects.requireNonNull(requireAdmin);
   }
@@ -37,7 +37,7 @@ final class SyncEndpoints implements RestEndpoints {
       call.allow("GET", "POST");
       requireAdmin.accept(call.caller());
       if (call.method().equals("POST")) {
-        SyncRuleService.CredentialView created = rules.createCredential(call.json());
+        RuleSettingsService.CredentialView created = rules.createCredential(call.json());
         call.header("Location", call.base() + "/wharf/api/v1/credentials/" + created.name());
         call.send(201, created);
       } else {

@@ -42,8 +42,8 @@ import tools.jackson.databind.JsonNode;
  * documents again before each change and each read of the rules, and on its own every
  * {@link SettingsDocument#SYNC_INTERVAL}. A password is never shown, logged or put in an answer.
  */
-final class SyncRuleService extends AbstractLifeCycle {
-  private static final Logger LOG = LoggerFactory.getLogger(SyncRuleService.class);
+final class RuleSettingsService extends AbstractLifeCycle {
+  private static final Logger LOG = LoggerFactory.getLogger(RuleSettingsService.class);
   /** The settings subject of the credentials. */
   public static final String CREDENTIALS = "sync-credentials";
   private static final String CREDENTIAL_KEY = "credential";
@@ -75,7 +75,7 @@ final class SyncRuleService extends AbstractLifeCycle {
    * @param file the configuration without the API's rules and credentials (the file's, with the
    *     repositories as they run now)
    */
-  public SyncRuleService(SettingsStore settings, Supplier<WharfConfig> file) {
+  public RuleSettingsService(SettingsStore settings, Supplier<WharfConfig> file) {
     this.file = file;
     this.credentialsDocument = new SettingsDocument<>(settings, CREDENTIALS, "credentials",
         SyncConfig.Credential.class, "the sync credentials");
