@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ab-jars.sh - W3 (manifest GET) and W5 (4 KiB blob GET) of one wharf jar, to compare two builds
 # in the same minutes: a fresh server (jvm.options, -Xmx128m, empty data), one small image pushed
-# with curl, then 5 x 10 s of wrk on the manifest and 2 x 10 s on the blob (the first reps run
-# before C2 has compiled the path: compare the last ones). Needs wrk.
+# with curl, then W3_REPS (5) x 10 s of wrk on the manifest and W5_REPS (2) x 10 s on the blob
+# (the first reps run before C2 has compiled the path: compare the last ones). Needs wrk.
 #   bench/ab-jars.sh JAR [PORT] [EXTRA_SERVE_ARGS]
 set -euo pipefail
 jar=$1; port=${2:-5100}; extra=${3:-}
@@ -17,10 +17,10 @@ head -c 4096 /dev/urandom > $d/layer; ld=sha256:$(sha256sum $d/layer | cut -d' '
 curl -s -o /dev/null -X POST --data-binary @$d/layer -H 'Content-Type: application/octet-stream' "http://127.0.0.1:$port/v2/ab/app/blobs/uploads/?digest=$ld"
 m='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'$cd'","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"'$ld'","size":4096}]}'
 curl -s -o /dev/null -w "put %{http_code}\n" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$m" http://127.0.0.1:$port/v2/ab/app/manifests/1.0
-for r in 1 2 3 4 5; do
+for r in $(seq 1 ${W3_REPS:-5}); do
   wrk -t2 -c32 -d10s -H 'Accept: application/vnd.oci.image.manifest.v1+json' http://127.0.0.1:$port/v2/ab/app/manifests/1.0 | awk '/Requests\/sec/{printf "W3 rep %s: %s req/s\n", "'$r'", $2}'
 done
-for r in 1 2; do
+for r in $(seq 1 ${W5_REPS:-2}); do
   wrk -t2 -c32 -d10s http://127.0.0.1:$port/v2/ab/app/blobs/$ld | awk '/Requests\/sec/{printf "W5 rep %s: %s req/s\n", "'$r'", $2}'
 done
 echo "server cpu: $(ps -o times= -p $pid) s"
