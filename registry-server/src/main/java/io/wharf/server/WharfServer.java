@@ -263,8 +263,8 @@ public final class WharfServer implements AutoCloseable {
     // On SIGTERM: the same graceful close as close(), maintenance included (its last flush of
     // pull times). One hook for both, not Jetty's own beside it: two stoppers race.
     Runtime.getRuntime().addShutdownHook(server.shutdownHook);
-    LOG.info("Wharf listening on {} (default repository {}; repositories: {})", server.url(), mainDefault.name(),
-        registry.repositories());
+    LOG.info("Wharf listening on {} (version {}; default repository {}; repositories: {})", server.url(),
+        WharfVersion.current(), mainDefault.name(), registry.repositories());
     repositories.listeners().forEach((name, l) ->
         LOG.info("repository {} listening on {}", name, server.url(name)));
     return server;

@@ -1,5 +1,6 @@
 package io.wharf.server.admin;
 
+import io.wharf.server.WharfVersion;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,7 +37,6 @@ import tools.jackson.databind.node.ObjectNode;
 final class OpenApiSpec {
   static final String BASE = "io/wharf/server/admin/openapi-base.json";
   static final String FRAGMENTS = "io/wharf/server/admin/openapi/";
-  private static final String VERSION = "io/wharf/server/wharf-version.properties";
 
   private final byte[] json;
   private final JsonNode tree;
@@ -50,7 +50,7 @@ final class OpenApiSpec {
   public static OpenApiSpec load() {
     ClassLoader loader = OpenApiSpec.class.getClassLoader();
     ObjectNode base = (ObjectNode) read(loader, BASE);
-    ((ObjectNode) base.path("info")).put("version", version(loader));
+    ((ObjectNode) base.path("info")).put("version", WharfVersion.current());
     List<String> fragments = fragmentNames(loader);
     for (String name : fragments) {
       merge(base, read(loader, FRAGMENTS + name), name);
@@ -65,23 +65,6 @@ final class OpenApiSpec {
 
   public JsonNode tree() {
     return tree.deepCopy();
-  }
-
-  /** Wharf's version, from the build ({@code project.version}); {@code development} outside one. */
-  static String version(ClassLoader loader) {
-    try (InputStream in = loader.getResourceAsStream(VERSION)) {
-      if (in != null) {
-        java.util.Properties p = new java.util.Properties();
-        p.load(in);
-        String v = p.getProperty("version");
-        if (v != null && !v.isBlank() && !v.startsWith("${")) {
-          return v;
-        }
-      }
-    } catch (IOException e) {
-      // fall through
-    }
-    return "development";
   }
 
   private static void merge(ObjectNode into, JsonNode fragment, String name) {

@@ -1,6 +1,7 @@
 package io.wharf.server.cli;
 
 import io.wharf.server.WharfServer;
+import io.wharf.server.WharfVersion;
 import io.wharf.server.config.ConfigException;
 import io.wharf.server.config.ConfigLoader;
 import io.wharf.server.config.WharfConfig;
@@ -98,8 +99,7 @@ public final class WharfCli implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = WharfCli.class.getPackage().getImplementationVersion();
-      return new String[] {"wharf " + (v == null ? "(development build)" : v)};
+      return new String[] {"wharf " + WharfVersion.current()};
     }
   }
 }
