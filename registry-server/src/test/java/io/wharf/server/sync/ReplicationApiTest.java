@@ -68,8 +68,8 @@ class ReplicationApiTest {
 
   @AfterEach
   void stop() throws Exception {
-    SyncTestServers.stop(server);
-    SyncTestServers.stop(remoteServer);
+    server.close();
+    remoteServer.close();
   }
 
   HttpResponse<String> send(String method, String path) throws Exception {

@@ -60,8 +60,8 @@ class SyncApiTest {
 
   @AfterEach
   void stop() throws Exception {
-    SyncTestServers.stop(server);
-    SyncTestServers.stop(source);
+    server.close();
+    source.close();
   }
 
   HttpResponse<String> send(String method, String path) throws Exception {

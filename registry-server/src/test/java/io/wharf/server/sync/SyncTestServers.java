@@ -4,7 +4,7 @@ import io.wharf.core.repository.HostedRepository;
 import io.wharf.core.repository.Registry;
 import io.wharf.proxy.RegistrySource;
 import io.wharf.server.WharfServer;
-import io.wharf.server.config.WharfConfig;
+import io.wharf.server.http.RegistryHttp;
 import java.net.URI;
 import java.time.Duration;
 
@@ -18,21 +18,13 @@ final class SyncTestServers {
 
   private SyncTestServers() {}
 
-  static WharfServer serve(HostedRepository repository) throws Exception {
-    WharfConfig c = WharfConfig.defaults().override("127.0.0.1", 0, null);
-    WharfConfig.Server s = c.server();
-    c = new WharfConfig(new WharfConfig.Server(s.bind(), s.port(), s.publicUrl(), s.accessLog(), "100ms",
-        s.defaultRepository(), s.tls(), s.trustedProxies(), s.idleTimeout(), s.headerTimeout(), s.maxConnections()),
-        c.blobStores(), c.http(), c.repositories(), c.security(), c.management(), c.events());
-    return WharfServer.start(c, Registry.of(repository));
-  }
-
   /**
-   * Stops {@code server}: {@link WharfServer#close}, which takes its short graceful part (100 ms)
-   * timing out on a JDK {@code HttpClient}'s idle keep-alive connection for the stop it is.
+   * Serves {@code repository} with {@link RegistryHttp#config}: its short graceful stop is what
+   * {@link WharfServer#close} takes, timing out on a JDK {@code HttpClient}'s idle keep-alive
+   * connection, for the stop it is.
    */
-  static void stop(WharfServer server) throws Exception {
-    server.close();
+  static WharfServer serve(HostedRepository repository) throws Exception {
+    return WharfServer.start(RegistryHttp.config(), Registry.of(repository));
   }
 
   /** A client of {@code server} as a sync source, with generous timeouts (a loaded machine). */
