@@ -36,8 +36,9 @@ import tools.jackson.databind.node.ObjectNode;
  * <ul>
  *   <li>{@link #tagged} and {@link #hasManifest} ask with a {@code HEAD}; {@link #hasBlob} too, and
  *       where this target already saw the blob under another image of the registry (in this run),
- *       it asks the registry to mount it from there ({@code POST .../blobs/uploads/?mount=&from=});
- *       a registry that answers {@code 202} instead started an upload, which {@link #putBlob} uses.
+ *       it asks the registry to mount it from there ({@code POST .../blobs/uploads/?mount=&from=},
+ *       with a token that has {@code repository:<from>:pull} too); a registry that answers
+ *       {@code 202} instead started an upload, which {@link #putBlob} uses.
  *   <li>{@link #putBlob} streams in constant memory: a {@code POST} to start an upload, then one
  *       {@code PUT} with the bytes, their {@code Content-Length} and the digest, which the registry
  *       checks.
@@ -129,8 +130,10 @@ public final class RegistryTarget implements SyncTarget, Closeable {
     if (from == null || from.equals(name)) {
       return false;
     }
-    UpstreamClient.WriteAnswer mount = send("POST", name, "/v2/" + name + "/blobs/uploads/?mount="
-        + encode(digest.value()) + "&from=" + encode(from), Map.of(), new ByteArrayEntity(new byte[0], null));
+    // a token with from's pull scope too: a registry that checks it ignores the mount without it
+    UpstreamClient.WriteAnswer mount = guarded(() -> upstream.write("POST", name, List.of(from), "/v2/" + name
+        + "/blobs/uploads/?mount=" + encode(digest.value()) + "&from=" + encode(from), Map.of(),
+        new ByteArrayEntity(new byte[0], null)));
     if (mount.status() == 201) {
       return true;
     }

@@ -427,7 +427,7 @@ final class UpstreamClient implements Closeable {
       String upstreamMessage = errorMessage(r);
       closeQuietly(r);
       if (challenge != null && challenge.isBearer() && challenge.realm() != null) {
-        authorization = "Bearer " + fetchToken(challenge, scope);
+        authorization = "Bearer " + fetchToken(challenge, List.of(scope));
       } else if (challenge != null && challenge.isBasic() && basicCredentials != null) {
         authorization = basicCredentials;
       } else {
@@ -503,17 +503,34 @@ final class UpstreamClient implements Closeable {
    */
   WriteAnswer write(String method, String name, String pathOrUrl, Map<String, String> headers,
       org.apache.hc.core5.http.HttpEntity body) {
+    return write(method, name, List.of(), pathOrUrl, headers, body);
+  }
+
+  /**
+   * {@link #write(String, String, String, Map, org.apache.hc.core5.http.HttpEntity)} for a request
+   * that also reads other images of the registry: a cross-repository mount reads its {@code from}.
+   * Its token is asked with {@code repository:<other>:pull} for each of them besides the push
+   * scope of {@code name} (one {@code scope} parameter each), and cached for that set of scopes:
+   * a registry that checks the caller may read a mount's source (Wharf does) ignores the mount
+   * and starts an upload ({@code 202}) for a token without it.
+   *
+   * @param reads the other image names the request reads
+   */
+  WriteAnswer write(String method, String name, List<String> reads, String pathOrUrl, Map<String, String> headers,
+      org.apache.hc.core5.http.HttpEntity body) {
     URI uri = pathOrUrl.startsWith("http://") || pathOrUrl.startsWith("https://") ? URI.create(pathOrUrl)
         : URI.create(base + pathOrUrl);
     boolean repeatable = body == null || body.isRepeatable();
-    Attempt<WriteAnswer> attempt = () -> writeOnce(method, name, uri, headers, body, repeatable);
+    List<String> scopes = new ArrayList<>();
+    scopes.add("repository:" + name + ":pull,push");
+    reads.forEach(other -> scopes.add("repository:" + other + ":pull"));
+    Attempt<WriteAnswer> attempt = () -> writeOnce(method, List.copyOf(scopes), uri, headers, body, repeatable);
     return repeatable ? withRetries(method, uri, attempt) : attempt.run();
   }
 
-  private WriteAnswer writeOnce(String method, String name, URI uri, Map<String, String> headers,
+  private WriteAnswer writeOnce(String method, List<String> scopes, URI uri, Map<String, String> headers,
       org.apache.hc.core5.http.HttpEntity body, boolean repeatable) {
-    String scope = "repository:" + name + ":pull,push";
-    Token cached = tokens.getIfPresent(scope);
+    Token cached = tokens.getIfPresent(String.join(" ", scopes));
     String authorization = cached != null && cached.expires().isAfter(clock.instant()) ? "Bearer " + cached.value()
         : basicWanted ? basicCredentials : null;
     ClassicHttpResponse r = sendWrite(method, uri, headers, body, authorization, repeatable);
@@ -525,7 +542,7 @@ final class UpstreamClient implements Closeable {
         throw refused(401, upstreamMessage, challenge);
       }
       if (challenge != null && challenge.isBearer() && challenge.realm() != null) {
-        authorization = "Bearer " + fetchToken(challenge, scope);
+        authorization = "Bearer " + fetchToken(challenge, scopes);
       } else if (challenge != null && challenge.isBasic() && basicCredentials != null) {
         authorization = basicCredentials;
         basicWanted = true;
@@ -648,14 +665,28 @@ final class UpstreamClient implements Closeable {
         || (e instanceof SocketException && !(e instanceof ConnectException) && !(e instanceof NoRouteToHostException));
   }
 
-  /** The token dance: GET realm?service=…&scope=… (Basic credentials if configured). */
-  private String fetchToken(AuthChallenge challenge, String defaultScope) {
-    String scope = challenge.scope() != null ? challenge.scope() : defaultScope;
+  /**
+   * The token dance: GET realm?service=…&scope=…[&scope=…] (Basic credentials if configured). The
+   * first scope is the challenge's if it names one, else the first of {@code scopes}; each other of
+   * {@code scopes} the challenge does not name follows in a {@code scope} parameter of its own. The
+   * token is cached under {@code scopes}, the set the caller asks for.
+   */
+  private String fetchToken(AuthChallenge challenge, List<String> scopes) {
+    String first = challenge.scope() != null ? challenge.scope() : scopes.get(0);
+    List<String> asked = new ArrayList<>(List.of(first));
+    List<String> named = List.of(first.trim().split("\\s+"));
+    for (String scope : scopes.subList(1, scopes.size())) {
+      if (!named.contains(scope)) {
+        asked.add(scope);
+      }
+    }
     StringBuilder url = new StringBuilder(challenge.realm());
     url.append(challenge.realm().contains("?") ? '&' : '?');
     url.append("service=").append(URLEncoder.encode(
         challenge.service() != null ? challenge.service() : base.getHost(), StandardCharsets.UTF_8));
-    url.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+    for (String scope : asked) {
+      url.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+    }
     URI tokenUri = URI.create(url.toString());
     try (ClassicHttpResponse r = execute(() -> {
       HttpGet req = new HttpGet(tokenUri);
@@ -679,7 +710,7 @@ final class UpstreamClient implements Closeable {
       long expiresIn = body.hasNonNull("expires_in") ? body.get("expires_in").asLong(60) : 60;
       // Renew a little early so a token does not expire between check and use.
       Instant expires = clock.instant().plusSeconds(Math.max(1, expiresIn - Math.min(10, expiresIn / 10)));
-      tokens.put(defaultScope, new Token(token.asString(), expires));
+      tokens.put(String.join(" ", scopes), new Token(token.asString(), expires));
       return token.asString();
     } catch (IOException e) {
       throw failure("fetching a token from " + URI.create(challenge.realm()).getHost(), e);

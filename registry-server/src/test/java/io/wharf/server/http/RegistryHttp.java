@@ -52,7 +52,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Digest d = http.pushBlob("team/app", RegistryHttp.randomBlob(100));
  * </pre>
  */
-final class RegistryHttp implements AutoCloseable {
+public final class RegistryHttp implements AutoCloseable {
   static {
     // The shipped configuration (INFO, Jetty at WARN) instead of logback's DEBUG default.
     if (System.getProperty("logback.configurationFile") == null) {
@@ -99,9 +99,16 @@ final class RegistryHttp implements AutoCloseable {
     return new RegistryHttp(WharfServer.start(config(), Registry.of(repository)), null);
   }
 
-  private static WharfConfig config() {
-    // a short graceful stop: at close no request is in flight, only the client's idle keep-alive
-    // connection, which Jetty would otherwise wait on for about a second
+  /**
+   * The defaults on a free loopback port, with a short graceful stop (100 ms): at close no request
+   * is in flight, only a JDK {@code HttpClient}'s idle keep-alive connection, which Jetty would
+   * otherwise wait on for about a second; {@link WharfServer#close} takes that wait timing out for
+   * the stop it is. The config of the servers tests build around a repository (here and the sync
+   * tests').
+   *
+   * @return the config
+   */
+  public static WharfConfig config() {
     WharfConfig c = WharfConfig.defaults().override("127.0.0.1", 0, null);
     WharfConfig.Server s = c.server();
     return new WharfConfig(new WharfConfig.Server(s.bind(), s.port(), s.publicUrl(), s.accessLog(), "100ms",

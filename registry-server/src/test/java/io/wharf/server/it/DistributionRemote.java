@@ -53,7 +53,7 @@ final class DistributionRemote implements AutoCloseable {
   /** A registry under {@code dir} for {@code user} alone; asserts that it refuses anonymous access. */
   static DistributionRemote withUser(Path dir, String user, String password) throws Exception {
     DistributionRemote r = new DistributionRemote(dir, user, password);
-    int status = SyncFromDistributionIT.send(HttpRequest.newBuilder(URI.create(r.url() + "/v2/")).GET(), null)
+    int status = DistributionPushes.send(HttpRequest.newBuilder(URI.create(r.url() + "/v2/")).GET(), null)
         .statusCode();
     assertThat(status).as("the remote refuses anonymous access").isEqualTo(401);
     return r;

@@ -26,7 +26,8 @@ import tools.jackson.databind.JsonNode;
 class PartialIndexReplicationIT {
   @TempDir Path tmp;
 
-  final SyncFromDistributionIT seeder = new SyncFromDistributionIT();
+  final DistributionPushes pushes = new DistributionPushes();
+  final SyncFromDistributionIT syncs = new SyncFromDistributionIT();
   final ReplicationToDistributionIT rules = new ReplicationToDistributionIT();
 
   @Test
@@ -34,8 +35,9 @@ class PartialIndexReplicationIT {
     assumeTrue(DistributionProcess.isInstalled(), "docker-registry is not installed");
     try (DistributionProcess remote = DistributionProcess.serve(tmp.resolve("remote"))) {
       String r = remote.url();
-      SyncFromDistributionIT.Pushed pushed = seeder.seed(r, null);
-      seeder.putManifest(r, null, "latest", pushed.index());
+      DistributionPushes.Pushed pushed = pushes.signedIndex(r, null);
+      pushes.listInTagSchema(r, null, pushed);
+      pushes.putManifest(r, null, "latest", pushed.index());
       String yaml = """
           server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 1s}
           blobStores: {default: {type: file, path: "%1$s"}}
@@ -116,9 +118,9 @@ class PartialIndexReplicationIT {
 
   /** Starts a pull rule's run and returns its report once it ended. */
   JsonNode runSync(String rule) throws Exception {
-    HttpResponse<String> started = SyncFromDistributionIT.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
+    HttpResponse<String> started = DistributionPushes.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
         .POST(HttpRequest.BodyPublishers.noBody()), null);
     assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-    return seeder.awaitRun(rule).get("last");
+    return syncs.awaitRun(rule).get("last");
   }
 }

@@ -3,15 +3,14 @@ package io.wharf.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.wharf.core.model.Digest;
 import io.wharf.core.model.MediaTypes;
 import io.wharf.server.WharfServer;
 import io.wharf.server.config.ConfigLoader;
+import io.wharf.server.it.DistributionPushes.Manifest;
+import io.wharf.server.it.DistributionPushes.Pushed;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Tag;
@@ -31,15 +30,13 @@ import tools.jackson.databind.json.JsonMapper;
 @Tag("interop")
 class ReplicationToDistributionIT {
   static final JsonMapper JSON = JsonMapper.builder().build();
-  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(30)).build();
   static final String ADMIN = DistributionRemote.ADMIN;
   static final Duration PATIENCE = Duration.ofMinutes(3); // a loaded machine; conditions end the waits
 
   @TempDir Path tmp;
 
   /** Pushes to Wharf over the registry API, as the sync IT seeds distribution. */
-  final SyncFromDistributionIT seeder = new SyncFromDistributionIT();
+  final DistributionPushes seeder = new DistributionPushes();
 
   @Test
   void anonymousRemote_pushesArrive_reconcileCatchesUp_deletesPropagate() throws Exception {
@@ -81,19 +78,15 @@ class ReplicationToDistributionIT {
       String r = remote.url();
 
       // 1. a multi-arch index and its signature, pushed to Wharf, arrive with their digests
-      SyncFromDistributionIT.Manifest amd = seeder.image(w, ADMIN, "amd64");
-      SyncFromDistributionIT.Manifest arm = seeder.image(w, ADMIN, "arm64");
-      SyncFromDistributionIT.Manifest index = new SyncFromDistributionIT.Manifest(MediaTypes.OCI_INDEX,
-          ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
-              + amd.descriptor("amd64") + "," + arm.descriptor("arm64") + "]}").getBytes(StandardCharsets.UTF_8));
-      seeder.putManifest(w, ADMIN, "multi", index);
-      SyncFromDistributionIT.Manifest signature = signature(w, index);
+      Pushed multi = seeder.signedIndex(w, ADMIN);
+      Manifest index = multi.index();
+      Manifest signature = multi.signature();
       String schemaTag = index.digest().algorithm() + "-" + index.digest().hex();
       await("the index and its signature at the remote", () -> has(r + "/v2/team/app/manifests/multi", remoteAuth)
           && has(r + "/v2/team/app/manifests/" + signature.digest(), remoteAuth)
           && has(r + "/v2/team/app/manifests/" + schemaTag, remoteAuth));
       assertThat(body(r + "/v2/team/app/manifests/multi", remoteAuth)).isEqualTo(index.bytes());
-      for (SyncFromDistributionIT.Manifest m : new SyncFromDistributionIT.Manifest[] {amd, arm, signature}) {
+      for (Manifest m : new Manifest[] {multi.amd64(), multi.arm64(), signature}) {
         assertThat(body(r + "/v2/team/app/manifests/" + m.digest(), remoteAuth)).as("%s", m.digest())
             .isEqualTo(m.bytes());
       }
@@ -105,7 +98,7 @@ class ReplicationToDistributionIT {
       String api = w + "/wharf/api/v1/repositories/releases/replication/";
       long failedBefore = rule(api + "site-b").get("pushes").get("failed").asLong();
       remote.stop();
-      SyncFromDistributionIT.Manifest v2 = seeder.image(w, ADMIN, "amd64");
+      Manifest v2 = seeder.image(w, ADMIN, "amd64");
       seeder.putManifest(w, ADMIN, "stable", v2);
       seeder.putManifest(w, ADMIN, "2.0", v2);
       await("the copy of 2.0 on push failed, and nothing is left to copy", () -> {
@@ -131,7 +124,7 @@ class ReplicationToDistributionIT {
       runAndAwait(api + "keep", null); // the keep rule's copy of 2.0, which its push could not make
       assertThat(has(r + "/v2/kept/team/app/manifests/2.0", remoteAuth)).isTrue();
       long keptHandled = rule(api + "keep").get("pushes").get("imagesHandled").asLong();
-      HttpResponse<String> deleted = SyncFromDistributionIT.send(HttpRequest.newBuilder(
+      HttpResponse<String> deleted = DistributionPushes.send(HttpRequest.newBuilder(
           URI.create(w + "/v2/team/app/manifests/2.0")).DELETE(), ADMIN);
       assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);
 
@@ -154,29 +147,11 @@ class ReplicationToDistributionIT {
     }
   }
 
-  /** A cosign-style signature of {@code subject}, pushed to Wharf by its digest. */
-  SyncFromDistributionIT.Manifest signature(String url, SyncFromDistributionIT.Manifest subject) throws Exception {
-    byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
-    byte[] payload = ("{\"critical\":{\"image\":{\"docker-manifest-digest\":\"" + subject.digest() + "\"}}}")
-        .getBytes(StandardCharsets.UTF_8);
-    seeder.pushBlob(url, ADMIN, empty);
-    seeder.pushBlob(url, ADMIN, payload);
-    String sig = SyncFromDistributionIT.SIGNATURE;
-    SyncFromDistributionIT.Manifest signature = new SyncFromDistributionIT.Manifest(MediaTypes.OCI_MANIFEST,
-        ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"artifactType\":\"" + sig
-            + "\",\"config\":{\"mediaType\":\"" + MediaTypes.OCI_EMPTY + "\",\"digest\":\"" + Digest.sha256(empty)
-            + "\",\"size\":2},\"layers\":[{\"mediaType\":\"" + sig + "\",\"digest\":\"" + Digest.sha256(payload)
-            + "\",\"size\":" + payload.length + "}],\"subject\":" + subject.descriptor(null) + "}")
-            .getBytes(StandardCharsets.UTF_8));
-    seeder.putManifest(url, ADMIN, signature.digest().value(), signature);
-    return signature;
-  }
-
   /** The last rule read, for failure messages. */
   String lastSeen = "";
 
   JsonNode rule(String url) throws Exception {
-    HttpResponse<String> r = SyncFromDistributionIT.send(HttpRequest.newBuilder(URI.create(url)).GET(), ADMIN);
+    HttpResponse<String> r = DistributionPushes.send(HttpRequest.newBuilder(URI.create(url)).GET(), ADMIN);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     lastSeen = r.body();
     return JSON.readTree(r.body());
@@ -184,7 +159,7 @@ class ReplicationToDistributionIT {
 
   /** Starts a reconcile and returns its report once it ended (one started after {@code previousStart}). */
   JsonNode runAndAwait(String rule, String previousStart) throws Exception {
-    HttpResponse<String> started = SyncFromDistributionIT.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
+    HttpResponse<String> started = DistributionPushes.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
         .POST(HttpRequest.BodyPublishers.noBody()), ADMIN);
     assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
     JsonNode[] last = new JsonNode[1];
@@ -216,7 +191,7 @@ class ReplicationToDistributionIT {
     if (auth != null) {
       b.header("Authorization", auth);
     }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return DistributionPushes.HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   static boolean has(String url, String auth) throws Exception {

@@ -60,6 +60,6 @@ final class CopyFixture implements AutoCloseable {
   /** Stops the server. */
   @Override
   public void close() throws Exception {
-    SyncTestServers.stop(server);
+    server.close();
   }
 }

@@ -19,6 +19,11 @@ import io.wharf.server.auth.PasswordHashes;
 import io.wharf.server.config.ConfigLoader;
 import io.wharf.storage.memory.InMemoryDriver;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -91,6 +96,56 @@ class RegistryTargetTest extends CopyScenarios {
     for (Digest blob : app.blobs()) {
       assertThat(ends.destination.getBlob(ImageName.of("copy/app"), blob)).isPresent();
     }
+  }
+
+  /**
+   * The remote with token auth and a user who may push to its repository: the token of the mount
+   * has the pull scope of its source (a Wharf server checks it, and without it ignores the mount
+   * and starts an upload), so the second image's blobs are mounted, not uploaded again.
+   */
+  @Test
+  void copyTag_tokenAuthRemote_blobKnownUnderAnotherImage_isMounted_notUploaded() throws Exception {
+    SourceImages.Pushed app = ends.images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"),
+        200_000);
+    try (WharfServer secured = WharfServer.start(ConfigLoader.parse("""
+        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms}
+        blobStores: {default: {type: memory}}
+        security:
+          realms: [docker-token]
+          anonymous: false
+          users:
+            - {name: pusher, passwordHash: "%s", roles: [site-push]}
+          roles:
+            - {name: site-push, privileges: ["site:read", "site:write"]}
+        repositories:
+          - {name: site}
+        """.formatted(PasswordHashes.hash("push-pw".toCharArray(), 4)), "token.yaml"));
+        RegistryTarget pusher = SyncTestServers.client(secured.url()).credentials("pusher", "push-pw")
+            .credentialsName("site-push").buildTarget()) {
+      ImageCopier copier = new ImageCopier(new RepositorySource(ends.source), pusher, ends.report);
+      copier.copyTag("team/app", "1.0", "team/app", ImageCopier.Options.ALL);
+      double uploadsBefore = requests(secured, "blob_upload_chunk", "PUT", "201");
+      long bytesBefore = ends.report.snapshot().bytesCopied();
+      assertThat(uploadsBefore).as("the first image's two blobs uploaded").isEqualTo(2);
+
+      assertThat(copier.copyTag("team/app", "1.0", "copy/app", ImageCopier.Options.ALL)).isTrue();
+
+      assertThat(requests(secured, "blob_upload", "POST", "201")).as("mounts").isEqualTo(2);
+      assertThat(requests(secured, "blob_upload_chunk", "PUT", "201")).as("uploads").isEqualTo(uploadsBefore);
+      assertThat(ends.report.snapshot().bytesCopied()).as("nothing uploaded again").isEqualTo(bytesBefore);
+      assertThat(pusher.tagged("copy/app", "1.0")).contains(app.digest());
+    }
+  }
+
+  /** How many requests {@code server} answered with {@code code} for {@code method} on {@code handler}, from its metrics. */
+  static double requests(WharfServer server, String handler, String method, String code) throws Exception {
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(server.url() + "/metrics")).timeout(Duration.ofMinutes(1)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
+    List<String> labels = List.of("code=\"" + code + "\"", "handler=\"" + handler + "\"", "method=\"" + method + "\"");
+    return metrics.body().lines().filter(l -> l.startsWith("registry_http_requests_total{"))
+        .filter(l -> labels.stream().allMatch(l::contains)).mapToDouble(l -> Double.parseDouble(l.substring(
+            l.lastIndexOf(' ') + 1))).sum();
   }
 
   @Test

@@ -8,11 +8,6 @@ import io.wharf.core.model.ImageName;
 import io.wharf.core.model.Tag;
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
-import io.wharf.server.config.ConfigLoader;
-import io.wharf.storage.memory.InMemoryDriver;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
@@ -32,19 +27,17 @@ import tools.jackson.databind.json.JsonMapper;
 class ReplicationApiTest {
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final Duration PATIENCE = Duration.ofMinutes(2); // a loaded machine; conditions end the waits
+  SyncTestServers.RuleServers servers;
   HostedRepository remote;
-  WharfServer remoteServer;
   WharfServer server;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
-  final RegistryPushes pushes = new RegistryPushes(http, null);
+  RegistryPushes pushes;
 
   @BeforeEach
   void start() throws Exception {
-    remote = HostedRepository.builder("remote", new InMemoryDriver()).build();
-    remoteServer = SyncTestServers.serve(remote);
-    server = WharfServer.start(ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms}
-        blobStores: {default: {type: memory}}
+    servers = new SyncTestServers.RuleServers();
+    remote = servers.other;
+    pushes = new RegistryPushes(servers.http, null);
+    server = servers.start("""
         repositories:
           - name: releases
             replication:
@@ -63,18 +56,16 @@ class ReplicationApiTest {
                 target: {url: "http://127.0.0.1:1"}
                 onPush: false
                 content: [{names: ["team/*"]}]
-        """.formatted(remoteServer.url()), "test.yaml"));
+        """.formatted(servers.otherUrl()));
   }
 
   @AfterEach
   void stop() throws Exception {
-    SyncTestServers.stop(server);
-    SyncTestServers.stop(remoteServer);
+    servers.close();
   }
 
   HttpResponse<String> send(String method, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
-        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return servers.send(method, path);
   }
 
   JsonNode rule(String rule) throws Exception {
@@ -137,7 +128,7 @@ class ReplicationApiTest {
     assertThat(remoteTag("b/team/app", "1.0")).contains(pushed);
     await("the rule counts the copy", unchecked(() -> rule("mirrored").get("pushes").get("imagesCopied").asInt() >= 1));
     JsonNode rule = rule("mirrored");
-    assertThat(rule.get("target").asString()).isEqualTo(remoteServer.url().toString());
+    assertThat(rule.get("target").asString()).isEqualTo(servers.otherUrl().toString());
     assertThat(rule.get("onPush").asBoolean()).isTrue();
     assertThat(rule.get("deletes").asBoolean()).isTrue();
     assertThat(rule.get("pushes").get("failed").asInt()).isZero();

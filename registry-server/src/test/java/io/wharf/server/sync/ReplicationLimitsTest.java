@@ -65,7 +65,7 @@ class ReplicationLimitsTest {
       service.close();
     }
     proxy.close();
-    SyncTestServers.stop(remoteServer);
+    remoteServer.close();
   }
 
   static WharfConfig config(String rule) {

@@ -55,7 +55,7 @@ class ReplicationRuleChangesTest {
 
   @AfterEach
   void stopRemote() throws Exception {
-    SyncTestServers.stop(remoteServer);
+    remoteServer.close();
   }
 
   /** A server on {@code dir/data} whose file declares push rule {@code pinned} (to {@code pinned/...}). */

@@ -2,10 +2,7 @@ package io.wharf.server.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
-import io.wharf.server.config.ConfigLoader;
-import io.wharf.storage.memory.InMemoryDriver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,48 +22,43 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class SyncApiTest {
   static final JsonMapper JSON = JsonMapper.builder().build();
-  HostedRepository upstream;
-  WharfServer source;
+  SyncTestServers.RuleServers servers;
   WharfServer server;
   SourceImages.Pushed app;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+  HttpClient http;
 
   @BeforeEach
   void start() throws Exception {
-    upstream = HostedRepository.builder("upstream", new InMemoryDriver()).build();
-    SourceImages images = new SourceImages(upstream);
+    servers = new SyncTestServers.RuleServers();
+    http = servers.http;
+    SourceImages images = new SourceImages(servers.other);
     app = images.image("team/app", "1.0", "linux/amd64", Instant.parse("2026-01-01T00:00:00Z"), 2000);
     images.image("team/app", "1.1", "linux/amd64", Instant.parse("2026-01-02T00:00:00Z"), 2000);
     images.image("other/tool", "1", "linux/amd64", Instant.parse("2026-01-02T00:00:00Z"), 10);
-    source = SyncTestServers.serve(upstream);
-    server = WharfServer.start(ConfigLoader.parse("""
-        server: {bind: 127.0.0.1, port: 0, shutdownTimeout: 100ms}
-        blobStores: {default: {type: memory}}
+    server = servers.start("""
         repositories:
           - name: mirror
             sync:
               - name: team
-                source: {url: "%s"}
+                source: {url: "%1$s"}
                 content: [{names: ["team/*"], tags: {include: "1\\\\.0"}}]
               - name: broken
                 source: {url: "http://127.0.0.1:1"}
                 content: [{names: ["x"]}]
               - name: scheduled
-                source: {url: "%s"}
+                source: {url: "%1$s"}
                 schedule: every 1s
                 content: [{names: ["other/tool"]}]
-        """.formatted(source.url(), source.url()), "test.yaml"));
+        """.formatted(servers.otherUrl()));
   }
 
   @AfterEach
   void stop() throws Exception {
-    SyncTestServers.stop(server);
-    SyncTestServers.stop(source);
+    servers.close();
   }
 
   HttpResponse<String> send(String method, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
-        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return servers.send(method, path);
   }
 
   /** Waits (generously: a loaded machine) until the rule's last run has ended, and returns the rule. */

@@ -87,7 +87,7 @@ class SyncProxyWarmTest {
       assertThat(second.get("blobsSkipped").asInt()).isEqualTo(3);
 
       // the upstream is gone: what the rule selected is served from the cache, the rest is not there
-      SyncTestServers.stop(source);
+      source.close();
       source = null;
       HttpResponse<byte[]> manifest = get(server, "/v2/cache/team/app/manifests/" + wanted.digest(), wanted.mediaType());
       assertThat(manifest.statusCode()).isEqualTo(200);
@@ -101,10 +101,10 @@ class SyncProxyWarmTest {
           .isNotEqualTo(200);
     } finally {
       if (server != null) {
-        SyncTestServers.stop(server);
+        server.close();
       }
       if (source != null) {
-        SyncTestServers.stop(source);
+        source.close();
       }
     }
   }

@@ -53,7 +53,7 @@ class SyncRuleChangesTest {
 
   @AfterEach
   void stopSource() throws Exception {
-    SyncTestServers.stop(source);
+    source.close();
   }
 
   /** A server on {@code dir/data} whose file declares rule {@code pinned} and credentials {@code file-cred}. */
