@@ -368,7 +368,7 @@ public final class WharfServer implements AutoCloseable {
       c.setName(name);
       c.setAcceptQueueSize(ACCEPT_QUEUE);
       c.setIdleTimeout(limits.idleTimeout().toMillis());
-      c.addEventListener(new HeaderTimeout(limits.headerTimeout(), c.getScheduler()));
+      c.addEventListener(new HeaderTimeout(limits.headerTimeout(), limits.maxConnections(), c.getScheduler()));
       // At the cap the listener stops accepting; further clients wait in the accept queue.
       NetworkConnectionLimit limit = new NetworkConnectionLimit(limits.maxConnections(), c);
       jetty.addBean(limit);

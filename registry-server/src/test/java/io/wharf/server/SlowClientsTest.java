@@ -137,16 +137,16 @@ class SlowClientsTest {
 
   @Test
   void maxConnections_aListenerHoldsNoMore_theNextIsServedWhenOneCloses() throws Exception {
-    start("headerTimeout: 10m, maxConnections: 3");
+    start("headerTimeout: 10m, idleTimeout: 10m, maxConnections: 3");
     List<Socket> held = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
         Socket s = connect(server.port());
         held.add(s);
-        // served once (so surely taken by the server), then a second request that never ends
+        // served once (so surely taken by the server), then kept alive between requests: a client
+        // the cap makes no room from (only connections stuck in their headers make room)
         s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(ISO_8859_1));
         assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
-        s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(ISO_8859_1));
       }
       // the fourth connects (the kernel's accept queue) but is not taken while three are open
       Socket extra = connect(server.port());
@@ -162,6 +162,33 @@ class SlowClientsTest {
       extra.close();
     } finally {
       for (Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void maxConnections_reached_connectionsStuckInTheirHeadersMakeRoomForANewClient() throws Exception {
+    // a header timeout far beyond the deadline: only making room at the cap can serve the new client
+    start("headerTimeout: 10m, idleTimeout: 10m, maxConnections: 3");
+    List<Socket> stuck = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        Socket s = connect(server.port());
+        stuck.add(s);
+        s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(ISO_8859_1));
+      }
+      try (Socket client = connect(server.port())) {
+        client.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            .getBytes(ISO_8859_1));
+        client.setSoTimeout((int) DEADLINE.toMillis());
+        assertThat(new String(client.getInputStream().readAllBytes(), ISO_8859_1)).startsWith("HTTP/1.1 200");
+      }
+      // room was made by closing the stuck connections
+      assertThat(stuck.stream().filter(s -> closedByServer(s, (byte) 'a')).count())
+          .as("stuck connections the server closed").isPositive();
+    } finally {
+      for (Socket s : stuck) {
         s.close();
       }
     }
