@@ -81,12 +81,12 @@ final class ApiRules<R> {
   /** Pull rules, {@code repositories[].sync[]}. */
   static final Kind<SyncConfig.Rule> PULL = new Kind<>("sync", "sync-rules", SyncConfig.Rule.class,
       "an entry of repositories[].sync", SyncConfig.Rule::name, SyncConfig.Rule::withName,
-      r -> r.sync() == null ? List.of() : r.sync(), WharfConfig.Repository::withSync, SyncConfig::validateRule);
+      WharfConfig.Repository::pullRules, WharfConfig.Repository::withSync, SyncConfig::validateRule);
 
   /** Push rules, {@code repositories[].replication[]}. */
   static final Kind<ReplicationConfig.Rule> PUSH = new Kind<>("replication", "replication-rules",
       ReplicationConfig.Rule.class, "an entry of repositories[].replication", ReplicationConfig.Rule::name,
-      ReplicationConfig.Rule::withName, r -> r.replication() == null ? List.of() : r.replication(),
+      ReplicationConfig.Rule::withName, WharfConfig.Repository::pushRules,
       WharfConfig.Repository::withReplication, ReplicationConfig::validateRule);
 
   private final Kind<R> kind;

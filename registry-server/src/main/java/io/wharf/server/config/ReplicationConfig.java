@@ -28,7 +28,7 @@ public final class ReplicationConfig {
    *     ({@link SyncConfig.Limits}); absent: one at a time, no rate limit
    */
   public record Rule(String name, Target target, List<SyncConfig.Content> content, String schedule, Boolean onPush,
-      Boolean deletes, SyncConfig.Limits limits) {
+      Boolean deletes, SyncConfig.Limits limits) implements ScheduledRule {
     /**
      * A rule without {@code limits}.
      *

@@ -45,7 +45,7 @@ public final class SyncConfig {
    *     filters); absent: false
    */
   public record Rule(String name, Source source, String schedule, List<Content> content, Limits limits,
-      Boolean deleteMissing) {
+      Boolean deleteMissing) implements ScheduledRule {
     /**
      * A copy named {@code name}: the API names a rule by its URL, which wins over a body's name.
      *

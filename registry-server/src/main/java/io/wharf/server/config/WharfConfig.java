@@ -924,6 +924,24 @@ public record WharfConfig(Server server, Map<String, BlobStore> blobStores, Outb
     }
 
     /**
+     * The pull rules, none when the section is absent.
+     *
+     * @return {@code sync}, or an empty list
+     */
+    public List<SyncConfig.Rule> pullRules() {
+      return sync == null ? List.of() : sync;
+    }
+
+    /**
+     * The push rules, none when the section is absent.
+     *
+     * @return {@code replication}, or an empty list
+     */
+    public List<ReplicationConfig.Rule> pushRules() {
+      return replication == null ? List.of() : replication;
+    }
+
+    /**
      * Whether this is a proxy repository.
      *
      * @return true for {@code type: proxy}

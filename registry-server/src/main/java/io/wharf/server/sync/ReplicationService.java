@@ -170,15 +170,7 @@ public final class ReplicationService implements Closeable {
    * no more pushes (each push reads the rules as they are then).
    */
   public void reschedule() {
-    Map<String, String> wanted = new HashMap<>();
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (ReplicationConfig.Rule rule : rulesOf(r)) {
-        if (rule.schedule() != null) {
-          wanted.put(key(r.name(), rule.name()), rule.schedule());
-        }
-      }
-    }
-    runner.reschedule(wanted);
+    runner.reschedule(config.get().repositories(), WharfConfig.Repository::pushRules);
   }
 
   // ---------------------------------------------------------------- on push
@@ -201,7 +193,7 @@ public final class ReplicationService implements Closeable {
     if (r.isEmpty()) {
       return;
     }
-    for (ReplicationConfig.Rule rule : rulesOf(r.get())) {
+    for (ReplicationConfig.Rule rule : r.get().pushRules()) {
       if (rule.copiesOnPush()) {
         enqueue(r.get().name(), rule.name(), image);
       }
@@ -239,7 +231,7 @@ public final class ReplicationService implements Closeable {
         String outcome;
         try {
           WharfConfig.Repository r = declared(repository);
-          Optional<ReplicationConfig.Rule> current = rulesOf(r).stream().filter(x -> x.name().equals(ruleName))
+          Optional<ReplicationConfig.Rule> current = r.pushRules().stream().filter(x -> x.name().equals(ruleName))
               .findFirst();
           if (current.isEmpty() || !current.get().copiesOnPush()) {
             synchronized (this) {
@@ -331,7 +323,7 @@ public final class ReplicationService implements Closeable {
   public List<RuleStatus> rules(String repository) throws IOException {
     WharfConfig.Repository r = declared(repository);
     List<RuleStatus> out = new ArrayList<>();
-    for (ReplicationConfig.Rule rule : rulesOf(r)) {
+    for (ReplicationConfig.Rule rule : r.pushRules()) {
       out.add(status(r, rule));
     }
     return out;
@@ -427,12 +419,8 @@ public final class ReplicationService implements Closeable {
         .orElseThrow(() -> new NoSuchElementException("no repository named " + repository));
   }
 
-  private static List<ReplicationConfig.Rule> rulesOf(WharfConfig.Repository r) {
-    return r.replication() == null ? List.of() : r.replication();
-  }
-
   private static ReplicationConfig.Rule declaredRule(WharfConfig.Repository r, String rule) {
-    return rulesOf(r).stream().filter(x -> x.name().equals(rule)).findFirst().orElseThrow(
+    return r.pushRules().stream().filter(x -> x.name().equals(rule)).findFirst().orElseThrow(
         () -> new NoSuchElementException("repository " + r.name() + " has no replication rule named " + rule));
   }
 

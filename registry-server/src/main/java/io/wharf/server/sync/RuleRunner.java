@@ -5,6 +5,8 @@ import io.wharf.core.lifecycle.Schedule;
 import io.wharf.core.storage.StorageDriver;
 import io.wharf.proxy.sync.SyncReport;
 import io.wharf.server.config.LifecycleConfig;
+import io.wharf.server.config.ScheduledRule;
+import io.wharf.server.config.WharfConfig;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Clock;
@@ -23,6 +25,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,10 +137,20 @@ final class RuleRunner implements Closeable {
    * scheduled, one deleted or without a schedule now is no longer, one whose schedule changed is
    * scheduled anew. Runs going on are left alone.
    *
-   * @param wanted the schedule of every rule that has one, by {@link #key}
+   * @param repositories the repositories as configured now
+   * @param rules a repository's rules of this runner's kind
    * @throws io.wharf.server.config.ConfigException if a schedule cannot be read
    */
-  synchronized void reschedule(Map<String, String> wanted) {
+  synchronized void reschedule(List<WharfConfig.Repository> repositories,
+      Function<WharfConfig.Repository, List<? extends ScheduledRule>> rules) {
+    Map<String, String> wanted = new HashMap<>();
+    for (WharfConfig.Repository r : repositories) {
+      for (ScheduledRule rule : rules.apply(r)) {
+        if (rule.schedule() != null) {
+          wanted.put(key(r.name(), rule.name()), rule.schedule());
+        }
+      }
+    }
     for (String key : List.copyOf(schedules.keySet())) {
       if (!schedules.get(key).text().equals(wanted.get(key))) {
         schedules.remove(key);

@@ -27,9 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.function.Function;
@@ -129,15 +127,7 @@ public final class SyncService implements Closeable {
    * scheduled anew. Runs going on are left alone.
    */
   public void reschedule() {
-    Map<String, String> wanted = new HashMap<>();
-    for (WharfConfig.Repository r : config.get().repositories()) {
-      for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
-        if (rule.schedule() != null) {
-          wanted.put(RuleRunner.key(r.name(), rule.name()), rule.schedule());
-        }
-      }
-    }
-    runner.reschedule(wanted);
+    runner.reschedule(config.get().repositories(), WharfConfig.Repository::pullRules);
   }
 
   /**
@@ -151,7 +141,7 @@ public final class SyncService implements Closeable {
   public List<RuleStatus> rules(String repository) throws IOException {
     WharfConfig.Repository r = declared(repository);
     List<RuleStatus> out = new ArrayList<>();
-    for (SyncConfig.Rule rule : r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()) {
+    for (SyncConfig.Rule rule : r.pullRules()) {
       out.add(status(r, rule));
     }
     return out;
@@ -311,7 +301,7 @@ public final class SyncService implements Closeable {
   }
 
   private static SyncConfig.Rule declaredRule(WharfConfig.Repository r, String rule) {
-    return (r.sync() == null ? List.<SyncConfig.Rule>of() : r.sync()).stream().filter(x -> x.name().equals(rule))
+    return r.pullRules().stream().filter(x -> x.name().equals(rule))
         .findFirst().orElseThrow(() -> new NoSuchElementException("repository " + r.name() + " has no sync rule named "
             + rule));
   }
