@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Wharf servers for the tests of what the management API changes: each on a loopback port, all of
@@ -28,11 +30,17 @@ public final class AdminServerFixture {
   public static final String READER = "reader";
   /** The reader's password. */
   public static final String READER_PASSWORD = "reader-pw";
+  /** The administrator's {@code name:password}, for {@link #call}. */
+  public static final String ADMIN_LOGIN = ADMIN + ":" + ADMIN_PASSWORD;
+  /** The reader's {@code name:password}, for {@link #call}. */
+  public static final String READER_LOGIN = READER + ":" + READER_PASSWORD;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final Path data;
   private final String readable;
   private final String adminHash = PasswordHashes.hash(ADMIN_PASSWORD.toCharArray(), 4);
   private final String readerHash = PasswordHashes.hash(READER_PASSWORD.toCharArray(), 4);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
 
   /**
    * @param dir the test's directory; the store is its {@code data}
@@ -76,17 +84,28 @@ public final class AdminServerFixture {
   }
 
   /**
+   * Calls the management API of {@code server} as the administrator.
+   *
+   * @param server the server
+   * @param method the HTTP method
+   * @param path the path, with its query
+   * @param body a JSON body, or null for none
+   */
+  public HttpResponse<String> call(WharfServer server, String method, String path, String body) throws Exception {
+    return call(server, method, path, body, ADMIN_LOGIN);
+  }
+
+  /**
    * Calls the management API of {@code server} as {@code user}.
    *
-   * @param http the client
    * @param server the server
    * @param method the HTTP method
    * @param path the path, with its query
    * @param body a JSON body, or null for none
    * @param user {@code name:password} for Basic authentication, or null for none
    */
-  public static HttpResponse<String> call(HttpClient http, WharfServer server, String method, String path, String body,
-      String user) throws Exception {
+  public HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
+      throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(120))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
@@ -96,5 +115,14 @@ public final class AdminServerFixture {
       b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * An answer's body as JSON.
+   *
+   * @param r the answer
+   */
+  public static JsonNode json(HttpResponse<String> r) {
+    return JSON.readTree(r.body());
   }
 }

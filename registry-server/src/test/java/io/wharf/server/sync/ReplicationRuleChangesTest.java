@@ -1,5 +1,6 @@
 package io.wharf.server.sync;
 
+import static io.wharf.server.admin.AdminServerFixture.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.core.manifest.Manifest;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Push rules created, changed and deleted through the management API, over HTTP, with a second
@@ -34,9 +34,6 @@ import tools.jackson.databind.json.JsonMapper;
  * pushes by them; bad input is refused naming the field and stores nothing; administrators only.
  */
 class ReplicationRuleChangesTest {
-  static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String ADMIN = AdminServerFixture.ADMIN + ":" + AdminServerFixture.ADMIN_PASSWORD;
-  private static final String READER = AdminServerFixture.READER + ":" + AdminServerFixture.READER_PASSWORD;
   private static final String RULES = "/wharf/api/v1/repositories/releases/replication";
   private static final Duration PATIENCE = Duration.ofMinutes(2); // a loaded machine; conditions end the waits
 
@@ -45,10 +42,13 @@ class ReplicationRuleChangesTest {
   WharfServer remoteServer;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
   final RegistryPushes pushes = new RegistryPushes(http,
-      "Basic " + Base64.getEncoder().encodeToString(ADMIN.getBytes(StandardCharsets.UTF_8)));
+      "Basic " + Base64.getEncoder().encodeToString(AdminServerFixture.ADMIN_LOGIN.getBytes(StandardCharsets.UTF_8)));
+
+  AdminServerFixture servers;
 
   @BeforeEach
   void remote() throws Exception {
+    servers = new AdminServerFixture(dir, "releases");
     remote = HostedRepository.builder("remote", new InMemoryDriver()).build();
     remoteServer = SyncTestServers.serve(remote);
   }
@@ -60,7 +60,7 @@ class ReplicationRuleChangesTest {
 
   /** A server on {@code dir/data} whose file declares push rule {@code pinned} (to {@code pinned/...}). */
   WharfServer start() throws Exception {
-    return new AdminServerFixture(dir, "releases").start("""
+    return servers.start("""
         credentials:
           - {name: file-cred, username: bot, password: file-password}
         repositories:
@@ -69,19 +69,6 @@ class ReplicationRuleChangesTest {
               - {name: pinned, target: {url: "REMOTE"}, content: [{names: ["team/*"], destination: pinned}]}
           - {name: cache, type: proxy, remoteUrl: "REMOTE"}
         """.replace("REMOTE", remoteServer.url().toString()), "replication-rule-changes.yaml");
-  }
-
-  HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
-      throws Exception {
-    return AdminServerFixture.call(http, server, method, path, body, user);
-  }
-
-  HttpResponse<String> call(WharfServer server, String method, String path, String body) throws Exception {
-    return call(server, method, path, body, ADMIN);
-  }
-
-  static JsonNode json(HttpResponse<String> r) {
-    return JSON.readTree(r.body());
   }
 
   /** A push rule copying {@code team/*} to {@code destination/...} at the remote. */
@@ -108,13 +95,13 @@ class ReplicationRuleChangesTest {
   }
 
   Path settings(String subject) {
-    return new AdminServerFixture(dir, "releases").settings(subject);
+    return servers.settings(subject);
   }
 
   @Test
   void createdRule_copiesThePushes_changedCopiesWhereItSaysNow_deletedCopiesNoMore() throws Exception {
     try (WharfServer server = start()) {
-      HttpResponse<String> r = call(server, "POST", RULES, rule("dr", "dr", ",\"schedule\":\"@daily\","
+      HttpResponse<String> r = servers.call(server, "POST", RULES, rule("dr", "dr", ",\"schedule\":\"@daily\","
           + "\"limits\":{\"concurrency\":2,\"bandwidth\":\"50MB/s\"}"));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
       assertThat(r.headers().firstValue("Location")).hasValue(server.url() + RULES + "/dr");
@@ -124,7 +111,7 @@ class ReplicationRuleChangesTest {
       assertThat(Files.readString(settings("replication-rules"))).contains("\"dr\"").contains("50MB/s");
 
       // listed after the file's rule, each with its origin
-      JsonNode all = json(call(server, "GET", RULES, null));
+      JsonNode all = json(servers.call(server, "GET", RULES, null));
       assertThat(all.get("rules")).extracting(x -> x.get("rule").asString() + ":" + x.get("origin").asString())
           .containsExactly("pinned:file", "dr:api");
 
@@ -134,7 +121,7 @@ class ReplicationRuleChangesTest {
       assertThat(remoteTag("dr/team/app", "1.0")).contains(first);
 
       // changed: the next push goes where it says now, and no longer where it said
-      r = call(server, "PUT", RULES + "/dr", "{\"target\":{\"url\":\"" + remoteServer.url() + "\"},\"content\":"
+      r = servers.call(server, "PUT", RULES + "/dr", "{\"target\":{\"url\":\"" + remoteServer.url() + "\"},\"content\":"
           + "[{\"names\":[\"team/*\"],\"destination\":\"moved\"}]}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(json(r).get("next").isNull()).as("no schedule now").isTrue();
@@ -145,19 +132,19 @@ class ReplicationRuleChangesTest {
       assertThat(remoteTag("dr/team/app", "2.0")).isEmpty();
 
       // a reconcile on demand copies what the rule selects and the remote misses
-      r = call(server, "POST", RULES + "/dr/run", null);
+      r = servers.call(server, "POST", RULES + "/dr/run", null);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
       await("moved/team/app:1.0 at the remote", () -> remoteTag("moved/team/app", "1.0").isPresent());
 
       // deleted: gone from the API and the document, and the next push is not copied by it (the
       // file's rule, handling the same push, shows when it was handled)
-      assertThat(call(server, "DELETE", RULES + "/dr", null).statusCode()).isEqualTo(204);
-      assertThat(call(server, "GET", RULES + "/dr", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "DELETE", RULES + "/dr", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(server, "GET", RULES + "/dr", null).statusCode()).isEqualTo(404);
       assertThat(Files.readString(settings("replication-rules"))).doesNotContain("\"dr\"");
       push(server, "team/app", "3.0");
       await("pinned/team/app:3.0 at the remote", () -> remoteTag("pinned/team/app", "3.0").isPresent());
       assertThat(remoteTag("moved/team/app", "3.0")).isEmpty();
-      assertThat(json(call(server, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
+      assertThat(json(servers.call(server, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
           .containsExactly("pinned");
     }
   }
@@ -165,18 +152,18 @@ class ReplicationRuleChangesTest {
   @Test
   void secondNodeOnTheStore_seesTheRule_andCopiesItsPushesByIt() throws Exception {
     try (WharfServer a = start(); WharfServer b = start()) {
-      assertThat(call(a, "POST", RULES, rule("shared", "shared", "")).statusCode()).isEqualTo(201);
-      JsonNode seen = json(call(b, "GET", RULES + "/shared", null));
+      assertThat(servers.call(a, "POST", RULES, rule("shared", "shared", "")).statusCode()).isEqualTo(201);
+      JsonNode seen = json(servers.call(b, "GET", RULES + "/shared", null));
       assertThat(seen.get("origin").asString()).isEqualTo("api");
       Digest pushed = push(b, "team/tool", "1");
       await("shared/team/tool:1 at the remote", () -> remoteTag("shared/team/tool", "1").isPresent());
       assertThat(remoteTag("shared/team/tool", "1")).contains(pushed);
       // deleted on b: a no longer has it either
-      assertThat(call(b, "DELETE", RULES + "/shared", null).statusCode()).isEqualTo(204);
-      assertThat(call(a, "GET", RULES + "/shared", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(b, "DELETE", RULES + "/shared", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(a, "GET", RULES + "/shared", null).statusCode()).isEqualTo(404);
     }
     try (WharfServer again = start()) {
-      assertThat(json(call(again, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
+      assertThat(json(servers.call(again, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
           .containsExactly("pinned");
     }
   }
@@ -207,7 +194,7 @@ class ReplicationRuleChangesTest {
               "cache is a proxy repository"),
           new Bad("/wharf/api/v1/repositories/nowhere/replication", rule("x", "x", ""), 404, null, "nowhere"));
       for (Bad x : bad) {
-        HttpResponse<String> r = call(server, "POST", x.path(), x.body());
+        HttpResponse<String> r = servers.call(server, "POST", x.path(), x.body());
         assertThat(r.statusCode()).as(x.body() + " -> " + r.body()).isEqualTo(x.status());
         assertThat(json(r).get("message").asString()).as(x.body()).contains(x.says());
         if (x.field() != null) {
@@ -216,45 +203,45 @@ class ReplicationRuleChangesTest {
         }
       }
       assertThat(settings("replication-rules")).as("refused rules are not stored").doesNotExist();
-      assertThat(json(call(server, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
+      assertThat(json(servers.call(server, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
           .containsExactly("pinned");
 
       // the file's rule is pinned; a taken name is a conflict; unknown ones are 404
-      assertThat(call(server, "PUT", RULES + "/pinned", rule("pinned", "x", "")).statusCode()).isEqualTo(409);
-      assertThat(call(server, "DELETE", RULES + "/pinned", null).statusCode()).isEqualTo(409);
-      assertThat(call(server, "POST", RULES, rule("good", "good", "")).statusCode()).isEqualTo(201);
+      assertThat(servers.call(server, "PUT", RULES + "/pinned", rule("pinned", "x", "")).statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "DELETE", RULES + "/pinned", null).statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "POST", RULES, rule("good", "good", "")).statusCode()).isEqualTo(201);
       String stored = Files.readString(settings("replication-rules"));
-      HttpResponse<String> r = call(server, "POST", RULES, rule("good", "good", ""));
+      HttpResponse<String> r = servers.call(server, "POST", RULES, rule("good", "good", ""));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
       assertThat(r.body()).contains("already");
-      r = call(server, "PUT", RULES + "/good", rule("renamed", "good", ""));
+      r = servers.call(server, "PUT", RULES + "/good", rule("renamed", "good", ""));
       assertThat(r.statusCode()).isEqualTo(400);
       assertThat(json(r).get("fields").get(0).get("id").asString()).isEqualTo("name");
-      r = call(server, "PUT", RULES + "/good", rule("good", "good", ",\"limits\":{\"concurrency\":99}"));
+      r = servers.call(server, "PUT", RULES + "/good", rule("good", "good", ",\"limits\":{\"concurrency\":99}"));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
       assertThat(json(r).get("fields").get(0).get("id").asString()).isEqualTo("limits.concurrency");
-      assertThat(call(server, "PUT", RULES + "/none", rule("none", "x", "")).statusCode()).isEqualTo(404);
-      assertThat(call(server, "DELETE", RULES + "/none", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "PUT", RULES + "/none", rule("none", "x", "")).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "DELETE", RULES + "/none", null).statusCode()).isEqualTo(404);
 
       // a credential a push rule uses cannot go
-      assertThat(call(server, "POST", "/wharf/api/v1/credentials",
+      assertThat(servers.call(server, "POST", "/wharf/api/v1/credentials",
           "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}").statusCode()).isEqualTo(201);
-      assertThat(call(server, "POST", RULES, rule("authed", "authed", "").replace("\"url\":",
+      assertThat(servers.call(server, "POST", RULES, rule("authed", "authed", "").replace("\"url\":",
           "\"credentials\":\"c\",\"url\":")).statusCode()).isEqualTo(201);
-      r = call(server, "DELETE", "/wharf/api/v1/credentials/c", null);
+      r = servers.call(server, "DELETE", "/wharf/api/v1/credentials/c", null);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
       assertThat(r.body()).contains("releases/replication/authed");
-      assertThat(call(server, "DELETE", RULES + "/authed", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(server, "DELETE", RULES + "/authed", null).statusCode()).isEqualTo(204);
       stored = Files.readString(settings("replication-rules"));
 
       // administrators only; reading stays with read
-      assertThat(call(server, "POST", RULES, rule("mine", "x", ""), READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "PUT", RULES + "/good", rule("good", "y", ""), READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "DELETE", RULES + "/good", null, READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "POST", RULES, rule("anon", "x", ""), null).statusCode())
+      assertThat(servers.call(server, "POST", RULES, rule("mine", "x", ""), AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "PUT", RULES + "/good", rule("good", "y", ""), AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "DELETE", RULES + "/good", null, AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "POST", RULES, rule("anon", "x", ""), null).statusCode())
           .as("the repository is hidden from an anonymous caller").isEqualTo(404);
       assertThat(Files.readString(settings("replication-rules"))).as("refused calls change nothing").isEqualTo(stored);
-      assertThat(call(server, "GET", RULES, null, READER).statusCode()).isEqualTo(200);
+      assertThat(servers.call(server, "GET", RULES, null, AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(200);
     }
   }
 }

@@ -1,12 +1,12 @@
 package io.wharf.server.sync;
 
+import static io.wharf.server.admin.AdminServerFixture.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wharf.core.repository.HostedRepository;
 import io.wharf.server.WharfServer;
 import io.wharf.server.admin.AdminServerFixture;
 import io.wharf.storage.memory.InMemoryDriver;
-import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Pull rules and credentials created, changed and deleted through the management API, over HTTP:
@@ -28,9 +27,6 @@ import tools.jackson.databind.json.JsonMapper;
  * never shown; administrators only.
  */
 class SyncRuleChangesTest {
-  static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String ADMIN = AdminServerFixture.ADMIN + ":" + AdminServerFixture.ADMIN_PASSWORD;
-  private static final String READER = AdminServerFixture.READER + ":" + AdminServerFixture.READER_PASSWORD;
   private static final String PASSWORD = "api-password-never-shown-0123";
   private static final String RULES = "/wharf/api/v1/repositories/mirror/sync";
   private static final String CREDENTIALS = "/wharf/api/v1/credentials";
@@ -39,7 +35,6 @@ class SyncRuleChangesTest {
   AdminServerFixture servers;
   HostedRepository upstream;
   WharfServer source;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
 
   @BeforeEach
   void source() throws Exception {
@@ -69,19 +64,6 @@ class SyncRuleChangesTest {
         """.replace("SOURCE", source.url().toString()), "sync-rule-changes-test.yaml");
   }
 
-  HttpResponse<String> call(WharfServer server, String method, String path, String body, String user)
-      throws Exception {
-    return AdminServerFixture.call(http, server, method, path, body, user);
-  }
-
-  HttpResponse<String> call(WharfServer server, String method, String path, String body) throws Exception {
-    return call(server, method, path, body, ADMIN);
-  }
-
-  static JsonNode json(HttpResponse<String> r) {
-    return JSON.readTree(r.body());
-  }
-
   String rule(String name, String extra) {
     return "{\"name\":\"" + name + "\",\"source\":{\"url\":\"" + source.url() + "\"},\"content\":[{\"names\":"
         + "[\"team/app\"]}]" + extra + "}";
@@ -91,7 +73,7 @@ class SyncRuleChangesTest {
   JsonNode awaitRun(WharfServer server, String rule) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (true) {
-      JsonNode r = json(call(server, "GET", RULES + "/" + rule, null));
+      JsonNode r = json(servers.call(server, "GET", RULES + "/" + rule, null));
       if (r.hasNonNull("last") && r.get("last").hasNonNull("finished")) {
         return r;
       }
@@ -103,14 +85,14 @@ class SyncRuleChangesTest {
   @Test
   void createdRule_withASchedule_runsWithoutARestart_changedAndDeletedStopBeingScheduled() throws Exception {
     try (WharfServer server = start()) {
-      HttpResponse<String> r = call(server, "POST", CREDENTIALS,
+      HttpResponse<String> r = servers.call(server, "POST", CREDENTIALS,
           "{\"name\":\"api-cred\",\"username\":\"wharfbot\",\"password\":\"" + PASSWORD + "\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
       assertThat(r.headers().firstValue("Location")).hasValue(server.url() + CREDENTIALS + "/api-cred");
       assertThat(r.body()).doesNotContain(PASSWORD);
       assertThat(json(r).get("source").asString()).isEqualTo("api");
 
-      r = call(server, "POST", RULES, rule("team", ",\"schedule\":\"every 1s\"").replace("\"url\":",
+      r = servers.call(server, "POST", RULES, rule("team", ",\"schedule\":\"every 1s\"").replace("\"url\":",
           "\"credentials\":\"api-cred\",\"url\":"));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
       assertThat(r.headers().firstValue("Location")).hasValue(server.url() + RULES + "/team");
@@ -120,72 +102,72 @@ class SyncRuleChangesTest {
       // the schedule runs it: copied, no restart
       JsonNode ran = awaitRun(server, "team");
       assertThat(ran.get("last").get("state").asString()).as(ran.toString()).isEqualTo("SUCCEEDED");
-      assertThat(call(server, "GET", "/v2/team/app/tags/list", null).body()).contains("1.0");
+      assertThat(servers.call(server, "GET", "/v2/team/app/tags/list", null).body()).contains("1.0");
 
       // listed beside the file's rule; the credentials show where they are used, never a password
-      JsonNode all = json(call(server, "GET", RULES, null));
+      JsonNode all = json(servers.call(server, "GET", RULES, null));
       assertThat(all.get("rules")).extracting(x -> x.get("rule").asString() + ":" + x.get("origin").asString())
           .containsExactly("pinned:file", "team:api");
-      JsonNode creds = json(call(server, "GET", CREDENTIALS, null));
+      JsonNode creds = json(servers.call(server, "GET", CREDENTIALS, null));
       assertThat(creds).extracting(x -> x.get("name").asString() + ":" + x.get("source").asString())
           .containsExactly("file-cred:file", "api-cred:api");
       assertThat(creds.get(1).get("usedBy").get(0).asString()).isEqualTo("mirror/team");
       for (String path : List.of(CREDENTIALS, CREDENTIALS + "/api-cred", "/wharf/api/v1/config", RULES)) {
-        HttpResponse<String> read = call(server, "GET", path, null);
+        HttpResponse<String> read = servers.call(server, "GET", path, null);
         assertThat(read.statusCode()).as(path + read.body()).isEqualTo(200);
         assertThat(read.body()).as(path).doesNotContain(PASSWORD).doesNotContain("file-password-never-shown");
       }
-      assertThat(call(server, "GET", "/wharf/api/v1/config", null).body()).contains("api-cred").contains("team");
+      assertThat(servers.call(server, "GET", "/wharf/api/v1/config", null).body()).contains("api-cred").contains("team");
 
       // a credential a rule uses cannot go
-      r = call(server, "DELETE", CREDENTIALS + "/api-cred", null);
+      r = servers.call(server, "DELETE", CREDENTIALS + "/api-cred", null);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
       assertThat(r.body()).contains("mirror/team");
 
       // without a schedule: no longer scheduled
-      r = call(server, "PUT", RULES + "/team", rule("team", ""));
+      r = servers.call(server, "PUT", RULES + "/team", rule("team", ""));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(json(r).get("next").isNull()).isTrue();
       assertThat(json(r).get("schedule").isNull()).isTrue();
-      r = call(server, "PUT", RULES + "/team", rule("team", ",\"schedule\":\"@daily\""));
+      r = servers.call(server, "PUT", RULES + "/team", rule("team", ",\"schedule\":\"@daily\""));
       assertThat(json(r).get("next").isNull()).isFalse();
 
       // deleted: gone, and its schedule with it (the same name made again has none)
-      assertThat(call(server, "DELETE", RULES + "/team", null).statusCode()).isEqualTo(204);
-      assertThat(call(server, "GET", RULES + "/team", null).statusCode()).isEqualTo(404);
-      r = call(server, "POST", RULES, rule("team", ""));
+      assertThat(servers.call(server, "DELETE", RULES + "/team", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(server, "GET", RULES + "/team", null).statusCode()).isEqualTo(404);
+      r = servers.call(server, "POST", RULES, rule("team", ""));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
       assertThat(json(r).get("next").isNull()).isTrue();
 
       // the password is write-only: a change without it keeps it
-      r = call(server, "PUT", CREDENTIALS + "/api-cred", "{\"username\":\"other\"}");
+      r = servers.call(server, "PUT", CREDENTIALS + "/api-cred", "{\"username\":\"other\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(Files.readString(servers.settings("sync-credentials"))).contains(PASSWORD).contains("other");
-      assertThat(call(server, "DELETE", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(204);
-      assertThat(call(server, "GET", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "DELETE", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(server, "GET", CREDENTIALS + "/api-cred", null).statusCode()).isEqualTo(404);
     }
   }
 
   @Test
   void twoNodesOnOneStore_seeEachOthersRules_andARestartKeepsThem() throws Exception {
     try (WharfServer a = start(); WharfServer b = start()) {
-      assertThat(call(a, "POST", CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}").statusCode())
+      assertThat(servers.call(a, "POST", CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}").statusCode())
           .isEqualTo(201);
-      assertThat(call(a, "POST", RULES, rule("shared", "").replace("\"url\":", "\"credentials\":\"c\",\"url\":"))
+      assertThat(servers.call(a, "POST", RULES, rule("shared", "").replace("\"url\":", "\"credentials\":\"c\",\"url\":"))
           .statusCode()).isEqualTo(201);
-      assertThat(json(call(b, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
+      assertThat(json(servers.call(b, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
           .containsExactly("pinned", "shared");
-      assertThat(json(call(b, "GET", CREDENTIALS, null))).extracting(x -> x.get("name").asString())
+      assertThat(json(servers.call(b, "GET", CREDENTIALS, null))).extracting(x -> x.get("name").asString())
           .containsExactly("file-cred", "c");
       // run on b: it knows the rule and its credentials
-      assertThat(call(b, "POST", RULES + "/shared/run", null).statusCode()).isEqualTo(202);
+      assertThat(servers.call(b, "POST", RULES + "/shared/run", null).statusCode()).isEqualTo(202);
       assertThat(awaitRun(b, "shared").get("last").get("state").asString()).isEqualTo("SUCCEEDED");
-      assertThat(call(b, "DELETE", RULES + "/shared", null).statusCode()).isEqualTo(204);
-      assertThat(call(a, "GET", RULES + "/shared", null).statusCode()).isEqualTo(404);
-      assertThat(call(a, "POST", RULES, rule("kept", "")).statusCode()).isEqualTo(201);
+      assertThat(servers.call(b, "DELETE", RULES + "/shared", null).statusCode()).isEqualTo(204);
+      assertThat(servers.call(a, "GET", RULES + "/shared", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(a, "POST", RULES, rule("kept", "")).statusCode()).isEqualTo(201);
     }
     try (WharfServer again = start()) {
-      assertThat(json(call(again, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
+      assertThat(json(servers.call(again, "GET", RULES, null)).get("rules")).extracting(x -> x.get("rule").asString())
           .containsExactly("pinned", "kept");
     }
   }
@@ -223,7 +205,7 @@ class SyncRuleChangesTest {
           new Bad(CREDENTIALS, "{\"name\":\"file-cred\",\"username\":\"u\",\"password\":\"p\"}", 409, null,
               "configuration file"));
       for (Bad x : bad) {
-        HttpResponse<String> r = call(server, "POST", x.path(), x.body());
+        HttpResponse<String> r = servers.call(server, "POST", x.path(), x.body());
         assertThat(r.statusCode()).as(x.body() + " -> " + r.body()).isEqualTo(x.status());
         assertThat(json(r).get("message").asString()).as(x.body()).contains(x.says());
         if (x.field() != null) {
@@ -236,30 +218,30 @@ class SyncRuleChangesTest {
       assertThat(servers.settings("sync-credentials")).doesNotExist();
 
       // the file's entries are pinned; a taken name is a conflict; unknown ones are 404
-      assertThat(call(server, "PUT", RULES + "/pinned", rule("pinned", "")).statusCode()).isEqualTo(409);
-      assertThat(call(server, "DELETE", RULES + "/pinned", null).statusCode()).isEqualTo(409);
-      assertThat(call(server, "PUT", CREDENTIALS + "/file-cred", "{\"username\":\"u\"}").statusCode()).isEqualTo(409);
-      assertThat(call(server, "DELETE", CREDENTIALS + "/file-cred", null).statusCode()).isEqualTo(409);
-      assertThat(call(server, "POST", RULES, rule("good", "")).statusCode()).isEqualTo(201);
+      assertThat(servers.call(server, "PUT", RULES + "/pinned", rule("pinned", "")).statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "DELETE", RULES + "/pinned", null).statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "PUT", CREDENTIALS + "/file-cred", "{\"username\":\"u\"}").statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "DELETE", CREDENTIALS + "/file-cred", null).statusCode()).isEqualTo(409);
+      assertThat(servers.call(server, "POST", RULES, rule("good", "")).statusCode()).isEqualTo(201);
       String stored = Files.readString(servers.settings("sync-rules"));
-      HttpResponse<String> r = call(server, "POST", RULES, rule("good", ""));
+      HttpResponse<String> r = servers.call(server, "POST", RULES, rule("good", ""));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
       assertThat(r.body()).contains("already");
-      r = call(server, "PUT", RULES + "/good", rule("renamed", ""));
+      r = servers.call(server, "PUT", RULES + "/good", rule("renamed", ""));
       assertThat(r.statusCode()).isEqualTo(400);
       assertThat(json(r).get("fields").get(0).get("id").asString()).isEqualTo("name");
-      assertThat(call(server, "PUT", RULES + "/none", rule("none", "")).statusCode()).isEqualTo(404);
-      assertThat(call(server, "DELETE", RULES + "/none", null).statusCode()).isEqualTo(404);
-      assertThat(call(server, "DELETE", CREDENTIALS + "/none", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "PUT", RULES + "/none", rule("none", "")).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "DELETE", RULES + "/none", null).statusCode()).isEqualTo(404);
+      assertThat(servers.call(server, "DELETE", CREDENTIALS + "/none", null).statusCode()).isEqualTo(404);
 
       // administrators only
-      assertThat(call(server, "POST", RULES, rule("mine", ""), READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "DELETE", RULES + "/good", null, READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "GET", CREDENTIALS, null, READER).statusCode()).isEqualTo(403);
-      assertThat(call(server, "POST", CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}", null)
+      assertThat(servers.call(server, "POST", RULES, rule("mine", ""), AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "DELETE", RULES + "/good", null, AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "GET", CREDENTIALS, null, AdminServerFixture.READER_LOGIN).statusCode()).isEqualTo(403);
+      assertThat(servers.call(server, "POST", CREDENTIALS, "{\"name\":\"c\",\"username\":\"u\",\"password\":\"p\"}", null)
           .statusCode()).isEqualTo(401);
       assertThat(Files.readString(servers.settings("sync-rules"))).as("refused calls change nothing").isEqualTo(stored);
-      assertThat(call(server, "GET", RULES, null, READER).statusCode()).as("reading stays with read").isEqualTo(200);
+      assertThat(servers.call(server, "GET", RULES, null, AdminServerFixture.READER_LOGIN).statusCode()).as("reading stays with read").isEqualTo(200);
     }
   }
 }
