@@ -181,17 +181,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
     if (metrics != null) {
       sync.observe(metrics.sync());
     }
-    jetty.addBean(new AbstractLifeCycle() {
-      @Override
-      protected void doStart() {
-        sync.start();
-      }
-
-      @Override
-      protected void doStop() {
-        sync.close();
-      }
-    }, true);
+    jetty.addBean(alongside(sync::start, sync::close), true);
     // Push rules (docs/sync.md): each push copied on, reconciles on their schedules and on demand;
     // those created through the API as the pull rules are (the effective configuration).
     ReplicationService replication = new ReplicationService(() -> ruleSettings.effective(repositories.config()),
@@ -201,17 +191,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
     if (metrics != null) {
       replication.observe(metrics.replication());
     }
-    jetty.addBean(new AbstractLifeCycle() {
-      @Override
-      protected void doStart() {
-        replication.start();
-      }
-
-      @Override
-      protected void doStop() {
-        replication.close();
-      }
-    }, true);
+    jetty.addBean(alongside(replication::start, replication::close), true);
     // Pushes and deletes through the registry API reach the index and the push rules as they happen.
     context.addFilter(new FilterHolder(new ManifestChangeFilter(search, replication)), "/*",
         EnumSet.of(DispatcherType.REQUEST));
@@ -236,12 +216,7 @@ public final class ManagementPlane extends AbstractLifeCycle {
                 "security.robots.defaultExpiry"), config.security().robots().allowNeverExpire()));
     if (credentials != null) {
       security.credentials(credentials);
-      jetty.addBean(new AbstractLifeCycle() {
-        @Override
-        protected void doStop() {
-          credentials.flush();
-        }
-      }, true);
+      jetty.addBean(alongside(() -> { }, credentials::flush), true);
       context.addServlet(new ServletHolder("jwks", new JwksServlet(security)), JwksServlet.PATH);
     }
 
@@ -336,6 +311,21 @@ public final class ManagementPlane extends AbstractLifeCycle {
   @FunctionalInterface
   private interface Bytes {
     long get() throws java.io.IOException;
+  }
+
+  /** A bean that runs {@code start} and {@code stop} as the server starts and stops. */
+  private static AbstractLifeCycle alongside(Runnable start, Runnable stop) {
+    return new AbstractLifeCycle() {
+      @Override
+      protected void doStart() {
+        start.run();
+      }
+
+      @Override
+      protected void doStop() {
+        stop.run();
+      }
+    };
   }
 
   private static double bytes(Bytes b) {
