@@ -325,16 +325,7 @@ final class RuleSettingsService extends AbstractLifeCycle {
           + "; credentials cannot be renamed (create the new ones, point the rules at them, delete these)");
     }
     synchronized (this) {
-      if (SyncConfig.credentials(file.get()).containsKey(name)) {
-        throw new ManagementException(ManagementException.Reason.CONFLICT, "credentials " + name
-            + " are declared in the configuration file, which the API does not change; change them there (then"
-            + " restart)");
-      }
-      load();
-      SyncConfig.Credential current = credentials.get(name);
-      if (current == null) {
-        throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no credentials named " + name);
-      }
+      SyncConfig.Credential current = apiCredential(name, "change");
       boolean keep = cred.password() == null && cred.passwordFile() == null;
       cred = new SyncConfig.Credential(name, cred.username(), keep ? current.password() : cred.password(),
           keep ? current.passwordFile() : cred.passwordFile());
@@ -348,6 +339,26 @@ final class RuleSettingsService extends AbstractLifeCycle {
   }
 
   /**
+   * Credential {@code name} as the API keeps it, read anew; the caller holds the lock.
+   *
+   * @param verb what the caller would do, for the file's conflict ("change", "remove")
+   * @throws ManagementException 409 if the file declares it, 404 if there is none
+   */
+  private SyncConfig.Credential apiCredential(String name, String verb) {
+    if (SyncConfig.credentials(file.get()).containsKey(name)) {
+      throw new ManagementException(ManagementException.Reason.CONFLICT, "credentials " + name
+          + " are declared in the configuration file, which the API does not change; " + verb + " them there (then"
+          + " restart)");
+    }
+    load();
+    SyncConfig.Credential current = credentials.get(name);
+    if (current == null) {
+      throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no credentials named " + name);
+    }
+    return current;
+  }
+
+  /**
    * Deletes credential {@code name} (created through the API).
    *
    * @param name the credential's name
@@ -355,15 +366,7 @@ final class RuleSettingsService extends AbstractLifeCycle {
    */
   public void deleteCredential(String name) {
     synchronized (this) {
-      if (SyncConfig.credentials(file.get()).containsKey(name)) {
-        throw new ManagementException(ManagementException.Reason.CONFLICT, "credentials " + name
-            + " are declared in the configuration file, which the API does not change; remove them there (then"
-            + " restart)");
-      }
-      load();
-      if (!credentials.containsKey(name)) {
-        throw new ManagementException(ManagementException.Reason.NOT_FOUND, "no credentials named " + name);
-      }
+      apiCredential(name, "remove");
       WharfConfig c = effective(file.get());
       List<String> users = usedBy(c, name);
       if (!users.isEmpty()) {
