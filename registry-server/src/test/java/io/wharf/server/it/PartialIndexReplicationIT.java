@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,6 @@ class PartialIndexReplicationIT {
   @TempDir Path tmp;
 
   final DistributionPushes pushes = new DistributionPushes();
-  final SyncFromDistributionIT syncs = new SyncFromDistributionIT();
   final ReplicationToDistributionIT rules = new ReplicationToDistributionIT();
 
   @Test
@@ -121,6 +121,6 @@ class PartialIndexReplicationIT {
     HttpResponse<String> started = DistributionPushes.send(HttpRequest.newBuilder(URI.create(rule + "/run"))
         .POST(HttpRequest.BodyPublishers.noBody()), null);
     assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-    return syncs.awaitRun(rule).get("last");
+    return RuleReports.awaitRun(rule, DistributionRemote.ADMIN, Duration.ofMinutes(3)).get("last");
   }
 }

@@ -75,7 +75,7 @@ class SyncFromDistributionIT {
       HttpResponse<String> started = DistributionPushes.send(HttpRequest.newBuilder(URI.create(api + "/run"))
           .POST(HttpRequest.BodyPublishers.noBody()), ADMIN);
       assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-      JsonNode last = awaitRun(api).get("last");
+      JsonNode last = RuleReports.awaitRun(api, ADMIN, Duration.ofMinutes(3)).get("last");
       assertThat(last.get("state").asString()).as(last.toString()).isEqualTo("SUCCEEDED");
       assertThat(last.get("imagesCopied").asInt()).isEqualTo(1);
       assertThat(last.get("manifestsCopied").asInt()).isEqualTo(4); // index, two children, the signature
@@ -92,18 +92,6 @@ class SyncFromDistributionIT {
     }
   }
 
-  JsonNode awaitRun(String api) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    JsonNode r;
-    do {
-      r = JSON.readTree(DistributionPushes.send(HttpRequest.newBuilder(URI.create(api)).GET(), ADMIN).body());
-      if (!r.get("running").asBoolean() && r.hasNonNull("last") && r.get("last").hasNonNull("finished")) {
-        return r;
-      }
-      Thread.sleep(100); // a poll interval; the deadline bounds the wait
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("the run did not end: " + r);
-  }
 
   byte[] manifest(String url) throws Exception {
     HttpResponse<byte[]> r = DistributionPushes.HTTP.send(HttpRequest.newBuilder(URI.create(url))

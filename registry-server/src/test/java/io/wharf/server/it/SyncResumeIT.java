@@ -125,7 +125,8 @@ class SyncResumeIT {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     while (true) {
       run(wharf);
-      JsonNode last = awaitRun(wharf).get("last");
+      JsonNode last = RuleReports.awaitRun(wharf.url() + "/wharf/api/v1/repositories/mirror/sync/big", null,
+          Duration.ofMinutes(10)).get("last");
       if (!(last.get("state").asString().equals("FAILED") && last.get("error").asString().contains("another node"))) {
         return last;
       }
@@ -134,19 +135,6 @@ class SyncResumeIT {
     }
   }
 
-  static JsonNode awaitRun(WharfProcess wharf) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    JsonNode r;
-    do {
-      r = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(wharf.url() + "/wharf/api/v1/repositories/mirror/sync/big"))
-          .timeout(Duration.ofMinutes(1)).build(), HttpResponse.BodyHandlers.ofString()).body());
-      if (!r.get("running").asBoolean() && r.hasNonNull("last") && r.get("last").hasNonNull("finished")) {
-        return r;
-      }
-      Thread.sleep(200); // a poll interval; the deadline bounds the wait
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("the run did not end: " + r);
-  }
 
   /** Waits until uploads in progress under {@code data} hold at least {@code bytes}. */
   static void awaitUploadBytes(Path data, long bytes) throws Exception {
